@@ -1,0 +1,380 @@
+"""The portable backend: cel-python (``celpy``), interpreted (never the transpiler,
+which would ``exec`` generated code).
+
+cel-python refuses mixed int/double operations (``1 >= 0.95`` is "no such
+overload"). SPEC §3 wants numbers to compare as numbers, so numbers that come
+from documents become doubles, and the arithmetic and relational operators are
+overridden so that an int literal meets a double as a number.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import operator
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import celpy
+from celpy import celtypes
+from celpy.evaluation import CELEvalError
+
+from .interface import Activation, Backend, CELEvaluationError, CELSyntaxError, Program
+from .library import SECONDS_PER_DAY
+
+_INT_TYPES = (celtypes.IntType, celtypes.UintType)
+
+
+def _numeric_pair(a: Any, b: Any) -> tuple[Any, Any]:
+    """Promote an int meeting a double to double; leave everything else alone.
+
+    An operand that is already an error is raised as it is, so the message
+    keeps naming the field that was missing rather than the operator.
+    """
+    if isinstance(a, CELEvalError):
+        raise _Propagate(a)
+    if isinstance(b, CELEvalError):
+        raise _Propagate(b)
+    if isinstance(a, celtypes.DoubleType) and isinstance(b, _INT_TYPES) and not isinstance(
+        b, celtypes.BoolType
+    ):
+        return a, celtypes.DoubleType(b)
+    if isinstance(b, celtypes.DoubleType) and isinstance(a, _INT_TYPES) and not isinstance(
+        a, celtypes.BoolType
+    ):
+        return celtypes.DoubleType(a), b
+    return a, b
+
+
+class _Propagate(Exception):
+    def __init__(self, error: CELEvalError) -> None:
+        super().__init__("propagate")
+        self.error = error
+
+
+def _propagating(func: Callable[..., Any]) -> Callable[..., Any]:
+    def apply(*args: Any) -> Any:
+        try:
+            return func(*args)
+        except _Propagate as carrier:
+            return carrier.error
+
+    return apply
+
+
+def _relation(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def apply(a: Any, b: Any) -> Any:
+        a, b = _numeric_pair(a, b)
+        return celtypes.BoolType(op(a, b))
+
+    return apply
+
+
+def _arithmetic(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def apply(a: Any, b: Any) -> Any:
+        a, b = _numeric_pair(a, b)
+        return op(a, b)
+
+    return apply
+
+
+def _equality(negate: bool) -> Callable[[Any, Any], Any]:
+    def apply(a: Any, b: Any) -> Any:
+        a, b = _numeric_pair(a, b)
+        try:
+            same = bool(a == b)
+        except TypeError:
+            same = False
+        return celtypes.BoolType(same != negate)
+
+    return apply
+
+
+def _in(item: Any, container: Any) -> Any:
+    for operand in (item, container):
+        if isinstance(operand, CELEvalError):
+            return operand
+    if isinstance(container, celtypes.ListType):
+        eq = _equality(False)
+        for element in container:
+            result = eq(item, element)
+            if isinstance(result, CELEvalError):
+                return result
+            if result:
+                return celtypes.BoolType(True)
+        return celtypes.BoolType(False)
+    return celtypes.BoolType(item in container)
+
+
+def _index(container: Any, index: Any) -> Any:
+    if isinstance(container, CELEvalError):
+        return container
+    if (
+        isinstance(container, celtypes.ListType)
+        and isinstance(index, celtypes.DoubleType)
+        and float(index).is_integer()
+    ):
+        index = celtypes.IntType(int(index))
+    return operator.getitem(container, index)
+
+
+def _logical(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def apply(a: Any, b: Any) -> Any:
+        if isinstance(a, CELEvalError) and isinstance(b, CELEvalError):
+            return a  # both sides failed: report the first cause, not the operator
+        return op(a, b)
+
+    return apply
+
+
+def _days(n: Any) -> Any:
+    if isinstance(n, celtypes.BoolType) or not isinstance(n, (int, float)):
+        raise TypeError(f"days() wants a number, got {_type_name(n)}")
+    total = float(n) * SECONDS_PER_DAY
+    whole = int(total)
+    return celtypes.DurationType(seconds=whole, nanos=round((total - whole) * 1e9))
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "_<_": _propagating(_relation(operator.lt)),
+    "_<=_": _propagating(_relation(operator.le)),
+    "_>_": _propagating(_relation(operator.gt)),
+    "_>=_": _propagating(_relation(operator.ge)),
+    "_==_": _propagating(_equality(False)),
+    "_!=_": _propagating(_equality(True)),
+    "_+_": _propagating(_arithmetic(operator.add)),
+    "_-_": _propagating(_arithmetic(operator.sub)),
+    "_*_": _propagating(_arithmetic(operator.mul)),
+    "_/_": _propagating(_arithmetic(operator.truediv)),
+    "_in_": _in,
+    "_&&_": _logical(celtypes.logical_and),
+    "_||_": _logical(celtypes.logical_or),
+    "_[_]": _index,
+    "days": _days,
+}
+
+
+def to_cel(value: Any) -> Any:
+    """Plain document data -> celpy values; every number becomes a double."""
+    if isinstance(value, bool):
+        return celtypes.BoolType(value)
+    if isinstance(value, (int, float)):
+        return celtypes.DoubleType(value)
+    if isinstance(value, str):
+        return celtypes.StringType(value)
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return celtypes.MapType(
+            {celtypes.StringType(str(k)): to_cel(v) for k, v in value.items()}
+        )
+    if isinstance(value, (list, tuple)):
+        return celtypes.ListType([to_cel(v) for v in value])
+    if isinstance(value, _dt.datetime):
+        return celtypes.TimestampType(value)
+    if isinstance(value, _dt.timedelta):
+        return celtypes.DurationType(seconds=value.total_seconds())
+    raise TypeError(f"cannot pass {type(value).__name__} to CEL")
+
+
+class _CelpyActivation(Activation):
+    def __init__(self, variables: dict[str, Any]) -> None:
+        self.variables = variables
+
+    def bind(self, **variables: Any) -> _CelpyActivation:
+        merged = dict(self.variables)
+        for name, value in variables.items():
+            if isinstance(value, int) and not isinstance(value, bool) and not _is_cel(value):
+                merged[name] = celtypes.IntType(value)  # an index stays an int
+            else:
+                merged[name] = value if _is_cel(value) else to_cel(value)
+        return _CelpyActivation(merged)
+
+
+def _is_cel(value: Any) -> bool:
+    return value is None or type(value).__module__ == celtypes.__name__
+
+
+class _CelpyProgram(Program):
+    def __init__(self, text: str, runner: Any) -> None:
+        self.text = text
+        self._runner = runner
+
+    def evaluate(self, activation: Activation) -> Any:
+        assert isinstance(activation, _CelpyActivation)
+        try:
+            value = self._runner.evaluate(activation.variables)
+        except CELEvalError as error:
+            raise CELEvaluationError(describe_error(error, self.text)) from None
+        except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError, OverflowError,
+                RecursionError) as error:  # fmt: skip
+            raise CELEvaluationError(_clean(str(error)) or type(error).__name__) from None
+        if isinstance(value, CELEvalError):
+            raise CELEvaluationError(describe_error(value, self.text))
+        return value
+
+
+class CelPythonBackend(Backend):
+    name = "cel-python"
+
+    def __init__(self) -> None:
+        self._env = celpy.Environment()
+
+    def compile(self, text: str) -> Program:
+        try:
+            ast = self._env.compile(text)
+        except celpy.CELParseError as error:
+            message = str(error.args[0]).splitlines()[0].strip() if error.args else ""
+            line = getattr(error, "line", None) or 1
+            column = getattr(error, "column", None) or 1
+            hint = _syntax_hint(text, line, column)
+            raise CELSyntaxError(hint or f"syntax error near {message!r}", line, column) from None
+        runner = self._env.program(ast, functions=FUNCTIONS)
+        return _CelpyProgram(text, runner)
+
+    def activation(
+        self,
+        *,
+        model: Any,
+        params: Mapping[str, Any],
+        now: _dt.datetime,
+        inputs: Mapping[str, Any],
+    ) -> Activation:
+        return _CelpyActivation(
+            {
+                "model": to_cel(model),
+                "params": to_cel(dict(params)),
+                "now": celtypes.TimestampType(now),
+                "inputs": to_cel(dict(inputs)),
+            }
+        )
+
+    def to_python(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, celtypes.BoolType):
+            return bool(value)
+        if isinstance(value, (celtypes.IntType, celtypes.UintType)):
+            return int(value)
+        if isinstance(value, celtypes.DoubleType):
+            return float(value)
+        if isinstance(value, celtypes.StringType):
+            return str(value)
+        if isinstance(value, celtypes.BytesType):
+            return bytes(value)
+        if isinstance(value, celtypes.TimestampType):
+            return _dt.datetime.fromtimestamp(value.timestamp(), tz=_dt.timezone.utc)
+        if isinstance(value, celtypes.DurationType):
+            return _dt.timedelta(seconds=value.total_seconds())
+        if isinstance(value, celtypes.MapType):
+            return {str(self.to_python(k)): self.to_python(v) for k, v in value.items()}
+        if isinstance(value, celtypes.ListType):
+            return [self.to_python(v) for v in value]
+        if isinstance(value, celtypes.TypeType):
+            return _type_name(value)
+        return value
+
+    def truth(self, value: Any) -> bool:
+        if isinstance(value, celtypes.BoolType):
+            return bool(value)
+        raise CELEvaluationError(f"check must yield a bool, got {_type_name(value)}")
+
+    def elements(self, value: Any) -> list[tuple[int | str, Any]]:
+        if isinstance(value, celtypes.ListType):
+            return list(enumerate(value))
+        if isinstance(value, celtypes.MapType):
+            return sorted(((str(k), v) for k, v in value.items()), key=lambda kv: kv[0])
+        raise CELEvaluationError(f"for_each must yield a list or a map, got {_type_name(value)}")
+
+
+_TYPE_NAMES = {
+    "BoolType": "bool",
+    "IntType": "int",
+    "UintType": "uint",
+    "DoubleType": "double",
+    "StringType": "string",
+    "BytesType": "bytes",
+    "ListType": "list",
+    "MapType": "map",
+    "TimestampType": "timestamp",
+    "DurationType": "duration",
+    "NoneType": "null",
+    "CELEvalError": "error",
+}
+
+
+def _type_name(value: Any) -> str:
+    name = type(value).__name__
+    return _TYPE_NAMES.get(name, name)
+
+
+_REPR_RE = re.compile(r"\b(?:Double|Int|Uint|String|Bool)Type\(([^()]*)\)")
+_CLASS_RE = re.compile(r"<class '(?:[\w.]+\.)?(\w+)'>")
+_MISSING_RE = re.compile(r"no such member in mapping: '((?:[^'\\]|\\.)*)'.*?tree='([^']*)'")
+
+
+_OPERATORS = {
+    "relation_lt": "<", "relation_le": "<=", "relation_gt": ">", "relation_ge": ">=",
+    "relation_eq": "==", "relation_ne": "!=", "relation_in": "in",
+    "addition_add": "+", "addition_sub": "-", "multiplication_mul": "*",
+    "multiplication_div": "/", "multiplication_mod": "%",
+}  # fmt: skip
+_TOKEN_RE = re.compile(r"Token\('RULE', '(\w+)'\)")
+
+
+def _clean(message: str) -> str:
+    """celpy's messages name Python classes and grammar rules; say CEL instead."""
+    message = _REPR_RE.sub(lambda m: m.group(1), message)
+    message = _TOKEN_RE.sub(lambda m: repr(_OPERATORS.get(m.group(1), m.group(1))), message)
+    return _CLASS_RE.sub(lambda m: _TYPE_NAMES.get(m.group(1), m.group(1)), message)
+
+
+def _source(tree: Any, text: str) -> str | None:
+    meta = getattr(tree, "meta", None)
+    start = getattr(meta, "start_pos", None)
+    end = getattr(meta, "end_pos", None)
+    if start is None or end is None:
+        return None
+    return " ".join(text[start:end].split()) or None
+
+
+def describe_error(error: CELEvalError, text: str) -> str:
+    """Turn a celpy error into a message that names the missing field or the cause."""
+    args = error.args
+    first = str(args[0]) if args else "evaluation error"
+    where = _source(error.tree, text)
+    if first.startswith("no such member in mapping"):
+        key = first.split(":", 1)[1].strip() if ":" in first else ""
+        if where:
+            return f"no such key: {where}"
+        return f"no such key: {key}"
+    if first.startswith("undeclared reference to"):
+        name = str(args[2][0]) if len(args) > 2 and args[2] else first
+        return f"undeclared reference to '{name}'"
+    # Errors inside && / || / macros arrive as text; the innermost missing key is
+    # the most useful thing to report.
+    nested = " ".join(str(a) for a in args[1:])
+    found = _MISSING_RE.search(nested)
+    if found:
+        return f"no such key: {found.group(2)}"
+    detail = _clean(first)
+    if len(args) > 2 and args[2] and first in ("no such overload", "invalid_argument"):
+        detail = f"{detail}: {_clean(str(args[2][0]))}"
+    if "<class" in detail or len(detail) > 300:
+        detail = detail[:300]
+    if where and where != text.strip():
+        return f"{detail} (in `{where}`)"
+    return detail
+
+
+def _syntax_hint(text: str, line: int, column: int) -> str:
+    lines = text.splitlines() or [""]
+    index = min(max(line, 1), len(lines)) - 1
+    source_line = lines[index]
+    if column - 1 >= len(source_line.rstrip()):
+        return "syntax error: unexpected end of expression"
+    snippet = source_line[column - 1 : column + 9]
+    return f"syntax error at {snippet!r}"
+
+
+__all__ = ["CelPythonBackend", "to_cel", "describe_error"]

@@ -1,0 +1,81 @@
+"""What the evaluator may know about CEL: a backend compiles text into programs and
+evaluates them against an activation. Nothing outside ``policygate.cel`` imports a
+CEL library, so a second backend is one new module and one line in the registry.
+
+Values crossing this interface are plain Python: ``bool``, ``int``, ``float``,
+``str``, ``list``, ``dict``, ``None``, :class:`datetime.datetime` (UTC) and
+:class:`datetime.timedelta`.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as _dt
+from collections.abc import Mapping
+from typing import Any
+
+
+class CELSyntaxError(Exception):
+    """An expression does not parse; ``line``/``column`` are 1-based *within the expression*."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+class CELEvaluationError(Exception):
+    """Evaluating an expression failed; the message names the field or the cause."""
+
+
+class Program(abc.ABC):
+    """One compiled expression, reusable across models."""
+
+    text: str
+
+    @abc.abstractmethod
+    def evaluate(self, activation: Activation) -> Any:
+        """Return the value (backend-native); raise :class:`CELEvaluationError`."""
+
+
+class Activation(abc.ABC):
+    """The variables of one evaluation, converted to backend values once per model."""
+
+    @abc.abstractmethod
+    def bind(self, **variables: Any) -> Activation:
+        """A child activation with more variables (``item``, ``key``, ``index``)."""
+
+
+class Backend(abc.ABC):
+    """A CEL implementation."""
+
+    name: str
+
+    @abc.abstractmethod
+    def compile(self, text: str) -> Program:
+        """Parse and check ``text``; raise :class:`CELSyntaxError`."""
+
+    @abc.abstractmethod
+    def activation(
+        self,
+        *,
+        model: Any,
+        params: Mapping[str, Any],
+        now: _dt.datetime,
+        inputs: Mapping[str, Any],
+    ) -> Activation:
+        """Build the activation for one model (documents' numbers become doubles)."""
+
+    @abc.abstractmethod
+    def to_python(self, value: Any) -> Any:
+        """Convert a value returned by :meth:`Program.evaluate` to plain Python."""
+
+    @abc.abstractmethod
+    def truth(self, value: Any) -> bool:
+        """The boolean a check yielded; raise :class:`CELEvaluationError` for a non-bool."""
+
+    @abc.abstractmethod
+    def elements(self, value: Any) -> list[tuple[int | str, Any]]:
+        """``(index, element)`` of a list or ``(key, value)`` of a map, backend-native;
+        raise :class:`CELEvaluationError` for anything else."""

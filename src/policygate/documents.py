@@ -1,0 +1,636 @@
+"""Safe YAML/JSON loading with a line and column for every value.
+
+Every input of policygate (policies, model records, waivers, ...) comes through
+here, so this module is where untrusted text meets the engine. It promises:
+
+- **One parser for both formats.** JSON is read as YAML (a JSON text is a YAML
+  1.2 document), so both give the same data and the same line/column positions.
+  The text is composed into a node graph with PyYAML's *safe* machinery
+  (libyaml when available) and the Python data is built by walking that graph
+  here, never by a YAML constructor, so no tag can ever create a Python object.
+- **YAML means what JSON means.** Only JSON-compatible values are produced:
+  ``dict`` with ``str`` keys, ``list``, ``str``, ``int``, ``float``, ``bool``,
+  ``None``. Deliberate differences from plain PyYAML:
+
+  * timestamps and dates stay strings (``2026-01-01`` is ``"2026-01-01"``);
+    policies convert them with CEL's ``timestamp()``;
+  * numbers with an exponent but no dot (``1e-07``, ``1E+16``, as every JSON
+    writer produces) are floats, as in JSON and YAML 1.2 (PyYAML's YAML 1.1
+    rules read them as strings; :func:`to_yaml` quotes such strings);
+  * ``.inf`` and ``.nan`` are refused: JSON cannot hold them, and a NaN
+    threshold would compare false against everything;
+  * ``=`` is a plain string (YAML 1.1's "value" key is not supported);
+  * ``\\uD83D\\uDE00``-style surrogate-pair escapes, which JSON writers use for
+    characters outside the BMP, are combined into one character; a lone
+    surrogate is refused.
+
+  Everything else follows YAML 1.1 safe semantics (``yes``/``on`` are booleans,
+  ``0x1F`` is an int, ``~`` is null): quote a value to keep it a string.
+- **Tags** other than ``!!str !!int !!float !!bool !!null !!map !!seq`` are
+  refused with their line and column (``!!python/object``, ``!!binary``,
+  ``!!set``, ``!!timestamp``, custom ``!foo``...).
+- **Mapping keys** must be strings: ``on:`` or ``1:`` as a key is refused with
+  a hint to quote it, as are duplicate keys.
+- **Merge keys** (``<<: *defaults`` or ``<<: [*a, *b]``) are supported as in
+  YAML 1.1: keys written in the mapping win over merged ones, and earlier
+  merge sources win over later ones. A merged value keeps the position where it
+  is written (inside the anchored mapping).
+- **Aliases** give independent copies, so callers may mutate the data; every
+  expansion counts against :attr:`Limits.max_nodes`. The size of each node is
+  measured once (memoised) before anything is built, so a "billion laughs"
+  document is refused in microseconds instead of being expanded.
+- **Limits** (:class:`Limits`) bound file size, document count, nesting,
+  expanded nodes and scalar length; libyaml itself stops at 1000 levels.
+- **Errors** are :class:`~policygate.errors.LoadError` with a
+  ``Location(source, line, column)`` (1-based) and a one-line message.
+
+Known gaps: a JSON text holding a raw DEL (``\\x7f``) or other raw control
+character is refused (YAML forbids them unescaped; JSON writers escape them
+unless told not to), and a raw U+2028/U+2029 inside a JSON string would be
+read as a YAML line break. JSON keys longer than 1024 characters are refused by
+the YAML scanner.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import stat
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.events import MappingStartEvent, SequenceStartEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from policygate.errors import JsonPath, LoadError, Location
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "Document",
+    "Limits",
+    "expand_paths",
+    "load_file",
+    "load_paths",
+    "load_text",
+    "to_yaml",
+]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds that keep a hostile or broken input from exhausting memory or time."""
+
+    max_bytes: int = 10 * 1024 * 1024  # per file
+    max_documents: int = 1000  # per file, empty documents included
+    max_depth: int = 64  # nesting of mappings/sequences
+    max_nodes: int = 1_000_000  # nodes per document, every alias expansion counted
+    max_string: int = 1024 * 1024  # characters in one scalar
+
+
+DEFAULT_LIMITS = Limits()
+
+Position = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One document of a file: plain data plus where each value was written.
+
+    ``positions`` maps the JSON path of every value (the root is ``()``) to its
+    1-based ``(line, column)``; ``key_positions`` does the same for the key of
+    each mapping entry, which is where "unknown key" messages should point.
+    ``index`` is the 0-based position among the non-empty documents of the file.
+    """
+
+    source: str
+    index: int
+    data: Any
+    positions: Mapping[JsonPath, Position] = field(repr=False)
+    key_positions: Mapping[JsonPath, Position] = field(default_factory=dict, repr=False)
+
+    def location(self, json_path: Sequence[str | int] = ()) -> Location:
+        """Where the value at ``json_path`` is written.
+
+        A path that does not exist (a missing required key, say) falls back to
+        the nearest ancestor that does, so every message still points somewhere
+        useful; the root is the first line of the document.
+        """
+        path = tuple(json_path)
+        while True:
+            position = self.positions.get(path)
+            if position is not None:
+                return Location(self.source, *position)
+            if not path:
+                return Location(self.source)
+            path = path[:-1]
+
+    def key_location(self, json_path: Sequence[str | int]) -> Location:
+        """Where the *key* of the mapping entry at ``json_path`` is written."""
+        position = self.key_positions.get(tuple(json_path))
+        if position is not None:
+            return Location(self.source, *position)
+        return self.location(json_path)
+
+
+# --- resolving plain scalars -------------------------------------------------
+
+_YAML_TAG = "tag:yaml.org,2002:"
+_STR = _YAML_TAG + "str"
+_INT = _YAML_TAG + "int"
+_FLOAT = _YAML_TAG + "float"
+_BOOL = _YAML_TAG + "bool"
+_NULL = _YAML_TAG + "null"
+_MAP = _YAML_TAG + "map"
+_SEQ = _YAML_TAG + "seq"
+_MERGE = _YAML_TAG + "merge"
+_TIMESTAMP = _YAML_TAG + "timestamp"
+_VALUE = _YAML_TAG + "value"
+
+# JSON and YAML 1.2 write floats with an exponent and no dot (1e-07, 2E+16);
+# YAML 1.1 (PyYAML) needs both a dot and a signed exponent.
+_EXPONENT_FLOAT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?[eE][-+]?[0-9]+$")
+
+
+def _implicit_resolvers(base: type[yaml.resolver.BaseResolver], *, drop: set[str]) -> dict:
+    """The base resolver table without ``drop`` and with JSON exponent floats."""
+    table: dict[str | None, list] = {}
+    for first, entries in base.yaml_implicit_resolvers.items():
+        kept = [(tag, regexp) for tag, regexp in entries if tag not in drop]
+        if kept:
+            table[first] = kept
+    for first in "-+0123456789":
+        table.setdefault(first, []).append((_FLOAT, _EXPONENT_FLOAT))
+    return table
+
+
+_LOAD_RESOLVERS = _implicit_resolvers(yaml.SafeLoader, drop={_TIMESTAMP, _VALUE})
+# Writing keeps the timestamp rule so dates get quoted: other YAML readers would
+# turn them into dates. It only adds the exponent rule so "1e3" gets quoted.
+_DUMP_RESOLVERS = _implicit_resolvers(yaml.SafeDumper, drop=set())
+
+
+class _PyLoader(yaml.SafeLoader):
+    """Pure-Python composer: the fallback without libyaml, and for surrogate escapes.
+
+    PyYAML's composer recurses in Python, so nesting is stopped here at the
+    limit rather than by a ``RecursionError``.
+    """
+
+    yaml_implicit_resolvers = _LOAD_RESOLVERS
+    max_depth = DEFAULT_LIMITS.max_depth
+    _depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        nesting = int(self.check_event(SequenceStartEvent, MappingStartEvent))
+        if nesting and self._depth >= self.max_depth:
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, _depth_message(self.max_depth), mark)
+        self._depth += nesting
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= nesting
+
+
+if hasattr(yaml, "CSafeLoader"):
+
+    class _CLoader(yaml.CSafeLoader):  # type: ignore[name-defined,misc]
+        """libyaml parses and composes; only the resolver table is ours."""
+
+        yaml_implicit_resolvers = _LOAD_RESOLVERS
+
+    _FAST_LOADER: type = _CLoader
+else:  # pragma: no cover - depends on how PyYAML was built
+    _FAST_LOADER = _PyLoader
+
+
+class _RecordDumper(yaml.SafeDumper):
+    """Block YAML that policygate (and other YAML readers) read back unchanged."""
+
+    yaml_implicit_resolvers = _DUMP_RESOLVERS
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # records are trees; anchors would only confuse a reader
+
+
+def to_yaml(data: Any) -> str:
+    """Dump plain data as block YAML, keys in their given order."""
+    return yaml.dump(
+        data,
+        Dumper=_RecordDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+    )
+
+
+# --- loading -----------------------------------------------------------------
+
+
+def load_text(text: str | bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> list[Document]:
+    """Parse every non-empty document of a YAML or JSON text."""
+    decoded = _decode(text, source, limits)
+    try:
+        return _load(decoded, source, limits, _FAST_LOADER)
+    except _SurrogateEscape:
+        # libyaml refuses \uD83D\uDE00; the Python scanner reads the halves,
+        # which _Builder then joins.
+        return _load(decoded, source, limits, _PyLoader)
+
+
+def load_file(
+    path: str | os.PathLike[str],
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    stdin: IO[bytes] | IO[str] | None = None,
+) -> list[Document]:
+    """Load a file; ``-`` reads standard input (``sys.stdin.buffer`` by default)."""
+    name = os.fspath(path)
+    if name == "-":
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        return load_text(stream.read(limits.max_bytes + 1), "<stdin>", limits)
+    return load_text(_read_file(name, limits), name, limits)
+
+
+def load_paths(
+    paths: Sequence[str],
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    stdin: IO[bytes] | IO[str] | None = None,
+) -> list[Document]:
+    """Every document of every file the paths name, in order (see :func:`expand_paths`)."""
+    documents: list[Document] = []
+    for path in expand_paths(paths):
+        documents.extend(load_file(path, limits, stdin=stdin))
+    return documents
+
+
+_EXTENSIONS = (".yaml", ".yml", ".json")
+
+
+def expand_paths(paths: Sequence[str]) -> list[str]:
+    """Files as given, directories replaced by the documents under them.
+
+    Directories are searched recursively for ``*.yaml``, ``*.yml`` and
+    ``*.json`` (extension case-insensitive), skipping hidden files and
+    directories (``.git``), following symlinks but never into a directory
+    already visited. Results under one directory are sorted by path components
+    so runs are reproducible. A directory without documents contributes
+    nothing: whether that is an error is the caller's decision.
+    """
+    expanded: list[str] = []
+    for path in paths:
+        if path == "-":
+            expanded.append(path)
+        elif os.path.isdir(path):
+            expanded.extend(_documents_under(path))
+        elif os.path.exists(path):
+            expanded.append(path)
+        else:
+            raise LoadError("no such file or directory", Location(path))
+    return expanded
+
+
+def _documents_under(root: str) -> list[str]:
+    def fail(error: OSError) -> None:
+        raise LoadError(
+            f"cannot read directory: {error.strerror}", Location(error.filename or root)
+        )
+
+    found: list[tuple[tuple[str, ...], str]] = []
+    visited: set[tuple[int, int]] = set()
+    for directory, dirnames, filenames in os.walk(root, onerror=fail, followlinks=True):
+        info = os.stat(directory)
+        if (info.st_dev, info.st_ino) in visited:  # a symlink back into the tree
+            dirnames[:] = []
+            continue
+        visited.add((info.st_dev, info.st_ino))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        relative = os.path.relpath(directory, root)
+        parts = () if relative == os.curdir else tuple(relative.split(os.sep))
+        for name in filenames:
+            if not name.startswith(".") and name.lower().endswith(_EXTENSIONS):
+                found.append((parts + (name,), os.path.join(directory, name)))
+    return [path for _, path in sorted(found)]
+
+
+def _read_file(name: str, limits: Limits) -> bytes:
+    location = Location(name)
+    try:
+        with open(name, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if stat.S_ISREG(info.st_mode) and info.st_size > limits.max_bytes:
+                raise _too_large(info.st_size, limits, location)
+            return handle.read(limits.max_bytes + 1)
+    except FileNotFoundError:
+        raise LoadError("no such file or directory", location) from None
+    except IsADirectoryError:
+        raise LoadError("is a directory, not a file", location) from None
+    except PermissionError:
+        raise LoadError("permission denied", location) from None
+    except OSError as error:
+        raise LoadError(f"cannot read: {error.strerror or error}", location) from None
+
+
+def _too_large(size: int, limits: Limits, location: Location) -> LoadError:
+    return LoadError(f"file is larger than {limits.max_bytes} bytes ({size} bytes)", location)
+
+
+_BOM = "\ufeff"
+
+
+def _decode(text: str | bytes, source: str, limits: Limits) -> str:
+    """Text as ``str`` without a BOM, after the size check and strict UTF-8 decoding."""
+    size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
+    if size > limits.max_bytes:
+        raise _too_large(size, limits, Location(source))
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line, column = _line_column(text[: error.start].decode("utf-8"))
+            raise LoadError(
+                f"not valid UTF-8 at byte {error.start}", Location(source, line, column)
+            ) from None
+    return text[1:] if text.startswith(_BOM) else text
+
+
+def _line_column(prefix: str) -> Position:
+    """1-based position just after ``prefix``."""
+    line_start = prefix.rfind("\n") + 1
+    return prefix.count("\n") + 1, len(prefix) - line_start + 1
+
+
+class _SurrogateEscape(Exception):
+    """libyaml refused a surrogate escape: read the text again with the Python scanner."""
+
+
+def _load(text: str, source: str, limits: Limits, loader_class: type) -> list[Document]:
+    loader = loader_class(text)
+    loader.max_depth = limits.max_depth
+    documents: list[Document] = []
+    try:
+        count = 0
+        while loader.check_node():
+            root = loader.get_node()
+            count += 1
+            if count > limits.max_documents:
+                raise LoadError(
+                    f"more than {limits.max_documents} documents in one file",
+                    _mark_location(source, root.start_mark),
+                )
+            if _is_empty(root):
+                continue
+            documents.append(_Builder(source, limits).document(root, len(documents)))
+    except yaml.YAMLError as error:
+        if loader_class is not _PyLoader and _is_surrogate_escape(error):
+            raise _SurrogateEscape from None
+        raise _syntax_error(error, text, source, loader_class, limits) from None
+    except (ValueError, OverflowError) as error:  # e.g. \U00110000 in the Python scanner
+        where = Location(source, getattr(loader, "line", 0) + 1, getattr(loader, "column", 0) + 1)
+        raise LoadError(f"invalid escape or character: {error}", where) from None
+    finally:
+        loader.dispose()
+    return documents
+
+
+def _is_empty(root: Node) -> bool:
+    """A document with no content at all (``---`` alone, or only comments)."""
+    return (
+        isinstance(root, ScalarNode) and root.tag == _NULL and root.value == "" and not root.style
+    )
+
+
+def _is_surrogate_escape(error: yaml.YAMLError) -> bool:
+    return getattr(error, "problem", None) == "found invalid Unicode character escape code"
+
+
+def _syntax_error(
+    error: yaml.YAMLError, text: str, source: str, loader_class: type, limits: Limits
+) -> LoadError:
+    """A short one-line message at the place the YAML parser gave up."""
+    if isinstance(error, yaml.reader.ReaderError):
+        # libyaml counts UTF-8 bytes, the Python reader characters.
+        if loader_class is _PyLoader:
+            prefix = text[: error.position]
+        else:
+            prefix = text.encode("utf-8")[: error.position].decode("utf-8", "ignore")
+        character = error.character
+        code = ord(character) if isinstance(character, str) else int(character)
+        message = f"{error.reason}: #x{code:04x}"
+        return LoadError(message, Location(source, *_line_column(prefix)))
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        message = error.problem or "invalid YAML"
+        if "maximum nesting depth" in message:
+            message = _depth_message(limits.max_depth)
+        elif error.context:
+            context = error.context
+            if error.context_mark is not None:
+                mark = error.context_mark
+                context += f" at line {mark.line + 1}, column {mark.column + 1}"
+            message = f"{message} ({context})"
+        return LoadError(message, _mark_location(source, error.problem_mark))
+    return LoadError(str(error).splitlines()[0] if str(error) else "invalid YAML", Location(source))
+
+
+def _mark_location(source: str, mark: yaml.Mark) -> Location:
+    return Location(source, mark.line + 1, mark.column + 1)
+
+
+def _depth_message(max_depth: int) -> str:
+    return f"nesting deeper than {max_depth} levels"
+
+
+# --- building plain data from the node graph ---------------------------------
+
+_SCALARS = SafeConstructor()  # used only for its int/float/bool parsers
+_SCALAR_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL, _MERGE}
+_KEY_KINDS = {_INT: "int", _FLOAT: "float", _BOOL: "bool", _NULL: "null"}
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+class _Builder:
+    """Builds one document: first measures the graph, then walks it into data."""
+
+    def __init__(self, source: str, limits: Limits) -> None:
+        self.source = source
+        self.limits = limits
+        self.positions: dict[JsonPath, Position] = {}
+        self.key_positions: dict[JsonPath, Position] = {}
+        # Keyed by id(node): aliases share node objects, so each is measured once.
+        self._sizes: dict[int, int] = {}
+        self._heights: dict[int, int] = {}
+        self._open: set[int] = set()
+        self._aliased = False
+
+    def document(self, root: Node, index: int) -> Document:
+        self._measure(root, 0)
+        data = self._build(root, ())
+        return Document(self.source, index, data, self.positions, self.key_positions)
+
+    def _error(self, message: str, node: Node) -> LoadError:
+        return LoadError(message, _mark_location(self.source, node.start_mark))
+
+    # The measuring pass makes the limits exact and cheap: a node's expanded
+    # size is computed once and reused at each alias, so refusing a document
+    # costs time proportional to its text, not to its expansion.
+    def _measure(self, node: Node, depth: int) -> int:
+        key = id(node)
+        size = self._sizes.get(key)
+        if size is not None:
+            self._aliased = True
+            if depth + self._heights[key] > self.limits.max_depth:
+                raise self._error(_depth_message(self.limits.max_depth), node)
+            return size
+        if key in self._open:
+            raise self._error("recursive alias: a node contains itself", node)
+        height = 0
+        if isinstance(node, ScalarNode):
+            size = 1
+            if len(node.value) > self.limits.max_string:
+                raise self._error(
+                    f"scalar is longer than {self.limits.max_string} characters", node
+                )
+        else:
+            if depth >= self.limits.max_depth:
+                raise self._error(_depth_message(self.limits.max_depth), node)
+            self._open.add(key)
+            size = 1
+            for child in _children(node):
+                size += self._measure(child, depth + 1)
+                height = max(height, self._heights[id(child)])
+                if size > self.limits.max_nodes:
+                    raise self._error(self._nodes_message(), node)
+            self._open.discard(key)
+            height += 1
+        self._sizes[key] = size
+        self._heights[key] = height
+        return size
+
+    def _nodes_message(self) -> str:
+        limit = self.limits.max_nodes
+        if self._aliased:
+            return f"alias expansion exceeds {limit} nodes"
+        return f"document has more than {limit} nodes"
+
+    def _build(self, node: Node, path: JsonPath) -> Any:
+        self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, ScalarNode):
+            return self._scalar(node)
+        if isinstance(node, SequenceNode):
+            self._check_tag(node, _SEQ)
+            return [self._build(child, (*path, i)) for i, child in enumerate(node.value)]
+        self._check_tag(node, _MAP)
+        result: dict[str, Any] = {}
+        for key, key_node, value_node in self._entries(node):
+            entry = (*path, key)
+            mark = key_node.start_mark
+            self.key_positions[entry] = (mark.line + 1, mark.column + 1)
+            result[key] = self._build(value_node, entry)
+        return result
+
+    def _entries(self, node: MappingNode) -> list[tuple[str, Node, Node]]:
+        """The mapping's entries with ``<<`` merges applied, without building values."""
+        entries: list[tuple[str, Node, Node]] = []
+        seen: dict[str, Node] = {}
+        merges: list[Node] = []
+        for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.tag == _MERGE:
+                key = "<<"
+                merges.append(value_node)
+            else:
+                key = self._key(key_node)
+                entries.append((key, key_node, value_node))
+            if key in seen:
+                first = seen[key].start_mark.line + 1
+                raise self._error(f"duplicate key {key!r} (first at line {first})", key_node)
+            seen[key] = key_node
+        for merge in merges:
+            if isinstance(merge, SequenceNode):
+                self._check_tag(merge, _SEQ)
+            sources = merge.value if isinstance(merge, SequenceNode) else [merge]
+            for source in sources:
+                if not isinstance(source, MappingNode):
+                    raise self._error(
+                        "merge key '<<' takes a mapping or a list of mappings", source
+                    )
+                self._check_tag(source, _MAP)
+                for key, key_node, value_node in self._entries(source):
+                    if key not in seen:
+                        seen[key] = key_node
+                        entries.append((key, key_node, value_node))
+        return entries
+
+    def _key(self, node: Node) -> str:
+        if not isinstance(node, ScalarNode):
+            kind = "a sequence" if isinstance(node, SequenceNode) else "a mapping"
+            raise self._error(f"mapping key must be a string, got {kind}", node)
+        kind = _KEY_KINDS.get(node.tag)
+        if kind is not None:
+            quoted = "'" + node.value.replace("'", "''") + "'"
+            raise self._error(f"mapping key must be a string, got {kind} (quote it: {quoted})", node)
+        value = self._scalar(node)
+        assert isinstance(value, str)
+        return value
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        tag = node.tag
+        if tag not in _SCALAR_TAGS:
+            raise self._error(_tag_message(tag), node)
+        if tag in (_STR, _MERGE):  # a "<<" that is not a key is just text
+            return self._text(node)
+        try:
+            if tag == _NULL:
+                return None
+            if tag == _BOOL:
+                return _SCALARS.construct_yaml_bool(node)
+            if tag == _INT:
+                return _SCALARS.construct_yaml_int(node)
+            number = _SCALARS.construct_yaml_float(node)
+        except (ValueError, KeyError):
+            raise self._error(f"{node.value!r} is not a valid {_short_tag(tag)}", node) from None
+        if not math.isfinite(number):
+            raise self._error(
+                f"{node.value!r} is not a finite number; JSON has no infinity or NaN"
+                " (quote it for a string)",
+                node,
+            )
+        return number
+
+    def _text(self, node: ScalarNode) -> str:
+        value: str = node.value
+        if not value.isascii() and _SURROGATES.search(value):
+            try:
+                value = value.encode("utf-16", "surrogatepass").decode("utf-16")
+            except UnicodeDecodeError:
+                raise self._error("unpaired surrogate escape in a string", node) from None
+        return value
+
+    def _check_tag(self, node: Node, expected: str) -> None:
+        if node.tag != expected:
+            raise self._error(_tag_message(node.tag), node)
+
+
+def _children(node: Node) -> Iterator[Node]:
+    if isinstance(node, SequenceNode):
+        yield from node.value
+    else:
+        for key_node, value_node in node.value:
+            yield key_node
+            yield value_node
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len(_YAML_TAG) :] if tag.startswith(_YAML_TAG) else tag
+
+
+def _tag_message(tag: str) -> str:
+    return (
+        f"tag {_short_tag(tag)} is not allowed: only JSON-compatible values"
+        " (string, number, boolean, null, mapping, sequence) can be loaded"
+    )

@@ -1,0 +1,335 @@
+"""models × policies → Report. No I/O, no printing: data in, a value out.
+
+Fail closed throughout: an expression that cannot be evaluated is an ``error``
+result, and a model that no rule was evaluated for does not pass.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from . import cel
+from .errors import UsageError, format_json_path
+from .message import format_value, render_template
+from .models import ModelRecord, load_models, model_from_data
+from .policy import Policy, Rule, apply_params
+from .report import (
+    FAIL_ON,
+    ModelReport,
+    PolicyRef,
+    PolicyUse,
+    Report,
+    Result,
+    Status,
+    WaiverUse,
+    control_statuses,
+)
+from .timestamps import format_timestamp, parse_timestamp, utc_now
+from .validation import schema_errors
+from .waivers import Waiver
+
+ModelInput = ModelRecord | Mapping[str, Any] | str | os.PathLike[str]
+
+ENGINE_RULE_POLICY = "policygate"
+
+
+def evaluate(
+    models: Sequence[ModelInput] | ModelInput,
+    policies: Sequence[Policy],
+    *,
+    now: _dt.datetime | str | None = None,
+    waivers: Sequence[Waiver] = (),
+    inputs: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    fail_on: str = "error",
+) -> Report:
+    """Evaluate every model against every policy and return the report.
+
+    ``models`` are records, plain dicts or paths; ``now`` is a datetime or an
+    RFC 3339 string (default: the current UTC time, to the second).
+    """
+    if fail_on not in FAIL_ON:
+        raise UsageError(f"fail_on must be one of {', '.join(FAIL_ON)}, got {fail_on!r}")
+    moment = _as_now(now)
+    records = _as_records(models)
+    if params:
+        policies = apply_params(policies, params)
+    evaluator = _Evaluator(moment, tuple(waivers), dict(inputs or {}), fail_on)
+    model_reports = tuple(evaluator.model(record, policies) for record in records)
+    engines = sorted({p.engine for p in policies}) or [cel.DEFAULT]
+    return Report(
+        now=format_timestamp(moment),
+        fail_on=fail_on,
+        models=model_reports,
+        engine=",".join(engines),
+        policies=tuple(PolicyRef(p.name, p.version, p.source, p.digest) for p in policies),
+    )
+
+
+def _as_now(now: _dt.datetime | str | None) -> _dt.datetime:
+    if now is None:
+        return utc_now()
+    if isinstance(now, str):
+        try:
+            return parse_timestamp(now)
+        except ValueError as error:
+            raise UsageError(f"now: {error}") from None
+    if now.tzinfo is None:
+        raise UsageError("now must be timezone-aware (UTC)")
+    return now.astimezone(_dt.timezone.utc)
+
+
+def _as_records(models: Sequence[ModelInput] | ModelInput) -> list[ModelRecord]:
+    if isinstance(models, (ModelRecord, Mapping, str, os.PathLike)):
+        models = [models]
+    records: list[ModelRecord] = []
+    for model in models:
+        if isinstance(model, ModelRecord):
+            records.append(model)
+        elif isinstance(model, Mapping):
+            records.append(model_from_data(dict(model)))
+        else:
+            records.extend(load_models([model]))
+    return records
+
+
+class _Evaluator:
+    def __init__(
+        self,
+        now: _dt.datetime,
+        waivers: tuple[Waiver, ...],
+        inputs: dict[str, Any],
+        fail_on: str,
+    ) -> None:
+        self.now = now
+        self.waivers = waivers
+        self.inputs = inputs
+        self.fail_on = fail_on
+
+    def model(self, record: ModelRecord, policies: Sequence[Policy]) -> ModelReport:
+        results: list[Result] = []
+        uses: list[PolicyUse] = []
+        base: dict[str, cel.Activation] = {}
+        for policy in policies:
+            backend = cel.get_backend(policy.engine)
+            if policy.engine not in base:
+                base[policy.engine] = backend.activation(
+                    model=record.data, params={}, now=self.now, inputs=self.inputs
+                )
+            activation = base[policy.engine].bind(params=dict(policy.params))
+            use, policy_results = self._policy(record, policy, backend, activation)
+            uses.append(use)
+            results.extend(policy_results)
+
+        evaluated = any(r.status is not Status.SKIP for r in results)
+        if not evaluated and policies:
+            results.append(
+                Result(
+                    policy=ENGINE_RULE_POLICY,
+                    rule="applicability",
+                    status=Status.ERROR,
+                    title="At least one rule applies to the model",
+                    message="no rule of the loaded policies applies to this model; "
+                    "a model that nothing was evaluated for does not pass",
+                    remediation="Check the model's risk tier and the policies' applies_to/when.",
+                )
+            )
+        results = [self._waive(record, r) for r in results]
+        passed = not any(r.fails_at(self.fail_on) for r in results)
+        return ModelReport(
+            name=record.name,
+            version=record.version,
+            source=record.source,
+            passed=passed,
+            policies=tuple(uses),
+            results=tuple(results),
+            controls=control_statuses(results),
+            evaluated=evaluated,
+        )
+
+    # -- one policy --------------------------------------------------------------
+
+    def _policy(
+        self,
+        record: ModelRecord,
+        policy: Policy,
+        backend: cel.Backend,
+        activation: cel.Activation,
+    ) -> tuple[PolicyUse, list[Result]]:
+        if policy.applies_to is not None:
+            try:
+                applies = backend.truth(policy.applies_to.program.evaluate(activation))
+            except cel.CELEvaluationError as error:
+                return PolicyUse(policy.name, None), [
+                    Result(
+                        policy=policy.name,
+                        rule="applies_to",
+                        status=Status.ERROR,
+                        title="Policy applicability",
+                        category="metadata",
+                        message=f"cannot decide whether the policy applies: {error}",
+                        remediation="Give the model the fields that applies_to reads.",
+                    )
+                ]
+            if not applies:
+                skipped = [
+                    _result(policy, rule, Status.SKIP, "policy does not apply (applies_to is false)")
+                    for rule in policy.rules
+                ]
+                return PolicyUse(policy.name, False), skipped
+
+        results: list[Result] = []
+        if policy.model_schema is not None:
+            results.extend(self._schema(record, policy))
+        for rule in policy.rules:
+            results.extend(self._rule(policy, rule, backend, activation))
+        return PolicyUse(policy.name, True), results
+
+    def _schema(self, record: ModelRecord, policy: Policy) -> list[Result]:
+        assert policy.model_schema is not None
+        common = {
+            "policy": policy.name,
+            "rule": "schema",
+            "title": "Model record matches the policy's model schema",
+            "category": "metadata",
+            "remediation": f"Make the model record valid against {policy.model_schema.reference}.",
+        }
+        violations = list(schema_errors(policy.model_schema.validator, record.data))
+        if not violations:
+            return [Result(status=Status.PASS, **common)]  # type: ignore[arg-type]
+        return [
+            Result(
+                status=Status.FAIL,
+                message=f"{format_json_path(path)}: {message}",
+                item=format_json_path(path),
+                **common,  # type: ignore[arg-type]
+            )
+            for path, message in violations
+        ]
+
+    # -- one rule ----------------------------------------------------------------
+
+    def _rule(
+        self, policy: Policy, rule: Rule, backend: cel.Backend, activation: cel.Activation
+    ) -> list[Result]:
+        if rule.when is not None:
+            try:
+                if not backend.truth(rule.when.program.evaluate(activation)):
+                    return [_result(policy, rule, Status.SKIP, "when is false")]
+            except cel.CELEvaluationError as error:
+                return [_result(policy, rule, Status.ERROR, f"cannot evaluate when: {error}")]
+        if rule.for_each is None:
+            return [self._check(policy, rule, backend, activation, None)]
+        try:
+            elements = backend.elements(rule.for_each.program.evaluate(activation))
+        except cel.CELEvaluationError as error:
+            return [_result(policy, rule, Status.ERROR, f"cannot evaluate for_each: {error}")]
+        if not elements:
+            return [_result(policy, rule, Status.SKIP, "for_each is empty")]
+        results = []
+        for position, (key, element) in enumerate(elements):
+            if isinstance(key, int):
+                bound = activation.bind(item=element, index=key, key=key)
+            else:
+                bound = activation.bind(item=element, index=position, key=key)
+            results.append(self._check(policy, rule, backend, bound, key))
+        return results
+
+    def _check(
+        self,
+        policy: Policy,
+        rule: Rule,
+        backend: cel.Backend,
+        activation: cel.Activation,
+        item: int | str | None,
+    ) -> Result:
+        try:
+            ok = backend.truth(rule.check.program.evaluate(activation))
+        except cel.CELEvaluationError as error:
+            return _result(policy, rule, Status.ERROR, f"cannot evaluate check: {error}", item)
+        if ok:
+            return _result(policy, rule, Status.PASS, None, item)
+        return _result(policy, rule, Status.FAIL, _fail_message(rule, backend, activation), item)
+
+    # -- waivers -----------------------------------------------------------------
+
+    def _waive(self, record: ModelRecord, result: Result) -> Result:
+        if result.status not in (Status.FAIL, Status.ERROR):
+            return result
+        matching = [
+            w
+            for w in self.waivers
+            if w.covers(result.policy, result.rule, record.name, record.version)
+        ]
+        if not matching:
+            return result
+        active = [w for w in matching if w.active(self.now)]
+        if active:
+            return _with_waiver(result, active[0], expired=False, status=Status.WAIVED)
+        latest = max(matching, key=lambda w: w.expires_at)
+        note = f"waiver {latest.name!r} expired {format_timestamp(latest.expires_at)}"
+        message = f"{result.message} ({note})" if result.message else note
+        return _with_waiver(result, latest, expired=True, status=result.status, message=message)
+
+
+def _with_waiver(
+    result: Result, waiver: Waiver, *, expired: bool, status: Status, message: str | None = None
+) -> Result:
+    use = WaiverUse(
+        name=waiver.name,
+        source=waiver.source,
+        justification=waiver.justification,
+        approved_by=waiver.approved_by,
+        expires_at=format_timestamp(waiver.expires_at),
+        expired=expired,
+    )
+    return replace(
+        result,
+        status=status,
+        waiver=use,
+        message=result.message if message is None else message,
+    )
+
+
+def _result(
+    policy: Policy,
+    rule: Rule,
+    status: Status,
+    message: str | None,
+    item: int | str | None = None,
+) -> Result:
+    return Result(
+        policy=policy.name,
+        rule=rule.id,
+        status=status,
+        severity=rule.severity,
+        title=rule.title,
+        category=rule.category,
+        message=message,
+        item=item,
+        controls=rule.controls,
+        remediation=rule.remediation,
+    )
+
+
+def _fail_message(rule: Rule, backend: cel.Backend, activation: cel.Activation) -> str:
+    if rule.message is None:
+        return f"check failed: {rule.check.text.strip()}"
+    programs = rule.message.programs
+
+    def value_of(index: int) -> str:
+        try:
+            return format_value(backend.to_python(programs[index].evaluate(activation)))
+        except cel.CELEvaluationError as error:
+            return f"<{error}>"
+
+    return render_template(list(rule.message.parts), value_of)
+
+
+def rules_of(policies: Iterable[Policy]) -> list[str]:
+    """Every ``policy/rule`` reference, for listings and coverage."""
+    return [f"{p.name}/{r.id}" for p in policies for r in p.rules]

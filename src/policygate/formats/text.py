@@ -1,0 +1,109 @@
+"""The report for people at a terminal: failing models first, problems before
+counts, one summary line that counts every status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..report import ModelReport, Report, Result, Status
+
+_STYLES = {
+    "red": "\x1b[31m",
+    "green": "\x1b[32m",
+    "yellow": "\x1b[33m",
+    "blue": "\x1b[34m",
+    "dim": "\x1b[2m",
+    "bold": "\x1b[1m",
+}
+_RESET = "\x1b[0m"
+
+_STATUS_STYLE = {
+    Status.FAIL: "red",
+    Status.ERROR: "red",
+    Status.WAIVED: "yellow",
+    Status.PASS: "green",
+    Status.SKIP: "dim",
+}
+
+# Within a model: what needs attention first.
+_RESULT_ORDER = {Status.ERROR: 0, Status.FAIL: 1, Status.WAIVED: 2, Status.PASS: 3, Status.SKIP: 4}
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def render(report: Report, *, color: bool = False, verbose: bool = False, **_: Any) -> str:
+    """``verbose`` also lists passing and skipped results."""
+    paint = _painter(color)
+    lines: list[str] = []
+    models = sorted(report.models, key=lambda m: m.passed)  # stable: failures first
+    for model in models:
+        lines.extend(_model(model, paint, verbose))
+        lines.append("")
+    if report.nothing_evaluated:
+        lines.append(paint("yellow", f"nothing evaluated: {report.nothing_evaluated_reason()}"))
+    lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"
+
+
+def summary_line(report: Report, paint: Any = None) -> str:
+    """``3 models, 2 passed, 1 failed · 41 pass, 2 fail, 1 error, 5 skip, 1 waived``."""
+    summary = report.summary()
+    counts = summary["results"]
+    models = summary["models"]
+    head = (
+        f"{models} model{'s' if models != 1 else ''}, "
+        f"{summary['passed']} passed, {summary['failed']} failed"
+    )
+    tail = ", ".join(f"{counts[s.value]} {s.value}" for s in Status)
+    return f"{head} · {tail}"
+
+
+def _model(model: ModelReport, paint: Any, verbose: bool) -> list[str]:
+    verdict = paint("green", "PASSED") if model.passed else paint("red", "FAILED")
+    ref = f"{model.name}@{model.version}" if model.version else model.name
+    lines = [f"{verdict}  {paint('bold', ref)}  {paint('dim', model.source)}"]
+    not_applicable = [p.name for p in model.policies if p.applicable is False]
+    if not_applicable:
+        lines.append(paint("dim", f"  not applicable: {', '.join(not_applicable)}"))
+    shown = [
+        r
+        for r in model.results
+        if verbose or r.status in (Status.FAIL, Status.ERROR, Status.WAIVED) or r.waiver
+    ]
+    shown.sort(key=lambda r: (_RESULT_ORDER[r.status], _SEVERITY_ORDER.get(r.severity, 3)))
+    for result in shown:
+        lines.extend(_result(result, paint))
+    counts = model.counts()
+    lines.append("  " + ", ".join(f"{counts[s.value]} {s.value}" for s in Status))
+    violated = [c.id for c in model.controls if c.status.value == "violated"]
+    if violated:
+        lines.append(f"  controls violated: {', '.join(violated)}")
+    return lines
+
+
+def _result(result: Result, paint: Any) -> list[str]:
+    label = paint(_STATUS_STYLE[result.status], f"{result.status.value.upper():<6}")
+    ref = result.rule_ref + (f"[{result.item}]" if result.item is not None else "")
+    severity = paint("dim", f"({result.severity})")
+    lines = [f"  {label} {ref} {severity}"]
+    detail = result.message or result.title
+    if detail:
+        lines.append(f"         {detail}")
+    if result.waiver is not None:
+        w = result.waiver
+        state = "expired" if w.expired else "until"
+        lines.append(
+            paint("yellow", f"         waiver {w.name} ({state} {w.expires_at}, {w.approved_by})")
+        )
+    if result.status in (Status.FAIL, Status.ERROR) and result.remediation:
+        lines.append(paint("blue", f"         fix: {result.remediation}"))
+    return lines
+
+
+def _painter(color: bool) -> Any:
+    def paint(style: str, text: str) -> str:
+        if not color or not text:
+            return text
+        return f"{_STYLES[style]}{text}{_RESET}"
+
+    return paint

@@ -1,0 +1,507 @@
+"""Policies: parse, validate, resolve ``extends`` and ``params``, compile every CEL
+expression once.
+
+A loaded :class:`Policy` is self-contained: its parents' rules are merged in,
+its params are final, and every expression is a compiled program that the
+evaluator runs without looking at text again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import jsonschema
+
+from . import cel
+from .documents import DEFAULT_LIMITS, Document, Limits, load_file, load_paths, load_text
+from .errors import (
+    CELCompileError,
+    ErrorGroup,
+    LoadError,
+    Location,
+    NothingEvaluatedError,
+    PolicyError,
+    PolicygateError,
+    UsageError,
+)
+from .message import Placeholder, TemplateSyntaxError, split_template
+from .validation import make_validator, shipped_schema, validate_document
+
+API_VERSION = "policygate/v1"
+KINDS = ("Policy", "ModelRecord", "Waiver", "RiskRegister", "ControlCatalog", "PolicyTest")
+SEVERITIES = ("info", "warning", "error")
+SHIPPED_MODEL_SCHEMA = "policygate:ModelRecord"
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A compiled CEL expression and where it stands in its file."""
+
+    text: str
+    program: cel.Program = field(repr=False, compare=False)
+    location: Location
+
+
+@dataclass(frozen=True)
+class Message:
+    template: str
+    parts: tuple[str | Placeholder, ...]
+    programs: tuple[cel.Program, ...] = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    check: Expression
+    title: str = ""
+    description: str = ""
+    category: str = "other"
+    severity: str = "error"
+    when: Expression | None = None
+    for_each: Expression | None = None
+    message: Message | None = None
+    controls: tuple[str, ...] = ()
+    remediation: str = ""
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class ModelSchema:
+    """The JSON Schema a policy requires of model documents."""
+
+    reference: str
+    validator: Any = field(repr=False, compare=False)
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    rules: tuple[Rule, ...]
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    title: str = ""
+    version: str = ""
+    description: str = ""
+    applies_to: Expression | None = None
+    model_schema: ModelSchema | None = None
+    abstract: bool = False
+    source: str = ""
+    location: Location | None = None
+    digest: str = ""
+    engine: str = cel.DEFAULT
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+    def with_params(self, overrides: Mapping[str, Any]) -> Policy:
+        """The same policy with declared params overridden (unknown names ignored here)."""
+        mine = {k: v for k, v in overrides.items() if k in self.params}
+        if not mine:
+            return self
+        merged = dict(self.params)
+        merged.update(mine)
+        return replace(self, params=MappingProxyType(merged))
+
+
+# --------------------------------------------------------------------------- params
+
+
+def parse_param(assignment: str) -> tuple[str, Any]:
+    """``NAME=VALUE`` with VALUE read as YAML (``0.9``, ``true``, ``[a, b]``)."""
+    name, sep, raw = assignment.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise UsageError(f"--param {assignment!r}: expected NAME=VALUE")
+    if not name.isidentifier():
+        raise UsageError(f"--param {assignment!r}: {name!r} is not a parameter name")
+    try:
+        documents = load_text(raw, f"--param {name}")
+    except LoadError as error:
+        raise UsageError(f"--param {name}: value does not parse: {error.message}") from None
+    if len(documents) > 1:
+        raise UsageError(f"--param {name}: value holds several YAML documents")
+    return name, documents[0].data if documents else None
+
+
+def apply_params(policies: Sequence[Policy], overrides: Mapping[str, Any]) -> list[Policy]:
+    """Override params in every policy that declares them; an unknown name is a usage error."""
+    declared = {name for policy in policies for name in policy.params}
+    unknown = sorted(set(overrides) - declared)
+    if unknown:
+        known = ", ".join(sorted(declared)) or "none"
+        raise UsageError(f"unknown param {', '.join(unknown)} (the loaded policies declare: {known})")
+    return [policy.with_params(overrides) for policy in policies]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_policies(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    params: Mapping[str, Any] | None = None,
+    engine: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> list[Policy]:
+    """Load every Policy document under ``paths`` (files, directories, ``-``).
+
+    Abstract policies (``spec.abstract: true``) are loaded for ``extends`` but not
+    returned. All load errors are collected and raised together, sorted by location.
+    """
+    loader = _Loader(cel.get_backend(engine), limits)
+    documents = load_paths([os.fspath(p) for p in paths], limits)
+    policies: list[Policy] = []
+    errors: list[PolicygateError] = []
+    seen: dict[str, Location | None] = {}
+    for document in documents:
+        kind = document_kind(document)
+        if kind != "Policy":
+            continue
+        try:
+            policy = loader.policy(document)
+        except ErrorGroup as group:
+            errors.extend(group.errors)
+            continue
+        except PolicygateError as error:
+            errors.append(error)
+            continue
+        if policy.name in seen:
+            errors.append(
+                PolicyError(
+                    f"duplicate policy name {policy.name!r} (first defined at {seen[policy.name]})",
+                    document.location(("metadata", "name")),
+                )
+            )
+            continue
+        seen[policy.name] = policy.location
+        if not policy.abstract:
+            policies.append(policy)
+    if errors:
+        raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+    if not policies:
+        where = ", ".join(os.fspath(p) for p in paths)
+        raise NothingEvaluatedError(f"no policy found in {where}")
+    if params:
+        policies = apply_params(policies, params)
+    return policies
+
+
+def document_kind(document: Document) -> str | None:
+    """The ``kind`` of a typed document, ``None`` for an untyped one.
+
+    A document that claims ``apiVersion: policygate/v1`` with an unknown kind is
+    an error, so a typo cannot make a policy silently disappear.
+    """
+    data = document.data
+    if not isinstance(data, dict) or "kind" not in data and "apiVersion" not in data:
+        return None
+    api = data.get("apiVersion")
+    kind = data.get("kind")
+    if api != API_VERSION:
+        if isinstance(kind, str) and kind in KINDS:
+            raise LoadError(
+                f"apiVersion must be {API_VERSION!r}, got {api!r}",
+                document.location(("apiVersion",) if "apiVersion" in data else ()),
+            )
+        return None
+    if kind not in KINDS:
+        raise LoadError(
+            f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})",
+            document.location(("kind",) if "kind" in data else ()),
+        )
+    return str(kind)
+
+
+class _Loader:
+    """One load: caches parsed files and compiled programs, tracks the extends chain."""
+
+    def __init__(self, backend: cel.Backend, limits: Limits) -> None:
+        self.backend = backend
+        self.limits = limits
+        self._programs: dict[str, cel.Program] = {}
+        self._resolved: dict[str, Policy] = {}
+        self._raw_lines: dict[str, list[str]] = {}
+
+    # -- documents -------------------------------------------------------------
+
+    def policy(self, document: Document, chain: tuple[str, ...] = ()) -> Policy:
+        schema_errors = validate_document(document, "Policy")
+        if schema_errors:
+            raise ErrorGroup(schema_errors) if len(schema_errors) > 1 else schema_errors[0]
+        data = document.data
+        metadata, spec = data["metadata"], data.get("spec") or {}
+        key = f"{_abspath(document.source)}#{document.index}"
+        if key in self._resolved:
+            return self._resolved[key]
+
+        parents = [
+            self._parent(document, i, ref, (*chain, key))
+            for i, ref in enumerate(spec.get("extends") or [])
+        ]
+        errors: list[PolicygateError] = []
+
+        params: dict[str, Any] = {}
+        for parent in parents:
+            params.update(parent.params)
+        params.update(spec.get("params") or {})
+
+        rules: dict[str, Rule] = {}
+        for parent in parents:
+            for rule in parent.rules:
+                rules[rule.id] = rule
+        own_ids: dict[str, Location] = {}
+        for index, raw in enumerate(spec.get("rules") or []):
+            where = document.location(("spec", "rules", index, "id"))
+            if raw["id"] in own_ids:
+                errors.append(
+                    PolicyError(
+                        f"duplicate rule id {raw['id']!r} (first at line {own_ids[raw['id']].line})",
+                        where,
+                    )
+                )
+                continue
+            own_ids[raw["id"]] = where
+            try:
+                rules[raw["id"]] = self._rule(document, index, raw)
+            except ErrorGroup as group:
+                errors.extend(group.errors)
+            except PolicygateError as error:
+                errors.append(error)
+
+        applies_to = None
+        if "applies_to" in spec:
+            try:
+                applies_to = self._expression(document, ("spec", "applies_to"))
+            except PolicygateError as error:
+                errors.append(error)
+        elif parents:
+            applies_to = next((p.applies_to for p in reversed(parents) if p.applies_to), None)
+
+        model_schema = None
+        if "model_schema" in spec:
+            try:
+                model_schema = self._model_schema(document, spec["model_schema"])
+            except PolicygateError as error:
+                errors.append(error)
+        elif parents:
+            model_schema = next(
+                (p.model_schema for p in reversed(parents) if p.model_schema), None
+            )
+
+        if errors:
+            raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+
+        digest_input = {
+            "document": data,
+            "parents": [p.digest for p in parents],
+            "model_schema": model_schema.reference if model_schema else None,
+        }
+        policy = Policy(
+            name=metadata["name"],
+            title=metadata.get("title", ""),
+            version=metadata.get("version", ""),
+            description=metadata.get("description", ""),
+            params=MappingProxyType(params),
+            applies_to=applies_to,
+            model_schema=model_schema,
+            rules=tuple(rules.values()),
+            abstract=bool(spec.get("abstract", False)),
+            source=document.source,
+            location=document.location(),
+            digest="sha256:" + hashlib.sha256(canonical_json(digest_input)).hexdigest(),
+            engine=self.backend.name,
+        )
+        self._resolved[key] = policy
+        return policy
+
+    def _parent(self, document: Document, index: int, ref: str, chain: tuple[str, ...]) -> Policy:
+        where = document.location(("spec", "extends", index))
+        if document.source in ("-", "<stdin>"):
+            base = Path.cwd()
+        else:
+            base = Path(document.source).parent
+        path = base / ref
+        try:
+            parent_docs = [d for d in load_file(path, self.limits) if document_kind(d) == "Policy"]
+        except LoadError as error:
+            raise PolicyError(f"extends {ref!r}: {error}", where) from None
+        if len(parent_docs) != 1:
+            raise PolicyError(
+                f"extends {ref!r}: expected exactly one Policy in {path}, found {len(parent_docs)}",
+                where,
+            )
+        parent_key = f"{_abspath(parent_docs[0].source)}#{parent_docs[0].index}"
+        if parent_key in chain:
+            cycle = " -> ".join(k.split("#")[0] for k in (*chain, parent_key))
+            raise PolicyError(f"extends cycle: {cycle}", where)
+        return self.policy(parent_docs[0], chain)
+
+    def _rule(self, document: Document, index: int, raw: Mapping[str, Any]) -> Rule:
+        base = ("spec", "rules", index)
+        errors: list[PolicygateError] = []
+
+        def expr(name: str) -> Expression | None:
+            if name not in raw:
+                return None
+            try:
+                return self._expression(document, (*base, name))
+            except PolicygateError as error:
+                errors.append(error)
+                return None
+
+        check = expr("check")
+        when = expr("when")
+        for_each = expr("for_each")
+        message = None
+        if "message" in raw:
+            try:
+                message = self._message(document, (*base, "message"))
+            except PolicygateError as error:
+                errors.append(error)
+        if errors or check is None:
+            raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+        return Rule(
+            id=raw["id"],
+            check=check,
+            title=raw.get("title", ""),
+            description=raw.get("description", ""),
+            category=raw.get("category", "other"),
+            severity=raw.get("severity", "error"),
+            when=when,
+            for_each=for_each,
+            message=message,
+            controls=tuple(raw.get("controls") or ()),
+            remediation=raw.get("remediation", ""),
+            location=document.location(base),
+        )
+
+    # -- CEL -------------------------------------------------------------------
+
+    def _compile(self, text: str) -> cel.Program:
+        program = self._programs.get(text)
+        if program is None:
+            program = self.backend.compile(text)
+            self._programs[text] = program
+        return program
+
+    def _expression(self, document: Document, path: tuple[str | int, ...]) -> Expression:
+        text = _get(document.data, path)
+        location = document.location(path)
+        try:
+            program = self._compile(text)
+        except cel.CELSyntaxError as error:
+            at = self._inner_location(document, path, error.line, error.column)
+            raise CELCompileError(f"CEL {error.message} in {path[-1]}", at) from None
+        return Expression(text, program, location)
+
+    def _message(self, document: Document, path: tuple[str | int, ...]) -> Message:
+        template = _get(document.data, path)
+        try:
+            parts = split_template(template)
+        except TemplateSyntaxError as error:
+            at = self._inner_location(document, path, *_line_col(template, error.offset))
+            raise PolicyError(f"message: {error}", at) from None
+        programs = []
+        for part in parts:
+            if isinstance(part, Placeholder):
+                try:
+                    programs.append(self._compile(part.text))
+                except cel.CELSyntaxError as error:
+                    line, column = _line_col(template, part.offset)
+                    inner_col = column + error.column - 1 if error.line == 1 else error.column
+                    at = self._inner_location(document, path, line + error.line - 1, inner_col)
+                    raise CELCompileError(
+                        f"CEL {error.message} in message placeholder {{{part.text}}}", at
+                    ) from None
+        return Message(template, tuple(parts), tuple(programs))
+
+    def _inner_location(
+        self, document: Document, path: tuple[str | int, ...], line: int, column: int
+    ) -> Location:
+        """Map a (line, column) inside a scalar to the file, following its YAML style."""
+        start = document.location(path)
+        if start.line is None or start.column is None:
+            return start
+        lines = self._lines(document.source)
+        raw = lines[start.line - 1] if 0 < start.line <= len(lines) else ""
+        opener = raw[start.column - 1 : start.column]
+        if opener in ("|", ">"):
+            content_line = start.line + line
+            if content_line - 1 < len(lines):
+                text_line = lines[content_line - 1]
+                indent = len(text_line) - len(text_line.lstrip(" "))
+            else:
+                indent = 0
+            return Location(start.path, content_line, indent + column)
+        if line == 1:
+            shift = 1 if opener in ("'", '"') else 0
+            return Location(start.path, start.line, start.column + shift + column - 1)
+        target = start.line + line - 1
+        text_line = lines[target - 1] if 0 < target <= len(lines) else ""
+        indent = len(text_line) - len(text_line.lstrip(" "))
+        return Location(start.path, target, indent + column)
+
+    def _lines(self, source: str) -> list[str]:
+        if source not in self._raw_lines:
+            try:
+                text = Path(source).read_text("utf-8-sig")
+            except (OSError, UnicodeDecodeError):
+                text = ""
+            self._raw_lines[source] = text.splitlines()
+        return self._raw_lines[source]
+
+    # -- model schema ----------------------------------------------------------
+
+    def _model_schema(self, document: Document, reference: str) -> ModelSchema:
+        where = document.location(("spec", "model_schema"))
+        if reference == SHIPPED_MODEL_SCHEMA:
+            return ModelSchema(reference, make_validator(shipped_schema("ModelRecord")), where)
+        base = Path.cwd() if document.source in ("-", "<stdin>") else Path(document.source).parent
+        path = base / reference
+        try:
+            docs = load_file(path, self.limits)
+        except LoadError as error:
+            raise PolicyError(f"model_schema {reference!r}: {error}", where) from None
+        if len(docs) != 1 or not isinstance(docs[0].data, dict):
+            raise PolicyError(f"model_schema {reference!r}: expected one JSON Schema object", where)
+        try:
+            validator = make_validator(docs[0].data)
+        except jsonschema.SchemaError as error:
+            raise PolicyError(
+                f"model_schema {reference!r} is not a valid JSON Schema: {error.message}", where
+            ) from None
+        return ModelSchema(str(path), validator, where)
+
+
+def _get(data: Any, path: Iterable[str | int]) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    before = text[:offset]
+    line = before.count("\n") + 1
+    column = offset - (before.rfind("\n") + 1) + 1
+    return line, column
+
+
+def _abspath(source: str) -> str:
+    return source if source in ("-", "<stdin>") else os.path.abspath(source)
+
+
+def canonical_json(data: Any) -> bytes:
+    """Canonical JSON bytes (sorted keys, no spaces, UTF-8) for digests."""
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")

@@ -1,0 +1,257 @@
+"""The result model. It owns pass/fail and the exit code, so no caller computes policy.
+
+Values are frozen; ``to_dict`` gives the JSON report of SPEC §6, the same bytes
+for the same inputs and ``now``.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import __version__
+
+REPORT_VERSION = 1
+
+
+class Status(str, enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    SKIP = "skip"
+    WAIVED = "waived"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+STATUS_ORDER = (Status.PASS, Status.FAIL, Status.ERROR, Status.SKIP, Status.WAIVED)
+
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+FAIL_ON = ("error", "warning", "info", "never")
+
+
+class ControlState(str, enum.Enum):
+    SATISFIED = "satisfied"
+    VIOLATED = "violated"
+    WAIVED = "waived"
+    UNVERIFIED = "unverified"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class WaiverUse:
+    """A waiver that matched a failing result: applied when active, reported when expired."""
+
+    name: str
+    source: str
+    justification: str
+    approved_by: str
+    expires_at: str
+    expired: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "source": self.source,
+            "justification": self.justification,
+            "approved_by": self.approved_by,
+            "expires_at": self.expires_at,
+            "expired": self.expired,
+        }
+
+
+@dataclass(frozen=True)
+class Result:
+    policy: str
+    rule: str
+    status: Status
+    severity: str = "error"
+    title: str = ""
+    category: str = "other"
+    message: str | None = None
+    item: int | str | None = None
+    controls: tuple[str, ...] = ()
+    remediation: str = ""
+    waiver: WaiverUse | None = None
+
+    @property
+    def rule_ref(self) -> str:
+        return f"{self.policy}/{self.rule}"
+
+    def fails_at(self, fail_on: str) -> bool:
+        """Whether this result fails the model under ``--fail-on``."""
+        if fail_on == "never" or self.status not in (Status.FAIL, Status.ERROR):
+            return False
+        return SEVERITY_RANK[self.severity] >= SEVERITY_RANK[fail_on]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy,
+            "rule": self.rule,
+            "title": self.title,
+            "category": self.category,
+            "severity": self.severity,
+            "status": self.status.value,
+            "message": self.message,
+            "item": self.item,
+            "controls": list(self.controls),
+            "remediation": self.remediation,
+            "waiver": self.waiver.to_dict() if self.waiver else None,
+        }
+
+
+@dataclass(frozen=True)
+class ControlStatus:
+    id: str
+    status: ControlState
+    rules: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "status": self.status.value, "rules": list(self.rules)}
+
+
+@dataclass(frozen=True)
+class PolicyUse:
+    """Whether a policy applied to a model (``None``: applies_to could not be evaluated)."""
+
+    name: str
+    applicable: bool | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "applicable": self.applicable}
+
+
+@dataclass(frozen=True)
+class ModelReport:
+    name: str
+    version: str
+    source: str
+    passed: bool
+    policies: tuple[PolicyUse, ...]
+    results: tuple[Result, ...]
+    controls: tuple[ControlStatus, ...] = ()
+    evaluated: bool = True  # whether any rule of a policy gave evidence (not only skips)
+
+    def counts(self) -> dict[str, int]:
+        return count_statuses(self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "source": self.source,
+            "passed": self.passed,
+            "policies": [p.to_dict() for p in self.policies],
+            "results": [r.to_dict() for r in self.results],
+            "controls": [c.to_dict() for c in self.controls],
+        }
+
+
+@dataclass(frozen=True)
+class PolicyRef:
+    name: str
+    version: str
+    source: str
+    digest: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "source": self.source, "digest": self.digest}
+
+
+@dataclass(frozen=True)
+class Report:
+    now: str
+    fail_on: str
+    models: tuple[ModelReport, ...]
+    engine: str = "cel-python"
+    policies: tuple[PolicyRef, ...] = ()
+    version: str = field(default=__version__)
+
+    @property
+    def nothing_evaluated(self) -> bool:
+        """No model, or no rule applicable to any model: that is not a pass."""
+        return not self.models or not any(m.evaluated for m in self.models)
+
+    @property
+    def passed(self) -> bool:
+        return not self.nothing_evaluated and all(m.passed for m in self.models)
+
+    def exit_code(self) -> int:
+        """0 every model passed; 1 a model failed; 2 nothing was evaluated."""
+        if self.nothing_evaluated:
+            return 2
+        return 0 if self.passed else 1
+
+    def nothing_evaluated_reason(self) -> str:
+        if not self.models:
+            return "no model found"
+        return "no rule applies to any model (every result is skip)"
+
+    def counts(self) -> dict[str, int]:
+        return count_statuses(r for m in self.models for r in m.results)
+
+    def summary(self) -> dict[str, Any]:
+        passed = sum(1 for m in self.models if m.passed)
+        return {
+            "models": len(self.models),
+            "passed": passed,
+            "failed": len(self.models) - passed,
+            "results": self.counts(),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "report_version": REPORT_VERSION,
+            "policygate_version": self.version,
+            "now": self.now,
+            "engine": self.engine,
+            "passed": self.passed,
+            "fail_on": self.fail_on,
+            "summary": self.summary(),
+            "policies": [p.to_dict() for p in self.policies],
+            "models": [m.to_dict() for m in self.models],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def count_statuses(results: Iterable[Result]) -> dict[str, int]:
+    counts = {s.value: 0 for s in STATUS_ORDER}
+    for result in results:
+        counts[result.status.value] += 1
+    return counts
+
+
+def control_statuses(results: Iterable[Result]) -> tuple[ControlStatus, ...]:
+    """Each control named by a rule, with the state its evidence gives.
+
+    violated: an evidencing result failed or errored (unwaived); waived: a
+    waiver covered a failure and nothing else failed; satisfied: evidence was
+    evaluated and passed; unverified: every evidencing rule was skipped.
+    """
+    by_control: dict[str, list[Result]] = {}
+    for result in results:
+        for control in result.controls:
+            by_control.setdefault(control, []).append(result)
+    statuses = []
+    for control in sorted(by_control):
+        evidence = by_control[control]
+        kinds = {r.status for r in evidence}
+        if kinds & {Status.FAIL, Status.ERROR}:
+            state = ControlState.VIOLATED
+        elif Status.WAIVED in kinds:
+            state = ControlState.WAIVED
+        elif Status.PASS in kinds:
+            state = ControlState.SATISFIED
+        else:
+            state = ControlState.UNVERIFIED
+        rules = tuple(sorted({r.rule_ref for r in evidence}))
+        statuses.append(ControlStatus(control, state, rules))
+    return tuple(statuses)

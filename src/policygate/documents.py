@@ -47,8 +47,12 @@ here, so this module is where untrusted text meets the engine. It promises:
 Known gaps: a JSON text holding a raw DEL (``\\x7f``) or other raw control
 character is refused (YAML forbids them unescaped; JSON writers escape them
 unless told not to), and a raw U+2028/U+2029 inside a JSON string would be
-read as a YAML line break. JSON keys longer than 1024 characters are refused by
-the YAML scanner.
+read as a YAML line break.
+
+libyaml parses first, for speed. It refuses two things valid JSON contains
+(surrogate-pair escapes, and keys longer than 1024 characters in a flow mapping),
+so whenever it refuses a text, PyYAML's Python scanner, adjusted for both, reads
+it again and has the last word, on real syntax errors too.
 """
 
 from __future__ import annotations
@@ -175,7 +179,7 @@ _DUMP_RESOLVERS = _implicit_resolvers(yaml.SafeDumper, drop=set())
 
 
 class _PyLoader(yaml.SafeLoader):
-    """Pure-Python composer: the fallback without libyaml, and for surrogate escapes.
+    """The pure-Python reader: the fallback without libyaml, and for what libyaml refuses.
 
     PyYAML's composer recurses in Python, so nesting is stopped here at the
     limit rather than by a ``RecursionError``.
@@ -195,6 +199,21 @@ class _PyLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= nesting
+
+    def stale_possible_simple_keys(self) -> None:
+        # YAML 1.1 caps an implicit key at 1024 characters; YAML 1.2 lifts the
+        # cap inside flow collections, which is where every JSON key is. The
+        # key must still be on one line, and the file size bounds the rest.
+        for level, key in list(self.possible_simple_keys.items()):
+            if key.line != self.line or (level == 0 and self.index - key.index > 1024):
+                if key.required:
+                    raise yaml.scanner.ScannerError(
+                        "while scanning a simple key",
+                        key.mark,
+                        "could not find expected ':'",
+                        self.get_mark(),
+                    )
+                del self.possible_simple_keys[level]
 
 
 if hasattr(yaml, "CSafeLoader"):
@@ -217,6 +236,18 @@ class _RecordDumper(yaml.SafeDumper):
     def ignore_aliases(self, data: Any) -> bool:
         return True  # records are trees; anchors would only confuse a reader
 
+    def represent_str(self, data: str) -> yaml.ScalarNode:
+        # With allow_unicode the emitter writes these line separators raw into
+        # plain or single-quoted scalars, where a reader folds them to spaces;
+        # double quotes escape them.
+        if any(separator in data for separator in _LINE_SEPARATORS):
+            return self.represent_scalar(_STR, data, style='"')
+        return super().represent_str(data)
+
+
+_LINE_SEPARATORS = ("\x85", "\u2028", "\u2029")
+_RecordDumper.add_representer(str, _RecordDumper.represent_str)
+
 
 def to_yaml(data: Any) -> str:
     """Dump plain data as block YAML, keys in their given order."""
@@ -237,9 +268,7 @@ def load_text(text: str | bytes, source: str, limits: Limits = DEFAULT_LIMITS) -
     decoded = _decode(text, source, limits)
     try:
         return _load(decoded, source, limits, _FAST_LOADER)
-    except _SurrogateEscape:
-        # libyaml refuses \uD83D\uDE00; the Python scanner reads the halves,
-        # which _Builder then joins.
+    except _LibyamlRefused:
         return _load(decoded, source, limits, _PyLoader)
 
 
@@ -366,15 +395,16 @@ def _line_column(prefix: str) -> Position:
     return prefix.count("\n") + 1, len(prefix) - line_start + 1
 
 
-class _SurrogateEscape(Exception):
-    """libyaml refused a surrogate escape: read the text again with the Python scanner."""
+class _LibyamlRefused(Exception):
+    """libyaml refused the text: the Python reader should read it again (see module doc)."""
 
 
 def _load(text: str, source: str, limits: Limits, loader_class: type) -> list[Document]:
-    loader = loader_class(text)
-    loader.max_depth = limits.max_depth
     documents: list[Document] = []
+    loader = None
     try:
+        loader = loader_class(text)  # the Python reader checks characters right here
+        loader.max_depth = limits.max_depth
         count = 0
         while loader.check_node():
             root = loader.get_node()
@@ -388,15 +418,25 @@ def _load(text: str, source: str, limits: Limits, loader_class: type) -> list[Do
                 continue
             documents.append(_Builder(source, limits).document(root, len(documents)))
     except yaml.YAMLError as error:
-        if loader_class is not _PyLoader and _is_surrogate_escape(error):
-            raise _SurrogateEscape from None
-        raise _syntax_error(error, text, source, loader_class, limits) from None
+        if loader_class is not _PyLoader:
+            raise _LibyamlRefused from None
+        raise _syntax_error(error, text, source) from None
     except (ValueError, OverflowError) as error:  # e.g. \U00110000 in the Python scanner
-        where = Location(source, getattr(loader, "line", 0) + 1, getattr(loader, "column", 0) + 1)
-        raise LoadError(f"invalid escape or character: {error}", where) from None
+        raise LoadError(f"invalid escape or character: {error}", _where(loader, source)) from None
+    except RecursionError:  # only when max_depth is set above what Python's stack allows
+        raise LoadError("nesting too deep to load", _where(loader, source)) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return documents
+
+
+def _where(loader: Any, source: str) -> Location:
+    """The Python scanner's current position; libyaml does not expose one."""
+    line, column = getattr(loader, "line", None), getattr(loader, "column", None)
+    if line is None or column is None:
+        return Location(source)
+    return Location(source, line + 1, column + 1)
 
 
 def _is_empty(root: Node) -> bool:
@@ -406,29 +446,16 @@ def _is_empty(root: Node) -> bool:
     )
 
 
-def _is_surrogate_escape(error: yaml.YAMLError) -> bool:
-    return getattr(error, "problem", None) == "found invalid Unicode character escape code"
-
-
-def _syntax_error(
-    error: yaml.YAMLError, text: str, source: str, loader_class: type, limits: Limits
-) -> LoadError:
+def _syntax_error(error: yaml.YAMLError, text: str, source: str) -> LoadError:
     """A short one-line message at the place the YAML parser gave up."""
     if isinstance(error, yaml.reader.ReaderError):
-        # libyaml counts UTF-8 bytes, the Python reader characters.
-        if loader_class is _PyLoader:
-            prefix = text[: error.position]
-        else:
-            prefix = text.encode("utf-8")[: error.position].decode("utf-8", "ignore")
         character = error.character
         code = ord(character) if isinstance(character, str) else int(character)
-        message = f"{error.reason}: #x{code:04x}"
-        return LoadError(message, Location(source, *_line_column(prefix)))
+        location = Location(source, *_line_column(text[: error.position]))
+        return LoadError(f"{error.reason}: #x{code:04x}", location)
     if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
         message = error.problem or "invalid YAML"
-        if "maximum nesting depth" in message:
-            message = _depth_message(limits.max_depth)
-        elif error.context:
+        if error.context:
             context = error.context
             if error.context_mark is not None:
                 mark = error.context_mark
@@ -568,6 +595,7 @@ class _Builder:
 
     def _key(self, node: Node) -> str:
         if not isinstance(node, ScalarNode):
+            self._check_tag(node, _SEQ if isinstance(node, SequenceNode) else _MAP)
             kind = "a sequence" if isinstance(node, SequenceNode) else "a mapping"
             raise self._error(f"mapping key must be a string, got {kind}", node)
         kind = _KEY_KINDS.get(node.tag)

@@ -255,6 +255,7 @@ def test_when_false_and_empty_for_each_skip(tmp_path):
             {"id": "staging-only", "when": 'model.metadata.target_stage == "staging"', "check": "false"},
             {"id": "none", "for_each": "[]", "check": "false"},
             {"id": "empty-map", "for_each": "{}", "check": "false"},
+            {"id": "evaluated", "check": "true"},
         ],
     )
     results = evaluate(MODEL, pols, now=NOW).models[0].results
@@ -262,6 +263,7 @@ def test_when_false_and_empty_for_each_skip(tmp_path):
         ("staging-only", "skip", "when is false"),
         ("none", "skip", "for_each is empty"),
         ("empty-map", "skip", "for_each is empty"),
+        ("evaluated", "pass", None),
     ]
 
 
@@ -560,21 +562,21 @@ def test_control_statuses(tmp_path):
     pols = policies_of(
         tmp_path,
         [
-            {"id": "a", "check": "true", "controls": ["sat", "mixed"]},
-            {"id": "b", "check": "false", "controls": ["mixed", "bad"]},
-            {"id": "c", "when": "false", "check": "true", "controls": ["unv"]},
-            {"id": "d", "check": "false", "controls": ["wv"]},
-            {"id": "e", "check": "true", "controls": ["wv"]},
+            {"id": "a", "check": "true", "controls": ["c:sat", "c:mixed"]},
+            {"id": "b", "check": "false", "controls": ["c:mixed", "c:bad"]},
+            {"id": "c", "when": "false", "check": "true", "controls": ["c:unv"]},
+            {"id": "d", "check": "false", "controls": ["c:wv"]},
+            {"id": "e", "check": "true", "controls": ["c:wv"]},
         ],
     )
     report = evaluate(MODEL, pols, now=NOW, waivers=[waiver("p/d", ("m",), "2027-01-01T00:00:00Z")])
     controls = {c.id: (c.status.value, c.rules) for c in report.models[0].controls}
     assert controls == {
-        "bad": ("violated", ("p/b",)),
-        "mixed": ("violated", ("p/a", "p/b")),
-        "sat": ("satisfied", ("p/a",)),
-        "unv": ("unverified", ("p/c",)),
-        "wv": ("waived", ("p/d", "p/e")),
+        "c:bad": ("violated", ("p/b",)),
+        "c:mixed": ("violated", ("p/a", "p/b")),
+        "c:sat": ("satisfied", ("p/a",)),
+        "c:unv": ("unverified", ("p/c",)),
+        "c:wv": ("waived", ("p/d", "p/e")),
     }
     assert [c.id for c in report.models[0].controls] == sorted(controls)
 
@@ -677,7 +679,7 @@ def test_report_validates_against_the_shipped_schema(tmp_path):
     pols = policies_of(
         tmp_path,
         [
-            {"id": "a", "check": "true", "controls": ["x"]},
+            {"id": "a", "check": "true", "controls": ["c:x"]},
             {"id": "b", "for_each": "model.spec.metrics", "check": "item > 0.8"},
             {"id": "c", "check": "model.nope"},
             {"id": "d", "check": "false"},

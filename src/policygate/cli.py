@@ -147,7 +147,8 @@ def _emit(
         return
     if color is None:
         color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    click.echo(render(report, fmt, color=color, verbose=verbose), nl=False)
+    # color= stops click from stripping the escapes when stdout is not a tty (--color).
+    click.echo(render(report, fmt, color=color, verbose=verbose), nl=False, color=color)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -40,19 +40,23 @@ here, so this module is where untrusted text meets the engine. It promises:
   measured once (memoised) before anything is built, so a "billion laughs"
   document is refused in microseconds instead of being expanded.
 - **Limits** (:class:`Limits`) bound file size, document count, nesting,
-  expanded nodes and scalar length; libyaml itself stops at 1000 levels.
+  expanded nodes and scalar length. Whatever ``max_depth`` says, parsing stops
+  at 1000 levels (libyaml's own limit).
+- **Empty documents** (a trailing ``---``, a file of comments) are dropped;
+  ``--- null`` is a document whose data is ``None``.
 - **Errors** are :class:`~policygate.errors.LoadError` with a
   ``Location(source, line, column)`` (1-based) and a one-line message.
+
+libyaml parses first, for speed. It refuses two things valid JSON contains
+(surrogate-pair escapes, and keys longer than 1024 characters in a flow
+mapping), so whenever it refuses a text, PyYAML's Python reader, adjusted for
+both, reads it again and has the last word, on real syntax errors too (so error
+messages are the same with or without libyaml; a broken file is parsed twice).
 
 Known gaps: a JSON text holding a raw DEL (``\\x7f``) or other raw control
 character is refused (YAML forbids them unescaped; JSON writers escape them
 unless told not to), and a raw U+2028/U+2029 inside a JSON string would be
 read as a YAML line break.
-
-libyaml parses first, for speed. It refuses two things valid JSON contains
-(surrogate-pair escapes, and keys longer than 1024 characters in a flow mapping),
-so whenever it refuses a text, PyYAML's Python scanner, adjusted for both, reads
-it again and has the last word, on real syntax errors too.
 """
 
 from __future__ import annotations
@@ -91,7 +95,7 @@ class Limits:
 
     max_bytes: int = 10 * 1024 * 1024  # per file
     max_documents: int = 1000  # per file, empty documents included
-    max_depth: int = 64  # nesting of mappings/sequences
+    max_depth: int = 64  # nesting of mappings/sequences ({"a": 1} is one level)
     max_nodes: int = 1_000_000  # nodes per document, every alias expansion counted
     max_string: int = 1024 * 1024  # characters in one scalar
 
@@ -178,18 +182,38 @@ _LOAD_RESOLVERS = _implicit_resolvers(yaml.SafeLoader, drop={_TIMESTAMP, _VALUE}
 _DUMP_RESOLVERS = _implicit_resolvers(yaml.SafeDumper, drop=set())
 
 
+# libyaml refuses nesting beyond 1000 levels; the Python reader does the same.
+_PARSER_MAX_DEPTH = 1000
+_YAML11_KEY_LENGTH = 1024
+
+
 class _PyLoader(yaml.SafeLoader):
     """The pure-Python reader: the fallback without libyaml, and for what libyaml refuses.
 
-    PyYAML's composer recurses in Python, so nesting is stopped here at the
-    limit rather than by a ``RecursionError``.
+    Three changes to PyYAML, each to keep hostile input cheap or JSON readable:
+    flow nesting is stopped in the scanner (which otherwise runs ahead of the
+    composer, doing work quadratic in the depth), all nesting is stopped in the
+    composer (which recurses in Python) before a ``RecursionError``, and implicit
+    keys in flow collections may be longer than 1024 characters.
     """
 
     yaml_implicit_resolvers = _LOAD_RESOLVERS
     max_depth = DEFAULT_LIMITS.max_depth
+    max_flow_key = DEFAULT_LIMITS.max_string
     _depth = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
+    def configure(self, limits: Limits) -> None:
+        self.max_depth = min(limits.max_depth, _PARSER_MAX_DEPTH)
+        self.max_flow_key = max(limits.max_string, _YAML11_KEY_LENGTH)
+
+    def fetch_flow_collection_start(self, token_class: type) -> None:
+        if self.flow_level >= self.max_depth:
+            raise yaml.scanner.ScannerError(
+                None, None, _depth_message(self.max_depth), self.get_mark()
+            )
+        super().fetch_flow_collection_start(token_class)
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         nesting = int(self.check_event(SequenceStartEvent, MappingStartEvent))
         if nesting and self._depth >= self.max_depth:
             mark = self.peek_event().start_mark
@@ -202,10 +226,11 @@ class _PyLoader(yaml.SafeLoader):
 
     def stale_possible_simple_keys(self) -> None:
         # YAML 1.1 caps an implicit key at 1024 characters; YAML 1.2 lifts the
-        # cap inside flow collections, which is where every JSON key is. The
-        # key must still be on one line, and the file size bounds the rest.
+        # cap inside flow collections, which is where every JSON key is. Keys
+        # still end on their line, and longer than a scalar may be is no key.
         for level, key in list(self.possible_simple_keys.items()):
-            if key.line != self.line or (level == 0 and self.index - key.index > 1024):
+            cap = self.max_flow_key if level else _YAML11_KEY_LENGTH
+            if key.line != self.line or self.index - key.index > cap:
                 if key.required:
                     raise yaml.scanner.ScannerError(
                         "while scanning a simple key",
@@ -250,7 +275,11 @@ _RecordDumper.add_representer(str, _RecordDumper.represent_str)
 
 
 def to_yaml(data: Any) -> str:
-    """Dump plain data as block YAML, keys in their given order."""
+    """Dump plain data as block YAML, keys in their given order.
+
+    Strings that a YAML reader would take for something else (``"on"``,
+    ``"1e3"``, ``"2026-01-01"``) are quoted, so the text reads back as ``data``.
+    """
     return yaml.dump(
         data,
         Dumper=_RecordDumper,
@@ -379,10 +408,11 @@ def _decode(text: str | bytes, source: str, limits: Limits) -> str:
     if size > limits.max_bytes:
         raise _too_large(size, limits, Location(source))
     if isinstance(text, bytes):
+        raw = text
         try:
-            text = text.decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
-            line, column = _line_column(text[: error.start].decode("utf-8"))
+            line, column = _line_column(raw[: error.start].decode("utf-8"))
             raise LoadError(
                 f"not valid UTF-8 at byte {error.start}", Location(source, line, column)
             ) from None
@@ -404,7 +434,8 @@ def _load(text: str, source: str, limits: Limits, loader_class: type) -> list[Do
     loader = None
     try:
         loader = loader_class(text)  # the Python reader checks characters right here
-        loader.max_depth = limits.max_depth
+        if isinstance(loader, _PyLoader):
+            loader.configure(limits)
         count = 0
         while loader.check_node():
             root = loader.get_node()
@@ -552,6 +583,7 @@ class _Builder:
         if isinstance(node, SequenceNode):
             self._check_tag(node, _SEQ)
             return [self._build(child, (*path, i)) for i, child in enumerate(node.value)]
+        assert isinstance(node, MappingNode)  # the composer makes only these three kinds
         self._check_tag(node, _MAP)
         result: dict[str, Any] = {}
         for key, key_node, value_node in self._entries(node):
@@ -598,10 +630,12 @@ class _Builder:
             self._check_tag(node, _SEQ if isinstance(node, SequenceNode) else _MAP)
             kind = "a sequence" if isinstance(node, SequenceNode) else "a mapping"
             raise self._error(f"mapping key must be a string, got {kind}", node)
-        kind = _KEY_KINDS.get(node.tag)
-        if kind is not None:
+        key_kind = _KEY_KINDS.get(node.tag)
+        if key_kind is not None:
             quoted = "'" + node.value.replace("'", "''") + "'"
-            raise self._error(f"mapping key must be a string, got {kind} (quote it: {quoted})", node)
+            raise self._error(
+                f"mapping key must be a string, got {key_kind} (quote it: {quoted})", node
+            )
         value = self._scalar(node)
         assert isinstance(value, str)
         return value

@@ -258,7 +258,8 @@ class _Evaluator:
     # -- waivers -----------------------------------------------------------------
 
     def _waive(self, record: ModelRecord, result: Result) -> Result:
-        if result.status not in (Status.FAIL, Status.ERROR):
+        # The engine's own fail-closed result is no rule's failure: no waiver covers it.
+        if result.status not in (Status.FAIL, Status.ERROR) or result.policy == ENGINE_RULE_POLICY:
             return result
         matching = [
             w

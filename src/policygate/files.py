@@ -6,21 +6,36 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import Location, UsageError
+
 
 def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write to a temporary file beside ``path``, fsync, then rename over it."""
+    """Write to a temporary file beside ``path``, fsync, then rename over it.
+
+    A path that cannot be written is a :class:`UsageError` naming ``path`` (not
+    the temporary file), so the CLI reports it like any other bad argument.
+    """
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as error:
+        raise _cannot_write(path, error) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as error:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(error, OSError):
+            raise _cannot_write(path, error) from None
         raise
+
+
+def _cannot_write(path: str | os.PathLike[str], error: OSError) -> UsageError:
+    return UsageError(f"cannot write: {error.strerror or error}", Location(os.fspath(path)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -87,25 +88,38 @@ def _closing_brace(template: str, start: int) -> int:
 
 
 def format_value(value: Any) -> str:
-    """How a CEL value reads inside a message: numbers short, timestamps RFC 3339."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, int):
-        return str(value)
+    """How a CEL value reads inside a message: numbers short, timestamps RFC 3339.
+
+    Lists and maps read as JSON whose elements follow the same rules, so a YAML
+    ``[1, 2]`` (doubles inside CEL) reads ``[1, 2]``, not ``[1.0, 2.0]``.
+    """
     if isinstance(value, str):
         return value
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(_plain(value), ensure_ascii=False, separators=(", ", ": "))
+    plain = _plain(value)
+    if isinstance(plain, str):
+        return plain
+    return json.dumps(plain, ensure_ascii=False)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready data with the message rules applied to every scalar."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return int(value)
+        return value if math.isfinite(value) else repr(value)
     if isinstance(value, _dt.datetime):
         return format_timestamp(value)
     if isinstance(value, _dt.timedelta):
-        seconds = value.total_seconds()
-        return f"{format_value(seconds)}s"
-    return json.dumps(value, default=str, ensure_ascii=False, separators=(", ", ": "))
+        return f"{format_value(value.total_seconds())}s"
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return str(value)
 
 
 def render_template(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -187,6 +187,8 @@ def load_policies(
         if not policy.abstract:
             policies.append(policy)
     if errors:
+        # A broken parent is reached once on its own and once through each child.
+        errors = list({str(error): error for error in errors}.values())
         raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
     if not policies:
         where = ", ".join(os.fspath(p) for p in paths)
@@ -244,11 +246,15 @@ class _Loader:
         if key in self._resolved:
             return self._resolved[key]
 
-        parents = [
-            self._parent(document, i, ref, (*chain, key))
-            for i, ref in enumerate(spec.get("extends") or [])
-        ]
         errors: list[PolicygateError] = []
+        parents: list[Policy] = []
+        for i, ref in enumerate(spec.get("extends") or []):
+            try:
+                parents.append(self._parent(document, i, ref, (*chain, key)))
+            except ErrorGroup as group:  # report them with this policy's own errors
+                errors.extend(group.errors)
+            except PolicygateError as error:
+                errors.append(error)
 
         params: dict[str, Any] = {}
         for parent in parents:
@@ -400,7 +406,7 @@ class _Loader:
         try:
             program = self._compile(text)
         except cel.CELSyntaxError as error:
-            at = self._inner_location(document, path, error.line, error.column)
+            at = self._inner_location(document, path, _offset(text, error.line, error.column))
             raise CELCompileError(f"CEL {error.message} in {path[-1]}", at) from None
         return Expression(text, program, location)
 
@@ -409,7 +415,7 @@ class _Loader:
         try:
             parts = split_template(template)
         except TemplateSyntaxError as error:
-            at = self._inner_location(document, path, *_line_col(template, error.offset))
+            at = self._inner_location(document, path, error.offset)
             raise PolicyError(f"message: {error}", at) from None
         programs = []
         for part in parts:
@@ -417,39 +423,33 @@ class _Loader:
                 try:
                     programs.append(self._compile(part.text))
                 except cel.CELSyntaxError as error:
-                    line, column = _line_col(template, part.offset)
-                    inner_col = column + error.column - 1 if error.line == 1 else error.column
-                    at = self._inner_location(document, path, line + error.line - 1, inner_col)
+                    offset = part.offset + _offset(part.text, error.line, error.column)
+                    at = self._inner_location(document, path, offset)
                     raise CELCompileError(
                         f"CEL {error.message} in message placeholder {{{part.text}}}", at
                     ) from None
         return Message(template, tuple(parts), tuple(programs))
 
     def _inner_location(
-        self, document: Document, path: tuple[str | int, ...], line: int, column: int
+        self, document: Document, path: tuple[str | int, ...], offset: int
     ) -> Location:
-        """Map a (line, column) inside a scalar to the file, following its YAML style."""
+        """Where character ``offset`` of the string at ``path`` is written in the file.
+
+        Follows the scalar's YAML style (plain, quoted with escapes, literal or
+        folded block, folded over several lines); falls back to the start of the
+        value when the file cannot be read back (standard input, say).
+        """
         start = document.location(path)
         if start.line is None or start.column is None:
             return start
-        lines = self._lines(document.source)
-        raw = lines[start.line - 1] if 0 < start.line <= len(lines) else ""
-        opener = raw[start.column - 1 : start.column]
-        if opener in ("|", ">"):
-            content_line = start.line + line
-            if content_line - 1 < len(lines):
-                text_line = lines[content_line - 1]
-                indent = len(text_line) - len(text_line.lstrip(" "))
-            else:
-                indent = 0
-            return Location(start.path, content_line, indent + column)
-        if line == 1:
-            shift = 1 if opener in ("'", '"') else 0
-            return Location(start.path, start.line, start.column + shift + column - 1)
-        target = start.line + line - 1
-        text_line = lines[target - 1] if 0 < target <= len(lines) else ""
-        indent = len(text_line) - len(text_line.lstrip(" "))
-        return Location(start.path, target, indent + column)
+        value = _get(document.data, path)
+        positions = scalar_positions(self._lines(document.source), start.line, start.column, value)
+        if not positions:
+            return start
+        if offset < len(positions):
+            return Location(start.path, *positions[offset])
+        line, column = positions[-1]  # the end of the expression
+        return Location(start.path, line, column + 1)
 
     def _lines(self, source: str) -> list[str]:
         if source not in self._raw_lines:
@@ -489,11 +489,103 @@ def _get(data: Any, path: Iterable[str | int]) -> Any:
     return data
 
 
-def _line_col(text: str, offset: int) -> tuple[int, int]:
-    before = text[:offset]
-    line = before.count("\n") + 1
-    column = offset - (before.rfind("\n") + 1) + 1
-    return line, column
+def _offset(text: str, line: int, column: int) -> int:
+    """The index in ``text`` of 1-based ``line``/``column`` (as a CEL parser reports them)."""
+    lines = text.split("\n")
+    before = sum(len(part) + 1 for part in lines[: max(line, 1) - 1])
+    return before + max(column, 1) - 1
+
+
+_ESCAPES = {
+    "0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v",
+    "f": "\f", "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\",
+    "N": "\x85", "_": "\xa0", "L": "\u2028", "P": "\u2029",
+}  # fmt: skip
+_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
+
+# (text it stands for, 1-based line, 1-based column, raw whitespace that folding may drop)
+_Unit = tuple[str, int, int, bool]
+
+
+def scalar_positions(
+    lines: Sequence[str], line: int, column: int, value: str
+) -> list[tuple[int, int]] | None:
+    """The 1-based (line, column) in the file of every character of a YAML string.
+
+    ``lines`` is the file's text, ``line``/``column`` where the scalar starts (its
+    quote or block indicator). Rather than re-implement YAML's folding rules, the
+    characters the source stands for are aligned with the loaded ``value``: raw
+    whitespace and line breaks may be dropped or folded into a space, anything
+    else must match. ``None`` when they cannot be aligned.
+    """
+    if not 0 < line <= len(lines):
+        return None
+    opener = lines[line - 1][column - 1 : column]
+    if opener in ("|", ">"):
+        units = _raw_units(lines, line, 0)  # the content starts on the next line
+    elif opener == "'":
+        units = _single_quoted_units(lines, line - 1, column)
+    elif opener == '"':
+        units = _double_quoted_units(lines, line - 1, column)
+    else:
+        units = _raw_units(lines, line - 1, column - 1)
+    positions: list[tuple[int, int]] = []
+    for char in value:
+        for text, at_line, at_column, raw_space in units:
+            if text == char or (raw_space and char == " " and text == "\n"):
+                positions.append((at_line, at_column))
+                break
+            if not raw_space:
+                return None
+        else:
+            return None
+    return positions
+
+
+def _raw_units(lines: Sequence[str], row: int, column: int) -> Iterator[_Unit]:
+    """Every character from 0-based ``row``/``column`` on, each line ending in a break."""
+    for index in range(row, len(lines)):
+        text = lines[index]
+        for position in range(column if index == row else 0, len(text)):
+            char = text[position]
+            yield char, index + 1, position + 1, char in " \t"
+        yield "\n", index + 1, len(text) + 1, True
+
+
+def _single_quoted_units(lines: Sequence[str], row: int, column: int) -> Iterator[_Unit]:
+    units = _raw_units(lines, row, column)  # column: just after the opening quote
+    for unit in units:
+        if unit[0] == "'":
+            following = next(units, None)
+            if following is None or following[0] != "'":
+                return  # the closing quote
+            yield "'", unit[1], unit[2], False
+        else:
+            yield unit
+
+
+def _double_quoted_units(lines: Sequence[str], row: int, column: int) -> Iterator[_Unit]:
+    units = _raw_units(lines, row, column)
+    for unit in units:
+        text, at_line, at_column, _ = unit
+        if text == '"':
+            return
+        if text != "\\":
+            yield unit
+            continue
+        escaped = next(units, None)
+        if escaped is None:
+            return
+        if escaped[0] == "\n" and escaped[3]:
+            continue  # an escaped line break joins the lines
+        if escaped[0] in _HEX_ESCAPES:
+            digits = "".join(next(units, ("",))[0] for _ in range(_HEX_ESCAPES[escaped[0]]))
+            try:
+                yield chr(int(digits, 16)), at_line, at_column, False
+            except ValueError:
+                return
+        else:
+            yield _ESCAPES.get(escaped[0], escaped[0]), at_line, at_column, False
 
 
 def _abspath(source: str) -> str:

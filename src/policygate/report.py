@@ -191,6 +191,8 @@ class Report:
     def nothing_evaluated_reason(self) -> str:
         if not self.models:
             return "no model found"
+        if not any(m.results for m in self.models):
+            return "no policy found"
         return "no rule applies to any model (every result is skip)"
 
     def counts(self) -> dict[str, int]:

@@ -22,6 +22,7 @@ SHIPPED = {
     "Waiver": "waiver.schema.json",
     "ModelRecord": "model-record.schema.json",
     "Report": "report.schema.json",
+    "ControlCatalog": "control-catalog.schema.json",
 }
 
 

@@ -3,13 +3,26 @@ which would ``exec`` generated code).
 
 cel-python refuses mixed int/double operations (``1 >= 0.95`` is "no such
 overload"). SPEC §3 wants numbers to compare as numbers, so numbers that come
-from documents become doubles, and the arithmetic and relational operators are
-overridden so that an int literal meets a double as a number.
+from documents become doubles, and the operators are overridden:
+
+- relations and ``==``/``!=``/``in`` compare the exact values, so an int literal
+  meets a double as a number (``1 == 1.0``, ``9007199254740993 > 2.0**53``), and
+  lists and maps are equal when their elements are (``model.shape == [224, 3]``
+  with a YAML ``[224, 3]``);
+- arithmetic promotes an int meeting a double to double and always yields a
+  celpy double (celpy's own ``+``, ``-``, ``*`` leak plain Python floats);
+- ``%`` also works on doubles with integral values (a YAML ``count: 7`` is a
+  double here, and ``model.count % 2`` must still mean something).
+
+A document integer beyond what a double holds exactly (2**53, the I-JSON limit)
+is rounded to the nearest double, and one beyond the double range becomes an
+infinity of its sign, so that no record can crash an evaluation.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import operator
 import re
 from collections.abc import Callable, Mapping
@@ -25,23 +38,41 @@ from .library import SECONDS_PER_DAY
 _INT_TYPES = (celtypes.IntType, celtypes.UintType)
 
 
-def _numeric_pair(a: Any, b: Any) -> tuple[Any, Any]:
-    """Promote an int meeting a double to double; leave everything else alone.
+def _number(value: Any) -> int | float | None:
+    """The exact Python number a CEL int/uint/double stands for, ``None`` otherwise.
 
-    An operand that is already an error is raised as it is, so the message
-    keeps naming the field that was missing rather than the operator.
+    Python compares ints and floats exactly, so comparing these never rounds.
     """
-    if isinstance(a, CELEvalError):
-        raise _Propagate(a)
-    if isinstance(b, CELEvalError):
-        raise _Propagate(b)
-    if isinstance(a, celtypes.DoubleType) and isinstance(b, _INT_TYPES) and not isinstance(
-        b, celtypes.BoolType
-    ):
+    if isinstance(value, (bool, celtypes.BoolType)):
+        return None
+    if isinstance(value, _INT_TYPES):
+        return int(value)
+    if isinstance(value, float):  # DoubleType, or a float leaked by celpy arithmetic
+        return float(value)
+    return None
+
+
+def _raise_errors(*operands: Any) -> None:
+    """An operand that is already an error is raised as it is, so the message
+    keeps naming the field that was missing rather than the operator."""
+    for operand in operands:
+        if isinstance(operand, CELEvalError):
+            raise _Propagate(operand)
+
+
+def _double(value: Any) -> Any:
+    if type(value) is float:
+        return celtypes.DoubleType(value)
+    return value
+
+
+def _numeric_pair(a: Any, b: Any) -> tuple[Any, Any]:
+    """Promote an int meeting a double to double; leave everything else alone."""
+    _raise_errors(a, b)
+    a, b = _double(a), _double(b)
+    if isinstance(a, celtypes.DoubleType) and _number(b) is not None:
         return a, celtypes.DoubleType(b)
-    if isinstance(b, celtypes.DoubleType) and isinstance(a, _INT_TYPES) and not isinstance(
-        a, celtypes.BoolType
-    ):
+    if isinstance(b, celtypes.DoubleType) and _number(a) is not None:
         return celtypes.DoubleType(a), b
     return a, b
 
@@ -64,8 +95,11 @@ def _propagating(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _relation(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     def apply(a: Any, b: Any) -> Any:
-        a, b = _numeric_pair(a, b)
-        return celtypes.BoolType(op(a, b))
+        _raise_errors(a, b)
+        x, y = _number(a), _number(b)
+        if x is not None and y is not None:
+            return celtypes.BoolType(op(x, y))
+        return celtypes.BoolType(op(_double(a), _double(b)))
 
     return apply
 
@@ -73,19 +107,50 @@ def _relation(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
 def _arithmetic(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     def apply(a: Any, b: Any) -> Any:
         a, b = _numeric_pair(a, b)
-        return op(a, b)
+        return _double(op(a, b))
 
     return apply
 
 
+def _modulo(a: Any, b: Any) -> Any:
+    a, b = _numeric_pair(a, b)
+    if isinstance(a, celtypes.DoubleType) and isinstance(b, celtypes.DoubleType):
+        x, y = float(a), float(b)
+        if x.is_integer() and y.is_integer():
+            if y == 0:
+                raise ZeroDivisionError("modulus by zero")
+            return celtypes.DoubleType(math.fmod(x, y))  # CEL: the sign of the dividend
+    return operator.mod(a, b)
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """CEL equality where numbers are equal by value, also inside lists and maps."""
+    x, y = _number(a), _number(b)
+    if x is not None or y is not None:
+        return x is not None and y is not None and x == y
+    if isinstance(a, celtypes.ListType) and isinstance(b, celtypes.ListType):
+        return len(a) == len(b) and all(_equal(p, q) for p, q in zip(a, b))
+    if isinstance(a, celtypes.MapType) and isinstance(b, celtypes.MapType):
+        if len(a) != len(b):
+            return False
+        for key, value in a.items():
+            match = next((k for k in b if _equal(key, k)), _ABSENT)
+            if match is _ABSENT or not _equal(value, b[match]):
+                return False
+        return True
+    try:
+        return bool(a == b)
+    except TypeError:
+        return False
+
+
+_ABSENT = object()
+
+
 def _equality(negate: bool) -> Callable[[Any, Any], Any]:
     def apply(a: Any, b: Any) -> Any:
-        a, b = _numeric_pair(a, b)
-        try:
-            same = bool(a == b)
-        except TypeError:
-            same = False
-        return celtypes.BoolType(same != negate)
+        _raise_errors(a, b)
+        return celtypes.BoolType(_equal(a, b) != negate)
 
     return apply
 
@@ -95,14 +160,9 @@ def _in(item: Any, container: Any) -> Any:
         if isinstance(operand, CELEvalError):
             return operand
     if isinstance(container, celtypes.ListType):
-        eq = _equality(False)
-        for element in container:
-            result = eq(item, element)
-            if isinstance(result, CELEvalError):
-                return result
-            if result:
-                return celtypes.BoolType(True)
-        return celtypes.BoolType(False)
+        return celtypes.BoolType(any(_equal(item, element) for element in container))
+    if isinstance(container, celtypes.MapType):
+        return celtypes.BoolType(any(_equal(item, key) for key in container))
     return celtypes.BoolType(item in container)
 
 
@@ -127,6 +187,12 @@ def _logical(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     return apply
 
 
+def _condition(condition: Any, then: Any, otherwise: Any) -> Any:
+    if isinstance(condition, CELEvalError):
+        return condition  # `model.missing > 1 ? a : b` names the missing field
+    return celtypes.logical_condition(condition, then, otherwise)
+
+
 def _days(n: Any) -> Any:
     if isinstance(n, celtypes.BoolType) or not isinstance(n, (int, float)):
         raise TypeError(f"days() wants a number, got {_type_name(n)}")
@@ -146,9 +212,11 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "_-_": _propagating(_arithmetic(operator.sub)),
     "_*_": _propagating(_arithmetic(operator.mul)),
     "_/_": _propagating(_arithmetic(operator.truediv)),
+    "_%_": _propagating(_modulo),
     "_in_": _in,
     "_&&_": _logical(celtypes.logical_and),
     "_||_": _logical(celtypes.logical_or),
+    "_?_:_": _condition,
     "_[_]": _index,
     "days": _days,
 }
@@ -159,7 +227,10 @@ def to_cel(value: Any) -> Any:
     if isinstance(value, bool):
         return celtypes.BoolType(value)
     if isinstance(value, (int, float)):
-        return celtypes.DoubleType(value)
+        try:
+            return celtypes.DoubleType(value)
+        except OverflowError:  # an integer beyond the double range
+            return celtypes.DoubleType(math.inf if value > 0 else -math.inf)
     if isinstance(value, str):
         return celtypes.StringType(value)
     if value is None:
@@ -348,6 +419,13 @@ def describe_error(error: CELEvalError, text: str) -> str:
         if where:
             return f"no such key: {where}"
         return f"no such key: {key}"
+    if first == "no such key" and where:
+        # `model.spec["metrics"]` or `model.m[params.k]`: name the expression, and
+        # the key too when it is not written out in it.
+        key = _clean(repr(args[2][0])) if len(args) > 2 and args[2] else ""
+        if key and key not in where and key.strip("'") not in where:
+            return f"no such key: {where} (key {key})"
+        return f"no such key: {where}"
     if first.startswith("undeclared reference to"):
         name = str(args[2][0]) if len(args) > 2 and args[2] else first
         return f"undeclared reference to '{name}'"
@@ -360,6 +438,9 @@ def describe_error(error: CELEvalError, text: str) -> str:
     detail = _clean(first)
     if len(args) > 2 and args[2] and first in ("no such overload", "invalid_argument"):
         detail = f"{detail}: {_clean(str(args[2][0]))}"
+    elif len(args) > 2 and args[2] and first == "return error for overflow":
+        # celpy's wording for any ValueError in a function (a bad timestamp, say)
+        detail = _clean(str(args[2][0]))
     if "<class" in detail or len(detail) > 300:
         detail = detail[:300]
     if where and where != text.strip():

@@ -101,7 +101,9 @@ def test_no_model_found_exits_2(project):
     result = check("empty/", "-p", "policies/")
     assert result.exit_code == 2
     assert result.stderr == "policygate: error: nothing evaluated: no model found\n"
-    assert result.stdout.endswith("0 models, 0 passed, 0 failed · 0 pass, 0 fail, 0 error, 0 skip, 0 waived\n")
+    assert result.stdout.endswith(
+        "0 models, 0 passed, 0 failed · 0 pass, 0 fail, 0 error, 0 skip, 0 waived\n"
+    )
 
 
 def test_no_policy_found_exits_2(project):
@@ -138,7 +140,10 @@ def test_missing_field_is_an_error_result(project):
     (project / "models" / "nometrics.yaml").write_text("name: nometrics\nowner: x\n")
     result = check("models/nometrics.yaml", "-p", "policies/")
     assert result.exit_code == 1
-    assert "  ERROR  gate/auc (error)\n         cannot evaluate check: no such key: model.metrics\n" in result.stdout
+    assert (
+        "  ERROR  gate/auc (error)\n         cannot evaluate check: no such key: model.metrics\n"
+        in result.stdout
+    )
 
 
 # --------------------------------------------------------------------------- output options
@@ -172,12 +177,30 @@ def test_output_file_and_nothing_on_stdout(project):
     assert [p.name for p in project.iterdir() if p.name.startswith(".report")] == []
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_report_files_get_ordinary_permissions(project):
+    (project / "plain.txt").write_text("")
+    ordinary = (project / "plain.txt").stat().st_mode & 0o777
+    check("models/", "-p", "policies/", "-o", "new.txt", "--report", "json=new.json")
+    assert (project / "new.txt").stat().st_mode & 0o777 == ordinary
+    assert (project / "new.json").stat().st_mode & 0o777 == ordinary
+    (project / "new.txt").chmod(0o640)
+    check("models/", "-p", "policies/", "-o", "new.txt")
+    assert (project / "new.txt").stat().st_mode & 0o777 == 0o640
+
+
 def test_extra_reports_besides_stdout(project):
-    result = check("models/", "-p", "policies/", "--report", "json=out/r.json", "--report", "text=r.txt")
+    result = check(
+        "models/", "-p", "policies/", "--report", "json=out/r.json", "--report", "text=r.txt"
+    )
     assert result.exit_code == 2  # out/ does not exist
-    assert result.stderr == "policygate: error: out/r.json: cannot write: No such file or directory\n"
+    assert (
+        result.stderr == "policygate: error: out/r.json: cannot write: No such file or directory\n"
+    )
     (project / "out").mkdir()
-    result = check("models/", "-p", "policies/", "--report", "json=out/r.json", "--report", "text=r.txt")
+    result = check(
+        "models/", "-p", "policies/", "--report", "json=out/r.json", "--report", "text=r.txt"
+    )
     assert result.exit_code == 0
     assert result.stdout.startswith("PASSED  good@1")
     assert json.loads((project / "out" / "r.json").read_text())["passed"] is True
@@ -232,7 +255,7 @@ def test_color_flags(project):
     assert "\x1b[" not in check("bad.yaml", "-p", "policies/").stdout  # not a tty
 
 
-# --------------------------------------------------------------------------- params, now, inputs, waivers
+# -------------------------------------------------------------------- params, now, inputs, waivers
 
 
 def test_param_override_changes_the_outcome(project):
@@ -260,7 +283,9 @@ def test_bad_param_exits_2(project, param, message):
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("now", ["yesterday", "2026-11-26", "2026-11-26T00:00:00", "2026-02-30T00:00:00Z"])
+@pytest.mark.parametrize(
+    "now", ["yesterday", "2026-11-26", "2026-11-26T00:00:00", "2026-02-30T00:00:00Z"]
+)
 def test_bad_now_exits_2(project, now):
     result = run("check", "models/", "-p", "policies/", "--now", now)
     assert result.exit_code == 2
@@ -283,10 +308,16 @@ def test_input_is_visible_as_inputs_name(project):
         POLICY + "    - id: registered\n      check: model.name in inputs.registry.models\n"
     )
     (project / "registry.yaml").write_text("models: [good]\n")
-    result = check("models/", "bad.yaml", "-p", "policies/", "--input", "registry=registry.yaml", "-f", "json")
+    result = check(
+        "models/", "bad.yaml", "-p", "policies/", "--input", "registry=registry.yaml", "-f", "json"
+    )
     data = json.loads(result.stdout)
-    registered = {m["name"]: r["status"] for m in data["models"] for r in m["results"]
-                  if r["rule"] == "registered"}  # fmt: skip
+    registered = {
+        m["name"]: r["status"]
+        for m in data["models"]
+        for r in m["results"]
+        if r["rule"] == "registered"
+    }
     assert registered == {"good": "pass", "bad": "fail"}
     without = check("models/", "-p", "policies/")
     assert without.exit_code == 1
@@ -295,7 +326,10 @@ def test_input_is_visible_as_inputs_name(project):
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("registry", "expected NAME=PATH"), ("registry=nope.yaml", "nope.yaml: no such file or directory")],
+    [
+        ("registry", "expected NAME=PATH"),
+        ("registry=nope.yaml", "nope.yaml: no such file or directory"),
+    ],
 )
 def test_bad_input_exits_2(project, value, message):
     result = check("models/", "-p", "policies/", "--input", value)
@@ -318,7 +352,9 @@ spec:
 
 def test_waivers(project):
     (project / "waivers").mkdir()
-    (project / "waivers" / "w.yaml").write_text(WAIVER.format(name="auc-q4", expires="2026-12-31T00:00:00Z"))
+    (project / "waivers" / "w.yaml").write_text(
+        WAIVER.format(name="auc-q4", expires="2026-12-31T00:00:00Z")
+    )
     result = check("bad.yaml", "-p", "policies/", "--waivers", "waivers/")
     assert result.exit_code == 0
     assert result.stdout == (
@@ -344,14 +380,16 @@ def test_expired_waiver(project):
 
 
 def test_waiver_without_expiry_exits_2(project):
-    (project / "w.yaml").write_text(WAIVER.format(name="x", expires="").replace('  expires_at: ""\n', ""))
+    (project / "w.yaml").write_text(
+        WAIVER.format(name="x", expires="").replace('  expires_at: ""\n', "")
+    )
     result = check("bad.yaml", "-p", "policies/", "--waivers", "w.yaml")
     assert result.exit_code == 2
     assert "expires_at" in result.stderr
     assert result.stderr.startswith("policygate: error: w.yaml:")
 
 
-# --------------------------------------------------------------------------- inputs from files and stdin
+# --------------------------------------------------------------------- inputs from files and stdin
 
 
 def test_stdin_model(project):
@@ -361,8 +399,14 @@ def test_stdin_model(project):
 
 
 def test_stdin_json_model(project):
-    result = check("-", "-p", "policies/", "-f", "json", input=json.dumps({"name": "j", "owner": "o",
-                                                                             "metrics": {"auc": 1}}))
+    result = check(
+        "-",
+        "-p",
+        "policies/",
+        "-f",
+        "json",
+        input=json.dumps({"name": "j", "owner": "o", "metrics": {"auc": 1}}),
+    )
     assert result.exit_code == 0
     assert json.loads(result.stdout)["models"][0]["source"] == "<stdin>"
 
@@ -388,7 +432,9 @@ def test_bad_yaml_in_a_model_names_file_line_col(project):
 
 
 def test_bad_cel_in_a_policy_names_file_line_col(project):
-    (project / "policies" / "gate.yaml").write_text(POLICY.replace(">= params.min_auc", ">= (params.min_auc"))
+    (project / "policies" / "gate.yaml").write_text(
+        POLICY.replace(">= params.min_auc", ">= (params.min_auc")
+    )
     result = check("models/", "-p", "policies/")
     assert result.exit_code == 2
     assert result.stderr.startswith("policygate: error: policies/gate.yaml:9:")
@@ -436,7 +482,10 @@ def test_version():
 
 def test_python_m_policygate_version():
     completed = subprocess.run(
-        [sys.executable, "-m", "policygate", "--version"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "policygate", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert completed.returncode == 0
     assert completed.stdout == f"policygate, version {__version__}\n"
@@ -463,12 +512,16 @@ def test_readme_example(monkeypatch):
 
 def test_readme_example_with_the_waiver(monkeypatch):
     monkeypatch.chdir(ROOT)
-    result = run("check", "examples/models/credit-limit-fails-fairness-and-expired-approval.yaml",
-                 "-p", "policies/", "--waivers", "examples/waivers/", "--now", NOW, "-f", "json")  # fmt: skip
+    model = "examples/models/credit-limit-fails-fairness-and-expired-approval.yaml"
+    args = ["-p", "policies/", "--waivers", "examples/waivers/", "--now", NOW, "-f", "json"]
+    result = run("check", model, *args)
     assert result.exit_code == 1
     (model,) = json.loads(result.stdout)["models"]
-    flagged = {(r["policy"], r["rule"], r["status"]) for r in model["results"]
-               if r["status"] in ("fail", "error", "waived")}  # fmt: skip
+    flagged = {
+        (r["policy"], r["rule"], r["status"])
+        for r in model["results"]
+        if r["status"] in ("fail", "error", "waived")
+    }
     assert flagged == {
         ("production-promotion", "fairness.gap", "waived"),
         ("production-promotion", "approval.required-roles", "fail"),

@@ -30,7 +30,9 @@ def result(status: str, severity: str = "error", rule: str = "r", **kwargs) -> R
     return Result(policy="p", rule=rule, status=Status(status), severity=severity, **kwargs)
 
 
-def model(*results: Result, passed: bool = True, evaluated: bool = True, name: str = "m") -> ModelReport:
+def model(
+    *results: Result, passed: bool = True, evaluated: bool = True, name: str = "m"
+) -> ModelReport:
     return ModelReport(
         name=name,
         version="1",
@@ -188,7 +190,7 @@ def test_results_without_controls_give_no_controls():
     assert control_statuses([result("fail")]) == ()
 
 
-# --------------------------------------------------------------------------- pass/fail and exit codes
+# ------------------------------------------------------------------------ pass/fail and exit codes
 
 
 @pytest.mark.parametrize(
@@ -200,7 +202,12 @@ def test_results_without_controls_give_no_controls():
         ((model(result("skip"), evaluated=False, passed=False),), False, 2, True),
         # fail_on never: a model with nothing evaluated may be "passed", the run is still exit 2
         ((model(result("skip"), evaluated=False, passed=True),), False, 2, True),
-        ((model(result("pass")), model(result("skip"), evaluated=False, passed=False)), False, 1, False),
+        (
+            (model(result("pass")), model(result("skip"), evaluated=False, passed=False)),
+            False,
+            1,
+            False,
+        ),
     ],
 )
 def test_exit_code(models, passed, code, nothing):
@@ -211,7 +218,9 @@ def test_exit_code(models, passed, code, nothing):
 
 
 def test_nothing_evaluated_reasons():
-    assert Report(now=NOW, fail_on="error", models=()).nothing_evaluated_reason() == "no model found"
+    assert (
+        Report(now=NOW, fail_on="error", models=()).nothing_evaluated_reason() == "no model found"
+    )
     skipped = Report(now=NOW, fail_on="error", models=(model(result("skip"), evaluated=False),))
     assert "no rule applies to any model" in skipped.nothing_evaluated_reason()
     empty = Report(now=NOW, fail_on="error", models=(model(evaluated=False),))
@@ -233,8 +242,11 @@ def sample_report() -> Report:
                 result("skip", rule="t", message="when is false"),
                 name="credit",
             ),
-            model(result("error", rule="u", message="no such key: model.x", item=0),
-                  passed=False, name="other"),  # fmt: skip
+            model(
+                result("error", rule="u", message="no such key: model.x", item=0),
+                passed=False,
+                name="other",
+            ),
         ),
         policies=(PolicyRef("p", "1.0.0", "p.yaml", "sha256:" + "0" * 64),),
     )

@@ -51,7 +51,10 @@ def handle_errors(func: F) -> F:
         except Exception as error:  # fail closed, no traceback; POLICYGATE_DEBUG shows it
             if os.environ.get("POLICYGATE_DEBUG"):
                 raise
-            _fail(f"internal error ({type(error).__name__}: {error}); set POLICYGATE_DEBUG=1 for details")
+            _fail(
+                f"internal error ({type(error).__name__}: {error}); "
+                "set POLICYGATE_DEBUG=1 for details"
+            )
 
     return wrapper  # type: ignore[return-value]
 
@@ -92,7 +95,8 @@ def _report_option(value: str) -> tuple[str, str]:
 @click.option("--engine", metavar="NAME", help="CEL engine (default: cel-python).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing when the gate passes.")
 @click.option("-v", "--verbose", is_flag=True, help="List passing and skipped results too.")
-@click.option("--color/--no-color", default=None, help="Colour the text report (default: on a tty).")
+@click.option("--color/--no-color", default=None,
+              help="Colour the text report (default: on a tty).")  # fmt: skip
 @handle_errors
 def check(
     models: Sequence[str],

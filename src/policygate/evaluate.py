@@ -176,10 +176,8 @@ class _Evaluator:
                     )
                 ]
             if not applies:
-                skipped = [
-                    _result(policy, rule, Status.SKIP, "policy does not apply (applies_to is false)")
-                    for rule in policy.rules
-                ]
+                reason = "policy does not apply (applies_to is false)"
+                skipped = [_result(policy, rule, Status.SKIP, reason) for rule in policy.rules]
                 return PolicyUse(policy.name, False), skipped
 
         results: list[Result] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -23,18 +24,28 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
         raise _cannot_write(path, error) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            # mkstemp creates the file 0600; a report gets the mode a plain open() would give.
+            os.chmod(tmp, _mode_for(target))
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException as error:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         if isinstance(error, OSError):
             raise _cannot_write(path, error) from None
         raise
+
+
+def _mode_for(target: Path) -> int:
+    """The existing file's permissions, else what the umask leaves of 0o666."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _cannot_write(path: str | os.PathLike[str], error: OSError) -> UsageError:

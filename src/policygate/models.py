@@ -27,7 +27,9 @@ class ModelRecord:
         return f"{self.name}@{self.version}" if self.version else self.name
 
 
-def model_from_data(data: Any, source: str = "<memory>", document: Document | None = None) -> ModelRecord:
+def model_from_data(
+    data: Any, source: str = "<memory>", document: Document | None = None
+) -> ModelRecord:
     """A record from plain data: the canonical layout, or an organisation's own export.
 
     The name and version are read from ``metadata`` (canonical) or top-level

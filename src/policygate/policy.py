@@ -110,7 +110,12 @@ class Policy:
             return self
         merged = dict(self.params)
         merged.update(mine)
-        return replace(self, params=MappingProxyType(merged))
+        if canonical_json(merged) == canonical_json(dict(self.params)):
+            return self
+        # The digest identifies the policy as evaluated, so overridden params change it.
+        digest_input = {"policy": self.digest, "params": merged}
+        digest = "sha256:" + hashlib.sha256(canonical_json(digest_input)).hexdigest()
+        return replace(self, params=MappingProxyType(merged), digest=digest)
 
 
 # --------------------------------------------------------------------------- params
@@ -139,7 +144,8 @@ def apply_params(policies: Sequence[Policy], overrides: Mapping[str, Any]) -> li
     unknown = sorted(set(overrides) - declared)
     if unknown:
         known = ", ".join(sorted(declared)) or "none"
-        raise UsageError(f"unknown param {', '.join(unknown)} (the loaded policies declare: {known})")
+        names = ", ".join(unknown)
+        raise UsageError(f"unknown param {names} (the loaded policies declare: {known})")
     return [policy.with_params(overrides) for policy in policies]
 
 
@@ -271,7 +277,8 @@ class _Loader:
             if raw["id"] in own_ids:
                 errors.append(
                     PolicyError(
-                        f"duplicate rule id {raw['id']!r} (first at line {own_ids[raw['id']].line})",
+                        f"duplicate rule id {raw['id']!r}"
+                        f" (first at line {own_ids[raw['id']].line})",
                         where,
                     )
                 )
@@ -332,10 +339,7 @@ class _Loader:
 
     def _parent(self, document: Document, index: int, ref: str, chain: tuple[str, ...]) -> Policy:
         where = document.location(("spec", "extends", index))
-        if document.source in ("-", "<stdin>"):
-            base = Path.cwd()
-        else:
-            base = Path(document.source).parent
+        base = Path.cwd() if document.source in ("-", "<stdin>") else Path(document.source).parent
         path = base / ref
         try:
             parent_docs = [d for d in load_file(path, self.limits) if document_kind(d) == "Policy"]

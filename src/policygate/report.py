@@ -161,7 +161,12 @@ class PolicyRef:
     digest: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "source": self.source, "digest": self.digest}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "source": self.source,
+            "digest": self.digest,
+        }
 
 
 @dataclass(frozen=True)

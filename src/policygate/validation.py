@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterator
 from importlib import resources
 from typing import Any
@@ -60,14 +61,17 @@ def schema_errors(
     found: list[tuple[JsonPath, str]] = []
     for error in validator.iter_errors(data):
         path: JsonPath = tuple(error.absolute_path)
+        schema = error.schema if isinstance(error.schema, dict) else {}
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            allowed = set(error.schema.get("properties", {}))
+            allowed = set(schema.get("properties", {}))
+            patterns = list(schema.get("patternProperties", {}))
             for key in error.instance:
-                if key not in allowed:
+                if key not in allowed and not any(re.search(p, key) for p in patterns):
                     found.append(((*path, key), f"unknown key {key!r}"))
             continue
         found.append((path, _message(error)))
-    found.sort(key=lambda pm: [str(p) for p in pm[0]])
+    # Indexes sort as numbers ($.rules[2] before $.rules[10]), keys as text.
+    found.sort(key=lambda pm: [(0, p, "") if isinstance(p, int) else (1, 0, p) for p in pm[0]])
     yield from found
 
 
@@ -77,7 +81,7 @@ def _message(error: jsonschema.ValidationError) -> str:
     if error.validator == "const":
         return f"must be {error.validator_value!r}, got {error.instance!r}"
     if error.validator == "enum":
-        options = ", ".join(repr(v) for v in error.validator_value)
+        options = ", ".join(repr(v) for v in error.validator_value)  # type: ignore[union-attr]
         return f"must be one of {options}, got {error.instance!r}"
     if error.validator == "type":
         return f"must be of type {error.validator_value}, got {_json_type(error.instance)}"

@@ -75,7 +75,8 @@ def load_waivers(
         try:
             expires_at = parse_timestamp(spec["expires_at"])
         except ValueError as error:
-            errors.append(PolicyError(f"expires_at: {error}", document.location(("spec", "expires_at"))))
+            where = document.location(("spec", "expires_at"))
+            errors.append(PolicyError(f"expires_at: {error}", where))
             continue
         waivers.append(
             Waiver(

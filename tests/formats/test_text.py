@@ -42,10 +42,16 @@ BAD = model(
     "2.0",
     False,
     result("pass", "ok", controls=("c:ok",)),
-    result("fail", "gap", item=0, message="gap is 0.18", remediation="Mitigate.",
-           controls=("c:fair",)),  # fmt: skip
-    result("error", "warn", severity="warning", message="cannot evaluate check: no such key: x",
-           remediation="Add x."),  # fmt: skip
+    result(
+        "fail", "gap", item=0, message="gap is 0.18", remediation="Mitigate.", controls=("c:fair",)
+    ),  # fmt: skip
+    result(
+        "error",
+        "warn",
+        severity="warning",
+        message="cannot evaluate check: no such key: x",
+        remediation="Add x.",
+    ),  # fmt: skip
     result("fail", "info", severity="info", title="Only a title"),
     result(
         "waived",
@@ -105,12 +111,14 @@ PASSED  good@1.0  models/good.yaml
         (
             (GOOD,),
             False,
-            GOOD_TEXT + "\n1 model, 1 passed, 0 failed · 1 pass, 0 fail, 0 error, 1 skip, 0 waived\n",
+            GOOD_TEXT
+            + "\n1 model, 1 passed, 0 failed · 1 pass, 0 fail, 0 error, 1 skip, 0 waived\n",
         ),
         (
             (GOOD,),
             True,
-            GOOD_VERBOSE + "\n1 model, 1 passed, 0 failed · 1 pass, 0 fail, 0 error, 1 skip, 0 waived\n",
+            GOOD_VERBOSE
+            + "\n1 model, 1 passed, 0 failed · 1 pass, 0 fail, 0 error, 1 skip, 0 waived\n",
         ),
         (
             # failing models come first, whatever the input order
@@ -149,8 +157,14 @@ def test_nothing_evaluated_is_said_before_the_summary():
 @pytest.mark.parametrize(
     ("counts", "line"),
     [
-        ((3, 2, 41, 2, 1, 5, 1), "3 models, 2 passed, 1 failed · 41 pass, 2 fail, 1 error, 5 skip, 1 waived"),
-        ((1, 1, 1, 0, 0, 0, 0), "1 model, 1 passed, 0 failed · 1 pass, 0 fail, 0 error, 0 skip, 0 waived"),
+        (
+            (3, 2, 41, 2, 1, 5, 1),
+            "3 models, 2 passed, 1 failed · 41 pass, 2 fail, 1 error, 5 skip, 1 waived",
+        ),
+        (
+            (1, 1, 1, 0, 0, 0, 0),
+            "1 model, 1 passed, 0 failed · 1 pass, 0 fail, 0 error, 0 skip, 0 waived",
+        ),
     ],
 )
 def test_summary_line(counts, line):
@@ -179,5 +193,7 @@ def test_color_only_when_asked():
 
 
 def test_model_without_version_shows_the_name_only():
-    text = render(Report(now=NOW, fail_on="error", models=(model("x", "", True, result("pass", "a")),)))
+    text = render(
+        Report(now=NOW, fail_on="error", models=(model("x", "", True, result("pass", "a")),))
+    )
     assert text.startswith("PASSED  x  models/x.yaml\n")

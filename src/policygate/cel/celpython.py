@@ -129,7 +129,7 @@ def _equal(a: Any, b: Any) -> bool:
     if x is not None or y is not None:
         return x is not None and y is not None and x == y
     if isinstance(a, celtypes.ListType) and isinstance(b, celtypes.ListType):
-        return len(a) == len(b) and all(_equal(p, q) for p, q in zip(a, b))
+        return len(a) == len(b) and all(_equal(p, q) for p, q in zip(a, b, strict=True))
     if isinstance(a, celtypes.MapType) and isinstance(b, celtypes.MapType):
         if len(a) != len(b):
             return False

@@ -124,3 +124,10 @@ def check_control_ids(
                     )
                 )
     return errors
+
+
+def verify_control_ids(policies: Iterable[Policy], extra: Iterable[ControlCatalog] = ()) -> None:
+    """Raise the unknown-control errors (shipped catalogs plus ``extra``) together."""
+    errors = check_control_ids(policies, all_catalogs(extra))
+    if errors:
+        raise ErrorGroup(errors) if len(errors) > 1 else errors[0]

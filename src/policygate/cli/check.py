@@ -1,68 +1,28 @@
-"""The thin command-line layer: parse options, call the library, print, exit.
+"""``policygate check``: evaluate models against policies (SPEC §5).
 
 Reports go to stdout (or ``-o``), messages to stderr. Exit codes come from the
-report (SPEC §5): 0 passed, 1 failed, 2 usage or load error / nothing evaluated.
+report: 0 passed, 1 failed, 2 usage or load error / nothing evaluated.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
-from functools import wraps
-from typing import Any, TypeVar
+from collections.abc import Sequence
 
 import click
 
-from . import __version__
-from .api import load_inputs
-from .errors import PolicygateError, UsageError
-from .evaluate import evaluate
-from .files import write_atomic
-from .formats import OutputFormat, render
-from .models import load_models
-from .policy import load_policies, parse_param
-from .report import FAIL_ON, Report
-from .waivers import load_waivers
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_USAGE = 2
-
-
-def _fail(message: str) -> None:
-    click.echo(f"policygate: error: {message}", err=True)
-    sys.exit(EXIT_USAGE)
-
-
-def handle_errors(func: F) -> F:
-    """Turn every error into one clear message on stderr and exit 2, never a traceback."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except PolicygateError as error:
-            _fail(str(error))
-        except (OSError, RecursionError, MemoryError) as error:
-            _fail(f"{type(error).__name__}: {error}")
-        except click.exceptions.Exit:
-            raise
-        except Exception as error:  # fail closed, no traceback; POLICYGATE_DEBUG shows it
-            if os.environ.get("POLICYGATE_DEBUG"):
-                raise
-            _fail(
-                f"internal error ({type(error).__name__}: {error}); "
-                "set POLICYGATE_DEBUG=1 for details"
-            )
-
-    return wrapper  # type: ignore[return-value]
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="policygate")
-def main() -> None:
-    """policygate: policy-as-code for ML model governance."""
+from ..api import load_inputs
+from ..errors import UsageError
+from ..evaluate import evaluate
+from ..files import write_atomic
+from ..formats import OutputFormat, render
+from ..graph.catalogs import load_catalogs, verify_control_ids
+from ..models import load_models
+from ..policy import load_policies, parse_param
+from ..report import FAIL_ON, Report
+from ..waivers import load_waivers
+from .common import handle_errors
 
 
 def _report_option(value: str) -> tuple[str, str]:
@@ -75,23 +35,64 @@ def _report_option(value: str) -> tuple[str, str]:
     return fmt, path
 
 
-@main.command()
+@click.command()
 @click.argument("models", nargs=-1, required=True, metavar="MODEL...")
-@click.option("-p", "--policy", "policies", multiple=True, required=True, metavar="POLICY",
-              help="Policy file or directory (repeatable).")
+@click.option(
+    "-p",
+    "--policy",
+    "policies",
+    multiple=True,
+    required=True,
+    metavar="POLICY",
+    help="Policy file or directory (repeatable).",
+)
+@click.option(
+    "--catalog",
+    "catalogs",
+    multiple=True,
+    metavar="PATH",
+    help="Extra control catalog (kind: ControlCatalog) besides the shipped ones.",
+)
 @click.option("--waivers", multiple=True, metavar="PATH", help="Waiver file or directory.")
-@click.option("--input", "inputs", multiple=True, metavar="NAME=PATH",
-              help="Extra document available to rules as inputs.NAME.")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="Override a policy parameter; VALUE is read as YAML.")
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="NAME=PATH",
+    help="Extra document available to rules as inputs.NAME.",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a policy parameter; VALUE is read as YAML.",
+)
 @click.option("--now", metavar="RFC3339", help="Evaluate as of this time (default: now, UTC).")
-@click.option("-f", "--format", "fmt", default="text", show_default=True,
-              type=click.Choice([f.value for f in OutputFormat]), help="Report format.")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    default="text",
+    show_default=True,
+    type=click.Choice([f.value for f in OutputFormat]),
+    help="Report format.",
+)
 @click.option("-o", "--output", metavar="FILE", help="Write the report here instead of stdout.")
-@click.option("--report", "extra_reports", multiple=True, metavar="FORMAT=PATH",
-              help="Also write a report in FORMAT to PATH (repeatable).")
-@click.option("--fail-on", default="error", show_default=True, type=click.Choice(FAIL_ON),
-              help="Lowest severity whose fail or error fails the gate.")
+@click.option(
+    "--report",
+    "extra_reports",
+    multiple=True,
+    metavar="FORMAT=PATH",
+    help="Also write a report in FORMAT to PATH (repeatable).",
+)
+@click.option(
+    "--fail-on",
+    default="error",
+    show_default=True,
+    type=click.Choice(FAIL_ON),
+    help="Lowest severity whose fail or error fails the gate.",
+)
 @click.option("--engine", metavar="NAME", help="CEL engine (default: cel-python).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing when the gate passes.")
 @click.option("-v", "--verbose", is_flag=True, help="List passing and skipped results too.")
@@ -101,6 +102,7 @@ def _report_option(value: str) -> tuple[str, str]:
 def check(
     models: Sequence[str],
     policies: Sequence[str],
+    catalogs: Sequence[str],
     waivers: Sequence[str],
     inputs: Sequence[str],
     params: Sequence[str],
@@ -118,6 +120,7 @@ def check(
     reports = [_report_option(value) for value in extra_reports]
     overrides = dict(parse_param(p) for p in params)
     loaded_policies = load_policies(policies, params=overrides, engine=engine)
+    verify_control_ids(loaded_policies, load_catalogs(catalogs) if catalogs else ())
     loaded_waivers = load_waivers(waivers) if waivers else []
     input_data = load_inputs(inputs)
     records = load_models(models)
@@ -153,7 +156,3 @@ def _emit(
         color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     # color= stops click from stripping the escapes when stdout is not a tty (--color).
     click.echo(render(report, fmt, color=color, verbose=verbose), nl=False, color=color)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

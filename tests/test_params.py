@@ -104,15 +104,8 @@ def test_an_override_applies_to_every_policy_that_declares_it(policies: list[Pol
     # The loaded policies are values: overriding makes new ones.
     assert dict(policies[0].params) == {"min_auc": 0.8, "roles": ["x"]}
     assert a.rules == policies[0].rules
-    # The digest names the policy as evaluated: other params, another digest.
-    assert a.digest != policies[0].digest and a.digest.startswith("sha256:")
-    assert apply_params(policies, {"min_auc": 0.9})[0].digest == a.digest
-    assert apply_params(policies, {"min_auc": 0.8})[0] is policies[0]  # same value: unchanged
     flagged = apply_params(policies, {"days": True})[1]
     assert flagged.params["days"] is True
-    (one,) = apply_params([policies[1]], {"days": 1})
-    (true,) = apply_params([one], {"days": True})
-    assert true.params["days"] is True and true.digest != one.digest
 
 
 def test_an_override_only_reaches_the_policies_that_declare_it(policies: list[Policy]) -> None:

@@ -621,6 +621,14 @@ def test_an_unknown_kind_with_our_api_version_is_an_error(tmp_path: Path) -> Non
     assert error.location == Location(str(path), 2, 7)
 
 
+def test_an_unknown_kind_is_reported_with_the_other_errors(tmp_path: Path) -> None:
+    write(tmp_path / "a.yaml", "apiVersion: policygate/v1\nkind: Polcy\n")
+    write_policy(tmp_path / "b.yaml", "b", "rules: [{id: r, check: 'model.x >= )'}]")
+    error = load_error([tmp_path])
+    assert isinstance(error, ErrorGroup)
+    assert [type(e) for e in error.errors] == [LoadError, CELCompileError]
+
+
 def test_a_known_kind_with_a_wrong_api_version_is_an_error(tmp_path: Path) -> None:
     path = write(
         tmp_path / "p.yaml",
@@ -963,6 +971,23 @@ def test_shipped_policies_load() -> None:
     policies = load_policies([REPO / "policies"])
     names = {p.name for p in policies}
     assert {"production-promotion", "limited-risk-promotion"} <= names
+    assert all(p.rules for p in policies)
+
+
+SHIPPED_FILES = sorted((REPO / "policies").rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED_FILES, ids=[p.name for p in SHIPPED_FILES])
+def test_every_shipped_file_loads_on_its_own(path: Path) -> None:
+    from policygate.documents import load_file
+
+    documents = [d for d in load_file(path) if document_kind(d) == "Policy"]
+    assert documents
+    if all(d.data["spec"].get("abstract") for d in documents):
+        with pytest.raises(NothingEvaluatedError):
+            load_policies([path])  # only meant to be extended
+    else:
+        assert load_policies([path])
 
 
 def test_every_shipped_rule_is_documented() -> None:
@@ -982,9 +1007,17 @@ def test_every_shipped_rule_is_documented() -> None:
     for rule in rules.values():
         assert rule.severity in ("error", "warning", "info")
         assert all(":" in control for control in rule.controls)
-    # Every shipped document is a policy: no file is silently skipped.
+    # Written out in every rule, not left to defaults.
     documents = load_paths([str(REPO / "policies")])
-    assert {document_kind(d) for d in documents} == {"Policy"}
+    written = [
+        (d.source, raw.get("id"), key)
+        for d in documents
+        if document_kind(d) == "Policy"
+        for raw in d.data["spec"].get("rules", [])
+        for key in ("title", "severity", "category", "remediation", "controls")
+        if not raw.get(key)
+    ]
+    assert written == []
 
 
 # --------------------------------------------------------------------------- schema violations

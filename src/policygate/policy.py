@@ -110,12 +110,7 @@ class Policy:
             return self
         merged = dict(self.params)
         merged.update(mine)
-        if canonical_json(merged) == canonical_json(dict(self.params)):
-            return self
-        # The digest identifies the policy as evaluated, so overridden params change it.
-        digest_input = {"policy": self.digest, "params": merged}
-        digest = "sha256:" + hashlib.sha256(canonical_json(digest_input)).hexdigest()
-        return replace(self, params=MappingProxyType(merged), digest=digest)
+        return replace(self, params=MappingProxyType(merged))
 
 
 # --------------------------------------------------------------------------- params
@@ -170,10 +165,9 @@ def load_policies(
     errors: list[PolicygateError] = []
     seen: dict[str, Location | None] = {}
     for document in documents:
-        kind = document_kind(document)
-        if kind != "Policy":
-            continue
         try:
+            if document_kind(document) != "Policy":
+                continue
             policy = loader.policy(document)
         except ErrorGroup as group:
             errors.extend(group.errors)

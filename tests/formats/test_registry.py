@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 from policygate import UsageError
-from policygate.cli import check
+from policygate.cli.check import check
 from policygate.formats import MODULES, OutputFormat, render, renderer
 from policygate.report import ModelReport, PolicyUse, Report, Result, Status
 

@@ -270,7 +270,13 @@ def test_to_dict_layout():
     assert data["passed"] is False
     assert data["fail_on"] == "warning"
     assert data["policies"] == [
-        {"name": "p", "version": "1.0.0", "source": "p.yaml", "digest": "sha256:" + "0" * 64}
+        {
+            "name": "p",
+            "version": "1.0.0",
+            "source": "p.yaml",
+            "digest": "sha256:" + "0" * 64,
+            "params": {},
+        }
     ]
     first = data["models"][0]
     assert list(first) == ["name", "version", "source", "passed", "policies", "results", "controls"]

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import cel
 from .errors import UsageError, format_json_path
+from .fieldpaths import evidence_line
 from .message import format_value, render_template
 from .models import ModelRecord, load_models, model_from_data
 from .policy import Policy, Rule, apply_params
@@ -66,7 +67,9 @@ def evaluate(
         fail_on=fail_on,
         models=model_reports,
         engine=",".join(engines),
-        policies=tuple(PolicyRef(p.name, p.version, p.source, p.digest) for p in policies),
+        policies=tuple(
+            PolicyRef(p.name, p.version, p.source, p.digest, dict(p.params)) for p in policies
+        ),
     )
 
 
@@ -184,7 +187,10 @@ class _Evaluator:
         if policy.model_schema is not None:
             results.extend(self._schema(record, policy))
         for rule in policy.rules:
-            results.extend(self._rule(policy, rule, backend, activation))
+            results.extend(
+                replace(r, line=evidence_line(record.document, rule, r.item))
+                for r in self._rule(policy, rule, backend, activation)
+            )
         return PolicyUse(policy.name, True), results
 
     def _schema(self, record: ModelRecord, policy: Policy) -> list[Result]:
@@ -204,6 +210,7 @@ class _Evaluator:
                 status=Status.FAIL,
                 message=f"{format_json_path(path)}: {message}",
                 item=format_json_path(path),
+                line=record.document.location(path).line if record.document else None,
                 **common,  # type: ignore[arg-type]
             )
             for path, message in violations

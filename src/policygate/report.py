@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +79,9 @@ class Result:
     controls: tuple[str, ...] = ()
     remediation: str = ""
     waiver: WaiverUse | None = None
+    # The line in the model file of the field the rule read, where known. Kept out
+    # of the JSON report (report_version 1); SARIF and GitHub annotations use it.
+    line: int | None = field(default=None, compare=False)
 
     @property
     def rule_ref(self) -> str:
@@ -138,6 +141,10 @@ class ModelReport:
     controls: tuple[ControlStatus, ...] = ()
     evaluated: bool = True  # whether any rule of a policy gave evidence (not only skips)
 
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}" if self.version else self.name
+
     def counts(self) -> dict[str, int]:
         return count_statuses(self.results)
 
@@ -155,10 +162,14 @@ class ModelReport:
 
 @dataclass(frozen=True)
 class PolicyRef:
+    """A policy as evaluated: its digest names the files, ``params`` the values used
+    (defaults merged with ``--param``), so archived evidence shows both."""
+
     name: str
     version: str
     source: str
     digest: str
+    params: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -166,6 +177,7 @@ class PolicyRef:
             "version": self.version,
             "source": self.source,
             "digest": self.digest,
+            "params": dict(self.params),
         }
 
 

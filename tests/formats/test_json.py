@@ -81,6 +81,7 @@ EXPECTED = {
             "version": "1.0.0",
             "source": "p.yaml",
             "digest": "sha256:" + "a" * 64,
+            "params": {},
         }
     ],
     "models": [

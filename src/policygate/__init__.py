@@ -14,6 +14,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .api import gate, load_inputs  # noqa: E402
+from .approvals import Approvers, Attestation, load_approvers, load_attestations  # noqa: E402
 from .errors import (  # noqa: E402
     GateFailed,
     LoadError,
@@ -35,6 +36,8 @@ __all__ = [
     "__version__",
     "evaluate",
     "gate",
+    "load_approvers",
+    "load_attestations",
     "load_inputs",
     "load_models",
     "load_policies",
@@ -48,6 +51,8 @@ __all__ = [
     "PolicygateError",
     "SchemaError",
     "UsageError",
+    "Approvers",
+    "Attestation",
     "ModelRecord",
     "ModelReport",
     "Policy",

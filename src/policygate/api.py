@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .approvals import Approvers, Attestation
 from .documents import load_file
 from .errors import GateFailed, LoadError, UsageError
 from .evaluate import ModelInput, evaluate
 from .policy import Policy
 from .report import Report
 from .waivers import Waiver
+
+if TYPE_CHECKING:
+    from .graph.build import RiskGraph
 
 
 def gate(
@@ -24,14 +28,20 @@ def gate(
     inputs: Mapping[str, Any] | None = None,
     params: Mapping[str, Any] | None = None,
     fail_on: str = "error",
+    approvers: Approvers | None = None,
+    attestations: Sequence[Attestation] = (),
+    risk_graph: RiskGraph | None = None,
+    require_evidence: bool = False,
 ) -> Report:
     """Evaluate and return the report if every model passed; else raise :class:`GateFailed`.
 
     Fails closed: nothing evaluated (no model, no applicable rule) is a failure too.
     """
     report = evaluate(
-        models, policies, now=now, waivers=waivers, inputs=inputs, params=params, fail_on=fail_on
-    )
+        models, policies, now=now, waivers=waivers, inputs=inputs, params=params, fail_on=fail_on,
+        approvers=approvers, attestations=attestations,
+        risk_graph=risk_graph, require_evidence=require_evidence,
+    )  # fmt: skip
     if not report.passed:
         if report.nothing_evaluated:
             reason = report.nothing_evaluated_reason()

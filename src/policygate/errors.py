@@ -94,6 +94,10 @@ class UsageError(PolicygateError):
     """A command-line or API argument is wrong (bad --param, unknown format...)."""
 
 
+class DecisionLogError(PolicygateError):
+    """The decision log cannot be read or appended to (locked, truncated, not a log)."""
+
+
 class NothingEvaluatedError(PolicygateError):
     """No model, no policy, or no applicable rule: evaluating nothing is not a pass."""
 

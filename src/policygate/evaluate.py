@@ -10,14 +10,16 @@ import datetime as _dt
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import cel
+from .cel.budget import DEFAULT_BUDGET, Budget, Meter
+from .approvals import Approvers, Attestation, with_verified_approvals
 from .errors import UsageError, format_json_path
 from .fieldpaths import evidence_line
 from .message import format_value, render_template
 from .models import ModelRecord, load_models, model_from_data
-from .policy import Policy, Rule, apply_params
+from .policy import Expression, Policy, Rule, apply_params
 from .report import (
     FAIL_ON,
     ModelReport,
@@ -33,6 +35,10 @@ from .timestamps import format_timestamp, parse_timestamp, utc_now
 from .validation import schema_errors
 from .waivers import Waiver
 
+if TYPE_CHECKING:
+    from .graph.build import RiskGraph
+    from .graph.evidence import Assessment
+
 ModelInput = ModelRecord | Mapping[str, Any] | str | os.PathLike[str]
 
 ENGINE_RULE_POLICY = "policygate"
@@ -47,19 +53,37 @@ def evaluate(
     inputs: Mapping[str, Any] | None = None,
     params: Mapping[str, Any] | None = None,
     fail_on: str = "error",
+    risk_graph: RiskGraph | None = None,
+    require_evidence: bool = False,
+    approvers: Approvers | None = None,
+    attestations: Sequence[Attestation] = (),
+    budget: Budget | None = None,
 ) -> Report:
     """Evaluate every model against every policy and return the report.
 
     ``models`` are records, plain dicts or paths; ``now`` is a datetime or an
-    RFC 3339 string (default: the current UTC time, to the second).
+    RFC 3339 string (default: the current UTC time, to the second). With a
+    ``risk_graph`` (:func:`policygate.graph.build_risk_graph`) each model also
+    gets its risks and the state of every control they call for;
+    ``require_evidence`` then fails a high-risk model on an unverified one.
+    ``approvers`` (an approvers directory) and ``attestations`` decide which
+    approvals the rules see as ``verified`` (docs/approvals.md); without a
+    directory none is. ``budget`` bounds what each rule may spend (SECURITY.md);
+    a rule that exceeds it gets an ``error`` result.
     """
+    if require_evidence and risk_graph is None:
+        raise UsageError("require_evidence needs a risk register (risk_graph)")
     if fail_on not in FAIL_ON:
         raise UsageError(f"fail_on must be one of {', '.join(FAIL_ON)}, got {fail_on!r}")
     moment = _as_now(now)
     records = _as_records(models)
     if params:
         policies = apply_params(policies, params)
-    evaluator = _Evaluator(moment, tuple(waivers), dict(inputs or {}), fail_on)
+    evaluator = _Evaluator(
+        moment, tuple(waivers), dict(inputs or {}), fail_on, risk_graph, require_evidence
+    )
+    evaluator.approvers, evaluator.attestations = approvers, tuple(attestations)
+    evaluator.budget = budget or DEFAULT_BUDGET
     model_reports = tuple(evaluator.model(record, policies) for record in records)
     engines = sorted({p.engine for p in policies}) or [cel.DEFAULT]
     return Report(
@@ -70,6 +94,7 @@ def evaluate(
         policies=tuple(
             PolicyRef(p.name, p.version, p.source, p.digest, dict(p.params)) for p in policies
         ),
+        risk_registers=risk_graph.register.documents if risk_graph is not None else None,
     )
 
 
@@ -107,21 +132,37 @@ class _Evaluator:
         waivers: tuple[Waiver, ...],
         inputs: dict[str, Any],
         fail_on: str,
+        risk_graph: RiskGraph | None = None,
+        require_evidence: bool = False,
     ) -> None:
         self.now = now
         self.waivers = waivers
         self.inputs = inputs
         self.fail_on = fail_on
+        self.risk_graph = risk_graph
+        self.require_evidence = require_evidence
+        self.approvers: Approvers | None = None
+        self.attestations: tuple[Attestation, ...] = ()
+        self.budget = DEFAULT_BUDGET
 
     def model(self, record: ModelRecord, policies: Sequence[Policy]) -> ModelReport:
         results: list[Result] = []
         uses: list[PolicyUse] = []
         base: dict[str, cel.Activation] = {}
+        # What the rules see: approvals marked verified or not, by the engine only.
+        model_data = with_verified_approvals(
+            record.data,
+            name=record.name,
+            version=record.version,
+            now=self.now,
+            approvers=self.approvers,
+            attestations=self.attestations,
+        )
         for policy in policies:
             backend = cel.get_backend(policy.engine)
             if policy.engine not in base:
                 base[policy.engine] = backend.activation(
-                    model=record.data, params={}, now=self.now, inputs=self.inputs
+                    model=model_data, params={}, now=self.now, inputs=self.inputs
                 )
             activation = base[policy.engine].bind(params=dict(policy.params))
             use, policy_results = self._policy(record, policy, backend, activation)
@@ -142,6 +183,12 @@ class _Evaluator:
                 )
             )
         results = [self._waive(record, r) for r in results]
+        controls = control_statuses(results)
+        risks = None
+        if self.risk_graph is not None:
+            assessment = self._assess(record, results, base)
+            results.extend(assessment.results)
+            controls, risks = assessment.controls, assessment.risks
         passed = not any(r.fails_at(self.fail_on) for r in results)
         return ModelReport(
             name=record.name,
@@ -150,8 +197,27 @@ class _Evaluator:
             passed=passed,
             policies=tuple(uses),
             results=tuple(results),
-            controls=control_statuses(results),
+            controls=controls,
             evaluated=evaluated,
+            risks=risks,
+        )
+
+    def _assess(
+        self, record: ModelRecord, results: list[Result], base: dict[str, cel.Activation]
+    ) -> Assessment:
+        """Risks and control states from the risk graph; its selectors see the
+        same ``model``, ``now`` and ``inputs`` as policies (``params`` is empty)."""
+        assert self.risk_graph is not None
+        backend = cel.get_backend(self.risk_graph.engine)
+        activation = base.get(self.risk_graph.engine) or backend.activation(
+            model=record.data, params={}, now=self.now, inputs=self.inputs
+        )
+
+        def decide(expression: Expression) -> bool:
+            return backend.truth(expression.program.evaluate(activation, self.budget.meter()))
+
+        return self.risk_graph.assess(
+            record, results, decide, require_evidence=self.require_evidence
         )
 
     # -- one policy --------------------------------------------------------------
@@ -165,7 +231,8 @@ class _Evaluator:
     ) -> tuple[PolicyUse, list[Result]]:
         if policy.applies_to is not None:
             try:
-                applies = backend.truth(policy.applies_to.program.evaluate(activation))
+                meter = self.budget.meter()
+                applies = backend.truth(policy.applies_to.program.evaluate(activation, meter))
             except cel.CELEvaluationError as error:
                 return PolicyUse(policy.name, None), [
                     Result(
@@ -221,27 +288,33 @@ class _Evaluator:
     def _rule(
         self, policy: Policy, rule: Rule, backend: cel.Backend, activation: cel.Activation
     ) -> list[Result]:
+        meter = self.budget.meter()  # everything this rule evaluates shares its deadline
         if rule.when is not None:
             try:
-                if not backend.truth(rule.when.program.evaluate(activation)):
+                if not backend.truth(rule.when.program.evaluate(activation, meter)):
                     return [_result(policy, rule, Status.SKIP, "when is false")]
             except cel.CELEvaluationError as error:
                 return [_result(policy, rule, Status.ERROR, f"cannot evaluate when: {error}")]
         if rule.for_each is None:
-            return [self._check(policy, rule, backend, activation, None)]
+            return [self._check(policy, rule, backend, activation, None, meter)]
         try:
-            elements = backend.elements(rule.for_each.program.evaluate(activation))
+            elements = backend.elements(rule.for_each.program.evaluate(activation, meter))
         except cel.CELEvaluationError as error:
             return [_result(policy, rule, Status.ERROR, f"cannot evaluate for_each: {error}")]
         if not elements:
             return [_result(policy, rule, Status.SKIP, "for_each is empty")]
         results = []
         for position, (key, element) in enumerate(elements):
+            if meter.timed_out:  # one error for the rest, not one per item of a huge list
+                left = len(elements) - position
+                message = f"cannot evaluate check: {meter.exceeded} ({left} items not evaluated)"
+                results.append(_result(policy, rule, Status.ERROR, message, key))
+                break
             if isinstance(key, int):
                 bound = activation.bind(item=element, index=key, key=key)
             else:
                 bound = activation.bind(item=element, index=position, key=key)
-            results.append(self._check(policy, rule, backend, bound, key))
+            results.append(self._check(policy, rule, backend, bound, key, meter))
         return results
 
     def _check(
@@ -251,14 +324,16 @@ class _Evaluator:
         backend: cel.Backend,
         activation: cel.Activation,
         item: int | str | None,
+        meter: Meter,
     ) -> Result:
         try:
-            ok = backend.truth(rule.check.program.evaluate(activation))
+            ok = backend.truth(rule.check.program.evaluate(activation, meter))
         except cel.CELEvaluationError as error:
             return _result(policy, rule, Status.ERROR, f"cannot evaluate check: {error}", item)
         if ok:
             return _result(policy, rule, Status.PASS, None, item)
-        return _result(policy, rule, Status.FAIL, _fail_message(rule, backend, activation), item)
+        message = _fail_message(rule, backend, activation, meter)
+        return _result(policy, rule, Status.FAIL, message, item)
 
     # -- waivers -----------------------------------------------------------------
 
@@ -322,14 +397,16 @@ def _result(
     )
 
 
-def _fail_message(rule: Rule, backend: cel.Backend, activation: cel.Activation) -> str:
+def _fail_message(
+    rule: Rule, backend: cel.Backend, activation: cel.Activation, meter: Meter
+) -> str:
     if rule.message is None:
         return f"check failed: {rule.check.text.strip()}"
     programs = rule.message.programs
 
     def value_of(index: int) -> str:
         try:
-            return format_value(backend.to_python(programs[index].evaluate(activation)))
+            return format_value(backend.to_python(programs[index].evaluate(activation, meter)))
         except cel.CELEvaluationError as error:
             return f"<{error}>"
 

@@ -115,8 +115,8 @@ def _plain(value: Any) -> Any:
         return format_timestamp(value)
     if isinstance(value, _dt.timedelta):
         return f"{format_value(value.total_seconds())}s"
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, dict):  # keys sorted: a backend may not keep a map's order
+        return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return str(value)

@@ -54,7 +54,9 @@ def model_from_data(
     )
 
 
-SKIPPED_KINDS = frozenset({"Policy", "Waiver", "RiskRegister", "ControlCatalog", "PolicyTest"})
+SKIPPED_KINDS = frozenset(
+    {"Policy", "Waiver", "RiskRegister", "ControlCatalog", "PolicyTest", "Approvers", "Attestation"}
+)
 
 
 def load_models(
@@ -65,11 +67,26 @@ def load_models(
     Documents of the other policygate kinds are skipped, so a directory that
     also holds waivers or policies can be checked as it is. A typed
     ModelRecord is validated against the shipped schema; an untyped document
-    is taken as it is.
+    is taken as it is. A ``FORMAT:LOCATION`` source (``hf:README.md``,
+    ``mlflow:models:/NAME/VERSION``, ...) is read by its importer.
     """
+    from . import importers  # light: importer modules load only when a source names them
+
     records: list[ModelRecord] = []
     errors: list[PolicygateError] = []
-    for document in load_paths([os.fspath(p) for p in paths], limits):
+    loaded: list[Document | ModelRecord] = []  # in argument order, imported or read
+    for name in (os.fspath(p) for p in paths):
+        if not importers.is_source(name):
+            loaded.extend(load_paths([name], limits))
+            continue
+        try:
+            loaded.extend(importers.load_source(name))
+        except PolicygateError as error:
+            errors.append(error)
+    for document in loaded:
+        if isinstance(document, ModelRecord):
+            records.append(document)
+            continue
         try:
             kind = document_kind(document)
         except PolicygateError as error:

@@ -35,7 +35,16 @@ from .message import Placeholder, TemplateSyntaxError, split_template
 from .validation import make_validator, shipped_schema, validate_document
 
 API_VERSION = "policygate/v1"
-KINDS = ("Policy", "ModelRecord", "Waiver", "RiskRegister", "ControlCatalog", "PolicyTest")
+KINDS = (
+    "Policy",
+    "ModelRecord",
+    "Waiver",
+    "RiskRegister",
+    "ControlCatalog",
+    "PolicyTest",
+    "Approvers",
+    "Attestation",
+)
 SEVERITIES = ("info", "warning", "error")
 SHIPPED_MODEL_SCHEMA = "policygate:ModelRecord"
 
@@ -437,17 +446,7 @@ class _Loader:
         folded block, folded over several lines); falls back to the start of the
         value when the file cannot be read back (standard input, say).
         """
-        start = document.location(path)
-        if start.line is None or start.column is None:
-            return start
-        value = _get(document.data, path)
-        positions = scalar_positions(self._lines(document.source), start.line, start.column, value)
-        if not positions:
-            return start
-        if offset < len(positions):
-            return Location(start.path, *positions[offset])
-        line, column = positions[-1]  # the end of the expression
-        return Location(start.path, line, column + 1)
+        return inner_location(document, path, offset, self._lines(document.source))
 
     def _lines(self, source: str) -> list[str]:
         if source not in self._raw_lines:
@@ -479,6 +478,35 @@ class _Loader:
                 f"model_schema {reference!r} is not a valid JSON Schema: {error.message}", where
             ) from None
         return ModelSchema(str(path), validator, where)
+
+
+def inner_location(
+    document: Document, path: tuple[str | int, ...], offset: int, lines: Sequence[str]
+) -> Location:
+    """Where character ``offset`` of the string at ``path`` is written, given the
+    file's ``lines``; the start of the value when they cannot be aligned."""
+    start = document.location(path)
+    if start.line is None or start.column is None:
+        return start
+    value = _get(document.data, path)
+    positions = scalar_positions(lines, start.line, start.column, value)
+    if not positions:
+        return start
+    if offset < len(positions):
+        return Location(start.path, *positions[offset])
+    line, column = positions[-1]  # the end of the expression
+    return Location(start.path, line, column + 1)
+
+
+def compile_policy_document(
+    document: Document, *, engine: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> Policy:
+    """One Policy document, validated and compiled with its ``extends`` chain.
+
+    Raises every load error of the document together (an :class:`ErrorGroup`
+    when there are several); ``lint`` reports them beside its own findings.
+    """
+    return _Loader(cel.get_backend(engine), limits).policy(document)
 
 
 def _get(data: Any, path: Iterable[str | int]) -> Any:

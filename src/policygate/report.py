@@ -111,12 +111,76 @@ class Result:
 
 @dataclass(frozen=True)
 class ControlStatus:
+    """A control's state for one model. With a risk register the report also
+    gives the control's title and framework, the model's risks that call for it
+    and the mapped controls (``maps_to``) whose rules count as its evidence;
+    without one those stay ``None`` and out of the JSON."""
+
     id: str
     status: ControlState
     rules: tuple[str, ...]
+    title: str | None = None
+    framework: str | None = None
+    risks: tuple[str, ...] | None = None
+    via: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "status": self.status.value, "rules": list(self.rules)}
+        out: dict[str, Any] = {"id": self.id, "status": self.status.value, "rules": list(self.rules)}
+        if self.title is not None:
+            out["title"] = self.title
+        if self.framework is not None:
+            out["framework"] = self.framework
+        if self.risks is not None:
+            out["risks"] = list(self.risks)
+        if self.via is not None:
+            out["via"] = list(self.via)
+        return out
+
+
+@dataclass(frozen=True)
+class RiskUse:
+    """A risk of the register that applies to a model, and why: ``via`` holds
+    ``record`` (the model names it in ``spec.risks``) and/or ``applies_to`` (the
+    risk's selector is true for the model)."""
+
+    id: str
+    title: str
+    category: str = ""
+    likelihood: str = ""
+    impact: str = ""
+    owner: str = ""
+    via: tuple[str, ...] = ()
+    controls: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "category": self.category,
+            "likelihood": self.likelihood,
+            "impact": self.impact,
+            "owner": self.owner,
+            "via": list(self.via),
+            "controls": list(self.controls),
+        }
+
+
+@dataclass(frozen=True)
+class RiskRegisterRef:
+    """A RiskRegister document a report was made with; the digest names its content."""
+
+    name: str
+    version: str
+    source: str
+    digest: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "source": self.source,
+            "digest": self.digest,
+        }
 
 
 @dataclass(frozen=True)
@@ -140,6 +204,7 @@ class ModelReport:
     results: tuple[Result, ...]
     controls: tuple[ControlStatus, ...] = ()
     evaluated: bool = True  # whether any rule of a policy gave evidence (not only skips)
+    risks: tuple[RiskUse, ...] | None = None  # None: evaluated without a risk register
 
     @property
     def ref(self) -> str:
@@ -156,6 +221,7 @@ class ModelReport:
             "passed": self.passed,
             "policies": [p.to_dict() for p in self.policies],
             "results": [r.to_dict() for r in self.results],
+            **({"risks": [r.to_dict() for r in self.risks]} if self.risks is not None else {}),
             "controls": [c.to_dict() for c in self.controls],
         }
 
@@ -189,6 +255,7 @@ class Report:
     engine: str = "cel-python"
     policies: tuple[PolicyRef, ...] = ()
     version: str = field(default=__version__)
+    risk_registers: tuple[RiskRegisterRef, ...] | None = None  # None: no risk register
 
     @property
     def nothing_evaluated(self) -> bool:
@@ -234,6 +301,11 @@ class Report:
             "fail_on": self.fail_on,
             "summary": self.summary(),
             "policies": [p.to_dict() for p in self.policies],
+            **(
+                {"risk_registers": [r.to_dict() for r in self.risk_registers]}
+                if self.risk_registers is not None
+                else {}
+            ),
             "models": [m.to_dict() for m in self.models],
         }
 
@@ -262,15 +334,24 @@ def control_statuses(results: Iterable[Result]) -> tuple[ControlStatus, ...]:
     statuses = []
     for control in sorted(by_control):
         evidence = by_control[control]
-        kinds = {r.status for r in evidence}
-        if kinds & {Status.FAIL, Status.ERROR}:
-            state = ControlState.VIOLATED
-        elif Status.WAIVED in kinds:
-            state = ControlState.WAIVED
-        elif Status.PASS in kinds:
-            state = ControlState.SATISFIED
-        else:
-            state = ControlState.UNVERIFIED
+        state = control_state(evidence)
         rules = tuple(sorted({r.rule_ref for r in evidence}))
         statuses.append(ControlStatus(control, state, rules))
     return tuple(statuses)
+
+
+def control_state(evidence: Iterable[Result]) -> ControlState:
+    """The state the results that give evidence for a control give it.
+
+    violated: one of them failed or errored, unwaived; waived: a waiver covered
+    a failure and nothing else failed; satisfied: evidence was evaluated and
+    passed; unverified: nothing was evaluated (no result, or only skips).
+    """
+    kinds = {r.status for r in evidence}
+    if kinds & {Status.FAIL, Status.ERROR}:
+        return ControlState.VIOLATED
+    if Status.WAIVED in kinds:
+        return ControlState.WAIVED
+    if Status.PASS in kinds:
+        return ControlState.SATISFIED
+    return ControlState.UNVERIFIED

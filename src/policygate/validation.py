@@ -24,6 +24,10 @@ SHIPPED = {
     "ModelRecord": "model-record.schema.json",
     "Report": "report.schema.json",
     "ControlCatalog": "control-catalog.schema.json",
+    "RiskRegister": "risk-register.schema.json",
+    "PolicyTest": "policy-test.schema.json",
+    "Approvers": "approvers.schema.json",
+    "Attestation": "attestation.schema.json",
 }
 
 

@@ -12,7 +12,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .documents import DEFAULT_LIMITS, Limits, load_paths
+from .documents import DEFAULT_LIMITS, Document, Limits, load_paths
 from .errors import ErrorGroup, Location, PolicyError, PolicygateError
 from .policy import document_kind
 from .timestamps import parse_timestamp
@@ -67,29 +67,35 @@ def load_waivers(
                 )
             )
             continue
-        problems = validate_document(document, "Waiver")
-        if problems:
-            errors.extend(problems)
-            continue
-        spec = document.data["spec"]
         try:
-            expires_at = parse_timestamp(spec["expires_at"])
-        except ValueError as error:
-            where = document.location(("spec", "expires_at"))
-            errors.append(PolicyError(f"expires_at: {error}", where))
-            continue
-        waivers.append(
-            Waiver(
-                name=document.data["metadata"]["name"],
-                rule=spec["rule"],
-                models=tuple(spec["models"]),
-                justification=spec["justification"],
-                approved_by=spec["approved_by"],
-                expires_at=expires_at,
-                source=document.source,
-                location=document.location(),
-            )
-        )
+            waivers.append(waiver_from_document(document))
+        except ErrorGroup as group:
+            errors.extend(group.errors)
+        except PolicygateError as error:
+            errors.append(error)
     if errors:
         raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
     return waivers
+
+
+def waiver_from_document(document: Document) -> Waiver:
+    """One Waiver document (its ``kind`` already known), validated against the shipped schema."""
+    problems = validate_document(document, "Waiver")
+    if problems:
+        raise ErrorGroup(problems) if len(problems) > 1 else problems[0]
+    spec = document.data["spec"]
+    try:
+        expires_at = parse_timestamp(spec["expires_at"])
+    except ValueError as error:
+        where = document.location(("spec", "expires_at"))
+        raise PolicyError(f"expires_at: {error}", where) from None
+    return Waiver(
+        name=document.data["metadata"]["name"],
+        rule=spec["rule"],
+        models=tuple(spec["models"]),
+        justification=spec["justification"],
+        approved_by=spec["approved_by"],
+        expires_at=expires_at,
+        source=document.source,
+        location=document.location(),
+    )

@@ -4,11 +4,31 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .interface import Activation, Backend, CELEvaluationError, CELSyntaxError, Program
 
+if TYPE_CHECKING:
+    from .syntax import Analysis, SubExpression
+
 ENV_VAR = "POLICYGATE_CEL_ENGINE"
-DEFAULT = "cel-python"
+PORTABLE = "cel-python"  # pure Python, always installed
+FAST = "cel-cpp"  # Google's CEL C++ runtime: the `fast` extra (cel-expr-python)
+
+
+def fast_available() -> bool:
+    """Whether ``cel-expr-python`` is installed (found without importing it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("cel_expr_python") is not None
+
+
+def default_engine() -> str:
+    """cel-cpp when it is installed, else the portable cel-python."""
+    return FAST if fast_available() else PORTABLE
+
+
+DEFAULT = default_engine()
 
 
 def _celpython() -> Backend:
@@ -17,8 +37,21 @@ def _celpython() -> Backend:
     return CelPythonBackend()
 
 
+def _celcpp() -> Backend:
+    from ..errors import UsageError
+
+    if not fast_available():
+        raise UsageError(
+            "CEL engine 'cel-cpp' needs cel-expr-python: pip install 'policygate[fast]'"
+        )
+    from .celcpp import CelCppBackend
+
+    return CelCppBackend()
+
+
 BACKENDS: dict[str, Callable[[], Backend]] = {
-    "cel-python": _celpython,
+    PORTABLE: _celpython,
+    FAST: _celcpp,
 }
 
 _instances: dict[str, Backend] = {}
@@ -37,12 +70,35 @@ def get_backend(name: str | None = None) -> Backend:
     return _instances[chosen]
 
 
+def analyze(text: str) -> Analysis:
+    """The fields, variables, functions and sub-expressions of ``text`` (see :mod:`.syntax`).
+
+    CEL's syntax is the same on every backend, so this needs none; raises
+    :class:`CELSyntaxError` when ``text`` does not parse.
+    """
+    from .syntax import analyze as _analyze
+
+    return _analyze(text)
+
+
+def subexpressions(text: str) -> tuple[SubExpression, ...]:
+    """The sub-expressions of ``text`` worth showing with a value, outermost first;
+    evaluate each by compiling its ``text`` with any backend."""
+    return analyze(text).subexpressions
+
+
 __all__ = [
+    "analyze",
+    "subexpressions",
     "Activation",
     "Backend",
     "CELEvaluationError",
     "CELSyntaxError",
     "Program",
     "get_backend",
+    "default_engine",
     "BACKENDS",
+    "DEFAULT",
+    "FAST",
+    "PORTABLE",
 ]

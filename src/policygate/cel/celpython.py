@@ -30,8 +30,9 @@ from typing import Any
 
 import celpy
 from celpy import celtypes
-from celpy.evaluation import CELEvalError
+from celpy.evaluation import CELEvalError, Evaluator, base_functions
 
+from .budget import Meter, check_expression, current_meter, meter_for, metering
 from .interface import Activation, Backend, CELEvaluationError, CELSyntaxError, Program
 from .library import SECONDS_PER_DAY
 
@@ -64,6 +65,34 @@ def _double(value: Any) -> Any:
     if type(value) is float:
         return celtypes.DoubleType(value)
     return value
+
+
+def _charge_sizes(*values: Any) -> None:
+    """Charge the current meter for work that grows with these operands (see
+    :mod:`.budget`): one unit per list or map element, one per ten characters."""
+    meter = current_meter()
+    if meter is None:
+        return
+    elements = characters = 0
+    for value in values:
+        if isinstance(value, (str, bytes)):
+            characters += len(value)
+        elif isinstance(value, (list, dict)):
+            elements += len(value)
+    if elements:
+        meter.charge(elements)
+    if characters:
+        meter.charge_characters(characters)
+
+
+def _scanning(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A string function of celpy's that first pays for the text it scans."""
+
+    def apply(*args: Any) -> Any:
+        _charge_sizes(*args)
+        return function(*args)
+
+    return apply
 
 
 def _numeric_pair(a: Any, b: Any) -> tuple[Any, Any]:
@@ -107,9 +136,21 @@ def _relation(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
 def _arithmetic(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     def apply(a: Any, b: Any) -> Any:
         a, b = _numeric_pair(a, b)
+        _charge_sizes(a, b)  # before building: `r + r` in a reduce must stop, not grow
         return _double(op(a, b))
 
     return apply
+
+
+def _divide(a: Any, b: Any) -> Any:
+    """IEEE division for doubles (celpy makes every ``x / 0.0`` +infinity, even ``0.0 / 0.0``)."""
+    if isinstance(a, celtypes.DoubleType) and isinstance(b, celtypes.DoubleType):
+        x, y = float(a), float(b)
+        if y == 0:
+            if math.isnan(x) or x == 0:
+                return celtypes.DoubleType(math.nan)
+            return celtypes.DoubleType(math.copysign(math.inf, x) * math.copysign(1.0, y))
+    return operator.truediv(a, b)
 
 
 def _modulo(a: Any, b: Any) -> Any:
@@ -128,6 +169,7 @@ def _equal(a: Any, b: Any) -> bool:
     x, y = _number(a), _number(b)
     if x is not None or y is not None:
         return x is not None and y is not None and x == y
+    _charge_sizes(a)
     if isinstance(a, celtypes.ListType) and isinstance(b, celtypes.ListType):
         return len(a) == len(b) and all(_equal(p, q) for p, q in zip(a, b, strict=True))
     if isinstance(a, celtypes.MapType) and isinstance(b, celtypes.MapType):
@@ -159,6 +201,7 @@ def _in(item: Any, container: Any) -> Any:
     for operand in (item, container):
         if isinstance(operand, CELEvalError):
             return operand
+    _charge_sizes(container)
     if isinstance(container, celtypes.ListType):
         return celtypes.BoolType(any(_equal(item, element) for element in container))
     if isinstance(container, celtypes.MapType):
@@ -201,6 +244,8 @@ def _days(n: Any) -> Any:
     return celtypes.DurationType(seconds=whole, nanos=round((total - whole) * 1e9))
 
 
+_SCANNING = ("contains", "startsWith", "endsWith", "matches")
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "_<_": _propagating(_relation(operator.lt)),
     "_<=_": _propagating(_relation(operator.le)),
@@ -211,7 +256,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "_+_": _propagating(_arithmetic(operator.add)),
     "_-_": _propagating(_arithmetic(operator.sub)),
     "_*_": _propagating(_arithmetic(operator.mul)),
-    "_/_": _propagating(_arithmetic(operator.truediv)),
+    "_/_": _propagating(_arithmetic(_divide)),
     "_%_": _propagating(_modulo),
     "_in_": _in,
     "_&&_": _logical(celtypes.logical_and),
@@ -219,6 +264,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "_?_:_": _condition,
     "_[_]": _index,
     "days": _days,
+    **{name: _scanning(base_functions[name]) for name in _SCANNING},
 }
 
 
@@ -266,20 +312,53 @@ def _is_cel(value: Any) -> bool:
     return value is None or type(value).__module__ == celtypes.__name__
 
 
+_ITERATION_UNITS = 5
+
+
+class _MeteredEvaluator(Evaluator):
+    """celpy's interpreter (never its transpiler, which would ``exec`` generated
+    code), charging one unit of the rule's budget per syntax-tree node it visits,
+    macro bodies included, so a nested comprehension stops when the budget does."""
+
+    def __init__(self, ast: Any, activation: Any, meter: Meter) -> None:
+        super().__init__(ast, activation)
+        self.meter = meter
+
+    def sub_evaluator(self, ast: Any) -> Evaluator:
+        return _MeteredEvaluator(ast, self.activation, self.meter)
+
+    def _visit_tree(self, tree: Any) -> Any:
+        self.meter.charge()
+        return super()._visit_tree(tree)
+
+    def set_activation(self, values: Any) -> Evaluator:
+        # One step of a macro: celpy copies the variables for each element, which
+        # costs as much as several nodes.
+        self.meter.charge(_ITERATION_UNITS)
+        return super().set_activation(values)
+
+
 class _CelpyProgram(Program):
     def __init__(self, text: str, runner: Any) -> None:
         self.text = text
         self._runner = runner
 
-    def evaluate(self, activation: Activation) -> Any:
+    def evaluate(self, activation: Activation, meter: Meter | None = None) -> Any:
         assert isinstance(activation, _CelpyActivation)
+        meter = meter_for(meter)
+        meter.begin()
+        evaluator = _MeteredEvaluator(self._runner.ast, self._runner.new_activation(), meter)
         try:
-            value = self._runner.evaluate(activation.variables)
+            with metering(meter):
+                value = evaluator.evaluate(activation.variables)
         except CELEvalError as error:
+            meter.check()  # an error value made of a stopped evaluation is the stop
             raise CELEvaluationError(describe_error(error, self.text)) from None
         except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError, OverflowError,
-                RecursionError) as error:  # fmt: skip
+                RecursionError, MemoryError) as error:  # fmt: skip
+            meter.check()
             raise CELEvaluationError(_clean(str(error)) or type(error).__name__) from None
+        meter.check()  # `stopped || true` must not become true
         if isinstance(value, CELEvalError):
             raise CELEvaluationError(describe_error(value, self.text))
         return value
@@ -292,6 +371,7 @@ class CelPythonBackend(Backend):
         self._env = celpy.Environment()
 
     def compile(self, text: str) -> Program:
+        check_expression(text)
         try:
             ast = self._env.compile(text)
         except celpy.CELParseError as error:

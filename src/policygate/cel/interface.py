@@ -12,7 +12,10 @@ from __future__ import annotations
 import abc
 import datetime as _dt
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .budget import Meter
 
 
 class CELSyntaxError(Exception):
@@ -35,8 +38,13 @@ class Program(abc.ABC):
     text: str
 
     @abc.abstractmethod
-    def evaluate(self, activation: Activation) -> Any:
-        """Return the value (backend-native); raise :class:`CELEvaluationError`."""
+    def evaluate(self, activation: Activation, meter: Meter | None = None) -> Any:
+        """Return the value (backend-native); raise :class:`CELEvaluationError`.
+
+        Spends from ``meter`` (the rule's, see :mod:`.budget`), or from a fresh
+        meter with the default budget when there is none, so that no evaluation
+        is ever unbounded; raise :class:`~.budget.BudgetExceeded` when it runs out.
+        """
 
 
 class Activation(abc.ABC):

@@ -14,7 +14,20 @@ import click
 from .. import __version__
 
 COMMANDS: dict[str, str] = {
+    "approve": "policygate.cli.approve:approve",
+    "catalog": "policygate.cli.catalog:catalog",
+    "audit": "policygate.cli.audit:audit_command",
     "check": "policygate.cli.check:check",
+    "diff": "policygate.cli.diff:diff",
+    "explain": "policygate.cli.explain:explain",
+    "graph": "policygate.cli.graph:graph",
+    "import": "policygate.cli.import_cmd:import_command",
+    "init": "policygate.cli.init:init",
+    "keygen": "policygate.cli.keygen:keygen",
+    "lint": "policygate.cli.lint:lint",
+    "log": "policygate.cli.log:log",
+    "promote": "policygate.cli.promote:promote",
+    "test": "policygate.cli.test:test",
 }
 
 

@@ -8,21 +8,32 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..api import load_inputs
+from ..approvals import load_approvers, load_attestations
+from ..decisionlog import log_decisions
 from ..errors import UsageError
 from ..evaluate import evaluate
 from ..files import write_atomic
 from ..formats import OutputFormat, render
+from ..graph.build import load_risk_graph
 from ..graph.catalogs import load_catalogs, verify_control_ids
 from ..models import load_models
 from ..policy import load_policies, parse_param
 from ..report import FAIL_ON, Report
 from ..waivers import load_waivers
 from .common import handle_errors
+
+if TYPE_CHECKING:
+    from ..approvals import Approvers, Attestation
+    from ..graph.catalogs import ControlCatalog
+    from ..models import ModelRecord
+    from ..policy import Policy
+    from ..waivers import Waiver
 
 
 def _report_option(value: str) -> tuple[str, str]:
@@ -54,6 +65,30 @@ def _report_option(value: str) -> tuple[str, str]:
     help="Extra control catalog (kind: ControlCatalog) besides the shipped ones.",
 )
 @click.option("--waivers", multiple=True, metavar="PATH", help="Waiver file or directory.")
+@click.option(
+    "--risk-register",
+    "risk_registers",
+    multiple=True,
+    metavar="PATH",
+    help="Risk register (kind: RiskRegister): report each model's risks and control states.",
+)
+@click.option(
+    "--require-evidence",
+    is_flag=True,
+    help="With --risk-register: an unverified control of a high-risk model fails it.",
+)
+@click.option(
+    "--approvers",
+    multiple=True,
+    metavar="PATH",
+    help="Approvers directory (kind: Approvers) that signed approvals are verified against.",
+)
+@click.option(
+    "--attestations",
+    multiple=True,
+    metavar="PATH",
+    help="Signed approvals kept outside the records (kind: Attestation).",
+)
 @click.option(
     "--input",
     "inputs",
@@ -94,7 +129,14 @@ def _report_option(value: str) -> tuple[str, str]:
     help="Lowest severity whose fail or error fails the gate.",
 )
 @click.option("--engine", metavar="NAME", help="CEL engine (default: cel-python).")
+@click.option(
+    "--decision-log",
+    metavar="PATH",
+    help="Append one hash-chained JSON line per model decision to PATH (audit trail).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing when the gate passes.")
+@click.option("--explain", "explain", is_flag=True,
+              help="After the text report, explain every rule that failed or errored.")  # fmt: skip
 @click.option("-v", "--verbose", is_flag=True, help="List passing and skipped results too.")
 @click.option("--color/--no-color", default=None,
               help="Colour the text report (default: on a tty).")  # fmt: skip
@@ -104,6 +146,10 @@ def check(
     policies: Sequence[str],
     catalogs: Sequence[str],
     waivers: Sequence[str],
+    risk_registers: Sequence[str],
+    require_evidence: bool,
+    approvers: Sequence[str],
+    attestations: Sequence[str],
     inputs: Sequence[str],
     params: Sequence[str],
     now: str | None,
@@ -112,23 +158,41 @@ def check(
     extra_reports: Sequence[str],
     fail_on: str,
     engine: str | None,
+    decision_log: str | None,
     quiet: bool,
+    explain: bool,
     verbose: bool,
     color: bool | None,
 ) -> None:
     """Evaluate MODEL files or directories against policies; exit 0 pass, 1 fail, 2 error."""
     reports = [_report_option(value) for value in extra_reports]
+    if explain and (fmt != "text" or output):
+        raise UsageError("--explain adds to the text report on stdout; for JSON use "
+                         "`policygate explain -f json`")  # fmt: skip
     overrides = dict(parse_param(p) for p in params)
     loaded_policies = load_policies(policies, params=overrides, engine=engine)
-    verify_control_ids(loaded_policies, load_catalogs(catalogs) if catalogs else ())
+    extra_catalogs = load_catalogs(catalogs) if catalogs else []
+    verify_control_ids(loaded_policies, extra_catalogs)
+    if require_evidence and not risk_registers:
+        raise UsageError("--require-evidence needs --risk-register")
     loaded_waivers = load_waivers(waivers) if waivers else []
+    directory = load_approvers(approvers) if approvers else None
+    loaded_attestations = load_attestations(attestations) if attestations else []
     input_data = load_inputs(inputs)
     records = load_models(models)
+    risk_graph = load_risk_graph(risk_registers, loaded_policies, extra_catalogs=extra_catalogs,
+                                 records=records, engine=engine) if risk_registers else None  # fmt: skip
     report = evaluate(
         records, loaded_policies, now=now, waivers=loaded_waivers, inputs=input_data,
-        fail_on=fail_on,
+        fail_on=fail_on, approvers=directory, attestations=loaded_attestations,
+        risk_graph=risk_graph, require_evidence=require_evidence,
     )  # fmt: skip
+    if decision_log:  # before any output: a decision that cannot be recorded does not pass
+        log_decisions(decision_log, report, records, loaded_waivers)
     _emit(report, fmt, output, reports, quiet=quiet, verbose=verbose, color=color)
+    if explain and not (quiet and report.passed):
+        _explain(report, records, loaded_policies, loaded_waivers, input_data, extra_catalogs,
+                 directory, loaded_attestations)  # fmt: skip
     if report.nothing_evaluated:
         click.echo(f"policygate: error: nothing evaluated: {report.nothing_evaluated_reason()}",
                    err=True)  # fmt: skip
@@ -156,3 +220,17 @@ def _emit(
         color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     # color= stops click from stripping the escapes when stdout is not a tty (--color).
     click.echo(render(report, fmt, color=color, verbose=verbose), nl=False, color=color)
+
+
+def _explain(report: Report, records: Sequence[ModelRecord], policies: Sequence[Policy],
+             waivers: Sequence[Waiver], inputs: Mapping[str, Any],
+             catalogs: Sequence[ControlCatalog], approvers: Approvers | None,
+             attestations: Sequence[Attestation]) -> None:  # fmt: skip
+    """``--explain``: the explanations follow the text report on stdout."""
+    from ..explain import explain_failures, render_text
+
+    explanations = explain_failures(records, report.models, policies, now=report.now,
+                                    waivers=waivers, inputs=inputs, catalogs=catalogs,
+                                    approvers=approvers, attestations=attestations)  # fmt: skip
+    if explanations:
+        click.echo("\n" + render_text(explanations), nl=False)

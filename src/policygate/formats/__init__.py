@@ -12,6 +12,11 @@ from .interface import OutputFormat, Renderer
 MODULES: dict[OutputFormat, str] = {
     OutputFormat.TEXT: "text",
     OutputFormat.JSON: "json",
+    OutputFormat.JUNIT: "junit",
+    OutputFormat.SARIF: "sarif",
+    OutputFormat.MARKDOWN: "markdown",
+    OutputFormat.GITHUB: "github",
+    OutputFormat.HTML: "html",
 }
 
 

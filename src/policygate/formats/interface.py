@@ -14,6 +14,11 @@ from ..report import Report
 class OutputFormat(str, enum.Enum):
     TEXT = "text"
     JSON = "json"
+    JUNIT = "junit"
+    SARIF = "sarif"
+    MARKDOWN = "markdown"
+    GITHUB = "github"
+    HTML = "html"
 
     def __str__(self) -> str:
         return self.value

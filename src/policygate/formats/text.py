@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..report import ModelReport, Report, Result, Status
+from .ordering import RESULT_ORDER as _RESULT_ORDER
+from .ordering import SEVERITY_ORDER as _SEVERITY_ORDER
 
 _STYLES = {
     "red": "\x1b[31m",
@@ -25,10 +27,6 @@ _STATUS_STYLE = {
     Status.PASS: "green",
     Status.SKIP: "dim",
 }
-
-# Within a model: what needs attention first.
-_RESULT_ORDER = {Status.ERROR: 0, Status.FAIL: 1, Status.WAIVED: 2, Status.PASS: 3, Status.SKIP: 4}
-_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 def render(report: Report, *, color: bool = False, verbose: bool = False, **_: Any) -> str:
@@ -75,6 +73,9 @@ def _model(model: ModelReport, paint: Any, verbose: bool) -> list[str]:
         lines.extend(_result(result, paint))
     counts = model.counts()
     lines.append("  " + ", ".join(f"{counts[s.value]} {s.value}" for s in Status))
+    if model.risks is not None:  # evaluated with a risk register
+        lines.extend(_risks_and_controls(model, paint))
+        return lines
     violated = [c.id for c in model.controls if c.status.value == "violated"]
     if violated:
         lines.append(f"  controls violated: {', '.join(violated)}")
@@ -107,3 +108,34 @@ def _painter(color: bool) -> Any:
         return f"{_STYLES[style]}{text}{_RESET}"
 
     return paint
+
+
+_CONTROL_STYLE = {"violated": "red", "waived": "yellow", "unverified": "yellow", "satisfied": "green"}
+_CONTROL_ORDER = ("violated", "waived", "unverified", "satisfied")
+
+
+def _risks_and_controls(model: ModelReport, paint: Any) -> list[str]:
+    """The model's risks, then every control they call for with its state (worst
+    first), then the other controls a rule named that are violated or waived."""
+    risks = ", ".join(r.id for r in model.risks or ()) or "none"
+    lines = [f"  risks: {risks}"]
+    called = [c for c in model.controls if c.risks]
+    called.sort(key=lambda c: _CONTROL_ORDER.index(c.status.value))
+    counts = ", ".join(
+        f"{sum(1 for c in called if c.status.value == state)} {state}" for state in _CONTROL_ORDER
+    )
+    lines.append(f"  controls called for: {counts}" if called else "  controls called for: none")
+    width = max((len(c.id) for c in called), default=0)
+    for control in called:
+        state = control.status.value
+        label = paint(_CONTROL_STYLE[state], f"{state:<10}")
+        why = ", ".join(control.risks or ())
+        if control.via:
+            why += f"; via {', '.join(control.via)}"
+        title = f"  {control.title}" if control.title else ""
+        lines.append(f"    {label} {control.id:<{width}}{title}  ({why})")
+    for state in ("violated", "waived"):
+        others = [c.id for c in model.controls if not c.risks and c.status.value == state]
+        if others:
+            lines.append(f"  other controls {state}: {', '.join(others)}")
+    return lines

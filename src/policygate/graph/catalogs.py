@@ -11,7 +11,7 @@ import difflib
 import functools
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
 from ..documents import DEFAULT_LIMITS, Document, Limits, load_paths, load_text
@@ -28,6 +28,13 @@ class Control:
     title: str
     description: str = ""
     maps_to: tuple[str, ...] = ()
+    location: Location | None = field(default=None, compare=False)
+    # Where each maps_to entry is written, for errors that point at the reference.
+    maps_to_locations: tuple[Location, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def framework(self) -> str:
+        return self.id.partition(":")[0]
 
 
 @dataclass(frozen=True)
@@ -91,8 +98,13 @@ def _parse(document: Document) -> ControlCatalog:
                 title=c["title"],
                 description=c.get("description", ""),
                 maps_to=tuple(c.get("maps_to") or ()),
+                location=document.location(("spec", "controls", i)),
+                maps_to_locations=tuple(
+                    document.location(("spec", "controls", i, "maps_to", j))
+                    for j in range(len(c.get("maps_to") or ()))
+                ),
             )
-            for c in spec["controls"]
+            for i, c in enumerate(spec["controls"])
         ),
         source=document.source,
     )
@@ -115,19 +127,92 @@ def check_control_ids(
                 if control in known or (rule.id, control) in seen:
                     continue
                 seen.add((rule.id, control))
-                hint = difflib.get_close_matches(control, known, n=1)
-                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
                 errors.append(
                     PolicyError(
-                        f"unknown control id {control!r} in rule {rule.id!r}{suggestion}",
+                        unknown_control(control, known, f"in rule {rule.id!r}"),
                         rule.location or Location(policy.source),
                     )
                 )
     return errors
 
 
+def unknown_control(control: str, known: Sequence[str], where: str) -> str:
+    """The message for a control id no catalog defines, with the closest known id."""
+    hint = difflib.get_close_matches(control, known, n=1)
+    suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+    return f"unknown control id {control!r} {where}{suggestion}"
+
+
+def check_catalogs(catalogs: Sequence[ControlCatalog]) -> list[PolicyError]:
+    """Errors in the catalogs taken together: a control id defined twice, a
+    ``maps_to`` that names no known control, and ``maps_to`` cycles.
+
+    Plain Python on purpose: ``check`` runs it for ``--catalog`` without a risk
+    register, and must not pay for networkx then.
+    """
+    errors: list[PolicyError] = []
+    controls: dict[str, Control] = {}
+    for catalog in catalogs:
+        for control in catalog.controls:
+            first = controls.get(control.id)
+            if first is not None:
+                errors.append(
+                    PolicyError(
+                        f"duplicate control id {control.id!r} (first defined at {first.location})",
+                        control.location or Location(catalog.source),
+                    )
+                )
+                continue
+            controls[control.id] = control
+    known = sorted(controls)
+    for control in controls.values():
+        for target, where in _mappings(control):
+            if target not in controls:
+                message = unknown_control(target, known, f"in maps_to of {control.id!r}")
+                errors.append(PolicyError(message, where))
+    errors.extend(_mapping_cycles(controls))
+    return errors
+
+
+def _mappings(control: Control) -> list[tuple[str, Location | None]]:
+    locations: Sequence[Location | None] = control.maps_to_locations or [control.location] * len(
+        control.maps_to
+    )
+    return list(zip(control.maps_to, locations))
+
+
+def _mapping_cycles(controls: dict[str, Control]) -> list[PolicyError]:
+    """One error per ``maps_to`` entry that closes a cycle (depth-first, iterative)."""
+    errors: list[PolicyError] = []
+    done: set[str] = set()
+    for start in controls:
+        if start in done:
+            continue
+        path: list[str] = [start]
+        on_path = {start}
+        stack = [iter(_mappings(controls[start]))]
+        while stack:
+            step = next(stack[-1], None)
+            if step is None:
+                stack.pop()
+                done.add(path[-1])
+                on_path.discard(path.pop())
+                continue
+            target, where = step
+            if target in on_path:
+                cycle = " -> ".join([*path[path.index(target) :], target])
+                errors.append(PolicyError(f"maps_to cycle: {cycle}", where))
+            elif target in controls and target not in done:
+                path.append(target)
+                on_path.add(target)
+                stack.append(iter(_mappings(controls[target])))
+    return errors
+
+
 def verify_control_ids(policies: Iterable[Policy], extra: Iterable[ControlCatalog] = ()) -> None:
-    """Raise the unknown-control errors (shipped catalogs plus ``extra``) together."""
-    errors = check_control_ids(policies, all_catalogs(extra))
+    """Raise the catalog errors and the unknown-control errors of the policies
+    (shipped catalogs plus ``extra``) together."""
+    catalogs = all_catalogs(extra)
+    errors = check_catalogs(catalogs) + check_control_ids(policies, catalogs)
     if errors:
         raise ErrorGroup(errors) if len(errors) > 1 else errors[0]

@@ -1,0 +1,38 @@
+"""Approvals you can trust: an approvers directory, signed approvals, verification.
+
+- :mod:`.directory`: ``kind: Approvers``, who may approve in which role with which key;
+- :mod:`.digest`: exactly what a signature covers;
+- :mod:`.sign`: making a signed approval; :mod:`.signing`: Ed25519 via ``cryptography``;
+- :mod:`.verify`: marking approvals ``verified`` before evaluation (no I/O);
+- :mod:`.attestations`: signed approvals kept in files of their own;
+- :mod:`.record_text`: adding an approval to a record file, keeping its layout.
+
+See docs/approvals.md.
+"""
+
+from __future__ import annotations
+
+from .attestations import Attestation, attestation_document, load_attestations
+from .digest import record_digest, signed_payload
+from .directory import Approver, ApproverKey, Approvers, RoleGrant, Validity, load_approvers
+from .sign import parse_duration, sign_approval
+from .verify import NO_DIRECTORY, verify_approval, with_verified_approvals
+
+__all__ = [
+    "NO_DIRECTORY",
+    "Approver",
+    "ApproverKey",
+    "Approvers",
+    "Attestation",
+    "RoleGrant",
+    "Validity",
+    "attestation_document",
+    "load_approvers",
+    "load_attestations",
+    "parse_duration",
+    "record_digest",
+    "sign_approval",
+    "signed_payload",
+    "verify_approval",
+    "with_verified_approvals",
+]

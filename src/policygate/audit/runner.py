@@ -1,0 +1,173 @@
+"""Evaluating an audit: one source at a time, in this process or in worker processes.
+
+The results come back in source order whatever ``jobs`` is, so a parallel run
+writes exactly what a serial one writes. Work is handed out in small batches
+through a bounded window, so memory does not grow with the number of sources.
+Each worker loads the policies once, from the same paths and parameters, and
+every process evaluates with the same fixed ``now``.
+"""
+
+from __future__ import annotations
+
+import copy
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..api import load_inputs
+from ..errors import PolicygateError
+from ..evaluate import evaluate
+from ..importers.interface import merge_overlay
+from ..models import ModelRecord, load_models, model_from_data
+from ..policy import Policy, load_policies
+from ..report import ModelReport, Result, Status
+from ..waivers import Waiver, load_waivers
+from .sources import AuditItem
+from .summary import LOAD_RULE
+
+BATCH = 8  # sources per task handed to a worker
+WINDOW_PER_JOB = 4  # batches in flight per worker
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """Everything a process needs to evaluate sources: paths and values, no loaded state."""
+
+    policies: tuple[str, ...]
+    now: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    engine: str | None = None
+    waivers: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
+    fail_on: str = "error"
+    overlay: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Auditor:
+    """Policies, waivers and inputs loaded once; then one source at a time."""
+
+    def __init__(self, config: AuditConfig) -> None:
+        self.config = config
+        self.policies: list[Policy] = load_policies(
+            config.policies, params=dict(config.params), engine=config.engine
+        )
+        self.waivers: list[Waiver] = load_waivers(config.waivers) if config.waivers else []
+        self.inputs = load_inputs(config.inputs)
+
+    def evaluate(self, item: AuditItem) -> list[ModelReport]:
+        """The model reports of one source; a source that cannot be read gives one ``error`` model."""
+        if item.error is not None:
+            return [unreadable(item.source, item.error)]
+        try:
+            records = [self._overlaid(r) for r in load_models([item.source])]
+        except PolicygateError as error:
+            return [unreadable(item.source, str(error))]
+        if not records:
+            return []
+        report = evaluate(
+            records, self.policies, now=self.config.now, waivers=self.waivers,
+            inputs=self.inputs, fail_on=self.config.fail_on,
+        )  # fmt: skip
+        return list(report.models)
+
+    def _overlaid(self, record: ModelRecord) -> ModelRecord:
+        if not self.config.overlay:
+            return record
+        data = copy.deepcopy(record.data)
+        merge_overlay(data, self.config.overlay, "--set")
+        return model_from_data(data, record.source, record.document)
+
+
+def unreadable(source: str, message: str) -> ModelReport:
+    """The report of a source that could not be read: failed, with one ``error`` result."""
+    return ModelReport(
+        name=source,
+        version="",
+        source=source,
+        passed=False,
+        policies=(),
+        results=(
+            Result(
+                policy=LOAD_RULE[0],
+                rule=LOAD_RULE[1],
+                status=Status.ERROR,
+                title="The model source can be read",
+                category="metadata",
+                message=message,
+                remediation="Fix the source (or the registry connection) and audit again.",
+            ),
+        ),
+    )
+
+
+def audit_models(
+    items: Iterable[AuditItem], config: AuditConfig, *, jobs: int = 1, auditor: Auditor | None = None
+) -> Iterator[tuple[AuditItem, list[ModelReport]]]:
+    """Each item with its model reports, in item order, evaluated by ``jobs`` processes."""
+    if jobs <= 1:
+        auditor = auditor or Auditor(config)
+        for item in items:
+            yield item, _safely(auditor, item)
+        return
+    context = multiprocessing.get_context(
+        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    )
+    pending: deque[tuple[list[AuditItem], Future[list[list[ModelReport]]]]] = deque()
+    with ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_start_worker, initargs=(config,)
+    ) as pool:
+        for batch in _batches(items, BATCH):
+            pending.append((batch, pool.submit(_work, batch)))
+            if len(pending) >= jobs * WINDOW_PER_JOB:
+                yield from _collect(*pending.popleft())
+        while pending:
+            yield from _collect(*pending.popleft())
+
+
+def _collect(
+    batch: list[AuditItem], future: Future[list[list[ModelReport]]]
+) -> Iterator[tuple[AuditItem, list[ModelReport]]]:
+    try:
+        reports = future.result()
+    except Exception as error:  # a worker died: its sources fail, the audit goes on
+        reports = [[unreadable(i.source, f"worker failed: {type(error).__name__}: {error}")]
+                   for i in batch]  # fmt: skip
+    yield from zip(batch, reports, strict=True)
+
+
+def _batches(items: Iterable[AuditItem], size: int) -> Iterator[list[AuditItem]]:
+    batch: list[AuditItem] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _safely(auditor: Auditor, item: AuditItem) -> list[ModelReport]:
+    """Fail closed on anything unexpected too: the source fails, the audit goes on."""
+    try:
+        return auditor.evaluate(item)
+    except Exception as error:
+        if os.environ.get("POLICYGATE_DEBUG"):
+            raise
+        return [unreadable(item.source, f"internal error ({type(error).__name__}: {error})")]
+
+
+_WORKER: Auditor | None = None
+
+
+def _start_worker(config: AuditConfig) -> None:
+    global _WORKER
+    _WORKER = Auditor(config)
+
+
+def _work(batch: list[AuditItem]) -> list[list[ModelReport]]:
+    assert _WORKER is not None, "worker not initialised"
+    return [_safely(_WORKER, item) for item in batch]

@@ -1,0 +1,358 @@
+"""The fast backend: Google's CEL C++ runtime through ``cel-expr-python``
+(``pip install 'policygate[fast]'``).
+
+It gives the same results and messages as the portable cel-python backend:
+
+- Numbers that come from documents become doubles, as in cel-python. cel-cpp
+  compares int with double natively (relations, ``==``, ``in``), so
+  ``model.x >= 1`` needs nothing; mixed *arithmetic*, ``%`` on doubles,
+  ``string()`` of a double and cel-python's forgiving ``has()`` are rewritten on
+  the parsed expression, once, at compile time (:mod:`.cppast`).
+- Expressions are parsed without the type checker (every variable is dynamic),
+  as cel-python does, so what is a syntax error is the same on both.
+- An evaluation error's message comes from the portable backend's describer:
+  the expression is evaluated once more by cel-python on the same variables, so
+  that "no such key: model.spec.metrics.auc" reads the same whatever ran. That
+  costs a cel-python evaluation per *error*, never per passing check, and
+  cel-python is imported only when an error first happens.
+
+Evaluation is shaped for the hot loop: one ``Activation`` per model wraps the
+converted document without copying it into C++ (cel-cpp reads it lazily), a
+check that yields a bool returns the plain Python ``bool``, and nothing is
+parsed or converted again per rule.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import operator
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from cel_expr_python import cel
+
+from . import cppast
+from .interface import Activation, Backend, CELEvaluationError, CELSyntaxError, Program
+from .library import SECONDS_PER_DAY
+
+_T = cel.Type
+_ERROR = _T.ERROR
+_MAX_DURATION_SECONDS = 315_576_000_000  # CEL's duration range: +-10,000 years
+
+VARIABLES = ("model", "params", "now", "inputs", "item", "key", "index")
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def to_cel(value: Any) -> Any:
+    """Plain document data with every number a double (and map keys strings), as the
+    cel-python backend sees it; cel-cpp then wraps it without copying."""
+    if value is None or value is True or value is False or isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:  # an integer beyond the double range
+            return math.inf if value > 0 else -math.inf
+    if isinstance(value, Mapping):
+        return {str(k): to_cel(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_cel(v) for v in value]
+    if isinstance(value, (_dt.datetime, _dt.timedelta)):
+        return value
+    raise TypeError(f"cannot pass {type(value).__name__} to CEL")
+
+
+# --------------------------------------------------------------------------- the library
+
+
+def _days(n: Any) -> _dt.timedelta:
+    """``days(n)``: the same arithmetic as the cel-python backend's, to the microsecond."""
+    total = float(n) * SECONDS_PER_DAY
+    if not math.isfinite(total) or abs(total) > _MAX_DURATION_SECONDS:
+        raise ValueError(f"days({n}): duration out of range")
+    whole = int(total)
+    nanos = round((total - whole) * 1e9)
+    return _dt.timedelta(seconds=whole, microseconds=nanos // 1000)
+
+
+def _mod(a: Any, b: Any) -> float:
+    """cel-python's ``%`` where a double takes part: both integral, the sign of the
+    dividend; anything else is an error."""
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a, b))
+    if numbers and float(a).is_integer() and float(b).is_integer():
+        if float(b) == 0:
+            raise ZeroDivisionError("modulus by zero")
+        return math.fmod(float(a), float(b))
+    raise TypeError(f"no such overload: {_python_type(a)} % {_python_type(b)}")
+
+
+def _string_of_double(value: float) -> str:
+    return str(float(value))
+
+
+def _timestamp(text: str) -> _dt.datetime:
+    """cel-python's ``timestamp()`` for what is not RFC 3339 (``"2026-12-20"``)."""
+    from celpy.celtypes import TimestampType
+
+    value = TimestampType(text)
+    plain = _dt.datetime(value.year, value.month, value.day, value.hour, value.minute,
+                         value.second, value.microsecond, tzinfo=value.tzinfo)  # fmt: skip
+    return plain.astimezone(_dt.timezone.utc)
+
+
+def _duration(text: str) -> _dt.timedelta:
+    """cel-python's ``duration()`` for what is not a Go duration (``"2d"``)."""
+    from celpy.celtypes import DurationType
+
+    value = DurationType(text)
+    return _dt.timedelta(days=value.days, seconds=value.seconds, microseconds=value.microseconds)
+
+
+def _python_type(value: Any) -> str:
+    return {bool: "bool", int: "int", float: "double", str: "string"}.get(type(value), "dyn")
+
+
+_COMPARISONS = {"_<_": operator.lt, "_<=_": operator.le, "_>_": operator.gt,
+                "_>=_": operator.ge, "_==_": operator.eq, "_!=_": operator.ne}  # fmt: skip
+
+
+def _exactly(compare: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    """Python compares an int with a float exactly, as cel-python's relations do."""
+    return lambda a, b: bool(compare(a, b))
+
+
+_MIXED = [(_T.DOUBLE, _T.DOUBLE), (_T.DOUBLE, _T.INT), (_T.INT, _T.DOUBLE),
+          (_T.DOUBLE, _T.UINT), (_T.UINT, _T.DOUBLE)]  # fmt: skip
+
+
+def _declarations() -> list[Any]:
+    def overload(name: str, result: Any, *parameters: Any, impl: Any) -> Any:
+        return cel.Overload(name, result, list(parameters), impl=impl)
+
+    return [
+        cel.FunctionDecl(
+            "days",
+            [
+                overload("pg_days_int", _T.DURATION, _T.INT, impl=_days),
+                overload("pg_days_double", _T.DURATION, _T.DOUBLE, impl=_days),
+            ],
+        ),
+        cel.FunctionDecl(
+            cppast.MOD,
+            [
+                overload(f"pg_mod_{a.name()}_{b.name()}", _T.DOUBLE, a, b, impl=_mod)
+                for a, b in _MIXED
+            ],
+        ),
+        *(
+            cel.FunctionDecl(
+                helper,
+                [
+                    overload(f"{helper[1:]}_{a.name()}_{b.name()}", _T.BOOL, a, b,
+                             impl=_exactly(_COMPARISONS[relation]))
+                    for a, b in _MIXED
+                ],
+            )  # fmt: skip
+            for relation, helper in cppast.RELATIONS.items()
+        ),
+        cel.FunctionDecl(
+            cppast.TIMESTAMP,
+            [overload("pg_timestamp_string", _T.TIMESTAMP, _T.STRING, impl=_timestamp)],
+        ),
+        cel.FunctionDecl(
+            cppast.DURATION,
+            [overload("pg_duration_string", _T.DURATION, _T.STRING, impl=_duration)],
+        ),
+        cel.FunctionDecl(
+            cppast.STRING,
+            [overload("pg_string_double", _T.STRING, _T.DOUBLE, impl=_string_of_double)],
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- the backend
+
+
+class _CppActivation(Activation):
+    """The variables of one evaluation: the plain values (kept for the error
+    describer) and the cel-cpp activation that wraps them."""
+
+    __slots__ = ("variables", "native", "_env", "_describer")
+
+    def __init__(self, env: Any, variables: dict[str, Any], describer: _Describer) -> None:
+        self.variables = variables
+        self.native = env.Activation(variables)
+        self._env = env
+        self._describer = describer
+
+    def bind(self, **variables: Any) -> _CppActivation:
+        merged = dict(self.variables)
+        for name, value in variables.items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                merged[name] = value  # an index stays an int
+            else:
+                merged[name] = to_cel(value)
+        return _CppActivation(self._env, merged, self._describer)
+
+
+class _CppProgram(Program):
+    __slots__ = ("text", "_expression", "_describer")
+
+    def __init__(self, text: str, expression: Any, describer: _Describer) -> None:
+        self.text = text
+        self._expression = expression
+        self._describer = describer
+
+    def evaluate(self, activation: Activation) -> Any:
+        assert isinstance(activation, _CppActivation)
+        value = self._expression.eval(activation.native)
+        plain = value.value()
+        if plain is True or plain is False:
+            return plain  # the hot path: a check that yielded a bool
+        if value.type() == _ERROR:
+            raise CELEvaluationError(self._describer.describe(self.text, activation, str(plain)))
+        return value
+
+
+class _Describer:
+    """Error messages in the portable backend's words (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._backend: Backend | None = None
+        self._programs: dict[str, Program | None] = {}
+
+    def describe(self, text: str, activation: _CppActivation, native: str) -> str:
+        try:
+            program = self._program(text)
+            if program is not None:
+                program.evaluate(self._activation(activation))
+        except CELEvaluationError as error:
+            return str(error)
+        except Exception:  # noqa: BLE001 - the describer must never hide the real error
+            pass
+        return _clean(native)
+
+    def syntax_error(self, text: str, native: str) -> CELSyntaxError:
+        """The portable backend's account of a syntax error (its words and position);
+        cel-cpp's own where only cel-cpp refuses the text."""
+        try:
+            self._portable().compile(text)
+        except CELSyntaxError as error:
+            return error
+        found = _SYNTAX_RE.search(native)
+        line, column = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
+        detail = found.group(3) if found else _clean(native.splitlines()[0])
+        return CELSyntaxError(f"syntax error: {detail}", line, column)
+
+    def _program(self, text: str) -> Program | None:
+        if text not in self._programs:
+            try:
+                self._programs[text] = self._portable().compile(text)
+            except CELSyntaxError:
+                self._programs[text] = None
+        return self._programs[text]
+
+    def _portable(self) -> Backend:
+        if self._backend is None:
+            from .celpython import CelPythonBackend
+
+            self._backend = CelPythonBackend()
+        return self._backend
+
+    def _activation(self, activation: _CppActivation) -> Activation:
+        variables = dict(activation.variables)
+        base = self._portable().activation(
+            model=variables.pop("model", None),
+            params=variables.pop("params", {}),
+            now=variables.pop("now"),
+            inputs=variables.pop("inputs", {}),
+        )
+        return base.bind(**variables) if variables else base
+
+
+class CelCppBackend(Backend):
+    name = "cel-cpp"
+
+    def __init__(self) -> None:
+        dyn = {name: _T.DYN for name in VARIABLES}
+        dyn["now"] = _T.TIMESTAMP  # a DYN variable would not take a datetime
+        self._env = cel.NewEnv(variables=dyn, functions=_declarations())
+        self._describer = _Describer()
+
+    def compile(self, text: str) -> Program:
+        try:
+            expression = self._env.compile(text, disable_check=True)
+        except RuntimeError as error:
+            raise self._describer.syntax_error(text, str(error)) from None
+        rewritten = cppast.rewrite(expression.serialize())
+        if rewritten is not None:
+            expression = self._env.deserialize(rewritten)
+        return _CppProgram(text, expression, self._describer)
+
+    def activation(
+        self,
+        *,
+        model: Any,
+        params: Mapping[str, Any],
+        now: _dt.datetime,
+        inputs: Mapping[str, Any],
+    ) -> Activation:
+        variables = {
+            "model": to_cel(model),
+            "params": to_cel(dict(params)),
+            "now": now,
+            "inputs": to_cel(dict(inputs)),
+        }
+        return _CppActivation(self._env, variables, self._describer)
+
+    def to_python(self, value: Any) -> Any:
+        if not isinstance(value, cel.Value):
+            return value  # a bool from the hot path, or an element from elements()
+        if value.type() == _T.TYPE:
+            return _type_name(value.value())
+        return value.plain_value()
+
+    def truth(self, value: Any) -> bool:
+        if value is True or value is False:
+            return bool(value)
+        raise CELEvaluationError(f"check must yield a bool, got {_type_name(value.type())}")
+
+    def elements(self, value: Any) -> list[tuple[int | str, Any]]:
+        if value is True or value is False:
+            kind = "bool"
+        else:
+            plain = value.plain_value()
+            if isinstance(plain, list):
+                return list(enumerate(plain))
+            if isinstance(plain, dict):
+                return sorted(((str(k), v) for k, v in plain.items()), key=lambda kv: kv[0])
+            kind = _type_name(value.type())
+        raise CELEvaluationError(f"for_each must yield a list or a map, got {kind}")
+
+
+_TYPE_NAMES = {"NULL": "null", "DYN": "dyn"}
+
+
+def _type_name(type_: Any) -> str:
+    """cel-cpp's ``LIST<DYN>`` etc. in cel-python's words (``list``)."""
+    name = str(type_.name())
+    base = name.split("<", 1)[0]
+    return _TYPE_NAMES.get(base, base.lower())
+
+
+_SYNTAX_RE = re.compile(r"<input>:(\d+):(\d+): (.*)")
+_STATUS_RE = re.compile(r"^[A-Z_]+: ")
+
+
+def _clean(message: str) -> str:
+    """cel-cpp's status text without the status code (``NOT_FOUND: ...``)."""
+    return _STATUS_RE.sub("", message).replace("int64", "int").replace("uint64", "uint")
+
+
+__all__ = ["CelCppBackend", "to_cel"]

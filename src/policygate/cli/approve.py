@@ -1,0 +1,179 @@
+"""``policygate approve MODEL --role ROLE --key KEYFILE``: sign an approval of a model record.
+
+The approval is added to the record's ``spec.approvals`` (only the new lines
+change in the file) or, with ``--attestation PATH``, written as an attestation
+file and the record is left alone. See docs/approvals.md.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..approvals import (
+    Approvers,
+    attestation_document,
+    load_approvers,
+    parse_duration,
+    record_digest,
+    sign_approval,
+    verify_approval,
+)
+from ..approvals.record_text import add_approval
+from ..approvals.sign import DECISIONS
+from ..approvals.signing import PrivateKey, load_private_key, require_crypto
+from ..errors import Location, UsageError
+from ..files import write_atomic
+from ..models import ModelRecord, load_models
+from ..timestamps import parse_timestamp, utc_now
+from .common import handle_errors
+from .keygen import passphrase_from_env
+
+
+@click.command()
+@click.argument("model", metavar="MODEL")
+@click.option("--role", required=True, help="The role the approval is given in.")
+@click.option("--key", "keyfile", required=True, metavar="KEYFILE", help="Private key (PEM).")
+@click.option("--approver", metavar="ID", help="Your identity in the approvers directory.")
+@click.option(
+    "--approvers",
+    multiple=True,
+    metavar="PATH",
+    help="Approvers directory: finds --approver from the key, and refuses an approval "
+    "that would not verify.",
+)
+@click.option(
+    "--decision", default="approved", show_default=True, type=click.Choice(DECISIONS),
+    help="The decision.",
+)  # fmt: skip
+@click.option(
+    "--expires-in", default="90d", show_default=True, metavar="DURATION",
+    help="How long the approval holds: 90d, 12w, 36h...",
+)  # fmt: skip
+@click.option(
+    "--scope",
+    metavar="STAGE",
+    help="The promotion approved (default: the record's metadata.target_stage).",
+)
+@click.option("--risk-assessment", metavar="ID", help="The risk assessment relied on.")
+@click.option("--note", metavar="TEXT", help="A note, signed with the approval.")
+@click.option(
+    "--attestation",
+    metavar="PATH",
+    help="Write an attestation file (appended to if it exists; - for stdout) "
+    "instead of changing MODEL.",
+)
+@click.option("--passphrase-env", metavar="NAME",
+              help="Environment variable holding the key's passphrase.")  # fmt: skip
+@click.option("--now", metavar="RFC3339", help="The time of the approval (default: now, UTC).")
+@handle_errors
+def approve(
+    model: str,
+    role: str,
+    keyfile: str,
+    approver: str | None,
+    approvers: tuple[str, ...],
+    decision: str,
+    expires_in: str,
+    scope: str | None,
+    risk_assessment: str | None,
+    note: str | None,
+    attestation: str | None,
+    passphrase_env: str | None,
+    now: str | None,
+) -> None:
+    """Sign an approval of MODEL (one model record) in ROLE with KEYFILE."""
+    require_crypto()
+    if model == "-" and attestation is None:
+        raise UsageError("a record read from stdin cannot be changed: give --attestation PATH")
+    record = _one_record(model)
+    key = _private_key(keyfile, passphrase_env)
+    directory = load_approvers(approvers) if approvers else None
+    identity = _identity(approver, directory, key)
+    granted_at = utc_now() if now is None else _timestamp(now)
+    approval = sign_approval(
+        record.data,
+        key,
+        role=role,
+        approver=identity,
+        scope=scope or _target_stage(record),
+        granted_at=granted_at,
+        expires_at=granted_at + parse_duration(expires_in),
+        decision=decision,
+        risk_assessment=risk_assessment,
+        note=note,
+    )
+    if directory is not None:
+        verified, reason = verify_approval(approval, record_digest(record.data), directory,
+                                           granted_at)  # fmt: skip
+        if not verified:
+            raise UsageError(f"refusing to sign an approval that would not verify: {reason}")
+    written = _write(model, record, approval, attestation)
+    click.echo(
+        f"policygate: {decision} {record.ref} as {role} by {identity} "
+        f"(key {key.public.fingerprint}, expires {approval['expires_at']}){written}",
+        err=True,
+    )
+
+
+def _one_record(model: str) -> ModelRecord:
+    records = load_models([model])
+    if len(records) != 1:
+        raise UsageError(f"holds {len(records)} model records; approve one at a time",
+                         Location(model))  # fmt: skip
+    return records[0]
+
+
+def _private_key(keyfile: str, passphrase_env: str | None) -> PrivateKey:
+    try:
+        pem = Path(keyfile).read_bytes()
+    except OSError as error:
+        raise UsageError(f"cannot read: {error.strerror or error}", Location(keyfile)) from None
+    return load_private_key(pem, keyfile, passphrase_from_env(passphrase_env))
+
+
+def _identity(approver: str | None, directory: Approvers | None, key: PrivateKey) -> str:
+    if approver is not None:
+        return approver
+    if directory is not None:
+        owner = directory.owner_of(key.public.fingerprint)
+        if owner is None:
+            raise UsageError(f"key {key.public.fingerprint} is not in the approvers directory")
+        return owner.id
+    raise UsageError("give --approver ID, or --approvers PATH to find it from the key")
+
+
+def _target_stage(record: ModelRecord) -> str:
+    meta = record.data.get("metadata") if isinstance(record.data, dict) else None
+    stage = meta.get("target_stage") if isinstance(meta, dict) else None
+    if not isinstance(stage, str) or not stage:
+        raise UsageError("the record has no metadata.target_stage: give --scope")
+    return stage
+
+
+def _timestamp(text: str) -> _dt.datetime:
+    try:
+        return parse_timestamp(text)
+    except ValueError as error:
+        raise UsageError(f"--now: {error}") from None
+
+
+def _write(model: str, record: ModelRecord, approval: dict[str, Any], target: str | None) -> str:
+    if target is not None:
+        text = attestation_document(record.name, record.version, approval)
+        if target == "-":
+            click.echo(text, nl=False)
+            return ""
+        if os.path.exists(target):
+            previous = Path(target).read_text(encoding="utf-8")
+            separator = "" if not previous or previous.endswith("\n") else "\n"
+            text = f"{previous}{separator}---\n{text}"
+        write_atomic(target, text)
+        return f"; attestation written to {target}"
+    text = Path(model).read_text(encoding="utf-8")
+    write_atomic(model, add_approval(text, model, approval))
+    return f"; added to {model}"

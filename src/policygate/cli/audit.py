@@ -1,0 +1,174 @@
+"""``policygate audit``: evaluate every model of a tree, a registry or a list of sources.
+
+By default it prints the audit summary (models passed and failed, the rules
+that fail most, the controls most often violated or unverified); ``-f`` and
+``--report`` give every report format besides. A progress bar shows on a
+terminal, never in CI. Exit codes as for ``check``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+
+import click
+
+from ..audit import AuditConfig, AuditItem, Auditor, audit, expand_sources, report_header
+from ..audit.stream import ReportSpool, full_report, json_chunks, write_streamed
+from ..audit.summary import AuditSummary
+from ..errors import UsageError
+from ..files import write_atomic
+from ..formats import OutputFormat, render
+from ..graph.catalogs import load_catalogs, verify_control_ids
+from ..importers.interface import overlay_from_assignments
+from ..policy import parse_param
+from ..report import FAIL_ON, Report
+from ..timestamps import format_timestamp, utc_now
+from .common import handle_errors
+
+SUMMARY = "summary"
+FORMATS = [SUMMARY, *(f.value for f in OutputFormat)]
+
+
+def _report_option(value: str) -> tuple[str, str]:
+    fmt, sep, path = value.partition("=")
+    if not sep or not fmt or not path:
+        raise UsageError(f"--report {value!r}: expected FORMAT=PATH")
+    if fmt not in FORMATS:
+        raise UsageError(f"--report {value!r}: unknown format {fmt!r} (known: {', '.join(FORMATS)})")
+    return fmt, path
+
+
+@click.command(name="audit")
+@click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
+@click.option("-p", "--policy", "policies", multiple=True, required=True, metavar="POLICY",
+              help="Policy file or directory (repeatable).")  # fmt: skip
+@click.option("--catalog", "catalogs", multiple=True, metavar="PATH",
+              help="Extra control catalog besides the shipped ones.")  # fmt: skip
+@click.option("--waivers", multiple=True, metavar="PATH", help="Waiver file or directory.")
+@click.option("--input", "inputs", multiple=True, metavar="NAME=PATH",
+              help="Extra document available to rules as inputs.NAME.")  # fmt: skip
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Override a policy parameter; VALUE is read as YAML.")  # fmt: skip
+@click.option("--set", "assignments", multiple=True, metavar="PATH=VALUE",
+              help="Set a field in every record (e.g. metadata.target_stage=production).")  # fmt: skip
+@click.option("--alias", metavar="NAME", help="MLflow sources: only the versions with this alias.")
+@click.option("--stage", metavar="STAGE", help="MLflow sources: only the versions in this stage.")
+@click.option("--now", metavar="RFC3339", help="Evaluate as of this time (default: now, UTC).")
+@click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Worker processes; the output is the same as with one.")  # fmt: skip
+@click.option("-f", "--format", "fmt", default=SUMMARY, show_default=True,
+              type=click.Choice(FORMATS), help="What goes to stdout (or -o).")  # fmt: skip
+@click.option("-o", "--output", metavar="FILE", help="Write it here instead of stdout.")
+@click.option("--report", "extra_reports", multiple=True, metavar="FORMAT=PATH",
+              help="Also write FORMAT (summary or a report format) to PATH (repeatable).")  # fmt: skip
+@click.option("--top", default=10, show_default=True, type=click.IntRange(min=1),
+              help="Rules and controls listed in the summary.")  # fmt: skip
+@click.option("--fail-on", default="error", show_default=True, type=click.Choice(FAIL_ON),
+              help="Lowest severity whose fail or error fails a model.")  # fmt: skip
+@click.option("--engine", metavar="NAME", help="CEL engine (default: cel-python).")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr (default: on a terminal, off when CI is set).")  # fmt: skip
+@click.option("-q", "--quiet", is_flag=True, help="Do not repeat the summary on stderr.")
+@handle_errors
+def audit_command(
+    sources: Sequence[str],
+    policies: Sequence[str],
+    catalogs: Sequence[str],
+    waivers: Sequence[str],
+    inputs: Sequence[str],
+    params: Sequence[str],
+    assignments: Sequence[str],
+    alias: str | None,
+    stage: str | None,
+    now: str | None,
+    jobs: int,
+    fmt: str,
+    output: str | None,
+    extra_reports: Sequence[str],
+    top: int,
+    fail_on: str,
+    engine: str | None,
+    progress: bool | None,
+    quiet: bool,
+) -> None:
+    """Evaluate every model of SOURCE... (directories, files, hf:/cyclonedx:/mct: cards,
+    mlflow:models:/ for a whole registry) against the policies.
+
+    \b
+    policygate audit registry/ -p policies/ --jobs 2
+    policygate audit mlflow:models:/ --alias champion -p policies/ --report json=audit.json
+    """
+    outputs = [(fmt, output), *(_report_option(v) for v in extra_reports)]
+    config = AuditConfig(
+        policies=tuple(policies),
+        now=now if now is not None else format_timestamp(utc_now()),
+        params=dict(parse_param(p) for p in params),
+        engine=engine,
+        waivers=tuple(waivers),
+        inputs=tuple(inputs),
+        fail_on=fail_on,
+        overlay=overlay_from_assignments(assignments),
+    )
+    auditor = Auditor(config)  # loads everything once here: usage and load errors exit 2 now
+    verify_control_ids(auditor.policies, load_catalogs(catalogs) if catalogs else ())
+    header = report_header(auditor)
+    items = list(expand_sources(list(sources), alias=alias, stage=stage))
+    needs_spool = any(f != SUMMARY for f, _ in outputs)
+    with ReportSpool() as spool, _progress(progress, len(items)) as advance:
+        summary = audit(
+            items, config, jobs=jobs, on_model=spool.append if needs_spool else None,
+            on_source=advance, auditor=auditor,
+        )  # fmt: skip
+        for out_fmt, path in outputs[1:] + outputs[:1]:  # stdout last
+            _write(out_fmt, path, summary, header, spool, top)
+    if fmt != SUMMARY and not quiet and output is None:
+        click.echo(summary.render(top), err=True, nl=False)
+    if summary.nothing_evaluated:
+        reason = "no model found" if not summary.models else "no rule applies to any model"
+        click.echo(f"policygate: error: nothing evaluated: {reason}", err=True)
+    sys.exit(summary.exit_code())
+
+
+def _write(
+    fmt: str, path: str | None, summary: AuditSummary, header: Report, spool: ReportSpool, top: int
+) -> None:
+    def stdout(text: str) -> None:
+        click.echo(text, nl=False)
+
+    if fmt == SUMMARY:
+        text = summary.render(top)
+        write_atomic(path, text) if path else stdout(text)
+    elif fmt == OutputFormat.JSON.value:
+        write_streamed(path, json_chunks(header, summary, iter(spool)), stdout)
+    else:
+        text = render(full_report(header, spool), fmt)
+        write_atomic(path, text) if path else stdout(text)
+
+
+@contextlib.contextmanager
+def _progress(wanted: bool | None, total: int) -> Iterator[Callable[[AuditItem], None]]:
+    """A rich progress bar on stderr when wanted (default: stderr is a terminal and not CI)."""
+    if wanted is None:
+        wanted = sys.stderr.isatty() and not os.environ.get("CI")
+    if not wanted:
+        yield lambda item: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    console = Console(file=sys.stderr, force_terminal=True)
+    columns = (TextColumn("auditing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("audit", total=total)
+        yield lambda item: bar.advance(task)

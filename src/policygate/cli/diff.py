@@ -1,0 +1,112 @@
+"""``policygate diff --base OLD --head NEW MODEL...``: the impact of a policy change.
+
+Exit 0 nothing would newly fail, 1 a model or a result at ``--fail-on`` would
+newly fail or error, 2 a usage or load error (or no model found).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+
+from ..api import load_inputs
+from ..diff import diff as impact_of
+from ..diff import render_json, render_text
+from ..errors import NothingEvaluatedError
+from ..files import write_atomic
+from ..models import load_models
+from ..policy import load_policies, parse_param
+from ..waivers import load_waivers
+from .common import handle_errors
+
+
+@click.command()
+@click.argument("models", nargs=-1, required=True, metavar="MODEL...")
+@click.option(
+    "--base",
+    "base",
+    multiple=True,
+    required=True,
+    metavar="POLICY",
+    help="The policies as they are (file or directory, repeatable).",
+)
+@click.option(
+    "--head",
+    "head",
+    multiple=True,
+    required=True,
+    metavar="POLICY",
+    help="The policies as they would be (file or directory, repeatable).",
+)
+@click.option("--waivers", multiple=True, metavar="PATH", help="Waiver file or directory.")
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="NAME=PATH",
+    help="Extra document available to rules as inputs.NAME.",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a parameter on both sides; VALUE is read as YAML.",
+)
+@click.option("--now", metavar="RFC3339", help="Evaluate as of this time (default: now, UTC).")
+@click.option(
+    "--fail-on",
+    default="error",
+    show_default=True,
+    type=click.Choice(["error", "warning", "info", "never"]),
+    help="Lowest severity whose new fail or error exits 1.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    default="text",
+    show_default=True,
+    type=click.Choice(["text", "json"]),
+    help="Output format.",
+)
+@click.option("-o", "--output", metavar="FILE", help="Write the impact here instead of stdout.")
+@click.option("--engine", metavar="NAME", help="CEL engine (default: cel-python).")
+@handle_errors
+def diff(
+    models: Sequence[str],
+    base: Sequence[str],
+    head: Sequence[str],
+    waivers: Sequence[str],
+    inputs: Sequence[str],
+    params: Sequence[str],
+    now: str | None,
+    fail_on: str,
+    fmt: str,
+    output: str | None,
+    engine: str | None,
+) -> None:
+    """Evaluate MODEL under the --base and the --head policies; list what changes outcome."""
+    overrides = dict(parse_param(p) for p in params)
+    old = load_policies(base, params=overrides, engine=engine)
+    new = load_policies(head, params=overrides, engine=engine)
+    records = load_models(models)
+    if not records:
+        raise NothingEvaluatedError(f"no model found in {', '.join(models)}")
+    impact = impact_of(
+        records,
+        old,
+        new,
+        now=now,
+        waivers=load_waivers(waivers) if waivers else [],
+        inputs=load_inputs(inputs),
+        fail_on=fail_on,
+    )
+    text = render_json(impact) if fmt == "json" else render_text(impact)
+    if output:
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(impact.exit_code())

@@ -1,0 +1,106 @@
+"""``policygate explain MODEL -p POLICY --rule ID``: why a rule gave what it gave.
+
+Exit 0 the rule passed (or was skipped or waived) for every model, 1 it failed
+or errored for one, 2 a usage or load error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+
+from ..api import load_inputs
+from ..errors import NothingEvaluatedError
+from ..explain import explain as explain_rule
+from ..explain import render_json, render_text
+from ..graph.catalogs import load_catalogs
+from ..models import load_models
+from ..policy import load_policies, parse_param
+from ..report import Status
+from ..waivers import load_waivers
+from .common import handle_errors
+
+
+@click.command()
+@click.argument("model", metavar="MODEL")
+@click.option(
+    "-p",
+    "--policy",
+    "policies",
+    multiple=True,
+    required=True,
+    metavar="POLICY",
+    help="Policy file or directory (repeatable).",
+)
+@click.option("--rule", "rule", required=True, metavar="ID", help="RULE or POLICY/RULE.")
+@click.option("--waivers", multiple=True, metavar="PATH", help="Waiver file or directory.")
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="NAME=PATH",
+    help="Extra document available to rules as inputs.NAME.",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a policy parameter; VALUE is read as YAML.",
+)
+@click.option("--now", metavar="RFC3339", help="Evaluate as of this time (default: now, UTC).")
+@click.option(
+    "--catalog",
+    "catalogs",
+    multiple=True,
+    metavar="PATH",
+    help="Extra control catalog, for the titles of the rule's controls.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    default="text",
+    show_default=True,
+    type=click.Choice(["text", "json"]),
+    help="Output format.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Trace passing for_each elements too.")
+@click.option("--engine", metavar="NAME", help="CEL engine (default: cel-python).")
+@handle_errors
+def explain(
+    model: str,
+    policies: Sequence[str],
+    rule: str,
+    waivers: Sequence[str],
+    inputs: Sequence[str],
+    params: Sequence[str],
+    now: str | None,
+    catalogs: Sequence[str],
+    fmt: str,
+    verbose: bool,
+    engine: str | None,
+) -> None:
+    """Explain how RULE was evaluated for MODEL: every value it read and compared."""
+    overrides = dict(parse_param(p) for p in params)
+    loaded = load_policies(policies, params=overrides, engine=engine)
+    extra = load_catalogs(catalogs) if catalogs else []
+    loaded_waivers = load_waivers(waivers) if waivers else []
+    input_data = load_inputs(inputs)
+    records = load_models([model])
+    if not records:
+        raise NothingEvaluatedError(f"no model found in {model}")
+    explanations = [
+        explain_rule(
+            record, loaded, rule, now=now, waivers=loaded_waivers, inputs=input_data, catalogs=extra
+        )
+        for record in records
+    ]
+    if fmt == "json":
+        click.echo(render_json(explanations), nl=False)
+    else:
+        click.echo(render_text(explanations, verbose=verbose), nl=False)
+    failed = any(e.status in (Status.FAIL, Status.ERROR) for e in explanations)
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,154 @@
+"""``policygate graph``: query the model → risk → control → rule graph.
+
+Every subcommand reads the same inputs as ``check`` (models, policies, risk
+registers, catalogs, waivers) and asks :mod:`policygate.graph.queries` one
+question. Exit codes: 0 done, 1 ``gaps`` found gaps, 2 usage or load error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+from ..api import load_inputs
+from ..errors import UsageError
+from ..files import write_atomic
+from ..graph import queries
+from ..graph.build import RiskGraph, evaluated_graph
+from ..graph.catalogs import load_catalogs
+from ..graph.export import EXPORTERS, export
+from ..graph.register import load_risk_registers
+from ..graph.render import coverage_text, gaps_text, impact_text, to_json
+from ..models import load_models
+from ..policy import load_policies, parse_param
+from ..report import Report
+from ..waivers import load_waivers
+from .common import handle_errors
+
+_INPUT_OPTIONS: list[Callable[[Any], Any]] = [
+    click.argument("models", nargs=-1, metavar="[MODEL]..."),
+    click.option("-p", "--policy", "policies", multiple=True, metavar="POLICY",
+                 help="Policy file or directory (repeatable): its rules give evidence."),
+    click.option("--risk-register", "risk_registers", multiple=True, metavar="PATH",
+                 help="Risk register (kind: RiskRegister), repeatable."),
+    click.option("--catalog", "catalogs", multiple=True, metavar="PATH",
+                 help="Extra control catalog besides the shipped ones."),
+    click.option("--waivers", multiple=True, metavar="PATH", help="Waiver file or directory."),
+    click.option("--input", "inputs", multiple=True, metavar="NAME=PATH",
+                 help="Extra document available to rules as inputs.NAME."),
+    click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+                 help="Override a policy parameter; VALUE is read as YAML."),
+    click.option("--now", metavar="RFC3339", help="Evaluate as of this time (default: now, UTC)."),
+    click.option("--engine", metavar="NAME", help="CEL engine (default: cel-python)."),
+    click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout."),
+]  # fmt: skip
+
+
+def _inputs(func: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_INPUT_OPTIONS):
+        func = option(func)
+    return func
+
+
+def _load(
+    *,
+    models: Sequence[str],
+    policies: Sequence[str],
+    risk_registers: Sequence[str],
+    catalogs: Sequence[str],
+    waivers: Sequence[str],
+    inputs: Sequence[str],
+    params: Sequence[str],
+    now: str | None,
+    engine: str | None,
+    need_register: str | None = None,
+) -> tuple[RiskGraph, Report]:
+    if need_register and not risk_registers:
+        raise UsageError(f"graph {need_register} needs --risk-register")
+    overrides = dict(parse_param(p) for p in params)
+    return evaluated_graph(
+        load_models(models) if models else [],
+        load_policies(policies, params=overrides, engine=engine) if policies else [],
+        load_risk_registers(risk_registers, engine=engine) if risk_registers else None,
+        extra_catalogs=load_catalogs(catalogs) if catalogs else (),
+        now=now,
+        waivers=load_waivers(waivers) if waivers else (),
+        inputs=load_inputs(inputs),
+    )
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
+_FORMAT = click.option(
+    "-f", "--format", "fmt", default="text", show_default=True,
+    type=click.Choice(["text", "json"]), help="Output format.",
+)  # fmt: skip
+
+
+@click.group()
+def graph() -> None:
+    """Query the graph of models, risks, controls, rules and datasets."""
+
+
+@graph.command()
+@_inputs
+@_FORMAT
+@handle_errors
+def gaps(output: str | None, fmt: str, **inputs: Any) -> None:
+    """Risks with no control, controls no rule evidences, models with risks outside the register.
+
+    Exits 1 when there is a gap.
+    """
+    risk_graph, _ = _load(**inputs, need_register="gaps")
+    found = queries.gaps(risk_graph)
+    _write(to_json(found) if fmt == "json" else gaps_text(found), output)
+    sys.exit(0 if found.empty else 1)
+
+
+@graph.command()
+@click.argument("node")
+@_inputs
+@_FORMAT
+@handle_errors
+def impact(node: str, output: str | None, fmt: str, **inputs: Any) -> None:
+    """Everything a change to NODE reaches (kind:id, or an id that names one node).
+
+    A rule, control or risk reaches up to the risks and models relying on it; a
+    dataset reaches down to the models trained on it and their risks and controls.
+    """
+    risk_graph, _ = _load(**inputs)
+    found = queries.impact(risk_graph, node)
+    _write(to_json(found) if fmt == "json" else impact_text(found), output)
+
+
+@graph.command()
+@click.option("--framework", required=True, metavar="NAME", help="eu-ai-act, iso-42001, ...")
+@_inputs
+@_FORMAT
+@handle_errors
+def coverage(framework: str, output: str | None, fmt: str, **inputs: Any) -> None:
+    """Per control of a framework: the risks that call for it, the rules that
+    evidence it, and the models for which it is satisfied, violated, waived or unverified."""
+    risk_graph, report = _load(**inputs, need_register="coverage")
+    found = queries.coverage(risk_graph, report, framework)
+    _write(to_json(found) if fmt == "json" else coverage_text(found), output)
+
+
+@graph.command(name="export")
+@click.option(
+    "--format", "fmt", required=True, type=click.Choice(list(EXPORTERS)), help="Export format."
+)
+@_inputs
+@handle_errors
+def export_command(fmt: str, output: str | None, **inputs: Any) -> None:
+    """The graph as Graphviz DOT, Mermaid, GraphML or JSON (controls in use only)."""
+    risk_graph, _ = _load(**inputs)
+    _write(export(risk_graph, fmt), output)

@@ -1,0 +1,94 @@
+"""``policygate log verify|show``: read the decision log that ``check --decision-log`` writes.
+
+``verify`` exits 0 when the chain is intact, 1 naming the first bad line
+(``PATH:LINE: problem``), 2 when the log cannot be read. ``show`` prints the
+history of one model or of all, oldest first.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from ..decisionlog import read_entries, verify
+from .common import handle_errors
+
+
+@click.group()
+def log() -> None:
+    """Verify and read a decision log (check --decision-log PATH)."""
+
+
+@log.command("verify")
+@click.argument("path")
+@handle_errors
+def verify_command(path: str) -> None:
+    """Prove the hash chain of PATH intact, or name its first bad line (exit 1)."""
+    outcome = verify(path)
+    if not outcome.intact:
+        click.echo(f"{path}:{outcome.line}: {outcome.problem}")
+        click.echo(
+            f"{path}: chain broken at line {outcome.line}; "
+            f"the {outcome.entries} entries before it are intact"
+        )
+        sys.exit(1)
+    click.echo(f"{path}: {outcome.entries} entries, chain intact, head {outcome.head}")
+    if not outcome.head_file:
+        click.echo(
+            f"policygate: warning: {path}.head is missing: deleting the last entries "
+            "would go unnoticed; compare the head above with one you kept",
+            err=True,
+        )
+
+
+@log.command("show")
+@click.argument("path")
+@click.option("--model", "model", metavar="NAME[@VERSION]", help="Only this model (or version).")
+@handle_errors
+def show_command(path: str, model: str | None) -> None:
+    """Print the decisions in PATH, oldest first: when, which version, outcome, policies."""
+    shown = 0
+    for line, entry in enumerate(read_entries(path), start=1):
+        if model is not None and not _matches(entry, model):
+            continue
+        shown += 1
+        click.echo(_describe(line, entry))
+    noun = "decision" if shown == 1 else "decisions"
+    click.echo(f"{shown} {noun}" + (f" for {model}" if model else ""))
+
+
+def _matches(entry: dict[str, Any], wanted: str) -> bool:
+    model = entry.get("model") or {}
+    name, sep, version = wanted.partition("@")
+    return model.get("name") == name and (not sep or model.get("version") == version)
+
+
+def _describe(line: int, entry: dict[str, Any]) -> str:
+    model = entry.get("model") or {}
+    ref = model.get("name", "?") + (f"@{model['version']}" if model.get("version") else "")
+    verdict = "PASSED" if entry.get("passed") else "FAILED"
+    stage = ""
+    if model.get("target_stage"):
+        stage = f"  {model.get('stage') or '?'} -> {model['target_stage']}"
+    applied = [
+        f"{p.get('name')}@{p.get('version')} ({str(p.get('digest') or '')[:15]})"
+        if p.get("version")
+        else f"{p.get('name')} ({str(p.get('digest') or '')[:15]})"
+        for p in entry.get("policies") or ()
+        if p.get("applicable")
+    ]
+    lines = [
+        f"line {line}  {entry.get('time')}  {ref}  {verdict}{stage}  (now {entry.get('now')})",
+        f"    policies: {', '.join(applied) or 'none applied'}",
+    ]
+    if entry.get("failed"):
+        lines.append(f"    failed: {', '.join(entry['failed'])}")
+    waivers = [
+        f"{w.get('name')} ({'expired' if w.get('expired') else 'until'} {w.get('expires_at')})"
+        for w in entry.get("waivers") or ()
+    ]
+    if waivers:
+        lines.append(f"    waivers: {', '.join(waivers)}")
+    return "\n".join(lines)

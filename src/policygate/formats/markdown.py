@@ -1,0 +1,129 @@
+"""Markdown for pull-request comments and ``$GITHUB_STEP_SUMMARY`` (GitHub flavour).
+
+A verdict line, the summary counts, then one section per model, failing
+models first: a table of what needs attention (errors, failures, waived
+results) with the fix, and the full result list and the control statuses
+collapsed in ``<details>``.
+
+Model content is untrusted and ends up in a page other people read, so every
+value is escaped: HTML is inert, Markdown punctuation is literal, table cells
+cannot be broken out of, and ``@name`` cannot notify anyone.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..report import ModelReport, Report, Result, Status
+from .ordering import by_attention, failures_first, needs_attention, result_label
+from .text import summary_line
+
+_ICON = {
+    Status.PASS: "✅",
+    Status.FAIL: "❌",
+    Status.ERROR: "🛑",
+    Status.WAIVED: "⚠️",
+    Status.SKIP: "⏭️",
+}
+# GitHub turns "@name" into a notification and "#12" into a cross-reference;
+# a zero-width space after the sigil keeps the text and drops the side effect.
+_MENTION = re.compile(r"(^|\W)([@#])(?=\w)")
+_HEADER = "| Status | Rule | Severity | Finding | Fix |\n|---|---|---|---|---|"
+
+
+def escape(text: object) -> str:
+    """``text`` as literal Markdown: no HTML, no emphasis, no links, no mentions."""
+    value = str(text)
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    value = _MENTION.sub("\\1\\2\u200b", value)
+    for char in "\\`*_[]#|~":
+        value = value.replace(char, "\\" + char)
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _cell(text: object) -> str:
+    """One table cell: escaped, on one line."""
+    return escape(text).replace("\n", "<br>")
+
+
+def render(report: Report, **_: Any) -> str:
+    lines = [_verdict(report), "", _cell(summary_line(report)), ""]
+    meta = [f"now {_cell(report.now)}", f"fail on {_cell(report.fail_on)}"]
+    policies = [f"{p.name}@{p.version}" if p.version else p.name for p in report.policies]
+    if policies:
+        meta.append("policies " + _cell(", ".join(policies)))
+    lines += [" · ".join(meta), ""]
+    for model in failures_first(report.models):
+        lines += _model(model)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _verdict(report: Report) -> str:
+    summary = report.summary()
+    if report.nothing_evaluated:
+        reason = _cell(report.nothing_evaluated_reason())
+        return f"## 🛑 policygate: nothing evaluated ({reason})"
+    if report.passed:
+        return f"## ✅ policygate: passed — {summary['models']} of {summary['models']} models pass"
+    return (
+        f"## ❌ policygate: failed — {summary['failed']} of {summary['models']} "
+        f"model{'s' if summary['models'] != 1 else ''} failed"
+    )
+
+
+def _model(model: ModelReport) -> list[str]:
+    verdict = "✅ passed" if model.passed else "❌ failed"
+    lines = [f"### {_cell(model.ref)} — {verdict}", "", f"Source: {_cell(model.source)}", ""]
+    counts = model.counts()
+    tally = ", ".join(f"{counts[s.value]} {s.value}" for s in Status)
+    attention = by_attention(r for r in model.results if needs_attention(r))
+    lines.append(_HEADER)
+    if attention:
+        lines += [_row(r) for r in attention]
+    else:
+        lines.append(f"| ✅ pass | every rule | — | {tally} | — |")
+    lines.append("")
+    lines += [
+        "<details>",
+        f"<summary>All results ({len(model.results)}): {tally}</summary>",
+        "",
+        _HEADER,
+        *(_row(r) for r in by_attention(model.results)),
+        "",
+        "</details>",
+        "",
+    ]
+    if model.controls:
+        states: dict[str, int] = {}
+        for control in model.controls:
+            states[control.status.value] = states.get(control.status.value, 0) + 1
+        tally = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+        lines += [
+            "<details>",
+            f"<summary>Controls: {tally}</summary>",
+            "",
+            "| Control | Status | Evidence |",
+            "|---|---|---|",
+            *(
+                f"| {_cell(c.id)} | {_cell(c.status.value)} | {_cell(', '.join(c.rules))} |"
+                for c in model.controls
+            ),
+            "",
+            "</details>",
+            "",
+        ]
+    return lines
+
+
+def _row(result: Result) -> str:
+    finding = result.message or result.title or ""
+    if result.waiver is not None:
+        w = result.waiver
+        state = "expired" if w.expired else "until"
+        finding += f"\nwaiver {w.name} ({state} {w.expires_at}, {w.approved_by})"
+    fix = result.remediation if result.status in (Status.FAIL, Status.ERROR) else ""
+    return (
+        f"| {_ICON[result.status]} {result.status.value} | {_cell(result_label(result))} "
+        f"| {_cell(result.severity)} | {_cell(finding)} | {_cell(fix)} |"
+    )

@@ -1,0 +1,199 @@
+"""SARIF 2.1.0, for GitHub code scanning and every other SARIF reader.
+
+- ``tool.driver.rules`` declares every rule the run evaluated (not only those
+  that fired, so code scanning can close an alert whose rule now passes), each
+  with its title, help text (remediation and controls) and the control ids as
+  ``properties.tags``.
+- One result per ``fail`` or ``error`` (``kind: fail``), and one per ``waived``
+  result with an accepted external suppression that carries the waiver's
+  justification; passes and skips are not findings.
+- ``level`` follows the rule's severity: ``error`` → ``error``, ``warning`` →
+  ``warning``, ``info`` → ``note``.
+- Each result points into the model file at the line of the field the rule
+  read (:mod:`policygate.fieldpaths`), else at the top of the file. Relative
+  paths are given against ``%SRCROOT%``, as code scanning expects.
+- ``invocations`` carry the exit code the gate returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any
+from urllib.parse import quote
+
+from ..report import ModelReport, Report, Result, Status
+from .markdown import escape as _md
+
+SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
+SRCROOT = "%SRCROOT%"
+
+_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+_STDIN = ("-", "<stdin>", "<memory>")
+
+
+def render(report: Report, **_: Any) -> str:
+    rules, index = _rules(report)
+    results = [
+        _result(model, result, index[result.rule_ref])
+        for model in report.models
+        for result in model.results
+        if result.status in (Status.FAIL, Status.ERROR, Status.WAIVED)
+    ]
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "policygate",
+                "version": report.version,
+                "semanticVersion": report.version,
+                "rules": rules,
+            }
+        },
+        "invocations": [_invocation(report)],
+        "results": results,
+        "columnKind": "unicodeCodePoints",
+        "properties": {
+            "now": report.now,
+            "failOn": report.fail_on,
+            "engine": report.engine,
+            "passed": report.passed,
+            "policies": [
+                {"name": p.name, "version": p.version, "source": p.source, "digest": p.digest}
+                for p in report.policies
+            ],
+        },
+    }
+    log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def _rules(report: Report) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Every rule with a result in the report, in order of first appearance."""
+    first: dict[str, Result] = {}
+    for model in report.models:
+        for result in model.results:
+            first.setdefault(result.rule_ref, result)
+    rules = [_rule(ref, result) for ref, result in first.items()]
+    return rules, {ref: i for i, ref in enumerate(first)}
+
+
+def _rule(ref: str, result: Result) -> dict[str, Any]:
+    title = result.title or ref
+    help_lines = [title + "."]
+    if result.remediation:
+        help_lines.append(f"Remediation: {result.remediation}")
+    if result.controls:
+        help_lines.append(f"Controls: {', '.join(result.controls)}")
+    markdown = [f"**{_md(title)}**", ""]
+    if result.remediation:
+        markdown += [f"Remediation: {_md(result.remediation)}", ""]
+    if result.controls:
+        markdown.append("Controls: " + ", ".join(f"`{c}`" for c in result.controls))
+    return {
+        "id": ref,
+        "name": ref,
+        "shortDescription": {"text": title},
+        "fullDescription": {
+            "text": f"{title} (policy {result.policy}, category {result.category}, "
+            f"severity {result.severity})"
+        },
+        "help": {"text": "\n".join(help_lines), "markdown": "\n".join(markdown).strip()},
+        "defaultConfiguration": {"level": _LEVEL.get(result.severity, "warning")},
+        "properties": {
+            "tags": ["policygate", result.category, *result.controls],
+            "policy": result.policy,
+            "category": result.category,
+            "severity": result.severity,
+            "controls": list(result.controls),
+            "remediation": result.remediation,
+        },
+    }
+
+
+def _result(model: ModelReport, result: Result, rule_index: int) -> dict[str, Any]:
+    text = result.message or result.title or f"{result.rule_ref}: {result.status.value}"
+    if result.status is Status.ERROR:
+        text = f"{model.ref}: could not evaluate {result.rule_ref}: {text}"
+    else:
+        text = f"{model.ref}: {text}"
+    region: dict[str, Any] = {"startLine": result.line if result.line else 1}
+    sarif: dict[str, Any] = {
+        "ruleId": result.rule_ref,
+        "ruleIndex": rule_index,
+        "kind": "fail",
+        "level": _LEVEL.get(result.severity, "warning"),
+        "message": {"text": text},
+        "locations": [
+            {
+                "physicalLocation": {"artifactLocation": _artifact(model.source), "region": region},
+                "logicalLocations": [
+                    {"name": model.ref, "kind": "module", "fullyQualifiedName": model.ref}
+                ],
+            }
+        ],
+        "partialFingerprints": {"policygateResult/v1": _fingerprint(model, result)},
+        "properties": {
+            "model": model.name,
+            "modelVersion": model.version,
+            "status": result.status.value,
+            "severity": result.severity,
+            "item": result.item,
+            "controls": list(result.controls),
+        },
+    }
+    if result.waiver is not None:
+        w = result.waiver
+        waiver = {
+            "name": w.name,
+            "source": w.source,
+            "approvedBy": w.approved_by,
+            "expiresAt": w.expires_at,
+            "expired": w.expired,
+            "justification": w.justification,
+        }
+        sarif["properties"]["waiver"] = waiver
+        if result.status is Status.WAIVED:
+            sarif["suppressions"] = [
+                {
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": f"waiver {w.name} by {w.approved_by}, "
+                    f"until {w.expires_at}: {w.justification}",
+                }
+            ]
+    return sarif
+
+
+def _artifact(source: str) -> dict[str, Any]:
+    if source in _STDIN:
+        return {"uri": "stdin"}
+    if os.path.isabs(source):
+        return {"uri": "file://" + quote(source.replace(os.sep, "/"))}
+    path = os.path.normpath(source).replace(os.sep, "/")
+    return {"uri": quote(path), "uriBaseId": SRCROOT}
+
+
+def _fingerprint(model: ModelReport, result: Result) -> str:
+    """Stable across runs and line moves: the model, the rule and the item."""
+    key = json.dumps([model.name, result.rule_ref, result.item], ensure_ascii=False)
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def _invocation(report: Report) -> dict[str, Any]:
+    exit_code = report.exit_code()
+    invocation: dict[str, Any] = {
+        "executionSuccessful": not report.nothing_evaluated,
+        "exitCode": exit_code,
+        "exitCodeDescription": {0: "passed", 1: "failed", 2: "nothing evaluated"}[exit_code],
+    }
+    if report.nothing_evaluated:
+        invocation["toolExecutionNotifications"] = [
+            {
+                "level": "error",
+                "message": {"text": f"nothing evaluated: {report.nothing_evaluated_reason()}"},
+            }
+        ]
+    return invocation

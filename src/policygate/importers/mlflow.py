@@ -1,0 +1,634 @@
+"""MLflow: a registered model version, read through the MLflow client.
+
+Sources (what follows ``mlflow:``):
+
+- ``models:/NAME/VERSION``, ``models:/NAME@ALIAS``, ``models:/NAME/STAGE``
+  (the latest version in a legacy stage), ``models:/NAME`` (every version) and
+  ``models:/`` (every version of every registered model), read from the
+  registry at ``MLFLOW_TRACKING_URI`` (``MLFLOW_REGISTRY_URI`` if set);
+- a file: a JSON export in the REST API's shape (``{"model_version": ...,
+  "run": ...}``, ``{"registered_model": ...}`` with ``latest_versions``, or
+  ``{"run": ...}``), or an ``MLmodel`` file.
+
+Both paths first build one *snapshot* (plain data in the REST shape: model
+version, registered model, source run, artifact list, MLmodel) and map it with
+:func:`record_from_snapshot`, so a live registry and its export give the same
+record. MLflow itself is imported only when a registry is read (the
+``policygate[mlflow]`` extra).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..documents import load_file
+from ..errors import Location
+from .interface import (
+    SOURCE_LABEL,
+    Importer,
+    ImporterError,
+    as_number,
+    content_version,
+    merge_overlay,
+    new_record,
+    normalize_timestamp,
+    overlay_path,
+    prune,
+    set_labels,
+    yaml_value,
+)
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+MODELS_PREFIX = "models:/"
+# Tags that policygate writes back (policygate.passed, ...) are its own output,
+# not metadata: the importer ignores them, so re-gating a version reads the same
+# record. Tags policygate.metadata.* and policygate.spec.* are an overlay.
+OUTPUT_TAG_PREFIX = "policygate."
+OVERLAY_TAG_PREFIXES = ("policygate.metadata.", "policygate.spec.")
+LEGACY_STAGES = {"none": "None", "staging": "Staging", "production": "Production",
+                 "archived": "Archived"}  # fmt: skip
+_STAGE = {"Staging": "staging", "Production": "production", "Archived": "archived"}
+MODEL_CARD_ARTIFACTS = ("model_card.md", "MODEL_CARD.md", "model-card.md", "README.md")
+MAX_ARTIFACTS = 200
+
+
+class MLflowImporter(Importer):
+    format = "mlflow"
+    title = "MLflow registered model version (models:/NAME/VERSION, or an export file)"
+
+    def read(self, location: str) -> list[dict[str, Any]]:
+        if location.startswith(MODELS_PREFIX):
+            return list(read_registry(location))
+        return records_from_export(location)
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+def client(tracking_uri: str | None = None) -> MlflowClient:
+    """An MLflow client for ``tracking_uri`` (default: ``MLFLOW_TRACKING_URI``).
+
+    Unless set otherwise, HTTP requests are retried 2 times with a 20 s
+    timeout, so a server that does not answer fails in under a minute instead
+    of MLflow's default of several minutes.
+    """
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
+    try:
+        from mlflow import MlflowClient
+    except ImportError:
+        raise ImporterError(
+            "reading MLflow needs the mlflow extra: pip install 'policygate[mlflow]'"
+        ) from None
+    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+
+
+def read_registry(
+    location: str, mlflow_client: MlflowClient | None = None
+) -> Iterator[dict[str, Any]]:
+    """The records of every model version that ``models:/...`` names."""
+    source = f"mlflow:{location}"
+    with registry_errors(source):
+        mlflow_client = mlflow_client or client()
+        for name, version in resolve_versions(location, mlflow_client):
+            yield record_from_snapshot(snapshot(mlflow_client, name, version), f"mlflow:{MODELS_PREFIX}{name}/{version}")
+
+
+def parse_model_uri(location: str) -> tuple[str, str | None, str | None]:
+    """``models:/NAME/VERSION`` -> ``(NAME, VERSION, None)``; ``models:/NAME@A`` -> ``(NAME, None, A)``.
+
+    ``models:/NAME`` gives ``(NAME, None, None)`` (every version) and
+    ``models:/`` gives ``("", None, None)`` (the whole registry).
+    """
+    if not location.startswith(MODELS_PREFIX):
+        raise ImporterError(f"not a models:/ URI: {location!r}", Location(f"mlflow:{location}"))
+    rest = location[len(MODELS_PREFIX) :].strip("/")
+    if "@" in rest:
+        name, _, alias = rest.rpartition("@")
+        return name, None, alias
+    if "/" in rest:
+        name, _, version = rest.rpartition("/")
+        return name, version, None
+    return rest, None, None
+
+
+def resolve_versions(location: str, mlflow_client: MlflowClient) -> list[tuple[str, str]]:
+    """``(name, version)`` of every model version that a ``models:/`` URI names, in order."""
+    name, version, alias = parse_model_uri(location)
+    if alias is not None:
+        found = mlflow_client.get_model_version_by_alias(name, alias)
+        return [(name, str(found.version))]
+    if version is not None:
+        if version.isdigit():
+            return [(name, version)]
+        stage = LEGACY_STAGES.get(version.lower())
+        if stage is None:
+            raise ImporterError(
+                f"{version!r} is neither a version number nor a stage", Location(f"mlflow:{location}")
+            )
+        latest = mlflow_client.get_latest_versions(name, stages=[stage])
+        if not latest:
+            raise ImporterError(f"{name} has no version in stage {stage}", Location(f"mlflow:{location}"))
+        return [(name, str(latest[0].version))]
+    names = [name] if name else list(registered_model_names(mlflow_client))
+    return [(n, v) for n in names for v in model_versions(mlflow_client, n)]
+
+
+def registered_model_names(mlflow_client: MlflowClient) -> Iterator[str]:
+    """Every registered model name, page by page, sorted by name."""
+    token = None
+    while True:
+        page = mlflow_client.search_registered_models(
+            max_results=100, order_by=["name ASC"], page_token=token
+        )
+        for model in page:
+            yield model.name
+        token = page.token
+        if not token:
+            return
+
+
+def model_versions(mlflow_client: MlflowClient, name: str) -> list[str]:
+    """Every version of ``name``, in numeric order."""
+    versions: list[str] = []
+    token = None
+    quoted = name.replace("'", "\\'")
+    while True:
+        page = mlflow_client.search_model_versions(
+            filter_string=f"name='{quoted}'", max_results=1000, page_token=token
+        )
+        versions.extend(str(v.version) for v in page)
+        token = page.token
+        if not token:
+            break
+    if not versions:
+        # search_model_versions says nothing about a model that does not exist.
+        mlflow_client.get_registered_model(name)
+    return sorted(set(versions), key=lambda v: (len(v), v))
+
+
+@contextlib.contextmanager
+def registry_errors(source: str) -> Iterator[None]:
+    """Turn whatever MLflow raises (not found, refused connection...) into one clear error."""
+    try:
+        yield
+    except ImporterError:
+        raise
+    except Exception as error:  # MlflowException, requests errors, sqlalchemy errors...
+        message = getattr(error, "message", None) or str(error) or type(error).__name__
+        first = message.strip().splitlines()[0] if message.strip() else type(error).__name__
+        code = getattr(error, "error_code", None)
+        if code == "RESOURCE_DOES_NOT_EXIST":
+            first = f"not found in the MLflow registry: {first}"
+        elif code is None and "Connection" in type(error).__name__ + first:
+            first = f"the MLflow server does not answer: {first}"
+        raise ImporterError(first, Location(source)) from None
+
+
+def snapshot(mlflow_client: MlflowClient, name: str, version: str) -> dict[str, Any]:
+    """A model version with its registered model, source run, artifact list and MLmodel."""
+    mv = mlflow_client.get_model_version(name, version)
+    rm = mlflow_client.get_registered_model(name)
+    data: dict[str, Any] = {
+        "model_version": {
+            "name": mv.name,
+            "version": str(mv.version),
+            "creation_timestamp": mv.creation_timestamp,
+            "last_updated_timestamp": mv.last_updated_timestamp,
+            "user_id": mv.user_id,
+            "current_stage": mv.current_stage,
+            "description": mv.description,
+            "source": mv.source,
+            "run_id": mv.run_id,
+            "run_link": mv.run_link,
+            "status": mv.status,
+            "tags": dict(mv.tags or {}),
+            "aliases": sorted(mv.aliases or []),
+        },
+        "registered_model": {
+            "name": rm.name,
+            "creation_timestamp": rm.creation_timestamp,
+            "description": rm.description,
+            "tags": dict(rm.tags or {}),
+            "aliases": dict(sorted((rm.aliases or {}).items())),
+        },
+    }
+    model_metrics = getattr(mv, "metrics", None) or []
+    if model_metrics:
+        data["model_version"]["metrics"] = [
+            {"key": m.key, "value": m.value, "dataset_name": getattr(m, "dataset_name", None)}
+            for m in model_metrics
+        ]
+    if mv.run_id:
+        run = mlflow_client.get_run(mv.run_id)
+        data["run"] = {
+            "info": {
+                "run_id": run.info.run_id,
+                "experiment_id": run.info.experiment_id,
+                "run_name": run.info.run_name,
+                "user_id": run.info.user_id,
+                "status": run.info.status,
+                "start_time": run.info.start_time,
+                "end_time": run.info.end_time,
+                "artifact_uri": run.info.artifact_uri,
+                "lifecycle_stage": run.info.lifecycle_stage,
+            },
+            "data": {
+                "metrics": dict(sorted(run.data.metrics.items())),
+                "params": dict(sorted(run.data.params.items())),
+                "tags": dict(sorted(run.data.tags.items())),
+            },
+            "inputs": {
+                "dataset_inputs": [
+                    {
+                        "tags": {t.key: t.value for t in d.tags},
+                        "dataset": {
+                            "name": d.dataset.name,
+                            "digest": d.dataset.digest,
+                            "source_type": d.dataset.source_type,
+                            "source": d.dataset.source,
+                        },
+                    }
+                    for d in (run.inputs.dataset_inputs if run.inputs else [])
+                ]
+            },
+        }
+        data["artifacts"] = _artifacts(mlflow_client, mv.run_id)
+    mlmodel = _mlmodel(mv.source)
+    if mlmodel is not None:
+        data["mlmodel"] = mlmodel
+    return data
+
+
+def _artifacts(mlflow_client: MlflowClient, run_id: str) -> list[str]:
+    """The run's artifact paths, two levels deep, at most MAX_ARTIFACTS."""
+    paths: list[str] = []
+    pending: list[tuple[str | None, int]] = [(None, 0)]
+    with contextlib.suppress(Exception):  # an unreachable artifact store only loses the listing
+        while pending and len(paths) < MAX_ARTIFACTS:
+            path, depth = pending.pop(0)
+            for info in mlflow_client.list_artifacts(run_id, path):
+                if info.is_dir and depth < 1:
+                    pending.append((info.path, depth + 1))
+                paths.append(info.path + ("/" if info.is_dir else ""))
+    return sorted(paths)[:MAX_ARTIFACTS]
+
+
+def _mlmodel(source: str | None) -> dict[str, Any] | None:
+    """The MLmodel file of the version's model, when its artifact store can be read."""
+    if not source:
+        return None
+    from mlflow.artifacts import download_artifacts
+
+    with tempfile.TemporaryDirectory(prefix="policygate-mlmodel-") as tmp:
+        try:
+            path = download_artifacts(artifact_uri=f"{source.rstrip('/')}/MLmodel", dst_path=tmp)
+            documents = load_file(path)
+        except Exception:  # no MLmodel (a bare source), or an unreachable store
+            return None
+        data = documents[0].data if documents else None
+    return data if isinstance(data, dict) else None
+
+
+# --------------------------------------------------------------------------- export files
+
+
+def records_from_export(location: str) -> list[dict[str, Any]]:
+    """Records from a JSON export in the REST API's shape, or from an MLmodel file."""
+    documents = load_file(location)
+    data = documents[0].data if len(documents) == 1 else None
+    if not isinstance(data, dict):
+        raise ImporterError(
+            "expected an MLflow export (a JSON object) or an MLmodel file", Location(location)
+        )
+    source = f"mlflow:{location}"
+    if "flavors" in data and "model_version" not in data:
+        return [record_from_snapshot({"mlmodel": data}, source, default_name=_mlmodel_name(location))]
+    run = _run(data.get("run"))
+    if isinstance(data.get("model_version"), dict):
+        return [record_from_snapshot(_export_snapshot(data["model_version"], data, run), source)]
+    registered = data.get("registered_model")
+    if isinstance(registered, dict):
+        versions = [v for v in registered.get("latest_versions") or [] if isinstance(v, dict)]
+        if not versions:
+            raise ImporterError("the registered model export lists no versions", Location(location))
+        return [
+            record_from_snapshot(
+                _export_snapshot(v, data, run if run and _run_id(run) == v.get("run_id") else None),
+                source,
+            )
+            for v in versions
+        ]
+    if run is not None:
+        return [record_from_snapshot({"run": run}, source)]
+    raise ImporterError(
+        "not an MLflow export: expected model_version, registered_model, run or an MLmodel",
+        Location(location),
+    )
+
+
+def _export_snapshot(
+    version: dict[str, Any], data: dict[str, Any], run: dict[str, Any] | None
+) -> dict[str, Any]:
+    registered = data.get("registered_model") if isinstance(data.get("registered_model"), dict) else {}
+    snap: dict[str, Any] = {
+        "model_version": {
+            **{k: v for k, v in version.items() if not k.startswith("_")},
+            "version": str(version.get("version", "")),
+            "tags": _tags(version.get("tags")),
+        },
+        "registered_model": {
+            **{k: v for k, v in registered.items() if k != "latest_versions" and not k.startswith("_")},
+            "tags": _tags(registered.get("tags")),
+        },
+    }
+    if run is not None:
+        snap["run"] = run
+    return snap
+
+
+def _run(value: Any) -> dict[str, Any] | None:
+    """A run export (``{"info", "data", "inputs"}``, possibly wrapped in ``{"run": ...}``), normalized."""
+    if not isinstance(value, dict):
+        return None
+    if "info" not in value and isinstance(value.get("run"), dict):
+        value = value["run"]
+    info = value.get("info") if isinstance(value.get("info"), dict) else {}
+    data = value.get("data") if isinstance(value.get("data"), dict) else {}
+    inputs = value.get("inputs") if isinstance(value.get("inputs"), dict) else {}
+    return {
+        "info": {k: v for k, v in info.items() if not k.startswith("_")},
+        "data": {
+            "metrics": _pairs(data.get("metrics")),
+            "params": _pairs(data.get("params")),
+            "tags": _tags(data.get("tags")),
+        },
+        "inputs": {
+            "dataset_inputs": [
+                {"tags": _tags(d.get("tags")), "dataset": d.get("dataset") or {}}
+                for d in inputs.get("dataset_inputs") or []
+                if isinstance(d, dict)
+            ]
+        },
+    }
+
+
+def _tags(value: Any) -> dict[str, Any]:
+    """Tags as a mapping, from a list of ``{key, value}`` (REST) or a mapping (enriched exports)."""
+    return _pairs(value)
+
+
+def _pairs(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return dict(value)
+    pairs: dict[str, Any] = {}
+    for entry in value if isinstance(value, list) else []:
+        if isinstance(entry, dict) and "key" in entry:
+            pairs[str(entry["key"])] = entry.get("value")
+    return pairs
+
+
+def _run_id(run: dict[str, Any]) -> str | None:
+    info = run.get("info") or {}
+    found = info.get("run_id") or info.get("run_uuid")
+    return str(found) if found else None
+
+
+def _mlmodel_name(location: str) -> str:
+    """``models/credit/MLmodel`` -> ``credit``; ``credit.MLmodel.yaml`` -> ``credit``."""
+    path = os.path.abspath(location)
+    base = os.path.basename(path)
+    if base == "MLmodel":
+        return os.path.basename(os.path.dirname(path)) or "model"
+    return re.sub(r"(\.MLmodel)?(\.ya?ml)?$", "", base) or "model"
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+def record_from_snapshot(
+    snap: Mapping[str, Any], source: str, *, default_name: str = "model"
+) -> dict[str, Any]:
+    """The canonical record of one snapshot (see the module docstring for its shape)."""
+    mv: dict[str, Any] = dict(snap.get("model_version") or {})
+    rm: dict[str, Any] = dict(snap.get("registered_model") or {})
+    run: dict[str, Any] = dict(snap.get("run") or {})
+    mlmodel: dict[str, Any] = dict(snap.get("mlmodel") or {})
+    info = run.get("info") or {}
+    run_data = run.get("data") or {}
+    run_tags: dict[str, Any] = run_data.get("tags") or {}
+
+    tags = {**_own_tags(rm.get("tags")), **_own_tags(mv.get("tags"))}
+    overlay = {
+        k: v for k, v in {**(rm.get("tags") or {}), **(mv.get("tags") or {})}.items()
+        if k.startswith(OVERLAY_TAG_PREFIXES)
+    }  # fmt: skip
+    labels = {k: v for k, v in tags.items() if not isinstance(v, (dict, list))}
+
+    name = mv.get("name") or info.get("run_name") or run_tags.get("mlflow.runName") or default_name
+    version = mv.get("version") or info.get("run_id") or mlmodel.get("model_uuid") or mlmodel.get(
+        "run_id"
+    )
+    record = new_record(str(name), str(version) if version else content_version(dict(snap)))
+
+    artifact_uri = info.get("artifact_uri")
+    artifacts: list[str] = list(snap.get("artifacts") or [])
+    card = tags.get("model_card") or next(
+        (f"{artifact_uri}/{p}" for p in artifacts if p.split("/")[-1] in MODEL_CARD_ARTIFACTS
+         and artifact_uri), None,
+    )  # fmt: skip
+    metrics = {
+        k: n for k, v in (run_data.get("metrics") or {}).items() if (n := as_number(v)) is not None
+    }
+    evaluations: dict[str, dict[str, Any]] = {}
+    for metric in mv.get("metrics") or []:
+        number = as_number(metric.get("value"))
+        if number is None:
+            continue
+        dataset = metric.get("dataset_name")
+        if dataset:
+            evaluations.setdefault(dataset, {"dataset": dataset, "metrics": {}})["metrics"][
+                metric["key"]
+            ] = number
+        else:
+            metrics.setdefault(metric["key"], number)
+    record["metadata"].update(
+        prune(
+            {
+                "owner": _first(tags.get("owner"), rm.get("user_id"), mv.get("user_id"),
+                                run_tags.get("mlflow.user"), info.get("user_id")),
+                "created_by": _first(mv.get("user_id"), run_tags.get("mlflow.user"),
+                                     info.get("user_id")),
+                "created_at": normalize_timestamp(
+                    mv.get("creation_timestamp") or info.get("start_time")
+                    or mlmodel.get("utc_time_created")
+                ),
+                "stage": _STAGE.get(str(mv.get("current_stage"))),
+            }  # fmt: skip
+        )
+    )
+    record["spec"] = prune(
+        {
+            "task": _first(tags.get("task"), _dig(mlmodel, "flavors", "transformers", "task")),
+            "risk_tier": _risk_tier(tags.get("risk_tier")),
+            "intended_use": tags.get("intended_use"),
+            "lineage": {
+                "code": {
+                    "repository": _first(run_tags.get("mlflow.source.git.repoURL"),
+                                         run_tags.get("mlflow.databricks.gitRepoUrl")),
+                    "commit": _first(run_tags.get("mlflow.source.git.commit"),
+                                     run_tags.get("mlflow.databricks.gitRepoCommit")),
+                },  # fmt: skip
+                "training_data": _training_data(run),
+                "parent": tags.get("parent"),
+                "run": {
+                    "id": _first(info.get("run_id"), mv.get("run_id"), mlmodel.get("run_id")),
+                    "name": info.get("run_name"),
+                    "experiment_id": _str(info.get("experiment_id")),
+                    "artifact_uri": artifact_uri,
+                    "model_source": mv.get("source"),
+                },
+                "artifacts": artifacts,
+            },
+            "documentation": {"model_card": card},
+            "metrics": metrics,
+            "evaluations": list(evaluations.values()),
+            "approvals": _approvals(mv.get("transition_requests")),
+        }
+    )
+    params = run_data.get("params") or {}
+    if params:  # kept whole: a null ("None") hyperparameter is information too
+        record["spec"]["hyperparameters"] = {k: param_value(v) for k, v in params.items()}
+    flavors = mlmodel.get("flavors")
+    set_labels(
+        record,
+        {
+            SOURCE_LABEL: "mlflow",
+            **labels,
+            "mlflow.flavors": sorted(flavors) if isinstance(flavors, dict) else None,
+            "mlflow.version": mlmodel.get("mlflow_version"),
+        },
+    )
+    record["spec"]["extra"] = {"mlflow": _without_outputs(snap)}
+    if overlay:
+        patch: dict[str, Any] = {}
+        for key, value in sorted(overlay.items()):
+            parts = key[len(OUTPUT_TAG_PREFIX) :].split(".")
+            overlay_path(patch, parts, yaml_value(str(value), f"tag {key}"))
+        merge_overlay(record, patch, source)
+    return record
+
+
+def param_value(value: Any) -> Any:
+    """An MLflow param (always a string: ``str()`` of a Python value) as the value it was.
+
+    ``"100"`` -> 100, ``"0.1"`` -> 0.1, ``"None"`` -> null, ``"True"`` -> true;
+    anything else (``"logloss"``, ``"nan"``) stays a string.
+    """
+    if not isinstance(value, str):
+        return value
+    number = as_number(value)
+    if number is not None:
+        return number
+    return {"None": None, "True": True, "False": False}.get(value.strip(), value)
+
+
+def _own_tags(tags: Any) -> dict[str, Any]:
+    """Tags that are the model's metadata: not policygate's own output, not an overlay."""
+    if not isinstance(tags, dict):
+        return {}
+    return {k: v for k, v in tags.items() if not str(k).startswith(OUTPUT_TAG_PREFIX)}
+
+
+def _without_outputs(snap: Mapping[str, Any]) -> dict[str, Any]:
+    data = json.loads(json.dumps(dict(snap), default=str))
+    for part in ("model_version", "registered_model"):
+        section = data.get(part)
+        if isinstance(section, dict) and isinstance(section.get("tags"), dict):
+            section["tags"] = {
+                k: v for k, v in section["tags"].items()
+                if not k.startswith(OUTPUT_TAG_PREFIX) or k.startswith(OVERLAY_TAG_PREFIXES)
+            }  # fmt: skip
+    return dict(data)
+
+
+def _training_data(run: dict[str, Any]) -> list[dict[str, Any]]:
+    """Dataset inputs of the run whose context is training (or not given)."""
+    datasets = []
+    for entry in (run.get("inputs") or {}).get("dataset_inputs") or []:
+        context = (entry.get("tags") or {}).get("mlflow.data.context")
+        if context not in (None, "", "train", "training"):
+            continue
+        dataset = entry.get("dataset") or {}
+        source = dataset.get("source")
+        datasets.append(
+            prune(
+                {
+                    "name": _str(dataset.get("name")) or "dataset",
+                    "version": _str(dataset.get("digest")),
+                    "source_type": _str(dataset.get("source_type")),
+                    "source": source if isinstance(source, str) else (
+                        json.dumps(source, sort_keys=True) if source else None
+                    ),
+                }
+            )
+        )
+    return datasets
+
+
+def _approvals(requests: Any) -> list[dict[str, Any]]:
+    """Approved or rejected stage-transition requests (Databricks) as approvals."""
+    decisions = {"APPROVED_REQUEST": "approved", "REJECTED_REQUEST": "rejected"}
+    approvals = []
+    for request in requests if isinstance(requests, list) else []:
+        if not isinstance(request, dict) or request.get("activity_type") not in decisions:
+            continue
+        approvals.append(
+            prune(
+                {
+                    "role": "stage-transition",
+                    "approver": _str(request.get("user_id")),
+                    "decision": decisions[request["activity_type"]],
+                    "granted_at": normalize_timestamp(request.get("creation_timestamp")),
+                    "scope": str(request.get("to_stage", "")).lower() or None,
+                }
+            )
+        )
+    return approvals
+
+
+def _risk_tier(value: Any) -> str | None:
+    if isinstance(value, str) and value.strip().lower() in ("minimal", "limited", "high",
+                                                            "unacceptable"):  # fmt: skip
+        return value.strip().lower()
+    return None
+
+
+def _first(*values: Any) -> Any:
+    for value in values:
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def _dig(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _str(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+IMPORTER = MLflowImporter()

@@ -1,0 +1,154 @@
+"""MLflow as a real registry: gate a model version, write the outcome back, promote an alias.
+
+:func:`promote` is the one call for a deployment service and for
+``policygate promote``: it reads the version through the MLflow client,
+evaluates it, records the outcome on the version as tags
+(:data:`OUTCOME_TAGS`), and moves the alias only when the gate passed. A
+failed gate raises :class:`~policygate.errors.GateFailed` carrying the report,
+like :func:`policygate.gate`, after the tags are written, so the registry
+shows why the version was held back.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .. import __version__
+from ..api import gate
+from ..errors import GateFailed, UsageError
+from ..importers import validate_record
+from ..importers import mlflow as mlflow_import
+from ..importers.interface import merge_overlay
+from ..models import ModelRecord, model_from_data
+from ..policy import Policy
+from ..report import Report, Status
+from ..waivers import Waiver
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+TAG_PREFIX = "policygate."
+OUTCOME_TAGS = (
+    "policygate.passed",  # "true" / "false"
+    "policygate.report_digest",  # sha256 of the JSON report
+    "policygate.checked_at",  # the report's now
+    "policygate.policies",  # name@version of each policy evaluated
+    "policygate.summary",  # "41 pass, 2 fail, 1 error, 5 skip, 1 waived"
+    "policygate.failed_rules",  # policy/rule of each failing result, or empty
+    "policygate.version",  # the policygate version that decided
+)
+MAX_TAG_VALUE = 5000  # below every MLflow store's limit
+
+
+def promote(
+    source: str,
+    policies: Sequence[Policy],
+    *,
+    alias: str | None = None,
+    target_stage: str | None = "production",
+    write_tags: bool = True,
+    tracking_uri: str | None = None,
+    overlay: Mapping[str, Any] | None = None,
+    now: _dt.datetime | str | None = None,
+    waivers: Sequence[Waiver] = (),
+    inputs: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    fail_on: str = "error",
+    mlflow_client: MlflowClient | None = None,
+) -> Report:
+    """Gate the MLflow model version ``source`` and, if it passes, point ``alias`` at it.
+
+    ``source`` is ``models:/NAME/VERSION`` or ``models:/NAME@ALIAS`` (with or
+    without the ``mlflow:`` prefix), read from ``tracking_uri`` (default
+    ``MLFLOW_TRACKING_URI``). ``target_stage`` is set as the record's
+    ``metadata.target_stage`` (the promotion being asked for; ``None`` keeps
+    what the registry says). Returns the report when the gate passed; raises
+    :class:`GateFailed` (with ``.report``) when it did not, leaving the alias
+    where it was.
+    """
+    location = source.removeprefix("mlflow:")
+    client = mlflow_client or mlflow_import.client(tracking_uri)
+    record, name, version = read_version(location, client, overlay, target_stage)
+    try:
+        report = gate(
+            [record], policies, now=now, waivers=waivers, inputs=inputs, params=params,
+            fail_on=fail_on,
+        )  # fmt: skip
+    except GateFailed as failure:
+        if write_tags:
+            write_outcome(client, name, version, failure.report)  # type: ignore[arg-type]
+        raise
+    if write_tags:
+        write_outcome(client, name, version, report)
+    if alias:
+        with mlflow_import.registry_errors(f"mlflow:models:/{name}@{alias}"):
+            client.set_registered_model_alias(name, alias, version)
+    return report
+
+
+def read_version(
+    location: str,
+    client: MlflowClient,
+    overlay: Mapping[str, Any] | None = None,
+    target_stage: str | None = None,
+) -> tuple[ModelRecord, str, str]:
+    """The record of the one model version ``location`` names, with its name and version."""
+    source = f"mlflow:{location}"
+    with mlflow_import.registry_errors(source):
+        versions = mlflow_import.resolve_versions(location, client)
+    if len(versions) != 1:
+        raise UsageError(
+            f"{source}: names {len(versions)} model versions; name one "
+            "(models:/NAME/VERSION or models:/NAME@ALIAS)"
+        )
+    name, version = versions[0]
+    pinned = f"{mlflow_import.MODELS_PREFIX}{name}/{version}"
+    with mlflow_import.registry_errors(source):
+        (data,) = list(mlflow_import.read_registry(pinned, client))
+    if overlay:
+        merge_overlay(data, overlay, "overlay")
+    if target_stage is not None:
+        data["metadata"]["target_stage"] = target_stage
+    validate_record(data, f"mlflow:{pinned}")
+    return model_from_data(data, f"mlflow:{pinned}"), name, version
+
+
+def write_outcome(client: MlflowClient, name: str, version: str, report: Report) -> dict[str, str]:
+    """Record the report's outcome on the model version as ``policygate.*`` tags; returns them."""
+    tags = outcome_tags(report)
+    with mlflow_import.registry_errors(f"mlflow:models:/{name}/{version}"):
+        for key, value in tags.items():
+            client.set_model_version_tag(name, version, key, value)
+    return tags
+
+
+def outcome_tags(report: Report) -> dict[str, str]:
+    """The tags that say what the gate decided, from the report alone (no clock, no I/O)."""
+    counts = report.counts()
+    failed = sorted(
+        {
+            f"{r.policy}/{r.rule}"
+            for m in report.models
+            for r in m.results
+            if r.status in (Status.FAIL, Status.ERROR) and r.fails_at(report.fail_on)
+        }
+    )
+    return {
+        "policygate.passed": "true" if report.passed else "false",
+        "policygate.report_digest": "sha256:"
+        + hashlib.sha256(report.to_json().encode("utf-8")).hexdigest(),
+        "policygate.checked_at": report.now,
+        "policygate.policies": _cap(", ".join(f"{p.name}@{p.version}" for p in report.policies)),
+        "policygate.summary": ", ".join(f"{n} {status}" for status, n in counts.items()),
+        "policygate.failed_rules": _cap(", ".join(failed)),
+        "policygate.version": __version__,
+    }
+
+
+def _cap(text: str) -> str:
+    return text if len(text) <= MAX_TAG_VALUE else text[: MAX_TAG_VALUE - 1] + "…"
+
+

@@ -1,0 +1,139 @@
+"""Lint findings as data: a code, a level, a message and where, sorted like a compiler's."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from ..errors import Location
+
+
+class Level(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Check:
+    """One kind of finding: its code, its usual level and what it means."""
+
+    code: str
+    level: Level
+    summary: str
+
+
+CHECKS: dict[str, Check] = {
+    check.code: check
+    for check in (
+        Check("load", Level.ERROR, "The file cannot be read or parsed."),
+        Check("schema", Level.ERROR, "The document does not match the Policy schema."),
+        Check("cel-syntax", Level.ERROR, "A CEL expression does not parse."),
+        Check("message-syntax", Level.ERROR, "A message placeholder does not parse."),
+        Check("extends", Level.ERROR, "A policy in the extends chain cannot be loaded."),
+        Check("model-schema", Level.ERROR, "The model_schema cannot be loaded."),
+        Check("duplicate-id", Level.ERROR, "A rule id or policy name is defined twice."),
+        Check(
+            "unknown-variable", Level.ERROR, "An expression reads a variable that is never bound."
+        ),
+        Check(
+            "unknown-param",
+            Level.ERROR,
+            "An expression reads a param no policy in the chain declares.",
+        ),
+        Check(
+            "unknown-field",
+            Level.WARNING,
+            "An expression reads a field the model schema does not have.",
+        ),
+        Check(
+            "unknown-function",
+            Level.WARNING,
+            "An expression calls a function CEL and policygate do not define.",
+        ),
+        Check("unknown-control", Level.ERROR, "A rule names a control id no catalog defines."),
+        Check("missing-controls", Level.WARNING, "A rule names no control it gives evidence for."),
+        Check(
+            "missing-remediation",
+            Level.WARNING,
+            "A rule says nothing about what to do when it fails.",
+        ),
+        Check(
+            "constant-condition",
+            Level.WARNING,
+            "A when, applies_to or check does not depend on the model.",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    location: Location
+    level: Level
+    code: str
+    message: str
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        loc = self.location
+        return (loc.path, loc.line or 0, loc.column or 0, self.code, self.message)
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.level.value}: {self.message} [{self.code}]"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": self.location.path,
+            "line": self.location.line,
+            "column": self.location.column,
+            "level": self.level.value,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class LintResult:
+    """Every problem found, sorted by location; owns the summary and the exit code."""
+
+    problems: tuple[Problem, ...]
+    files: tuple[str, ...] = ()
+    policies: int = 0
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for p in self.problems if p.level is Level.ERROR)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for p in self.problems if p.level is Level.WARNING)
+
+    def summary(self) -> str:
+        """``3 problems (2 errors, 1 warning)``."""
+        count, errors, warnings = len(self.problems), self.errors, self.warnings
+        return (
+            f"{count} problem{'s' if count != 1 else ''} "
+            f"({errors} error{'s' if errors != 1 else ''}, "
+            f"{warnings} warning{'s' if warnings != 1 else ''})"
+        )
+
+    def exit_code(self, *, fail_on: str = "warning") -> int:
+        """0 clean, 1 findings (SPEC §5); ``fail_on="error"`` lets warnings through."""
+        if fail_on == "error":
+            return 1 if self.errors else 0
+        return 1 if self.problems else 0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "lint_version": 1,
+            "files": list(self.files),
+            "policies": self.policies,
+            "summary": {
+                "problems": len(self.problems),
+                "errors": self.errors,
+                "warnings": self.warnings,
+            },
+            "problems": [p.to_dict() for p in self.problems],
+        }

@@ -1,0 +1,148 @@
+"""Run test cases through :func:`policygate.evaluate`, exactly as ``check`` would,
+and compare what came out with what the test expects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ..evaluate import evaluate
+from ..report import ModelReport, Result, Status
+from .cases import RuleExpectation, TestCase, TestSuite
+from .coverage import Coverage, measure
+
+# When a rule gives several results (one per for_each element), the rule's
+# status is the most serious of them.
+_SERIOUSNESS = (Status.ERROR, Status.FAIL, Status.WAIVED, Status.PASS, Status.SKIP)
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One expectation not met: what was expected, what came out."""
+
+    subject: str  # "passed", or POLICY/RULE[ITEM]
+    expected: str
+    actual: str
+    details: tuple[str, ...] = ()  # the results' messages, to see why
+
+
+@dataclass(frozen=True)
+class TestResult:
+    case: TestCase
+    mismatches: tuple[Mismatch, ...]
+    report: ModelReport
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches
+
+
+@dataclass(frozen=True)
+class TestRun:
+    """Every test's result and the coverage they reached; owns the exit code."""
+
+    suites: tuple[TestSuite, ...]
+    results: tuple[TestResult, ...]
+    coverage: Coverage
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for r in self.results if not r.passed)
+
+    @property
+    def passed(self) -> bool:
+        return self.failed == 0
+
+    def below(self, threshold: float | None) -> bool:
+        return threshold is not None and self.coverage.percent < threshold
+
+    def exit_code(self, threshold: float | None = None) -> int:
+        """0 every test passed (and coverage reached the threshold), else 1."""
+        return 0 if self.passed and not self.below(threshold) else 1
+
+
+def run_suites(suites: Sequence[TestSuite]) -> TestRun:
+    results = [run_case(suite, case) for suite in suites for case in suite.cases]
+    return TestRun(tuple(suites), tuple(results), measure(suites, [r.report for r in results]))
+
+
+def run_case(suite: TestSuite, case: TestCase) -> TestResult:
+    report = evaluate(
+        [case.model],
+        list(suite.policies),
+        now=case.now,
+        waivers=case.waivers,
+        inputs=case.inputs,
+        params=case.params,
+        fail_on=case.fail_on,
+    ).models[0]
+    mismatches: list[Mismatch] = []
+    if case.passed is not None and case.passed != report.passed:
+        failing = [
+            f"{r.rule_ref}{_item(r)}: {r.status.value}"
+            for r in report.results
+            if r.fails_at(case.fail_on)
+        ]
+        mismatches.append(
+            Mismatch("passed", _bool(case.passed), _bool(report.passed), tuple(failing))
+        )
+    for expectation in case.rules:
+        mismatches.extend(_compare(expectation, report.results))
+    return TestResult(case, tuple(mismatches), report)
+
+
+def rule_status(results: Iterable[Result]) -> Status | None:
+    """The most serious status among a rule's results; ``None`` when it gave none."""
+    statuses = {r.status for r in results}
+    return next((s for s in _SERIOUSNESS if s in statuses), None)
+
+
+def _compare(expectation: RuleExpectation, results: Sequence[Result]) -> list[Mismatch]:
+    mine = [
+        r
+        for r in results
+        if r.policy == expectation.policy
+        and r.rule == expectation.rule
+        and (expectation.item is None or str(r.item) == expectation.item)
+    ]
+    details = tuple(
+        f"{r.rule_ref}{_item(r)}: {r.status.value}" + (f": {r.message}" if r.message else "")
+        for r in mine
+    )
+    actual = rule_status(mine)
+    found: list[Mismatch] = []
+    if expectation.status is not None and actual != expectation.status:
+        shown = actual.value if actual is not None else "no result"
+        found.append(Mismatch(expectation.subject, expectation.status.value, shown, details))
+    if expectation.message is not None and not any(
+        r.message is not None and expectation.message.search(r.message) for r in mine
+    ):
+        found.append(
+            Mismatch(
+                f"{expectation.subject} message",
+                f"a match of /{expectation.message.pattern}/",
+                "no message matches",
+                details,
+            )
+        )
+    if expectation.waiver is not None and not any(
+        r.waiver is not None and r.waiver.name == expectation.waiver for r in mine
+    ):
+        named = sorted({r.waiver.name for r in mine if r.waiver is not None})
+        found.append(
+            Mismatch(
+                f"{expectation.subject} waiver",
+                expectation.waiver,
+                ", ".join(named) or "no waiver",
+                details,
+            )
+        )
+    return found
+
+
+def _item(result: Result) -> str:
+    return f"[{result.item}]" if result.item is not None else ""
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"

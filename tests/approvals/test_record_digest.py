@@ -1,0 +1,78 @@
+"""What a signature covers: the record without its approvals, numbers as the engine sees them."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from approvals_support import CREDIT_DEFAULT
+from hypothesis import given
+from hypothesis import strategies as st
+
+from policygate.approvals import record_digest, signed_payload
+from policygate.documents import load_file, load_text
+
+
+def test_adding_approvals_keeps_the_digest(record):
+    before = record_digest(record)
+    record["spec"]["approvals"].append({"role": "x"})
+    assert record_digest(record) == before
+    del record["spec"]["approvals"]
+    assert record_digest(record) == before
+
+
+def test_an_empty_spec_is_not_a_missing_spec():
+    assert record_digest({"spec": {"approvals": []}}) == record_digest({"spec": {}})
+    assert record_digest({"spec": {}}) != record_digest({})
+
+
+def test_yaml_and_json_give_the_same_digest():
+    data = load_file(CREDIT_DEFAULT)[0].data
+    as_json = load_text(json.dumps(data, indent=3), "model.json")[0].data
+    assert record_digest(as_json) == record_digest(data)
+
+
+def test_key_order_and_integral_floats_do_not_matter():
+    assert record_digest({"a": 1, "b": [2.0, 0.5]}) == record_digest({"b": [2, 0.5], "a": 1.0})
+    assert record_digest({"a": 1}) != record_digest({"a": "1"})
+    assert record_digest({"a": True}) != record_digest({"a": 1})
+
+
+def test_the_digest_is_pinned():
+    """A change to the canonical form would invalidate every approval ever signed.
+
+    The value is ``printf '%s' '{"metadata":{"name":"m","version":"1"},"spec":{"x":[1,0.25,"é"]}}'
+    | sha256sum``.
+    """
+    data = {"metadata": {"name": "m", "version": "1"}, "spec": {"x": [1.0, 0.25, "é"]}}
+    assert record_digest(data) == (
+        "sha256:46c146b63f932212149fb7f7d978fba97cc13d0eda20ea19ebd01e5db5c229a9"
+    )
+
+
+def test_the_signed_payload_is_canonical_json():
+    approval = {"role": "r", "verified": True, "verification": "x", "signature": {}, "n": 2.0}
+    assert signed_payload(approval, "sha256:ab") == (
+        b'{"approval":{"n":2,"role":"r"},"record_digest":"sha256:ab",'
+        b'"type":"policygate.dev/approval/v1"}'
+    )
+
+
+FINITE = st.floats(allow_nan=False, allow_infinity=False)
+
+
+@given(
+    path=st.sampled_from(["metadata.owner", "spec.metrics.auc", "spec.risks", "kind"]),
+    value=st.one_of(st.text(), FINITE, st.integers()),
+)
+def test_a_changed_field_changes_the_digest(path, value):
+    data = load_file(CREDIT_DEFAULT)[0].data
+    changed = copy.deepcopy(data)
+    target = changed
+    *parents, last = path.split(".")
+    for part in parents:
+        target = target[part]
+    if target[last] == value:
+        return
+    target[last] = value
+    assert record_digest(changed) != record_digest(data)

@@ -1,0 +1,156 @@
+"""Markdown for PR comments and step summaries: exact output, and inert untrusted text."""
+
+from __future__ import annotations
+
+import pytest
+
+from policygate.formats import render
+from policygate.formats.markdown import escape
+from policygate.report import (
+    ModelReport,
+    PolicyRef,
+    PolicyUse,
+    Report,
+    Result,
+    Status,
+    WaiverUse,
+    control_statuses,
+)
+
+NOW = "2026-11-26T00:00:00Z"
+RESULTS = (
+    Result(policy="p", rule="auc", status=Status.FAIL, message="AUC 0.7 < 0.8", item=0,
+           controls=("eu-ai-act:art-15",), remediation="Retrain.", title="AUC"),
+    Result(policy="p", rule="owner", status=Status.ERROR, severity="warning",
+           message="no such key: owner"),
+    Result(policy="p", rule="gap", status=Status.WAIVED, message="gap 0.18",
+           waiver=WaiverUse("w1", "w.yaml", "Retraining planned.", "carol@example.com",
+                            "2027-01-01T00:00:00Z", False)),
+    Result(policy="p", rule="later", status=Status.SKIP, message="when is false"),
+    Result(policy="p", rule="ok", status=Status.PASS, title="Owner set"),
+)  # fmt: skip
+BAD = ModelReport("bad", "2", "models/bad.yaml", False, (PolicyUse("p", True),), RESULTS,
+                  control_statuses(RESULTS))  # fmt: skip
+GOOD = ModelReport("good", "1", "models/good.yaml", True, (PolicyUse("p", True),), RESULTS[4:],
+                   control_statuses(RESULTS[4:]))  # fmt: skip
+POLICY = PolicyRef("p", "1.0", "p.yaml", "sha256:" + "a" * 64)
+
+FAILED = """\
+## ❌ policygate: failed — 1 of 2 models failed
+
+2 models, 1 passed, 1 failed · 2 pass, 1 fail, 1 error, 1 skip, 1 waived
+
+now 2026-11-26T00:00:00Z · fail on error · policies p@1.0
+
+### bad@2 — ❌ failed
+
+Source: models/bad.yaml
+
+| Status | Rule | Severity | Finding | Fix |
+|---|---|---|---|---|
+| 🛑 error | p/owner | warning | no such key: owner |  |
+| ❌ fail | p/auc\\[0\\] | error | AUC 0.7 &lt; 0.8 | Retrain. |
+| ⚠️ waived | p/gap | error | gap 0.18<br>waiver w1 (until 2027-01-01T00:00:00Z, \
+carol@example.com) |  |
+
+<details>
+<summary>All results (5): 1 pass, 1 fail, 1 error, 1 skip, 1 waived</summary>
+
+| Status | Rule | Severity | Finding | Fix |
+|---|---|---|---|---|
+| 🛑 error | p/owner | warning | no such key: owner |  |
+| ❌ fail | p/auc\\[0\\] | error | AUC 0.7 &lt; 0.8 | Retrain. |
+| ⚠️ waived | p/gap | error | gap 0.18<br>waiver w1 (until 2027-01-01T00:00:00Z, \
+carol@example.com) |  |
+| ✅ pass | p/ok | error | Owner set |  |
+| ⏭️ skip | p/later | error | when is false |  |
+
+</details>
+
+<details>
+<summary>Controls: 1 violated</summary>
+
+| Control | Status | Evidence |
+|---|---|---|
+| eu-ai-act:art-15 | violated | p/auc |
+
+</details>
+
+### good@1 — ✅ passed
+
+Source: models/good.yaml
+
+| Status | Rule | Severity | Finding | Fix |
+|---|---|---|---|---|
+| ✅ pass | every rule | — | 1 pass, 0 fail, 0 error, 0 skip, 0 waived | — |
+
+<details>
+<summary>All results (1): 1 pass, 0 fail, 0 error, 0 skip, 0 waived</summary>
+
+| Status | Rule | Severity | Finding | Fix |
+|---|---|---|---|---|
+| ✅ pass | p/ok | error | Owner set |  |
+
+</details>
+"""
+
+PASSED_HEAD = """\
+## ✅ policygate: passed — 1 of 1 models pass
+
+1 model, 1 passed, 0 failed · 1 pass, 0 fail, 0 error, 0 skip, 0 waived
+"""
+
+NOTHING_HEAD = """\
+## 🛑 policygate: nothing evaluated (no model found)
+"""
+
+
+@pytest.mark.parametrize(
+    ("models", "policies", "expected"),
+    [
+        ((GOOD, BAD), (POLICY,), FAILED),  # the failing model comes first
+        ((GOOD,), (), PASSED_HEAD),
+        ((), (), NOTHING_HEAD),
+    ],
+)
+def test_exact_output(models, policies, expected):
+    text = render(Report(now=NOW, fail_on="error", models=models, policies=policies), "markdown")
+    assert text.startswith(expected)
+    if expected is FAILED:
+        assert text == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "escaped"),
+    [
+        ("<script>x</script>", "&lt;script&gt;x&lt;/script&gt;"),
+        ("a | b", "a \\| b"),
+        ("*bold* _it_ `code`", "\\*bold\\* \\_it\\_ \\`code\\`"),
+        ("[link](http://x)", "\\[link\\](http://x)"),
+        ("ping @octo-org/team", "ping @\u200bocto-org/team"),
+        ("see #12", "see \\#\u200b12"),
+        ("bob@example.com", "bob@example.com"),  # an e-mail address is no mention
+        ("a & b", "a &amp; b"),
+    ],
+)
+def test_escape(raw, escaped):
+    assert escape(raw) == escaped
+
+
+def test_hostile_model_cannot_break_the_table(hostile_report):
+    text = render(hostile_report, "markdown")
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    for row in rows:
+        # Every row has exactly its columns: no unescaped pipe, no line break.
+        assert row.replace("\\|", "").count("|") in (4, 6)
+    assert "<script>" not in text and "<img" not in text
+    assert "](http" not in text.replace("\\](http", "")
+    assert "@octo-org" not in text
+
+
+def test_examples_render(example_report):
+    text = render(example_report, "markdown")
+    assert text.startswith("## ❌ policygate: failed — 2 of 4 models failed\n")
+    sections = [line for line in text.splitlines() if line.startswith("### ")]
+    assert [s.split(" — ")[1] for s in sections] == ["❌ failed"] * 2 + ["✅ passed"] * 2
+    assert text.count("<details>") == text.count("</details>") >= 4

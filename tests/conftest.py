@@ -134,9 +134,12 @@ def seed(client: Any, root: Path) -> None:
         client.log_artifacts(run_id, str(staging))
         client.set_terminated(run_id)
         client.create_model_version(
-            model, f"runs:/{run_id}/model", run_id=run_id, tags=extra_tags,
+            model,
+            f"runs:/{run_id}/model",
+            run_id=run_id,
+            tags=extra_tags,
             description=f"{model} with AUC {auc}",
-        )  # fmt: skip
+        )
     client.create_model_version("credit-default", str(root / "elsewhere"), tags={})
     client.set_registered_model_alias("churn", "champion", "1")
     os.environ.pop("MLFLOW_RUN_ID", None)

@@ -230,25 +230,30 @@ def test_inserting_a_copy_of_a_line_is_detected(count, data):
 # --------------------------------------------------------------------------- concurrency
 
 
-def _writer(path: str, writer: int, count: int) -> None:
+def _writer(path: str, writer: int, count: int, start) -> None:
+    start.wait(30)
     for n in range(count):
-        append(path, [{"writer": writer, "n": n}])
+        append(path, [{"writer": writer, "n": n}, {"writer": writer, "n": n, "part": 2}])
 
 
 def test_two_concurrent_writers_keep_one_intact_chain(tmp_path):
     path = str(tmp_path / "shared.jsonl")
     context = multiprocessing.get_context("fork")
-    writers = [context.Process(target=_writer, args=(path, w, 60)) for w in range(2)]
+    start = context.Event()
+    writers = [context.Process(target=_writer, args=(path, w, 60, start)) for w in range(2)]
     for process in writers:
         process.start()
+    start.set()  # both append at the same time
     for process in writers:
         process.join(60)
         assert process.exitcode == 0
     outcome = verify(path)
-    assert outcome.intact and outcome.entries == 120
-    written = [(e["writer"], e["n"]) for e in read_entries(path)]
-    assert sorted(written) == [(w, n) for w in range(2) for n in range(60)]
-    assert len({w for w, _ in written[:60]}) == 2 or written != sorted(written)  # interleaved
+    assert outcome.intact and outcome.entries == 240
+    written = [(e["writer"], e["n"], e.get("part", 1)) for e in read_entries(path)]
+    assert sorted(written) == [(w, n, p) for w in range(2) for n in range(60) for p in (1, 2)]
+    # One append's entries stay together, whoever else writes.
+    for first, second in zip(written[::2], written[1::2], strict=True):
+        assert first[:2] == second[:2] and (first[2], second[2]) == (1, 2)
 
 
 # --------------------------------------------------------------------------- command line

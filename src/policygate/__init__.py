@@ -15,6 +15,8 @@ __version__ = "0.1.0"
 
 from .api import gate, load_inputs  # noqa: E402
 from .approvals import Approvers, Attestation, load_approvers, load_attestations  # noqa: E402
+from .cel.budget import Budget  # noqa: E402
+from .documents import Limits  # noqa: E402
 from .errors import (  # noqa: E402
     GateFailed,
     LoadError,
@@ -34,6 +36,8 @@ from .waivers import Waiver, load_waivers  # noqa: E402
 
 __all__ = [
     "__version__",
+    "Budget",
+    "Limits",
     "evaluate",
     "gate",
     "load_approvers",

@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .approvals import Approvers, Attestation
-from .documents import load_file
+from .cel.budget import Budget
+from .documents import DEFAULT_LIMITS, Limits, load_file
 from .errors import GateFailed, LoadError, UsageError
 from .evaluate import ModelInput, evaluate
 from .policy import Policy
@@ -32,6 +33,7 @@ def gate(
     attestations: Sequence[Attestation] = (),
     risk_graph: RiskGraph | None = None,
     require_evidence: bool = False,
+    budget: Budget | None = None,
 ) -> Report:
     """Evaluate and return the report if every model passed; else raise :class:`GateFailed`.
 
@@ -40,7 +42,7 @@ def gate(
     report = evaluate(
         models, policies, now=now, waivers=waivers, inputs=inputs, params=params, fail_on=fail_on,
         approvers=approvers, attestations=attestations,
-        risk_graph=risk_graph, require_evidence=require_evidence,
+        risk_graph=risk_graph, require_evidence=require_evidence, budget=budget,
     )  # fmt: skip
     if not report.passed:
         if report.nothing_evaluated:
@@ -53,7 +55,7 @@ def gate(
     return report
 
 
-def load_inputs(assignments: Sequence[str]) -> dict[str, Any]:
+def load_inputs(assignments: Sequence[str], limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
     """``NAME=PATH`` pairs into ``{name: data}``; a file of several documents gives a list."""
     inputs: dict[str, Any] = {}
     for assignment in assignments:
@@ -65,7 +67,7 @@ def load_inputs(assignments: Sequence[str]) -> dict[str, Any]:
             raise UsageError(f"--input {assignment!r}: {name!r} is not a valid name")
         if name in inputs:
             raise UsageError(f"--input {name} given twice")
-        documents = load_file(path)
+        documents = load_file(path, limits)
         if not documents:
             raise LoadError(f"--input {name}: {path} holds no document")
         inputs[name] = documents[0].data if len(documents) == 1 else [d.data for d in documents]

@@ -13,8 +13,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from . import cel
-from .cel.budget import DEFAULT_BUDGET, Budget, Meter
 from .approvals import Approvers, Attestation, with_verified_approvals
+from .cel.budget import DEFAULT_BUDGET, Budget, Meter
 from .errors import UsageError, format_json_path
 from .fieldpaths import evidence_line
 from .message import format_value, render_template

@@ -125,7 +125,11 @@ class ControlStatus:
     via: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.id, "status": self.status.value, "rules": list(self.rules)}
+        out: dict[str, Any] = {
+            "id": self.id,
+            "status": self.status.value,
+            "rules": list(self.rules),
+        }
         if self.title is not None:
             out["title"] = self.title
         if self.framework is not None:

@@ -6,7 +6,7 @@ import copy
 import json
 
 from approvals_support import CREDIT_DEFAULT
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policygate.approvals import record_digest, signed_payload
@@ -61,6 +61,7 @@ def test_the_signed_payload_is_canonical_json():
 FINITE = st.floats(allow_nan=False, allow_infinity=False)
 
 
+@settings(deadline=None)
 @given(
     path=st.sampled_from(["metadata.owner", "spec.metrics.auc", "spec.risks", "kind"]),
     value=st.one_of(st.text(), FINITE, st.integers()),

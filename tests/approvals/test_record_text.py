@@ -94,6 +94,16 @@ def test_layouts(text, expected):
     assert approvals_of(new)[-1] == APPROVAL
 
 
+@pytest.mark.parametrize(
+    "text", ["spec: {task: x}  # flow\n", "spec: {}\nrisks: []\n", "spec:\nrisks: []\n"]
+)
+def test_a_flow_or_empty_spec_is_rewritten_as_a_block(text):
+    new = add_approval(text, "m.yaml", APPROVAL)
+    assert new.startswith("spec:")
+    assert approvals_of(new) == [APPROVAL]
+    assert "\n  approvals:\n  - role: model-risk-officer\n" in new
+
+
 def test_a_flow_list_with_items_is_rewritten_as_a_block():
     new = add_approval("spec:\n  approvals: [{role: a}]\n", "m.yaml", APPROVAL)
     assert approvals_of(new) == [{"role": "a"}, APPROVAL]
@@ -110,10 +120,12 @@ def test_json_records_stay_json():
     ("text", "message"),
     [
         ("a: 1\n---\nb: 2\n", "m.yaml: holds 2 documents; use --attestation PATH"),
-        ("spec: {task: x}\n", "m.yaml: spec is not a block mapping"),
         ("spec: 3\n", "m.yaml: the record has no spec mapping"),
         ("spec:\n  approvals: {a: 1}\n", "m.yaml: spec.approvals is not a list"),
-        ("spec:\n  approvals: [\n    {role: a}]\n", "m.yaml: cannot re-write a multi-line flow"),
+        (
+            "spec:\n  approvals: [\n    {role: a}]\n",
+            "m.yaml: cannot re-write a multi-line flow collection",
+        ),
         ("--- {spec: {approvals: []}}\n", "m.yaml: the record is not a block mapping"),
     ],
 )

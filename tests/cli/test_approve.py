@@ -34,11 +34,17 @@ def team(tmp_path, monkeypatch):
         result = run("keygen", f"{name}.pem")
         assert result.exit_code == 0
         public[name] = result.stdout.strip()
+    entries = [
+        (BOB, "model-risk-officer", public["bob"]),
+        (PRIYA, "model-validation", public["priya"]),
+    ]
     Path("approvers.yaml").write_text(
         "apiVersion: policygate/v1\nkind: Approvers\nmetadata: {name: acme}\nspec:\n"
         "  approvers:\n"
-        f"    - {{id: {BOB}, roles: [model-risk-officer], keys: [{{public_key: '{public['bob']}'}}]}}\n"
-        f"    - {{id: {PRIYA}, roles: [model-validation], keys: [{{public_key: '{public['priya']}'}}]}}\n"
+        + "".join(
+            f"    - {{id: {who}, roles: [{role}], keys: [{{public_key: '{key}'}}]}}\n"
+            for who, role, key in entries
+        )
     )
     shutil.copy(EXAMPLE, "model.yaml")
     return tmp_path

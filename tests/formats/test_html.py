@@ -202,6 +202,9 @@ def test_graph_draws_risks_when_the_report_has_them():
     ns = {"s": "http://www.w3.org/2000/svg"}
     headings = svg.xpath("//s:text[@class='col']/text()", namespaces=ns)
     assert headings == ["Model (1)", "Risks (1)", "Controls (2)", "Rules (1)"]
+    edges = [p.get("class") for p in svg.xpath("//s:path", namespaces=ns)]
+    # m→R-BIAS, R-BIAS→c:1, c:1→p/a, and m→c:9 dashed: no risk calls for c:9
+    assert sorted(edges) == ["edge bad", "edge bad", "edge bad", "edge warn direct"]
     text = render_html_of(model)
     assert "<h3>Risks</h3>" in text and "Unfair outcomes" in text
 

@@ -12,7 +12,7 @@ import pytest
 import policygate
 from policygate.errors import ErrorGroup, PolicygateError
 from policygate.graph import build_risk_graph, load_risk_registers
-from policygate.graph.build import evaluated_graph, load_risk_graph, training_data
+from policygate.graph.build import RELATIONS, evaluated_graph, load_risk_graph, training_data
 from policygate.graph.catalogs import load_catalogs
 from policygate.models import load_models, model_from_data
 
@@ -95,6 +95,18 @@ def test_nodes_and_edges(risk_graph):
     assert sum(1 for _, k in graph.nodes(data="kind") if k == "control") == 20 + 38 + 19 + 3
 
 
+def test_every_edge_joins_the_kinds_its_relation_names(risk_graph, write):
+    records = [model_from_data({"name": "m", "spec": {"risks": ["R-1"],
+               "lineage": {"training_data": [{"name": "d"}]}}})]  # fmt: skip
+    report = policygate.evaluate(records, [], now=NOW, risk_graph=risk_graph)
+    graph = risk_graph.with_models(report, records).graph
+    relations = set()
+    for u, v, relation in graph.edges(data="relation"):
+        assert (graph.nodes[u]["kind"], graph.nodes[v]["kind"]) == RELATIONS[relation]
+        relations.add(relation)
+    assert relations == set(RELATIONS)
+
+
 def test_evidence_sources_follow_maps_to_transitively(risk_graph):
     assert risk_graph.evidence_sources("eu-ai-act:art-14") == {
         "eu-ai-act:art-14",
@@ -159,7 +171,9 @@ def test_with_models_adds_models_risks_and_datasets(risk_graph, write):
 
 
 def test_training_data_ignores_what_is_not_a_named_dataset():
-    data = {"spec": {"lineage": {"training_data": [{"name": "a"}, {"version": "1"}, "b", {"name": ""}]}}}
+    data = {
+        "spec": {"lineage": {"training_data": [{"name": "a"}, {"version": "1"}, "b", {"name": ""}]}}
+    }
     assert training_data(model_from_data(data)) == [("a", "")]
     assert training_data(model_from_data({"spec": {"lineage": "x"}})) == []
 
@@ -187,6 +201,7 @@ def test_networkx_is_imported_only_with_a_risk_register(tmp_path):
         "CliRunner().invoke(main, args + sys.argv[1:])\n"
         "print('networkx' in sys.modules)\n"
     )
+
     def run(*extra):
         done = subprocess.run(
             [sys.executable, "-c", code, *extra], cwd=ROOT, capture_output=True, text=True,

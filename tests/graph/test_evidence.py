@@ -179,7 +179,9 @@ def engine_results(m, rule=None):
 
 
 def test_require_evidence_fails_a_high_risk_model_on_unverified_controls(setup):
-    _, m = evaluate(setup, model(risks=["R-BIAS"], spec={"risk_tier": "high"}), require_evidence=True)
+    _, m = evaluate(
+        setup, model(risks=["R-BIAS"], spec={"risk_tier": "high"}), require_evidence=True
+    )
     [missing] = engine_results(m, "evidence.required")
     assert missing.status is Status.FAIL and missing.item == "eu-ai-act:art-14"
     assert missing.message == (

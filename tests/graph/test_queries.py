@@ -77,7 +77,9 @@ def test_gaps(graph_and_report):
     assert [(g.control, g.risks) for g in found.controls_without_evidence] == [
         ("eu-ai-act:art-14", ("R-OPAQUE",))
     ]  # art-11 is evidenced through acme:DOC-1
-    assert [(g.model, g.risks) for g in found.models_with_unknown_risks] == [("odd@1", ("R-GHOST",))]
+    assert [(g.model, g.risks) for g in found.models_with_unknown_risks] == [
+        ("odd@1", ("R-GHOST",))
+    ]
     assert gaps_text(found).splitlines() == [
         "risks with no control (1)",
         f"  R-OPEN  Open  {found.risks_without_controls[0].source}",
@@ -144,12 +146,18 @@ def test_resolve_node(graph_and_report):
     assert caught.value.message == "no node 'R-BIASS' in the graph; did you mean 'risk:R-BIAS'?"
     with pytest.raises(UsageError) as nothing:
         resolve_node(risk_graph, "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz")
-    assert "nodes are named model:ID, risk:ID, control:ID, rule:ID, dataset:ID" in str(nothing.value)
+    assert "nodes are named model:ID, risk:ID, control:ID, rule:ID, dataset:ID" in str(
+        nothing.value
+    )
 
 
 def test_resolve_node_ambiguous(write):
     risk_graph, _ = evaluated_graph(
-        [model_from_data({"name": "shared", "spec": {"lineage": {"training_data": [{"name": "shared"}]}}})],
+        [
+            model_from_data(
+                {"name": "shared", "spec": {"lineage": {"training_data": [{"name": "shared"}]}}}
+            )
+        ],
         [],
         None,
         now=NOW,

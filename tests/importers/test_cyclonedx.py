@@ -36,7 +36,11 @@ def test_string_metric_values_become_numbers_and_dataset_refs_resolve():
     assert record["metadata"]["created_at"] == "2026-04-28T12:00:00Z"
     assert spec["metrics"] == {"macro_f1": 0.91}
     assert spec["evaluations"] == [
-        {"dataset": "held-out-evaluation", "slice": "held-out-evaluation", "metrics": {"macro_f1": 0.91}}
+        {
+            "dataset": "held-out-evaluation",
+            "slice": "held-out-evaluation",
+            "metrics": {"macro_f1": 0.91},
+        }
     ]
     assert spec["task"] == "text-classification"
     assert spec["intended_use"].startswith("Suggest an initial support queue")
@@ -76,8 +80,11 @@ def write(tmp_path, bom) -> Path:
 
 
 def test_a_bom_without_a_model_card_is_one_clear_error(tmp_path):
-    bom = {"bomFormat": "CycloneDX", "specVersion": "1.6",
-           "components": [{"type": "machine-learning-model", "name": "m"}]}  # fmt: skip
+    bom = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "components": [{"type": "machine-learning-model", "name": "m"}],
+    }
     with pytest.raises(LoadError, match="no model card: 1 machine-learning-model component"):
         records(write(tmp_path, bom))
     bom["components"] = [{"type": "library", "name": "numpy"}]
@@ -96,16 +103,32 @@ def test_nested_components_and_overlay_properties(tmp_path):
         "bomFormat": "CycloneDX",
         "specVersion": "1.5",
         "components": [
-            {"type": "application", "name": "app", "components": [
-                {"type": "machine-learning-model", "name": "inner", "version": "2",
-                 "modelCard": {"quantitativeAnalysis": {"performanceMetrics": [
-                     {"type": "auc", "value": " 0.88 "}, {"type": "accuracy", "value": "91"}]}},
-                 "properties": [{"name": "policygate:spec.risk_tier", "value": "high"},
-                                {"name": "policygate:metadata.target_stage", "value": "production"},
-                                {"name": "team", "value": "risk"}]},
-            ]},
+            {
+                "type": "application",
+                "name": "app",
+                "components": [
+                    {
+                        "type": "machine-learning-model",
+                        "name": "inner",
+                        "version": "2",
+                        "modelCard": {
+                            "quantitativeAnalysis": {
+                                "performanceMetrics": [
+                                    {"type": "auc", "value": " 0.88 "},
+                                    {"type": "accuracy", "value": "91"},
+                                ]
+                            }
+                        },
+                        "properties": [
+                            {"name": "policygate:spec.risk_tier", "value": "high"},
+                            {"name": "policygate:metadata.target_stage", "value": "production"},
+                            {"name": "team", "value": "risk"},
+                        ],
+                    },
+                ],
+            },
         ],
-    }  # fmt: skip
+    }
     (record,) = records(write(tmp_path, bom))
     assert record["spec"]["metrics"] == {"auc": 0.88, "accuracy": 91}
     assert record["spec"]["risk_tier"] == "high"

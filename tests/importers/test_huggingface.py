@@ -89,7 +89,10 @@ def test_base_model_is_the_parent_and_dataset_args_strings_survive():
 
 
 def test_intended_use_is_the_prose_of_its_section():
-    body = "# M\n## Intended uses & limitations\n\nUse it for X.\nNot for Y.\n\n```py\ncode\n```\n### How to use\nmore\n"
+    body = (
+        "# M\n## Intended uses & limitations\n\nUse it for X.\nNot for Y.\n\n"
+        "```py\ncode\n```\n### How to use\nmore\n"
+    )
     assert intended_use(body) == "Use it for X. Not for Y."
     assert intended_use("# M\n## Usage\ntext\n") is None
 

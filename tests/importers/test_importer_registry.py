@@ -59,7 +59,13 @@ def test_split_source(source, expected):
 def test_load_models_routes_sources_through_the_importers_in_argument_order(tmp_path):
     plain = tmp_path / "plain.yaml"
     plain.write_text("name: plain\nversion: '1'\n")
-    records = policygate.load_models([f"hf:{CARD}", str(plain), f"mct:{DATA / 'realdata' / 'model-card-toolkit' / 'full-v0.0.2.json'}"])
+    records = policygate.load_models(
+        [
+            f"hf:{CARD}",
+            str(plain),
+            f"mct:{DATA / 'realdata' / 'model-card-toolkit' / 'full-v0.0.2.json'}",
+        ]
+    )
     assert [r.name for r in records] == ["facebook/bart-large-cnn", "plain", "name"]
     assert records[0].source == f"hf:{CARD}"
 

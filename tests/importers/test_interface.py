@@ -134,7 +134,9 @@ def test_metrics_by_slice_headline_and_evaluations():
 
 
 def test_metrics_by_slice_without_unsliced_metrics_takes_the_first_slice_as_headline():
-    headline, evaluations = metrics_by_slice([{"type": "macro-f1", "value": "0.91", "slice": "eval"}])
+    headline, evaluations = metrics_by_slice(
+        [{"type": "macro-f1", "value": "0.91", "slice": "eval"}]
+    )
     assert headline == {"macro_f1": 0.91}
     assert [e["dataset"] for e in evaluations] == ["eval"]
 

@@ -52,7 +52,10 @@ def test_a_card_without_metrics():
     assert record["metadata"]["version"] == "0.3"
     assert "metrics" not in record["spec"]
     assert record["metadata"]["labels"]["architecture"] == "knn"
-    assert [d["name"] for d in record["spec"]["lineage"]["training_data"]] == ["train_split", "eval_split"]
+    assert [d["name"] for d in record["spec"]["lineage"]["training_data"]] == [
+        "train_split",
+        "eval_split",
+    ]
 
 
 def test_not_a_card_and_overlay(tmp_path):
@@ -60,8 +63,11 @@ def test_not_a_card_and_overlay(tmp_path):
     path.write_text(json.dumps({"schema_version": "0.0.2"}))
     with pytest.raises(LoadError, match="no model_details"):
         one(path)
-    path.write_text(json.dumps({"model_details": {"name": "m"},
-                                "policygate": {"spec": {"risk_tier": "minimal"}}}))  # fmt: skip
+    path.write_text(
+        json.dumps(
+            {"model_details": {"name": "m"}, "policygate": {"spec": {"risk_tier": "minimal"}}}
+        )
+    )
     record = one(path)
     assert record["spec"]["risk_tier"] == "minimal"
     assert "policygate" not in record["spec"]["extra"]["mct"]

@@ -36,9 +36,14 @@ def test_a_model_version_with_its_run():
     assert spec["lineage"]["training_data"][0]["version"] == "7a1b2c3d"
     assert spec["lineage"]["run"]["experiment_id"] == "42"
     assert spec["approvals"] == [
-        {"role": "stage-transition", "approver": "omar@example.com", "decision": "approved",
-         "granted_at": "2026-01-01T00:58:20Z", "scope": "production"}
-    ]  # fmt: skip
+        {
+            "role": "stage-transition",
+            "approver": "omar@example.com",
+            "decision": "approved",
+            "granted_at": "2026-01-01T00:58:20Z",
+            "scope": "production",
+        }
+    ]
     extra = spec["extra"]["mlflow"]
     assert extra["run"]["data"]["tags"]["mlflow.log-model.history"][0]["artifact_path"] == "model"
     assert "_creation_timestamp" not in extra["model_version"]
@@ -61,9 +66,13 @@ def test_a_run_export_and_its_string_params():
     assert record["metadata"]["name"] == "fraud gbm"
     assert record["metadata"]["version"] == "c0ffee00c0ffee00c0ffee00c0ffee00"
     assert record["spec"]["hyperparameters"] == {
-        "n_estimators": 100, "learning_rate": 0.05, "booster": None,
-        "enable_categorical": False, "missing": "nan", "objective": "binary:logistic",
-    }  # fmt: skip
+        "n_estimators": 100,
+        "learning_rate": 0.05,
+        "booster": None,
+        "enable_categorical": False,
+        "missing": "nan",
+        "objective": "binary:logistic",
+    }
     assert record["spec"]["lineage"]["code"]["commit"] == "0123456789abcdef0123456789abcdef01234567"
 
 
@@ -79,9 +88,17 @@ def test_an_mlmodel_file():
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("100", 100), ("0.1", 0.1), ("None", None), ("True", True), ("False", False),
-     ("nan", "nan"), ("logloss", "logloss"), (5, 5)],
-)  # fmt: skip
+    [
+        ("100", 100),
+        ("0.1", 0.1),
+        ("None", None),
+        ("True", True),
+        ("False", False),
+        ("nan", "nan"),
+        ("logloss", "logloss"),
+        (5, 5),
+    ],
+)
 def test_param_value(value, expected):
     assert param_value(value) == expected
 

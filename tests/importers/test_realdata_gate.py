@@ -63,11 +63,14 @@ def test_every_sample_is_gated_and_fails_for_named_reasons(fmt, path, tier, poli
 
 def test_metrics_that_meet_the_bar_pass_and_those_below_fail(policies):
     cards = DATA / "realdata"
-    deberta = gate("hf", cards / "hf-modelcard" / "moritzlaurer-deberta-v3-base-mnli-fever-anli.md",
-                   policies).models[0]  # fmt: skip
+    deberta = gate(
+        "hf", cards / "hf-modelcard" / "moritzlaurer-deberta-v3-base-mnli-fever-anli.md", policies
+    ).models[0]
     accuracy = next(r for r in deberta.results if r.rule == "performance.accuracy")
     assert accuracy.status is Status.FAIL and "0.495" in accuracy.message
-    cats = gate("mct", cards / "model-card-toolkit" / "cats-vs-dogs-v0.0.2.json", policies).models[0]
+    cats = gate("mct", cards / "model-card-toolkit" / "cats-vs-dogs-v0.0.2.json", policies).models[
+        0
+    ]
     assert statuses(cats)["performance.accuracy"] is Status.PASS
     churn = gate("mlflow", DATA / "mlflow" / "model-version-export.json", policies).models[0]
     assert statuses(churn)["performance.auc"] is Status.PASS
@@ -77,13 +80,17 @@ def test_metrics_that_meet_the_bar_pass_and_those_below_fail(policies):
 def test_what_a_card_holds_counts(policies):
     cards = DATA / "realdata"
     bart = gate("hf", cards / "hf-modelcard" / "facebook-bart-large-cnn.md", policies).models[0]
-    assert statuses(bart)["metadata.required"] is Status.PASS  # owner from the repo id, intended use
+    assert (
+        statuses(bart)["metadata.required"] is Status.PASS
+    )  # owner from the repo id, intended use
     assert statuses(bart)["transparency.intended-use"] is Status.PASS
-    bom = gate("cyclonedx", cards / "cyclonedx" / "bom-examples-model-card-with-dataset-1.7.json",
-               policies).models[0]  # fmt: skip
+    bom = gate(
+        "cyclonedx", cards / "cyclonedx" / "bom-examples-model-card-with-dataset-1.7.json", policies
+    ).models[0]
     assert statuses(bom)["lineage.training-data-versioned"] is Status.PASS
-    whisper = gate("hf", cards / "hf-modelcard" / "whisper-medium-mn-trainer-generated.md",
-                   policies).models[0]  # fmt: skip
+    whisper = gate(
+        "hf", cards / "hf-modelcard" / "whisper-medium-mn-trainer-generated.md", policies
+    ).models[0]
     intended = next(r for r in whisper.results if r.rule == "transparency.intended-use")
     assert intended.status is Status.FAIL and "More information needed" in intended.message
 

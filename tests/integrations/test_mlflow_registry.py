@@ -50,9 +50,12 @@ def test_aliases_stages_and_whole_models(mlflow_registry):
     assert "metrics" not in versions[2]["spec"]  # a version registered without a run
     everything = import_records("mlflow", "models:/")
     assert [(r["metadata"]["name"], r["metadata"]["version"]) for r in everything] == [
-        ("churn", "1"), ("churn", "2"),
-        ("credit-default", "1"), ("credit-default", "2"), ("credit-default", "3"),
-    ]  # fmt: skip
+        ("churn", "1"),
+        ("churn", "2"),
+        ("credit-default", "1"),
+        ("credit-default", "2"),
+        ("credit-default", "3"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -96,7 +99,7 @@ def test_promote_sets_the_alias_only_when_the_gate_passes(mlflow_registry, gate_
 
     report = promote("models:/credit-default/1", gate_policies, alias="prod", now=NOW)
     assert report.passed
-    assert client.get_registered_model("credit-default").aliases["prod"] == "1"
+    assert str(client.get_registered_model("credit-default").aliases["prod"]) == "1"
     tags = client.get_model_version("credit-default", "1").tags
     assert set(OUTCOME_TAGS) <= set(tags)
     assert tags["policygate.passed"] == "true"
@@ -115,10 +118,16 @@ def test_a_second_gate_reads_the_same_record_despite_its_own_tags(mlflow_registr
 
 
 def test_promote_by_alias_and_target_stage(mlflow_registry, gate_policies):
-    report = promote("models:/churn@champion", gate_policies, alias="stable", now=NOW,
-                     write_tags=False, target_stage="staging")  # fmt: skip
+    report = promote(
+        "models:/churn@champion",
+        gate_policies,
+        alias="stable",
+        now=NOW,
+        write_tags=False,
+        target_stage="staging",
+    )
     assert report.models[0].version == "1"
-    assert mlflow_registry.client.get_registered_model("churn").aliases["stable"] == "1"
+    assert str(mlflow_registry.client.get_registered_model("churn").aliases["stable"]) == "1"
     assert "policygate.passed" not in mlflow_registry.client.get_model_version("churn", "1").tags
 
 
@@ -129,7 +138,9 @@ def test_promote_needs_exactly_one_version(mlflow_registry, gate_policies):
 
 def test_check_reads_registry_sources(mlflow_registry, gate_policies):
     report = policygate.evaluate(
-        ["mlflow:models:/credit-default/1", "mlflow:models:/credit-default/2"], gate_policies, now=NOW
+        ["mlflow:models:/credit-default/1", "mlflow:models:/credit-default/2"],
+        gate_policies,
+        now=NOW,
     )
     assert [m.passed for m in report.models] == [True, False]
     assert json.loads(report.to_json())["models"][1]["source"] == "mlflow:models:/credit-default/2"

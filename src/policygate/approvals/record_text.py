@@ -30,10 +30,10 @@ def add_approval(text: str, source: str, approval: Mapping[str, Any]) -> str:
     if len(documents) != 1:
         raise UsageError(f"{source}: holds {len(documents)} documents; {_CANNOT}")
     data = documents[0].data
-    if not isinstance(data, dict) or not isinstance(data.get("spec", {}), dict):
+    if not isinstance(data, dict) or not isinstance(data.get("spec") or {}, dict):
         raise UsageError(f"{source}: the record has no spec mapping to add approvals to; {_CANNOT}")
     expected = copy.deepcopy(data)
-    spec = expected.setdefault("spec", {})
+    spec = expected["spec"] = expected.get("spec") or {}
     approvals = spec.get("approvals")
     if approvals is not None and not isinstance(approvals, list):
         raise UsageError(f"{source}: spec.approvals is not a list")
@@ -48,9 +48,7 @@ def add_approval(text: str, source: str, approval: Mapping[str, Any]) -> str:
     for new_text in candidates:
         if load_text(new_text, source)[0].data == expected:
             return new_text
-    raise UsageError(
-        f"{source}: could not add the approval without changing the record; {_CANNOT}"
-    )
+    raise UsageError(f"{source}: could not add the approval without changing the record; {_CANNOT}")
 
 
 def _insert_yaml(text: str, source: str, approval: dict[str, Any], tight: bool) -> str:
@@ -65,7 +63,11 @@ def _insert_yaml(text: str, source: str, approval: dict[str, Any], tight: bool) 
         block = "spec:\n" + _indent("approvals:\n" + to_yaml([approval]), 2)
         return "".join(lines) + block
     if not isinstance(spec, yaml.MappingNode) or spec.flow_style or not spec.value:
-        raise UsageError(f"{source}: spec is not a block mapping; {_CANNOT}")
+        # `spec: {...}` or `spec:` (null): re-write spec as a block.
+        data = _data_of(text, source).get("spec") or {}
+        block = to_yaml({**data, "approvals": [*data.get("approvals", []), approval]})
+        column = spec_key.start_mark.column + 2
+        return _replace_flow(lines, spec_key, spec, _indent(block, column), source)
     key, value = _entry(spec, "approvals")
     if key is None or value is None:
         column = spec.value[0][0].start_mark.column
@@ -83,14 +85,21 @@ def _insert_yaml(text: str, source: str, approval: dict[str, Any], tight: bool) 
     if not (isinstance(value, yaml.SequenceNode) or is_null):
         raise UsageError(f"{source}: spec.approvals is not a list")
     items = _data_of(text, source)["spec"].get("approvals") or []
+    block = _indent(to_yaml([*items, approval]), key.start_mark.column + 2)
+    return _replace_flow(lines, key, value, block, source)
+
+
+def _replace_flow(
+    lines: list[str], key: yaml.Node, value: yaml.Node, block: str, source: str
+) -> str:
+    """Drop the one-line flow (or empty) ``value`` after ``key`` and put ``block`` below it."""
     start, end = value.start_mark, value.end_mark
     if start.line != end.line or start.line != key.start_mark.line:
-        raise UsageError(f"{source}: cannot re-write a multi-line flow list; {_CANNOT}")
+        raise UsageError(f"{source}: cannot re-write a multi-line flow collection; {_CANNOT}")
     head = lines[start.line]
     lines[start.line] = head[: start.column].rstrip() + head[end.column :]
     if not lines[start.line].endswith("\n"):
         lines[start.line] += "\n"
-    block = _indent(to_yaml([*items, approval]), key.start_mark.column + 2)
     return _insert_after(lines, start.line, block)
 
 

@@ -28,7 +28,7 @@ def audit(
     on_source: Callable[[AuditItem], None] | None = None,
     auditor: Auditor | None = None,
 ) -> AuditSummary:
-    """Evaluate every item; ``on_model`` sees each model report, ``on_source`` each finished item."""
+    """Evaluate every item; ``on_model`` sees each model report, ``on_source`` each item done."""
     summary = AuditSummary()
     for item, models in audit_models(items, config, jobs=jobs, auditor=auditor):
         for model in models:

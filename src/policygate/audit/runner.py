@@ -59,7 +59,7 @@ class Auditor:
         self.inputs = load_inputs(config.inputs)
 
     def evaluate(self, item: AuditItem) -> list[ModelReport]:
-        """The model reports of one source; a source that cannot be read gives one ``error`` model."""
+        """The model reports of one source; an unreadable source gives one ``error`` model."""
         if item.error is not None:
             return [unreadable(item.source, item.error)]
         try:
@@ -69,9 +69,13 @@ class Auditor:
         if not records:
             return []
         report = evaluate(
-            records, self.policies, now=self.config.now, waivers=self.waivers,
-            inputs=self.inputs, fail_on=self.config.fail_on,
-        )  # fmt: skip
+            records,
+            self.policies,
+            now=self.config.now,
+            waivers=self.waivers,
+            inputs=self.inputs,
+            fail_on=self.config.fail_on,
+        )
         return list(report.models)
 
     def _overlaid(self, record: ModelRecord) -> ModelRecord:
@@ -105,7 +109,11 @@ def unreadable(source: str, message: str) -> ModelReport:
 
 
 def audit_models(
-    items: Iterable[AuditItem], config: AuditConfig, *, jobs: int = 1, auditor: Auditor | None = None
+    items: Iterable[AuditItem],
+    config: AuditConfig,
+    *,
+    jobs: int = 1,
+    auditor: Auditor | None = None,
 ) -> Iterator[tuple[AuditItem, list[ModelReport]]]:
     """Each item with its model reports, in item order, evaluated by ``jobs`` processes."""
     if jobs <= 1:
@@ -134,8 +142,9 @@ def _collect(
     try:
         reports = future.result()
     except Exception as error:  # a worker died: its sources fail, the audit goes on
-        reports = [[unreadable(i.source, f"worker failed: {type(error).__name__}: {error}")]
-                   for i in batch]  # fmt: skip
+        reports = [
+            [unreadable(i.source, f"worker failed: {type(error).__name__}: {error}")] for i in batch
+        ]
     yield from zip(batch, reports, strict=True)
 
 

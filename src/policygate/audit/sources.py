@@ -94,8 +94,9 @@ def _registry(location: str, alias: str | None, stage: str | None) -> Iterator[A
         if stage is not None:
             wanted = registry.LEGACY_STAGES.get(stage.lower(), stage)
             versions = [
-                (n, v) for n, v in versions
+                (n, v)
+                for n, v in versions
                 if client.get_model_version(n, v).current_stage == wanted
-            ]  # fmt: skip
+            ]
     for model, number in versions:
         yield AuditItem(f"mlflow:models:/{model}/{number}")

@@ -29,7 +29,8 @@ class ReportSpool:
     """Model reports pickled to a temporary file, read back in the order they came."""
 
     def __init__(self) -> None:
-        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="policygate-audit-")
+        # Closed by close() / the context manager: it lives as long as the audit.
+        self._file: IO[bytes] = tempfile.TemporaryFile(prefix="policygate-audit-")  # noqa: SIM115
         self.count = 0
 
     def append(self, model: ModelReport) -> None:
@@ -53,7 +54,9 @@ class ReportSpool:
         self.close()
 
 
-def json_chunks(header: Report, summary: AuditSummary, models: Iterator[ModelReport]) -> Iterator[str]:
+def json_chunks(
+    header: Report, summary: AuditSummary, models: Iterator[ModelReport]
+) -> Iterator[str]:
     """The JSON report (SPEC §6) in pieces: the header of ``header`` (a report without
     models) with the summary of the audit, then each model as it is read."""
     head: dict[str, Any] = header.to_dict()
@@ -85,7 +88,9 @@ def write_streamed(path: str | None, chunks: Iterator[str], write: Callable[[str
         return
     directory = os.path.dirname(path) or "."
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
+        )
     except OSError as error:
         raise UsageError(f"cannot write: {error.strerror or error}", Location(path)) from None
     try:

@@ -92,8 +92,10 @@ class AuditSummary:
             "results: " + ", ".join(f"{counts[s.value]} {s.value}" for s in STATUS_ORDER),
         ]
         if self.nothing_evaluated:
-            lines.append("nothing evaluated: " + ("no model found" if not self.models
-                         else "no rule applies to any model"))  # fmt: skip
+            lines.append(
+                "nothing evaluated: "
+                + ("no model found" if not self.models else "no rule applies to any model")
+            )
         for title, counter in (
             ("rules failing most (models)", self.failing_rules),
             ("controls most often violated (models)", self.violated_controls),

@@ -33,7 +33,8 @@ from typing import Any
 
 from cel_expr_python import cel
 
-from . import cppast
+from . import cost, cppast
+from .budget import Meter, check_expression, meter_for
 from .interface import Activation, Backend, CELEvaluationError, CELSyntaxError, Program
 from .library import SECONDS_PER_DAY
 
@@ -202,15 +203,28 @@ class _CppActivation(Activation):
 
 
 class _CppProgram(Program):
-    __slots__ = ("text", "_expression", "_describer")
+    __slots__ = ("text", "_expression", "_describer", "_root", "_identity")
 
-    def __init__(self, text: str, expression: Any, describer: _Describer) -> None:
+    def __init__(self, text: str, expression: Any, describer: _Describer, identity: Any) -> None:
         self.text = text
         self._expression = expression
         self._describer = describer
+        self._root = cost.parse(expression.serialize())  # for the budget (see .cost)
+        self._identity = identity
 
-    def evaluate(self, activation: Activation) -> Any:
+    def evaluate(self, activation: Activation, meter: Meter | None = None) -> Any:
         assert isinstance(activation, _CppActivation)
+        meter = meter_for(meter)
+        meter.begin()
+        units = cost.bound(self._root, activation.variables, meter.remaining)
+        if units is None:
+            # cel-cpp cannot count while it runs, and this evaluation may cost more than
+            # the budget allows: the portable backend counts every step and stops in time.
+            plain = self._describer.metered(self.text, activation, meter)
+            if plain is True or plain is False:
+                return plain
+            return self._identity.eval(data={"model": plain})  # a cel-cpp value again
+        meter.charge(units)
         value = self._expression.eval(activation.native)
         plain = value.value()
         if plain is True or plain is False:
@@ -238,6 +252,15 @@ class _Describer:
             pass
         return _clean(native)
 
+    def metered(self, text: str, activation: _CppActivation, meter: Meter) -> Any:
+        """Evaluate with the portable backend, which counts every step against
+        ``meter`` (see :mod:`.cost`); the value as plain Python."""
+        program = self._program(text)
+        if program is None:  # pragma: no cover - both parsers accept what compiled
+            raise CELEvaluationError("cannot bound the cost of this expression")
+        value = program.evaluate(self._activation(activation), meter)
+        return self._portable().to_python(value)
+
     def syntax_error(self, text: str, native: str) -> CELSyntaxError:
         """The portable backend's account of a syntax error (its words and position);
         cel-cpp's own where only cel-cpp refuses the text."""
@@ -245,6 +268,8 @@ class _Describer:
             self._portable().compile(text)
         except CELSyntaxError as error:
             return error
+        except Exception:  # noqa: BLE001 - fall back to cel-cpp's own account
+            pass
         found = _SYNTAX_RE.search(native)
         line, column = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
         detail = found.group(3) if found else _clean(native.splitlines()[0])
@@ -254,7 +279,7 @@ class _Describer:
         if text not in self._programs:
             try:
                 self._programs[text] = self._portable().compile(text)
-            except CELSyntaxError:
+            except Exception:  # noqa: BLE001 - no portable account: cel-cpp's own
                 self._programs[text] = None
         return self._programs[text]
 
@@ -284,8 +309,10 @@ class CelCppBackend(Backend):
         dyn["now"] = _T.TIMESTAMP  # a DYN variable would not take a datetime
         self._env = cel.NewEnv(variables=dyn, functions=_declarations())
         self._describer = _Describer()
+        self._identity = self._env.compile("model", disable_check=True)
 
     def compile(self, text: str) -> Program:
+        check_expression(text)
         try:
             expression = self._env.compile(text, disable_check=True)
         except RuntimeError as error:
@@ -293,7 +320,7 @@ class CelCppBackend(Backend):
         rewritten = cppast.rewrite(expression.serialize())
         if rewritten is not None:
             expression = self._env.deserialize(rewritten)
-        return _CppProgram(text, expression, self._describer)
+        return _CppProgram(text, expression, self._describer, self._identity)
 
     def activation(
         self,

@@ -13,8 +13,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from celpy.celparser import CELParseError, CELParser
-from lark import Token, Tree
+import re
+from pathlib import Path
+
+import celpy
+from lark import Lark, Token, Tree
+from lark.exceptions import LarkError
 
 from .interface import CELSyntaxError
 
@@ -93,8 +97,8 @@ class Analysis:
 def analyze(text: str) -> Analysis:
     """Read ``text``; raise :class:`CELSyntaxError` when it does not parse."""
     try:
-        tree = CELParser().parse(text)
-    except CELParseError as error:
+        tree = _parser().parse(text)
+    except LarkError as error:
         line = getattr(error, "line", None) or 1
         column = getattr(error, "column", None) or 1
         raise CELSyntaxError("syntax error", line, column) from None
@@ -123,6 +127,29 @@ def analyze(text: str) -> Analysis:
         functions=frozenset(walker.functions),
         subexpressions=subexpressions,
         collections=collections,
+    )
+
+
+@functools.cache
+def _parser() -> Lark:
+    """cel-python's grammar and options, with ``true``/``false`` keeping their positions
+    (cel-python's own parser re-creates those tokens without them)."""
+
+    def literals(token: Token) -> Token:
+        if token.value in ("true", "false"):
+            return Token.new_borrow_pos("BOOL_LIT", token.value, token)
+        return token
+
+    grammar = (Path(celpy.__file__).parent / "cel.lark").read_text("utf-8")
+    return Lark(
+        grammar,
+        parser="lalr",
+        start="expr",
+        g_regex_flags=re.M,
+        lexer_callbacks={"IDENT": literals},
+        propagate_positions=True,
+        maybe_placeholders=False,
+        priority="invert",
     )
 
 

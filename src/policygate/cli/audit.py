@@ -37,40 +37,100 @@ def _report_option(value: str) -> tuple[str, str]:
     if not sep or not fmt or not path:
         raise UsageError(f"--report {value!r}: expected FORMAT=PATH")
     if fmt not in FORMATS:
-        raise UsageError(f"--report {value!r}: unknown format {fmt!r} (known: {', '.join(FORMATS)})")
+        raise UsageError(
+            f"--report {value!r}: unknown format {fmt!r} (known: {', '.join(FORMATS)})"
+        )
     return fmt, path
 
 
 @click.command(name="audit")
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
-@click.option("-p", "--policy", "policies", multiple=True, required=True, metavar="POLICY",
-              help="Policy file or directory (repeatable).")  # fmt: skip
-@click.option("--catalog", "catalogs", multiple=True, metavar="PATH",
-              help="Extra control catalog besides the shipped ones.")  # fmt: skip
+@click.option(
+    "-p",
+    "--policy",
+    "policies",
+    multiple=True,
+    required=True,
+    metavar="POLICY",
+    help="Policy file or directory (repeatable).",
+)
+@click.option(
+    "--catalog",
+    "catalogs",
+    multiple=True,
+    metavar="PATH",
+    help="Extra control catalog besides the shipped ones.",
+)
 @click.option("--waivers", multiple=True, metavar="PATH", help="Waiver file or directory.")
-@click.option("--input", "inputs", multiple=True, metavar="NAME=PATH",
-              help="Extra document available to rules as inputs.NAME.")  # fmt: skip
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="Override a policy parameter; VALUE is read as YAML.")  # fmt: skip
-@click.option("--set", "assignments", multiple=True, metavar="PATH=VALUE",
-              help="Set a field in every record (e.g. metadata.target_stage=production).")  # fmt: skip
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="NAME=PATH",
+    help="Extra document available to rules as inputs.NAME.",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a policy parameter; VALUE is read as YAML.",
+)
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Set a field in every record (e.g. metadata.target_stage=production).",
+)
 @click.option("--alias", metavar="NAME", help="MLflow sources: only the versions with this alias.")
 @click.option("--stage", metavar="STAGE", help="MLflow sources: only the versions in this stage.")
 @click.option("--now", metavar="RFC3339", help="Evaluate as of this time (default: now, UTC).")
-@click.option("-j", "--jobs", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Worker processes; the output is the same as with one.")  # fmt: skip
-@click.option("-f", "--format", "fmt", default=SUMMARY, show_default=True,
-              type=click.Choice(FORMATS), help="What goes to stdout (or -o).")  # fmt: skip
+@click.option(
+    "-j",
+    "--jobs",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Worker processes; the output is the same as with one.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    default=SUMMARY,
+    show_default=True,
+    type=click.Choice(FORMATS),
+    help="What goes to stdout (or -o).",
+)
 @click.option("-o", "--output", metavar="FILE", help="Write it here instead of stdout.")
-@click.option("--report", "extra_reports", multiple=True, metavar="FORMAT=PATH",
-              help="Also write FORMAT (summary or a report format) to PATH (repeatable).")  # fmt: skip
-@click.option("--top", default=10, show_default=True, type=click.IntRange(min=1),
-              help="Rules and controls listed in the summary.")  # fmt: skip
-@click.option("--fail-on", default="error", show_default=True, type=click.Choice(FAIL_ON),
-              help="Lowest severity whose fail or error fails a model.")  # fmt: skip
+@click.option(
+    "--report",
+    "extra_reports",
+    multiple=True,
+    metavar="FORMAT=PATH",
+    help="Also write FORMAT (summary or a report format) to PATH (repeatable).",
+)
+@click.option(
+    "--top",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Rules and controls listed in the summary.",
+)
+@click.option(
+    "--fail-on",
+    default="error",
+    show_default=True,
+    type=click.Choice(FAIL_ON),
+    help="Lowest severity whose fail or error fails a model.",
+)
 @click.option("--engine", metavar="NAME", help="CEL engine (default: cel-python).")
-@click.option("--progress/--no-progress", default=None,
-              help="Progress bar on stderr (default: on a terminal, off when CI is set).")  # fmt: skip
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on stderr (default: on a terminal, off when CI is set).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Do not repeat the summary on stderr.")
 @handle_errors
 def audit_command(
@@ -119,9 +179,13 @@ def audit_command(
     needs_spool = any(f != SUMMARY for f, _ in outputs)
     with ReportSpool() as spool, _progress(progress, len(items)) as advance:
         summary = audit(
-            items, config, jobs=jobs, on_model=spool.append if needs_spool else None,
-            on_source=advance, auditor=auditor,
-        )  # fmt: skip
+            items,
+            config,
+            jobs=jobs,
+            on_model=spool.append if needs_spool else None,
+            on_source=advance,
+            auditor=auditor,
+        )
         for out_fmt, path in outputs[1:] + outputs[:1]:  # stdout last
             _write(out_fmt, path, summary, header, spool, top)
     if fmt != SUMMARY and not quiet and output is None:
@@ -167,8 +231,13 @@ def _progress(wanted: bool | None, total: int) -> Iterator[Callable[[AuditItem],
     )
 
     console = Console(file=sys.stderr, force_terminal=True)
-    columns = (TextColumn("auditing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TimeRemainingColumn())  # fmt: skip
+    columns = (
+        TextColumn("auditing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console) as bar:
         task = bar.add_task("audit", total=total)
         yield lambda item: bar.advance(task)

@@ -22,6 +22,8 @@ from ..files import write_atomic
 from ..formats import OutputFormat, render
 from ..graph.build import load_risk_graph
 from ..graph.catalogs import load_catalogs, verify_control_ids
+from ..limits import configure as configure_limits
+from ..limits import describe as describe_limits
 from ..models import load_models
 from ..policy import load_policies, parse_param
 from ..report import FAIL_ON, Report
@@ -129,6 +131,9 @@ def _report_option(value: str) -> tuple[str, str]:
     help="Lowest severity whose fail or error fails the gate.",
 )
 @click.option("--engine", metavar="NAME", help="CEL engine (default: cel-python).")
+@click.option("--limit", "limit_values", multiple=True, metavar="NAME=VALUE",
+              help=f"Change a limit (repeatable; also POLICYGATE_* variables, see SECURITY.md): "
+                   f"{describe_limits()}.")  # fmt: skip
 @click.option(
     "--decision-log",
     metavar="PATH",
@@ -158,6 +163,7 @@ def check(
     extra_reports: Sequence[str],
     fail_on: str,
     engine: str | None,
+    limit_values: Sequence[str],
     decision_log: str | None,
     quiet: bool,
     explain: bool,
@@ -169,23 +175,26 @@ def check(
     if explain and (fmt != "text" or output):
         raise UsageError("--explain adds to the text report on stdout; for JSON use "
                          "`policygate explain -f json`")  # fmt: skip
+    limits = configure_limits(limit_values)
     overrides = dict(parse_param(p) for p in params)
-    loaded_policies = load_policies(policies, params=overrides, engine=engine)
-    extra_catalogs = load_catalogs(catalogs) if catalogs else []
+    loaded_policies = load_policies(policies, params=overrides, engine=engine, limits=limits.load)
+    extra_catalogs = load_catalogs(catalogs, limits=limits.load) if catalogs else []
     verify_control_ids(loaded_policies, extra_catalogs)
     if require_evidence and not risk_registers:
         raise UsageError("--require-evidence needs --risk-register")
-    loaded_waivers = load_waivers(waivers) if waivers else []
+    loaded_waivers = load_waivers(waivers, limits=limits.load) if waivers else []
     directory = load_approvers(approvers) if approvers else None
     loaded_attestations = load_attestations(attestations) if attestations else []
-    input_data = load_inputs(inputs)
-    records = load_models(models)
-    risk_graph = load_risk_graph(risk_registers, loaded_policies, extra_catalogs=extra_catalogs,
-                                 records=records, engine=engine) if risk_registers else None  # fmt: skip
+    input_data = load_inputs(inputs, limits.load)
+    records = load_models(models, limits=limits.load)
+    risk_graph = None
+    if risk_registers:
+        risk_graph = load_risk_graph(risk_registers, loaded_policies, records=records,
+                                     extra_catalogs=extra_catalogs, engine=engine)  # fmt: skip
     report = evaluate(
         records, loaded_policies, now=now, waivers=loaded_waivers, inputs=input_data,
         fail_on=fail_on, approvers=directory, attestations=loaded_attestations,
-        risk_graph=risk_graph, require_evidence=require_evidence,
+        risk_graph=risk_graph, require_evidence=require_evidence, budget=limits.rule,
     )  # fmt: skip
     if decision_log:  # before any output: a decision that cannot be recorded does not pass
         log_decisions(decision_log, report, records, loaded_waivers)

@@ -25,8 +25,15 @@ from .common import handle_errors
 
 @click.command()
 @click.argument("source", metavar="mlflow:models:/NAME/VERSION")
-@click.option("-p", "--policy", "policies", multiple=True, required=True, metavar="POLICY",
-              help="Policy file or directory (repeatable).")  # fmt: skip
+@click.option(
+    "-p",
+    "--policy",
+    "policies",
+    multiple=True,
+    required=True,
+    metavar="POLICY",
+    help="Policy file or directory (repeatable).",
+)
 @click.option("--alias", metavar="NAME", help="Point this alias at the version if the gate passes.")
 @click.option(
     "--target-stage",
@@ -35,22 +42,55 @@ from .common import handle_errors
     type=click.Choice(["development", "staging", "production", "archived"]),
     help="The promotion being asked for (the record's metadata.target_stage).",
 )
-@click.option("--tags/--no-tags", default=True, show_default=True,
-              help="Write the outcome back as policygate.* model-version tags.")  # fmt: skip
-@click.option("--tracking-uri", metavar="URI", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI).")
+@click.option(
+    "--tags/--no-tags",
+    default=True,
+    show_default=True,
+    help="Write the outcome back as policygate.* model-version tags.",
+)
+@click.option(
+    "--tracking-uri", metavar="URI", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI)."
+)
 @click.option("--waivers", multiple=True, metavar="PATH", help="Waiver file or directory.")
-@click.option("--input", "inputs", multiple=True, metavar="NAME=PATH",
-              help="Extra document available to rules as inputs.NAME.")  # fmt: skip
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="Override a policy parameter; VALUE is read as YAML.")  # fmt: skip
-@click.option("--set", "assignments", multiple=True, metavar="PATH=VALUE",
-              help="Set a record field the registry cannot hold (e.g. spec.risk_tier=high).")  # fmt: skip
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="NAME=PATH",
+    help="Extra document available to rules as inputs.NAME.",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a policy parameter; VALUE is read as YAML.",
+)
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Set a record field the registry cannot hold (e.g. spec.risk_tier=high).",
+)
 @click.option("--now", metavar="RFC3339", help="Evaluate as of this time (default: now, UTC).")
-@click.option("-f", "--format", "fmt", default="text", show_default=True,
-              type=click.Choice([f.value for f in OutputFormat]), help="Report format.")  # fmt: skip
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    default="text",
+    show_default=True,
+    type=click.Choice([f.value for f in OutputFormat]),
+    help="Report format.",
+)
 @click.option("-o", "--output", metavar="FILE", help="Write the report here instead of stdout.")
-@click.option("--fail-on", default="error", show_default=True, type=click.Choice(FAIL_ON),
-              help="Lowest severity whose fail or error fails the gate.")  # fmt: skip
+@click.option(
+    "--fail-on",
+    default="error",
+    show_default=True,
+    type=click.Choice(FAIL_ON),
+    help="Lowest severity whose fail or error fails the gate.",
+)
 @click.option("--engine", metavar="NAME", help="CEL engine (default: cel-python).")
 @handle_errors
 def promote(
@@ -82,17 +122,25 @@ def promote(
     verify_control_ids(loaded, ())
     try:
         report = promote_version(
-            source, loaded, alias=alias, target_stage=target_stage, write_tags=tags,
-            tracking_uri=tracking_uri, overlay=overlay_from_assignments(assignments), now=now,
-            waivers=load_waivers(waivers) if waivers else [], inputs=load_inputs(inputs),
+            source,
+            loaded,
+            alias=alias,
+            target_stage=target_stage,
+            write_tags=tags,
+            tracking_uri=tracking_uri,
+            overlay=overlay_from_assignments(assignments),
+            now=now,
+            waivers=load_waivers(waivers) if waivers else [],
+            inputs=load_inputs(inputs),
             fail_on=fail_on,
-        )  # fmt: skip
+        )
     except GateFailed as failure:
         failed: Report = failure.report  # type: ignore[assignment]
         _emit(failed, fmt, output)
         verdict = f"not promoted: {failure.message}"
-        click.echo(f"policygate: {verdict}" + (f"; alias {alias} unchanged" if alias else ""),
-                   err=True)  # fmt: skip
+        click.echo(
+            f"policygate: {verdict}" + (f"; alias {alias} unchanged" if alias else ""), err=True
+        )
         sys.exit(failed.exit_code())
     _emit(report, fmt, output)
     model = report.models[0]

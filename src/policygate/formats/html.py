@@ -65,6 +65,7 @@ svg.graph .edge.bad { stroke: var(--bad); opacity: .9; }
 svg.graph .edge.good { stroke: var(--good); }
 svg.graph .edge.warn { stroke: var(--warn); }
 svg.graph .edge.muted { stroke: var(--muted); opacity: .35; }
+svg.graph .edge.direct { stroke-dasharray: 4 3; }
 svg.graph .node rect { stroke-width: 1.2; }
 svg.graph .node.bad rect { fill: var(--bad-bg); stroke: var(--bad); }
 svg.graph .node.good rect { fill: var(--good-bg); stroke: var(--good); }
@@ -209,7 +210,8 @@ def _model(model: ModelReport, index: int) -> str:
         + ("risks → " if risks else "")
         + "controls → rules. Red: failed, errored or violated; amber: waived or unverified; "
         "green: passed or satisfied; grey: skipped. Rules of policies that do not apply "
-        "are left out. Hover a node for its full name."
+        "are left out; a dashed edge leads to what no risk of the model calls for. "
+        "Hover a node for its full name."
         "</figcaption></figure>"
     )
     parts.append(
@@ -255,6 +257,7 @@ def _controls_table(controls: list[Any]) -> str:
     items = [c if isinstance(c, Mapping) else {"id": str(c)} for c in controls]
     items.sort(key=lambda c: (CONTROL_ORDER.get(str(c.get("status")), 9), str(c.get("id"))))
     titled = any(c.get("title") for c in items)
+    traced = any(c.get("risks") is not None for c in items)  # evaluated with a risk register
     tally: dict[str, int] = {}
     rows = []
     for item in items:
@@ -262,18 +265,21 @@ def _controls_table(controls: list[Any]) -> str:
         tally[status] = tally.get(status, 0) + 1
         rules = ", ".join(str(r) for r in item.get("rules") or ())
         title = f"<td>{_e(item.get('title', ''))}</td>" if titled else ""
+        risks = ", ".join(str(r) for r in item.get("risks") or ())
+        called = f'<td class="mono">{_e(risks)}</td>' if traced else ""
         rows.append(
             f'<tr><td class="mono nowrap">{_e(item.get("id", ""))}</td>{title}'
-            f'<td>{_badge(status)}</td><td class="mono">{_e(rules)}</td></tr>'
+            f'<td>{_badge(status)}</td>{called}<td class="mono">{_e(rules)}</td></tr>'
         )
     counts = " · ".join(
         f"{_badge(status)} {n}"
         for status, n in sorted(tally.items(), key=lambda kv: CONTROL_ORDER.get(kv[0], 9))
     )
     title_head = "<th>Title</th>" if titled else ""
+    called_head = "<th>Called for by</th>" if traced else ""
     return (
         f"<h3>Control status</h3><p>{counts}</p><table><thead><tr><th>Control</th>{title_head}"
-        "<th>Status</th><th>Evidence (rules)</th></tr></thead><tbody>"
+        f"<th>Status</th>{called_head}<th>Evidence (rules)</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table>"
     )

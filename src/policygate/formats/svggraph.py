@@ -171,6 +171,8 @@ def _draw(columns: list[tuple[str, list[_Node]]], edges: list[tuple[str, str]]) 
         x2, y2 = tx, ty + _NODE_HEIGHT / 2
         mid = (x1 + x2) / 2
         css = STATUS_CLASS.get(status_of[target], "muted")
+        if source == "model" and not target.startswith("risk:") and len(columns) == 4:
+            css += " direct"  # no risk of the model calls for it: drawn dashed
         lines.append(
             f'<path class="edge {css}" d="M{x1:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} '
             f'{mid:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"/>'

@@ -110,7 +110,12 @@ def _painter(color: bool) -> Any:
     return paint
 
 
-_CONTROL_STYLE = {"violated": "red", "waived": "yellow", "unverified": "yellow", "satisfied": "green"}
+_CONTROL_STYLE = {
+    "violated": "red",
+    "waived": "yellow",
+    "unverified": "yellow",
+    "satisfied": "green",
+}
 _CONTROL_ORDER = ("violated", "waived", "unverified", "satisfied")
 
 

@@ -3,8 +3,8 @@ rules and datasets. The report and the ``graph`` commands read it.
 
 Nodes are named ``kind:id`` (``risk:R-DRIFT``, ``control:eu-ai-act:art-10``,
 ``rule:production-promotion/fairness.gap``, ``model:credit-default@3.1.0``,
-``dataset:ham10000``) and carry ``kind`` and ``id`` attributes. Edges point
-from what needs to what provides, and carry a ``relation``:
+``dataset:ham10000``) and carry ``kind`` and ``id`` attributes. Edges carry a
+``relation``; all but ``maps_to`` point from what needs to what provides it:
 
 - model → risk (``carries``): the record names the risk, or its selector matched;
 - risk → control (``calls_for``): the control mitigates the risk;
@@ -13,8 +13,9 @@ from what needs to what provides, and carry a ``relation``:
   evidence for the first counts for the second;
 - model → dataset (``trained_on``): the record's lineage lists the dataset.
 
-networkx is imported only here and only when a graph is built, so ``check``
-without a risk register never loads it.
+networkx is imported inside functions only (here, in :mod:`.queries` and
+:mod:`.export`), when a graph is built or queried, so ``check`` without a risk
+register never loads it.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ class RiskGraph:
         if len(records) != len(report.models):
             raise ValueError("records must be the ones the report was made from")
         graph = self.graph.copy()
-        for model, record in zip(report.models, records):
+        for model, record in zip(report.models, records, strict=True):
             node = node_id(MODEL, model.ref)
             graph.add_node(
                 node,
@@ -138,7 +139,9 @@ class RiskGraph:
                 passed=model.passed,
             )
             for risk in model.risks or ():
-                graph.add_edge(node, node_id(RISK, risk.id), relation=CARRIES, via=",".join(risk.via))
+                graph.add_edge(
+                    node, node_id(RISK, risk.id), relation=CARRIES, via=",".join(risk.via)
+                )
             for risk_id, _ in _declared(record):
                 if self.register.risk(risk_id) is None:
                     risk_node = node_id(RISK, risk_id)
@@ -228,8 +231,8 @@ def build_risk_graph(
             defined=True,
             source=str(risk.location or risk.source),
         )
-        for control in risk.controls:
-            graph.add_edge(node, node_id(CONTROL, control), relation=CALLS_FOR)
+        for called in risk.controls:
+            graph.add_edge(node, node_id(CONTROL, called), relation=CALLS_FOR)
     for policy in policies:
         for rule in policy.rules:
             ref = f"{policy.name}/{rule.id}"
@@ -242,8 +245,8 @@ def build_risk_graph(
                 severity=rule.severity,
                 category=rule.category,
             )
-            for control in rule.controls:
-                graph.add_edge(node_id(CONTROL, control), node, relation=EVIDENCED_BY)
+            for named in rule.controls:
+                graph.add_edge(node_id(CONTROL, named), node, relation=EVIDENCED_BY)
     return RiskGraph(graph, register, catalogs)
 
 

@@ -178,7 +178,7 @@ def _mappings(control: Control) -> list[tuple[str, Location | None]]:
     locations: Sequence[Location | None] = control.maps_to_locations or [control.location] * len(
         control.maps_to
     )
-    return list(zip(control.maps_to, locations))
+    return list(zip(control.maps_to, locations, strict=True))
 
 
 def _mapping_cycles(controls: dict[str, Control]) -> list[PolicyError]:

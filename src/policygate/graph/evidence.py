@@ -2,9 +2,9 @@
 
 For one model: the risks that apply to it (named by the record, or matched by
 a selector), the controls those risks call for, and for every such control
-and every control a rule named, its state from the results that give evidence
-for it (:func:`policygate.report.control_state`): the results of rules naming
-the control, or naming a control that maps to it.
+and every control an evaluated rule named, its state from the results that
+give evidence for it (:func:`policygate.report.control_state`): the results of
+rules naming the control, or naming a control that maps to it (``maps_to``).
 
 Fail closed, like the evaluator: a risk id the register does not define, a
 malformed ``risks`` list and a selector that cannot be evaluated are ``error``
@@ -105,22 +105,22 @@ def assess_model(
     risks = []
     called_for: dict[str, set[str]] = {}
     for risk_id in sorted(via):
-        risk = register.risk(risk_id)
-        assert risk is not None
+        applied = register.risk(risk_id)
+        assert applied is not None
         risks.append(
             RiskUse(
-                id=risk.id,
-                title=risk.title,
-                category=risk.category,
-                likelihood=risk.likelihood,
-                impact=risk.impact,
-                owner=risk.owner,
+                id=applied.id,
+                title=applied.title,
+                category=applied.category,
+                likelihood=applied.likelihood,
+                impact=applied.impact,
+                owner=applied.owner,
                 via=tuple(v for v in ("record", "applies_to") if v in via[risk_id]),
-                controls=risk.controls,
+                controls=applied.controls,
             )
         )
-        for control in risk.controls:
-            called_for.setdefault(control, set()).add(risk.id)
+        for called in applied.controls:
+            called_for.setdefault(called, set()).add(applied.id)
 
     # A control no risk calls for is listed only when a rule gave evidence for it:
     # a rule that was skipped (its policy does not apply) says nothing about the model.
@@ -129,12 +129,12 @@ def assess_model(
     for control_id in sorted(named | set(called_for)):
         sources = graph.evidence_sources(control_id)
         evidence = [r for r in results if sources.intersection(r.controls)]
-        control = graph.control(control_id)
+        in_catalog = graph.control(control_id)
         status = ControlStatus(
             id=control_id,
             status=control_state(evidence),
             rules=tuple(sorted({r.rule_ref for r in evidence})),
-            title=control.title if control else "",
+            title=in_catalog.title if in_catalog else "",
             framework=control_id.partition(":")[0],
             risks=tuple(sorted(called_for.get(control_id, ()))),
             via=tuple(sorted({c for r in evidence for c in r.controls} & sources - {control_id})),

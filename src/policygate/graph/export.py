@@ -76,7 +76,9 @@ def to_dot(risk_graph: RiskGraph) -> str:
             attrs.append("style=dashed")
         lines.append(f"  {_dot_string(node)} [{', '.join(attrs)}];")
     for u, v, data in _sorted_edges(risk_graph):
-        lines.append(f"  {_dot_string(u)} -> {_dot_string(v)} [label={_dot_string(data['relation'])}];")
+        lines.append(
+            f"  {_dot_string(u)} -> {_dot_string(v)} [label={_dot_string(data['relation'])}];"
+        )
     lines.append("}")
     return "\n".join(lines) + "\n"
 

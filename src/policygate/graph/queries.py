@@ -16,13 +16,11 @@ from .build import (
     CALLS_FOR,
     CARRIES,
     CONTROL,
-    DATASET,
     EVIDENCED_BY,
     KINDS,
     MAPS_TO,
     MODEL,
     RISK,
-    RULE,
     TRAINED_ON,
     RiskGraph,
     node_id,
@@ -36,7 +34,9 @@ def _nodes(risk_graph: RiskGraph, kind: str) -> list[str]:
     return sorted(n for n, k in graph.nodes(data="kind") if k == kind)
 
 
-def _related(risk_graph: RiskGraph, node: str, relation: str, *, incoming: bool = False) -> list[str]:
+def _related(
+    risk_graph: RiskGraph, node: str, relation: str, *, incoming: bool = False
+) -> list[str]:
     """The ids of the nodes ``node`` points to (or that point to it) by ``relation``."""
     graph = risk_graph.graph
     if incoming:
@@ -122,11 +122,11 @@ def gaps(risk_graph: RiskGraph) -> Gaps:
         data = graph.nodes[node]
         if not data.get("defined"):
             continue
-        controls = _related(risk_graph, node, CALLS_FOR)
-        if not controls:
+        mitigations = _related(risk_graph, node, CALLS_FOR)
+        if not mitigations:
             risks.append(RiskGap(data["id"], data.get("title", ""), data.get("source", "")))
-        for control in controls:
-            called_for.setdefault(control, set()).add(data["id"])
+        for control_id in mitigations:
+            called_for.setdefault(control_id, set()).add(data["id"])
     controls = []
     for control_id in sorted(called_for):
         if not evidencing_rules(risk_graph, control_id):
@@ -179,7 +179,9 @@ class Impact:
     def to_dict(self) -> dict[str, Any]:
         return {
             "node": self.node,
-            "affected": {kind: list(self.affected.get(kind, ())) for kind in (MODEL, RISK, CONTROL)},
+            "affected": {
+                kind: list(self.affected.get(kind, ())) for kind in (MODEL, RISK, CONTROL)
+            },
         }
 
 
@@ -216,7 +218,9 @@ def resolve_node(risk_graph: RiskGraph, name: str) -> str:
         return matches[0]
     if matches:
         raise UsageError(f"{name!r} is ambiguous: {', '.join(matches)}")
-    hint = difflib.get_close_matches(name, [str(n) for n in graph.nodes], n=1)
+    by_id = {ident: node for node, ident in sorted(graph.nodes(data="id"))}
+    hint = [by_id[i] for i in difflib.get_close_matches(name, list(by_id), n=1)]
+    hint = hint or difflib.get_close_matches(name, sorted(by_id.values()), n=1)
     kinds = ", ".join(f"{k}:ID" for k in KINDS)
     suggestion = f"; did you mean {hint[0]!r}?" if hint else f" (nodes are named {kinds})"
     raise UsageError(f"no node {name!r} in the graph{suggestion}")
@@ -295,7 +299,9 @@ def coverage(risk_graph: RiskGraph, report: Report, framework: str) -> Coverage:
         for status in model.controls:
             states = per_control.setdefault(status.id, {})
             states.setdefault(status.status.value, []).append(model.ref)
-    titles = [c.title for c in risk_graph.catalogs if c.controls and c.controls[0].framework == framework]
+    titles = [
+        c.title for c in risk_graph.catalogs if c.controls and c.controls[0].framework == framework
+    ]
     rows = []
     for catalog in risk_graph.catalogs:
         for control in catalog.controls:
@@ -312,7 +318,9 @@ def coverage(risk_graph: RiskGraph, report: Report, framework: str) -> Coverage:
                         if risk_graph.graph.nodes[node_id(RISK, r)].get("defined")
                     ),
                     rules=tuple(evidencing_rules(risk_graph, control.id)),
-                    models={k: tuple(sorted(v)) for k, v in per_control.get(control.id, {}).items()},
+                    models={
+                        k: tuple(sorted(v)) for k, v in per_control.get(control.id, {}).items()
+                    },
                 )
             )
     return Coverage(framework, titles[0] if titles else "", tuple(rows))
@@ -330,6 +338,4 @@ __all__ = [
     "gaps",
     "impact",
     "resolve_node",
-    "DATASET",
-    "RULE",
 ]

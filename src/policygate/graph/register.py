@@ -116,8 +116,8 @@ def load_risk_registers(
     if errors:
         raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
     if not documents:
-        where = ", ".join(os.fspath(p) for p in paths)
-        raise LoadError(f"no RiskRegister document found in {where}")
+        searched = ", ".join(os.fspath(p) for p in paths)
+        raise LoadError(f"no RiskRegister document found in {searched}")
     return RiskRegister(tuple(risks), tuple(documents), loader.backend.name)
 
 
@@ -168,7 +168,7 @@ def check_register_controls(
     errors: list[PolicyError] = []
     for risk in register.risks:
         locations = risk.control_locations or (risk.location,) * len(risk.controls)
-        for control, where in zip(risk.controls, locations):
+        for control, where in zip(risk.controls, locations, strict=True):
             if control not in known_set:
                 message = unknown_control(control, known, f"in risk {risk.id!r}")
                 errors.append(PolicyError(message, where or Location(risk.source)))

@@ -25,9 +25,12 @@ def gaps_text(gaps: Gaps) -> str:
     lines = [f"risks with no control ({len(gaps.risks_without_controls)})"]
     for risk in gaps.risks_without_controls:
         lines.append(f"  {risk.risk}  {risk.title}  {risk.source}".rstrip())
-    lines.append(f"controls called for that no rule gives evidence for ({len(gaps.controls_without_evidence)})")
+    unevidenced = gaps.controls_without_evidence
+    lines.append(f"controls called for that no rule gives evidence for ({len(unevidenced)})")
     for control in gaps.controls_without_evidence:
-        lines.append(f"  {control.control}  {control.title}  (called for by {', '.join(control.risks)})")
+        lines.append(
+            f"  {control.control}  {control.title}  (called for by {', '.join(control.risks)})"
+        )
     lines.append(f"models with risks outside the register ({len(gaps.models_with_unknown_risks)})")
     for model in gaps.models_with_unknown_risks:
         lines.append(f"  {model.model}  {', '.join(model.risks)}  {model.source}".rstrip())
@@ -98,7 +101,9 @@ def catalogs_text(catalogs: Sequence[ControlCatalog]) -> str:
             lines.append("")
         version = f" ({catalog.version})" if catalog.version else ""
         count = len(catalog.controls)
-        lines.append(f"{catalog.framework}: {catalog.title or catalog.name}{version}, {count} controls")
+        lines.append(
+            f"{catalog.framework}: {catalog.title or catalog.name}{version}, {count} controls"
+        )
         width = max((len(c.id) for c in catalog.controls), default=0)
         for control in catalog.controls:
             mapped = f"  -> {', '.join(control.maps_to)}" if control.maps_to else ""

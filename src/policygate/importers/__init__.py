@@ -114,7 +114,8 @@ def load_source(source: str) -> list[Any]:
         if error.location is None:
             error.location = Location(source)
         raise
-    return [model_from_data(record, source) for record in records]
+    reader = importer(fmt)
+    return [model_from_data(record, reader.source_of(record, location)) for record in records]
 
 
 def validate_record(record: dict[str, Any], source: str) -> None:

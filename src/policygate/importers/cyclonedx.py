@@ -109,9 +109,7 @@ def _record(
             "task": _str(parameters.get("task")),
             "intended_use": " ".join(_strs(considerations.get("useCases"))),
             "lineage": {
-                "training_data": [
-                    _dataset(d, by_ref) for d in _dicts(parameters.get("datasets"))
-                ],
+                "training_data": [_dataset(d, by_ref) for d in _dicts(parameters.get("datasets"))],
             },
             "documentation": {"model_card": f"{source}#{anchor}" if anchor else source},
             "metrics": headline,
@@ -162,7 +160,8 @@ def _record(
             parts = path.split(".")
             if len(parts) < 2 or parts[0] not in ("metadata", "spec") or not all(parts):
                 raise ImporterError(
-                    f"property {prop['name']!r}: expected policygate:metadata.X or policygate:spec.X",
+                    f"property {prop['name']!r}: expected policygate:metadata.X or "
+                    "policygate:spec.X",
                     Location(source),
                 )
             overlay_path(overlay, parts, yaml_value(str(prop.get("value", "")), prop["name"]))

@@ -47,11 +47,13 @@ class HuggingFaceImporter(Importer):
             with open(location, "rb") as handle:
                 raw = handle.read()
         except OSError as error:
-            raise ImporterError(f"cannot read model card: {error.strerror}", Location(location))
+            message = f"cannot read model card: {error.strerror}"
+            raise ImporterError(message, Location(location)) from None
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as error:
-            raise ImporterError(f"model card is not UTF-8 (byte {error.start})", Location(location))
+            message = f"model card is not UTF-8 (byte {error.start})"
+            raise ImporterError(message, Location(location)) from None
         front, body = split_front_matter(text, location)
         return [record_from_card(front, body, location, content_version(raw))]
 
@@ -91,9 +93,7 @@ def split_front_matter(text: str, source: str) -> tuple[dict[str, Any], str]:
     return data, "".join(lines[end + 1 :])
 
 
-def record_from_card(
-    front: dict[str, Any], body: str, source: str, digest: str
-) -> dict[str, Any]:
+def record_from_card(front: dict[str, Any], body: str, source: str, digest: str) -> dict[str, Any]:
     """The canonical record of one card (``digest`` is the card's content version)."""
     index = front.get("model-index")
     entries = index if isinstance(index, list) else []
@@ -163,8 +163,8 @@ def _evaluation(result: Any) -> dict[str, Any] | None:
         number = as_number(entry.get("value"))
         if number is not None:
             metrics[key] = number
-    dataset = result.get("dataset") if isinstance(result.get("dataset"), dict) else {}
-    task = result.get("task") if isinstance(result.get("task"), dict) else {}
+    dataset = _mapping(result.get("dataset"))
+    task = _mapping(result.get("task"))
     evaluation = prune(
         {
             "dataset": _str(dataset.get("name")) or _str(dataset.get("type")),
@@ -214,6 +214,10 @@ def _name_from_path(source: str) -> str:
         parent = os.path.basename(os.path.dirname(path))
         return parent or stem
     return stem
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _list(value: Any) -> list[Any]:

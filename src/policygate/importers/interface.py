@@ -55,6 +55,10 @@ class Importer(ABC):
         be read or holds no model.
         """
 
+    def source_of(self, record: dict[str, Any], location: str) -> str:
+        """The source a record is reported under (a registry pins the version it read)."""
+        return f"{self.format}:{location}"
+
 
 # --------------------------------------------------------------------------- values
 
@@ -88,7 +92,7 @@ def as_number(value: Any) -> int | float | None:
 
 
 def metric_key(text: str) -> str:
-    """A metric name as a CEL-friendly key: ``"ROUGE-1"`` -> ``rouge_1``, ``"macro-f1"`` -> ``macro_f1``."""
+    """A metric name as a CEL-friendly key: ``"ROUGE-1"`` -> ``rouge_1``."""
     key = re.sub(r"[^0-9a-z]+", "_", text.strip().lower()).strip("_")
     return key or "metric"
 
@@ -293,10 +297,14 @@ def load_mapping(location: str, what: str) -> dict[str, Any]:
     """
     documents = load_file(location)
     if len(documents) != 1 or not isinstance(documents[0].data, dict):
-        found = "no document" if not documents else (
-            f"{len(documents)} documents" if len(documents) > 1 else "not a mapping"
+        found = (
+            "no document"
+            if not documents
+            else (f"{len(documents)} documents" if len(documents) > 1 else "not a mapping")
         )
-        raise ImporterError(f"expected one {what} (a JSON object), found {found}", Location(location))
+        raise ImporterError(
+            f"expected one {what} (a JSON object), found {found}", Location(location)
+        )
     data: dict[str, Any] = documents[0].data
     return data
 
@@ -304,7 +312,9 @@ def load_mapping(location: str, what: str) -> dict[str, Any]:
 def metrics_by_slice(
     entries: Iterable[Mapping[str, Any]],
 ) -> tuple[dict[str, int | float], list[dict[str, Any]]]:
-    """Headline metrics and per-slice evaluations from ``{type, value, slice, lower, upper, threshold}``.
+    """Headline metrics and per-slice evaluations from metric entries.
+
+    Entries are ``{type, value, slice, lower, upper, threshold}``.
 
     CycloneDX and Model Card Toolkit list performance metrics with an optional
     slice. Unsliced metrics (or the slice ``overall``) are the headline; each
@@ -359,7 +369,7 @@ def content_version(data: Any) -> str:
     gives the same version wherever it is stored.
     """
     if not isinstance(data, bytes):
-        data = json.dumps(
-            data, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        ).encode("utf-8")
+        data = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+            "utf-8"
+        )
     return hashlib.sha256(data).hexdigest()[:12]

@@ -52,9 +52,9 @@ def record_from_card(card: dict[str, Any], source: str) -> dict[str, Any]:
     card_without_overlay = {k: v for k, v in card.items() if k != "policygate"}
     record = new_record(
         str(details.get("name") or "model"),
-        str(version["name"]) if version.get("name") not in (None, "") else content_version(
-            card_without_overlay
-        ),
+        str(version["name"])
+        if version.get("name") not in (None, "")
+        else content_version(card_without_overlay),
     )
     headline, evaluations = metrics_by_slice(
         {

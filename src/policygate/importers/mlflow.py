@@ -53,8 +53,12 @@ MODELS_PREFIX = "models:/"
 # record. Tags policygate.metadata.* and policygate.spec.* are an overlay.
 OUTPUT_TAG_PREFIX = "policygate."
 OVERLAY_TAG_PREFIXES = ("policygate.metadata.", "policygate.spec.")
-LEGACY_STAGES = {"none": "None", "staging": "Staging", "production": "Production",
-                 "archived": "Archived"}  # fmt: skip
+LEGACY_STAGES = {
+    "none": "None",
+    "staging": "Staging",
+    "production": "Production",
+    "archived": "Archived",
+}
 _STAGE = {"Staging": "staging", "Production": "production", "Archived": "archived"}
 MODEL_CARD_ARTIFACTS = ("model_card.md", "MODEL_CARD.md", "model-card.md", "README.md")
 MAX_ARTIFACTS = 200
@@ -68,6 +72,13 @@ class MLflowImporter(Importer):
         if location.startswith(MODELS_PREFIX):
             return list(read_registry(location))
         return records_from_export(location)
+
+    def source_of(self, record: dict[str, Any], location: str) -> str:
+        """``mlflow:models:/NAME/VERSION`` for a registry read: an alias may move, a version not."""
+        if location.startswith(MODELS_PREFIX):
+            meta = record["metadata"]
+            return f"mlflow:{MODELS_PREFIX}{meta['name']}/{meta['version']}"
+        return super().source_of(record, location)
 
 
 # --------------------------------------------------------------------------- the registry
@@ -99,11 +110,14 @@ def read_registry(
     with registry_errors(source):
         mlflow_client = mlflow_client or client()
         for name, version in resolve_versions(location, mlflow_client):
-            yield record_from_snapshot(snapshot(mlflow_client, name, version), f"mlflow:{MODELS_PREFIX}{name}/{version}")
+            yield record_from_snapshot(
+                snapshot(mlflow_client, name, version), f"mlflow:{MODELS_PREFIX}{name}/{version}"
+            )
 
 
 def parse_model_uri(location: str) -> tuple[str, str | None, str | None]:
-    """``models:/NAME/VERSION`` -> ``(NAME, VERSION, None)``; ``models:/NAME@A`` -> ``(NAME, None, A)``.
+    """The parts of a URI: ``models:/NAME/VERSION`` -> ``(NAME, VERSION, None)``,
+    ``models:/NAME@A`` -> ``(NAME, None, A)``.
 
     ``models:/NAME`` gives ``(NAME, None, None)`` (every version) and
     ``models:/`` gives ``("", None, None)`` (the whole registry).
@@ -132,11 +146,14 @@ def resolve_versions(location: str, mlflow_client: MlflowClient) -> list[tuple[s
         stage = LEGACY_STAGES.get(version.lower())
         if stage is None:
             raise ImporterError(
-                f"{version!r} is neither a version number nor a stage", Location(f"mlflow:{location}")
+                f"{version!r} is neither a version number nor a stage",
+                Location(f"mlflow:{location}"),
             )
         latest = mlflow_client.get_latest_versions(name, stages=[stage])
         if not latest:
-            raise ImporterError(f"{name} has no version in stage {stage}", Location(f"mlflow:{location}"))
+            raise ImporterError(
+                f"{name} has no version in stage {stage}", Location(f"mlflow:{location}")
+            )
         return [(name, str(latest[0].version))]
     names = [name] if name else list(registered_model_names(mlflow_client))
     return [(n, v) for n in names for v in model_versions(mlflow_client, n)]
@@ -218,7 +235,7 @@ def snapshot(mlflow_client: MlflowClient, name: str, version: str) -> dict[str, 
             "creation_timestamp": rm.creation_timestamp,
             "description": rm.description,
             "tags": dict(rm.tags or {}),
-            "aliases": dict(sorted((rm.aliases or {}).items())),
+            "aliases": {k: str(v) for k, v in sorted((rm.aliases or {}).items())},
         },
     }
     model_metrics = getattr(mv, "metrics", None) or []
@@ -311,7 +328,9 @@ def records_from_export(location: str) -> list[dict[str, Any]]:
         )
     source = f"mlflow:{location}"
     if "flavors" in data and "model_version" not in data:
-        return [record_from_snapshot({"mlmodel": data}, source, default_name=_mlmodel_name(location))]
+        return [
+            record_from_snapshot({"mlmodel": data}, source, default_name=_mlmodel_name(location))
+        ]
     run = _run(data.get("run"))
     if isinstance(data.get("model_version"), dict):
         return [record_from_snapshot(_export_snapshot(data["model_version"], data, run), source)]
@@ -338,7 +357,8 @@ def records_from_export(location: str) -> list[dict[str, Any]]:
 def _export_snapshot(
     version: dict[str, Any], data: dict[str, Any], run: dict[str, Any] | None
 ) -> dict[str, Any]:
-    registered = data.get("registered_model") if isinstance(data.get("registered_model"), dict) else {}
+    found = data.get("registered_model")
+    registered: dict[str, Any] = found if isinstance(found, dict) else {}
     snap: dict[str, Any] = {
         "model_version": {
             **{k: v for k, v in version.items() if not k.startswith("_")},
@@ -346,7 +366,11 @@ def _export_snapshot(
             "tags": _tags(version.get("tags")),
         },
         "registered_model": {
-            **{k: v for k, v in registered.items() if k != "latest_versions" and not k.startswith("_")},
+            **{
+                k: v
+                for k, v in registered.items()
+                if k != "latest_versions" and not k.startswith("_")
+            },
             "tags": _tags(registered.get("tags")),
         },
     }
@@ -356,7 +380,7 @@ def _export_snapshot(
 
 
 def _run(value: Any) -> dict[str, Any] | None:
-    """A run export (``{"info", "data", "inputs"}``, possibly wrapped in ``{"run": ...}``), normalized."""
+    """A run export (``{"info", "data", "inputs"}``, maybe inside ``{"run": ...}``), normalized."""
     if not isinstance(value, dict):
         return None
     if "info" not in value and isinstance(value.get("run"), dict):
@@ -428,23 +452,31 @@ def record_from_snapshot(
 
     tags = {**_own_tags(rm.get("tags")), **_own_tags(mv.get("tags"))}
     overlay = {
-        k: v for k, v in {**(rm.get("tags") or {}), **(mv.get("tags") or {})}.items()
+        k: v
+        for k, v in {**(rm.get("tags") or {}), **(mv.get("tags") or {})}.items()
         if k.startswith(OVERLAY_TAG_PREFIXES)
-    }  # fmt: skip
+    }
     labels = {k: v for k, v in tags.items() if not isinstance(v, (dict, list))}
 
     name = mv.get("name") or info.get("run_name") or run_tags.get("mlflow.runName") or default_name
-    version = mv.get("version") or info.get("run_id") or mlmodel.get("model_uuid") or mlmodel.get(
-        "run_id"
+    version = (
+        mv.get("version")
+        or info.get("run_id")
+        or mlmodel.get("model_uuid")
+        or mlmodel.get("run_id")
     )
     record = new_record(str(name), str(version) if version else content_version(dict(snap)))
 
     artifact_uri = info.get("artifact_uri")
     artifacts: list[str] = list(snap.get("artifacts") or [])
     card = tags.get("model_card") or next(
-        (f"{artifact_uri}/{p}" for p in artifacts if p.split("/")[-1] in MODEL_CARD_ARTIFACTS
-         and artifact_uri), None,
-    )  # fmt: skip
+        (
+            f"{artifact_uri}/{p}"
+            for p in artifacts
+            if p.split("/")[-1] in MODEL_CARD_ARTIFACTS and artifact_uri
+        ),
+        None,
+    )
     metrics = {
         k: n for k, v in (run_data.get("metrics") or {}).items() if (n := as_number(v)) is not None
     }
@@ -463,16 +495,23 @@ def record_from_snapshot(
     record["metadata"].update(
         prune(
             {
-                "owner": _first(tags.get("owner"), rm.get("user_id"), mv.get("user_id"),
-                                run_tags.get("mlflow.user"), info.get("user_id")),
-                "created_by": _first(mv.get("user_id"), run_tags.get("mlflow.user"),
-                                     info.get("user_id")),
+                "owner": _first(
+                    tags.get("owner"),
+                    rm.get("user_id"),
+                    mv.get("user_id"),
+                    run_tags.get("mlflow.user"),
+                    info.get("user_id"),
+                ),
+                "created_by": _first(
+                    mv.get("user_id"), run_tags.get("mlflow.user"), info.get("user_id")
+                ),
                 "created_at": normalize_timestamp(
-                    mv.get("creation_timestamp") or info.get("start_time")
+                    mv.get("creation_timestamp")
+                    or info.get("start_time")
                     or mlmodel.get("utc_time_created")
                 ),
                 "stage": _STAGE.get(str(mv.get("current_stage"))),
-            }  # fmt: skip
+            }
         )
     )
     record["spec"] = prune(
@@ -482,11 +521,15 @@ def record_from_snapshot(
             "intended_use": tags.get("intended_use"),
             "lineage": {
                 "code": {
-                    "repository": _first(run_tags.get("mlflow.source.git.repoURL"),
-                                         run_tags.get("mlflow.databricks.gitRepoUrl")),
-                    "commit": _first(run_tags.get("mlflow.source.git.commit"),
-                                     run_tags.get("mlflow.databricks.gitRepoCommit")),
-                },  # fmt: skip
+                    "repository": _first(
+                        run_tags.get("mlflow.source.git.repoURL"),
+                        run_tags.get("mlflow.databricks.gitRepoUrl"),
+                    ),
+                    "commit": _first(
+                        run_tags.get("mlflow.source.git.commit"),
+                        run_tags.get("mlflow.databricks.gitRepoCommit"),
+                    ),
+                },
                 "training_data": _training_data(run),
                 "parent": tags.get("parent"),
                 "run": {
@@ -554,9 +597,10 @@ def _without_outputs(snap: Mapping[str, Any]) -> dict[str, Any]:
         section = data.get(part)
         if isinstance(section, dict) and isinstance(section.get("tags"), dict):
             section["tags"] = {
-                k: v for k, v in section["tags"].items()
+                k: v
+                for k, v in section["tags"].items()
                 if not k.startswith(OUTPUT_TAG_PREFIX) or k.startswith(OVERLAY_TAG_PREFIXES)
-            }  # fmt: skip
+            }
     return dict(data)
 
 
@@ -575,9 +619,9 @@ def _training_data(run: dict[str, Any]) -> list[dict[str, Any]]:
                     "name": _str(dataset.get("name")) or "dataset",
                     "version": _str(dataset.get("digest")),
                     "source_type": _str(dataset.get("source_type")),
-                    "source": source if isinstance(source, str) else (
-                        json.dumps(source, sort_keys=True) if source else None
-                    ),
+                    "source": source
+                    if isinstance(source, str)
+                    else (json.dumps(source, sort_keys=True) if source else None),
                 }
             )
         )
@@ -606,8 +650,12 @@ def _approvals(requests: Any) -> list[dict[str, Any]]:
 
 
 def _risk_tier(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip().lower() in ("minimal", "limited", "high",
-                                                            "unacceptable"):  # fmt: skip
+    if isinstance(value, str) and value.strip().lower() in (
+        "minimal",
+        "limited",
+        "high",
+        "unacceptable",
+    ):
         return value.strip().lower()
     return None
 

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..api import gate
 from ..errors import GateFailed, UsageError
-from ..importers import validate_record
 from ..importers import mlflow as mlflow_import
+from ..importers import validate_record
 from ..importers.interface import merge_overlay
 from ..models import ModelRecord, model_from_data
 from ..policy import Policy
@@ -74,9 +74,14 @@ def promote(
     record, name, version = read_version(location, client, overlay, target_stage)
     try:
         report = gate(
-            [record], policies, now=now, waivers=waivers, inputs=inputs, params=params,
+            [record],
+            policies,
+            now=now,
+            waivers=waivers,
+            inputs=inputs,
+            params=params,
             fail_on=fail_on,
-        )  # fmt: skip
+        )
     except GateFailed as failure:
         if write_tags:
             write_outcome(client, name, version, failure.report)  # type: ignore[arg-type]
@@ -150,5 +155,3 @@ def outcome_tags(report: Report) -> dict[str, str]:
 
 def _cap(text: str) -> str:
     return text if len(text) <= MAX_TAG_VALUE else text[: MAX_TAG_VALUE - 1] + "…"
-
-

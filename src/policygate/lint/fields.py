@@ -45,8 +45,9 @@ def render_path(variable: str, path: Iterable[Key]) -> str:
     return out
 
 
-def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
-    matches = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.75)
+def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The candidate closest to ``word``, if any is close enough to be a likely typo."""
+    matches = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=cutoff)
     return matches[0] if matches else None
 
 
@@ -104,7 +105,7 @@ class SchemaFields:
             if isinstance(additional, dict) and additional:
                 known = set(properties) | self._example_keys(node)
                 others = (seen or {}).get(path[:index], set())
-                hint = did_you_mean(key, (known | others) - {key})
+                hint = did_you_mean(key, (known | others) - {key}, cutoff=0.8)
                 if key not in known and hint:
                     return FieldProblem(
                         index,

@@ -1,0 +1,150 @@
+"""Tests for the cel-cpp backend: every test of the cel-python backend's module,
+run against cel-cpp (same results, same messages), and the cel-cpp specifics:
+the parsed-expression codec, the rewrites and the error describer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+import test_celpython as portable  # the sibling module: its tests run here on cel-cpp
+
+from policygate import cel
+from policygate.cel import CELEvaluationError, CELSyntaxError, cppast, get_backend
+
+NOW = dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc)
+
+globals().update({name: test for name, test in vars(portable).items() if name.startswith("test_")})
+
+
+@pytest.fixture(scope="module")
+def backend() -> cel.Backend:
+    return get_backend("cel-cpp")
+
+
+def value_of(expression: str, model: Any = None, **bound: Any) -> Any:
+    engine = get_backend("cel-cpp")
+    activation = engine.activation(model=model or {}, params={}, now=NOW, inputs={})
+    if bound:
+        activation = activation.bind(**bound)
+    return engine.to_python(engine.compile(expression).evaluate(activation))
+
+
+# --------------------------------------------------------------------------- the codec
+
+
+def _serialized(text: str) -> bytes:
+    from cel_expr_python import cel as native
+
+    env = native.NewEnv(variables={"model": native.Type.DYN})
+    return env.compile(text, disable_check=True).serialize()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "model.a > 1",
+        "model.l.exists(x, x.b == 'c') && {'k': [1, 2u, -3, 4.5, b'x', null]}.size() > 0",
+        "has(model.a.b) ? -9223372036854775808 : 18446744073709551615u",
+    ],
+)
+def test_the_codec_reads_and_writes_the_same_bytes(text: str) -> None:
+    data = _serialized(text)
+    assert cppast.Parsed.decode(data).encode() == data
+
+
+def test_the_codec_refuses_what_is_not_a_parsed_expression() -> None:
+    with pytest.raises(cppast.WireError):
+        cppast.Parsed.decode(b"\n\x05hello")
+
+
+@pytest.mark.parametrize(
+    ("text", "rewritten"),
+    [
+        ("model.a > 1", False),  # cel-cpp compares int with double natively
+        ("7 / 2", False),  # two int literals: CEL int division
+        ("'a' + model.s", False),  # a string literal: no number can meet it
+        ("model.a + 1", True),
+        ("1 + 2.0", True),
+        ("model.a % 2", True),
+        ("string(model.a)", True),
+        ("string('x')", False),
+        ("has(model.a.b)", True),
+        ("timestamp('2026-11-26T00:00:00Z')", False),
+        ("timestamp('2026-11-26')", True),
+        ("timestamp(model.t)", True),
+        ("duration('90m')", False),
+        ("duration('2d')", True),
+        ("model.a > 9007199254740993", True),
+    ],
+)
+def test_what_is_rewritten(text: str, rewritten: bool) -> None:
+    assert (cppast.rewrite(_serialized(text)) is not None) is rewritten
+
+
+# --------------------------------------------------------------------------- rewrites
+
+
+@pytest.mark.parametrize(
+    ("expression", "model", "expected"),
+    [
+        ("model.a * 2", {"a": 1.5}, 3.0),
+        ("2 * model.a", {"a": 1.5}, 3.0),
+        ("size(model.l) * model.a", {"l": [1, 2], "a": 0.5}, 1.0),
+        ("size(model.l) + 1", {"l": [1, 2]}, 3),  # int + int stays int
+        ("1 + 2.0", None, 3.0),
+        ("model.n % 2", {"n": 7}, 1.0),
+        ("-7.0 % 2", None, -1.0),  # the sign of the dividend, as CEL's int %
+        ("string(model.v)", {"v": 7}, "7.0"),  # as cel-python reads a double
+        ("string(index)", None, "0"),
+        ("has(model.a.b.c)", {"a": {}}, False),
+        ("has(model.a.b.c)", {"a": "text"}, False),
+        ("has(model.a.b.c)", {"a": {"b": {"c": None}}}, True),
+        ("has(model.a) && has(model.a.b)", {"a": 1}, False),
+        ("model.l.filter(x, has(x.k)).size()", {"l": [{"k": 1}, {}, 3]}, 1),
+        ("timestamp('2026-12-20') < now", None, False),
+        ("timestamp(model.t)", {"t": "2026-12-20"}, dt.datetime(2026, 12, 20, tzinfo=dt.timezone.utc)),
+        ("duration('2d') == days(2)", None, True),
+        ("model.big > 9007199254740992", {"big": 2.0**53}, False),
+        ("model.big >= 9007199254740993", {"big": 2.0**53}, False),
+        ("model.n < 9007199254740993", {"n": 2**53}, True),
+        ("((model.a + 1) * 2 - 1) / 2", {"a": 1}, 1.5),
+    ],
+)
+def test_rewrites_give_cel_pythons_meaning(expression: str, model: Any, expected: Any) -> None:
+    result = value_of(expression, model, index=0)
+    assert result == expected
+    assert type(result) is type(expected)
+
+
+def test_helpers_cannot_be_called_from_policy_text() -> None:
+    with pytest.raises(CELSyntaxError):
+        get_backend("cel-cpp").compile("@pg_mod(1.0, 2.0)")
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_an_error_is_described_in_the_portable_backends_words() -> None:
+    engine = get_backend("cel-cpp")
+    activation = engine.activation(model={"spec": {}}, params={}, now=NOW, inputs={})
+    with pytest.raises(CELEvaluationError, match=r"^no such key: model\.spec\.metrics$"):
+        engine.compile("model.spec.metrics.auc > 0.5").evaluate(activation)
+    item = activation.bind(item={"role": "x"}, index=0, key=0)
+    with pytest.raises(CELEvaluationError, match=r"^no such key: item\.expires_at$"):
+        engine.compile("timestamp(item.expires_at) > now").evaluate(item)
+
+
+def test_an_error_only_cel_cpp_sees_keeps_cel_cpps_words() -> None:
+    # cel-python's && yields the string; CEL (and cel-cpp) call it an error
+    engine = get_backend("cel-cpp")
+    activation = engine.activation(model={"s": "x"}, params={}, now=NOW, inputs={})
+    with pytest.raises(CELEvaluationError, match="No matching overloads found : _&&_"):
+        engine.compile("true && model.s").evaluate(activation)
+
+
+def test_a_syntax_error_only_cel_cpp_refuses_has_a_position() -> None:
+    with pytest.raises(CELSyntaxError) as info:
+        get_backend("cel-cpp").compile("has(model.l[0])")
+    assert info.value.line == 1 and info.value.column >= 1

@@ -53,9 +53,11 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "policies" / "tests" / "gate.test.yaml").write_text(TESTS)
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "good.yaml").write_text(
-        "metadata: {name: good, version: '1'}\nspec: {metrics: {auc: 0.9}}\n")
+        "metadata: {name: good, version: '1'}\nspec: {metrics: {auc: 0.9}}\n"
+    )
     (tmp_path / "models" / "bad.yaml").write_text(
-        "metadata: {name: bad, version: '2'}\nspec: {metrics: {auc: 0.7}}\n")
+        "metadata: {name: bad, version: '2'}\nspec: {metrics: {auc: 0.7}}\n"
+    )
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -76,13 +78,14 @@ def test_the_commands_are_registered():
 def test_lint_clean_exits_0(project):
     result = run("lint", "policies/")
     assert (result.exit_code, result.stdout, result.stderr) == (
-        0, "0 problems (0 errors, 0 warnings)\n", "")  # fmt: skip
+        0,
+        "0 problems (0 errors, 0 warnings)\n",
+        "",
+    )
 
 
 def test_lint_findings_exit_1_compiler_style(project):
-    Path("policies/gate.yaml").write_text(
-        POLICY.replace("params.min_auc", "params.min_acu")
-    )
+    Path("policies/gate.yaml").write_text(POLICY.replace("params.min_auc", "params.min_acu"))
     result = run("lint", "policies/gate.yaml")
     assert result.exit_code == 1
     assert result.stdout == (
@@ -118,7 +121,9 @@ def test_lint_formats_and_output_file(project):
 def test_lint_usage_errors_exit_2(project):
     result = run("lint", "models/")
     assert (result.exit_code, result.stderr) == (
-        2, "policygate: error: no policy found in models/\n")  # fmt: skip
+        2,
+        "policygate: error: no policy found in models/\n",
+    )
     assert run("lint", "missing/").exit_code == 2
     assert run("lint", "policies/", "-f", "xml").exit_code == 2
 
@@ -130,8 +135,7 @@ def test_test_passing_exits_0(project):
     result = run("test", "policies/", "--coverage")
     assert result.exit_code == 0
     assert result.stdout == (
-        "tests: 2 passed, 0 failed\n"
-        "coverage: 100.00% (2 of 2 rule branches)\n"
+        "tests: 2 passed, 0 failed\ncoverage: 100.00% (2 of 2 rule branches)\n"
     )
 
 
@@ -175,7 +179,9 @@ def test_test_bad_input_and_no_tests_exit_2(project):
     )
     result = run("test", "models/")
     assert (result.exit_code, result.stderr) == (
-        2, "policygate: error: no test found in models/ (kind: PolicyTest)\n")  # fmt: skip
+        2,
+        "policygate: error: no test found in models/ (kind: PolicyTest)\n",
+    )
 
 
 def test_test_junit_and_json(project):
@@ -213,8 +219,20 @@ def test_explain_a_failing_rule_exits_1(project):
 
 
 def test_explain_passing_json_and_params(project):
-    result = run("explain", "models/bad.yaml", "-p", "policies/", "--rule", "gate/auc",
-                 "--param", "min_auc=0.5", "--now", NOW, "-f", "json")  # fmt: skip
+    result = run(
+        "explain",
+        "models/bad.yaml",
+        "-p",
+        "policies/",
+        "--rule",
+        "gate/auc",
+        "--param",
+        "min_auc=0.5",
+        "--now",
+        NOW,
+        "-f",
+        "json",
+    )
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert (data["status"], data["items"][0]["check"]["value"]) == ("pass", True)
@@ -223,7 +241,9 @@ def test_explain_passing_json_and_params(project):
 def test_explain_an_unknown_rule_exits_2(project):
     result = run("explain", "models/bad.yaml", "-p", "policies/", "--rule", "acu")
     assert (result.exit_code, result.stderr) == (
-        2, "policygate: error: no rule 'acu' in the loaded policies; did you mean 'auc'?\n")  # fmt: skip
+        2,
+        "policygate: error: no rule 'acu' in the loaded policies; did you mean 'auc'?\n",
+    )
 
 
 def test_check_explain_appends_the_explanations(project):
@@ -257,13 +277,16 @@ def test_diff_newly_failing_exits_1(project):
 
 
 def test_diff_nothing_new_exits_0_and_json(project):
-    result = run("diff", "--base", "policies/", "--head", "policies/", "models/", "--now", NOW,
-                 "-f", "json")  # fmt: skip
+    result = run(
+        "diff", "--base", "policies/", "--head", "policies/", "models/", "--now", NOW, "-f", "json"
+    )
     assert result.exit_code == 0
     assert json.loads(result.stdout)["changes"] == []
     result = run("diff", "--base", "policies/", "--head", "policies/", "policies/")
     assert (result.exit_code, result.stderr) == (
-        2, "policygate: error: no model found in policies/\n")  # fmt: skip
+        2,
+        "policygate: error: no model found in policies/\n",
+    )
 
 
 # --------------------------------------------------------------------------- init

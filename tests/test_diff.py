@@ -38,8 +38,9 @@ def policies(tmp_path, name, text):
 
 
 def model(name, auc, owner="team"):
-    return model_from_data({"name": name, "version": "1", "metrics": {"auc": auc},
-                            "owner": owner}, f"{name}.yaml")  # fmt: skip
+    return model_from_data(
+        {"name": name, "version": "1", "metrics": {"auc": auc}, "owner": owner}, f"{name}.yaml"
+    )
 
 
 def test_a_tightened_threshold_lists_who_it_breaks(tmp_path):
@@ -75,10 +76,15 @@ def test_a_loosened_threshold_only_frees(tmp_path):
 def test_new_rules_errors_and_removed_rules(tmp_path):
     base = policies(tmp_path, "base.yaml", POLICY)
     head_text = POLICY.replace("model.metrics.auc >=", "model.metrics.roc >=") + (
-        "    - id: new\n      check: model.owner == \"nobody\"\n"
+        '    - id: new\n      check: model.owner == "nobody"\n'
     )
-    head = policies(tmp_path, "head.yaml", head_text.replace(
-        "    - id: owner\n      severity: warning\n      check: model.owner != \"\"\n", ""))
+    head = policies(
+        tmp_path,
+        "head.yaml",
+        head_text.replace(
+            '    - id: owner\n      severity: warning\n      check: model.owner != ""\n', ""
+        ),
+    )
     impact = diff([model("a", 0.9)], base, head, now=NOW)
     assert [(c.subject, c.base, c.head, c.change) for c in impact.changes] == [
         ("gate/auc", "pass", "error", Change.NEWLY_ERROR),
@@ -87,9 +93,14 @@ def test_new_rules_errors_and_removed_rules(tmp_path):
     ]
     data = json.loads(render_json(impact))
     assert data["summary"] == {
-        "models": 1, "newly_failing_models": 1, "newly_passing_models": 0,
-        "newly_failing": 1, "newly_error": 1, "newly_passing": 0, "other": 1,
-    }  # fmt: skip
+        "models": 1,
+        "newly_failing_models": 1,
+        "newly_passing_models": 0,
+        "newly_failing": 1,
+        "newly_error": 1,
+        "newly_passing": 0,
+        "other": 1,
+    }
     assert data["breaks"] is True
 
 
@@ -109,8 +120,11 @@ def test_the_shipped_policies_against_themselves_change_nothing():
 
 
 @settings(max_examples=40, deadline=None)
-@given(aucs=st.lists(st.floats(0, 1, allow_nan=False), min_size=1, max_size=4),
-       floor=st.floats(0, 1, allow_nan=False), owner=st.sampled_from(["", "team"]))  # fmt: skip
+@given(
+    aucs=st.lists(st.floats(0, 1, allow_nan=False), min_size=1, max_size=4),
+    floor=st.floats(0, 1, allow_nan=False),
+    owner=st.sampled_from(["", "team"]),
+)
 def test_a_policy_diffed_with_itself_is_empty(tmp_path_factory, aucs, floor, owner):
     path = tmp_path_factory.mktemp("p") / "gate.yaml"
     path.write_text(POLICY.replace("0.8", repr(floor)))
@@ -121,8 +135,11 @@ def test_a_policy_diffed_with_itself_is_empty(tmp_path_factory, aucs, floor, own
 
 
 @settings(max_examples=40, deadline=None)
-@given(auc=st.floats(0, 1, allow_nan=False), old=st.floats(0, 1, allow_nan=False),
-       new=st.floats(0, 1, allow_nan=False))  # fmt: skip
+@given(
+    auc=st.floats(0, 1, allow_nan=False),
+    old=st.floats(0, 1, allow_nan=False),
+    new=st.floats(0, 1, allow_nan=False),
+)
 def test_raising_a_threshold_never_frees_anyone(tmp_path_factory, auc, old, new):
     low, high = sorted((old, new))
     root = tmp_path_factory.mktemp("p")

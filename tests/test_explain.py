@@ -42,13 +42,16 @@ spec:
 """
 
 MODEL = {
-    "name": "m", "version": "1.2.0", "tier": "high", "stage": "production",
+    "name": "m",
+    "version": "1.2.0",
+    "tier": "high",
+    "stage": "production",
     "metrics": {"auc": 0.75},
     "robustness": [
         {"test": "noise", "value": 0.85, "baseline": 0.86},
         {"test": "blur", "value": 0.70, "baseline": 0.86},
     ],
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -141,10 +144,13 @@ def test_waivers_considered_with_the_reason_each_did_or_did_not_apply(policies, 
     assert explanation.status is Status.WAIVED
     assert [(w.name, w.applied, w.reason) for w in explanation.waivers] == [
         ("active", True, "applied: waived 1 result until 2027-01-01T00:00:00Z"),
-        ("expired", False,
-         "not applied: expired 2026-01-01T00:00:00Z; an expired waiver waives nothing"),
+        (
+            "expired",
+            False,
+            "not applied: expired 2026-01-01T00:00:00Z; an expired waiver waives nothing",
+        ),
         ("other-model", False, "not applied: covers models x, not m@1.2.0"),
-    ]  # fmt: skip
+    ]
     assert explanation.other_waivers == 1
     assert "  1 other waiver do not name this rule\n" in render_text([explanation])
     # the outcome is evaluate's own
@@ -157,19 +163,27 @@ def test_json(policies):
     assert data["rule"] == "gate/auc" and data["status"] == "fail"
     assert data["items"][0]["check"]["value"] is False
     assert data["items"][0]["check"]["subexpressions"][1] == {
-        "expression": "model.metrics.auc", "kind": "field", "depth": 1, "value": 0.75,
-    }  # fmt: skip
+        "expression": "model.metrics.auc",
+        "kind": "field",
+        "depth": 1,
+        "value": 0.75,
+    }
     assert data["controls"] == [
-        {"id": "eu-ai-act:art-15", "title": "Accuracy, robustness and cybersecurity",
-         "status": "violated"},
-    ]  # fmt: skip
+        {
+            "id": "eu-ai-act:art-15",
+            "title": "Accuracy, robustness and cybersecurity",
+            "status": "violated",
+        },
+    ]
     two = json.loads(render_json([explain(record(), policies, "auc", now=NOW)] * 2))
     assert isinstance(two, list) and len(two) == 2
 
 
 def test_find_rule(policies, tmp_path):
     assert find_rule(policies, "gate/auc")[1].id == "auc"
-    with pytest.raises(UsageError, match="no rule 'acu' in the loaded policies; did you mean 'auc'"):
+    with pytest.raises(
+        UsageError, match="no rule 'acu' in the loaded policies; did you mean 'auc'"
+    ):
         find_rule(policies, "acu")
     (tmp_path / "other.yaml").write_text(POLICY.replace("name: gate", "name: other"))
     both = load_policies([tmp_path / "gate.yaml", tmp_path / "other.yaml"])
@@ -185,18 +199,24 @@ def test_explain_failures_covers_each_failed_rule_once(policies):
 
 
 def test_explain_on_the_failing_example_shows_the_failing_values():
-    model = load_models([ROOT / "examples/models/credit-limit-fails-fairness-and-expired-approval.yaml"])
+    model = load_models(
+        [ROOT / "examples/models/credit-limit-fails-fairness-and-expired-approval.yaml"]
+    )
     policies = load_policies([ROOT / "policies"])
     text = render_text([explain(model[0], policies, "fairness.gap", now=NOW)])
     assert "status: fail" in text
-    assert '  item [0] fail: {"attribute": "sex", "metric": "demographic_parity_difference",' in text
+    assert (
+        '  item [0] fail: {"attribute": "sex", "metric": "demographic_parity_difference",' in text
+    )
     assert "          item.value               0.18\n" in text
     assert "          params.max_fairness_gap  0.1\n" in text
 
 
 @settings(max_examples=50, deadline=None)
-@given(auc=st.one_of(st.integers(-2, 2), st.floats(-2, 2, allow_nan=False)),
-       floor=st.floats(0, 1, allow_nan=False))  # fmt: skip
+@given(
+    auc=st.one_of(st.integers(-2, 2), st.floats(-2, 2, allow_nan=False)),
+    floor=st.floats(0, 1, allow_nan=False),
+)
 def test_the_explained_value_agrees_with_the_evaluated_status(tmp_path_factory, auc, floor):
     path = tmp_path_factory.mktemp("p") / "gate.yaml"
     path.write_text(POLICY)

@@ -22,6 +22,7 @@ def portable_engine(monkeypatch):
     """Syntax error wording is the backend's: these tests read cel-python's."""
     monkeypatch.setenv("POLICYGATE_CEL_ENGINE", "cel-python")
 
+
 BROKEN = """\
 apiVersion: policygate/v1
 kind: Policy
@@ -103,7 +104,11 @@ def test_summary_and_exit_codes(tmp_path):
     assert (result.errors, result.warnings) == (5, 5)
     assert result.summary() == "10 problems (5 errors, 5 warnings)"
     assert result.exit_code() == 1
-    write(tmp_path, "warn.yaml", policy(GOOD_RULE + "    - id: bare\n      check: 'true == model.spec.x'\n"))
+    write(
+        tmp_path,
+        "warn.yaml",
+        policy(GOOD_RULE + "    - id: bare\n      check: 'true == model.spec.x'\n"),
+    )
     warnings_only = lint_paths([tmp_path / "warn.yaml"])
     assert (warnings_only.errors, warnings_only.warnings) == (0, 3)
     assert warnings_only.exit_code() == 1
@@ -132,8 +137,12 @@ def test_load_and_schema_errors_are_problems_with_codes(tmp_path):
     write(tmp_path, "kind.yaml", "apiVersion: policygate/v1\nkind: Polcy\n")
     found = lint_paths([tmp_path])
     codes = {(Path(p.location.path).name, p.code) for p in found.problems}
-    assert codes == {("bad-yaml.yaml", "load"), ("schema.yaml", "schema"), ("kind.yaml", "schema"),
-                     ("schema.yaml", "missing-remediation")}  # fmt: skip
+    assert codes == {
+        ("bad-yaml.yaml", "load"),
+        ("schema.yaml", "schema"),
+        ("kind.yaml", "schema"),
+        ("schema.yaml", "missing-remediation"),
+    }
     schema = next(p for p in found.problems if p.code == "schema" and "remedy" in p.message)
     assert (schema.location.line, schema.location.column) == (9, 7)
     assert schema.message == "unknown key 'remedy' (at $.spec.rules[0].remedy)"
@@ -146,7 +155,9 @@ def test_message_placeholders_that_do_not_compile(tmp_path):
         "p.yaml:10:64: error: message: unclosed '{' in message (write '{{' for a literal brace)"
         " [message-syntax]",
     ]
-    write(tmp_path, "q.yaml", policy(GOOD_RULE + "      message: 'AUC {model.spec.metrics.auc >}'\n"))
+    write(
+        tmp_path, "q.yaml", policy(GOOD_RULE + "      message: 'AUC {model.spec.metrics.auc >}'\n")
+    )
     assert lines(tmp_path, "q.yaml") == [
         "q.yaml:10:45: error: CEL syntax error at '>' in message placeholder"
         " {model.spec.metrics.auc >} [message-syntax]",
@@ -154,16 +165,28 @@ def test_message_placeholders_that_do_not_compile(tmp_path):
 
 
 def test_fields_against_a_closed_model_schema_are_errors(tmp_path):
-    write(tmp_path, "schemas/model.json", json.dumps({
-        "type": "object", "additionalProperties": False,
-        "properties": {
-            "owner": {"type": "string"},
-            "metrics": {"type": "object", "additionalProperties": False,
-                        "properties": {"auc": {"type": "number"}}},
-            "evaluations": {"type": "array", "items": {"$ref": "#/$defs/evaluation"}},
-        },
-        "$defs": {"evaluation": {"type": "object", "properties": {"dataset": {"type": "string"}}}},
-    }))  # fmt: skip
+    write(
+        tmp_path,
+        "schemas/model.json",
+        json.dumps(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "owner": {"type": "string"},
+                    "metrics": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {"auc": {"type": "number"}},
+                    },
+                    "evaluations": {"type": "array", "items": {"$ref": "#/$defs/evaluation"}},
+                },
+                "$defs": {
+                    "evaluation": {"type": "object", "properties": {"dataset": {"type": "string"}}}
+                },
+            }
+        ),
+    )
     rules = """\
     - id: r
       check: 'model.metrics.auc > 0.8 && model.metrics.acc > 0.8 && model.ownr != "" && model.evaluations.dataset != ""'
@@ -202,18 +225,28 @@ def test_model_schema_option_for_policies_that_declare_none(tmp_path):
 
 
 def test_params_come_from_the_whole_extends_chain(tmp_path):
-    write(tmp_path, "base.yaml", policy(GOOD_RULE, spec="  abstract: true\n  params: {floor: 1}\n",
-                                        name="base"))  # fmt: skip
+    write(
+        tmp_path,
+        "base.yaml",
+        policy(GOOD_RULE, spec="  abstract: true\n  params: {floor: 1}\n", name="base"),
+    )
     child = GOOD_RULE.replace("0.8", "params.floor + params.ceiling + params.flor")
-    write(tmp_path, "child.yaml", policy(child, spec="  extends: [base.yaml]\n  params: {ceiling: 2}\n"))
+    write(
+        tmp_path,
+        "child.yaml",
+        policy(child, spec="  extends: [base.yaml]\n  params: {ceiling: 2}\n"),
+    )
     assert lines(tmp_path, "child.yaml") == [
         "child.yaml:9:80: error: unknown param 'flor'; did you mean 'floor'? [unknown-param]",
     ]
 
 
 def test_an_abstract_policy_may_leave_a_param_to_its_children(tmp_path):
-    write(tmp_path, "base.yaml", policy(GOOD_RULE.replace("0.8", "params.min_auc"),
-                                        spec="  abstract: true\n", name="base"))  # fmt: skip
+    write(
+        tmp_path,
+        "base.yaml",
+        policy(GOOD_RULE.replace("0.8", "params.min_auc"), spec="  abstract: true\n", name="base"),
+    )
     (problem,) = lint_paths([tmp_path / "base.yaml"]).problems
     assert problem.level is Level.WARNING and problem.code == "unknown-param"
     assert problem.message == (
@@ -224,8 +257,11 @@ def test_an_abstract_policy_may_leave_a_param_to_its_children(tmp_path):
 def test_duplicate_ids_within_a_file_across_parents_and_policy_names(tmp_path):
     write(tmp_path, "a.yaml", policy(GOOD_RULE, name="a", spec="  abstract: true\n"))
     write(tmp_path, "b.yaml", policy(GOOD_RULE, name="b", spec="  abstract: true\n"))
-    write(tmp_path, "child.yaml", policy(GOOD_RULE + GOOD_RULE, name="a",
-                                         spec="  extends: [a.yaml, b.yaml]\n"))  # fmt: skip
+    write(
+        tmp_path,
+        "child.yaml",
+        policy(GOOD_RULE + GOOD_RULE, name="a", spec="  extends: [a.yaml, b.yaml]\n"),
+    )
     assert lines(tmp_path, "a.yaml", "b.yaml", "child.yaml") == [
         "child.yaml:3:18: error: duplicate policy name 'a' (first defined at a.yaml:3:18)"
         " [duplicate-id]",
@@ -242,14 +278,24 @@ def test_a_child_replacing_its_parents_rule_is_no_problem(tmp_path):
 
 
 def test_parents_are_linted_through_their_children(tmp_path):
-    write(tmp_path, "base.yaml", policy(GOOD_RULE.replace("[eu-ai-act:art-15]", "[nope:x]"),
-                                        name="base", spec="  abstract: true\n"))  # fmt: skip
+    write(
+        tmp_path,
+        "base.yaml",
+        policy(
+            GOOD_RULE.replace("[eu-ai-act:art-15]", "[nope:x]"),
+            name="base",
+            spec="  abstract: true\n",
+        ),
+    )
     write(tmp_path, "child.yaml", policy(GOOD_RULE, name="child", spec="  extends: [base.yaml]\n"))
     assert lines(tmp_path, "child.yaml") == [
         "base.yaml:9:18: error: unknown control id 'nope:x' in rule 'ok' [unknown-control]",
     ]
-    write(tmp_path, "orphan.yaml", policy(GOOD_RULE, name="orphan",
-                                          spec="  extends: [missing.yaml]\n"))  # fmt: skip
+    write(
+        tmp_path,
+        "orphan.yaml",
+        policy(GOOD_RULE, name="orphan", spec="  extends: [missing.yaml]\n"),
+    )
     (problem,) = lint_paths([tmp_path / "orphan.yaml"]).problems
     assert problem.code == "extends" and problem.message.startswith("extends 'missing.yaml'")
 
@@ -276,8 +322,11 @@ def test_constant_conditions(tmp_path, field, text, message):
 
 
 def test_params_only_conditions_are_switches_not_constants(tmp_path):
-    write(tmp_path, "p.yaml", policy(GOOD_RULE + "      when: 'params.strict'\n",
-                                     spec="  params: {strict: true}\n"))  # fmt: skip
+    write(
+        tmp_path,
+        "p.yaml",
+        policy(GOOD_RULE + "      when: 'params.strict'\n", spec="  params: {strict: true}\n"),
+    )
     assert lines(tmp_path, "p.yaml") == []
 
 
@@ -324,10 +373,13 @@ def test_json_format(tmp_path):
     data = json.loads(render(lint_paths([tmp_path / "p.yaml"]), "json"))
     assert data["summary"] == {"problems": 10, "errors": 5, "warnings": 5}
     assert data["problems"][0] == {
-        "path": str(tmp_path / "p.yaml"), "line": 6, "column": 16, "level": "warning",
+        "path": str(tmp_path / "p.yaml"),
+        "line": 6,
+        "column": 16,
+        "level": "warning",
         "code": "constant-condition",
         "message": "applies_to is always true: the policy always applies; remove applies_to",
-    }  # fmt: skip
+    }
 
 
 # The parts of the SARIF 2.1.0 schema (OASIS) that lint writes, closed with
@@ -340,53 +392,114 @@ SARIF_SUBSET = {
     "properties": {
         "$schema": {"type": "string"},
         "version": {"const": "2.1.0"},
-        "runs": {"type": "array", "items": {
-            "type": "object", "required": ["tool"], "additionalProperties": False,
-            "properties": {
-                "tool": {"type": "object", "required": ["driver"], "properties": {"driver": {
-                    "type": "object", "required": ["name"], "additionalProperties": False,
-                    "properties": {
-                        "name": {"type": "string"}, "version": {"type": "string"},
-                        "semanticVersion": {"type": "string"},
-                        "informationUri": {"type": "string"},
-                        "rules": {"type": "array", "items": {
-                            "type": "object", "required": ["id"], "additionalProperties": False,
-                            "properties": {
-                                "id": {"type": "string"}, "name": {"type": "string"},
-                                "shortDescription": _MESSAGE,
-                                "defaultConfiguration": {
-                                    "type": "object", "additionalProperties": False,
-                                    "properties": {"level": {
-                                        "enum": ["none", "note", "warning", "error"]}}},
-                            }}},
-                    }}}},
-                "columnKind": {"enum": ["utf16CodeUnits", "unicodeCodePoints"]},
-                "results": {"type": "array", "items": {
-                    "type": "object", "required": ["message"], "additionalProperties": False,
-                    "properties": {
-                        "ruleId": {"type": "string"},
-                        "ruleIndex": {"type": "integer", "minimum": -1},
-                        "level": {"enum": ["none", "note", "warning", "error"]},
-                        "message": _MESSAGE,
-                        "locations": {"type": "array", "items": {
-                            "type": "object", "additionalProperties": False,
-                            "properties": {"physicalLocation": {
-                                "type": "object", "additionalProperties": False,
+        "runs": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["tool"],
+                "additionalProperties": False,
+                "properties": {
+                    "tool": {
+                        "type": "object",
+                        "required": ["driver"],
+                        "properties": {
+                            "driver": {
+                                "type": "object",
+                                "required": ["name"],
+                                "additionalProperties": False,
                                 "properties": {
-                                    "artifactLocation": {
-                                        "type": "object", "additionalProperties": False,
-                                        "properties": {"uri": {"type": "string"},
-                                                       "uriBaseId": {"type": "string"}}},
-                                    "region": {
-                                        "type": "object", "additionalProperties": False,
+                                    "name": {"type": "string"},
+                                    "version": {"type": "string"},
+                                    "semanticVersion": {"type": "string"},
+                                    "informationUri": {"type": "string"},
+                                    "rules": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["id"],
+                                            "additionalProperties": False,
+                                            "properties": {
+                                                "id": {"type": "string"},
+                                                "name": {"type": "string"},
+                                                "shortDescription": _MESSAGE,
+                                                "defaultConfiguration": {
+                                                    "type": "object",
+                                                    "additionalProperties": False,
+                                                    "properties": {
+                                                        "level": {
+                                                            "enum": [
+                                                                "none",
+                                                                "note",
+                                                                "warning",
+                                                                "error",
+                                                            ]
+                                                        }
+                                                    },
+                                                },
+                                            },
+                                        },
+                                    },
+                                },
+                            }
+                        },
+                    },
+                    "columnKind": {"enum": ["utf16CodeUnits", "unicodeCodePoints"]},
+                    "results": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["message"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "ruleId": {"type": "string"},
+                                "ruleIndex": {"type": "integer", "minimum": -1},
+                                "level": {"enum": ["none", "note", "warning", "error"]},
+                                "message": _MESSAGE,
+                                "locations": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "additionalProperties": False,
                                         "properties": {
-                                            "startLine": {"type": "integer", "minimum": 1},
-                                            "startColumn": {"type": "integer", "minimum": 1}}},
-                                }}}}},
-                    }}},
-            }}},
+                                            "physicalLocation": {
+                                                "type": "object",
+                                                "additionalProperties": False,
+                                                "properties": {
+                                                    "artifactLocation": {
+                                                        "type": "object",
+                                                        "additionalProperties": False,
+                                                        "properties": {
+                                                            "uri": {"type": "string"},
+                                                            "uriBaseId": {"type": "string"},
+                                                        },
+                                                    },
+                                                    "region": {
+                                                        "type": "object",
+                                                        "additionalProperties": False,
+                                                        "properties": {
+                                                            "startLine": {
+                                                                "type": "integer",
+                                                                "minimum": 1,
+                                                            },
+                                                            "startColumn": {
+                                                                "type": "integer",
+                                                                "minimum": 1,
+                                                            },
+                                                        },
+                                                    },
+                                                },
+                                            }
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
     },
-}  # fmt: skip
+}
 
 
 def test_sarif_is_valid_2_1_0_and_points_at_the_problems(tmp_path, monkeypatch):
@@ -423,24 +536,34 @@ _expressions = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     check=_expressions,
     when=st.one_of(st.none(), _expressions),
     for_each=st.one_of(st.none(), _expressions),
     message=st.one_of(st.none(), st.text(alphabet="{}abc. item", max_size=20)),
     controls=st.lists(st.text(alphabet="eu-ai-act:art-15xyz", max_size=20), max_size=3),
-    extra=st.dictionaries(st.sampled_from(["title", "severity", "category", "id"]),
-                          st.one_of(st.integers(), st.text(max_size=5), st.none()), max_size=2),
-)  # fmt: skip
-def test_lint_never_raises_on_any_generated_policy(tmp_path, check, when, for_each, message,
-                                                    controls, extra):  # fmt: skip
+    extra=st.dictionaries(
+        st.sampled_from(["title", "severity", "category", "id"]),
+        st.one_of(st.integers(), st.text(max_size=5), st.none()),
+        max_size=2,
+    ),
+)
+def test_lint_never_raises_on_any_generated_policy(
+    tmp_path, check, when, for_each, message, controls, extra
+):
     rule = {"id": "r", "check": check, "controls": controls, **extra}
     for key, value in (("when", when), ("for_each", for_each), ("message", message)):
         if value is not None:
             rule[key] = value
-    document = {"apiVersion": "policygate/v1", "kind": "Policy", "metadata": {"name": "p"},
-                "spec": {"params": {"p": 1}, "rules": [rule]}}  # fmt: skip
+    document = {
+        "apiVersion": "policygate/v1",
+        "kind": "Policy",
+        "metadata": {"name": "p"},
+        "spec": {"params": {"p": 1}, "rules": [rule]},
+    }
     path = tmp_path / "generated.yaml"
     path.write_text(yaml.safe_dump(document))
     result = lint_paths([path])

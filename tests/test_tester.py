@@ -83,7 +83,8 @@ def test_passing_and_failing_tests_with_a_diff(tmp_path):
     assert result.exit_code() == 1
     assert render(result, "text") == (
         "FAIL  gate: low auc fails  (policies/gate.test.yaml:11:13)\n".replace(
-            "policies/", f"{tmp_path}/policies/")
+            "policies/", f"{tmp_path}/policies/"
+        )
         + "      passed\n"
         "        - expected: true\n"
         "        + actual:   false\n"
@@ -98,7 +99,7 @@ def test_passing_and_failing_tests_with_a_diff(tmp_path):
         "          gate/auc: fail: AUC 0.7 is below 0.8\n"
         "\n"
         "tests: 1 passed, 1 failed\n"
-    )  # fmt: skip
+    )
 
 
 def test_inline_model_items_and_for_each_statuses(tmp_path):
@@ -178,23 +179,32 @@ spec: {rule: gate/auc, models: [m], justification: j, approved_by: a,
     policies = load_policies([tmp_path / "policies" / "gate.yaml"])
     for case, now in ((0, "2026-11-26T00:00:00Z"), (1, "2026-12-02T00:00:00Z")):
         model = dict(result.results[case].case.model.data)
-        report = evaluate([model], policies, now=now,
-                          waivers=load_waivers([tmp_path / "policies" / "../waivers/w.yaml"]))  # fmt: skip
+        report = evaluate(
+            [model],
+            policies,
+            now=now,
+            waivers=load_waivers([tmp_path / "policies" / "../waivers/w.yaml"]),
+        )
         expected = [r.to_dict() for r in report.models[0].results]
         assert expected == [r.to_dict() for r in result.results[case].report.results]
 
 
 def test_inputs_inline_and_from_files(tmp_path):
-    policy = POLICY.replace("check: model.metrics.auc >= params.min_auc",
-                            "check: model.metrics.auc >= inputs.floor.value")  # fmt: skip
-    path = project(tmp_path, """\
+    policy = POLICY.replace(
+        "check: model.metrics.auc >= params.min_auc",
+        "check: model.metrics.auc >= inputs.floor.value",
+    )
+    path = project(
+        tmp_path,
+        """\
     - name: inline input
       inputs: {floor: {value: 0.95}}
       expect: {rules: {auc: fail}}
     - name: file input
       input_files: {floor: floor.yaml}
       expect: {rules: {auc: pass}}
-""")
+""",
+    )
     (tmp_path / "policies" / "gate.yaml").write_text(policy)
     (tmp_path / "policies" / "floor.yaml").write_text("value: 0.5\n")
     result = run_suites(load_suites([path]))
@@ -205,39 +215,50 @@ def test_inputs_inline_and_from_files(tmp_path):
 
 
 def test_a_rule_that_does_not_exist_is_an_error_with_its_location(tmp_path):
-    assert errors_of(tmp_path, """\
+    assert errors_of(
+        tmp_path,
+        """\
     - name: typo
       expect: {rules: {acu: pass, other/auc: pass, "gate/nope[0]": fail}}
-""") == [
+""",
+    ) == [
         "policies/gate.test.yaml:10:24: no rule 'acu' in the tested policies; did you mean 'auc'?",
         "policies/gate.test.yaml:10:35: no policy 'other' among the tested policies (gate)",
         "policies/gate.test.yaml:10:52: no rule 'nope' in policy 'gate'",
-    ]  # fmt: skip
+    ]
 
 
 def test_an_unknown_status_is_a_schema_error_with_its_location(tmp_path):
-    assert errors_of(tmp_path, """\
+    assert errors_of(
+        tmp_path,
+        """\
     - name: bad status
       expect: {rules: {auc: passed}}
-""") == [
+""",
+    ) == [
         "policies/gate.test.yaml:10:29: must be one of 'pass', 'fail', 'error', 'skip', 'waived',"
         " got 'passed' (at $.spec.tests[0].expect.rules.auc)",
-    ]  # fmt: skip
+    ]
 
 
 def test_a_model_fixture_that_does_not_load_is_an_error(tmp_path):
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "broken.yaml").write_text("name: [\n")
-    (errors,) = errors_of(tmp_path, """\
+    (errors,) = errors_of(
+        tmp_path,
+        """\
     - name: broken fixture
       model: ../models/broken.yaml
       expect: {passed: true}
-""")
+""",
+    )
     assert errors.startswith("policies/gate.test.yaml:10:14: model '../models/broken.yaml': ")
 
 
 def test_more_bad_input_all_reported_together(tmp_path):
-    found = errors_of(tmp_path, """\
+    found = errors_of(
+        tmp_path,
+        """\
     - name: same
       params: {min_acu: 1}
       now: yesterday
@@ -247,7 +268,8 @@ def test_more_bad_input_all_reported_together(tmp_path):
     - name: typed record that breaks its schema
       model: {apiVersion: policygate/v1, kind: ModelRecord, metadata: {name: x}}
       expect: {passed: true}
-""")
+""",
+    )
     assert found == [
         "policies/gate.test.yaml:10:16: unknown param 'min_acu' (the policies declare: min_auc);"
         " did you mean 'min_auc'?",
@@ -257,7 +279,7 @@ def test_more_bad_input_all_reported_together(tmp_path):
         " position 0",
         "policies/gate.test.yaml:13:13: duplicate test name 'same' (first at line 9)",
         "policies/gate.test.yaml:16:71: 'version' is required (at $.metadata)",
-    ]  # fmt: skip
+    ]
 
 
 def test_no_test_found_is_nothing_evaluated(tmp_path):
@@ -359,8 +381,9 @@ def test_the_shipped_policy_tests_pass_with_the_coverage_ci_asks_for():
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=3),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=2), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=2), children, max_size=3)
+    ),
     max_leaves=10,
 )
 

@@ -29,6 +29,7 @@ from .errors import (  # noqa: E402
 )
 from .evaluate import evaluate  # noqa: E402
 from .formats import render  # noqa: E402
+from .integrations.mlflow import promote  # noqa: E402  (imports MLflow only when called)
 from .models import ModelRecord, load_models  # noqa: E402
 from .policy import Policy, Rule, load_policies  # noqa: E402
 from .report import ModelReport, Report, Result, Status  # noqa: E402
@@ -46,6 +47,7 @@ __all__ = [
     "load_models",
     "load_policies",
     "load_waivers",
+    "promote",
     "render",
     "GateFailed",
     "LoadError",

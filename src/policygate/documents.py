@@ -52,6 +52,10 @@ libyaml parses first, for speed. It refuses two things valid JSON contains
 mapping), so whenever it refuses a text, PyYAML's Python reader, adjusted for
 both, reads it again and has the last word, on real syntax errors too (so error
 messages are the same with or without libyaml; a broken file is parsed twice).
+Only texts up to 256 KiB are read again: the Python reader takes seconds per
+megabyte, so a larger text that libyaml refuses is refused with libyaml's
+message (a JSON file over 256 KiB with surrogate-pair escapes or keys over 1024
+characters is thus refused; write it as UTF-8, as most JSON writers can).
 
 Known gaps: a JSON text holding a raw DEL (``\\x7f``) or other raw control
 character is refused (YAML forbids them unescaped; JSON writers escape them
@@ -96,7 +100,7 @@ class Limits:
     max_bytes: int = 10 * 1024 * 1024  # per file
     max_documents: int = 1000  # per file, empty documents included
     max_depth: int = 64  # nesting of mappings/sequences ({"a": 1} is one level)
-    max_nodes: int = 1_000_000  # nodes per document, every alias expansion counted
+    max_nodes: int = 100_000  # nodes per file as written, and per document aliases expanded
     max_string: int = 1024 * 1024  # characters in one scalar
 
 
@@ -200,11 +204,14 @@ class _PyLoader(yaml.SafeLoader):
     yaml_implicit_resolvers = _LOAD_RESOLVERS
     max_depth = DEFAULT_LIMITS.max_depth
     max_flow_key = DEFAULT_LIMITS.max_string
+    max_nodes = DEFAULT_LIMITS.max_nodes
     _depth = 0
+    _nodes = 0
 
     def configure(self, limits: Limits) -> None:
         self.max_depth = min(limits.max_depth, _PARSER_MAX_DEPTH)
         self.max_flow_key = max(limits.max_string, _YAML11_KEY_LENGTH)
+        self.max_nodes = limits.max_nodes
 
     def fetch_flow_collection_start(self, token_class: type) -> None:
         if self.flow_level >= self.max_depth:
@@ -218,6 +225,10 @@ class _PyLoader(yaml.SafeLoader):
         if nesting and self._depth >= self.max_depth:
             mark = self.peek_event().start_mark
             raise yaml.composer.ComposerError(None, None, _depth_message(self.max_depth), mark)
+        self._nodes += 1  # before composing: a wide file stops here, not after
+        if self._nodes > self.max_nodes:
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, _file_nodes_message(self.max_nodes), mark)
         self._depth += nesting
         try:
             return super().compose_node(parent, index)
@@ -297,8 +308,15 @@ def load_text(text: str | bytes, source: str, limits: Limits = DEFAULT_LIMITS) -
     decoded = _decode(text, source, limits)
     try:
         return _load(decoded, source, limits, _FAST_LOADER)
-    except _LibyamlRefused:
+    except _LibyamlRefused as refusal:
+        if len(decoded) > _PY_READER_MAX and refusal.error is not None:
+            # The Python reader takes seconds per megabyte: a large text that libyaml
+            # refuses gets libyaml's word, so no file can make loading slow.
+            raise _syntax_error(refusal.error, decoded, source) from None
         return _load(decoded, source, limits, _PyLoader)
+
+
+_PY_READER_MAX = 256 * 1024
 
 
 def load_file(
@@ -428,10 +446,16 @@ def _line_column(prefix: str) -> Position:
 class _LibyamlRefused(Exception):
     """libyaml refused the text: the Python reader should read it again (see module doc)."""
 
+    def __init__(self, error: yaml.YAMLError | None = None) -> None:
+        super().__init__("libyaml refused the text")
+        self.error = error
+
 
 def _load(text: str, source: str, limits: Limits, loader_class: type) -> list[Document]:
     documents: list[Document] = []
     loader = None
+    if loader_class is not _PyLoader and len(text) > limits.max_nodes:
+        _count_nodes(text, source, limits, loader_class)
     try:
         loader = loader_class(text)  # the Python reader checks characters right here
         if isinstance(loader, _PyLoader):
@@ -450,7 +474,7 @@ def _load(text: str, source: str, limits: Limits, loader_class: type) -> list[Do
             documents.append(_Builder(source, limits).document(root, len(documents)))
     except yaml.YAMLError as error:
         if loader_class is not _PyLoader:
-            raise _LibyamlRefused from None
+            raise _LibyamlRefused(error) from None
         raise _syntax_error(error, text, source) from None
     except (ValueError, OverflowError) as error:  # e.g. \U00110000 in the Python scanner
         raise LoadError(f"invalid escape or character: {error}", _where(loader, source)) from None
@@ -460,6 +484,37 @@ def _load(text: str, source: str, limits: Limits, loader_class: type) -> list[Do
         if loader is not None:
             loader.dispose()
     return documents
+
+
+def _count_nodes(text: str, source: str, limits: Limits, loader_class: type) -> None:
+    """Refuse a file with more than ``max_nodes`` nodes before libyaml composes it.
+
+    Composing builds a Python object per node (slow, and large), and libyaml
+    composes a whole document before anything can look at it; counting parser
+    events is several times cheaper and stops at the limit. Only texts longer
+    than ``max_nodes`` characters can hold that many nodes, so small files skip this.
+    """
+    parser = loader_class(text)
+    nodes = 0
+    try:
+        while parser.check_event():
+            event = parser.get_event()
+            if isinstance(event, _NODE_EVENTS):
+                nodes += 1
+                if nodes > limits.max_nodes:
+                    message = _file_nodes_message(limits.max_nodes)
+                    raise LoadError(message, _mark_location(source, event.start_mark))
+    except yaml.YAMLError as error:
+        raise _LibyamlRefused(error) from None
+    finally:
+        parser.dispose()
+
+
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent, yaml.AliasEvent)
+
+
+def _file_nodes_message(max_nodes: int) -> str:
+    return f"file has more than {max_nodes} nodes"
 
 
 def _where(loader: Any, source: str) -> Location:

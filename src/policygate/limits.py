@@ -18,7 +18,7 @@ Each limit has one name on the command line and one in the environment:
 ``max-depth``             ``POLICYGATE_MAX_DEPTH``       64 levels of nesting
 ``max-nodes``             ``POLICYGATE_MAX_NODES``       1000000 per document, aliases expanded
 ``max-string``            ``POLICYGATE_MAX_STRING``      1048576 characters per scalar
-``rule-cost``             ``POLICYGATE_RULE_COST``       50000 units per evaluation
+``rule-cost``             ``POLICYGATE_RULE_COST``       30000 units per evaluation
 ``rule-seconds``          ``POLICYGATE_RULE_SECONDS``    5 seconds per rule
 ========================  ============================  =================================
 """

@@ -11,9 +11,7 @@ from policygate.cel import CELSyntaxError, analyze, subexpressions
 
 
 def refs(text: str) -> list[tuple[str, tuple[str | None, ...], str, bool]]:
-    return [
-        (r.variable, r.path, text[r.start : r.end], r.tested) for r in analyze(text).references
-    ]
+    return [(r.variable, r.path, text[r.start : r.end], r.tested) for r in analyze(text).references]
 
 
 def test_field_paths_with_has_and_index():
@@ -49,7 +47,12 @@ def test_macro_variables_resolve_to_elements_of_what_they_range_over():
 
 def test_a_numeric_or_computed_index_is_an_element():
     assert refs("model.spec.evaluations[0].dataset == x[params.k]") == [
-        ("model", ("spec", "evaluations", None, "dataset"), "model.spec.evaluations[0].dataset", False),
+        (
+            "model",
+            ("spec", "evaluations", None, "dataset"),
+            "model.spec.evaluations[0].dataset",
+            False,
+        ),
         ("params", ("k",), "params.k", False),
         ("x", (None,), "x[params.k]", False),
     ]
@@ -57,10 +60,15 @@ def test_a_numeric_or_computed_index_is_an_element():
 
 @pytest.mark.parametrize(
     ("text", "constant"),
-    [("true", True), ("1 + 2 == 3", True), ('"a" in ["a"]', True),
-     ("now > timestamp('2020-01-01T00:00:00Z')", False), ("params.strict", False),
-     ("[1, 2].exists(x, x > 1)", True)],
-)  # fmt: skip
+    [
+        ("true", True),
+        ("1 + 2 == 3", True),
+        ('"a" in ["a"]', True),
+        ("now > timestamp('2020-01-01T00:00:00Z')", False),
+        ("params.strict", False),
+        ("[1, 2].exists(x, x > 1)", True),
+    ],
+)
 def test_constant_means_no_free_variable(text, constant):
     assert analyze(text).constant is constant
 
@@ -91,8 +99,7 @@ def test_subexpressions_are_outermost_first_with_depth():
 
 def test_nodes_reading_a_macro_variable_are_local_but_the_macro_is_not():
     nodes = {
-        n.text: n.local
-        for n in subexpressions("model.a.exists(x, x.b > params.c) && !model.d")
+        n.text: n.local for n in subexpressions("model.a.exists(x, x.b > params.c) && !model.d")
     }
     assert nodes == {
         "model.a.exists(x, x.b > params.c) && !model.d": False,
@@ -124,7 +131,7 @@ def test_syntax_errors_raise_the_interface_error():
 
 def test_each_subexpression_compiles_on_the_backend():
     backend = cel.get_backend("cel-python")
-    text = 'has(model.a) && model.a.exists(v, v > params.n) || size(model.b) == 2 && !(now < now)'
+    text = "has(model.a) && model.a.exists(v, v > params.n) || size(model.b) == 2 && !(now < now)"
     for node in subexpressions(text):
         backend.compile(node.text)
 

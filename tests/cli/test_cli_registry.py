@@ -68,7 +68,7 @@ def test_check_a_registry_version(mlflow_registry):
     result = run(
         "check", "mlflow:models:/churn@champion", "-p", str(mlflow_registry.policy), "--now", NOW
     )
-    assert result.exit_code == 0
+    assert result.exit_code == 0, result.stderr
     assert "PASSED  churn@1  mlflow:models:/churn/1" in result.stdout
 
 

@@ -90,8 +90,16 @@ def test_budget_refuses_nonsense(kwargs):
 # --------------------------------------------------------------------------- the backends
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("name", sorted(BOMBS))
+# Every bomb on the portable backend; on the fast one, those it cannot run natively.
+CASES = [(cel.PORTABLE, name) for name in sorted(BOMBS)] + [
+    (engine, name)
+    for engine in ENGINES
+    if engine != cel.PORTABLE
+    for name in ("nested-comprehensions", "huge-strings-in-a-map", "absorbed-by-or")
+]
+
+
+@pytest.mark.parametrize("engine, name", CASES)
 def test_cost_bombs_stop_quickly_with_a_clear_error(engine, name):
     backend = cel.get_backend(engine)
     program = backend.compile(BOMBS[name])
@@ -121,8 +129,8 @@ def test_the_time_limit_stops_what_the_cost_limit_allows(engine):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_cheap_expression_is_unaffected(engine):
     backend = cel.get_backend(engine)
-    meter = Budget(cost=5000).meter()
-    value = backend.compile("model.l.filter(x, x < 3).size() == 3 && model.ok").evaluate(
+    meter = Budget(cost=1000).meter()
+    value = backend.compile('model.ok && size(model.l) == 1000 && model.name == "m"').evaluate(
         activation(backend), meter
     )
     assert backend.truth(value) is True
@@ -131,14 +139,14 @@ def test_a_cheap_expression_is_unaffected(engine):
 def test_the_budget_decides_the_same_on_every_backend():
     """The fast backend runs natively only what it can prove fits; the rest is
     counted by the portable one, so a budget never gives different answers."""
-    model = {"l": list(range(60)), "m": [{"v": i} for i in range(30)]}
+    model = {"l": list(range(30)), "m": [{"v": i} for i in range(15)]}
     texts = [
         "model.l.map(x, model.l.map(y, y)).size()",
         "model.m.all(a, model.m.exists(b, a.v == b.v))",
         "model.l.filter(x, x % 2 == 0).map(x, x * 2).size()",
         "model.l.all(x, x in model.l)",
     ]
-    for cost in (500, 5_000, 50_000, 500_000):
+    for cost in (300, 3_000, 30_000):
         outcomes = {}
         for engine in ENGINES:
             backend = cel.get_backend(engine)

@@ -21,7 +21,7 @@ from ..importers import SourceFormat, split_source
 # What a directory given to an importer holds.
 _CARD_FILES = {
     SourceFormat.HF: (".md",),
-    SourceFormat.CYCLONEDX: (".json", ".cdx.json", ".xml.json"),
+    SourceFormat.CYCLONEDX: (".json",),
     SourceFormat.MCT: (".json",),
 }
 

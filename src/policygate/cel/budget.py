@@ -78,7 +78,7 @@ def check_expression(text: str) -> None:
 class Budget:
     """``cost`` units per evaluation of one expression, ``seconds`` per rule."""
 
-    cost: int = 50_000
+    cost: int = 30_000
     seconds: float = 5.0
 
     def __post_init__(self) -> None:

@@ -49,6 +49,7 @@ _ARITHMETIC = ("_+_", "_-_", "_*_", "_/_")
 RELATIONS = {"_<_": "@pg_lt", "_<=_": "@pg_le", "_>_": "@pg_gt", "_>=_": "@pg_ge",
              "_==_": "@pg_eq", "_!=_": "@pg_ne"}  # fmt: skip
 _EXACT = 2**53
+_NULL_IS_ZERO = ("size", "int")
 
 # Expr oneof field numbers (cel/expr/syntax.proto).
 _CONST, _IDENT, _SELECT, _CALL, _LIST, _STRUCT, _COMPREHENSION = 3, 4, 5, 6, 7, 8, 9
@@ -325,6 +326,9 @@ class _Builder:
     def string(self, text: str) -> Node:
         return Node(self.id(), _CONST, Message([(6, _BYTES, text.encode())]))
 
+    def int(self, value: int) -> Node:
+        return Node(self.id(), _CONST, Message([(3, _VARINT, value)]))
+
     def false(self) -> Node:
         return Node(self.id(), _CONST, Message([(2, _VARINT, 0)]))
 
@@ -415,6 +419,10 @@ def _rewrite(node: Node, b: _Builder) -> tuple[Node, bool]:
         literals = [v for v in (args[0].int_value(), args[1].int_value()) if v is not None]
         if any(abs(v) > _EXACT for v in literals):
             return _exact(function, args[0], args[1], b), True
+    elif function in _NULL_IS_ZERO and len(args) + (node.target is not None) == 1:
+        operand = node.target if node.target is not None else args[0]
+        if operand.constant_kind() in (None, "other"):
+            return _null_is_zero(function, operand, b), True
     elif node.target is None and len(args) == 1 and function in _PARSERS:
         return _parsing(function, args[0], b)
     elif node.test_only:
@@ -451,6 +459,15 @@ def _promoting(function: str, left: Node, right: Node, b: _Builder) -> Node:
         )
 
     return b.bind(left, lambda x: b.bind(right, lambda y: body(x, y)))
+
+
+def _null_is_zero(function: str, operand: Node, b: _Builder) -> Node:
+    """``size(x)``, ``x.size()``, ``int(x)``: 0 for null, as in cel-python
+    (a record's ``risks: null`` then reads as empty rather than as an error)."""
+    return b.bind(
+        operand,
+        lambda x: b.call("_?_:_", b.is_type(x(), "null_type"), b.int(0), b.call(function, x())),
+    )
 
 
 def _exact(function: str, left: Node, right: Node, b: _Builder) -> Node:

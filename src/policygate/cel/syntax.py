@@ -11,9 +11,8 @@ cel-python parser reads it here, inside the one package allowed to import it.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
-
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import celpy

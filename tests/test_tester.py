@@ -337,7 +337,10 @@ def test_json_reporter(tmp_path):
 
 
 def test_junit_reporter(tmp_path):
-    tests = "    - name: ok\n      expect: {passed: true}\n    - name: bad\n      expect: {passed: false}\n"
+    tests = (
+        "    - name: ok\n      expect: {passed: true}\n"
+        "    - name: bad\n      expect: {passed: false}\n"
+    )
     result = run(tmp_path, tests)
     root = ET.fromstring(render(result, "junit", coverage=True, threshold=100))
     assert root.tag == "testsuites"

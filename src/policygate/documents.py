@@ -495,11 +495,16 @@ def _count_nodes(text: str, source: str, limits: Limits, loader_class: type) -> 
     than ``max_nodes`` characters can hold that many nodes, so small files skip this.
     """
     parser = loader_class(text)
-    nodes = 0
+    nodes = documents = 0
     try:
         while parser.check_event():
             event = parser.get_event()
-            if isinstance(event, _NODE_EVENTS):
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > limits.max_documents:
+                    message = f"more than {limits.max_documents} documents in one file"
+                    raise LoadError(message, _mark_location(source, event.start_mark))
+            elif isinstance(event, _NODE_EVENTS):
                 nodes += 1
                 if nodes > limits.max_nodes:
                     message = _file_nodes_message(limits.max_nodes)

@@ -269,3 +269,38 @@ def test_summary_render_is_exact_and_ties_sort_by_name():
     )
     assert summary.exit_code() == 1
     assert summary.to_dict(top=1)["failing_rules"] == [("p/a", 2)]
+
+
+def test_card_directories_expand_to_their_cards(tmp_path):
+    cards = Path(__file__).parent.parent / "data" / "realdata"
+    items = list(
+        expand_sources(
+            [f"hf:{cards / 'hf-modelcard'}", f"cyclonedx:{cards / 'cyclonedx'}", "mct:card.json"]
+        )
+    )
+    assert len(items) == 15
+    assert items[0].source.startswith("hf:") and items[0].source.endswith(".md")
+    assert items[-1].source == "mct:card.json" and items[-1].error is None
+    missing = list(expand_sources([str(tmp_path / "nowhere")]))
+    assert len(missing) == 1 and "no such file or directory" in missing[0].error
+
+
+def test_an_audit_of_real_cards_reports_broken_ones_and_goes_on(tmp_path):
+    cards = Path(__file__).parent.parent / "data" / "realdata"
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"bomFormat": "CycloneDX", "components": []}')
+    policies = Path(__file__).parent.parent.parent / "policies"
+    result = run(
+        "audit",
+        f"hf:{cards / 'hf-modelcard'}",
+        f"cyclonedx:{bad}",
+        "-p",
+        str(policies),
+        "--now",
+        NOW,
+        "--set",
+        "spec.risk_tier=limited",
+    )
+    assert result.exit_code == 1
+    assert result.stdout.startswith("audit: 11 models, 0 passed, 11 failed (1 could not be read)\n")
+    assert "the BOM holds no model card" in result.stdout

@@ -94,3 +94,10 @@ def test_import_and_plain_check_never_import_mlflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
+
+
+def test_without_the_mlflow_extra_the_error_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # as if it were not installed
+    with pytest.raises(LoadError, match=r"pip install 'policygate\[mlflow\]'") as caught:
+        load_source("mlflow:models:/credit/1")
+    assert str(caught.value).startswith("mlflow:models:/credit/1: ")

@@ -103,10 +103,10 @@ CASES = [(cel.PORTABLE, name) for name in sorted(BOMBS)] + [
 def test_cost_bombs_stop_quickly_with_a_clear_error(engine, name):
     backend = cel.get_backend(engine)
     program = backend.compile(BOMBS[name])
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: CI machines are shared
     with pytest.raises(cel.CELEvaluationError, match="evaluation budget exceeded"):
         program.evaluate(activation(backend), Budget(seconds=60).meter())
-    assert time.monotonic() - started < 2.0
+    assert time.process_time() - started < 2.0
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -177,9 +177,9 @@ def test_an_overlong_expression_is_refused_before_it_is_parsed():
 def test_a_bomb_rule_is_an_error_result_and_the_run_goes_on(tmp_path, engine):
     checks = {"bomb": BOMBS["nested-comprehensions"], "fine": "model.ok"}
     policies = load(tmp_path, policy_text(checks), engine)
-    started = time.monotonic()
-    report = policygate.evaluate(dict(MODEL), policies, now=NOW)
-    assert time.monotonic() - started < 3.0
+    started = time.process_time()
+    report = policygate.evaluate(dict(MODEL), policies, now=NOW, budget=Budget(seconds=60))
+    assert time.process_time() - started < 3.0
     results = {r.rule: r for r in report.models[0].results}
     assert results["bomb"].status is Status.ERROR
     assert results["bomb"].message.startswith("cannot evaluate check: evaluation budget exceeded")

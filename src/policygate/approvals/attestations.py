@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..documents import DEFAULT_LIMITS, Limits, load_paths, to_yaml
-from ..errors import ErrorGroup, Location, PolicyError, PolicygateError
-from ..policy import API_VERSION, document_kind
-from ..validation import validate_document
+from ..documents import DEFAULT_LIMITS, Limits, to_yaml
+from ..errors import ErrorGroup, Location, PolicygateError
+from ..policy import API_VERSION
+from .directory import typed_documents
 
 
 @dataclass(frozen=True)
@@ -40,24 +40,7 @@ def load_attestations(
     """Every ``kind: Attestation`` document under ``paths``; any other kind is a load error."""
     attestations: list[Attestation] = []
     errors: list[PolicygateError] = []
-    for document in load_paths([os.fspath(p) for p in paths], limits):
-        try:
-            kind = document_kind(document)
-        except PolicygateError as error:
-            errors.append(error)
-            continue
-        if kind != "Attestation":
-            errors.append(
-                PolicyError(
-                    f"expected an Attestation document, found {kind or 'an untyped document'}",
-                    document.location(),
-                )
-            )
-            continue
-        problems = validate_document(document, "Attestation")
-        if problems:
-            errors.extend(problems)
-            continue
+    for document in typed_documents(paths, "Attestation", errors, limits):
         spec = document.data["spec"]
         attestations.append(
             Attestation(

@@ -108,32 +108,47 @@ def load_approvers(
     approvers: list[Approver] = []
     errors: list[PolicygateError] = []
     sources: list[str] = []
-    for document in load_paths([os.fspath(p) for p in paths], limits):
-        try:
-            kind = document_kind(document)
-        except PolicygateError as error:
-            errors.append(error)
-            continue
-        if kind != "Approvers":
-            errors.append(
-                PolicyError(
-                    f"expected an Approvers document, found {kind or 'an untyped document'}",
-                    document.location(),
-                )
-            )
-            continue
-        problems = validate_document(document, "Approvers")
-        if problems:
-            errors.extend(problems)
-            continue
+    for document in typed_documents(paths, "Approvers", errors, limits):
         if document.source not in sources:
             sources.append(document.source)
-        for approver in _parse(document, errors):
-            approvers.append(approver)
+        approvers.extend(_parse(document, errors))
     errors.extend(_duplicates(approvers))
     if errors:
         raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
     return Approvers(tuple(approvers), tuple(sources))
+
+
+def typed_documents(
+    paths: Sequence[str | os.PathLike[str]],
+    kind: str,
+    errors: list[PolicygateError],
+    limits: Limits = DEFAULT_LIMITS,
+) -> Iterator[Document]:
+    """The documents under ``paths`` that are ``kind`` and match its shipped schema.
+
+    Anything else (another kind, an untyped document, a schema violation) is
+    added to ``errors`` with its location instead.
+    """
+    for document in load_paths([os.fspath(p) for p in paths], limits):
+        try:
+            found = document_kind(document)
+        except PolicygateError as error:
+            errors.append(error)
+            continue
+        if found != kind:
+            article = "an" if kind[0] in "AEIOU" else "a"
+            errors.append(
+                PolicyError(
+                    f"expected {article} {kind} document, found {found or 'an untyped document'}",
+                    document.location(),
+                )
+            )
+            continue
+        problems = validate_document(document, kind)
+        if problems:
+            errors.extend(problems)
+            continue
+        yield document
 
 
 def _parse(document: Document, errors: list[PolicygateError]) -> Iterator[Approver]:

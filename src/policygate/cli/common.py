@@ -44,3 +44,20 @@ def handle_errors(func: F) -> F:
             )
 
     return wrapper  # type: ignore[return-value]
+
+
+def evaluation_options(func: F) -> F:
+    """``--waivers``, ``--input``, ``--param`` and ``--now``, as ``check`` has them, for
+    the commands that evaluate like it (explain, diff)."""
+    options = [
+        click.option("--waivers", multiple=True, metavar="PATH", help="Waiver file or directory."),
+        click.option("--input", "inputs", multiple=True, metavar="NAME=PATH",
+                     help="Extra document available to rules as inputs.NAME."),  # fmt: skip
+        click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+                     help="Override a policy parameter; VALUE is read as YAML."),  # fmt: skip
+        click.option("--now", metavar="RFC3339",
+                     help="Evaluate as of this time (default: now, UTC)."),  # fmt: skip
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func

@@ -19,7 +19,7 @@ from ..files import write_atomic
 from ..models import load_models
 from ..policy import load_policies, parse_param
 from ..waivers import load_waivers
-from .common import handle_errors
+from .common import evaluation_options, handle_errors
 
 
 @click.command()
@@ -40,22 +40,7 @@ from .common import handle_errors
     metavar="POLICY",
     help="The policies as they would be (file or directory, repeatable).",
 )
-@click.option("--waivers", multiple=True, metavar="PATH", help="Waiver file or directory.")
-@click.option(
-    "--input",
-    "inputs",
-    multiple=True,
-    metavar="NAME=PATH",
-    help="Extra document available to rules as inputs.NAME.",
-)
-@click.option(
-    "--param",
-    "params",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Override a parameter on both sides; VALUE is read as YAML.",
-)
-@click.option("--now", metavar="RFC3339", help="Evaluate as of this time (default: now, UTC).")
+@evaluation_options
 @click.option(
     "--fail-on",
     default="error",

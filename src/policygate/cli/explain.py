@@ -20,7 +20,7 @@ from ..models import load_models
 from ..policy import load_policies, parse_param
 from ..report import Status
 from ..waivers import load_waivers
-from .common import handle_errors
+from .common import evaluation_options, handle_errors
 
 
 @click.command()
@@ -35,22 +35,7 @@ from .common import handle_errors
     help="Policy file or directory (repeatable).",
 )
 @click.option("--rule", "rule", required=True, metavar="ID", help="RULE or POLICY/RULE.")
-@click.option("--waivers", multiple=True, metavar="PATH", help="Waiver file or directory.")
-@click.option(
-    "--input",
-    "inputs",
-    multiple=True,
-    metavar="NAME=PATH",
-    help="Extra document available to rules as inputs.NAME.",
-)
-@click.option(
-    "--param",
-    "params",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Override a policy parameter; VALUE is read as YAML.",
-)
-@click.option("--now", metavar="RFC3339", help="Evaluate as of this time (default: now, UTC).")
+@evaluation_options
 @click.option(
     "--catalog",
     "catalogs",

@@ -42,7 +42,7 @@ _INPUT_OPTIONS: list[Callable[[Any], Any]] = [
     click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
                  help="Override a policy parameter; VALUE is read as YAML."),
     click.option("--now", metavar="RFC3339", help="Evaluate as of this time (default: now, UTC)."),
-    click.option("--engine", metavar="NAME", help="CEL engine (default: cel-python)."),
+    click.option("--engine", metavar="NAME", help="CEL engine (as for check)."),
     click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout."),
 ]  # fmt: skip
 
@@ -98,7 +98,7 @@ def graph() -> None:
     """Query the graph of models, risks, controls, rules and datasets."""
 
 
-@graph.command()
+@graph.command(short_help="Risks without controls, controls without evidence.")
 @_inputs
 @_FORMAT
 @handle_errors
@@ -113,7 +113,7 @@ def gaps(output: str | None, fmt: str, **inputs: Any) -> None:
     sys.exit(0 if found.empty else 1)
 
 
-@graph.command()
+@graph.command(short_help="Everything a change to NODE reaches.")
 @click.argument("node")
 @_inputs
 @_FORMAT
@@ -121,15 +121,16 @@ def gaps(output: str | None, fmt: str, **inputs: Any) -> None:
 def impact(node: str, output: str | None, fmt: str, **inputs: Any) -> None:
     """Everything a change to NODE reaches (kind:id, or an id that names one node).
 
-    A rule, control or risk reaches up to the risks and models relying on it; a
-    dataset reaches down to the models trained on it and their risks and controls.
+    A rule or control reaches up to the risks and models that rely on it; a
+    dataset reaches down to the models trained on it, their risks and the
+    controls those call for; a risk reaches both its models and its controls.
     """
     risk_graph, _ = _load(**inputs)
     found = queries.impact(risk_graph, node)
     _write(to_json(found) if fmt == "json" else impact_text(found), output)
 
 
-@graph.command()
+@graph.command(short_help="Evidence for each control of a framework.")
 @click.option("--framework", required=True, metavar="NAME", help="eu-ai-act, iso-42001, ...")
 @_inputs
 @_FORMAT
@@ -142,7 +143,7 @@ def coverage(framework: str, output: str | None, fmt: str, **inputs: Any) -> Non
     _write(to_json(found) if fmt == "json" else coverage_text(found), output)
 
 
-@graph.command(name="export")
+@graph.command(name="export", short_help="The graph as DOT, Mermaid, GraphML or JSON.")
 @click.option(
     "--format", "fmt", required=True, type=click.Choice(list(EXPORTERS)), help="Export format."
 )

@@ -55,6 +55,13 @@ def _suffix(hint: str | None) -> str:
     return f"; did you mean {hint!r}?" if hint else ""
 
 
+# Fields the engine writes into every record before any rule reads it: approvals
+# are marked verified or not (policygate.approvals.with_verified_approvals).
+ENGINE_FIELDS: Mapping[Path, frozenset[str]] = {
+    ("spec", "approvals", None): frozenset({"verified", "verification"}),
+}
+
+
 class SchemaFields:
     """Field checks against one JSON Schema (``name`` says which, in messages)."""
 
@@ -83,6 +90,8 @@ class SchemaFields:
             if key in properties:
                 node = properties[key]
                 continue
+            if key in ENGINE_FIELDS.get(path[:index], ()):
+                return None
             pattern = next((p for p in patterns if re.search(p, key)), None)
             if pattern is not None:
                 node = patterns[pattern]
@@ -115,7 +124,7 @@ class SchemaFields:
                 node = additional
                 continue
             if properties:
-                hint = did_you_mean(key, properties)
+                hint = did_you_mean(key, {*properties, *ENGINE_FIELDS.get(path[:index], ())})
                 return FieldProblem(
                     index,
                     self.declared_level,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,6 @@ from ..errors import (
     NothingEvaluatedError,
     PolicyError,
     PolicygateError,
-    UsageError,
 )
 from ..evaluate import ENGINE_RULE_POLICY
 from ..lint.fields import did_you_mean
@@ -402,7 +401,7 @@ class _Suite:
                     self.errors.append(error)
         return waivers
 
-    def _expectations(self, rules: dict[str, Any], path: JsonPath) -> Iterator[RuleExpectation]:
+    def _expectations(self, rules: dict[str, Any], path: JsonPath) -> list[RuleExpectation]:
         found = []
         for ref, value in rules.items():
             where = self.document.key_location((*path, ref))
@@ -424,7 +423,7 @@ class _Suite:
             found.append(
                 RuleExpectation(ref, policy, rule, item, status, pattern, spec.get("waiver"), where)
             )
-        return iter(found)
+        return found
 
     def _resolve(self, ref: str, where: Location) -> tuple[str, str, str | None] | None:
         match = _REF.match(ref)
@@ -481,5 +480,4 @@ __all__ = [
     "load_suites",
     "merge_patch",
     "subdocument",
-    "UsageError",
 ]

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the rule tables read best one rule to a line)
 """The benchmark workloads' data: generated model records and one 40-rule policy,
 written three ways (policygate YAML with CEL, Rego for regopy, plain Python)
 from a single table, so the three evaluate the same rules.

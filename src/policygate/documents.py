@@ -503,16 +503,21 @@ def _count_nodes(text: str, source: str, limits: Limits, loader_class: type) -> 
                 documents += 1
                 if documents > limits.max_documents:
                     message = f"more than {limits.max_documents} documents in one file"
-                    raise LoadError(message, _mark_location(source, event.start_mark))
+                    raise LoadError(message, _event_location(source, event))
             elif isinstance(event, _NODE_EVENTS):
                 nodes += 1
                 if nodes > limits.max_nodes:
                     message = _file_nodes_message(limits.max_nodes)
-                    raise LoadError(message, _mark_location(source, event.start_mark))
+                    raise LoadError(message, _event_location(source, event))
     except yaml.YAMLError as error:
         raise _LibyamlRefused(error) from None
     finally:
         parser.dispose()
+
+
+def _event_location(source: str, event: yaml.Event) -> Location:
+    mark = event.start_mark
+    return Location(source) if mark is None else _mark_location(source, mark)  # type: ignore[arg-type]
 
 
 _NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent, yaml.AliasEvent)

@@ -254,10 +254,10 @@ class _Evaluator:
         if policy.model_schema is not None:
             results.extend(self._schema(record, policy))
         for rule in policy.rules:
-            results.extend(
-                replace(r, line=evidence_line(record.document, rule, r.item))
-                for r in self._rule(policy, rule, backend, activation)
-            )
+            for result in self._rule(policy, rule, backend, activation):
+                if result.status in (Status.FAIL, Status.ERROR):  # a finding: say where
+                    result = replace(result, line=evidence_line(record.document, rule, result.item))
+                results.append(result)
         return PolicyUse(policy.name, True), results
 
     def _schema(self, record: ModelRecord, policy: Policy) -> list[Result]:

@@ -79,8 +79,9 @@ class Result:
     controls: tuple[str, ...] = ()
     remediation: str = ""
     waiver: WaiverUse | None = None
-    # The line in the model file of the field the rule read, where known. Kept out
-    # of the JSON report (report_version 1); SARIF and GitHub annotations use it.
+    # For a fail or error: the line in the model file of the field the rule read,
+    # where known. Kept out of the JSON report (report_version 1); SARIF and
+    # GitHub annotations point there.
     line: int | None = field(default=None, compare=False)
 
     @property

@@ -13,7 +13,8 @@ import test_celpython as portable  # the sibling module: its tests run here on c
 from policygate import cel
 from policygate.cel import CELEvaluationError, CELSyntaxError, cppast, get_backend
 
-NOW = dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc)
+UTC = dt.timezone.utc
+NOW = dt.datetime(2026, 11, 26, tzinfo=UTC)
 
 globals().update({name: test for name, test in vars(portable).items() if name.startswith("test_")})
 
@@ -104,7 +105,7 @@ def test_what_is_rewritten(text: str, rewritten: bool) -> None:
         ("has(model.a) && has(model.a.b)", {"a": 1}, False),
         ("model.l.filter(x, has(x.k)).size()", {"l": [{"k": 1}, {}, 3]}, 1),
         ("timestamp('2026-12-20') < now", None, False),
-        ("timestamp(model.t)", {"t": "2026-12-20"}, dt.datetime(2026, 12, 20, tzinfo=dt.timezone.utc)),
+        ("timestamp(model.t)", {"t": "2026-12-20"}, dt.datetime(2026, 12, 20, tzinfo=UTC)),
         ("duration('2d') == days(2)", None, True),
         ("model.big > 9007199254740992", {"big": 2.0**53}, False),
         ("model.big >= 9007199254740993", {"big": 2.0**53}, False),

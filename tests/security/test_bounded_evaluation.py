@@ -44,7 +44,9 @@ def activation(backend: cel.Backend) -> cel.Activation:
 
 
 def policy_text(checks: dict[str, str], extra: str = "") -> str:
-    rules = "".join(f"    - id: {rid}\n      check: '{text}'\n{extra}" for rid, text in checks.items())
+    rules = "".join(
+        f"    - id: {rid}\n      check: '{text}'\n{extra}" for rid, text in checks.items()
+    )
     return (
         "apiVersion: policygate/v1\nkind: Policy\nmetadata: {name: hostile}\n"
         f"spec:\n  rules:\n{rules}"
@@ -159,7 +161,7 @@ def test_the_budget_decides_the_same_on_every_backend():
                 except BudgetExceeded:
                     row.append("exceeded")
                 except cel.CELEvaluationError as error:
-                    row.append(("exceeded" if "budget" in str(error) else "error"))
+                    row.append("exceeded" if "budget" in str(error) else "error")
             outcomes[engine] = row
         assert len({tuple(row) for row in outcomes.values()}) == 1, (cost, outcomes)
 

@@ -86,9 +86,9 @@ def test_a_cost_bomb_rule_is_an_error_result(tmp_path):
     policy = tmp_path / "bomb.yaml"
     policy.write_text(
         "apiVersion: policygate/v1\nkind: Policy\nmetadata: {name: bomb}\nspec:\n  rules:\n"
-        "    - id: bomb\n      check: >-\n        [1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10]"
-        ".map(b, [1,2,3,4,5,6,7,8,9,10].map(c, [1,2,3,4,5,6,7,8,9,10].map(d, a + b + c + d))))"
-        ".size() > 0\n",
+        "    - id: bomb\n      check: >-\n        "
+        "[1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b, [1,2,3,4,5,6,7,8,9,10]"
+        ".map(c, [1,2,3,4,5,6,7,8,9,10].map(d, a + b + c + d)))).size() > 0\n",
         encoding="utf-8",
     )
     result, seconds = check(str(model), "-p", str(policy))
@@ -221,10 +221,10 @@ def test_loading_limits_come_from_the_environment_and_options(tmp_path):
 
 
 def test_default_limits_are_what_security_md_says():
-    assert DEFAULT_LIMITS == Limits(
+    assert Limits(
         max_bytes=10 * 1024 * 1024, max_documents=1000, max_depth=64,
         max_nodes=100_000, max_string=1024 * 1024,
-    )  # fmt: skip
+    ) == DEFAULT_LIMITS  # fmt: skip
     text = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
     for name in ("POLICYGATE_MAX_FILE_BYTES", "POLICYGATE_MAX_DOCUMENTS", "POLICYGATE_MAX_DEPTH",
                  "POLICYGATE_MAX_NODES", "POLICYGATE_MAX_STRING", "POLICYGATE_RULE_COST",

@@ -47,12 +47,13 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-# --------------------------------------------------------------------------- inputs that do not load
+# ------------------------------------------------------------------- inputs that do not load
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
-                                                                max_size=4),  # fmt: skip
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),  # fmt: skip
     max_leaves=12,
 )
 broken_texts = st.one_of(
@@ -97,8 +98,9 @@ def test_a_broken_policy_file_is_exit_2_and_never_a_pass(tmp_path, data):
 @SETTINGS
 @given(spec=json_values, rules=json_values)
 def test_a_policy_of_wrong_types_is_a_clean_error(tmp_path, spec, rules):
+    body = spec if not isinstance(spec, dict) else {**spec, "rules": rules}
     document = {"apiVersion": "policygate/v1", "kind": "Policy", "metadata": {"name": "w"},
-                "spec": spec if not isinstance(spec, dict) else {**spec, "rules": rules}}  # fmt: skip
+                "spec": body}  # fmt: skip
     path = tmp_path / "policy.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     code, output = run(str(MODEL), "-p", str(path))
@@ -124,7 +126,7 @@ ERRORING = [
     "model.no_such_field > 1",
     "model.score / 0 > 1 && model.missing",
     "int(model.name) > 0",
-    'timestamp(model.name) < now',
+    "timestamp(model.name) < now",
     "model.score",  # not a bool
     "model.tags[99] == 1",
     "model.l.map(x, model.l.map(y, model.l.map(z, z))).size() > 0",  # over budget

@@ -58,7 +58,7 @@ def with_verified_approvals(
     approvals = spec.get("approvals", [] if extra else None)
     if not isinstance(approvals, list):
         return data
-    digest = _digest(data)
+    digest = _digest(data) if approvers is not None else None
     checked = [
         _mark(approval, digest, approvers, now) if isinstance(approval, Mapping) else approval
         for approval in [*approvals, *extra]

@@ -25,6 +25,7 @@ parsed or converted again per rule.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 import operator
 import re
@@ -97,8 +98,25 @@ def _string_of_double(value: float) -> str:
     return str(float(value))
 
 
+_RFC3339 = re.compile(cppast.RFC3339)
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(pattern: str) -> Any:
+    import re2  # what cel-python's matches() uses (google-re2, a cel-python dependency)
+
+    return re2.compile(pattern)
+
+
+def _matches(text: str, pattern: str) -> bool:
+    return _pattern(pattern).search(text) is not None
+
+
 def _timestamp(text: str) -> _dt.datetime:
-    """cel-python's ``timestamp()`` for what is not RFC 3339 (``"2026-12-20"``)."""
+    """cel-python's ``timestamp()``: RFC 3339 read here, anything else
+    (``"2026-12-20"``) by cel-python's own parser."""
+    if _RFC3339.match(text):
+        return _dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(_dt.timezone.utc)
     from celpy.celtypes import TimestampType
 
     value = TimestampType(text)
@@ -161,6 +179,10 @@ def _declarations() -> list[Any]:
                 ],
             )  # fmt: skip
             for relation, helper in cppast.RELATIONS.items()
+        ),
+        cel.FunctionDecl(
+            cppast.MATCHES,
+            [overload("pg_matches_string", _T.BOOL, _T.STRING, _T.STRING, impl=_matches)],
         ),
         cel.FunctionDecl(
             cppast.TIMESTAMP,

@@ -33,9 +33,10 @@ MOD = "@pg_mod"
 STRING = "@pg_string"
 TIMESTAMP = "@pg_timestamp"
 DURATION = "@pg_duration"
+MATCHES = "@pg_matches"  # re2 with a cache of compiled patterns: cel-cpp compiles per call
 
-# What cel-cpp's own timestamp()/duration() read exactly as cel-python does;
-# other text goes to the helpers, which parse it the cel-python way.
+# Literals that cel-cpp's own timestamp()/duration() read exactly as cel-python
+# does; other text goes to the helpers, which parse it the cel-python way.
 RFC3339 = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
     r"(Z|[+-][0-9]{2}:[0-9]{2})$"
@@ -423,6 +424,9 @@ def _rewrite(node: Node, b: _Builder) -> tuple[Node, bool]:
         operand = node.target if node.target is not None else args[0]
         if operand.constant_kind() in (None, "other"):
             return _null_is_zero(function, operand, b), True
+    elif function == "matches" and len(args) + (node.target is not None) == 2:
+        text, pattern = (node.target, args[0]) if node.target is not None else args
+        return b.call(MATCHES, text, pattern), True
     elif node.target is None and len(args) == 1 and function in _PARSERS:
         return _parsing(function, args[0], b)
     elif node.test_only:
@@ -488,11 +492,14 @@ def _modulo(left: Node, right: Node, b: _Builder) -> Node:
 
 
 def _stringify(value: Node, b: _Builder) -> Node:
+    """``string(x)``: a double as cel-python writes it, and null as "None" (its
+    spelling, so that ``string(item.risk_assessment)`` of a null fails, not errors)."""
     return b.bind(
         value,
         lambda x: b.call(
-            "_?_:_", b.is_type(x(), "double"), b.call(STRING, x()), b.call("string", x())
-        ),
+            "_?_:_", b.is_type(x(), "double"), b.call(STRING, x()),
+            b.call("_?_:_", b.is_type(x(), "null_type"), b.string("None"), b.call("string", x())),
+        ),  # fmt: skip
     )
 
 
@@ -510,10 +517,8 @@ def _parsing(function: str, text: Node, b: _Builder) -> tuple[Node, bool]:
         return b.call(function, text), False
 
     def body(s: Ref) -> Node:
-        native = b.both(b.is_type(s(), "string"), b.method(s(), "matches", b.string(pattern)))
-        return b.call("_?_:_", native, b.call(function, s()),
-                      b.call("_?_:_", b.is_type(s(), "string"), b.call(helper, s()),
-                             b.call(function, s())))  # fmt: skip
+        return b.call("_?_:_", b.is_type(s(), "string"), b.call(helper, s()),
+                      b.call(function, s()))  # fmt: skip
 
     return b.bind(text, body), True
 
@@ -547,4 +552,7 @@ def _path(b: _Builder, base: Node, names: list[str]) -> Node:
     return node
 
 
-__all__ = ["DURATION", "MOD", "RELATIONS", "STRING", "TIMESTAMP", "Parsed", "WireError", "rewrite"]
+__all__ = [
+    "DURATION", "MATCHES", "MOD", "RELATIONS", "STRING", "TIMESTAMP", "Parsed", "WireError",
+    "rewrite",
+]  # fmt: skip

@@ -197,3 +197,18 @@ def test_model_without_version_shows_the_name_only():
         Report(now=NOW, fail_on="error", models=(model("x", "", True, result("pass", "a")),))
     )
     assert text.startswith("PASSED  x  models/x.yaml\n")
+
+
+def test_record_text_cannot_forge_a_verdict_line():
+    hostile = model(
+        "evil\nPASSED  good@1.0",
+        "1\x1b[32m",
+        False,
+        result("fail", "a", message="ok\r\nPASSED  x@1\u2028y", severity="error"),
+    )
+    text = render(Report(now=NOW, fail_on="error", models=(hostile,)), "text")
+    lines = text.splitlines()
+    assert [line for line in lines if line.startswith("PASSED")] == []
+    assert "\x1b" not in text
+    assert "evil\\x0aPASSED  good@1.0@1\\x1b[32m" in lines[0]
+    assert "ok\\x0d\\x0aPASSED  x@1\\u2028y" in text

@@ -56,10 +56,21 @@ def summary_line(report: Report, paint: Any = None) -> str:
     return f"{head} · {tail}"
 
 
+# Model records are untrusted: a name with a line break or a terminal escape must
+# not be able to print a line that looks like a verdict.
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)} | {
+    0x85: "\\x85", 0x2028: "\\u2028", 0x2029: "\\u2029"
+}
+
+
+def _inert(text: object) -> str:
+    return str(text).translate(_CONTROL)
+
+
 def _model(model: ModelReport, paint: Any, verbose: bool) -> list[str]:
     verdict = paint("green", "PASSED") if model.passed else paint("red", "FAILED")
-    ref = f"{model.name}@{model.version}" if model.version else model.name
-    lines = [f"{verdict}  {paint('bold', ref)}  {paint('dim', model.source)}"]
+    ref = _inert(f"{model.name}@{model.version}" if model.version else model.name)
+    lines = [f"{verdict}  {paint('bold', ref)}  {paint('dim', _inert(model.source))}"]
     not_applicable = [p.name for p in model.policies if p.applicable is False]
     if not_applicable:
         lines.append(paint("dim", f"  not applicable: {', '.join(not_applicable)}"))
@@ -84,17 +95,20 @@ def _model(model: ModelReport, paint: Any, verbose: bool) -> list[str]:
 
 def _result(result: Result, paint: Any) -> list[str]:
     label = paint(_STATUS_STYLE[result.status], f"{result.status.value.upper():<6}")
-    ref = result.rule_ref + (f"[{result.item}]" if result.item is not None else "")
+    ref = _inert(result.rule_ref + (f"[{result.item}]" if result.item is not None else ""))
     severity = paint("dim", f"({result.severity})")
     lines = [f"  {label} {ref} {severity}"]
     detail = result.message or result.title
     if detail:
-        lines.append(f"         {detail}")
+        lines.append(f"         {_inert(detail)}")
     if result.waiver is not None:
         w = result.waiver
         state = "expired" if w.expired else "until"
         lines.append(
-            paint("yellow", f"         waiver {w.name} ({state} {w.expires_at}, {w.approved_by})")
+            paint(
+                "yellow",
+                _inert(f"         waiver {w.name} ({state} {w.expires_at}, {w.approved_by})"),
+            )
         )
     if result.status in (Status.FAIL, Status.ERROR) and result.remediation:
         lines.append(paint("blue", f"         fix: {result.remediation}"))

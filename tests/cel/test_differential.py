@@ -108,8 +108,8 @@ def model_records(draw: st.DrawFn) -> dict[str, Any]:
             parent[key] = int(parent[key])
         elif isinstance(parent[key], (int, float)) and not isinstance(parent[key], bool):
             parent[key] = float(parent[key])
-        else:
-            parent[key] = draw(st.sampled_from([[], {}, 1, "x"]))
+        else:  # not a list or map: string() of one is a known difference (performance.md)
+            parent[key] = draw(st.sampled_from([1, "x", None]))
     return model
 
 

@@ -130,7 +130,9 @@ def _report_option(value: str) -> tuple[str, str]:
     type=click.Choice(FAIL_ON),
     help="Lowest severity whose fail or error fails the gate.",
 )
-@click.option("--engine", metavar="NAME", help="CEL engine (default: cel-python).")
+@click.option("--engine", metavar="NAME",
+              help="CEL engine: cel-cpp or cel-python (default: cel-cpp when installed, "
+              "else cel-python; also POLICYGATE_CEL_ENGINE).")  # fmt: skip
 @click.option("--limit", "limit_values", multiple=True, metavar="NAME=VALUE",
               help=f"Change a limit (repeatable; also POLICYGATE_* variables, see SECURITY.md): "
                    f"{describe_limits()}.")  # fmt: skip

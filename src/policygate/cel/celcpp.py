@@ -52,7 +52,17 @@ VARIABLES = ("model", "params", "now", "inputs", "item", "key", "index")
 def to_cel(value: Any) -> Any:
     """Plain document data with every number a double (and map keys strings), as the
     cel-python backend sees it; cel-cpp then wraps it without copying."""
-    if value is None or value is True or value is False or isinstance(value, str):
+    return _to_cel(value, [])
+
+
+def _to_cel(value: Any, nul: list[bool]) -> Any:
+    """:func:`to_cel`, noting in ``nul`` a string with a NUL character, which
+    cel-cpp would cut short at the NUL (see :class:`_CppActivation`)."""
+    if value is None or value is True or value is False:
+        return value
+    if isinstance(value, str):
+        if "\x00" in value:
+            nul.append(True)
         return value
     if isinstance(value, float):
         return value
@@ -62,9 +72,9 @@ def to_cel(value: Any) -> Any:
         except OverflowError:  # an integer beyond the double range
             return math.inf if value > 0 else -math.inf
     if isinstance(value, Mapping):
-        return {str(k): to_cel(v) for k, v in value.items()}
+        return {_to_cel(str(k), nul): _to_cel(v, nul) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [to_cel(v) for v in value]
+        return [_to_cel(v, nul) for v in value]
     if isinstance(value, (_dt.datetime, _dt.timedelta)):
         return value
     raise TypeError(f"cannot pass {type(value).__name__} to CEL")
@@ -204,47 +214,81 @@ def _declarations() -> list[Any]:
 
 class _CppActivation(Activation):
     """The variables of one evaluation: the plain values (kept for the error
-    describer) and the cel-cpp activation that wraps them."""
+    describer) and the cel-cpp activation that wraps them.
 
-    __slots__ = ("variables", "native", "_env", "_describer")
+    cel-cpp reads a Python string only up to its first NUL character; variables
+    holding such a string are ``portable``: every evaluation on them is left to
+    the portable backend (rare: no real record has one, a fuzzer's does)."""
 
-    def __init__(self, env: Any, variables: dict[str, Any], describer: _Describer) -> None:
+    __slots__ = ("variables", "native", "portable", "_env", "_describer")
+
+    def __init__(
+        self, env: Any, variables: dict[str, Any], describer: _Describer, portable: bool = False
+    ) -> None:
         self.variables = variables
         self.native = env.Activation(variables)
+        self.portable = portable
         self._env = env
         self._describer = describer
 
     def bind(self, **variables: Any) -> _CppActivation:
         merged = dict(self.variables)
+        nul: list[bool] = []
         for name, value in variables.items():
             if isinstance(value, int) and not isinstance(value, bool):
                 merged[name] = value  # an index stays an int
             else:
-                merged[name] = to_cel(value)
-        return _CppActivation(self._env, merged, self._describer)
+                merged[name] = _to_cel(value, nul)
+        return _CppActivation(self._env, merged, self._describer, self.portable or bool(nul))
+
+
+class _Plain:
+    """A value the portable backend computed, kept as plain Python (a cel-cpp
+    value would cut its strings short at a NUL)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+_PLAIN_TYPES = {bool: "bool", int: "int", float: "double", str: "string", bytes: "bytes",
+                list: "list", dict: "map", type(None): "null", _dt.datetime: "timestamp",
+                _dt.timedelta: "duration"}  # fmt: skip
+
+
+NATIVE_UNITS = 100_000
+"""The most an evaluation left to cel-cpp may cost, whatever the budget: cel-cpp
+cannot look at the clock while it runs, so what it runs must be small enough
+(a few milliseconds) for the rule's time limit to stay a limit."""
 
 
 class _CppProgram(Program):
-    __slots__ = ("text", "_expression", "_describer", "_root", "_identity")
+    __slots__ = ("text", "_expression", "_describer", "_root", "_bound", "_identity")
 
     def __init__(self, text: str, expression: Any, describer: _Describer, identity: Any) -> None:
         self.text = text
         self._expression = expression
         self._describer = describer
         self._root = cost.parse(expression.serialize())  # for the budget (see .cost)
+        self._bound = cost.compile_bound(self._root)  # the work that depends on the text alone
         self._identity = identity
 
     def evaluate(self, activation: Activation, meter: Meter | None = None) -> Any:
         assert isinstance(activation, _CppActivation)
         meter = meter_for(meter)
         meter.begin()
-        units = cost.bound(self._root, activation.variables, meter.remaining)
-        if units is None:
+        bound = self._bound
+        limit = min(meter.remaining, NATIVE_UNITS)
+        units = bound(activation.variables, limit) if bound is not None else None
+        if units is None or activation.portable:
             # cel-cpp cannot count while it runs, and this evaluation may cost more than
             # the budget allows: the portable backend counts every step and stops in time.
             plain = self._describer.metered(self.text, activation, meter)
             if plain is True or plain is False:
                 return plain
+            if activation.portable:
+                return _Plain(plain)
             return self._identity.eval(data={"model": plain})  # a cel-cpp value again
         meter.charge(units)
         value = self._expression.eval(activation.native)
@@ -252,6 +296,13 @@ class _CppProgram(Program):
         if plain is True or plain is False:
             return plain  # the hot path: a check that yielded a bool
         if value.type() == _ERROR:
+            if _BOOL_RELATION.search(str(plain)):
+                # cel-python orders a bool among numbers (false < 0.5); CEL has no such
+                # overload. The portable backend's outcome is the reference.
+                plain = self._describer.metered(self.text, activation, meter)
+                if plain is True or plain is False:
+                    return plain
+                return _Plain(plain)
             raise CELEvaluationError(self._describer.describe(self.text, activation, str(plain)))
         return value
 
@@ -352,15 +403,18 @@ class CelCppBackend(Backend):
         now: _dt.datetime,
         inputs: Mapping[str, Any],
     ) -> Activation:
+        nul: list[bool] = []
         variables = {
-            "model": to_cel(model),
-            "params": to_cel(dict(params)),
+            "model": _to_cel(model, nul),
+            "params": _to_cel(dict(params), nul),
             "now": now,
-            "inputs": to_cel(dict(inputs)),
+            "inputs": _to_cel(dict(inputs), nul),
         }
-        return _CppActivation(self._env, variables, self._describer)
+        return _CppActivation(self._env, variables, self._describer, bool(nul))
 
     def to_python(self, value: Any) -> Any:
+        if isinstance(value, _Plain):
+            return value.value
         if not isinstance(value, cel.Value):
             return value  # a bool from the hot path, or an element from elements()
         if value.type() == _T.TYPE:
@@ -370,18 +424,24 @@ class CelCppBackend(Backend):
     def truth(self, value: Any) -> bool:
         if value is True or value is False:
             return bool(value)
+        if isinstance(value, _Plain):
+            kind = _PLAIN_TYPES.get(type(value.value), type(value.value).__name__)
+            raise CELEvaluationError(f"check must yield a bool, got {kind}")
         raise CELEvaluationError(f"check must yield a bool, got {_type_name(value.type())}")
 
     def elements(self, value: Any) -> list[tuple[int | str, Any]]:
         if value is True or value is False:
             kind = "bool"
         else:
-            plain = value.plain_value()
+            plain = value.value if isinstance(value, _Plain) else value.plain_value()
             if isinstance(plain, list):
                 return list(enumerate(plain))
             if isinstance(plain, dict):
                 return sorted(((str(k), v) for k, v in plain.items()), key=lambda kv: kv[0])
-            kind = _type_name(value.type())
+            if isinstance(value, _Plain):
+                kind = _PLAIN_TYPES.get(type(plain), type(plain).__name__)
+            else:
+                kind = _type_name(value.type())
         raise CELEvaluationError(f"for_each must yield a list or a map, got {kind}")
 
 
@@ -396,6 +456,10 @@ def _type_name(type_: Any) -> str:
 
 
 _SYNTAX_RE = re.compile(r"<input>:(\d+):(\d+): (.*)")
+_NUMBER = r"(?:double|int|uint|int64|uint64)"
+_BOOL_RELATION = re.compile(
+    rf"No matching overloads found : _(?:<|<=|>|>=)_\((?:bool, {_NUMBER}|{_NUMBER}, bool)\)"
+)
 _STATUS_RE = re.compile(r"^[A-Z_]+: ")
 
 

@@ -2,33 +2,47 @@
 
 A native runtime (cel-cpp) evaluates without calling back into Python, so it
 cannot count units while it runs the way cel-python does (:mod:`.budget`).
-Instead :func:`bound` reads the parsed expression and the sizes of the actual
-data and returns a number of units that the evaluation cannot exceed, *in
-cel-python's units*: when the bound fits the budget, the native runtime runs
-with nothing to fear; when it does not (or when the expression is beyond what
-this module reasons about), the caller evaluates with the portable backend,
-which counts exactly and stops where the budget says. So a rule errors for its
-budget on the fast backend exactly when it does on the portable one.
+Instead :func:`compile_bound` reads the parsed expression once and returns a
+function of the actual data that gives a number of units the evaluation cannot
+exceed, *in cel-python's units*: when the bound fits the budget, the native
+runtime runs with nothing to fear; when it does not (or when the expression is
+beyond what this module reasons about), the caller evaluates with the portable
+backend, which counts exactly and stops where the budget says. So a rule errors
+for its budget on the fast backend exactly when it does on the portable one.
 
-The bound is deliberately coarse but safe:
+The bound is deliberately coarse but safe. Every value has a *shape*, three
+numbers that are each an upper bound:
 
-- every value has a *magnitude*: for data read from the variables, the number
-  of nodes plus the characters of every string inside it (measured exactly,
-  once per document); for literals, their own size; ``a + b`` adds; a macro's
-  result is at most its iterations times its step. Anything the magnitude of a
-  value bounds: its length (the iterations of a macro over it), the size of
-  any part of it, the work of comparing or concatenating it;
-- a field path into a variable (``model.spec.evaluations``) is looked up in the
-  data, so a macro over a three-element list is bounded by three iterations,
-  not by the largest list anywhere in the record;
-- each node costs :data:`NODE_UNITS` (cel-python visits about ten syntax-tree
-  nodes per CEL operation), each macro step :data:`STEP_UNITS`, and each
-  operation whose work grows with its operands the magnitude of the operands.
+- its *magnitude*: for data read from the variables, the number of nodes plus
+  the characters of every string inside it (measured exactly, once per
+  document); for literals, their own size; ``a + b`` adds; anything the
+  magnitude bounds: the size of any part of it, the work of comparing or
+  concatenating it;
+- its *length*: how many elements a macro over it iterates (a list's elements,
+  a map's keys), never more than its magnitude;
+- its *element*: the magnitude of its largest element (key or value), which is
+  what a macro's variable is bound to, never more than its magnitude.
+
+A field path into a variable (``model.spec.evaluations``) is looked up in the
+data, so a macro over a three-element list is bounded by three iterations of
+its body, each with the largest element bound to the macro's variable. A
+macro's accumulator (``@result``) may only grow linearly (``@result + [x]``,
+``@result || p``, a branch of ``?:``), so after ``n`` steps it is at most its
+initial shape plus ``n`` times what one step adds; any other use of the
+accumulator in a step is beyond this module (the caller counts instead).
+
+Each node costs :data:`NODE_UNITS` (cel-python visits about ten syntax-tree
+nodes per CEL operation), each macro step :data:`STEP_UNITS` plus its
+condition and step at their largest, and each operation whose work grows with
+its operands the magnitude of the operands. Everything that depends on the
+expression alone (the tree, which names a macro binds, the shapes and costs of
+subexpressions that read no variable) is worked out once, at compile time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import cppast
@@ -36,122 +50,388 @@ from .budget import CHARACTERS_PER_UNIT
 
 NODE_UNITS = 12
 STEP_UNITS = 8
+ROOT_UNITS = 24  # starting an evaluation: a bare name costs cel-python 14 units, not 12
 
 _CONST, _IDENT, _SELECT, _CALL, _LIST, _STRUCT, _COMPREHENSION = 3, 4, 5, 6, 7, 8, 9
-_SIZED = frozenset({"_+_", "_==_", "_!=_", "contains", "startsWith", "endsWith", "matches"})
+# Operations whose work grows with their operands (cel-python charges for them).
+_SIZED = frozenset({"_+_", "_-_", "_*_", "_/_", "_==_", "_!=_", "contains", "startsWith",
+                    "endsWith", "matches", cppast.MATCHES})  # fmt: skip
 _IN = frozenset({"@in", "_in_"})
+# Operations whose value is a bool, a number, a type, a timestamp or a duration:
+# nothing a later operation pays for by size.
+_SCALAR = frozenset({
+    "_<_", "_<=_", "_>_", "_>=_", "_==_", "_!=_", "!_", "@not_strictly_false",
+    "@in", "_in_", "type", "size", "int", "uint", "double", "contains", "startsWith",
+    "endsWith", "matches", "_-_", "_*_", "_/_", "_%_", "-_", "days", "timestamp",
+    "duration", cppast.MATCHES, cppast.MOD, cppast.TIMESTAMP, cppast.DURATION,
+    *cppast.RELATIONS.values(),
+})  # fmt: skip
+# Operations that may yield one of their operands (cel-python's `true && "x"` is "x").
+_EITHER = frozenset({"_&&_", "_||_"})
+
+Shape = tuple[int, int, int]  # magnitude, length, element
+Scope = dict[str, Shape]
+# A bound reads the shapes of the data's field paths (by index) and of the
+# names macros bind.
+Bound = Callable[[Any, Scope], tuple[int, Shape]]
+_Leaves = dict[tuple[str, tuple[str, ...]], int]
+_ONE: Shape = (1, 1, 1)
+_ZERO: Shape = (0, 0, 0)
 
 
 class _Unbounded(Exception):
-    """The bound is over the limit, or the expression is beyond this module."""
+    """The expression is beyond this module."""
+
+
+def compile_bound(
+    root: cppast.Node | None,
+) -> Callable[[Mapping[str, Any], int], int | None] | None:
+    """``units(variables, limit)``: what evaluating ``root`` on ``variables`` can
+    spend at most, or ``None`` when that is more than ``limit``; ``None`` instead
+    of a function when the expression is beyond this module.
+
+    The bound depends on the data only through the shapes of the field paths the
+    expression reads, and it grows with them: a bound worked out for larger
+    shapes holds for smaller ones. So the function keeps one such bound, for
+    shapes somewhat larger than the first data it saw, and answers with it for
+    every evaluation whose shapes it covers: one lookup per field path.
+    """
+    if root is None:
+        return None
+    leaves: dict[tuple[str, tuple[str, ...]], int] = {}
+    try:
+        walk = _compile(root, frozenset(), leaves)
+    except (_Unbounded, RecursionError, ValueError):
+        return None
+    paths = list(leaves)
+    # The shapes covered and their bound, replaced as one (threads may share a program).
+    envelope: list[tuple[list[Shape], int] | None] = [None]
+
+    def exact(shapes: list[Shape]) -> int | None:
+        try:
+            cost, _ = walk(shapes, {})
+        except (_Unbounded, RecursionError):
+            return None
+        return ROOT_UNITS + cost
+
+    def units(variables: Mapping[str, Any], limit: int) -> int | None:
+        shapes = [_lookup(variables, name, keys) for name, keys in paths]
+        known = envelope[0]
+        if known is not None and known[1] <= limit:
+            for have, most in zip(shapes, known[0]):
+                if have[0] > most[0] or have[1] > most[1] or have[2] > most[2]:
+                    break
+            else:
+                return known[1]
+        cost = exact(shapes)
+        if cost is None or cost > limit:
+            return None
+        larger = [(_grow(a), _grow(b), _grow(c)) for a, b, c in shapes]
+        wider = exact(larger)
+        if wider is not None and wider <= limit:
+            envelope[0] = (larger, wider)
+            return wider
+        if known is None:
+            envelope[0] = (shapes, cost)
+        return cost
+
+    return units
+
+
+def _grow(size: int) -> int:
+    return size + size // 2 + 4
+
+
+def _lookup(variables: Mapping[str, Any], name: str, keys: tuple[str, ...]) -> Shape:
+    value = variables.get(name, _MISSING)
+    if value is _MISSING:
+        return _ONE  # an error at run time, or a type name
+    for key in keys:
+        if not isinstance(value, Mapping):
+            return _ONE  # an error (or has() false) at run time
+        value = value.get(key, _MISSING)
+        if value is _MISSING:
+            return _ONE
+    return shape(value)
 
 
 def bound(root: cppast.Node | None, variables: Mapping[str, Any], limit: int) -> int | None:
     """Units evaluating ``root`` on ``variables`` can spend at most, or ``None`` when
-    that is more than ``limit`` or cannot be told."""
-    if root is None:
-        return None
-    walker = _Walker(variables, limit)
-    try:
-        units, _ = walker.node(root, {})
-    except (_Unbounded, RecursionError):
-        return None
-    return units if units <= limit else None
+    that is more than ``limit`` or cannot be told (compiles the bound every call:
+    programs keep the result of :func:`compile_bound`)."""
+    units = compile_bound(root)
+    return None if units is None else units(variables, limit)
 
 
-class _Walker:
-    def __init__(self, variables: Mapping[str, Any], limit: int) -> None:
-        self.variables = variables
-        self.limit = limit
+# --------------------------------------------------------------------------- compiling
 
-    def node(self, node: cppast.Node, scope: dict[str, int]) -> tuple[int, int]:
-        """``(cost, magnitude)`` of evaluating ``node`` once; ``scope`` holds the
-        magnitudes of the variables a macro binds."""
-        kind = node.kind
-        if kind == _CONST:
-            text = node.string_value()
-            return NODE_UNITS, 1 + (len(text) if text is not None else _bytes_length(node))
-        if kind in (_IDENT, _SELECT):
-            return self._reference(node, scope)
-        if kind == _COMPREHENSION:
-            return self._comprehension(node, scope)
-        if kind not in (_CALL, _LIST, _STRUCT):
-            raise _Unbounded
-        cost, magnitudes = NODE_UNITS, []
-        for child in node.children():
-            child_cost, magnitude = self.node(child, scope)
+
+def _constant(cost: int, shape: Shape) -> Bound:
+    result = (cost, shape)
+
+    def constant(shapes: Any, scope: Scope) -> tuple[int, Shape]:
+        return result
+
+    _CONSTANTS.add(constant)
+    return constant
+
+
+# The bounds that read no variable (weakly held: programs own their bounds).
+_CONSTANTS: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+
+
+def _compile(node: cppast.Node, bound_names: frozenset[str], leaves: _Leaves) -> Bound:
+    """The bound of ``node`` as a function of the variables and the shapes of the
+    names the enclosing macros bind (``bound_names``, known at compile time)."""
+    kind = node.kind
+    if kind == _CONST:
+        text = node.string_value()
+        size = 1 + (len(text) if text is not None else _bytes_length(node))
+        return _constant(NODE_UNITS, (size, size, size))
+    if kind in (_IDENT, _SELECT):
+        return _reference(node, bound_names, leaves)
+    if kind == _COMPREHENSION:
+        return _comprehension(node, bound_names, leaves)
+    if kind not in (_CALL, _LIST, _STRUCT):
+        raise _Unbounded
+    children = [_compile(child, bound_names, leaves) for child in node.children()]
+    if kind == _LIST:
+        count = len(children)
+
+        def combine(parts: list[Shape]) -> Shape:
+            return (1 + sum(p[0] for p in parts), count, max((p[0] for p in parts), default=1))
+
+        extra: Callable[[list[Shape]], int] = _no_extra
+    elif kind == _STRUCT:
+
+        def combine(parts: list[Shape]) -> Shape:
+            total = 1 + sum(p[0] for p in parts)
+            return (total, total, total)
+
+        extra = _no_extra
+    else:
+        combine, extra = _call(node.function or "")
+    static = _static(children)
+    if static is not None:  # reads no variable: worked out now
+        parts = [shape for _, shape in static]
+        cost = NODE_UNITS + sum(c for c, _ in static) + extra(parts)
+        return _constant(cost, combine(parts))
+
+    def walk(shapes: Any, scope: Scope) -> tuple[int, Shape]:
+        cost = NODE_UNITS
+        parts = []
+        for child in children:
+            child_cost, shape = child(shapes, scope)
             cost += child_cost
-            magnitudes.append(magnitude)
-        if kind != _CALL:
-            return self._check(cost), 1 + sum(magnitudes)
-        function = node.function or ""
-        if function in _SIZED:
-            cost += sum(magnitudes)  # at least one unit per element or ten characters
-        elif function in _IN:
-            cost += 2 * sum(magnitudes)
-        if function == "_+_":
-            magnitude = sum(magnitudes)
-        elif function == "_?_:_":
-            magnitude = max(magnitudes[1:], default=1)
-        else:  # a size, a bool, a number, a conversion of one operand: no bigger than that
-            magnitude = max(magnitudes, default=1) + 32
-        return self._check(cost), magnitude
+            parts.append(shape)
+        return cost + extra(parts), combine(parts)
 
-    def _reference(self, node: cppast.Node, scope: dict[str, int]) -> tuple[int, int]:
-        """A variable or a field path into one: its magnitude from the data itself."""
-        path: list[str] = []
-        current = node
-        while current.kind == _SELECT:
-            name = current.field_name
-            operand = current.operand
-            if name is None or operand is None:
-                raise _Unbounded
-            path.append(name)
-            current = operand
-        if current.kind != _IDENT:  # a field of a computed value: no bigger than it
-            cost, magnitude = self.node(current, scope)
-            return self._check(cost + NODE_UNITS * len(path)), magnitude
-        name = _ident(current)
-        cost = NODE_UNITS * (1 + len(path))
-        if name in scope:
-            return cost, scope[name]
-        if name not in self.variables:
-            return cost, 1  # an error or a type name at run time
-        value = self.variables[name]
-        for key in reversed(path):
-            if not isinstance(value, Mapping) or key not in value:
-                return cost, 1  # missing: an error (or has() false) at run time
-            value = value[key]
-        return cost, measure(value)
+    return walk
 
-    def _comprehension(self, node: cppast.Node, scope: dict[str, int]) -> tuple[int, int]:
+
+def _static(children: list[Bound]) -> list[tuple[int, Shape]] | None:
+    """The children's bounds when none of them reads a variable."""
+    results = []
+    for child in children:
+        if child not in _CONSTANTS:
+            return None
+        results.append(child({}, {}))
+    return results
+
+
+def _no_extra(parts: list[Shape]) -> int:
+    return 0
+
+
+def _sized(parts: list[Shape]) -> int:
+    return sum(p[0] for p in parts)  # at least one unit per element or ten characters
+
+
+def _membership(parts: list[Shape]) -> int:
+    # One unit per element of the container, and comparing the item with each.
+    total = 2 * sum(p[0] for p in parts)
+    if len(parts) == 2:
+        total += parts[1][1] * parts[0][0]
+    return total
+
+
+def _scalar(parts: list[Shape]) -> Shape:
+    return _ONE
+
+
+def _plus(parts: list[Shape]) -> Shape:
+    return (sum(p[0] for p in parts), sum(p[1] for p in parts), max((p[2] for p in parts), default=1))
+
+
+def _largest(parts: list[Shape]) -> Shape:
+    return (max((p[0] for p in parts), default=1), max((p[1] for p in parts), default=1),
+            max((p[2] for p in parts), default=1))  # fmt: skip
+
+
+def _choice(parts: list[Shape]) -> Shape:
+    return _largest(parts[1:])
+
+
+def _index(parts: list[Shape]) -> Shape:
+    element = parts[0][2] if parts else 1
+    return (element, element, element)
+
+
+def _other(parts: list[Shape]) -> Shape:
+    # A conversion of one operand, a field of it: no bigger than it (plus a number's text).
+    total = max((p[0] for p in parts), default=1) + 32
+    return (total, total, total)
+
+
+def _call(function: str) -> tuple[Callable[[list[Shape]], Shape], Callable[[list[Shape]], int]]:
+    extra = _membership if function in _IN else _sized if function in _SIZED else _no_extra
+    if function == "_+_":
+        return _plus, extra
+    if function == "_?_:_":
+        return _choice, extra
+    if function in _EITHER:
+        return _largest, extra
+    if function in _SCALAR:
+        return _scalar, extra
+    if function == "_[_]":
+        return _index, extra
+    return _other, extra
+
+
+def _reference(node: cppast.Node, bound_names: frozenset[str], leaves: _Leaves) -> Bound:
+    """A variable or a field path into one: its shape from the data itself."""
+    path: list[str] = []
+    current = node
+    while current.kind == _SELECT:
+        name = current.field_name
+        operand = current.operand
+        if name is None or operand is None:
+            raise _Unbounded
+        path.append(name)
+        current = operand
+    steps = len(path)
+    if current.kind != _IDENT:  # a field of a computed value: no bigger than it
+        inner = _compile(current, bound_names, leaves)
+
+        def computed(shapes: Any, scope: Scope) -> tuple[int, Shape]:
+            cost, shape = inner(shapes, scope)
+            return cost + NODE_UNITS * steps, (shape[0], shape[0], shape[0])
+
+        return computed
+    name = _ident(current)
+    cost = NODE_UNITS * (1 + steps)
+    if name in bound_names:
+        if not path:
+            return lambda shapes, scope: (cost, scope[name])
+
+        def field(shapes: Any, scope: Scope) -> tuple[int, Shape]:
+            total = scope[name][0]  # a part of the value is no bigger than it
+            return cost, (total, total, total)
+
+        return field
+    index = leaves.setdefault((name, tuple(reversed(path))), len(leaves))
+
+    def data(shapes: Any, scope: Scope) -> tuple[int, Shape]:
+        return cost, shapes[index]
+
+    return data
+
+
+_MISSING = object()
+
+
+def _comprehension(node: cppast.Node, bound_names: frozenset[str], leaves: _Leaves) -> Bound:
+    fields = {number: value for number, _, value in node.body.fields}
+    iter_var, accu_var = fields.get(1), fields.get(3)
+    parts = [fields.get(n) for n in (2, 4, 5, 6, 7)]
+    if not isinstance(iter_var, bytes) or not isinstance(accu_var, bytes):
+        raise _Unbounded
+    nodes = [p for p in parts if isinstance(p, cppast.Node)]
+    if len(nodes) != len(parts):
+        raise _Unbounded
+    item, accu = iter_var.decode(), accu_var.decode()
+    iter_range, init, condition, step, result = nodes
+    inner_names = bound_names | {item, accu}
+    range_bound = _compile(iter_range, bound_names, leaves)
+    init_bound = _compile(init, bound_names, leaves)
+    condition_bound = _compile(condition, inner_names, leaves)
+    step_bound = _compile(step, inner_names, leaves)
+    result_bound = _compile(result, bound_names | {accu}, leaves)
+    linear = _linear(step, accu)
+
+    def walk(shapes: Any, scope: Scope) -> tuple[int, Shape]:
+        range_cost, (_, steps, element) = range_bound(shapes, scope)
+        init_cost, accumulated = init_bound(shapes, scope)
+        cost = range_cost + init_cost
+        if steps:
+            inner = dict(scope)
+            inner[item] = (element, element, element)
+            if linear:  # after n steps: the initial value and n times one step's growth
+                inner[accu] = _ZERO
+                _, grows = step_bound(shapes, inner)
+                accumulated = (accumulated[0] + steps * grows[0],
+                               accumulated[1] + steps * grows[1],
+                               max(accumulated[2], grows[2]))  # fmt: skip
+            else:
+                inner[accu] = accumulated
+                _, once = step_bound(shapes, inner)
+                if not _within(once, accumulated):
+                    raise _Unbounded  # a step that may grow the accumulator otherwise
+            inner[accu] = accumulated  # every step costs at most what the last one does
+            condition_cost, _ = condition_bound(shapes, inner)
+            step_cost, _ = step_bound(shapes, inner)
+            cost += steps * (condition_cost + step_cost + STEP_UNITS)
+        outer = dict(scope)
+        outer[accu] = accumulated
+        result_cost, result_shape = result_bound(shapes, outer)
+        return cost + result_cost, result_shape
+
+    return walk
+
+
+def _within(a: Shape, b: Shape) -> bool:
+    return a[0] <= b[0] and a[1] <= b[1] and a[2] <= b[2]
+
+
+def _linear(node: cppast.Node, name: str) -> bool:
+    """Whether ``name`` occurs in ``node`` only where its value passes through
+    unchanged or is added to (an operand of ``+``, ``&&``, ``||``, a branch of
+    ``?:``), at most once on any path, so that a step adds to the accumulator at
+    most what it adds to an empty one."""
+    if not _reads(node, name):
+        return True
+    if node.kind == _IDENT:
+        return True
+    if node.kind != _CALL or node.target is not None:
+        return False
+    function, args = node.function, node.args
+    if function in ("_+_", "_&&_", "_||_") and len(args) == 2:
+        readers = [arg for arg in args if _reads(arg, name)]
+        return len(readers) == 1 and _linear(readers[0], name)
+    if function == "_?_:_" and len(args) == 3:
+        return not _reads(args[0], name) and all(_linear(arg, name) for arg in args[1:])
+    return False
+
+
+def _reads(node: cppast.Node, name: str) -> bool:
+    """Whether ``name`` occurs free in ``node`` (a macro that binds it hides it)."""
+    if node.kind == _IDENT:
+        return node.body.get(1) == name.encode()
+    if node.kind == _COMPREHENSION:
         fields = {number: value for number, _, value in node.body.fields}
-        iter_var, accu_var = fields.get(1), fields.get(3)
-        parts = [fields.get(n) for n in (2, 4, 5, 6, 7)]
-        if not isinstance(iter_var, bytes) or not isinstance(accu_var, bytes):
-            raise _Unbounded
-        nodes = [p for p in parts if isinstance(p, cppast.Node)]
-        if len(nodes) != len(parts):
-            raise _Unbounded
-        iter_range, init, condition, step, result = nodes
-        range_cost, steps = self.node(iter_range, scope)
-        init_cost, init_magnitude = self.node(init, scope)
-        inner = dict(scope)
-        inner[iter_var.decode()] = steps
-        inner[accu_var.decode()] = init_magnitude
-        condition_cost, _ = self.node(condition, inner)
-        step_cost, step_magnitude = self.node(step, inner)
-        accumulated = init_magnitude + steps * (step_magnitude + 1)
-        inner[accu_var.decode()] = accumulated
-        result_cost, result_magnitude = self.node(result, inner)
-        cost = range_cost + init_cost + result_cost
-        cost += steps * (condition_cost + step_cost + STEP_UNITS)
-        return self._check(cost), max(result_magnitude, 1)
-
-    def _check(self, cost: int) -> int:
-        if cost > self.limit:
-            raise _Unbounded
-        return cost
+        bound_here = {fields.get(1), fields.get(3)}
+        for number in (2, 4):
+            part = fields.get(number)
+            if isinstance(part, cppast.Node) and _reads(part, name):
+                return True
+        if name.encode() in bound_here:
+            return False
+        for number in (5, 6, 7):
+            part = fields.get(number)
+            if isinstance(part, cppast.Node) and _reads(part, name):
+                return True
+        return False
+    return any(_reads(child, name) for child in node.children())
 
 
 def _ident(node: cppast.Node) -> str:
@@ -166,10 +446,13 @@ def _bytes_length(node: cppast.Node) -> int:
     return len(value) if isinstance(value, bytes) else 0
 
 
+# --------------------------------------------------------------------------- measuring data
+
 # A document is measured once, however many rules read it: keyed by identity,
 # holding the value so that its id cannot be reused while it is cached.
 _MEASURED: dict[int, tuple[Any, int]] = {}
-_MEASURED_MAX = 256
+_SHAPES: dict[int, tuple[Any, Shape]] = {}
+_MEASURED_MAX = 1024
 
 
 def measure(value: Any) -> int:
@@ -200,6 +483,26 @@ def measure(value: Any) -> int:
     return total
 
 
+def shape(value: Any) -> Shape:
+    """``(magnitude, length, largest element)`` of a value from the data."""
+    if not isinstance(value, (Mapping, list, tuple)):
+        size = measure(value)
+        return (size, size, size)
+    cached = _SHAPES.get(id(value))
+    if cached is not None and cached[0] is value:
+        return cached[1]
+    total = measure(value)
+    if isinstance(value, Mapping):
+        element = max((max(measure(k), measure(v)) for k, v in value.items()), default=1)
+    else:
+        element = max((measure(v) for v in value), default=1)
+    result = (total, min(len(value), total), min(element, total))
+    if len(_SHAPES) >= _MEASURED_MAX:
+        _SHAPES.clear()
+    _SHAPES[id(value)] = (value, result)
+    return result
+
+
 def parse(serialized: bytes) -> cppast.Node | None:
     """The root of a serialized parsed expression, ``None`` if it cannot be read."""
     try:
@@ -208,4 +511,4 @@ def parse(serialized: bytes) -> cppast.Node | None:
         return None
 
 
-__all__ = ["NODE_UNITS", "STEP_UNITS", "bound", "measure", "parse"]
+__all__ = ["NODE_UNITS", "ROOT_UNITS", "STEP_UNITS", "bound", "compile_bound", "measure", "parse", "shape"]

@@ -142,3 +142,29 @@ def test_audit_by_alias_and_a_registry_that_does_not_answer(mlflow_registry, mon
     assert down.exit_code == 1
     assert "(1 could not be read)" in down.stdout
     assert "mlflow:models:/" in down.stdout
+
+
+def test_legacy_stages_in_uris_and_audit_filters(mlflow_registry):
+    import warnings
+
+    with warnings.catch_warnings():  # stages are deprecated in MLflow, still in use
+        warnings.simplefilter("ignore")
+        mlflow_registry.client.transition_model_version_stage("churn", "2", "Staging")
+    checked = run(
+        "check", "mlflow:models:/churn/Staging", "-p", str(mlflow_registry.policy), "--now", NOW
+    )
+    assert checked.exit_code == 1 and "FAILED  churn@2  mlflow:models:/churn/2" in checked.stdout
+    audited = run(
+        "audit",
+        "mlflow:models:/",
+        "--stage",
+        "staging",
+        "-p",
+        str(mlflow_registry.policy),
+        "--now",
+        NOW,
+        "-f",
+        "json",
+    )
+    report = json.loads(audited.stdout)
+    assert [(m["name"], m["version"]) for m in report["models"]] == [("churn", "2")]

@@ -144,3 +144,7 @@ def test_check_reads_registry_sources(mlflow_registry, gate_policies):
     )
     assert [m.passed for m in report.models] == [True, False]
     assert json.loads(report.to_json())["models"][1]["source"] == "mlflow:models:/credit-default/2"
+
+
+def test_promote_is_part_of_the_library():
+    assert policygate.promote is promote

@@ -161,7 +161,7 @@ def test_an_error_severity_rule_that_errors_never_passes(erroring, passing, fail
         policygate.gate(model, policies, now=NOW, fail_on=fail_on)
 
 
-# --------------------------------------------------------------------------- files that cannot be read
+# ------------------------------------------------------------------ files that cannot be read
 
 
 def test_symlink_loops_and_dangling_links_are_clean_errors(tmp_path):

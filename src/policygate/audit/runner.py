@@ -125,8 +125,11 @@ def audit_models(
         "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     )
     pending: deque[tuple[list[AuditItem], Future[list[list[ModelReport]]]]] = deque()
+    # A forkserver outlives the audit that started it: hand each worker this
+    # process's environment (MLFLOW_TRACKING_URI, engine choice...) as it is now.
+    environment = dict(os.environ)
     with ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_start_worker, initargs=(config,)
+        jobs, mp_context=context, initializer=_start_worker, initargs=(config, environment)
     ) as pool:
         for batch in _batches(items, BATCH):
             pending.append((batch, pool.submit(_work, batch)))
@@ -172,8 +175,10 @@ def _safely(auditor: Auditor, item: AuditItem) -> list[ModelReport]:
 _WORKER: Auditor | None = None
 
 
-def _start_worker(config: AuditConfig) -> None:
+def _start_worker(config: AuditConfig, environment: dict[str, str]) -> None:
     global _WORKER
+    os.environ.clear()
+    os.environ.update(environment)
     _WORKER = Auditor(config)
 
 

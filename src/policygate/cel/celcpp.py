@@ -220,7 +220,7 @@ class _CppActivation(Activation):
     holding such a string are ``portable``: every evaluation on them is left to
     the portable backend (rare: no real record has one, a fuzzer's does)."""
 
-    __slots__ = ("variables", "native", "portable", "_env", "_describer")
+    __slots__ = ("variables", "native", "portable", "shapes", "_env", "_describer")
 
     def __init__(
         self, env: Any, variables: dict[str, Any], describer: _Describer, portable: bool = False
@@ -228,6 +228,7 @@ class _CppActivation(Activation):
         self.variables = variables
         self.native = env.Activation(variables)
         self.portable = portable
+        self.shapes: dict[Any, Any] = {}  # what .cost looked up in these variables
         self._env = env
         self._describer = describer
 
@@ -280,7 +281,7 @@ class _CppProgram(Program):
         meter.begin()
         bound = self._bound
         limit = min(meter.remaining, NATIVE_UNITS)
-        units = bound(activation.variables, limit) if bound is not None else None
+        units = bound(activation.variables, limit, activation.shapes) if bound is not None else None
         if units is None or activation.portable:
             # cel-cpp cannot count while it runs, and this evaluation may cost more than
             # the budget allows: the portable backend counts every step and stops in time.

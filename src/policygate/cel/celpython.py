@@ -39,6 +39,23 @@ from .library import SECONDS_PER_DAY
 _INT_TYPES = (celtypes.IntType, celtypes.UintType)
 
 
+class _Erased:
+    """What celpy's interpreter needs of ``typing.Tuple`` & co. at run time: it
+    writes ``cast(Tuple[lark.Tree, lark.Tree], ...)`` in every operator, and
+    building (and hashing) that subscripted type on every node visit was a
+    quarter of the time cel-python spent on a rule. ``cast`` returns its value
+    whatever the type, so the type can be anything; the module's annotations
+    were evaluated when it was imported and are not affected."""
+
+    def __getitem__(self, item: Any) -> _Erased:
+        return self
+
+
+for _name in ("Tuple", "List", "Dict", "Union", "Iterable"):
+    if hasattr(celpy.evaluation, _name):
+        setattr(celpy.evaluation, _name, _Erased())
+
+
 def _number(value: Any) -> int | float | None:
     """The exact Python number a CEL int/uint/double stands for, ``None`` otherwise.
 

@@ -83,12 +83,12 @@ class _Unbounded(Exception):
     """The expression is beyond this module."""
 
 
-def compile_bound(
-    root: cppast.Node | None,
-) -> Callable[[Mapping[str, Any], int], int | None] | None:
-    """``units(variables, limit)``: what evaluating ``root`` on ``variables`` can
-    spend at most, or ``None`` when that is more than ``limit``; ``None`` instead
-    of a function when the expression is beyond this module.
+def compile_bound(root: cppast.Node | None) -> Callable[..., int | None] | None:
+    """``units(variables, limit, known=None)``: what evaluating ``root`` on
+    ``variables`` can spend at most, or ``None`` when that is more than
+    ``limit``; ``None`` instead of a function when the expression is beyond this
+    module. ``known`` caches the shapes looked up in ``variables`` (the caller
+    keeps one per activation, so rules reading the same paths share them).
 
     The bound depends on the data only through the shapes of the field paths the
     expression reads, and it grows with them: a bound worked out for larger
@@ -114,8 +114,18 @@ def compile_bound(
             return None
         return ROOT_UNITS + cost
 
-    def units(variables: Mapping[str, Any], limit: int) -> int | None:
-        shapes = [_lookup(variables, name, keys) for name, keys in paths]
+    def units(
+        variables: Mapping[str, Any], limit: int, known: dict[Any, Shape] | None = None
+    ) -> int | None:
+        if known is None:
+            shapes = [_lookup(variables, name, keys) for name, keys in paths]
+        else:  # the shapes already looked up in these variables (by other rules)
+            shapes = []
+            for path in paths:
+                found = known.get(path)
+                if found is None:
+                    found = known[path] = _lookup(variables, *path)
+                shapes.append(found)
         known = envelope[0]
         if known is not None and known[1] <= limit:
             for have, most in zip(shapes, known[0]):
@@ -147,7 +157,7 @@ def _lookup(variables: Mapping[str, Any], name: str, keys: tuple[str, ...]) -> S
     if value is _MISSING:
         return _ONE  # an error at run time, or a type name
     for key in keys:
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             return _ONE  # an error (or has() false) at run time
         value = value.get(key, _MISSING)
         if value is _MISSING:
@@ -394,23 +404,52 @@ def _within(a: Shape, b: Shape) -> bool:
 
 
 def _linear(node: cppast.Node, name: str) -> bool:
-    """Whether ``name`` occurs in ``node`` only where its value passes through
-    unchanged or is added to (an operand of ``+``, ``&&``, ``||``, a branch of
-    ``?:``), at most once on any path, so that a step adds to the accumulator at
-    most what it adds to an empty one."""
+    """Whether the shape of ``node`` grows with the shape of ``name`` at most by
+    adding it once: ``name`` passes through unchanged or is added to (an operand
+    of ``+``, ``&&``, ``||``, a branch of ``?:``, the value of a rewrite's
+    binding), or only feeds an operation whose value is a bool, a number or a
+    type. Then a step adds to the accumulator at most what it adds to an empty one."""
     if not _reads(node, name):
         return True
-    if node.kind == _IDENT:
+    kind = node.kind
+    if kind == _IDENT:
         return True
-    if node.kind != _CALL or node.target is not None:
+    if kind == _COMPREHENSION:
+        return _linear_binding(node, name)
+    if kind != _CALL:
         return False
-    function, args = node.function, node.args
+    function, args = node.function or "", node.args
+    if _call(function)[0] is _scalar:
+        return True  # its value's shape is the same whatever its operands
+    if node.target is not None:
+        return False
     if function in ("_+_", "_&&_", "_||_") and len(args) == 2:
         readers = [arg for arg in args if _reads(arg, name)]
         return len(readers) == 1 and _linear(readers[0], name)
-    if function == "_?_:_" and len(args) == 3:
-        return not _reads(args[0], name) and all(_linear(arg, name) for arg in args[1:])
+    if function == "_?_:_" and len(args) == 3:  # the condition's value is not the result
+        return all(_linear(arg, name) for arg in args[1:])
     return False
+
+
+def _linear_binding(node: cppast.Node, name: str) -> bool:
+    """:func:`_linear` for a rewrite's ``cel.bind(v, value, body)`` (a
+    comprehension over an empty list): linear when ``name`` reaches the body
+    once, either through ``value`` (and the body is linear in ``v``) or directly."""
+    fields = {number: value for number, _, value in node.body.fields}
+    iter_range, init, result = fields.get(2), fields.get(4), fields.get(7)
+    accu = fields.get(3)
+    if not (isinstance(iter_range, cppast.Node) and iter_range.kind == _LIST
+            and not any(True for _ in iter_range.children())):  # fmt: skip
+        return False  # a macro over something: it may read the accumulator many times
+    if not (isinstance(init, cppast.Node) and isinstance(result, cppast.Node)):
+        return False
+    if not isinstance(accu, bytes):
+        return False
+    bound_name = accu.decode()
+    if _reads(init, name):
+        body_reads = bound_name != name and _reads(result, name)
+        return not body_reads and _linear(init, name) and _linear(result, bound_name)
+    return bound_name == name or _linear(result, name)
 
 
 def _reads(node: cppast.Node, name: str) -> bool:
@@ -457,14 +496,16 @@ _MEASURED_MAX = 1024
 
 def measure(value: Any) -> int:
     """Nodes of ``value`` plus the characters of every string in it, in units."""
-    if isinstance(value, (str, bytes)):
+    kind = type(value)
+    if kind is str or kind is bytes or isinstance(value, (str, bytes)):
         return 1 + len(value) // CHARACTERS_PER_UNIT + len(value)
-    if not isinstance(value, (Mapping, list, tuple)):
+    if kind is not dict and kind is not list and not isinstance(value, (Mapping, list, tuple)):
         return 1
-    cached = _MEASURED.get(id(value))
-    if cached is not None and cached[0] is value:
-        return cached[1]
-    total = 0
+    try:
+        return _total(value, 0)
+    except _Deep:
+        pass
+    total = 0  # a deep document: one walk without recursion, caching only the whole
     stack = [value]
     while stack:
         current = stack.pop()
@@ -477,29 +518,65 @@ def measure(value: Any) -> int:
                 stack.append(item)
         elif isinstance(current, (list, tuple)):
             stack.extend(current)
-    if len(_MEASURED) >= _MEASURED_MAX:
-        _MEASURED.clear()
-    _MEASURED[id(value)] = (value, total)
+    _remember(_MEASURED, value, total)
     return total
 
 
+class _Deep(Exception):
+    pass
+
+
+_DEPTH = 64
+
+
+def _total(value: Any, depth: int) -> int:
+    """:func:`measure` of a part of a document, remembering every map and list in
+    it, so that measuring a part of a measured document is a lookup."""
+    kind = type(value)
+    if kind is str or kind is bytes:
+        return 1 + len(value)
+    if kind is dict or kind is list or isinstance(value, (Mapping, list, tuple)):
+        cached = _MEASURED.get(id(value))
+        if cached is not None and cached[0] is value:
+            return cached[1]
+        if depth > _DEPTH:
+            raise _Deep
+        total = 1
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                total += (1 + len(key) if isinstance(key, str) else 1) + _total(item, depth + 1)
+        else:
+            for item in value:
+                total += _total(item, depth + 1)
+        _remember(_MEASURED, value, total)
+        return total
+    if isinstance(value, (str, bytes)):
+        return 1 + len(value)
+    return 1
+
+
+def _remember(cache: dict[int, tuple[Any, Any]], value: Any, result: Any) -> None:
+    if len(cache) >= _MEASURED_MAX:
+        cache.clear()
+    cache[id(value)] = (value, result)
+
+
 def shape(value: Any) -> Shape:
-    """``(magnitude, length, largest element)`` of a value from the data."""
-    if not isinstance(value, (Mapping, list, tuple)):
+    """``(magnitude, length, largest element)`` of a value from the data (for a
+    map, its magnitude stands for its largest key or value)."""
+    kind = type(value)
+    if kind is not list and not isinstance(value, (list, tuple)):
         size = measure(value)
+        if kind is dict or isinstance(value, Mapping):
+            return (size, min(len(value), size), size)
         return (size, size, size)
     cached = _SHAPES.get(id(value))
     if cached is not None and cached[0] is value:
         return cached[1]
     total = measure(value)
-    if isinstance(value, Mapping):
-        element = max((max(measure(k), measure(v)) for k, v in value.items()), default=1)
-    else:
-        element = max((measure(v) for v in value), default=1)
+    element = max((measure(v) for v in value), default=1)
     result = (total, min(len(value), total), min(element, total))
-    if len(_SHAPES) >= _MEASURED_MAX:
-        _SHAPES.clear()
-    _SHAPES[id(value)] = (value, result)
+    _remember(_SHAPES, value, result)
     return result
 
 

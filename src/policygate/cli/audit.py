@@ -177,15 +177,16 @@ def audit_command(
     header = report_header(auditor)
     items = list(expand_sources(list(sources), alias=alias, stage=stage))
     needs_spool = any(f != SUMMARY for f, _ in outputs)
-    with ReportSpool() as spool, _progress(progress, len(items)) as advance:
-        summary = audit(
-            items,
-            config,
-            jobs=jobs,
-            on_model=spool.append if needs_spool else None,
-            on_source=advance,
-            auditor=auditor,
-        )
+    with ReportSpool() as spool:
+        with _progress(progress, len(items)) as advance:  # the bar ends before any output
+            summary = audit(
+                items,
+                config,
+                jobs=jobs,
+                on_model=spool.append if needs_spool else None,
+                on_source=advance,
+                auditor=auditor,
+            )
         for out_fmt, path in outputs[1:] + outputs[:1]:  # stdout last
             _write(out_fmt, path, summary, header, spool, top)
     if fmt != SUMMARY and not quiet and output is None:
@@ -199,17 +200,19 @@ def audit_command(
 def _write(
     fmt: str, path: str | None, summary: AuditSummary, header: Report, spool: ReportSpool, top: int
 ) -> None:
+    """One output: the summary, the JSON report streamed from the spool, or another format."""
+
     def stdout(text: str) -> None:
         click.echo(text, nl=False)
 
-    if fmt == SUMMARY:
-        text = summary.render(top)
-        write_atomic(path, text) if path else stdout(text)
-    elif fmt == OutputFormat.JSON.value:
+    if fmt == OutputFormat.JSON.value:
         write_streamed(path, json_chunks(header, summary, iter(spool)), stdout)
+        return
+    text = summary.render(top) if fmt == SUMMARY else render(full_report(header, spool), fmt)
+    if path:
+        write_atomic(path, text)
     else:
-        text = render(full_report(header, spool), fmt)
-        write_atomic(path, text) if path else stdout(text)
+        stdout(text)
 
 
 @contextlib.contextmanager

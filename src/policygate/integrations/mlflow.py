@@ -19,9 +19,6 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..api import gate
 from ..errors import GateFailed, UsageError
-from ..importers import mlflow as mlflow_import
-from ..importers import validate_record
-from ..importers.interface import merge_overlay
 from ..models import ModelRecord, model_from_data
 from ..policy import Policy
 from ..report import Report, Status
@@ -69,6 +66,8 @@ def promote(
     :class:`GateFailed` (with ``.report``) when it did not, leaving the alias
     where it was.
     """
+    from ..importers import mlflow as mlflow_import  # on call: import policygate stays light
+
     location = source.removeprefix("mlflow:")
     client = mlflow_client or mlflow_import.client(tracking_uri)
     record, name, version = read_version(location, client, overlay, target_stage)
@@ -101,6 +100,10 @@ def read_version(
     target_stage: str | None = None,
 ) -> tuple[ModelRecord, str, str]:
     """The record of the one model version ``location`` names, with its name and version."""
+    from ..importers import mlflow as mlflow_import
+    from ..importers import validate_record
+    from ..importers.interface import merge_overlay
+
     source = f"mlflow:{location}"
     with mlflow_import.registry_errors(source):
         versions = mlflow_import.resolve_versions(location, client)
@@ -123,6 +126,8 @@ def read_version(
 
 def write_outcome(client: MlflowClient, name: str, version: str, report: Report) -> dict[str, str]:
     """Record the report's outcome on the model version as ``policygate.*`` tags; returns them."""
+    from ..importers import mlflow as mlflow_import
+
     tags = outcome_tags(report)
     with mlflow_import.registry_errors(f"mlflow:models:/{name}/{version}"):
         for key, value in tags.items():

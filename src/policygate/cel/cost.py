@@ -118,21 +118,20 @@ def compile_bound(root: cppast.Node | None) -> Callable[..., int | None] | None:
         variables: Mapping[str, Any], limit: int, known: dict[Any, Shape] | None = None
     ) -> int | None:
         if known is None:
-            shapes = [_lookup(variables, name, keys) for name, keys in paths]
-        else:  # the shapes already looked up in these variables (by other rules)
-            shapes = []
-            for path in paths:
-                found = known.get(path)
-                if found is None:
-                    found = known[path] = _lookup(variables, *path)
-                shapes.append(found)
-        known = envelope[0]
-        if known is not None and known[1] <= limit:
-            for have, most in zip(shapes, known[0]):
+            known = {}
+        shapes = []
+        for path in paths:
+            found = known.get(path)
+            if found is None:  # not looked up in these variables by another rule yet
+                found = known[path] = _lookup(variables, *path)
+            shapes.append(found)
+        covered = envelope[0]
+        if covered is not None and covered[1] <= limit:
+            for have, most in zip(shapes, covered[0]):
                 if have[0] > most[0] or have[1] > most[1] or have[2] > most[2]:
                     break
             else:
-                return known[1]
+                return covered[1]
         cost = exact(shapes)
         if cost is None or cost > limit:
             return None
@@ -141,7 +140,7 @@ def compile_bound(root: cppast.Node | None) -> Callable[..., int | None] | None:
         if wider is not None and wider <= limit:
             envelope[0] = (larger, wider)
             return wider
-        if known is None:
+        if covered is None:
             envelope[0] = (shapes, cost)
         return cost
 
@@ -204,7 +203,14 @@ def _compile(node: cppast.Node, bound_names: frozenset[str], leaves: _Leaves) ->
         return _comprehension(node, bound_names, leaves)
     if kind not in (_CALL, _LIST, _STRUCT):
         raise _Unbounded
-    children = [_compile(child, bound_names, leaves) for child in node.children()]
+    function = node.function or "" if kind == _CALL else ""
+    if kind == _CALL and _call(function) == (_scalar, _no_extra):
+        # A bool, a number or a type, whose work does not grow with its operands:
+        # a variable's (or field's) shape cannot matter, only its fixed cost.
+        children = [_reference_cost(child) or _compile(child, bound_names, leaves)
+                    for child in node.children()]  # fmt: skip
+    else:
+        children = [_compile(child, bound_names, leaves) for child in node.children()]
     if kind == _LIST:
         count = len(children)
 
@@ -220,7 +226,7 @@ def _compile(node: cppast.Node, bound_names: frozenset[str], leaves: _Leaves) ->
 
         extra = _no_extra
     else:
-        combine, extra = _call(node.function or "")
+        combine, extra = _call(function)
     static = _static(children)
     if static is not None:  # reads no variable: worked out now
         parts = [shape for _, shape in static]
@@ -330,6 +336,8 @@ def _reference(node: cppast.Node, bound_names: frozenset[str], leaves: _Leaves) 
         return computed
     name = _ident(current)
     cost = NODE_UNITS * (1 + steps)
+    if node.test_only or (not path and name in _TYPE_NAMES):
+        return _constant(cost, _ONE)  # has(): a bool; a type name: a type
     if name in bound_names:
         if not path:
             return lambda shapes, scope: (cost, scope[name])
@@ -348,6 +356,25 @@ def _reference(node: cppast.Node, bound_names: frozenset[str], leaves: _Leaves) 
 
 
 _MISSING = object()
+# Names that are types in CEL (the rewrites compare `type(x) == map`). policygate's
+# variables (model, params, now, inputs, item, key, index) never take these names.
+_TYPE_NAMES = frozenset({"map", "list", "int", "uint", "double", "string", "bool", "bytes",
+                         "null_type", "type", "timestamp", "duration"})  # fmt: skip
+
+
+def _reference_cost(node: cppast.Node) -> Bound | None:
+    """A variable or a field path of one, as its fixed cost alone, where its shape
+    does not matter; ``None`` for anything else."""
+    steps = 0
+    while node.kind == _SELECT:
+        operand = node.operand
+        if operand is None or node.field_name is None:
+            return None
+        steps += 1
+        node = operand
+    if node.kind != _IDENT or not isinstance(node.body.get(1), bytes):
+        return None
+    return _constant(NODE_UNITS * (1 + steps), _ONE)
 
 
 def _comprehension(node: cppast.Node, bound_names: frozenset[str], leaves: _Leaves) -> Bound:

@@ -492,13 +492,17 @@ def _modulo(left: Node, right: Node, b: _Builder) -> Node:
 
 
 def _stringify(value: Node, b: _Builder) -> Node:
-    """``string(x)``: a double as cel-python writes it, and null as "None" (its
-    spelling, so that ``string(item.risk_assessment)`` of a null fails, not errors)."""
+    """``string(x)``: a double as cel-python writes it, null as "None" (its
+    spelling, so that ``string(item.risk_assessment)`` of a null fails, not errors)
+    and a bool as "True"/"False"."""
     return b.bind(
         value,
         lambda x: b.call(
             "_?_:_", b.is_type(x(), "double"), b.call(STRING, x()),
-            b.call("_?_:_", b.is_type(x(), "null_type"), b.string("None"), b.call("string", x())),
+            b.call("_?_:_", b.is_type(x(), "null_type"), b.string("None"),
+                   b.call("_?_:_", b.is_type(x(), "bool"),
+                          b.call("_?_:_", x(), b.string("True"), b.string("False")),
+                          b.call("string", x()))),
         ),  # fmt: skip
     )
 

@@ -5,6 +5,7 @@ rewrites' bindings) run natively."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
@@ -42,7 +43,8 @@ EXPRESSIONS = [
     "model.l.exists_one(x, x > 3)", "[model.l, model.l].map(x, x + x).size()",
     "model.l.all(x, model.m.exists(b, b.v == x && model.l.exists(z, z == x)))",
     "model.s.contains(model.s + model.s)", "model.l.all(x, model.l == model.l)",
-    "model.l.map(x, model.l).map(y, y.size()).size() > 0", "model.l.all(x, !model.s.contains('zz'))",
+    "model.l.map(x, model.l).map(y, y.size()).size() > 0",
+    "model.l.all(x, !model.s.contains('zz'))",
     "model.m.filter(a, a.v > 1).exists(a, a in model.m)", "size(model.s) * model.l[3] > 1",
 ]  # fmt: skip
 
@@ -51,10 +53,8 @@ def _spent(text: str) -> int:
     backend = cel.get_backend("cel-python")
     activation = backend.activation(model=MODEL, params=PARAMS, now=NOW, inputs={})
     meter = Budget(cost=10**9, seconds=60).meter()
-    try:
+    with contextlib.suppress(cel.CELEvaluationError):
         backend.compile(text).evaluate(activation, meter)
-    except cel.CELEvaluationError:
-        pass
     return meter.spent
 
 

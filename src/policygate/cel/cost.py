@@ -127,7 +127,7 @@ def compile_bound(root: cppast.Node | None) -> Callable[..., int | None] | None:
             shapes.append(found)
         covered = envelope[0]
         if covered is not None and covered[1] <= limit:
-            for have, most in zip(shapes, covered[0]):
+            for have, most in zip(shapes, covered[0], strict=False):
                 if have[0] > most[0] or have[1] > most[1] or have[2] > most[2]:
                     break
             else:
@@ -211,13 +211,15 @@ def _compile(node: cppast.Node, bound_names: frozenset[str], leaves: _Leaves) ->
                     for child in node.children()]  # fmt: skip
     else:
         children = [_compile(child, bound_names, leaves) for child in node.children()]
+    combine: Callable[[list[Shape]], Shape]
+    extra: Callable[[list[Shape]], int]
     if kind == _LIST:
         count = len(children)
 
         def combine(parts: list[Shape]) -> Shape:
             return (1 + sum(p[0] for p in parts), count, max((p[0] for p in parts), default=1))
 
-        extra: Callable[[list[Shape]], int] = _no_extra
+        extra = _no_extra
     elif kind == _STRUCT:
 
         def combine(parts: list[Shape]) -> Shape:
@@ -276,7 +278,8 @@ def _scalar(parts: list[Shape]) -> Shape:
 
 
 def _plus(parts: list[Shape]) -> Shape:
-    return (sum(p[0] for p in parts), sum(p[1] for p in parts), max((p[2] for p in parts), default=1))
+    largest = max((p[2] for p in parts), default=1)
+    return (sum(p[0] for p in parts), sum(p[1] for p in parts), largest)
 
 
 def _largest(parts: list[Shape]) -> Shape:
@@ -615,4 +618,13 @@ def parse(serialized: bytes) -> cppast.Node | None:
         return None
 
 
-__all__ = ["NODE_UNITS", "ROOT_UNITS", "STEP_UNITS", "bound", "compile_bound", "measure", "parse", "shape"]
+__all__ = [
+    "NODE_UNITS",
+    "ROOT_UNITS",
+    "STEP_UNITS",
+    "bound",
+    "compile_bound",
+    "measure",
+    "parse",
+    "shape",
+]

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 NOW = "2026-11-26T00:00:00Z"
-NOW_DT = dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc)
+NOW_DT = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
 
 # name, direction, threshold: 12 headline-metric thresholds
 METRICS = [

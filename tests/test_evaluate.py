@@ -661,7 +661,7 @@ def test_directory_of_models(tmp_path):
     ("now", "expected"),
     [
         ("2026-11-26T01:00:00+01:00", "2026-11-26T00:00:00Z"),
-        (dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc), "2026-11-26T00:00:00Z"),
+        (dt.datetime(2026, 11, 26, tzinfo=dt.UTC), "2026-11-26T00:00:00Z"),
         ("2026-11-26T00:00:00.5Z", "2026-11-26T00:00:00.5Z"),
     ],
 )
@@ -682,9 +682,9 @@ def test_bad_now_is_a_usage_error(tmp_path, now):
 
 def test_default_now_is_the_current_second(tmp_path):
     pols = policies_of(tmp_path, [{"id": "r", "check": "true"}])
-    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
     report = evaluate(MODEL, pols)
-    after = dt.datetime.now(dt.timezone.utc)
+    after = dt.datetime.now(dt.UTC)
     moment = dt.datetime.fromisoformat(report.now.replace("Z", "+00:00"))
     assert before <= moment <= after
     assert "." not in report.now

@@ -142,17 +142,17 @@ def test_render_template_in_order() -> None:
         ([0.5, "a", True, None], '[0.5, "a", true, null]'),
         ({"a": 1.0, "b": [2.0]}, '{"a": 1, "b": [2]}'),
         (["é"], '["é"]'),
-        (dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc), "2026-11-26T00:00:00Z"),
+        (dt.datetime(2026, 11, 26, tzinfo=dt.UTC), "2026-11-26T00:00:00Z"),
         (
             dt.datetime(2026, 11, 26, 1, 30, tzinfo=dt.timezone(dt.timedelta(hours=1))),
             "2026-11-26T00:30:00Z",
         ),
         (
-            dt.datetime(2026, 11, 26, 0, 0, 0, 250000, tzinfo=dt.timezone.utc),
+            dt.datetime(2026, 11, 26, 0, 0, 0, 250000, tzinfo=dt.UTC),
             "2026-11-26T00:00:00.25Z",
         ),
         (
-            [dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc)],
+            [dt.datetime(2026, 11, 26, tzinfo=dt.UTC)],
             '["2026-11-26T00:00:00Z"]',
         ),
         (dt.timedelta(days=30), "2592000s"),

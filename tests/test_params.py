@@ -168,7 +168,7 @@ def test_a_parsed_param_overrides_and_is_used_by_the_rules(tmp_path: Path) -> No
     activation = backend.activation(
         model={"auc": 0.99},
         params=policy.params,
-        now=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+        now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
         inputs={},
     )
     assert backend.truth(program.evaluate(activation)) is False

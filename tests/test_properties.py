@@ -33,7 +33,7 @@ from policygate.documents import to_yaml
 
 ROOT = Path(__file__).parent.parent
 NOW = "2026-11-26T00:00:00Z"
-NOW_DT = dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc)
+NOW_DT = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
 CREDIT_DEFAULT = ROOT / "examples" / "models" / "credit-default-passes.yaml"
 
 SETTINGS = settings(
@@ -444,7 +444,7 @@ waivers = st.builds(
     expires_at=st.datetimes(
         min_value=dt.datetime(2020, 1, 1),
         max_value=dt.datetime(2028, 1, 1),
-        timezones=st.just(dt.timezone.utc),
+        timezones=st.just(dt.UTC),
     ),  # fmt: skip
 )
 

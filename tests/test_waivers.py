@@ -12,7 +12,7 @@ from policygate.errors import ErrorGroup, LoadError, Location, PolicyError, Sche
 from policygate.timestamps import format_timestamp, parse_timestamp
 from policygate.waivers import Waiver, load_waivers
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 REPO = Path(__file__).resolve().parents[1]
 
 

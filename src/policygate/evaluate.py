@@ -108,7 +108,7 @@ def _as_now(now: _dt.datetime | str | None) -> _dt.datetime:
             raise UsageError(f"now: {error}") from None
     if now.tzinfo is None:
         raise UsageError("now must be timezone-aware (UTC)")
-    return now.astimezone(_dt.timezone.utc)
+    return now.astimezone(_dt.UTC)
 
 
 def _as_records(models: Sequence[ModelInput] | ModelInput) -> list[ModelRecord]:

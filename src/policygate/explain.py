@@ -269,7 +269,7 @@ def find_rule(policies: Sequence[Policy], ref: str) -> tuple[Policy, Rule]:
 
 def _moment(now: _dt.datetime | str | None) -> _dt.datetime:
     if now is None:
-        return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+        return _dt.datetime.now(_dt.UTC).replace(microsecond=0)
     if isinstance(now, str):
         try:
             return parse_timestamp(now)

@@ -39,14 +39,14 @@ def parse_timestamp(text: str) -> _dt.datetime:
         value = _dt.datetime(
             year, month, day, hour, minute, second, microsecond, _dt.timezone(offset)
         )
-        return value.astimezone(_dt.timezone.utc)
+        return value.astimezone(_dt.UTC)
     except (ValueError, OverflowError) as error:  # 2026-02-30, 24:00, year 1 at +01:00
         raise ValueError(f"{error} in {text!r}") from None
 
 
 def format_timestamp(value: _dt.datetime) -> str:
     """``2026-12-31T00:00:00Z``: UTC, seconds, a fraction only when there is one."""
-    v = value.astimezone(_dt.timezone.utc)
+    v = value.astimezone(_dt.UTC)
     text = f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}"
     if v.microsecond:
         text += f".{v.microsecond:06d}".rstrip("0")
@@ -54,4 +54,4 @@ def format_timestamp(value: _dt.datetime) -> str:
 
 
 def utc_now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+    return _dt.datetime.now(_dt.UTC).replace(microsecond=0)

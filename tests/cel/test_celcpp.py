@@ -13,7 +13,7 @@ import test_celpython as portable  # the sibling module: its tests run here on c
 from policygate import cel
 from policygate.cel import CELEvaluationError, CELSyntaxError, cppast, get_backend
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 26, tzinfo=UTC)
 
 globals().update({name: test for name, test in vars(portable).items() if name.startswith("test_")})

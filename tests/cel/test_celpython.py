@@ -15,7 +15,7 @@ from policygate.cel import CELEvaluationError, CELSyntaxError, get_backend
 from policygate.documents import load_text
 from policygate.errors import UsageError
 
-NOW = dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")

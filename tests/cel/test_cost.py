@@ -17,7 +17,7 @@ from policygate.cel.budget import Budget
 
 pytestmark = pytest.mark.skipif(not cel.fast_available(), reason="cel-cpp is not installed")
 
-NOW = dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
 MODEL = {
     "l": list(range(12)),
     "s": "ab" * 50,

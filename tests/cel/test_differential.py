@@ -24,7 +24,7 @@ from policygate.cel import CELEvaluationError, CELSyntaxError, get_backend
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINES = ("cel-python", "cel-cpp")
-NOW = dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
 EXAMPLES = sorted((ROOT / "examples" / "models").glob("*.yaml"))
 
 
@@ -51,7 +51,7 @@ def _same_report(model: dict[str, Any]) -> None:
 TIMESTAMPS = st.one_of(
     st.datetimes(
         min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2030, 12, 31),
-        timezones=st.just(dt.timezone.utc),
+        timezones=st.just(dt.UTC),
     ).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")),
     st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2030, 12, 31)).map(str),
     st.sampled_from(["2026-11-26T01:30:00+02:00", "2026-11-26T00:00:00.5Z", "not a date",

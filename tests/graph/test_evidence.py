@@ -125,7 +125,7 @@ def test_each_state_with_rules_risks_and_mapping(setup):
 
 def test_waived_control(setup):
     waiver = Waiver(
-        "w", "p/fair", ("m",), "accepted", "carol", dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc)
+        "w", "p/fair", ("m",), "accepted", "carol", dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
     )
     _, m = evaluate(setup, model(gap=0.2, risks=["R-BIAS"]), waivers=[waiver])
     assert states(m)["eu-ai-act:art-10"] == "waived"
@@ -237,7 +237,7 @@ def test_undecidable_selector_is_an_error_and_the_risk_applies(setup):
 
 def test_engine_results_are_not_waivable(setup):
     waiver = Waiver(
-        "w", "*", ("*",), "everything", "x", dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
+        "w", "*", ("*",), "everything", "x", dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
     )
     _, m = evaluate(setup, model(risks=["R-NOPE"]), waivers=[waiver])
     assert [r.status for r in engine_results(m)] == [Status.ERROR]

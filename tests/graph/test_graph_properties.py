@@ -36,7 +36,7 @@ from policygate.report import Status
 from policygate.waivers import Waiver
 
 ROOT = Path(__file__).parent.parent.parent
-NOW = dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
 SETTINGS = settings(max_examples=60, deadline=None)
 
 # --------------------------------------------------------------------------- control states

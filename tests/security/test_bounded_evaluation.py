@@ -19,7 +19,7 @@ from policygate.limits import configure
 
 ROOT = Path(__file__).parents[2]
 NOW = "2026-11-26T00:00:00Z"
-NOW_DT = dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc)
+NOW_DT = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
 ENGINES = [name for name in sorted(cel.BACKENDS) if name == cel.PORTABLE or cel.fast_available()]
 
 MODEL = {"name": "m", "version": "1", "l": list(range(1000)), "s": "ab" * 500_000, "ok": True}

@@ -10,7 +10,7 @@ import pytest
 from policygate import cel
 from policygate.cel import celpython
 
-NOW = dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
 ESCAPES = ['now.__class__', '"x".__class__', "model.__class__.__mro__", "type(model).__name__",
            'os.system("id")', '__import__("os")', 'exec("1")', 'open("/etc/passwd")',
            "model.s.format()", "model.s.encode()", 'http.get("http://localhost")']  # fmt: skip

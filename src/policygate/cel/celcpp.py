@@ -126,13 +126,13 @@ def _timestamp(text: str) -> _dt.datetime:
     """cel-python's ``timestamp()``: RFC 3339 read here, anything else
     (``"2026-12-20"``) by cel-python's own parser."""
     if _RFC3339.match(text):
-        return _dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(_dt.timezone.utc)
+        return _dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(_dt.UTC)
     from celpy.celtypes import TimestampType
 
     value = TimestampType(text)
     plain = _dt.datetime(value.year, value.month, value.day, value.hour, value.minute,
                          value.second, value.microsecond, tzinfo=value.tzinfo)  # fmt: skip
-    return plain.astimezone(_dt.timezone.utc)
+    return plain.astimezone(_dt.UTC)
 
 
 def _duration(text: str) -> _dt.timedelta:

@@ -431,7 +431,7 @@ class CelPythonBackend(Backend):
         if isinstance(value, celtypes.BytesType):
             return bytes(value)
         if isinstance(value, celtypes.TimestampType):
-            return _dt.datetime.fromtimestamp(value.timestamp(), tz=_dt.timezone.utc)
+            return _dt.datetime.fromtimestamp(value.timestamp(), tz=_dt.UTC)
         if isinstance(value, celtypes.DurationType):
             return _dt.timedelta(seconds=value.total_seconds())
         if isinstance(value, celtypes.MapType):

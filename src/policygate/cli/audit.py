@@ -18,7 +18,6 @@ import click
 from ..audit import AuditConfig, AuditItem, Auditor, audit, expand_sources, report_header
 from ..audit.stream import ReportSpool, full_report, json_chunks, write_streamed
 from ..audit.summary import AuditSummary
-from ..errors import UsageError
 from ..files import write_atomic
 from ..formats import OutputFormat, render
 from ..graph.catalogs import load_catalogs, verify_control_ids
@@ -26,66 +25,36 @@ from ..importers.interface import overlay_from_assignments
 from ..policy import parse_param
 from ..report import FAIL_ON, Report
 from ..timestamps import format_timestamp, utc_now
-from .common import handle_errors
+from .common import (
+    engine_option,
+    fail_on_option,
+    format_option,
+    handle_errors,
+    input_option,
+    now_option,
+    output_option,
+    param_option,
+    parse_report_option,
+    policy_options,
+    report_option,
+    set_option,
+    waivers_option,
+)
 
 SUMMARY = "summary"
 FORMATS = [SUMMARY, *(f.value for f in OutputFormat)]
 
 
-def _report_option(value: str) -> tuple[str, str]:
-    fmt, sep, path = value.partition("=")
-    if not sep or not fmt or not path:
-        raise UsageError(f"--report {value!r}: expected FORMAT=PATH")
-    if fmt not in FORMATS:
-        raise UsageError(
-            f"--report {value!r}: unknown format {fmt!r} (known: {', '.join(FORMATS)})"
-        )
-    return fmt, path
-
-
 @click.command(name="audit")
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
-@click.option(
-    "-p",
-    "--policy",
-    "policies",
-    multiple=True,
-    required=True,
-    metavar="POLICY",
-    help="Policy file or directory (repeatable).",
-)
-@click.option(
-    "--catalog",
-    "catalogs",
-    multiple=True,
-    metavar="PATH",
-    help="Extra control catalog besides the shipped ones.",
-)
-@click.option("--waivers", multiple=True, metavar="PATH", help="Waiver file or directory.")
-@click.option(
-    "--input",
-    "inputs",
-    multiple=True,
-    metavar="NAME=PATH",
-    help="Extra document available to rules as inputs.NAME.",
-)
-@click.option(
-    "--param",
-    "params",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Override a policy parameter; VALUE is read as YAML.",
-)
-@click.option(
-    "--set",
-    "assignments",
-    multiple=True,
-    metavar="PATH=VALUE",
-    help="Set a field in every record (e.g. metadata.target_stage=production).",
-)
+@policy_options(catalog_help="Extra control catalog besides the shipped ones.")
+@waivers_option()
+@input_option()
+@param_option()
+@set_option("Set a field in every record (e.g. metadata.target_stage=production).")
 @click.option("--alias", metavar="NAME", help="MLflow sources: only the versions with this alias.")
 @click.option("--stage", metavar="STAGE", help="MLflow sources: only the versions in this stage.")
-@click.option("--now", metavar="RFC3339", help="Evaluate as of this time (default: now, UTC).")
+@now_option()
 @click.option(
     "-j",
     "--jobs",
@@ -94,23 +63,9 @@ def _report_option(value: str) -> tuple[str, str]:
     type=click.IntRange(min=1),
     help="Worker processes; the output is the same as with one.",
 )
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    default=SUMMARY,
-    show_default=True,
-    type=click.Choice(FORMATS),
-    help="What goes to stdout (or -o).",
-)
-@click.option("-o", "--output", metavar="FILE", help="Write it here instead of stdout.")
-@click.option(
-    "--report",
-    "extra_reports",
-    multiple=True,
-    metavar="FORMAT=PATH",
-    help="Also write FORMAT (summary or a report format) to PATH (repeatable).",
-)
+@format_option(FORMATS, "What goes to stdout (or -o).", default=SUMMARY)
+@output_option("Write it here instead of stdout.")
+@report_option("Also write FORMAT (summary or a report format) to PATH (repeatable).")
 @click.option(
     "--top",
     default=10,
@@ -118,14 +73,8 @@ def _report_option(value: str) -> tuple[str, str]:
     type=click.IntRange(min=1),
     help="Rules and controls listed in the summary.",
 )
-@click.option(
-    "--fail-on",
-    default="error",
-    show_default=True,
-    type=click.Choice(FAIL_ON),
-    help="Lowest severity whose fail or error fails a model.",
-)
-@click.option("--engine", metavar="NAME", help="CEL engine (default: cel-python).")
+@fail_on_option("Lowest severity whose fail or error fails a model.", choices=FAIL_ON)
+@engine_option()
 @click.option(
     "--progress/--no-progress",
     default=None,
@@ -161,7 +110,7 @@ def audit_command(
     policygate audit registry/ -p policies/ --jobs 2
     policygate audit mlflow:models:/ --alias champion -p policies/ --report json=audit.json
     """
-    outputs = [(fmt, output), *(_report_option(v) for v in extra_reports)]
+    outputs = [(fmt, output), *(parse_report_option(v, FORMATS) for v in extra_reports)]
     config = AuditConfig(
         policies=tuple(policies),
         now=now if now is not None else format_timestamp(utc_now()),

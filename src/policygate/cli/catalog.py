@@ -9,7 +9,7 @@ import click
 from ..errors import ErrorGroup, UsageError
 from ..graph.catalogs import all_catalogs, check_catalogs, load_catalogs
 from ..graph.render import catalogs_json, catalogs_text
-from .common import handle_errors
+from .common import catalog_option, format_option, handle_errors
 
 
 @click.group()
@@ -19,10 +19,8 @@ def catalog() -> None:
 
 @catalog.command(name="list")
 @click.option("--framework", metavar="NAME", help="Only this framework (eu-ai-act, ...).")
-@click.option("--catalog", "catalogs", multiple=True, metavar="PATH",
-              help="Extra control catalog besides the shipped ones.")  # fmt: skip
-@click.option("-f", "--format", "fmt", default="text", show_default=True,
-              type=click.Choice(["text", "json"]), help="Output format.")  # fmt: skip
+@catalog_option("Extra control catalog besides the shipped ones.")
+@format_option(["text", "json"], "Output format.")
 @handle_errors
 def list_controls(framework: str | None, catalogs: Sequence[str], fmt: str) -> None:
     """List the controls of every catalog (id, title and maps_to)."""

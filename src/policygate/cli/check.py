@@ -23,12 +23,25 @@ from ..formats import OutputFormat, render
 from ..graph.build import load_risk_graph
 from ..graph.catalogs import load_catalogs, verify_control_ids
 from ..limits import configure as configure_limits
-from ..limits import describe as describe_limits
 from ..models import load_models
 from ..policy import load_policies, parse_param
 from ..report import FAIL_ON, Report
 from ..waivers import load_waivers
-from .common import handle_errors
+from .common import (
+    engine_option,
+    fail_on_option,
+    format_option,
+    handle_errors,
+    input_option,
+    limit_option,
+    now_option,
+    output_option,
+    param_option,
+    parse_report_option,
+    policy_options,
+    report_option,
+    waivers_option,
+)
 
 if TYPE_CHECKING:
     from ..approvals import Approvers, Attestation
@@ -37,36 +50,17 @@ if TYPE_CHECKING:
     from ..policy import Policy
     from ..waivers import Waiver
 
-
-def _report_option(value: str) -> tuple[str, str]:
-    fmt, sep, path = value.partition("=")
-    if not sep or not fmt or not path:
-        raise UsageError(f"--report {value!r}: expected FORMAT=PATH")
-    if fmt not in {f.value for f in OutputFormat}:
-        known = ", ".join(f.value for f in OutputFormat)
-        raise UsageError(f"--report {value!r}: unknown format {fmt!r} (known: {known})")
-    return fmt, path
+REPORT_FORMATS = [f.value for f in OutputFormat]
+CHECK_ENGINE_HELP = (
+    "CEL engine: cel-cpp or cel-python (default: cel-cpp when installed, "
+    "else cel-python; also POLICYGATE_CEL_ENGINE)."
+)
 
 
 @click.command()
 @click.argument("models", nargs=-1, required=True, metavar="MODEL...")
-@click.option(
-    "-p",
-    "--policy",
-    "policies",
-    multiple=True,
-    required=True,
-    metavar="POLICY",
-    help="Policy file or directory (repeatable).",
-)
-@click.option(
-    "--catalog",
-    "catalogs",
-    multiple=True,
-    metavar="PATH",
-    help="Extra control catalog (kind: ControlCatalog) besides the shipped ones.",
-)
-@click.option("--waivers", multiple=True, metavar="PATH", help="Waiver file or directory.")
+@policy_options()
+@waivers_option()
 @click.option(
     "--risk-register",
     "risk_registers",
@@ -91,51 +85,15 @@ def _report_option(value: str) -> tuple[str, str]:
     metavar="PATH",
     help="Signed approvals kept outside the records (kind: Attestation).",
 )
-@click.option(
-    "--input",
-    "inputs",
-    multiple=True,
-    metavar="NAME=PATH",
-    help="Extra document available to rules as inputs.NAME.",
-)
-@click.option(
-    "--param",
-    "params",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Override a policy parameter; VALUE is read as YAML.",
-)
-@click.option("--now", metavar="RFC3339", help="Evaluate as of this time (default: now, UTC).")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    default="text",
-    show_default=True,
-    type=click.Choice([f.value for f in OutputFormat]),
-    help="Report format.",
-)
-@click.option("-o", "--output", metavar="FILE", help="Write the report here instead of stdout.")
-@click.option(
-    "--report",
-    "extra_reports",
-    multiple=True,
-    metavar="FORMAT=PATH",
-    help="Also write a report in FORMAT to PATH (repeatable).",
-)
-@click.option(
-    "--fail-on",
-    default="error",
-    show_default=True,
-    type=click.Choice(FAIL_ON),
-    help="Lowest severity whose fail or error fails the gate.",
-)
-@click.option("--engine", metavar="NAME",
-              help="CEL engine: cel-cpp or cel-python (default: cel-cpp when installed, "
-              "else cel-python; also POLICYGATE_CEL_ENGINE).")  # fmt: skip
-@click.option("--limit", "limit_values", multiple=True, metavar="NAME=VALUE",
-              help=f"Change a limit (repeatable; also POLICYGATE_* variables, see SECURITY.md): "
-                   f"{describe_limits()}.")  # fmt: skip
+@input_option()
+@param_option()
+@now_option()
+@format_option(REPORT_FORMATS, "Report format.")
+@output_option("Write the report here instead of stdout.")
+@report_option("Also write a report in FORMAT to PATH (repeatable).")
+@fail_on_option("Lowest severity whose fail or error fails the gate.", choices=FAIL_ON)
+@engine_option(CHECK_ENGINE_HELP)
+@limit_option()
 @click.option(
     "--decision-log",
     metavar="PATH",
@@ -173,7 +131,7 @@ def check(
     color: bool | None,
 ) -> None:
     """Evaluate MODEL files or directories against policies; exit 0 pass, 1 fail, 2 error."""
-    reports = [_report_option(value) for value in extra_reports]
+    reports = [parse_report_option(value, REPORT_FORMATS) for value in extra_reports]
     if explain and (fmt != "text" or output):
         raise UsageError("--explain adds to the text report on stdout; for JSON use "
                          "`policygate explain -f json`")  # fmt: skip

@@ -1,16 +1,17 @@
-"""What every command shares: one way to report an error and exit 2, never a traceback."""
+"""What every command shares: one way to report an error and exit 2, never a traceback,
+and the option declarations (and their parsing) that several commands have in common."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
 
 import click
 
-from ..errors import PolicygateError
+from ..errors import PolicygateError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,18 +47,116 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+POLICY_HELP = "Policy file or directory (repeatable)."
+CATALOG_HELP = "Extra control catalog (kind: ControlCatalog) besides the shipped ones."
+ENGINE_HELP = "CEL engine (default: cel-python)."
+
+
+def _compose(*options: Callable[[Any], Any]) -> Callable[[F], F]:
+    """One decorator applying ``options`` in order, as if stacked top to bottom."""
+
+    def decorator(func: F) -> F:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorator
+
+
+def policy_option(help: str = POLICY_HELP, *, required: bool = True) -> Callable[[F], F]:
+    """``-p/--policy`` (repeatable), into ``policies``."""
+    return click.option("-p", "--policy", "policies", multiple=True, required=required,
+                        metavar="POLICY", help=help)  # fmt: skip
+
+
+def catalog_option(help: str = CATALOG_HELP) -> Callable[[F], F]:
+    """``--catalog`` (repeatable), into ``catalogs``."""
+    return click.option("--catalog", "catalogs", multiple=True, metavar="PATH", help=help)
+
+
+def policy_options(catalog_help: str = CATALOG_HELP) -> Callable[[F], F]:
+    """``-p/--policy`` and ``--catalog``, as ``check`` and ``audit`` have them."""
+    return _compose(policy_option(), catalog_option(catalog_help))
+
+
+def waivers_option() -> Callable[[F], F]:
+    return click.option("--waivers", multiple=True, metavar="PATH",
+                        help="Waiver file or directory.")  # fmt: skip
+
+
+def input_option() -> Callable[[F], F]:
+    return click.option("--input", "inputs", multiple=True, metavar="NAME=PATH",
+                        help="Extra document available to rules as inputs.NAME.")  # fmt: skip
+
+
+def param_option() -> Callable[[F], F]:
+    return click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+                        help="Override a policy parameter; VALUE is read as YAML.")  # fmt: skip
+
+
+def now_option() -> Callable[[F], F]:
+    return click.option("--now", metavar="RFC3339",
+                        help="Evaluate as of this time (default: now, UTC).")  # fmt: skip
+
+
 def evaluation_options(func: F) -> F:
     """``--waivers``, ``--input``, ``--param`` and ``--now``, as ``check`` has them, for
     the commands that evaluate like it (explain, diff)."""
-    options = [
-        click.option("--waivers", multiple=True, metavar="PATH", help="Waiver file or directory."),
-        click.option("--input", "inputs", multiple=True, metavar="NAME=PATH",
-                     help="Extra document available to rules as inputs.NAME."),  # fmt: skip
-        click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
-                     help="Override a policy parameter; VALUE is read as YAML."),  # fmt: skip
-        click.option("--now", metavar="RFC3339",
-                     help="Evaluate as of this time (default: now, UTC)."),  # fmt: skip
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    return _compose(waivers_option(), input_option(), param_option(), now_option())(func)
+
+
+def set_option(help: str) -> Callable[[F], F]:
+    """``--set PATH=VALUE`` (repeatable), into ``assignments``."""
+    return click.option("--set", "assignments", multiple=True, metavar="PATH=VALUE", help=help)
+
+
+def engine_option(help: str = ENGINE_HELP) -> Callable[[F], F]:
+    """``--engine NAME``, into ``engine``."""
+    return click.option("--engine", metavar="NAME", help=help)
+
+
+def limit_option() -> Callable[[F], F]:
+    """``--limit NAME=VALUE`` (repeatable), into ``limit_values``."""
+    from ..limits import describe as describe_limits
+
+    return click.option("--limit", "limit_values", multiple=True, metavar="NAME=VALUE",
+                        help=f"Change a limit (repeatable; also POLICYGATE_* variables, see "
+                             f"SECURITY.md): {describe_limits()}.")  # fmt: skip
+
+
+def format_option(choices: Sequence[str], help: str, *, default: str = "text") -> Callable[[F], F]:
+    """``-f/--format``, into ``fmt``."""
+    return click.option("-f", "--format", "fmt", default=default, show_default=True,
+                        type=click.Choice(choices), help=help)  # fmt: skip
+
+
+def output_option(help: str) -> Callable[[F], F]:
+    """``-o/--output FILE``."""
+    return click.option("-o", "--output", metavar="FILE", help=help)
+
+
+def fail_on_option(
+    help: str, *, choices: Sequence[str], default: str = "error"
+) -> Callable[[F], F]:
+    """``--fail-on``."""
+    return click.option("--fail-on", default=default, show_default=True,
+                        type=click.Choice(choices), help=help)  # fmt: skip
+
+
+def report_option(help: str) -> Callable[[F], F]:
+    """``--report FORMAT=PATH`` (repeatable), into ``extra_reports``; parse each value
+    with :func:`parse_report_option`."""
+    return click.option("--report", "extra_reports", multiple=True, metavar="FORMAT=PATH",
+                        help=help)  # fmt: skip
+
+
+def parse_report_option(value: str, formats: Sequence[str]) -> tuple[str, str]:
+    """One ``--report FORMAT=PATH`` value, FORMAT one of ``formats``."""
+    fmt, sep, path = value.partition("=")
+    if not sep or not fmt or not path:
+        raise UsageError(f"--report {value!r}: expected FORMAT=PATH")
+    if fmt not in formats:
+        raise UsageError(
+            f"--report {value!r}: unknown format {fmt!r} (known: {', '.join(formats)})"
+        )
+    return fmt, path

@@ -19,7 +19,14 @@ from ..files import write_atomic
 from ..models import load_models
 from ..policy import load_policies, parse_param
 from ..waivers import load_waivers
-from .common import evaluation_options, handle_errors
+from .common import (
+    engine_option,
+    evaluation_options,
+    fail_on_option,
+    format_option,
+    handle_errors,
+    output_option,
+)
 
 
 @click.command()
@@ -41,24 +48,13 @@ from .common import evaluation_options, handle_errors
     help="The policies as they would be (file or directory, repeatable).",
 )
 @evaluation_options
-@click.option(
-    "--fail-on",
-    default="error",
-    show_default=True,
-    type=click.Choice(["error", "warning", "info", "never"]),
-    help="Lowest severity whose new fail or error exits 1.",
+@fail_on_option(
+    "Lowest severity whose new fail or error exits 1.",
+    choices=["error", "warning", "info", "never"],
 )
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    default="text",
-    show_default=True,
-    type=click.Choice(["text", "json"]),
-    help="Output format.",
-)
-@click.option("-o", "--output", metavar="FILE", help="Write the impact here instead of stdout.")
-@click.option("--engine", metavar="NAME", help="CEL engine (default: cel-python).")
+@format_option(["text", "json"], "Output format.")
+@output_option("Write the impact here instead of stdout.")
+@engine_option()
 @handle_errors
 def diff(
     models: Sequence[str],

@@ -20,40 +20,25 @@ from ..models import load_models
 from ..policy import load_policies, parse_param
 from ..report import Status
 from ..waivers import load_waivers
-from .common import evaluation_options, handle_errors
+from .common import (
+    catalog_option,
+    engine_option,
+    evaluation_options,
+    format_option,
+    handle_errors,
+    policy_option,
+)
 
 
 @click.command()
 @click.argument("model", metavar="MODEL")
-@click.option(
-    "-p",
-    "--policy",
-    "policies",
-    multiple=True,
-    required=True,
-    metavar="POLICY",
-    help="Policy file or directory (repeatable).",
-)
+@policy_option()
 @click.option("--rule", "rule", required=True, metavar="ID", help="RULE or POLICY/RULE.")
 @evaluation_options
-@click.option(
-    "--catalog",
-    "catalogs",
-    multiple=True,
-    metavar="PATH",
-    help="Extra control catalog, for the titles of the rule's controls.",
-)
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    default="text",
-    show_default=True,
-    type=click.Choice(["text", "json"]),
-    help="Output format.",
-)
+@catalog_option("Extra control catalog, for the titles of the rule's controls.")
+@format_option(["text", "json"], "Output format.")
 @click.option("-v", "--verbose", is_flag=True, help="Trace passing for_each elements too.")
-@click.option("--engine", metavar="NAME", help="CEL engine (default: cel-python).")
+@engine_option()
 @handle_errors
 def explain(
     model: str,

@@ -26,24 +26,32 @@ from ..models import load_models
 from ..policy import load_policies, parse_param
 from ..report import Report
 from ..waivers import load_waivers
-from .common import handle_errors
+from .common import (
+    catalog_option,
+    engine_option,
+    format_option,
+    handle_errors,
+    input_option,
+    now_option,
+    output_option,
+    param_option,
+    policy_option,
+    waivers_option,
+)
 
 _INPUT_OPTIONS: list[Callable[[Any], Any]] = [
     click.argument("models", nargs=-1, metavar="[MODEL]..."),
-    click.option("-p", "--policy", "policies", multiple=True, metavar="POLICY",
-                 help="Policy file or directory (repeatable): its rules give evidence."),
+    policy_option("Policy file or directory (repeatable): its rules give evidence.",
+                  required=False),
     click.option("--risk-register", "risk_registers", multiple=True, metavar="PATH",
                  help="Risk register (kind: RiskRegister), repeatable."),
-    click.option("--catalog", "catalogs", multiple=True, metavar="PATH",
-                 help="Extra control catalog besides the shipped ones."),
-    click.option("--waivers", multiple=True, metavar="PATH", help="Waiver file or directory."),
-    click.option("--input", "inputs", multiple=True, metavar="NAME=PATH",
-                 help="Extra document available to rules as inputs.NAME."),
-    click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
-                 help="Override a policy parameter; VALUE is read as YAML."),
-    click.option("--now", metavar="RFC3339", help="Evaluate as of this time (default: now, UTC)."),
-    click.option("--engine", metavar="NAME", help="CEL engine (as for check)."),
-    click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout."),
+    catalog_option("Extra control catalog besides the shipped ones."),
+    waivers_option(),
+    input_option(),
+    param_option(),
+    now_option(),
+    engine_option("CEL engine (as for check)."),
+    output_option("Write here instead of stdout."),
 ]  # fmt: skip
 
 
@@ -87,10 +95,7 @@ def _write(text: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
-_FORMAT = click.option(
-    "-f", "--format", "fmt", default="text", show_default=True,
-    type=click.Choice(["text", "json"]), help="Output format.",
-)  # fmt: skip
+_FORMAT = format_option(["text", "json"], "Output format.")
 
 
 @click.group()

@@ -10,20 +10,14 @@ from ..documents import to_yaml
 from ..files import write_atomic
 from ..importers import SourceFormat, import_records
 from ..importers.interface import overlay_from_assignments
-from .common import handle_errors
+from .common import handle_errors, output_option, set_option
 
 
 @click.command(name="import")
 @click.argument("fmt", metavar="FORMAT", type=click.Choice([f.value for f in SourceFormat]))
 @click.argument("source", metavar="SOURCE")
-@click.option("-o", "--output", metavar="FILE", help="Write the record here instead of stdout.")
-@click.option(
-    "--set",
-    "assignments",
-    multiple=True,
-    metavar="PATH=VALUE",
-    help="Set a field the source cannot hold (e.g. spec.risk_tier=high); VALUE is read as YAML.",
-)
+@output_option("Write the record here instead of stdout.")
+@set_option("Set a field the source cannot hold (e.g. spec.risk_tier=high); VALUE is read as YAML.")
 @handle_errors
 def import_command(fmt: str, source: str, output: str | None, assignments: Sequence[str]) -> None:
     """Import SOURCE (a model card, an MLflow model version, a BOM...) as a ModelRecord.

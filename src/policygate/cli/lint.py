@@ -13,42 +13,31 @@ import click
 from ..files import write_atomic
 from ..graph.catalogs import load_catalogs
 from ..lint import FORMATS, lint_paths, render
-from .common import handle_errors
+from .common import (
+    catalog_option,
+    engine_option,
+    fail_on_option,
+    format_option,
+    handle_errors,
+    output_option,
+)
 
 
 @click.command()
 @click.argument("policies", nargs=-1, required=True, metavar="POLICY...")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    default="text",
-    show_default=True,
-    type=click.Choice(list(FORMATS)),
-    help="Output format.",
-)
-@click.option("-o", "--output", metavar="FILE", help="Write the findings here instead of stdout.")
-@click.option(
-    "--catalog",
-    "catalogs",
-    multiple=True,
-    metavar="PATH",
-    help="Extra control catalog (kind: ControlCatalog) besides the shipped ones.",
-)
+@format_option(list(FORMATS), "Output format.")
+@output_option("Write the findings here instead of stdout.")
+@catalog_option()
 @click.option(
     "--model-schema",
     metavar="PATH",
     help="JSON Schema of the model records, for policies that declare no model_schema "
     "(default: the shipped ModelRecord schema).",
 )
-@click.option(
-    "--fail-on",
-    default="warning",
-    show_default=True,
-    type=click.Choice(["warning", "error"]),
-    help="Lowest level that makes lint exit 1.",
+@fail_on_option(
+    "Lowest level that makes lint exit 1.", choices=["warning", "error"], default="warning"
 )
-@click.option("--engine", metavar="NAME", help="CEL engine (default: cel-python).")
+@engine_option()
 @handle_errors
 def lint(
     policies: Sequence[str],

@@ -20,20 +20,24 @@ from ..importers.interface import overlay_from_assignments
 from ..policy import load_policies, parse_param
 from ..report import FAIL_ON, Report
 from ..waivers import load_waivers
-from .common import handle_errors
+from .common import (
+    engine_option,
+    fail_on_option,
+    format_option,
+    handle_errors,
+    input_option,
+    now_option,
+    output_option,
+    param_option,
+    policy_option,
+    set_option,
+    waivers_option,
+)
 
 
 @click.command()
 @click.argument("source", metavar="mlflow:models:/NAME/VERSION")
-@click.option(
-    "-p",
-    "--policy",
-    "policies",
-    multiple=True,
-    required=True,
-    metavar="POLICY",
-    help="Policy file or directory (repeatable).",
-)
+@policy_option()
 @click.option("--alias", metavar="NAME", help="Point this alias at the version if the gate passes.")
 @click.option(
     "--target-stage",
@@ -51,47 +55,15 @@ from .common import handle_errors
 @click.option(
     "--tracking-uri", metavar="URI", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI)."
 )
-@click.option("--waivers", multiple=True, metavar="PATH", help="Waiver file or directory.")
-@click.option(
-    "--input",
-    "inputs",
-    multiple=True,
-    metavar="NAME=PATH",
-    help="Extra document available to rules as inputs.NAME.",
-)
-@click.option(
-    "--param",
-    "params",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Override a policy parameter; VALUE is read as YAML.",
-)
-@click.option(
-    "--set",
-    "assignments",
-    multiple=True,
-    metavar="PATH=VALUE",
-    help="Set a record field the registry cannot hold (e.g. spec.risk_tier=high).",
-)
-@click.option("--now", metavar="RFC3339", help="Evaluate as of this time (default: now, UTC).")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    default="text",
-    show_default=True,
-    type=click.Choice([f.value for f in OutputFormat]),
-    help="Report format.",
-)
-@click.option("-o", "--output", metavar="FILE", help="Write the report here instead of stdout.")
-@click.option(
-    "--fail-on",
-    default="error",
-    show_default=True,
-    type=click.Choice(FAIL_ON),
-    help="Lowest severity whose fail or error fails the gate.",
-)
-@click.option("--engine", metavar="NAME", help="CEL engine (default: cel-python).")
+@waivers_option()
+@input_option()
+@param_option()
+@set_option("Set a record field the registry cannot hold (e.g. spec.risk_tier=high).")
+@now_option()
+@format_option([f.value for f in OutputFormat], "Report format.")
+@output_option("Write the report here instead of stdout.")
+@fail_on_option("Lowest severity whose fail or error fails the gate.", choices=FAIL_ON)
+@engine_option()
 @handle_errors
 def promote(
     source: str,

@@ -13,7 +13,12 @@ import click
 
 from ..files import write_atomic
 from ..tester import REPORTERS, load_suites, render, run_suites
-from .common import handle_errors
+from .common import (
+    engine_option,
+    format_option,
+    handle_errors,
+    output_option,
+)
 
 
 @click.command()
@@ -25,18 +30,10 @@ from .common import handle_errors
     metavar="PCT",
     help="Fail (exit 1) when coverage is below PCT percent; implies --coverage.",
 )
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    default="text",
-    show_default=True,
-    type=click.Choice(list(REPORTERS)),
-    help="Output format.",
-)
-@click.option("-o", "--output", metavar="FILE", help="Write the results here instead of stdout.")
+@format_option(list(REPORTERS), "Output format.")
+@output_option("Write the results here instead of stdout.")
 @click.option("-v", "--verbose", is_flag=True, help="List passing tests and covered rules too.")
-@click.option("--engine", metavar="NAME", help="CEL engine (default: cel-python).")
+@engine_option()
 @handle_errors
 def test(
     paths: Sequence[str],

@@ -151,7 +151,7 @@ def normalize_timestamp(value: Any) -> str | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
-        moment = _dt.datetime.fromtimestamp(value / 1000, _dt.timezone.utc)
+        moment = _dt.datetime.fromtimestamp(value / 1000, _dt.UTC)
         return format_timestamp(moment)
     if not isinstance(value, str):
         return None
@@ -165,7 +165,7 @@ def normalize_timestamp(value: Any) -> str | None:
     except ValueError:
         naive = None
     if naive is not None and naive.tzinfo is None and ("T" in text or " " in text):
-        return format_timestamp(naive.replace(tzinfo=_dt.timezone.utc))
+        return format_timestamp(naive.replace(tzinfo=_dt.UTC))
     for fmt, pattern in _DATE_FORMATS:
         if pattern.fullmatch(text):
             first, second = (int(p) for p in re.split(r"[/-]", text)[:2])
@@ -175,7 +175,7 @@ def normalize_timestamp(value: Any) -> str | None:
                 day = _dt.datetime.strptime(text, fmt)
             except ValueError:
                 return None
-            return format_timestamp(day.replace(tzinfo=_dt.timezone.utc))
+            return format_timestamp(day.replace(tzinfo=_dt.UTC))
     return None
 
 

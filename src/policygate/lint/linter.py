@@ -404,7 +404,7 @@ class _Linter:
         try:
             program = self.backend.compile(expression.text)
             activation = self.backend.activation(
-                model={}, params={}, now=_dt.datetime.now(_dt.timezone.utc), inputs={}
+                model={}, params={}, now=_dt.datetime.now(_dt.UTC), inputs={}
             )
             value = self.backend.to_python(program.evaluate(activation))
         except (cel.CELSyntaxError, cel.CELEvaluationError) as error:

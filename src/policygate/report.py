@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from . import __version__
@@ -56,14 +56,7 @@ class WaiverUse:
     expired: bool
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "source": self.source,
-            "justification": self.justification,
-            "approved_by": self.approved_by,
-            "expires_at": self.expires_at,
-            "expired": self.expired,
-        }
+        return asdict(self)  # plain fields, in declaration order
 
 
 @dataclass(frozen=True)
@@ -180,12 +173,7 @@ class RiskRegisterRef:
     digest: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "version": self.version,
-            "source": self.source,
-            "digest": self.digest,
-        }
+        return asdict(self)  # plain fields, in declaration order
 
 
 @dataclass(frozen=True)
@@ -196,7 +184,7 @@ class PolicyUse:
     applicable: bool | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "applicable": self.applicable}
+        return asdict(self)  # plain fields, in declaration order
 
 
 @dataclass(frozen=True)

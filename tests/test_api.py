@@ -229,3 +229,20 @@ def test_library_errors_carry_locations(tmp_path):
 def test_no_policy_found(tmp_path):
     with pytest.raises(NothingEvaluatedError, match="no policy found"):
         policygate.load_policies([tmp_path])
+
+
+def test_gate_takes_exactly_the_keywords_of_evaluate():
+    """SPEC §7: gate() has the same keywords as evaluate(); a keyword added to one
+    and forgotten in the other (as risk_graph once was) fails here."""
+    import inspect
+
+    from policygate.api import gate
+    from policygate.evaluate import evaluate
+
+    def keywords(func):
+        return {
+            name: (p.default, p.kind)
+            for name, p in inspect.signature(func).parameters.items()
+        }
+
+    assert keywords(gate) == keywords(evaluate)

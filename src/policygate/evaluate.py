@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
 ModelInput = ModelRecord | Mapping[str, Any] | str | os.PathLike[str]
 
 ENGINE_RULE_POLICY = "policygate"
+_FINDINGS = (Status.FAIL, Status.ERROR)
+# Each policy's rules fused for a backend (see _Evaluator._fused), by the rules' ids.
+_FUSED: dict[tuple[str, tuple[int, ...]], tuple[cel.Fused | None]] = {}
 
 
 def evaluate(
@@ -144,6 +148,8 @@ class _Evaluator:
         self.approvers: Approvers | None = None
         self.attestations: tuple[Attestation, ...] = ()
         self.budget = DEFAULT_BUDGET
+        self._results: dict[tuple[int, int, Status, str | None, int | str | None], Result] = {}
+        self._seen: dict[tuple[str, tuple[int, ...]], int] = {}
 
     def model(self, record: ModelRecord, policies: Sequence[Policy]) -> ModelReport:
         results: list[Result] = []
@@ -164,7 +170,7 @@ class _Evaluator:
                 base[policy.engine] = backend.activation(
                     model=model_data, params={}, now=self.now, inputs=self.inputs
                 )
-            activation = base[policy.engine].bind(params=dict(policy.params))
+            activation = base[policy.engine].bind(params=policy.params)
             use, policy_results = self._policy(record, policy, backend, activation)
             uses.append(use)
             results.extend(policy_results)
@@ -182,14 +188,15 @@ class _Evaluator:
                     remediation="Check the model's risk tier and the policies' applies_to/when.",
                 )
             )
-        results = [self._waive(record, r) for r in results]
+        if self.waivers:
+            results = [self._waive(record, r) for r in results]
         controls = control_statuses(results)
         risks = None
         if self.risk_graph is not None:
             assessment = self._assess(record, results, base)
             results.extend(assessment.results)
             controls, risks = assessment.controls, assessment.risks
-        passed = not any(r.fails_at(self.fail_on) for r in results)
+        passed = not any(r.fails_at(self.fail_on) for r in results if r.status in _FINDINGS)
         return ModelReport(
             name=record.name,
             version=record.version,
@@ -253,12 +260,72 @@ class _Evaluator:
         results: list[Result] = []
         if policy.model_schema is not None:
             results.extend(self._schema(record, policy))
-        for rule in policy.rules:
+        fused = self._fused(policy, backend)
+        outcomes = fused.evaluate(activation, self.budget) if fused is not None else None
+        for position, rule in enumerate(policy.rules):
+            outcome = outcomes[position] if outcomes is not None else None
+            if outcome is not None:  # fused: it passed, or its when was false
+                results.extend(self._outcome(policy, rule, outcome))
+                continue
             for result in self._rule(policy, rule, backend, activation):
-                if result.status in (Status.FAIL, Status.ERROR):  # a finding: say where
+                if result.status in _FINDINGS:  # a finding: say where
                     result = replace(result, line=evidence_line(record.document, rule, result.item))
                 results.append(result)
         return PolicyUse(policy.name, True), results
+
+    def _fused(self, policy: Policy, backend: cel.Backend) -> cel.Fused | None:
+        """The policy's rules fused into few evaluations (:meth:`cel.Backend.fuse`),
+        from the second model on: for one model fusing costs more than it saves."""
+        if len(policy.rules) < 2:
+            return None
+        key = (backend.name, tuple(id(rule) for rule in policy.rules))
+        found = _FUSED.get(key)
+        if found is not None:
+            return found[0]
+        seen = self._seen.get(key, 0) + 1
+        self._seen[key] = seen
+        if seen < 2:
+            return None
+        fused = backend.fuse(
+            [
+                (
+                    rule.when.program if rule.when is not None else None,
+                    rule.for_each.program if rule.for_each is not None else None,
+                    rule.check.program,
+                )
+                for rule in policy.rules
+            ]
+        )
+        _FUSED[key] = (fused,)
+        for rule in policy.rules:  # the entry goes with the rules (their ids may be reused)
+            weakref.finalize(rule, _FUSED.pop, key, None)
+        return fused
+
+    def _outcome(self, policy: Policy, rule: Rule, outcome: cel.Outcome) -> list[Result]:
+        """The results of a rule that a fused evaluation decided (passed or skipped)."""
+        if outcome is True:
+            return [self._result(policy, rule, Status.PASS, None)]
+        if outcome == cel.WHEN_FALSE:
+            return [self._result(policy, rule, Status.SKIP, "when is false")]
+        assert isinstance(outcome, list)
+        if not outcome:
+            return [self._result(policy, rule, Status.SKIP, "for_each is empty")]
+        return [self._result(policy, rule, Status.PASS, None, i) for i in range(len(outcome))]
+
+    def _result(
+        self,
+        policy: Policy,
+        rule: Rule,
+        status: Status,
+        message: str | None,
+        item: int | str | None = None,
+    ) -> Result:
+        """A pass or a skip, built once per evaluation and shared (results are frozen)."""
+        key = (id(policy), id(rule), status, message, item)
+        found = self._results.get(key)
+        if found is None:
+            found = self._results[key] = _result(policy, rule, status, message, item)
+        return found
 
     def _schema(self, record: ModelRecord, policy: Policy) -> list[Result]:
         assert policy.model_schema is not None
@@ -292,7 +359,7 @@ class _Evaluator:
         if rule.when is not None:
             try:
                 if not backend.truth(rule.when.program.evaluate(activation, meter)):
-                    return [_result(policy, rule, Status.SKIP, "when is false")]
+                    return [self._result(policy, rule, Status.SKIP, "when is false")]
             except cel.CELEvaluationError as error:
                 return [_result(policy, rule, Status.ERROR, f"cannot evaluate when: {error}")]
         if rule.for_each is None:
@@ -302,7 +369,7 @@ class _Evaluator:
         except cel.CELEvaluationError as error:
             return [_result(policy, rule, Status.ERROR, f"cannot evaluate for_each: {error}")]
         if not elements:
-            return [_result(policy, rule, Status.SKIP, "for_each is empty")]
+            return [self._result(policy, rule, Status.SKIP, "for_each is empty")]
         results = []
         for position, (key, element) in enumerate(elements):
             if meter.timed_out:  # one error for the rest, not one per item of a huge list
@@ -331,7 +398,7 @@ class _Evaluator:
         except cel.CELEvaluationError as error:
             return _result(policy, rule, Status.ERROR, f"cannot evaluate check: {error}", item)
         if ok:
-            return _result(policy, rule, Status.PASS, None, item)
+            return self._result(policy, rule, Status.PASS, None, item)
         message = _fail_message(rule, backend, activation, meter)
         return _result(policy, rule, Status.FAIL, message, item)
 

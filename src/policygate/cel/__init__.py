@@ -6,7 +6,16 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .interface import Activation, Backend, CELEvaluationError, CELSyntaxError, Program
+from .interface import (
+    WHEN_FALSE,
+    Activation,
+    Backend,
+    CELEvaluationError,
+    CELSyntaxError,
+    Fused,
+    Outcome,
+    Program,
+)
 
 if TYPE_CHECKING:
     from .syntax import Analysis, SubExpression
@@ -94,7 +103,10 @@ __all__ = [
     "Backend",
     "CELEvaluationError",
     "CELSyntaxError",
+    "Fused",
+    "Outcome",
     "Program",
+    "WHEN_FALSE",
     "get_backend",
     "default_engine",
     "BACKENDS",

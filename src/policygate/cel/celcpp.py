@@ -24,19 +24,31 @@ parsed or converted again per rule.
 
 from __future__ import annotations
 
+import ctypes
 import datetime as _dt
 import functools
 import math
 import operator
 import re
+import time
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from cel_expr_python import cel
 
 from . import cost, cppast
-from .budget import Meter, check_expression, meter_for
-from .interface import Activation, Backend, CELEvaluationError, CELSyntaxError, Program
+from .budget import Budget, Meter, check_expression, meter_for
+from .interface import (
+    WHEN_FALSE,
+    Activation,
+    Backend,
+    CELEvaluationError,
+    CELSyntaxError,
+    Fused,
+    Outcome,
+    Program,
+)
 from .library import SECONDS_PER_DAY
 
 _T = cel.Type
@@ -57,7 +69,60 @@ def to_cel(value: Any) -> Any:
 
 def _to_cel(value: Any, nul: list[bool]) -> Any:
     """:func:`to_cel`, noting in ``nul`` a string with a NUL character, which
-    cel-cpp would cut short at the NUL (see :class:`_CppActivation`)."""
+    cel-cpp would cut short at the NUL (see :class:`_CppActivation`).
+
+    Documents are mostly maps, lists, strings and doubles: those are converted
+    in the loops of :func:`_map` and :func:`_list`, one call per container, and
+    everything else here."""
+    kind = type(value)
+    if kind is dict:
+        return _map(value, nul)
+    if kind is list:
+        return _list(value, nul)
+    return _other(value, nul)
+
+
+def _map(value: dict[Any, Any], nul: list[bool]) -> dict[str, Any]:
+    out = {}
+    for key, item in value.items():
+        if type(key) is not str:
+            key = _other(str(key), nul)
+        elif "\x00" in key:
+            nul.append(True)
+        kind = type(item)
+        if kind is str:
+            if "\x00" in item:
+                nul.append(True)
+            out[key] = item
+        elif kind is float or item is None or kind is bool:
+            out[key] = item
+        elif kind is dict:
+            out[key] = _map(item, nul)
+        elif kind is list:
+            out[key] = _list(item, nul)
+        else:
+            out[key] = _other(item, nul)
+    return out
+
+
+def _list(value: list[Any], nul: list[bool]) -> list[Any]:
+    out = []
+    for item in value:
+        kind = type(item)
+        if kind is str:
+            if "\x00" in item:
+                nul.append(True)
+            out.append(item)
+        elif kind is float or item is None or kind is bool:
+            out.append(item)
+        elif kind is dict:
+            out.append(_map(item, nul))
+        else:
+            out.append(_to_cel(item, nul))
+    return out
+
+
+def _other(value: Any, nul: list[bool]) -> Any:
     if value is None or value is True or value is False:
         return value
     if isinstance(value, str):
@@ -78,6 +143,44 @@ def _to_cel(value: Any, nul: list[bool]) -> Any:
     if isinstance(value, (_dt.datetime, _dt.timedelta)):
         return value
     raise TypeError(f"cannot pass {type(value).__name__} to CEL")
+
+
+# cel-expr-python 0.1.3 takes one reference to None too few each time it gives a
+# CEL null to Python (Value.value(), Value.plain_value()): left alone, a long run
+# on records with nulls would free None and crash the interpreter. Every
+# conversion goes through these two, which give the references back.
+_incref = ctypes.pythonapi.Py_IncRef
+_incref.argtypes = [ctypes.py_object]
+_incref.restype = None
+
+
+def _value(value: Any) -> Any:
+    """``value.value()``: lists and maps of cel-cpp values, or a plain scalar."""
+    plain = value.value()
+    if plain is None:
+        _incref(None)
+    return plain
+
+
+def _plain_value(value: Any) -> Any:
+    """``value.plain_value()``: plain Python all the way down."""
+    plain = value.plain_value()
+    missing = _nones(plain)
+    for _ in range(missing):
+        _incref(None)
+    return plain
+
+
+def _nones(plain: Any) -> int:
+    """How many times None occurs in ``plain`` (as a value or a key)."""
+    if plain is None:
+        return 1
+    kind = type(plain)
+    if kind is list:
+        return sum(_nones(v) for v in plain if v is None or type(v) in (list, dict))
+    if kind is dict:
+        return sum(_nones(k) + _nones(v) for k, v in plain.items())
+    return 0
 
 
 # --------------------------------------------------------------------------- the library
@@ -238,9 +341,29 @@ class _CppActivation(Activation):
         for name, value in variables.items():
             if isinstance(value, int) and not isinstance(value, bool):
                 merged[name] = value  # an index stays an int
+            elif type(value) is MappingProxyType:
+                converted, has_nul = _frozen(value)
+                merged[name] = converted
+                nul += has_nul
             else:
                 merged[name] = _to_cel(value, nul)
         return _CppActivation(self._env, merged, self._describer, self.portable or bool(nul))
+
+
+_FROZEN: dict[int, tuple[MappingProxyType[Any, Any], Any, list[bool]]] = {}
+
+
+def _frozen(value: MappingProxyType[Any, Any]) -> tuple[Any, list[bool]]:
+    """A read-only mapping (a policy's ``params``) converted once, not once per model.
+
+    Keeps the last few: the entry holds the mapping, so its id is not reused."""
+    found = _FROZEN.get(id(value))
+    if found is None or found[0] is not value:
+        if len(_FROZEN) >= 64:
+            _FROZEN.clear()
+        nul: list[bool] = []
+        found = _FROZEN[id(value)] = (value, _to_cel(value, nul), nul)
+    return found[1], found[2]
 
 
 class _Plain:
@@ -267,6 +390,11 @@ cannot look at the clock while it runs, so what it runs must be small enough
 class _CppProgram(Program):
     __slots__ = ("text", "_expression", "_describer", "_root", "_bound", "_identity")
 
+    @property
+    def fusable(self) -> bool:
+        """Whether its cost can be bounded, which fusing it needs."""
+        return self._bound is not None
+
     def __init__(self, text: str, expression: Any, describer: _Describer, identity: Any) -> None:
         self.text = text
         self._expression = expression
@@ -288,12 +416,10 @@ class _CppProgram(Program):
             plain = self._describer.metered(self.text, activation, meter)
             if plain is True or plain is False:
                 return plain
-            if activation.portable:
-                return _Plain(plain)
-            return self._identity.eval(data={"model": plain})  # a cel-cpp value again
+            return _Plain(plain)
         meter.charge(units)
         value = self._expression.eval(activation.native)
-        plain = value.value()
+        plain = _value(value)
         if plain is True or plain is False:
             return plain  # the hot path: a check that yielded a bool
         if value.type() == _ERROR:
@@ -306,6 +432,129 @@ class _CppProgram(Program):
                 return _Plain(plain)
             raise CELEvaluationError(self._describer.describe(self.text, activation, str(plain)))
         return value
+
+
+class _FusedProgram(Fused):
+    """The checks of several rules as few cel-cpp expressions, each a list with
+    one element per rule, evaluated in one call instead of one call per
+    expression (and per ``for_each`` item): ``check``; ``type(FE) == list ?
+    FE.map(item, check) : 0`` for a ``for_each`` rule; either wrapped as
+    ``when ? [X] : null`` for a rule with a ``when``.
+
+    It gives an outcome only where it is sure to agree with evaluating the rule
+    on its own: a rule that failed, errored or yielded anything but bools is
+    ``None`` (the evaluator evaluates it on its own, for its message and its
+    error), and so is one whose cost bound does not fit the budget (on its own
+    the portable backend would count it). An error anywhere in a group, a group
+    whose bound is beyond what cel-cpp may run (:data:`NATIVE_UNITS`), one that
+    took longer than the budget's time, or a record with a NUL in a string
+    leaves the whole group to rule-by-rule evaluation.
+
+    The rules are grouped by what they cost on the first record: each group
+    fits half the budget, so on most records one bound per group answers for
+    all its rules.
+    """
+
+    __slots__ = ("_env", "_parts", "_groups", "_size")
+
+    def __init__(self, env: Any, parts: list[_Part], size: int) -> None:
+        self._env = env
+        self._parts = parts
+        self._groups: list[_Group] | None = None
+        self._size = size
+
+    def evaluate(self, activation: Activation, budget: Budget) -> list[Outcome] | None:
+        assert isinstance(activation, _CppActivation)
+        if activation.portable:
+            return None
+        variables, shapes = activation.variables, activation.shapes
+        limit = min(budget.cost, NATIVE_UNITS)
+        groups = self._groups
+        if groups is None:
+            groups = self._groups = self._plan(variables, shapes, limit)
+        outcomes: list[Outcome] = [None] * self._size
+        for parts, expression, bound in groups:
+            units = bound(variables, NATIVE_UNITS, shapes)
+            if units is None:
+                continue
+            if units <= limit:
+                fits = None  # every rule of the group fits on its own too
+            else:
+                fits = [part[3](variables, limit, shapes) is not None for part in parts]
+            start = time.monotonic()
+            value = expression.eval(activation.native)
+            if time.monotonic() - start > budget.seconds or value.type() == _ERROR:
+                continue
+            for number, (part, got) in enumerate(zip(parts, value.value(), strict=True)):
+                if fits is not None and not fits[number]:
+                    continue
+                position, when, for_each = part[0], part[1], part[2]
+                plain = _value(got)
+                if when:  # [X], or [] for a false when
+                    if type(plain) is not list or len(plain) > 1:
+                        continue
+                    if not plain:
+                        outcomes[position] = WHEN_FALSE
+                        continue
+                    plain = _value(plain[0])
+                if for_each:
+                    if type(plain) is list:
+                        items = [_value(v) for v in plain]
+                        if all(v is True for v in items):
+                            outcomes[position] = items
+                elif plain is True:
+                    outcomes[position] = True
+        return outcomes
+
+    def _plan(self, variables: Any, shapes: Any, limit: int) -> list[_Group]:
+        """Groups of parts that fit half of ``limit`` on these variables, compiled."""
+        groups: list[_Group] = []
+        group: list[_Part] = []
+        total = 0
+        for part in self._parts:
+            units = part[3](variables, NATIVE_UNITS, shapes)
+            units = NATIVE_UNITS if units is None else units
+            if group and (total + units > limit // 2 or len(group) >= FUSED_RULES):
+                groups.extend(self._compile(group))
+                group, total = [], 0
+            group.append(part)
+            total += units
+        if group:
+            groups.extend(self._compile(group))
+        return groups
+
+    def _compile(self, parts: list[_Part]) -> list[_Group]:
+        source = "[" + ",\n".join(part[4] for part in parts) + "]"
+        expression = _compile_native(self._env, source)
+        bound = cost.compile_bound(cost.parse(expression.serialize())) if expression else None
+        return [] if bound is None else [(parts, expression, bound)]
+
+
+# A rule in a fused program: its position, whether it has a when and a for_each,
+# the bound of its element of the list, and that element's text.
+_Part = tuple[int, bool, bool, Callable[..., int | None], str]
+_Group = tuple[list[_Part], Any, Callable[..., int | None]]
+
+FUSED_RULES = 64
+"""The most rules in one fused expression."""
+
+
+def _compile_native(env: Any, text: str) -> Any:
+    """``text`` parsed by cel-cpp and rewritten to cel-python's meaning (:mod:`.cppast`),
+    or ``None`` if cel-cpp refuses it."""
+    try:
+        expression = env.compile(text, disable_check=True)
+    except RuntimeError:
+        return None
+    rewritten = cppast.rewrite(expression.serialize())
+    return env.deserialize(rewritten) if rewritten is not None else expression
+
+
+def _fusable(program: Program | None) -> bool:
+    return program is None or (isinstance(program, _CppProgram) and program.fusable)
+
+
+_IDENTS_OF_ITEMS = ("index", "key")
 
 
 class _Describer:
@@ -396,6 +645,36 @@ class CelCppBackend(Backend):
             expression = self._env.deserialize(rewritten)
         return _CppProgram(text, expression, self._describer, self._identity)
 
+    def fuse(self, rules: list[tuple[Program | None, Program | None, Program]]) -> Fused | None:
+        texts: list[tuple[int, bool, bool, str]] = []
+        for position, (when, for_each, check) in enumerate(rules):
+            if not (_fusable(when) and _fusable(for_each) and _fusable(check)):
+                continue
+            text = f"(\n{check.text}\n)"
+            if for_each is not None:
+                root = check._root if isinstance(check, _CppProgram) else None
+                if root is None or any(cost.reads(root, n) for n in _IDENTS_OF_ITEMS):
+                    continue  # index and key have no place in a macro over a list
+                items = f"(\n{for_each.text}\n)"
+                text = f"(type({items}) == list ? {items}.map(item, {text}) : 0)"
+            if when is not None:
+                text = f"((\n{when.text}\n) ? [{text}] : [])"
+            texts.append((position, when is not None, for_each is not None, text))
+        if len(texts) < 2:
+            return None
+        # One parse of every element gives the bound of each (see _FusedProgram).
+        whole = _compile_native(self._env, "[" + ",\n".join(t[3] for t in texts) + "]")
+        root = cost.parse(whole.serialize()) if whole is not None else None
+        elements = list(root.children()) if root is not None else []
+        if len(elements) != len(texts):
+            return None
+        parts: list[_Part] = []
+        for (position, when_, for_each_, text), element in zip(texts, elements, strict=True):
+            bound = cost.compile_bound(element)
+            if bound is not None:
+                parts.append((position, when_, for_each_, bound, text))
+        return _FusedProgram(self._env, parts, len(rules)) if len(parts) >= 2 else None
+
     def activation(
         self,
         *,
@@ -419,8 +698,8 @@ class CelCppBackend(Backend):
         if not isinstance(value, cel.Value):
             return value  # a bool from the hot path, or an element from elements()
         if value.type() == _T.TYPE:
-            return _type_name(value.value())
-        return value.plain_value()
+            return _type_name(_value(value))
+        return _plain_value(value)
 
     def truth(self, value: Any) -> bool:
         if value is True or value is False:
@@ -434,7 +713,7 @@ class CelCppBackend(Backend):
         if value is True or value is False:
             kind = "bool"
         else:
-            plain = value.value if isinstance(value, _Plain) else value.plain_value()
+            plain = value.value if isinstance(value, _Plain) else _plain_value(value)
             if isinstance(plain, list):
                 return list(enumerate(plain))
             if isinstance(plain, dict):

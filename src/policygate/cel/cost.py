@@ -70,11 +70,24 @@ _SCALAR = frozenset({
 _EITHER = frozenset({"_&&_", "_||_"})
 
 Shape = tuple[int, int, int]  # magnitude, length, element
+# The names the enclosing macros bind, each with the data path of the list whose
+# elements it is bound to (``EACH`` standing for "every element"), if known.
+Names = Mapping[str, "tuple[str, tuple[Any, ...]] | None"]
+
+
+class _Each:
+    """In a data path: every element of the list there (no field name is this object)."""
+
+    def __repr__(self) -> str:
+        return "*"
+
+
+EACH = _Each()
 Scope = dict[str, Shape]
 # A bound reads the shapes of the data's field paths (by index) and of the
 # names macros bind.
 Bound = Callable[[Any, Scope], tuple[int, Shape]]
-_Leaves = dict[tuple[str, tuple[str, ...]], int]
+_Leaves = dict[tuple[str, tuple[Any, ...]], int]
 _ONE: Shape = (1, 1, 1)
 _ZERO: Shape = (0, 0, 0)
 
@@ -100,7 +113,7 @@ def compile_bound(root: cppast.Node | None) -> Callable[..., int | None] | None:
         return None
     leaves: dict[tuple[str, tuple[str, ...]], int] = {}
     try:
-        walk = _compile(root, frozenset(), leaves)
+        walk = _compile(root, {}, leaves)
     except (_Unbounded, RecursionError, ValueError):
         return None
     paths = list(leaves)
@@ -151,11 +164,23 @@ def _grow(size: int) -> int:
     return size + size // 2 + 4
 
 
-def _lookup(variables: Mapping[str, Any], name: str, keys: tuple[str, ...]) -> Shape:
+def _lookup(variables: Mapping[str, Any], name: str, keys: tuple[Any, ...]) -> Shape:
     value = variables.get(name, _MISSING)
     if value is _MISSING:
         return _ONE  # an error at run time, or a type name
-    for key in keys:
+    return _find(value, keys, 0)
+
+
+def _find(value: Any, keys: tuple[Any, ...], start: int) -> Shape:
+    """The shape of ``value`` at ``keys[start:]``: at :data:`EACH`, the largest over
+    the list's elements (a macro over a map binds its keys, strings without fields)."""
+    for position in range(start, len(keys)):
+        key = keys[position]
+        if key is EACH:
+            if type(value) is not list and not isinstance(value, (list, tuple)):
+                return _ONE  # an error at run time
+            found = [_find(element, keys, position + 1) for element in value]
+            return _largest(found) if found else _ONE
         if type(value) is not dict and not isinstance(value, Mapping):
             return _ONE  # an error (or has() false) at run time
         value = value.get(key, _MISSING)
@@ -189,7 +214,7 @@ def _constant(cost: int, shape: Shape) -> Bound:
 _CONSTANTS: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
 
 
-def _compile(node: cppast.Node, bound_names: frozenset[str], leaves: _Leaves) -> Bound:
+def _compile(node: cppast.Node, bound_names: Names, leaves: _Leaves) -> Bound:
     """The bound of ``node`` as a function of the variables and the shapes of the
     names the enclosing macros bind (``bound_names``, known at compile time)."""
     kind = node.kind
@@ -317,7 +342,7 @@ def _call(function: str) -> tuple[Callable[[list[Shape]], Shape], Callable[[list
     return _other, extra
 
 
-def _reference(node: cppast.Node, bound_names: frozenset[str], leaves: _Leaves) -> Bound:
+def _reference(node: cppast.Node, bound_names: Names, leaves: _Leaves) -> Bound:
     """A variable or a field path into one: its shape from the data itself."""
     path: list[str] = []
     current = node
@@ -344,6 +369,11 @@ def _reference(node: cppast.Node, bound_names: frozenset[str], leaves: _Leaves) 
     if name in bound_names:
         if not path:
             return lambda shapes, scope: (cost, scope[name])
+        origin = bound_names[name]
+        if origin is not None:  # a field of a list's element: looked up in every element
+            name, keys = origin[0], origin[1] + tuple(reversed(path))
+            index = leaves.setdefault((name, keys), len(leaves))
+            return lambda shapes, scope: (cost, shapes[index])
 
         def field(shapes: Any, scope: Scope) -> tuple[int, Shape]:
             total = scope[name][0]  # a part of the value is no bigger than it
@@ -380,7 +410,7 @@ def _reference_cost(node: cppast.Node) -> Bound | None:
     return _constant(NODE_UNITS * (1 + steps), _ONE)
 
 
-def _comprehension(node: cppast.Node, bound_names: frozenset[str], leaves: _Leaves) -> Bound:
+def _comprehension(node: cppast.Node, bound_names: Names, leaves: _Leaves) -> Bound:
     fields = {number: value for number, _, value in node.body.fields}
     iter_var, accu_var = fields.get(1), fields.get(3)
     parts = [fields.get(n) for n in (2, 4, 5, 6, 7)]
@@ -391,12 +421,15 @@ def _comprehension(node: cppast.Node, bound_names: frozenset[str], leaves: _Leav
         raise _Unbounded
     item, accu = iter_var.decode(), accu_var.decode()
     iter_range, init, condition, step, result = nodes
-    inner_names = bound_names | {item, accu}
+    # A macro over a list read from the data binds its variable to the list's
+    # elements: a field of it is looked up in them (``m.attribute`` of
+    # ``model.spec.fairness.metrics``), not bounded by the whole element.
+    inner_names = {**bound_names, item: _elements_of(iter_range, bound_names), accu: None}
     range_bound = _compile(iter_range, bound_names, leaves)
     init_bound = _compile(init, bound_names, leaves)
     condition_bound = _compile(condition, inner_names, leaves)
     step_bound = _compile(step, inner_names, leaves)
-    result_bound = _compile(result, bound_names | {accu}, leaves)
+    result_bound = _compile(result, {**bound_names, accu: None}, leaves)
     linear = _linear(step, accu)
 
     def walk(shapes: Any, scope: Scope) -> tuple[int, Shape]:
@@ -427,6 +460,31 @@ def _comprehension(node: cppast.Node, bound_names: frozenset[str], leaves: _Leav
         return cost + result_cost, result_shape
 
     return walk
+
+
+def _elements_of(node: cppast.Node, bound_names: Names) -> tuple[str, tuple[Any, ...]] | None:
+    """The data path whose elements a macro over ``node`` binds its variable to:
+    ``node`` is a variable (not one a macro binds, unless that one has a path
+    itself) or a field path into one; ``None`` for anything computed."""
+    path: list[str] = []
+    current = node
+    while current.kind == _SELECT:
+        if current.test_only or current.field_name is None or current.operand is None:
+            return None
+        path.append(current.field_name)
+        current = current.operand
+    if current.kind != _IDENT:
+        return None
+    name = _ident(current)
+    keys = tuple(reversed(path))
+    if name in bound_names:
+        origin = bound_names[name]
+        if origin is None:
+            return None
+        return origin[0], origin[1] + keys + (EACH,)
+    if not keys and name in _TYPE_NAMES:
+        return None
+    return name, keys + (EACH,)
 
 
 def _within(a: Shape, b: Shape) -> bool:
@@ -501,6 +559,9 @@ def _reads(node: cppast.Node, name: str) -> bool:
                 return True
         return False
     return any(_reads(child, name) for child in node.children())
+
+
+reads = _reads  # for the fused evaluation (celcpp): does a check read ``index``?
 
 
 def _ident(node: cppast.Node) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .budget import Meter
+    from .budget import Budget, Meter
 
 
 class CELSyntaxError(Exception):
@@ -55,10 +55,35 @@ class Activation(abc.ABC):
         """A child activation with more variables (``item``, ``key``, ``index``)."""
 
 
+WHEN_FALSE = "when-false"
+"""A fused outcome: the rule's ``when`` was false (the rule is skipped)."""
+
+Outcome = bool | list[bool] | str | None
+"""What a fused evaluation says of one rule: its check's bool, the bools of its
+``for_each`` items in order, :data:`WHEN_FALSE`, or ``None``: "evaluate this rule
+on its own" (it failed, errored, yielded a non-bool or something else the
+fused evaluation does not account for)."""
+
+
+class Fused(abc.ABC):
+    """Several rules of one policy evaluated in one call (see :meth:`Backend.fuse`)."""
+
+    @abc.abstractmethod
+    def evaluate(self, activation: Activation, budget: Budget) -> list[Outcome] | None:
+        """One outcome per rule given to :meth:`Backend.fuse`, in order; ``None``
+        when this evaluation cannot be fused at all (the caller evaluates every
+        rule on its own, which gives the same results, errors and messages)."""
+
+
 class Backend(abc.ABC):
     """A CEL implementation."""
 
     name: str
+
+    def fuse(self, rules: list[tuple[Program | None, Program | None, Program]]) -> Fused | None:
+        """An evaluation of the ``(when, for_each, check)`` programs of several rules
+        at once, or ``None`` when this backend has none (the default)."""
+        return None
 
     @abc.abstractmethod
     def compile(self, text: str) -> Program:

@@ -264,10 +264,11 @@ class _Evaluator:
         outcomes = fused.evaluate(activation, self.budget) if fused is not None else None
         for position, rule in enumerate(policy.rules):
             outcome = outcomes[position] if outcomes is not None else None
-            if outcome is not None:  # fused: it passed, or its when was false
-                results.extend(self._outcome(policy, rule, outcome))
-                continue
-            for result in self._rule(policy, rule, backend, activation):
+            if outcome is not None:  # the fused evaluation's outcome
+                decided = self._outcome(policy, rule, outcome, backend, activation)
+            else:
+                decided = self._rule(policy, rule, backend, activation)
+            for result in decided:
                 if result.status in _FINDINGS:  # a finding: say where
                     result = replace(result, line=evidence_line(record.document, rule, result.item))
                 results.append(result)
@@ -301,16 +302,27 @@ class _Evaluator:
             weakref.finalize(rule, _FUSED.pop, key, None)
         return fused
 
-    def _outcome(self, policy: Policy, rule: Rule, outcome: cel.Outcome) -> list[Result]:
-        """The results of a rule that a fused evaluation decided (passed or skipped)."""
+    def _outcome(
+        self,
+        policy: Policy,
+        rule: Rule,
+        outcome: cel.Outcome,
+        backend: cel.Backend,
+        activation: cel.Activation,
+    ) -> list[Result]:
+        """The results of a rule from a fused evaluation's outcome, as :meth:`_rule`
+        gives them (a failure's message is rendered the same way)."""
         if outcome is True:
             return [self._result(policy, rule, Status.PASS, None)]
+        if outcome is False:
+            message = _fail_message(rule, backend, activation, self.budget.meter())
+            return [_result(policy, rule, Status.FAIL, message)]
         if outcome == cel.WHEN_FALSE:
             return [self._result(policy, rule, Status.SKIP, "when is false")]
-        assert isinstance(outcome, list)
+        assert isinstance(outcome, int)
         if not outcome:
             return [self._result(policy, rule, Status.SKIP, "for_each is empty")]
-        return [self._result(policy, rule, Status.PASS, None, i) for i in range(len(outcome))]
+        return [self._result(policy, rule, Status.PASS, None, i) for i in range(outcome)]
 
     def _result(
         self,

@@ -437,15 +437,16 @@ class _CppProgram(Program):
 class _FusedProgram(Fused):
     """The checks of several rules as few cel-cpp expressions, each a list with
     one element per rule, evaluated in one call instead of one call per
-    expression (and per ``for_each`` item): ``check``; ``type(FE) == list ?
-    FE.map(item, check) : 0`` for a ``for_each`` rule; either wrapped as
-    ``when ? [X] : null`` for a rule with a ``when``.
+    expression (and per ``for_each`` item): ``check``; ``type(FE) == list &&
+    FE.all(item, check) ? size(FE) : -1`` for a ``for_each`` rule; either
+    wrapped as ``when ? [X] : []`` for a rule with a ``when``.
 
     It gives an outcome only where it is sure to agree with evaluating the rule
-    on its own: a rule that failed, errored or yielded anything but bools is
-    ``None`` (the evaluator evaluates it on its own, for its message and its
-    error), and so is one whose cost bound does not fit the budget (on its own
-    the portable backend would count it). An error anywhere in a group, a group
+    on its own: a check's bool, or the number of items of a ``for_each`` rule
+    whose every item passed. Anything else is ``None`` (the evaluator evaluates
+    the rule on its own: a failing item, an error, a non-bool), and so is a rule
+    whose own cost bound does not fit the budget (on its own the portable
+    backend would count it). An error anywhere in a group, a group
     whose bound is beyond what cel-cpp may run (:data:`NATIVE_UNITS`), one that
     took longer than the budget's time, or a record with a NUL in a string
     leaves the whole group to rule-by-rule evaluation.
@@ -498,12 +499,10 @@ class _FusedProgram(Fused):
                         continue
                     plain = _value(plain[0])
                 if for_each:
-                    if type(plain) is list:
-                        items = [_value(v) for v in plain]
-                        if all(v is True for v in items):
-                            outcomes[position] = items
-                elif plain is True:
-                    outcomes[position] = True
+                    if type(plain) is int and plain >= 0:  # all passed (-1: not all did)
+                        outcomes[position] = plain
+                elif plain is True or plain is False:
+                    outcomes[position] = plain
         return outcomes
 
     def _plan(self, variables: Any, shapes: Any, limit: int) -> list[_Group]:
@@ -656,7 +655,7 @@ class CelCppBackend(Backend):
                 if root is None or any(cost.reads(root, n) for n in _IDENTS_OF_ITEMS):
                     continue  # index and key have no place in a macro over a list
                 items = f"(\n{for_each.text}\n)"
-                text = f"(type({items}) == list ? {items}.map(item, {text}) : 0)"
+                text = f"(type({items}) == list && {items}.all(item, {text}) ? size({items}) : -1)"
             if when is not None:
                 text = f"((\n{when.text}\n) ? [{text}] : [])"
             texts.append((position, when is not None, for_each is not None, text))

@@ -617,6 +617,9 @@ class _Deep(Exception):
     pass
 
 
+_SCALARS = frozenset({float, int, bool, type(None)})
+
+
 _DEPTH = 64
 
 
@@ -633,7 +636,24 @@ def _total(value: Any, depth: int) -> int:
         if depth > _DEPTH:
             raise _Deep
         total = 1
-        if isinstance(value, Mapping):
+        if kind is dict:  # the common case, its scalars counted here (as below)
+            for key, item in value.items():
+                total += (1 + len(key)) if isinstance(key, str) else 1
+                if type(item) is str:
+                    total += 1 + len(item)
+                elif type(item) in _SCALARS:
+                    total += 1
+                else:
+                    total += _total(item, depth + 1)
+        elif kind is list:
+            for item in value:
+                if type(item) is str:
+                    total += 1 + len(item)
+                elif type(item) in _SCALARS:
+                    total += 1
+                else:
+                    total += _total(item, depth + 1)
+        elif isinstance(value, Mapping):
             for key, item in value.items():
                 total += (1 + len(key) if isinstance(key, str) else 1) + _total(item, depth + 1)
         else:

@@ -58,11 +58,11 @@ class Activation(abc.ABC):
 WHEN_FALSE = "when-false"
 """A fused outcome: the rule's ``when`` was false (the rule is skipped)."""
 
-Outcome = bool | list[bool] | str | None
-"""What a fused evaluation says of one rule: its check's bool, the bools of its
-``for_each`` items in order, :data:`WHEN_FALSE`, or ``None``: "evaluate this rule
-on its own" (it failed, errored, yielded a non-bool or something else the
-fused evaluation does not account for)."""
+Outcome = bool | int | str | None
+"""What a fused evaluation says of one rule: its check's bool; for a ``for_each``
+rule whose every item passed, how many items there were; :data:`WHEN_FALSE`; or
+``None``: "evaluate this rule on its own" (an item failed, something errored or
+yielded a non-bool, or anything else the fused evaluation does not account for)."""
 
 
 class Fused(abc.ABC):

@@ -347,7 +347,10 @@ class _CppActivation(Activation):
                 nul += has_nul
             else:
                 merged[name] = _to_cel(value, nul)
-        return _CppActivation(self._env, merged, self._describer, self.portable or bool(nul))
+        child = _CppActivation(self._env, merged, self._describer, self.portable or bool(nul))
+        # what .cost looked up in the variables the child keeps holds for it too
+        child.shapes = {k: v for k, v in self.shapes.items() if k[0] not in variables}
+        return child
 
 
 _FROZEN: dict[int, tuple[MappingProxyType[Any, Any], Any, list[bool]]] = {}

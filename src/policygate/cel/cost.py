@@ -179,8 +179,13 @@ def _find(value: Any, keys: tuple[Any, ...], start: int) -> Shape:
         if key is EACH:
             if type(value) is not list and not isinstance(value, (list, tuple)):
                 return _ONE  # an error at run time
-            found = [_find(element, keys, position + 1) for element in value]
-            return _largest(found) if found else _ONE
+            largest = _ONE
+            for element in value:
+                found = _find(element, keys, position + 1)
+                if found is not largest and found != _ONE:
+                    largest = (max(largest[0], found[0]), max(largest[1], found[1]),
+                               max(largest[2], found[2]))  # fmt: skip
+            return largest
         if type(value) is not dict and not isinstance(value, Mapping):
             return _ONE  # an error (or has() false) at run time
         value = value.get(key, _MISSING)
@@ -676,6 +681,11 @@ def shape(value: Any) -> Shape:
     """``(magnitude, length, largest element)`` of a value from the data (for a
     map, its magnitude stands for its largest key or value)."""
     kind = type(value)
+    if kind in _SCALARS:
+        return _ONE
+    if kind is str:
+        size = 1 + len(value) // CHARACTERS_PER_UNIT + len(value)  # as measure() counts
+        return (size, size, size)
     if kind is not list and not isinstance(value, (list, tuple)):
         size = measure(value)
         if kind is dict or isinstance(value, Mapping):
@@ -685,7 +695,17 @@ def shape(value: Any) -> Shape:
     if cached is not None and cached[0] is value:
         return cached[1]
     total = measure(value)
-    element = max((measure(v) for v in value), default=1)
+    element = 1
+    for item in value:
+        kind = type(item)
+        if kind is str:
+            size = 1 + len(item) // CHARACTERS_PER_UNIT + len(item)
+        elif kind in _SCALARS:
+            size = 1
+        else:
+            size = measure(item)
+        if size > element:
+            element = size
     result = (total, min(len(value), total), min(element, total))
     _remember(_SHAPES, value, result)
     return result

@@ -768,3 +768,30 @@ def test_yaml_safe_dump_loads_to_the_same_data_as_json(data):
     from_yaml = _loaded(yaml.safe_dump(data))
     assert _same(from_yaml, data)
     assert _same(from_yaml, _loaded(json.dumps(data)))
+
+
+_TREES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(tree=_TREES, depth=st.integers(1, 6), string=st.integers(0, 12))
+def test_texts_without_anchors_are_checked_as_with_them(tree: object, depth: int, string: int) -> None:
+    """A text without anchors skips the alias bookkeeping (``_scan``): it refuses
+    exactly what the measuring pass refuses, at the same place."""
+    loader = documents._FAST_LOADER(yaml.safe_dump(tree))
+    root = loader.get_single_node()
+    loader.dispose()
+    limits = Limits(max_depth=depth, max_string=string, max_nodes=10_000)
+    outcomes = []
+    for aliases in (True, False):
+        try:
+            outcomes.append(documents._Builder("t.yaml", limits, aliases).document(root, 0).data)
+        except LoadError as error:
+            outcomes.append(str(error))
+    assert outcomes[0] == outcomes[1]

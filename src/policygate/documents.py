@@ -471,7 +471,8 @@ def _load(text: str, source: str, limits: Limits, loader_class: type) -> list[Do
                 )
             if _is_empty(root):
                 continue
-            documents.append(_Builder(source, limits).document(root, len(documents)))
+            builder = _Builder(source, limits, aliases="&" in text)
+            documents.append(builder.document(root, len(documents)))
     except yaml.YAMLError as error:
         if loader_class is not _PyLoader:
             raise _LibyamlRefused(error) from None
@@ -580,9 +581,10 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 class _Builder:
     """Builds one document: first measures the graph, then walks it into data."""
 
-    def __init__(self, source: str, limits: Limits) -> None:
+    def __init__(self, source: str, limits: Limits, aliases: bool = True) -> None:
         self.source = source
         self.limits = limits
+        self.aliases = aliases  # False: the text has no anchor, so no node is shared
         self.positions: dict[JsonPath, Position] = {}
         self.key_positions: dict[JsonPath, Position] = {}
         # Keyed by id(node): aliases share node objects, so each is measured once.
@@ -592,7 +594,10 @@ class _Builder:
         self._aliased = False
 
     def document(self, root: Node, index: int) -> Document:
-        self._measure(root, 0)
+        if self.aliases:
+            self._measure(root, 0)
+        else:
+            self._scan(root)
         data = self._build(root, ())
         return Document(self.source, index, data, self.positions, self.key_positions)
 
@@ -634,6 +639,26 @@ class _Builder:
         self._sizes[key] = size
         self._heights[key] = height
         return size
+
+    def _scan(self, root: Node) -> None:
+        """:meth:`_measure` for a text without anchors, where every node is met once:
+        the same checks in the same order, without the bookkeeping aliases need."""
+        max_depth, max_string = self.limits.max_depth, self.limits.max_string
+        stack: list[tuple[Node, int]] = [(root, 0)]
+        count = 0
+        while stack:
+            node, depth = stack.pop()
+            count += 1
+            if count > self.limits.max_nodes:  # (texts that long were counted already)
+                self._measure(root, 0)  # says where, as it always has
+            if type(node) is ScalarNode:
+                if len(node.value) > max_string:
+                    raise self._error(f"scalar is longer than {max_string} characters", node)
+                continue
+            if depth >= max_depth:
+                raise self._error(_depth_message(max_depth), node)
+            children = list(_children(node))
+            stack.extend((child, depth + 1) for child in reversed(children))
 
     def _nodes_message(self) -> str:
         limit = self.limits.max_nodes

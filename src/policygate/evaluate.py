@@ -46,6 +46,9 @@ ENGINE_RULE_POLICY = "policygate"
 _FINDINGS = (Status.FAIL, Status.ERROR)
 # Each policy's rules fused for a backend (see _Evaluator._fused), by the rules' ids.
 _FUSED: dict[tuple[str, tuple[int, ...]], tuple[cel.Fused | None]] = {}
+# How many models each policy met before it was fused (an id reused after a
+# policy is gone at worst makes another policy fuse one model early).
+_SEEN: dict[tuple[str, tuple[int, ...]], int] = {}
 
 
 def evaluate(
@@ -149,7 +152,6 @@ class _Evaluator:
         self.attestations: tuple[Attestation, ...] = ()
         self.budget = DEFAULT_BUDGET
         self._results: dict[tuple[int, int, Status, str | None, int | str | None], Result] = {}
-        self._seen: dict[tuple[str, tuple[int, ...]], int] = {}
 
     def model(self, record: ModelRecord, policies: Sequence[Policy]) -> ModelReport:
         results: list[Result] = []
@@ -283,8 +285,10 @@ class _Evaluator:
         found = _FUSED.get(key)
         if found is not None:
             return found[0]
-        seen = self._seen.get(key, 0) + 1
-        self._seen[key] = seen
+        seen = _SEEN.get(key, 0) + 1  # across calls: an audit evaluates one source a call
+        if len(_SEEN) >= 1024:
+            _SEEN.clear()
+        _SEEN[key] = seen
         if seen < 2:
             return None
         fused = backend.fuse(

@@ -781,7 +781,9 @@ _TREES = st.recursive(
 
 @settings(max_examples=200, deadline=None)
 @given(tree=_TREES, depth=st.integers(1, 6), string=st.integers(0, 12))
-def test_texts_without_anchors_are_checked_as_with_them(tree: object, depth: int, string: int) -> None:
+def test_texts_without_anchors_are_checked_as_with_them(
+    tree: object, depth: int, string: int
+) -> None:
     """A text without anchors skips the alias bookkeeping (``_scan``): it refuses
     exactly what the measuring pass refuses, at the same place."""
     loader = documents._FAST_LOADER(yaml.safe_dump(tree))

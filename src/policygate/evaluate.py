@@ -266,9 +266,12 @@ class _Evaluator:
         outcomes = fused.evaluate(activation, self.budget) if fused is not None else None
         for position, rule in enumerate(policy.rules):
             outcome = outcomes[position] if outcomes is not None else None
+            decided: list[Result] | None = None
             if outcome is not None:  # the fused evaluation's outcome
                 decided = self._outcome(policy, rule, outcome, backend, activation)
-            else:
+            elif fused is not None and rule.for_each is not None and rule.when is None:
+                decided = self._items(policy, rule, fused, position, backend, activation)
+            if decided is None:
                 decided = self._rule(policy, rule, backend, activation)
             for result in decided:
                 if result.status in _FINDINGS:  # a finding: say where
@@ -327,6 +330,41 @@ class _Evaluator:
         if not outcome:
             return [self._result(policy, rule, Status.SKIP, "for_each is empty")]
         return [self._result(policy, rule, Status.PASS, None, i) for i in range(outcome)]
+
+    def _items(
+        self,
+        policy: Policy,
+        rule: Rule,
+        fused: cel.Fused,
+        position: int,
+        backend: cel.Backend,
+        activation: cel.Activation,
+    ) -> list[Result] | None:
+        """A ``for_each`` rule's results from one evaluation of every item's check
+        (:meth:`cel.Fused.items`), as :meth:`_rule` gives them; ``None`` to leave
+        the rule to :meth:`_rule`."""
+        outcomes = fused.items(position, activation, self.budget)
+        if outcomes is None:
+            return None
+        assert rule.for_each is not None
+        meter = self.budget.meter()
+        try:
+            elements = backend.elements(rule.for_each.program.evaluate(activation, meter))
+        except cel.CELEvaluationError:
+            return None
+        if len(elements) != len(outcomes):
+            return None
+        if not elements:
+            return [self._result(policy, rule, Status.SKIP, "for_each is empty")]
+        results = []
+        for position_, ((key, element), ok) in enumerate(zip(elements, outcomes, strict=True)):
+            if ok:
+                results.append(self._result(policy, rule, Status.PASS, None, key))
+                continue
+            bound = activation.bind(item=element, index=position_, key=key)
+            message = _fail_message(rule, backend, bound, meter)
+            results.append(_result(policy, rule, Status.FAIL, message, key))
+        return results
 
     def _result(
         self,

@@ -104,7 +104,9 @@ def as_json(model_reports: Any) -> list[Any]:
     return [m.to_dict() for m in model_reports]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_fused_report_equals_rule_by_rule(policies: Any, seed: int) -> None:
     rng = random.Random(seed)
@@ -137,7 +139,9 @@ def test_the_fused_path_is_taken(policies: Any, monkeypatch: pytest.MonkeyPatch)
             "nothing": True,
         },
     }
-    report = policygate.evaluate([good, copy.deepcopy(good), copy.deepcopy(good)], policies, now=NOW)
+    report = policygate.evaluate(
+        [good, copy.deepcopy(good), copy.deepcopy(good)], policies, now=NOW
+    )
     assert all(m.passed for m in report.models)
     # At most the first model rule by rule (fusing starts from a policy's second
     # model); the others only `indexed`, which reads `index` and is not fused.

@@ -286,8 +286,13 @@ def _declarations() -> list[Any]:
             cel.FunctionDecl(
                 helper,
                 [
-                    overload(f"{helper[1:]}_{a.name()}_{b.name()}", _T.BOOL, a, b,
-                             impl=_exactly(_COMPARISONS[relation]))
+                    overload(
+                        f"{helper[1:]}_{a.name()}_{b.name()}",
+                        _T.BOOL,
+                        a,
+                        b,
+                        impl=_exactly(_COMPARISONS[relation]),
+                    )
                     for a, b in _MIXED
                 ],
             )  # fmt: skip
@@ -459,13 +464,37 @@ class _FusedProgram(Fused):
     all its rules.
     """
 
-    __slots__ = ("_env", "_parts", "_groups", "_size")
+    __slots__ = ("_env", "_parts", "_groups", "_size", "_details")
 
-    def __init__(self, env: Any, parts: list[_Part], size: int) -> None:
+    def __init__(self, env: Any, parts: list[_Part], size: int, details: dict[int, str]) -> None:
         self._env = env
         self._parts = parts
         self._groups: list[_Group] | None = None
         self._size = size
+        self._details: dict[int, Any] = dict(details)  # text, then (expression, bound)
+
+    def items(self, position: int, activation: Activation, budget: Budget) -> list[bool] | None:
+        detail = self._details.get(position)
+        if detail is None or not isinstance(activation, _CppActivation) or activation.portable:
+            return None
+        if isinstance(detail, str):
+            expression = _compile_native(self._env, detail)
+            bound = cost.compile_bound(cost.parse(expression.serialize())) if expression else None
+            detail = self._details[position] = (expression, bound) if bound else None
+            if detail is None:
+                return None
+        expression, bound = detail
+        if bound(activation.variables, min(budget.cost, NATIVE_UNITS), activation.shapes) is None:
+            return None  # on its own, some item might be left to the portable backend
+        start = time.monotonic()
+        value = expression.eval(activation.native)
+        if time.monotonic() - start > budget.seconds or value.type() == _ERROR:
+            return None
+        plain = _value(value)
+        if type(plain) is not list:
+            return None
+        items = [_value(v) for v in plain]
+        return items if all(v is True or v is False for v in items) else None
 
     def evaluate(self, activation: Activation, budget: Budget) -> list[Outcome] | None:
         assert isinstance(activation, _CppActivation)
@@ -649,6 +678,7 @@ class CelCppBackend(Backend):
 
     def fuse(self, rules: list[tuple[Program | None, Program | None, Program]]) -> Fused | None:
         texts: list[tuple[int, bool, bool, str]] = []
+        details: dict[int, str] = {}  # for_each rules: each item's outcome (see .items())
         for position, (when, for_each, check) in enumerate(rules):
             if not (_fusable(when) and _fusable(for_each) and _fusable(check)):
                 continue
@@ -662,6 +692,11 @@ class CelCppBackend(Backend):
             if when is not None:
                 text = f"((\n{when.text}\n) ? [{text}] : [])"
             texts.append((position, when is not None, for_each is not None, text))
+            if for_each is not None and when is None:
+                items = f"(\n{for_each.text}\n)"
+                details[position] = (
+                    f"(type({items}) == list ? {items}.map(item, (\n{check.text}\n)) : 0)"
+                )
         if len(texts) < 2:
             return None
         # One parse of every element gives the bound of each (see _FusedProgram).
@@ -675,7 +710,9 @@ class CelCppBackend(Backend):
             bound = cost.compile_bound(element)
             if bound is not None:
                 parts.append((position, when_, for_each_, bound, text))
-        return _FusedProgram(self._env, parts, len(rules)) if len(parts) >= 2 else None
+        if len(parts) < 2:
+            return None
+        return _FusedProgram(self._env, parts, len(rules), details)
 
     def activation(
         self,

@@ -72,7 +72,7 @@ _EITHER = frozenset({"_&&_", "_||_"})
 Shape = tuple[int, int, int]  # magnitude, length, element
 # The names the enclosing macros bind, each with the data path of the list whose
 # elements it is bound to (``EACH`` standing for "every element"), if known.
-Names = Mapping[str, "tuple[str, tuple[Any, ...]] | None"]
+Names = Mapping[str, tuple[str, tuple[Any, ...]] | None]
 
 
 class _Each:
@@ -376,8 +376,8 @@ def _reference(node: cppast.Node, bound_names: Names, leaves: _Leaves) -> Bound:
             return lambda shapes, scope: (cost, scope[name])
         origin = bound_names[name]
         if origin is not None:  # a field of a list's element: looked up in every element
-            name, keys = origin[0], origin[1] + tuple(reversed(path))
-            index = leaves.setdefault((name, keys), len(leaves))
+            where = (origin[0], origin[1] + tuple(reversed(path)))
+            index = leaves.setdefault(where, len(leaves))
             return lambda shapes, scope: (cost, shapes[index])
 
         def field(shapes: Any, scope: Scope) -> tuple[int, Shape]:

@@ -74,6 +74,13 @@ class Fused(abc.ABC):
         when this evaluation cannot be fused at all (the caller evaluates every
         rule on its own, which gives the same results, errors and messages)."""
 
+    def items(self, position: int, activation: Activation, budget: Budget) -> list[bool] | None:
+        """The check's bool for each item of the ``for_each`` rule at ``position``
+        (one without ``when``) in one evaluation, where :meth:`evaluate` gave it no
+        outcome; ``None`` where that is not sure to agree with evaluating the items
+        one by one (an error, a non-bool, a cost bound over the budget)."""
+        return None
+
 
 class Backend(abc.ABC):
     """A CEL implementation."""

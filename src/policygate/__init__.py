@@ -13,27 +13,80 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .api import gate, load_inputs  # noqa: E402
-from .approvals import Approvers, Attestation, load_approvers, load_attestations  # noqa: E402
-from .cel.budget import Budget  # noqa: E402
-from .documents import Limits  # noqa: E402
-from .errors import (  # noqa: E402
-    GateFailed,
-    LoadError,
-    Location,
-    NothingEvaluatedError,
-    PolicyError,
-    PolicygateError,
-    SchemaError,
-    UsageError,
-)
-from .evaluate import evaluate  # noqa: E402
-from .formats import render  # noqa: E402
-from .integrations.mlflow import promote  # noqa: E402  (imports MLflow only when called)
-from .models import ModelRecord, load_models  # noqa: E402
-from .policy import Policy, Rule, load_policies  # noqa: E402
-from .report import ModelReport, Report, Result, Status  # noqa: E402
-from .waivers import Waiver, load_waivers  # noqa: E402
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .api import gate, load_inputs
+    from .approvals import Approvers, Attestation, load_approvers, load_attestations
+    from .cel.budget import Budget
+    from .documents import Limits
+    from .errors import (
+        GateFailed,
+        LoadError,
+        Location,
+        NothingEvaluatedError,
+        PolicyError,
+        PolicygateError,
+        SchemaError,
+        UsageError,
+    )
+    from .evaluate import evaluate
+    from .formats import render
+    from .integrations.mlflow import promote
+    from .models import ModelRecord, load_models
+    from .policy import Policy, Rule, load_policies
+    from .report import ModelReport, Report, Result, Status
+    from .waivers import Waiver, load_waivers
+
+# Each public name and the module it comes from, imported on first use (PEP 562),
+# so that ``import policygate`` (and every command) pays only for what it uses.
+_EXPORTS: dict[str, str] = {
+    "gate": "api", "load_inputs": "api",
+    "Approvers": "approvals", "Attestation": "approvals", "load_approvers": "approvals",
+    "load_attestations": "approvals",
+    "Budget": "cel.budget",
+    "Limits": "documents",
+    "GateFailed": "errors", "LoadError": "errors", "Location": "errors",
+    "NothingEvaluatedError": "errors", "PolicyError": "errors", "PolicygateError": "errors",
+    "SchemaError": "errors", "UsageError": "errors",
+    "evaluate": "evaluate",
+    "render": "formats",
+    "promote": "integrations.mlflow",  # imports MLflow only when called
+    "ModelRecord": "models", "load_models": "models",
+    "Policy": "policy", "Rule": "policy", "load_policies": "policy",
+    "ModelReport": "report", "Report": "report", "Result": "report", "Status": "report",
+    "Waiver": "waivers", "load_waivers": "waivers",
+}  # fmt: skip
+
+
+class _Package(types.ModuleType):
+    """Keeps ``policygate.evaluate`` the function: importing the submodule of the same
+    name would otherwise set the package's attribute to the module."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if _EXPORTS.get(name) == name and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 __all__ = [
     "__version__",

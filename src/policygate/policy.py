@@ -11,13 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-
-import jsonschema
 
 from . import cel
 from .documents import DEFAULT_LIMITS, Document, Limits, load_file, load_paths, load_text
@@ -32,7 +30,7 @@ from .errors import (
     UsageError,
 )
 from .message import Placeholder, TemplateSyntaxError, split_template
-from .validation import make_validator, shipped_schema, validate_document
+from .validation import ShippedValidator, make_validator, validate_document
 
 API_VERSION = "policygate/v1"
 KINDS = (
@@ -462,7 +460,7 @@ class _Loader:
     def _model_schema(self, document: Document, reference: str) -> ModelSchema:
         where = document.location(("spec", "model_schema"))
         if reference == SHIPPED_MODEL_SCHEMA:
-            return ModelSchema(reference, make_validator(shipped_schema("ModelRecord")), where)
+            return ModelSchema(reference, ShippedValidator("ModelRecord"), where)
         base = Path.cwd() if document.source in ("-", "<stdin>") else Path(document.source).parent
         path = base / reference
         try:
@@ -471,6 +469,8 @@ class _Loader:
             raise PolicyError(f"model_schema {reference!r}: {error}", where) from None
         if len(docs) != 1 or not isinstance(docs[0].data, dict):
             raise PolicyError(f"model_schema {reference!r}: expected one JSON Schema object", where)
+        import jsonschema  # only for a policy that brings its own model schema
+
         try:
             validator = make_validator(docs[0].data)
         except jsonschema.SchemaError as error:
@@ -485,17 +485,37 @@ def inner_location(
 ) -> Location:
     """Where character ``offset`` of the string at ``path`` is written, given the
     file's ``lines``; the start of the value when they cannot be aligned."""
+    return inner_locator(document, path, lines)(offset)
+
+
+def inner_locator(
+    document: Document, path: tuple[str | int, ...], lines: Sequence[str]
+) -> Callable[[int], Location]:
+    """:func:`inner_location` of every offset of one string, aligned once (``lint``
+    asks for several places in each expression)."""
     start = document.location(path)
     if start.line is None or start.column is None:
-        return start
+        return lambda offset: start
     value = _get(document.data, path)
-    positions = scalar_positions(lines, start.line, start.column, value)
-    if not positions:
-        return start
-    if offset < len(positions):
-        return Location(start.path, *positions[offset])
-    line, column = positions[-1]  # the end of the expression
-    return Location(start.path, line, column + 1)
+    begin = _verbatim(lines, start.line, start.column, value)  # the usual case: no list
+    positions = scalar_positions(lines, start.line, start.column, value) if begin is None else None
+    size = len(value) if begin is not None else len(positions or ())
+    if not size:
+        return lambda offset: start
+
+    def position(index: int) -> tuple[int, int]:  # what scalar_positions()[index] is
+        if positions is not None:
+            return positions[index]
+        assert begin is not None and start.line is not None
+        return start.line, begin + 1 + range(size)[index]
+
+    def locate(offset: int) -> Location:
+        if offset < size:
+            return Location(start.path, *position(offset))
+        line, column = position(-1)  # the end of the expression
+        return Location(start.path, line, column + 1)
+
+    return locate
 
 
 def compile_policy_document(
@@ -546,6 +566,18 @@ def scalar_positions(
     """
     if not 0 < line <= len(lines):
         return None
+    begin = _verbatim(lines, line, column, value)
+    if begin is not None:
+        return [(line, begin + 1 + i) for i in range(len(value))]
+    return _aligned(lines, line, column, value)
+
+
+def _aligned(
+    lines: Sequence[str], line: int, column: int, value: str
+) -> list[tuple[int, int]] | None:
+    """:func:`scalar_positions` the long way: the source walked character by character."""
+    if not 0 < line <= len(lines):
+        return None
     opener = lines[line - 1][column - 1 : column]
     if opener in ("|", ">"):
         units = _raw_units(lines, line, 0)  # the content starts on the next line
@@ -566,6 +598,23 @@ def scalar_positions(
         else:
             return None
     return positions
+
+
+def _verbatim(lines: Sequence[str], line: int, column: int, value: str) -> int | None:
+    """The usual case, found without the walk of :func:`scalar_positions`: the string
+    written as it is on its line (nothing escaped, quoted or folded), where the walk
+    would find each character in turn. The 0-based index where it starts, if so."""
+    if not 0 < line <= len(lines):
+        return None
+    text = lines[line - 1]
+    opener = text[column - 1 : column]
+    if opener in ("|", ">"):
+        return None
+    begin = column if opener in ("'", '"') else column - 1
+    special = {"'": "'", '"': '"\\'}.get(opener, "")
+    if text[begin : begin + len(value)] != value or any(char in value for char in special):
+        return None
+    return begin
 
 
 def _raw_units(lines: Sequence[str], row: int, column: int) -> Iterator[_Unit]:

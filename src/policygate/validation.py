@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import functools
 import json
+import pkgutil
 import re
 from collections.abc import Iterator
-from importlib import resources
-from typing import Any
-
-import jsonschema
-from jsonschema.validators import validator_for
+from typing import TYPE_CHECKING, Any
 
 from .documents import Document
 from .errors import JsonPath, Location, SchemaError
+from .quickschema import Check, compile_schema
+
+if TYPE_CHECKING:  # imported when first needed: a valid document never needs it
+    import jsonschema
 
 SHIPPED = {
     "Policy": "policy.schema.json",
@@ -34,14 +35,65 @@ SHIPPED = {
 @functools.cache
 def shipped_schema(kind: str) -> dict[str, Any]:
     """The JSON Schema shipped for ``kind`` (Policy, Waiver, ModelRecord, Report)."""
-    text = resources.files("policygate").joinpath("schemas", SHIPPED[kind]).read_text("utf-8")
+    # pkgutil rather than importlib.resources, which takes longer to import than this
+    # takes to run; it reads from a zip as well.
+    raw = pkgutil.get_data("policygate", f"schemas/{SHIPPED[kind]}")
+    if raw is None:  # a loader that cannot read data files
+        raise FileNotFoundError(f"policygate/schemas/{SHIPPED[kind]}")
+    text = raw.decode("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
 
 @functools.cache
 def shipped_validator(kind: str) -> jsonschema.protocols.Validator:
-    return make_validator(shipped_schema(kind))
+    """The jsonschema validator of a shipped schema (not checked against its
+    metaschema at every start: a test does that once)."""
+    import jsonschema
+    from jsonschema.validators import validator_for
+
+    schema = shipped_schema(kind)
+    return validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
+
+
+@functools.cache
+def _quick_check(kind: str) -> Check | None:
+    return compile_schema(shipped_schema(kind))
+
+
+def quick_valid(kind: str, data: Any) -> bool:
+    """True when ``data`` is certainly valid under the shipped schema of ``kind``,
+    found without jsonschema (see :mod:`.quickschema`); False says "ask jsonschema"."""
+    check = _quick_check(kind)
+    try:
+        return check is not None and check(data)
+    except RecursionError:  # absurdly deep data: jsonschema's answer, as ever
+        return False
+
+
+class ShippedValidator:
+    """The shipped schema of ``kind`` where a validator is expected: the quick check
+    first, jsonschema (its ``iter_errors``) only for a document that fails it."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        return shipped_schema(self.kind)
+
+    def iter_errors(self, data: Any) -> Iterator[jsonschema.ValidationError]:
+        if quick_valid(self.kind, data):
+            return iter(())
+        return shipped_validator(self.kind).iter_errors(data)
+
+    def is_valid(self, data: Any) -> bool:
+        return quick_valid(self.kind, data) or shipped_validator(self.kind).is_valid(data)
+
+    def __getattr__(self, name: str) -> Any:  # the rest of jsonschema's Validator
+        if name.startswith("__") or name == "kind":  # copy, pickle: not a validator's
+            raise AttributeError(name)
+        return getattr(shipped_validator(self.kind), name)
 
 
 def make_validator(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
@@ -49,13 +101,16 @@ def make_validator(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
 
     Raises ``jsonschema.SchemaError`` when the schema itself is invalid.
     """
+    import jsonschema
+    from jsonschema.validators import validator_for
+
     cls = validator_for(schema, default=jsonschema.Draft202012Validator)
     cls.check_schema(schema)
     return cls(schema)
 
 
 def schema_errors(
-    validator: jsonschema.protocols.Validator, data: Any
+    validator: jsonschema.protocols.Validator | ShippedValidator, data: Any
 ) -> Iterator[tuple[JsonPath, str]]:
     """``(json_path, message)`` for each violation, in document order.
 
@@ -108,6 +163,8 @@ def _json_type(value: Any) -> str:
 
 def validate_document(document: Document, kind: str) -> list[SchemaError]:
     """Validate a document against a shipped schema; errors carry file:line:col and JSON path."""
+    if quick_valid(kind, document.data):
+        return []
     return [
         SchemaError(message, schema_error_location(document, path, message), path)
         for path, message in schema_errors(shipped_validator(kind), document.data)

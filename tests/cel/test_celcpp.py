@@ -149,3 +149,21 @@ def test_a_syntax_error_only_cel_cpp_refuses_has_a_position() -> None:
     with pytest.raises(CELSyntaxError) as info:
         get_backend("cel-cpp").compile("has(model.l[0])")
     assert info.value.line == 1 and info.value.column >= 1
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "[[{'x': 0.0}, null].all(i, false), size(model.f.a)]",
+        "[[{'x': 0.0}, null].all(i, i.x >= 0.5), string(model.f.b[0])]",
+        "model.l.all(i, i.x >= 0.5) || (has(model.f) && size(model.f.a) > 0)",
+        "[model.l.exists(i, i.x == 0.0), has(model.f.a) && size(model.f.a) > 0]",
+    ],
+)
+def test_a_binding_after_a_macro_that_stopped_early(expression: str) -> None:
+    """cel-cpp 0.1.3 gave a comprehension over an empty list (cel.bind's shape,
+    which the rewrites use) the stale variable of a macro that stopped early;
+    the rewrites' bindings range over [0] instead, and agree with cel-python."""
+    model = {"l": [{"x": 0.0}, None], "f": {"a": ["s"], "b": [1.0]}}
+    expected = portable.evaluate(get_backend("cel-python"), expression, model)
+    assert value_of(expression, model) == expected

@@ -48,11 +48,10 @@ returning a value.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import UsageError
@@ -135,6 +134,8 @@ class Meter:
 
     def charge(self, units: int = 1) -> None:
         """Spend ``units``; raise :class:`BudgetExceeded` when over cost or past the deadline."""
+        # Called for every step of an evaluation, so written out flat: the cost, then
+        # _check_time(), then check(), as begin() does.
         self.spent += units
         if self.exceeded is None:
             if self.spent > self.budget.cost:
@@ -142,9 +143,11 @@ class Meter:
                     f"evaluation budget exceeded: more than {self.budget.cost} cost units"
                     " in one evaluation"
                 )
+            elif self.timed_out or self._clock() > self.deadline:
+                self._time_up()
             else:
-                self._check_time()
-        self.check()
+                return
+        raise BudgetExceeded(self.exceeded)
 
     def charge_characters(self, characters: int) -> None:
         """Spend what touching or building ``characters`` characters costs."""
@@ -157,11 +160,13 @@ class Meter:
 
     def _check_time(self) -> None:
         if self.timed_out or self._clock() > self.deadline:
-            self.timed_out = True
-            self.exceeded = (
-                "evaluation budget exceeded: the rule ran longer than "
-                f"{_seconds(self.budget.seconds)}"
-            )
+            self._time_up()
+
+    def _time_up(self) -> None:
+        self.timed_out = True
+        self.exceeded = (
+            f"evaluation budget exceeded: the rule ran longer than {_seconds(self.budget.seconds)}"
+        )
 
 
 def _seconds(seconds: float) -> str:
@@ -175,14 +180,23 @@ _current: contextvars.ContextVar[Meter | None] = contextvars.ContextVar(
 )
 
 
-@contextlib.contextmanager
-def metering(meter: Meter) -> Iterator[Meter]:
-    """Make ``meter`` the current one for the duration of one evaluation."""
-    token = _current.set(meter)
-    try:
-        yield meter
-    finally:
-        _current.reset(token)
+class metering:  # noqa: N801 (used as the function it was: `with metering(meter):`)
+    """Make ``meter`` the current one for the duration of one evaluation (a context
+    manager, a class rather than a generator for what it costs per evaluation)."""
+
+    __slots__ = ("meter", "_token")
+
+    _token: contextvars.Token[Meter | None]
+
+    def __init__(self, meter: Meter) -> None:
+        self.meter = meter
+
+    def __enter__(self) -> Meter:
+        self._token = _current.set(self.meter)
+        return self.meter
+
+    def __exit__(self, *exc_info: object) -> None:
+        _current.reset(self._token)
 
 
 def current_meter() -> Meter | None:

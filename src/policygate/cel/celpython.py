@@ -1,5 +1,8 @@
 """The portable backend: cel-python (``celpy``), interpreted (never the transpiler,
-which would ``exec`` generated code).
+which would ``exec`` generated code). Each expression's parse tree is compiled
+once, when it is loaded, into a tree of closures that does what celpy's
+interpreter does, node for node and unit for unit (:mod:`.closures`); the few
+trees that compiler leaves alone are walked by the interpreter itself.
 
 cel-python refuses mixed int/double operations (``1 >= 0.95`` is "no such
 overload"). SPEC §3 wants numbers to compare as numbers, so numbers that come
@@ -22,6 +25,7 @@ infinity of its sign, so that no record can crash an evaluation.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 import operator
 import re
@@ -30,13 +34,23 @@ from typing import Any
 
 import celpy
 from celpy import celtypes
-from celpy.evaluation import CELEvalError, Evaluator, base_functions
+from celpy.evaluation import CELEvalError, CELUnsupportedError, Evaluator, base_functions
+from celpy.evaluation import CELSyntaxError as _MalformedTree
 
 from .budget import Meter, check_expression, current_meter, meter_for, metering
+from .closures import ITERATION_UNITS, Compiler, Unsupported
+from .grammar import prepare_celpy
 from .interface import Activation, Backend, CELEvaluationError, CELSyntaxError, Program
 from .library import SECONDS_PER_DAY
 
 _INT_TYPES = (celtypes.IntType, celtypes.UintType)
+_DoubleType = celtypes.DoubleType
+_StringType = celtypes.StringType
+_BoolType = celtypes.BoolType
+_TRUE = celtypes.BoolType(True)  # celtypes values are immutable: one of each will do
+_FALSE = celtypes.BoolType(False)
+_new_str = str.__new__  # what StringType(a str) and DoubleType(a float) come to
+_new_float = float.__new__
 
 
 class _Erased:
@@ -150,6 +164,20 @@ def _relation(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     return apply
 
 
+def _doubles_first(
+    slow: Callable[[Any, Any], Any], op: Callable[[Any, Any], Any]
+) -> Callable[[Any, Any], Any]:
+    """``slow`` (a relation), with its commonest case first: two doubles (what it
+    does with them, without the checks that cannot apply)."""
+
+    def apply(a: Any, b: Any) -> Any:
+        if type(a) is _DoubleType and type(b) is _DoubleType:
+            return _TRUE if op(float(a), float(b)) else _FALSE
+        return slow(a, b)
+
+    return apply
+
+
 def _arithmetic(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     def apply(a: Any, b: Any) -> Any:
         a, b = _numeric_pair(a, b)
@@ -183,6 +211,20 @@ def _modulo(a: Any, b: Any) -> Any:
 
 def _equal(a: Any, b: Any) -> bool:
     """CEL equality where numbers are equal by value, also inside lists and maps."""
+    kind = type(a)
+    if kind is type(b):  # the commonest cases first, as _equal_general does them
+        if kind is _StringType:
+            if a:
+                meter = current_meter()
+                if meter is not None:
+                    meter.charge_characters(len(a))
+            return str.__eq__(a, b)
+        if kind is _DoubleType:
+            return float(a) == float(b)
+    return _equal_general(a, b)
+
+
+def _equal_general(a: Any, b: Any) -> bool:
     x, y = _number(a), _number(b)
     if x is not None or y is not None:
         return x is not None and y is not None and x == y
@@ -209,7 +251,7 @@ _ABSENT = object()
 def _equality(negate: bool) -> Callable[[Any, Any], Any]:
     def apply(a: Any, b: Any) -> Any:
         _raise_errors(a, b)
-        return celtypes.BoolType(_equal(a, b) != negate)
+        return _TRUE if _equal(a, b) != negate else _FALSE
 
     return apply
 
@@ -247,10 +289,59 @@ def _logical(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     return apply
 
 
+def _bools_first(slow: Callable[[Any, Any], Any], is_and: bool) -> Callable[[Any, Any], Any]:
+    """``slow`` (``&&`` or ``||``), with its commonest case first: two bools."""
+
+    def apply(a: Any, b: Any) -> Any:
+        if type(a) is _BoolType and type(b) is _BoolType:
+            return _TRUE if (a and b if is_and else a or b) else _FALSE
+        return slow(a, b)
+
+    return apply
+
+
 def _condition(condition: Any, then: Any, otherwise: Any) -> Any:
     if isinstance(condition, CELEvalError):
         return condition  # `model.missing > 1 ? a : b` names the missing field
     return celtypes.logical_condition(condition, then, otherwise)
+
+
+# Text that pendulum reads the same whatever the time (no "now", no bare time of day).
+_TIMESTAMP_TEXT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.][0-9]{1,9})?"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2}))?"
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_timestamp(text: str) -> Any:
+    return celtypes.TimestampType(text)
+
+
+def _timestamp(*args: Any) -> Any:
+    """``timestamp(text)`` as celpy does it (``TimestampType(text)``), remembering
+    what an RFC 3339 text parsed to (pendulum takes tens of microseconds; a rule
+    parses the same few dates for every model). A failure is not remembered."""
+    if len(args) == 1:
+        (source,) = args
+        if type(source) is _StringType and _TIMESTAMP_TEXT.fullmatch(source):
+            return _parsed_timestamp(str.__str__(source))
+    return celtypes.TimestampType(*args)
+
+
+def _size(container: Any) -> Any:
+    """celpy's ``size()`` (``function_size``): ``IntType(len(container))``, of which
+    the small ones are made once (celpy's IntType builds a wrapper at every call)."""
+    if container is None:
+        return _INDEXES[0]
+    length = len(container)
+    return _INDEXES[length] if length < len(_INDEXES) else celtypes.IntType(length)
+
+
+CALLS = {celtypes.TimestampType: _timestamp, base_functions["size"]: _size}
+"""Calls the closure compiler makes to another function that does the same (faster):
+not in :data:`FUNCTIONS`, because the names also stand for values (``timestamp`` is
+the type of timestamps)."""
 
 
 def _days(n: Any) -> Any:
@@ -264,10 +355,10 @@ def _days(n: Any) -> Any:
 _SCANNING = ("contains", "startsWith", "endsWith", "matches")
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "_<_": _propagating(_relation(operator.lt)),
-    "_<=_": _propagating(_relation(operator.le)),
-    "_>_": _propagating(_relation(operator.gt)),
-    "_>=_": _propagating(_relation(operator.ge)),
+    "_<_": _doubles_first(_propagating(_relation(operator.lt)), operator.lt),
+    "_<=_": _doubles_first(_propagating(_relation(operator.le)), operator.le),
+    "_>_": _doubles_first(_propagating(_relation(operator.gt)), operator.gt),
+    "_>=_": _doubles_first(_propagating(_relation(operator.ge)), operator.ge),
     "_==_": _propagating(_equality(False)),
     "_!=_": _propagating(_equality(True)),
     "_+_": _propagating(_arithmetic(operator.add)),
@@ -276,8 +367,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "_/_": _propagating(_arithmetic(_divide)),
     "_%_": _propagating(_modulo),
     "_in_": _in,
-    "_&&_": _logical(celtypes.logical_and),
-    "_||_": _logical(celtypes.logical_or),
+    "_&&_": _bools_first(_logical(celtypes.logical_and), is_and=True),
+    "_||_": _bools_first(_logical(celtypes.logical_or), is_and=False),
     "_?_:_": _condition,
     "_[_]": _index,
     "days": _days,
@@ -287,6 +378,23 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 
 def to_cel(value: Any) -> Any:
     """Plain document data -> celpy values; every number becomes a double."""
+    kind = type(value)  # the types of parsed documents first, then any other
+    if kind is str:
+        return _new_str(_StringType, value)
+    if kind is dict:
+        converted = celtypes.MapType()
+        dict.update(converted, {_new_str(_StringType, str(k)): to_cel(v) for k, v in value.items()})
+        return converted
+    if kind is float:
+        return _new_float(_DoubleType, value)
+    if kind is list:
+        return celtypes.ListType([to_cel(v) for v in value])
+    if kind is bool:
+        return _TRUE if value else _FALSE
+    return _to_cel(value)
+
+
+def _to_cel(value: Any) -> Any:
     if isinstance(value, bool):
         return celtypes.BoolType(value)
     if isinstance(value, (int, float)):
@@ -311,6 +419,9 @@ def to_cel(value: Any) -> Any:
     raise TypeError(f"cannot pass {type(value).__name__} to CEL")
 
 
+_INDEXES = tuple(celtypes.IntType(i) for i in range(1024))
+
+
 class _CelpyActivation(Activation):
     def __init__(self, variables: dict[str, Any]) -> None:
         self.variables = variables
@@ -318,7 +429,9 @@ class _CelpyActivation(Activation):
     def bind(self, **variables: Any) -> _CelpyActivation:
         merged = dict(self.variables)
         for name, value in variables.items():
-            if isinstance(value, int) and not isinstance(value, bool) and not _is_cel(value):
+            if type(value) is int and 0 <= value < len(_INDEXES):
+                merged[name] = _INDEXES[value]  # an index stays an int
+            elif isinstance(value, int) and not isinstance(value, bool) and not _is_cel(value):
                 merged[name] = celtypes.IntType(value)  # an index stays an int
             else:
                 merged[name] = value if _is_cel(value) else to_cel(value)
@@ -329,7 +442,7 @@ def _is_cel(value: Any) -> bool:
     return value is None or type(value).__module__ == celtypes.__name__
 
 
-_ITERATION_UNITS = 5
+_ITERATION_UNITS = ITERATION_UNITS
 
 
 class _MeteredEvaluator(Evaluator):
@@ -356,18 +469,29 @@ class _MeteredEvaluator(Evaluator):
 
 
 class _CelpyProgram(Program):
-    def __init__(self, text: str, runner: Any) -> None:
+    """One expression: its closures (:mod:`.closures`) when the compiler handles its
+    tree, else celpy's metered interpreter; both give the same values, errors and
+    cost units."""
+
+    def __init__(self, text: str, runner: Any, closure: Callable[..., Any] | None = None) -> None:
         self.text = text
         self._runner = runner
+        self._closure = closure
 
     def evaluate(self, activation: Activation, meter: Meter | None = None) -> Any:
         assert isinstance(activation, _CelpyActivation)
         meter = meter_for(meter)
         meter.begin()
-        evaluator = _MeteredEvaluator(self._runner.ast, self._runner.new_activation(), meter)
+        closure = self._closure
         try:
             with metering(meter):
-                value = evaluator.evaluate(activation.variables)
+                if closure is not None:
+                    value = closure(activation.variables, meter)
+                else:
+                    evaluator = _MeteredEvaluator(
+                        self._runner.ast, self._runner.new_activation(), meter
+                    )
+                    value = evaluator.evaluate(activation.variables)
         except CELEvalError as error:
             meter.check()  # an error value made of a stopped evaluation is the stop
             raise CELEvaluationError(describe_error(error, self.text)) from None
@@ -375,16 +499,37 @@ class _CelpyProgram(Program):
                 RecursionError, MemoryError) as error:  # fmt: skip
             meter.check()
             raise CELEvaluationError(_clean(str(error)) or type(error).__name__) from None
+        except (_MalformedTree, CELUnsupportedError) as error:
+            # celpy finds some malformed trees only when it evaluates them (a macro
+            # whose variable is not a name: `l.all(1, true)`): an error, not a crash.
+            meter.check()
+            reason = str(error.args[0]).rsplit(": ", 1)[-1] if error.args else ""
+            raise CELEvaluationError(f"cannot evaluate this expression: {reason[:200]}") from None
         meter.check()  # `stopped || true` must not become true
         if isinstance(value, CELEvalError):
             raise CELEvaluationError(describe_error(value, self.text))
         return value
 
 
+def _closures(runner: Any) -> Callable[..., Any] | None:
+    """The expression compiled to closures, or ``None`` for the interpreter."""
+    global _compiler
+    if _compiler is None:
+        _compiler = Compiler(runner, CALLS)  # every runner has the same functions and names
+    try:
+        return _compiler.compile(runner.ast)
+    except Unsupported:
+        return None
+
+
+_compiler: Compiler | None = None
+
+
 class CelPythonBackend(Backend):
     name = "cel-python"
 
     def __init__(self) -> None:
+        prepare_celpy()  # celpy's parser from policygate's cache, not built at every start
         self._env = celpy.Environment()
 
     def compile(self, text: str) -> Program:
@@ -398,7 +543,7 @@ class CelPythonBackend(Backend):
             hint = _syntax_hint(text, line, column)
             raise CELSyntaxError(hint or f"syntax error near {message!r}", line, column) from None
         runner = self._env.program(ast, functions=FUNCTIONS)
-        return _CelpyProgram(text, runner)
+        return _CelpyProgram(text, runner, _closures(runner))
 
     def activation(
         self,
@@ -487,13 +632,21 @@ _OPERATORS = {
     "addition_add": "+", "addition_sub": "-", "multiplication_mul": "*",
     "multiplication_div": "/", "multiplication_mod": "%",
 }  # fmt: skip
-_TOKEN_RE = re.compile(r"Token\('RULE', '(\w+)'\)")
+# A grammar rule's name as celpy prints it: a lark Token, or a plain string when
+# the parse tree came from a parser that names its rules with strings.
+_TOKEN_RE = re.compile(
+    r"Token\('RULE', '(\w+)'\)|'((?:relation|addition|multiplication)_(?:lt|le|gt|ge|eq|ne|in"
+    r"|add|sub|mul|div|mod))'"
+)
 
 
 def _clean(message: str) -> str:
     """celpy's messages name Python classes and grammar rules; say CEL instead."""
     message = _REPR_RE.sub(lambda m: m.group(1), message)
-    message = _TOKEN_RE.sub(lambda m: repr(_OPERATORS.get(m.group(1), m.group(1))), message)
+    message = _TOKEN_RE.sub(
+        lambda m: repr(_OPERATORS.get(m.group(1) or m.group(2), m.group(1) or m.group(2))),
+        message,
+    )
     return _CLASS_RE.sub(lambda m: _TYPE_NAMES.get(m.group(1), m.group(1)), message)
 
 

@@ -526,13 +526,17 @@ def _linear(node: cppast.Node, name: str) -> bool:
 
 def _linear_binding(node: cppast.Node, name: str) -> bool:
     """:func:`_linear` for a rewrite's ``cel.bind(v, value, body)`` (a
-    comprehension over an empty list): linear when ``name`` reaches the body
-    once, either through ``value`` (and the body is linear in ``v``) or directly."""
+    comprehension over ``[0]`` that stops before its first step, see
+    :meth:`cppast._Builder.bind`): linear when ``name`` reaches the body once,
+    either through ``value`` (and the body is linear in ``v``) or directly."""
     fields = {number: value for number, _, value in node.body.fields}
     iter_range, init, result = fields.get(2), fields.get(4), fields.get(7)
-    accu = fields.get(3)
+    accu, condition = fields.get(3), fields.get(5)
     if not (isinstance(iter_range, cppast.Node) and iter_range.kind == _LIST
-            and not any(True for _ in iter_range.children())):  # fmt: skip
+            and all(c.kind == _CONST for c in iter_range.children())
+            and len(list(iter_range.children())) <= 1
+            and isinstance(condition, cppast.Node) and condition.kind == _CONST
+            and not _reads(condition, name)):  # fmt: skip
         return False  # a macro over something: it may read the accumulator many times
     if not (isinstance(init, cppast.Node) and isinstance(result, cppast.Node)):
         return False
@@ -714,7 +718,7 @@ def shape(value: Any) -> Shape:
 def parse(serialized: bytes) -> cppast.Node | None:
     """The root of a serialized parsed expression, ``None`` if it cannot be read."""
     try:
-        return cppast.Parsed.decode(serialized).root
+        return cppast.read(serialized)
     except (cppast.WireError, RecursionError, ValueError):
         return None
 

@@ -60,6 +60,7 @@ _EXPR_FIELDS = {_SELECT: (1,), _CALL: (1, 3), _LIST: (1,), _COMPREHENSION: (2, 4
 _NUMERIC_CONSTANTS = {3: "int", 4: "uint", 5: "double"}
 
 _VARINT, _FIXED64, _BYTES, _FIXED32 = 0, 1, 2, 5
+_ID_KEY = bytes((2 << 3 | _VARINT,))  # Expr.id
 
 
 class WireError(ValueError):
@@ -100,14 +101,23 @@ class Message:
 
 @dataclass
 class Node:
-    """One ``cel.expr.Expr``: its id, which kind it is, and that kind's message."""
+    """One ``cel.expr.Expr``: its id, which kind it is, and that kind's message.
+
+    ``raw`` is the node as it was read, which :meth:`encode` gives back as long as
+    nothing below the node changed (:func:`_rewrite` clears it when something did).
+    """
 
     id: int
     kind: int
     body: Message
+    raw: bytes | None = field(default=None, compare=False, repr=False)
 
     def encode(self) -> bytes:
-        return Message([(2, _VARINT, self.id), (self.kind, _BYTES, self.body)]).encode()
+        if self.raw is not None:
+            return self.raw
+        body = self.body.encode()  # what Message([(2, id), (kind, body)]).encode() gives
+        return b"".join((_ID_KEY, _varint(self.id), _varint(self.kind << 3 | _BYTES),
+                         _varint(len(body)), body))  # fmt: skip
 
     # -- reading ---------------------------------------------------------------
 
@@ -183,7 +193,12 @@ class Node:
 # --------------------------------------------------------------------------- wire format
 
 
+_ONE_BYTE = [bytes((n,)) for n in range(0x80)]
+
+
 def _varint(value: int) -> bytes:
+    if 0 <= value < 0x80:
+        return _ONE_BYTE[value]
     value &= (1 << 64) - 1  # negative int64 values are ten-byte varints
     out = bytearray()
     while True:
@@ -212,8 +227,13 @@ def _read_varint(data: bytes, at: int) -> tuple[int, int]:
 def _fields(data: bytes) -> list[tuple[int, int, Value]]:
     fields: list[tuple[int, int, Value]] = []
     at = 0
-    while at < len(data):
-        key, at = _read_varint(data, at)
+    size = len(data)
+    while at < size:
+        key = data[at]  # a one-byte varint (the usual case) read inline
+        if key < 0x80:
+            at += 1
+        else:
+            key, at = _read_varint(data, at)
         number, wire = key >> 3, key & 7
         value: Value
         if wire == _VARINT:
@@ -221,7 +241,11 @@ def _fields(data: bytes) -> list[tuple[int, int, Value]]:
         elif wire == _FIXED64:
             value, at = data[at : at + 8], at + 8
         elif wire == _BYTES:
-            length, at = _read_varint(data, at)
+            length = data[at] if at < size else 0x80
+            if length < 0x80:
+                at += 1
+            else:
+                length, at = _read_varint(data, at)
             value, at = data[at : at + length], at + length
         elif wire == _FIXED32:
             value, at = data[at : at + 4], at + 4
@@ -238,7 +262,7 @@ def _decode_expr(data: bytes) -> Node:
             node_id = value
         elif 3 <= number <= 9 and isinstance(value, bytes):
             kind, body = number, _decode_body(number, value)
-    return Node(node_id, kind, body)
+    return Node(node_id, kind, body, data)
 
 
 def _decode_body(kind: int, data: bytes) -> Message:
@@ -269,22 +293,28 @@ class Parsed:
 
     @classmethod
     def decode(cls, data: bytes) -> Parsed:
-        envelope = Message(_fields(data))
-        type_url, payload = envelope.get(1), envelope.get(2)
-        if not isinstance(type_url, bytes) or not type_url.endswith(b"cel.expr.ParsedExpr"):
-            raise WireError(f"not a ParsedExpr: {type_url!r}")
-        if not isinstance(payload, bytes):
-            raise WireError("empty ParsedExpr")
-        parsed = _fields(payload)
-        roots = [v for n, _, v in parsed if n == 2 and isinstance(v, bytes)]
-        if len(roots) != 1:
-            raise WireError("ParsedExpr without an expression")
-        rest = [f for f in parsed if f[0] != 2]
-        return cls(type_url, _decode_expr(roots[0]), rest)
+        type_url, root, rest = _split(data)
+        return cls(type_url, _decode_expr(root), rest)
 
     def encode(self) -> bytes:
         payload = Message([(2, _BYTES, self.root), *self.rest])
         return Message([(1, _BYTES, self.type_url), (2, _BYTES, payload)]).encode()
+
+
+def _split(data: bytes) -> tuple[bytes, bytes, list[tuple[int, int, Value]]]:
+    """A serialized ``Any(ParsedExpr)``: its type URL, its root ``Expr`` (bytes) and
+    the ParsedExpr's other fields."""
+    envelope = Message(_fields(data))
+    type_url, payload = envelope.get(1), envelope.get(2)
+    if not isinstance(type_url, bytes) or not type_url.endswith(b"cel.expr.ParsedExpr"):
+        raise WireError(f"not a ParsedExpr: {type_url!r}")
+    if not isinstance(payload, bytes):
+        raise WireError("empty ParsedExpr")
+    parsed = _fields(payload)
+    roots = [v for n, _, v in parsed if n == 2 and isinstance(v, bytes)]
+    if len(roots) != 1:
+        raise WireError("ParsedExpr without an expression")
+    return type_url, roots[0], [f for f in parsed if f[0] != 2]
 
 
 # --------------------------------------------------------------------------- rewrites
@@ -357,17 +387,23 @@ class _Builder:
 
     def bind(self, value: Node, body: Callable[[Callable[[], Node]], Node]) -> Node:
         """``cel.bind(v, value, body(v))``: ``value`` evaluated once, named ``v``;
-        ``body`` gets a maker of references to ``v`` (each use needs its own node)."""
+        ``body`` gets a maker of references to ``v`` (each use needs its own node).
+
+        The comprehension ranges over ``[0]`` and stops before its first step,
+        where ``cel.bind`` ranges over ``[]``: after a macro that stopped early
+        (``[x, null].all(i, false)``), cel-cpp 0.1.3 gives a comprehension over
+        an empty list the stale value of the earlier one's variable instead of
+        its own accumulator."""
         name = self.name()
         result = body(lambda: self.ident(name))
-        empty = Node(self.id(), _LIST, Message())
+        one = Node(self.id(), _LIST, Message([(1, _BYTES, self.int(0))]))
         return Node(
             self.id(),
             _COMPREHENSION,
             Message(
                 [
                     (1, _BYTES, b"#unused"),
-                    (2, _BYTES, empty),
+                    (2, _BYTES, one),
                     (3, _BYTES, name.encode()),
                     (4, _BYTES, value),
                     (5, _BYTES, self.false()),
@@ -379,9 +415,11 @@ class _Builder:
 
 
 def _ids(node: Node) -> Iterator[int]:
-    yield node.id
-    for child in node.children():
-        yield from _ids(child)
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current.id
+        stack.extend(current.children())
 
 
 def rewrite(data: bytes) -> bytes | None:
@@ -390,9 +428,37 @@ def rewrite(data: bytes) -> bytes | None:
     builder = _Builder(parsed.root)
     root, changed = _rewrite(parsed.root, builder)
     if not changed:
+        _remember(parsed.root)  # untouched: nothing changes unless a child did
         return None
+    root.raw = root.encode()  # final: nothing changes it any more
+    _remember(root)
     parsed.root = root
     return parsed.encode()
+
+
+# The trees rewrite() just produced or read, by the bytes of their root Expr, for
+# read(): the program compiled from them is read back once more (for its cost, see
+# .cost) and need not be decoded again. (cel-cpp writes the source positions, a
+# protobuf map, in an order of its own, so only the Expr is compared.) Each is taken
+# once; there are only ever a few.
+_RECENT: dict[bytes, Node] = {}
+_RECENT_MOST = 16
+
+
+def _remember(root: Node) -> None:
+    if root.raw is None:
+        return
+    if len(_RECENT) >= _RECENT_MOST:
+        _RECENT.clear()
+    _RECENT[root.raw] = root
+
+
+def read(data: bytes) -> Node:
+    """The root expression of serialized ``data``: the tree :func:`rewrite` made for
+    the same expression if it did, else decoded (as :meth:`Parsed.decode` does)."""
+    _, root, _ = _split(data)
+    known = _RECENT.pop(root, None)
+    return known if known is not None else _decode_expr(root)
 
 
 def _rewrite(node: Node, b: _Builder) -> tuple[Node, bool]:
@@ -404,6 +470,8 @@ def _rewrite(node: Node, b: _Builder) -> tuple[Node, bool]:
                 if child_changed:
                     message.fields[i] = (number, wire, new)
                     changed = True
+    if changed:
+        node.raw = None  # its wire bytes no longer say what it holds
     function = node.function
     args = node.args
     if node.target is None and len(args) == 2 and function in _ARITHMETIC:
@@ -428,7 +496,9 @@ def _rewrite(node: Node, b: _Builder) -> tuple[Node, bool]:
         text, pattern = (node.target, args[0]) if node.target is not None else args
         return b.call(MATCHES, text, pattern), True
     elif node.target is None and len(args) == 1 and function in _PARSERS:
-        return _parsing(function, args[0], b)
+        new, rewritten = _parsing(function, args[0], b)
+        if rewritten:
+            return new, True
     elif node.test_only:
         return _presence(node, b), True
     return node, changed
@@ -558,5 +628,5 @@ def _path(b: _Builder, base: Node, names: list[str]) -> Node:
 
 __all__ = [
     "DURATION", "MATCHES", "MOD", "RELATIONS", "STRING", "TIMESTAMP", "Parsed", "WireError",
-    "rewrite",
+    "read", "rewrite",
 ]  # fmt: skip

@@ -11,14 +11,12 @@ cel-python parser reads it here, inside the one package allowed to import it.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import celpy
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
 
+from .grammar import cel_parser
 from .interface import CELSyntaxError
 
 MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
@@ -139,17 +137,7 @@ def _parser() -> Lark:
             return Token.new_borrow_pos("BOOL_LIT", token.value, token)
         return token
 
-    grammar = (Path(celpy.__file__).parent / "cel.lark").read_text("utf-8")
-    return Lark(
-        grammar,
-        parser="lalr",
-        start="expr",
-        g_regex_flags=re.M,
-        lexer_callbacks={"IDENT": literals},
-        propagate_positions=True,
-        maybe_placeholders=False,
-        priority="invert",
-    )
+    return cel_parser(lexer_callbacks={"IDENT": literals})  # cached: see .grammar
 
 
 def subexpressions(text: str) -> tuple[SubExpression, ...]:

@@ -15,13 +15,9 @@ import click
 
 from ..api import load_inputs
 from ..approvals import load_approvers, load_attestations
-from ..decisionlog import log_decisions
 from ..errors import UsageError
 from ..evaluate import evaluate
-from ..files import write_atomic
 from ..formats import OutputFormat, render
-from ..graph.build import load_risk_graph
-from ..graph.catalogs import load_catalogs, verify_control_ids
 from ..limits import configure as configure_limits
 from ..models import load_models
 from ..policy import load_policies, parse_param
@@ -138,8 +134,14 @@ def check(
     limits = configure_limits(limit_values)
     overrides = dict(parse_param(p) for p in params)
     loaded_policies = load_policies(policies, params=overrides, engine=engine, limits=limits.load)
-    extra_catalogs = load_catalogs(catalogs, limits=limits.load) if catalogs else []
-    verify_control_ids(loaded_policies, extra_catalogs)
+    extra_catalogs: list[ControlCatalog] = []
+    if catalogs or any(rule.controls for policy in loaded_policies for rule in policy.rules):
+        # Without either there is nothing to verify (the shipped catalogs are sound:
+        # tests check them), so a policy naming no control never loads a catalog.
+        from ..graph.catalogs import load_catalogs, verify_control_ids
+
+        extra_catalogs = load_catalogs(catalogs, limits=limits.load) if catalogs else []
+        verify_control_ids(loaded_policies, extra_catalogs)
     if require_evidence and not risk_registers:
         raise UsageError("--require-evidence needs --risk-register")
     loaded_waivers = load_waivers(waivers, limits=limits.load) if waivers else []
@@ -149,6 +151,8 @@ def check(
     records = load_models(models, limits=limits.load)
     risk_graph = None
     if risk_registers:
+        from ..graph.build import load_risk_graph
+
         risk_graph = load_risk_graph(risk_registers, loaded_policies, records=records,
                                      extra_catalogs=extra_catalogs, engine=engine)  # fmt: skip
     report = evaluate(
@@ -157,6 +161,8 @@ def check(
         risk_graph=risk_graph, require_evidence=require_evidence, budget=limits.rule,
     )  # fmt: skip
     if decision_log:  # before any output: a decision that cannot be recorded does not pass
+        from ..decisionlog import log_decisions
+
         log_decisions(decision_log, report, records, loaded_waivers)
     _emit(report, fmt, output, reports, quiet=quiet, verbose=verbose, color=color)
     if explain and not (quiet and report.passed):
@@ -178,11 +184,14 @@ def _emit(
     verbose: bool,
     color: bool | None,
 ) -> None:
-    for extra_fmt, path in reports:
-        write_atomic(path, render(report, extra_fmt, verbose=verbose))
-    if output:
-        write_atomic(output, render(report, fmt, verbose=verbose))
-        return
+    if reports or output:
+        from ..files import write_atomic  # (tempfile & co.: only when writing files)
+
+        for extra_fmt, path in reports:
+            write_atomic(path, render(report, extra_fmt, verbose=verbose))
+        if output:
+            write_atomic(output, render(report, fmt, verbose=verbose))
+            return
     if quiet and report.passed:
         return
     if color is None:

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 import click
 
-from ..files import write_atomic
 from ..graph.catalogs import load_catalogs
 from ..lint import FORMATS, lint_paths, render
 from .common import (
@@ -53,6 +52,8 @@ def lint(
     result = lint_paths(policies, catalogs=extra, model_schema=model_schema, engine=engine)
     text = render(result, fmt)
     if output:
+        from ..files import write_atomic  # (tempfile & co.: only when writing a file)
+
         write_atomic(output, text)
     else:
         click.echo(text, nl=False)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,11 +36,11 @@ from ..policy import (
     SHIPPED_MODEL_SCHEMA,
     compile_policy_document,
     document_kind,
-    inner_location,
+    inner_locator,
 )
 from ..validation import shipped_schema
+from .fields import FieldProblem, SchemaFields, did_you_mean, render_path
 from .fields import Path as FieldPath
-from .fields import SchemaFields, did_you_mean, render_path
 from .problem import CHECKS, Level, LintResult, Problem
 
 # Standard CEL functions and macros (cel-spec, "Standard definitions").
@@ -140,6 +140,8 @@ class _Linter:
         self.problems: dict[tuple[Location, str, str], Problem] = {}
         self._lines: dict[str, list[str]] = {}
         self._files: dict[str, list[Document]] = {}
+        # Each expression's string aligned with the file once, however many findings.
+        self._locators: dict[tuple[str, int, tuple[str | int, ...]], Callable[[int], Location]] = {}
 
     # -- the run ---------------------------------------------------------------
 
@@ -346,9 +348,12 @@ class _Linter:
 
     def _at(self, expression: _Expression, offset: int) -> Location:
         document = expression.document
-        return inner_location(
-            document, expression.json_path, expression.offset + offset, self._file_lines(document)
-        )
+        key = (document.source, document.index, expression.json_path)
+        locate = self._locators.get(key)
+        if locate is None:
+            locate = inner_locator(document, expression.json_path, self._file_lines(document))
+            self._locators[key] = locate
+        return locate(expression.offset + offset)
 
     def _variables(self, expression: _Expression) -> None:
         context = expression.context
@@ -426,11 +431,15 @@ class _Linter:
                     for index, key in enumerate(path):
                         if isinstance(key, str):
                             seen.setdefault(path[:index], set()).add(key)
+        checked: dict[tuple[int, FieldPath], FieldProblem | None] = {}  # same schema, same path
         for expression, reference, path, skip in reads:
             context = expression.context
             if context is None or context.fields is None:
                 continue
-            problem = context.fields.check(path, seen)
+            schema_path = (id(context.fields), path)
+            if schema_path not in checked:
+                checked[schema_path] = context.fields.check(path, seen)
+            problem = checked[schema_path]
             if problem is None or problem.index < skip:
                 continue
             key_index = problem.index - skip

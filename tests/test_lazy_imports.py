@@ -1,0 +1,63 @@
+"""``import policygate`` and the commands load only what they use (the public names
+are imported on first use), and nothing about the public API changes for that."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import policygate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _modules_after(code: str) -> set[str]:
+    script = f"import sys\n{code}\nprint(' '.join(sorted(sys.modules)))\n"
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    return set(done.stdout.split())
+
+
+def test_every_public_name_resolves():
+    for name in policygate.__all__:
+        assert getattr(policygate, name) is not None, name
+    assert set(policygate.__all__) <= set(dir(policygate))
+    from policygate import GateFailed, evaluate, load_policies  # noqa: F401
+
+
+def test_evaluate_stays_the_function_when_its_module_is_imported():
+    import policygate.evaluate as module_or_function  # noqa: F401
+    from policygate.evaluate import evaluate
+
+    assert policygate.evaluate is evaluate
+    assert callable(policygate.evaluate) and not isinstance(policygate.evaluate, type(sys))
+
+
+def test_import_policygate_loads_no_submodule():
+    loaded = _modules_after("import policygate")
+    assert {m for m in loaded if m.startswith("policygate.")} == set()
+
+
+def test_check_does_not_load_what_it_does_not_use(tmp_path):
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "apiVersion: policygate/v1\nkind: Policy\nmetadata: {name: p}\n"
+        "spec:\n  rules:\n    - {id: auc, check: 'model.spec.metrics.auc >= 0.5'}\n",
+        encoding="utf-8",
+    )
+    run = (
+        "from policygate.cli import main\n"
+        "try:\n"
+        "    main(['check', 'examples/models/credit-default-passes.yaml', '-p', {policy!r},"
+        " '--now', '2026-11-26T00:00:00Z', '-q', '--fail-on', 'never', '--engine', 'cel-cpp'])\n"
+        "except SystemExit:\n"
+        "    pass"
+    )
+    loaded = _modules_after(run.format(policy=str(policy)))
+    for unused in ("jsonschema", "celpy", "lark", "rich", "networkx", "tempfile",
+                   "policygate.decisionlog", "policygate.graph", "policygate.files"):  # fmt: skip
+        assert unused not in loaded, unused
+    # Policies that name controls are verified against the catalogs; still no jsonschema.
+    loaded = _modules_after(run.format(policy="policies/"))
+    assert "policygate.graph.catalogs" in loaded and "jsonschema" not in loaded

@@ -201,38 +201,60 @@ def w3(work: Path, files: int, big: int) -> None:
     row("PyYAML C loader, parse only", f"{baseline:,.1f} s")
     row("policygate audit --jobs 2", f"{seconds:,.1f} s", f"{seconds / baseline:,.1f}x parse",
         verdict(seconds <= 3 * baseline))  # fmt: skip
-    # Peak memory of a whole audit (one process), at a tenth of the records and at
-    # all of them: flat means the audit streams, whatever the number of records.
-    peaks = []
-    for count in (max(big // 10, 1), big):
-        big_folder = work / f"w3-big-{count}"
-        _write_records(big_folder, count)
-        peaks.append((count, _audit_peak_mb(big_folder, policy)))
-        shutil.rmtree(big_folder, ignore_errors=True)
-    (few, few_mb), (many, many_mb) = peaks
-    row(f"peak RSS, audit of {few:,} records", f"{few_mb:,.0f} MB")
-    flat = many_mb <= 300 and many_mb <= few_mb * 1.25
-    row(f"peak RSS, audit of {many:,} records", f"{many_mb:,.0f} MB",
-        f"{many_mb / few_mb:,.2f}x the {few:,}", verdict(flat))  # fmt: skip
+    # Peak memory of an audit at a tenth of the records and at all of them: flat
+    # means it streams, whatever the number of records. In one process, and with
+    # --jobs 2 (each worker replaced after a number of batches).
+    tenth = max(big // 10, 1)
+    for count in (tenth, big):
+        _write_records(work / f"w3-big-{count}", count)
+    for jobs in (1, 2):
+        few_mb = _audit_peak_mb(work / f"w3-big-{tenth}", policy, jobs)
+        many_mb = _audit_peak_mb(work / f"w3-big-{big}", policy, jobs)
+        flat = many_mb <= 300 and many_mb <= few_mb * 1.25
+        row(f"peak RSS, audit of {tenth:,} records, --jobs {jobs}", f"{few_mb:,.0f} MB")
+        row(f"peak RSS, audit of {big:,} records, --jobs {jobs}", f"{many_mb:,.0f} MB",
+            f"{many_mb / few_mb:,.2f}x the {tenth:,}", verdict(flat))  # fmt: skip
 
 
-_PEAK = """
-import resource, sys
-from policygate.cli import main
-try:
-    main(sys.argv[1:], standalone_mode=False)
-finally:
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
-"""
+def _audit_peak_mb(folder: Path, policy: Path, jobs: int) -> float:
+    """The peak RSS of ``policygate audit`` of ``folder``, in MB: the largest sum over
+    the audit's processes (parent, workers), sampled from /proc every 50 ms."""
+    argv = [*POLICYGATE, "audit", str(folder), "-p", str(policy), "--now", workload.NOW,
+            "--jobs", str(jobs), "-o", os.devnull]  # fmt: skip
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, sum(_rss_kb(pid) for pid in _tree(process.pid)))
+        time.sleep(0.05)
+    return peak / 1024
 
 
-def _audit_peak_mb(folder: Path, policy: Path) -> float:
-    """The peak RSS of ``policygate audit`` of ``folder`` in one process, in MB."""
-    argv = [PYTHON, "-c", _PEAK, "audit", str(folder), "-p", str(policy), "--now", workload.NOW,
-            "-o", os.devnull]  # fmt: skip
-    done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                          check=False)  # fmt: skip
-    return int(done.stderr.strip().splitlines()[-1]) / 1024
+def _tree(root: int) -> list[int]:
+    """``root`` and every process descended from it."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack.extend(parents.get(pid, []))
+    return found
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def w4(work: Path, rules: int) -> None:

@@ -79,6 +79,19 @@ def test_serial_and_parallel_runs_write_the_same_bytes(tree):
     assert [m["name"] for m in report["models"]][:2] == ["model-0000", "model-0004"]
 
 
+def test_workers_replaced_mid_audit_change_nothing(tree, monkeypatch):
+    """Workers are replaced after a number of batches (native memory they cannot
+    give back): with one batch each, the audit writes what a serial one writes."""
+    from policygate.audit import runner
+
+    common = ["audit", str(tree / "registry"), "-p", str(tree / "policy.yaml"), "--now", NOW]
+    serial = run(*common, "-f", "json")
+    monkeypatch.setattr(runner, "TASKS_PER_WORKER", 1)
+    replaced = run(*common, "-f", "json", "--jobs", "2")
+    assert serial.exit_code == replaced.exit_code == 1
+    assert serial.stdout == replaced.stdout
+
+
 def test_the_streamed_json_report_is_the_one_check_writes(tree):
     models = tree / "registry" / "team-0"
     audited = run("audit", str(models), "-p", str(tree / "policy.yaml"), "--now", NOW, "-f", "json")

@@ -396,20 +396,19 @@ cannot look at the clock while it runs, so what it runs must be small enough
 
 
 class _CppProgram(Program):
-    __slots__ = ("text", "_expression", "_describer", "_root", "_bound", "_identity")
+    __slots__ = ("text", "_expression", "_describer", "_root", "_bound")
 
     @property
     def fusable(self) -> bool:
         """Whether its cost can be bounded, which fusing it needs."""
         return self._bound is not None
 
-    def __init__(self, text: str, expression: Any, describer: _Describer, identity: Any) -> None:
+    def __init__(self, text: str, expression: Any, describer: _Describer) -> None:
         self.text = text
         self._expression = expression
         self._describer = describer
         self._root = cost.parse(expression.serialize())  # for the budget (see .cost)
         self._bound = cost.compile_bound(self._root)  # the work that depends on the text alone
-        self._identity = identity
 
     def evaluate(self, activation: Activation, meter: Meter | None = None) -> Any:
         assert isinstance(activation, _CppActivation)
@@ -663,7 +662,6 @@ class CelCppBackend(Backend):
         dyn["now"] = _T.TIMESTAMP  # a DYN variable would not take a datetime
         self._env = cel.NewEnv(variables=dyn, functions=_declarations())
         self._describer = _Describer()
-        self._identity = self._env.compile("model", disable_check=True)
 
     def compile(self, text: str) -> Program:
         check_expression(text)
@@ -674,7 +672,7 @@ class CelCppBackend(Backend):
         rewritten = cppast.rewrite(expression.serialize())
         if rewritten is not None:
             expression = self._env.deserialize(rewritten)
-        return _CppProgram(text, expression, self._describer, self._identity)
+        return _CppProgram(text, expression, self._describer)
 
     def fuse(self, rules: list[tuple[Program | None, Program | None, Program]]) -> Fused | None:
         texts: list[tuple[int, bool, bool, str]] = []

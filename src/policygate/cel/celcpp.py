@@ -186,6 +186,14 @@ def _nones(plain: Any) -> int:
 # --------------------------------------------------------------------------- the library
 
 
+# The functions below return the same object for the same argument (a small
+# cache): cel-expr-python 0.1.3 keeps a reference to every value a function
+# returns, so a shared value costs nothing more, where a new one per call would
+# never be freed (and parsing the same text again is work saved).
+_RESULTS = 4096
+
+
+@functools.lru_cache(maxsize=_RESULTS)
 def _days(n: Any) -> _dt.timedelta:
     """``days(n)``: the same arithmetic as the cel-python backend's, to the microsecond."""
     total = float(n) * SECONDS_PER_DAY
@@ -225,6 +233,7 @@ def _matches(text: str, pattern: str) -> bool:
     return _pattern(pattern).search(text) is not None
 
 
+@functools.lru_cache(maxsize=_RESULTS)
 def _timestamp(text: str) -> _dt.datetime:
     """cel-python's ``timestamp()``: RFC 3339 read here, anything else
     (``"2026-12-20"``) by cel-python's own parser."""
@@ -238,6 +247,7 @@ def _timestamp(text: str) -> _dt.datetime:
     return plain.astimezone(_dt.UTC)
 
 
+@functools.lru_cache(maxsize=_RESULTS)
 def _duration(text: str) -> _dt.timedelta:
     """cel-python's ``duration()`` for what is not a Go duration (``"2d"``)."""
     from celpy.celtypes import DurationType

@@ -176,7 +176,7 @@ def _has_command(name: str) -> bool:
 
 def _write_records(folder: Path, count: int) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    for i, record in enumerate(workload.records(count)):
+    for i, record in enumerate(workload.iter_records(count)):
         (folder / f"model-{i:06d}.yaml").write_text(yaml.safe_dump(record), encoding="utf-8")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 NOW = "2026-11-26T00:00:00Z"
@@ -184,8 +184,13 @@ def record(i: int, rng: random.Random) -> dict[str, Any]:
 
 
 def records(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    return list(iter_records(count, seed))
+
+
+def iter_records(count: int, seed: int = 7) -> Iterator[dict[str, Any]]:
+    """:func:`records` one at a time (writing 100,000 files needs no list of them)."""
     rng = random.Random(seed)
-    return [record(i, rng) for i in range(count)]
+    return (record(i, rng) for i in range(count))
 
 
 # --------------------------------------------------------------------------- Rego

@@ -29,13 +29,13 @@ from ..waivers import Waiver, load_waivers
 from .sources import AuditItem
 from .summary import LOAD_RULE
 
-BATCH = 8  # sources per task handed to a worker
+BATCH = 32  # sources per task handed to a worker
 WINDOW_PER_JOB = 4  # batches in flight per worker
-# A worker is replaced after this many batches (4,000 sources): cel-expr-python
+# A worker is replaced after this many batches (8,000 sources): cel-expr-python
 # 0.1.3 never frees some objects it hands to Python (the arguments and results
 # of policygate's CEL functions, the strings of lists it reads), a few KB per
 # record, so a worker that lived forever would grow with the registry.
-TASKS_PER_WORKER = 500
+TASKS_PER_WORKER = 250
 
 
 @dataclass(frozen=True)

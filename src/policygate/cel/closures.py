@@ -114,6 +114,12 @@ def _error(message: Any, ex: BaseException, tree: Any = None, token: Any = None)
     return value
 
 
+def _no_overload(op: str, operands: tuple[Any, ...], ex: BaseException, tree: Any) -> CELEvalError:
+    """celpy's words for an operator that has no overload for its operands' types."""
+    types = ", ".join(str(type(operand)) for operand in operands)
+    return _error(f"found no matching overload for {op} applied to '({types})'", ex, tree=tree)
+
+
 class Compiler:
     """Compiles the trees of one celpy :class:`~celpy.Runner` (its function table,
     its environment's names). ``calls`` maps a function of the table to one that a
@@ -247,11 +253,7 @@ class Compiler:
                     right = otherwise(env)
                 return func(cond_value, left, right)
             except TypeError as ex:
-                err = (
-                    f"found no matching overload for _?_:_ "
-                    f"applied to '({type(cond_value)}, {type(left)}, {type(right)})'"
-                )
-                return _error(err, ex, tree=tree)
+                return _no_overload("_?_:_", (cond_value, left, right), ex, tree)
 
         return Compiled(conditional, 1 + lead, False)
 
@@ -269,11 +271,7 @@ class Compiler:
             try:
                 return func(left, right)
             except TypeError as ex:
-                err = (
-                    f"found no matching overload for {op_name} "
-                    f"applied to '({type(left)}, {type(right)})'"
-                )
-                return _error(err, ex, tree=tree)
+                return _no_overload(op_name, (left, right), ex, tree)
 
         return Compiled(logical, 1 + lead, False)
 
@@ -312,10 +310,7 @@ class Compiler:
                 for exceptions, message in catches:
                     if isinstance(ex, exceptions):
                         if message is None:
-                            message = (
-                                f"found no matching overload for {left_op.data!r} "
-                                f"applied to '({type(left)}, {type(right)})'"
-                            )
+                            return _no_overload(repr(left_op.data), (left, right), ex, tree)
                         return _error(message, ex, tree=tree)
                 raise  # pragma: no cover (catch_all is the union of the handlers)
 
@@ -360,10 +355,7 @@ class Compiler:
             try:
                 return func(right)
             except TypeError as ex:
-                err = (
-                    f"found no matching overload for {op_tree.data!r} applied to '({type(right)})'"
-                )
-                return _error(err, ex, tree=tree)
+                return _no_overload(repr(op_tree.data), (right,), ex, tree)
             except ValueError as ex:
                 return _error("return error for overflow", ex, tree=tree)
 
@@ -420,11 +412,7 @@ class Compiler:
             try:
                 return func(member, index)
             except TypeError as ex:
-                err = (
-                    f"found no matching overload for _[_] "
-                    f"applied to '({type(member)}, {type(index)})'"
-                )
-                return _error(err, ex, tree=tree)
+                return _no_overload("_[_]", (member, index), ex, tree)
             except KeyError as ex:
                 return _error("no such key", ex, tree=tree)
             except IndexError as ex:

@@ -319,11 +319,8 @@ class _Evaluator:
     ) -> list[Result]:
         """The results of a rule from a fused evaluation's outcome, as :meth:`_rule`
         gives them (a failure's message is rendered the same way)."""
-        if outcome is True:
-            return [self._result(policy, rule, Status.PASS, None)]
-        if outcome is False:
-            message = _fail_message(rule, backend, activation, self.budget.meter())
-            return [_result(policy, rule, Status.FAIL, message)]
+        if outcome is True or outcome is False:
+            return [self._verdict(policy, rule, outcome, backend, activation, self.budget.meter())]
         if outcome == cel.WHEN_FALSE:
             return [self._result(policy, rule, Status.SKIP, "when is false")]
         assert isinstance(outcome, int)
@@ -356,15 +353,13 @@ class _Evaluator:
             return None
         if not elements:
             return [self._result(policy, rule, Status.SKIP, "for_each is empty")]
-        results = []
-        for position_, ((key, element), ok) in enumerate(zip(elements, outcomes, strict=True)):
-            if ok:
-                results.append(self._result(policy, rule, Status.PASS, None, key))
-                continue
-            bound = activation.bind(item=element, index=position_, key=key)
-            message = _fail_message(rule, backend, bound, meter)
-            results.append(_result(policy, rule, Status.FAIL, message, key))
-        return results
+        # A list's items: each key is its index. Only a failure's message reads the item.
+        return [
+            self._verdict(policy, rule, ok, backend,
+                          activation if ok else activation.bind(item=element, index=key, key=key),
+                          meter, key)  # fmt: skip
+            for (key, element), ok in zip(elements, outcomes, strict=True)
+        ]
 
     def _result(
         self,
@@ -451,6 +446,20 @@ class _Evaluator:
             ok = backend.truth(rule.check.program.evaluate(activation, meter))
         except cel.CELEvaluationError as error:
             return _result(policy, rule, Status.ERROR, f"cannot evaluate check: {error}", item)
+        return self._verdict(policy, rule, ok, backend, activation, meter, item)
+
+    def _verdict(
+        self,
+        policy: Policy,
+        rule: Rule,
+        ok: bool,
+        backend: cel.Backend,
+        activation: cel.Activation,
+        meter: Meter,
+        item: int | str | None = None,
+    ) -> Result:
+        """A check's pass, or its failure with the rule's message rendered on
+        ``activation`` (the one the check saw)."""
         if ok:
             return self._result(policy, rule, Status.PASS, None, item)
         message = _fail_message(rule, backend, activation, meter)

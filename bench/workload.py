@@ -202,7 +202,10 @@ def _rego_path(path: str) -> str:
 
 def rego_module() -> str:
     """The same 40 rules in Rego (v1 syntax), one boolean (or list) per rule."""
-    out = ["package w1", "", "import rego.v1", "", "p := data.params", ""]
+    # rego-cpp (regopy 1.5.2) leaves time.parse_rfc3339_ns undefined for a "Z" offset, which
+    # OPA accepts; every record's times end in "Z", so they are given as "+00:00".
+    out = ["package w1", "", "import rego.v1", "", "p := data.params", "",
+           'ts(s) := time.parse_rfc3339_ns(replace(s, "Z", "+00:00"))', ""]
     names: list[tuple[str, str]] = []
 
     def boolean(rule_id: str, body: str) -> None:
@@ -221,7 +224,7 @@ def rego_module() -> str:
         ("fairness.gap", "m.value <= p.max_gap"),
         ("fairness.known-attribute", "m.attribute in p.attributes"),
         ("fairness.measured-recently",
-         "data.now_ns - time.parse_rfc3339_ns(m.measured_at) < p.max_fairness_age_days * 86400000000000"),
+         "data.now_ns - ts(m.measured_at) < p.max_fairness_age_days * 86400000000000"),
     ]:  # fmt: skip
         name = "r" + str(len(names))
         names.append((rule_id, name))
@@ -232,10 +235,10 @@ def rego_module() -> str:
     for role in ROLES:
         boolean(f"approval.{role}",
                 f'some a in input.spec.approvals\n  a.role == "{role}"\n  a.decision == "approved"\n'
-                "  time.parse_rfc3339_ns(a.expires_at) > data.now_ns")  # fmt: skip
+                "  ts(a.expires_at) > data.now_ns")  # fmt: skip
     boolean("approval.recent",
             "every a in object.get(input.spec, \"approvals\", []) {\n"
-            "    data.now_ns - time.parse_rfc3339_ns(a.granted_at) < "
+            "    data.now_ns - ts(a.granted_at) < "
             "p.max_approval_age_days * 86400000000000\n  }")  # fmt: skip
     boolean("approval.risk-assessment",
             'every a in object.get(input.spec, "approvals", []) {\n'
@@ -246,10 +249,10 @@ def rego_module() -> str:
     boolean("monitoring.checks",
             'every c in object.get(object.get(input.spec, "monitoring", {}), "checks", []) '
             "{ c.value <= c.threshold }")  # fmt: skip
-    # `when` false gives a skip in policygate: here the rule is true unless it applies and fails
-    boolean("risks.listed",
-            'input.metadata.target_stage != "production"\n} else := true if {\n'
-            "  count(input.spec.risks) > 0")  # fmt: skip
+    # `when` false gives a skip in policygate: here the rule is "skip" where it does not apply
+    names.append(("risks.listed", "r39"))
+    out += ["default r39 := false", 'r39 := "skip" if {', '  input.metadata.target_stage != "production"',
+            "} else := true if {", "  count(input.spec.risks) > 0", "}", ""]  # fmt: skip
     assert len(names) == 40, len(names)
     fields = ", ".join(f'"{rule_id}": {name}' for rule_id, name in names)
     out.append(f"results := {{{fields}}}")

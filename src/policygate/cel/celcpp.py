@@ -46,7 +46,7 @@ from .interface import (
     Fused,
     Program,
 )
-from .library import SECONDS_PER_DAY
+from .library import SECONDS_PER_DAY, matches
 
 _T = cel.Type
 _ERROR = _T.ERROR
@@ -219,17 +219,6 @@ def _string_of_double(value: float) -> str:
 _RFC3339 = re.compile(cppast.RFC3339)
 
 
-@functools.lru_cache(maxsize=256)
-def _pattern(pattern: str) -> Any:
-    import re2  # what cel-python's matches() uses (google-re2, a cel-python dependency)
-
-    return re2.compile(pattern)
-
-
-def _matches(text: str, pattern: str) -> bool:
-    return _pattern(pattern).search(text) is not None
-
-
 @functools.lru_cache(maxsize=_RESULTS)
 def _timestamp(text: str) -> _dt.datetime:
     """cel-python's ``timestamp()``: RFC 3339 read here, anything else
@@ -307,7 +296,7 @@ def _declarations() -> list[Any]:
         ),
         cel.FunctionDecl(
             cppast.MATCHES,
-            [overload("pg_matches_string", _T.BOOL, _T.STRING, _T.STRING, impl=_matches)],
+            [overload("pg_matches_string", _T.BOOL, _T.STRING, _T.STRING, impl=matches)],
         ),
         cel.FunctionDecl(
             cppast.TIMESTAMP,

@@ -41,7 +41,7 @@ from .budget import Meter, check_expression, current_meter, meter_for, metering
 from .closures import ITERATION_UNITS, Compiler, Unsupported
 from .grammar import prepare_celpy
 from .interface import Activation, Backend, CELEvaluationError, CELSyntaxError, Program
-from .library import SECONDS_PER_DAY
+from .library import SECONDS_PER_DAY, matches
 
 _INT_TYPES = (celtypes.IntType, celtypes.UintType)
 _DoubleType = celtypes.DoubleType
@@ -352,7 +352,18 @@ def _days(n: Any) -> Any:
     return celtypes.DurationType(seconds=whole, nanos=round((total - whole) * 1e9))
 
 
-_SCANNING = ("contains", "startsWith", "endsWith", "matches")
+def _matches(text: Any, pattern: Any) -> Any:
+    """celpy's ``matches()`` with the pattern compiled once (:func:`.library.matches`);
+    celpy's own for anything else, so its errors are worded as before."""
+    if isinstance(text, str) and isinstance(pattern, str):
+        try:
+            return celtypes.BoolType(matches(text, pattern))
+        except Exception:  # a bad pattern, text RE2 cannot take: celpy says what
+            pass
+    return base_functions["matches"](text, pattern)
+
+
+_SCANNING = ("contains", "startsWith", "endsWith")
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "_<_": _doubles_first(_propagating(_relation(operator.lt)), operator.lt),
@@ -373,6 +384,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "_[_]": _index,
     "days": _days,
     **{name: _scanning(base_functions[name]) for name in _SCANNING},
+    "matches": _scanning(_matches),
 }
 
 

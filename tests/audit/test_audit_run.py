@@ -317,3 +317,31 @@ def test_an_audit_of_real_cards_reports_broken_ones_and_goes_on(tmp_path):
     assert result.exit_code == 1
     assert result.stdout.startswith("audit: 11 models, 0 passed, 11 failed (1 could not be read)\n")
     assert "the BOM holds no model card" in result.stdout
+
+
+@pytest.mark.parametrize("engine", ["cel-cpp", "cel-python"])
+def test_a_long_serial_audit_on_cel_cpp_moves_to_a_replaceable_worker(tree, monkeypatch, engine):
+    """cel-expr-python keeps memory it never frees: past ``IN_PROCESS`` sources a
+    ``--jobs 1`` audit on cel-cpp goes on in one worker, replaced like a parallel
+    audit's, and writes exactly what an audit in this process writes."""
+    from policygate.audit import runner
+
+    common = ["audit", str(tree / "registry"), "-p", str(tree / "policy.yaml"), "--now", NOW]
+    common += ["--engine", engine, "-f", "json"]
+    in_process = run(*common)
+    handed: list[int] = []
+    real = runner._in_workers
+
+    def spy(items, config, jobs):
+        for item, reports in real(items, config, jobs):
+            handed.append(jobs)
+            yield item, reports
+
+    monkeypatch.setattr(runner, "_in_workers", spy)
+    monkeypatch.setattr(runner, "IN_PROCESS", 5)
+    monkeypatch.setattr(runner, "TASKS_PER_WORKER", 1)
+    moved = run(*common)
+    assert moved.exit_code == in_process.exit_code == 1
+    assert moved.stdout == in_process.stdout
+    sources = len(list(expand_sources([str(tree / "registry")])))
+    assert handed == ([1] * (sources - 5) if engine == "cel-cpp" else [])

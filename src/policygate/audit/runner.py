@@ -10,6 +10,7 @@ every process evaluates with the same fixed ``now``.
 from __future__ import annotations
 
 import copy
+import itertools
 import multiprocessing
 import os
 from collections import deque
@@ -36,6 +37,10 @@ WINDOW_PER_JOB = 4  # batches in flight per worker
 # of policygate's CEL functions, the strings of lists it reads), a few KB per
 # record, so a worker that lived forever would grow with the registry.
 TASKS_PER_WORKER = 250
+# For the same reason a serial audit on cel-cpp (``--jobs 1``) evaluates only this
+# many sources in its own process, and the rest in one worker replaced like those
+# of a parallel audit: a short audit starts no process, a long one stays flat.
+IN_PROCESS = BATCH * TASKS_PER_WORKER
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,11 @@ class Auditor:
         )
         self.waivers: list[Waiver] = load_waivers(config.waivers) if config.waivers else []
         self.inputs = load_inputs(config.inputs)
+
+    @property
+    def leaks(self) -> bool:
+        """Whether evaluating keeps memory it cannot give back (cel-cpp, see above)."""
+        return any(policy.engine == "cel-cpp" for policy in self.policies)
 
     def evaluate(self, item: AuditItem) -> list[ModelReport]:
         """The model reports of one source; an unreadable source gives one ``error`` model."""
@@ -123,9 +133,21 @@ def audit_models(
     """Each item with its model reports, in item order, evaluated by ``jobs`` processes."""
     if jobs <= 1:
         auditor = auditor or Auditor(config)
-        for item in items:
+        items = iter(items)
+        for item in itertools.islice(items, IN_PROCESS if auditor.leaks else None):
             yield item, _safely(auditor, item)
-        return
+        if not auditor.leaks:
+            return
+    yield from _in_workers(items, config, max(jobs, 1))
+
+
+def _in_workers(
+    items: Iterable[AuditItem], config: AuditConfig, jobs: int
+) -> Iterator[tuple[AuditItem, list[ModelReport]]]:
+    batches = _batches(items, BATCH)
+    first = next(batches, None)
+    if first is None:
+        return  # nothing left: no process to start
     context = multiprocessing.get_context(
         "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     )
@@ -140,7 +162,7 @@ def audit_models(
         initargs=(config, environment),
         max_tasks_per_child=TASKS_PER_WORKER,
     ) as pool:
-        for batch in _batches(items, BATCH):
+        for batch in itertools.chain([first], batches):
             pending.append((batch, pool.submit(_work, batch)))
             if len(pending) >= jobs * WINDOW_PER_JOB:
                 yield from _collect(*pending.popleft())

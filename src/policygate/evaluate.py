@@ -274,8 +274,10 @@ class _Evaluator:
             if decided is None:
                 decided = self._rule(policy, rule, backend, activation)
             for result in decided:
-                if result.status in _FINDINGS:  # a finding: say where
-                    result = replace(result, line=evidence_line(record.document, rule, result.item))
+                if result.status in _FINDINGS and record.document is not None:  # say where
+                    line = evidence_line(record.document, rule, result.item)
+                    if line is not None:
+                        result = replace(result, line=line)
                 results.append(result)
         return PolicyUse(policy.name, True), results
 
@@ -319,8 +321,10 @@ class _Evaluator:
     ) -> list[Result]:
         """The results of a rule from a fused evaluation's outcome, as :meth:`_rule`
         gives them (a failure's message is rendered the same way)."""
-        if outcome is True or outcome is False:
-            return [self._verdict(policy, rule, outcome, backend, activation, self.budget.meter())]
+        if outcome is True:
+            return [self._result(policy, rule, Status.PASS, None)]
+        if outcome is False:
+            return [self._verdict(policy, rule, False, backend, activation, self.budget.meter())]
         if outcome == cel.WHEN_FALSE:
             return [self._result(policy, rule, Status.SKIP, "when is false")]
         assert isinstance(outcome, int)

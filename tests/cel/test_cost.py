@@ -123,3 +123,19 @@ def test_a_bool_among_numbers_orders_as_in_cel_python():
         activation = backend.activation(model={"auc": False}, params={}, now=NOW, inputs={})
         program = backend.compile("model.auc >= 0.75")
         assert backend.truth(program.evaluate(activation)) is False
+
+
+@pytest.mark.parametrize("text", ["model.spec.metrics.auc", "params.min_auc", "model.s"])
+def test_a_field_path_costs_the_same_units_whatever_its_value(text):
+    backend = cel.get_backend("cel-cpp")
+    program = backend.compile(text)
+    units = cost.compile_bound(program._root)
+    assert units is not None
+    small = backend.activation(model=MODEL, params=PARAMS, now=NOW, inputs={})
+    steps = text.count(".")
+    assert units(small.variables, 10**9) == cost.path_units(steps)
+    # what cel-cpp's own path charges, read without a native call
+    meter = Budget(cost=10**6, seconds=60).meter()
+    value = backend.to_python(program.evaluate(small, meter))
+    assert meter.spent == cost.path_units(steps)
+    assert value == backend.to_python(program._expression.eval(small.native).plain_value())

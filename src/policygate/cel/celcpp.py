@@ -392,7 +392,7 @@ cannot look at the clock while it runs, so what it runs must be small enough
 
 
 class _CppProgram(Program):
-    __slots__ = ("text", "_expression", "_describer", "_root", "_bound")
+    __slots__ = ("text", "_expression", "_describer", "_root", "_bound", "_path", "_path_units")
 
     @property
     def fusable(self) -> bool:
@@ -405,11 +405,22 @@ class _CppProgram(Program):
         self._describer = describer
         self._root = cost.parse(expression.serialize())  # for the budget (see .cost)
         self._bound = cost.compile_bound(self._root)  # the work that depends on the text alone
+        # A field path (``model.spec.metrics.auc``, most message placeholders) is read
+        # here when it leads to a scalar: a native call costs more than the walk.
+        self._path = _field_path(self._root) if self._bound is not None else None
+        self._path_units = cost.path_units(len(self._path[1])) if self._path else None
 
     def evaluate(self, activation: Activation, meter: Meter | None = None) -> Any:
         assert isinstance(activation, _CppActivation)
         meter = meter_for(meter)
         meter.begin()
+        path = self._path
+        if path is not None and not activation.portable:
+            value = _read(activation.variables, path)
+            units = self._path_units
+            if value is not _UNREAD and units is not None and units <= meter.remaining:
+                meter.charge(units)  # what the bound of the path charges
+                return value if value is True or value is False else _Plain(value)
         bound = self._bound
         limit = min(meter.remaining, NATIVE_UNITS)
         units = bound(activation.variables, limit, activation.shapes) if bound is not None else None
@@ -435,6 +446,37 @@ class _CppProgram(Program):
                 return _Plain(plain)
             raise CELEvaluationError(self._describer.describe(self.text, activation, str(plain)))
         return value
+
+
+def _field_path(root: cppast.Node | None) -> tuple[str, tuple[str, ...]] | None:
+    """``(variable, keys)`` when ``root`` is a variable's field path, else ``None``."""
+    keys: list[str] = []
+    node = root
+    while node is not None and node.kind == _SELECT_KIND and not node.test_only:
+        if node.field_name is None:
+            return None
+        keys.append(node.field_name)
+        node = node.operand
+    if node is None or node.kind != _IDENT_KIND or not keys:
+        return None
+    name = node.body.get(1)
+    return (name.decode(), tuple(reversed(keys))) if isinstance(name, bytes) else None
+
+
+_SELECT_KIND, _IDENT_KIND = 5, 4  # cel.expr.Expr's select_expr and ident_expr
+_UNREAD = object()
+_SCALAR_TYPES = (str, float, bool, int, type(None))
+
+
+def _read(variables: dict[str, Any], path: tuple[str, tuple[str, ...]]) -> Any:
+    """The scalar at ``path`` in the (converted) variables, as cel-cpp would give it;
+    :data:`_UNREAD` for anything else (a missing key is cel-cpp's error to word)."""
+    value = variables.get(path[0], _UNREAD)
+    for key in path[1]:
+        if type(value) is not dict:
+            return _UNREAD
+        value = value.get(key, _UNREAD)
+    return value if type(value) in _SCALAR_TYPES else _UNREAD
 
 
 def rewritten(env: Any, expression: Any) -> Any:

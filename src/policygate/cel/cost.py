@@ -160,6 +160,12 @@ def compile_bound(root: cppast.Node | None) -> Callable[..., int | None] | None:
     return units
 
 
+def path_units(steps: int) -> int:
+    """The bound of an expression that is a variable's field path of ``steps`` fields
+    (whatever the data: reading a field does not depend on its size)."""
+    return ROOT_UNITS + NODE_UNITS * (1 + steps)
+
+
 def _grow(size: int) -> int:
     return size + size // 2 + 4
 

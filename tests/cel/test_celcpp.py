@@ -167,3 +167,41 @@ def test_a_binding_after_a_macro_that_stopped_early(expression: str) -> None:
     model = {"l": [{"x": 0.0}, None], "f": {"a": ["s"], "b": [1.0]}}
     expected = portable.evaluate(get_backend("cel-python"), expression, model)
     assert value_of(expression, model) == expected
+
+
+FIELD_PATHS = ["model.spec.metrics.auc", "model.spec.fairness", "model.spec.tags", "params.p",
+               "model.spec.tags.b", "model.spec.name", "model.spec.ok", "model.spec.fairness.x",
+               "model.spec.missing", "model.spec.name.x"]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", FIELD_PATHS)
+def test_a_field_path_read_in_python_is_what_cel_cpp_reads(text: str) -> None:
+    """A field path is read from the converted variables, without a native call:
+    the same value (and the same elements for a for_each), or cel-cpp's own error."""
+    from policygate.cel import celcpp
+
+    backend = get_backend("cel-cpp")
+    model = {"spec": {"metrics": {"auc": 0.9}, "fairness": [{"a": "x", "v": 1}, {"a": None}],
+                      "tags": {"b": None, "c": [1, "two"]}, "name": "n", "ok": True}}  # fmt: skip
+    activation = backend.activation(model=model, params={"p": [1, 2]}, now=NOW, inputs={})
+    program = backend.compile(text)
+    native = program._expression.eval(activation.native)
+    if native.type() == celcpp._ERROR:
+        with pytest.raises(CELEvaluationError):
+            program.evaluate(activation)
+        return
+    read = program.evaluate(activation)
+    assert backend.to_python(read) == celcpp._plain_value(native)
+    if isinstance(celcpp._plain_value(native), (list, dict)):
+        assert backend.elements(read) == backend.elements(native)
+
+
+def test_a_document_with_a_date_in_it_is_left_to_cel_cpp() -> None:
+    """cel-cpp refuses a date inside a document: a field path that holds one is an
+    error as it is on the native path, not a list read in Python."""
+    backend = get_backend("cel-cpp")
+    model = {"l": [dt.datetime(2026, 1, 1, tzinfo=UTC)], "n": 1.0}
+    activation = backend.activation(model=model, params={}, now=NOW, inputs={})
+    with pytest.raises(CELEvaluationError):
+        backend.compile("model.l").evaluate(activation)
+    assert backend.to_python(backend.compile("model.n").evaluate(activation)) == 1.0

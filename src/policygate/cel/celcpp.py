@@ -65,8 +65,9 @@ def to_cel(value: Any) -> Any:
 
 
 def _to_cel(value: Any, nul: list[bool]) -> Any:
-    """:func:`to_cel`, noting in ``nul`` a string with a NUL character, which
-    cel-cpp would cut short at the NUL (see :class:`_CppActivation`).
+    """:func:`to_cel`, noting in ``nul`` a string with a NUL character (``True``),
+    which cel-cpp would cut short at the NUL (see :class:`_CppActivation`), and a
+    date or a duration (``False``), which cel-cpp refuses inside a document.
 
     Documents are mostly maps, lists, strings and doubles: those are converted
     in the loops of :func:`_map` and :func:`_list`, one call per container, and
@@ -138,6 +139,7 @@ def _other(value: Any, nul: list[bool]) -> Any:
     if isinstance(value, (list, tuple)):
         return [_to_cel(v, nul) for v in value]
     if isinstance(value, (_dt.datetime, _dt.timedelta)):
+        nul.append(False)
         return value
     raise TypeError(f"cannot pass {type(value).__name__} to CEL")
 
@@ -324,17 +326,26 @@ class _CppActivation(Activation):
     holding such a string are ``portable``: every evaluation on them is left to
     the portable backend (rare: no real record has one, a fuzzer's does)."""
 
-    __slots__ = ("variables", "native", "portable", "shapes", "_env", "_describer")
+    __slots__ = ("variables", "native", "portable", "plain", "shapes", "_env", "_describer")
+    native: Any  # cel-cpp's activation (see __getattr__)
 
     def __init__(
         self, env: Any, variables: dict[str, Any], describer: _Describer, portable: bool = False
     ) -> None:
         self.variables = variables
-        self.native = env.Activation(variables)
         self.portable = portable
+        self.plain = False  # only JSON's types in the variables (no date, no duration)
         self.shapes: dict[Any, Any] = {}  # what .cost looked up in these variables
         self._env = env
         self._describer = describer
+
+    def __getattr__(self, name: str) -> Any:
+        # ``native`` is made when first evaluated on: a model's base activation is
+        # only bound (to each policy's params), never evaluated on itself.
+        if name == "native":
+            native = self.native = self._env.Activation(self.variables)
+            return native
+        raise AttributeError(name)
 
     def bind(self, **variables: Any) -> _CppActivation:
         merged = dict(self.variables)
@@ -348,7 +359,8 @@ class _CppActivation(Activation):
                 nul += has_nul
             else:
                 merged[name] = _to_cel(value, nul)
-        child = _CppActivation(self._env, merged, self._describer, self.portable or bool(nul))
+        child = _CppActivation(self._env, merged, self._describer, self.portable or True in nul)
+        child.plain = self.plain and not nul
         # what .cost looked up in the variables the child keeps holds for it too
         child.shapes = {k: v for k, v in self.shapes.items() if k[0] not in variables}
         return child
@@ -405,8 +417,8 @@ class _CppProgram(Program):
         self._describer = describer
         self._root = cost.parse(expression.serialize())  # for the budget (see .cost)
         self._bound = cost.compile_bound(self._root)  # the work that depends on the text alone
-        # A field path (``model.spec.metrics.auc``, most message placeholders) is read
-        # here when it leads to a scalar: a native call costs more than the walk.
+        # A field path (``model.spec.metrics.auc``, most message placeholders and
+        # for_each lists) is read here (see _read): a native call costs more than the walk.
         self._path = _field_path(self._root) if self._bound is not None else None
         self._path_units = cost.path_units(len(self._path[1])) if self._path else None
 
@@ -416,7 +428,7 @@ class _CppProgram(Program):
         meter.begin()
         path = self._path
         if path is not None and not activation.portable:
-            value = _read(activation.variables, path)
+            value = _read(activation.variables, path, activation.plain)
             units = self._path_units
             if value is not _UNREAD and units is not None and units <= meter.remaining:
                 meter.charge(units)  # what the bound of the path charges
@@ -468,15 +480,20 @@ _UNREAD = object()
 _SCALAR_TYPES = (str, float, bool, int, type(None))
 
 
-def _read(variables: dict[str, Any], path: tuple[str, tuple[str, ...]]) -> Any:
-    """The scalar at ``path`` in the (converted) variables, as cel-cpp would give it;
-    :data:`_UNREAD` for anything else (a missing key is cel-cpp's error to word)."""
+def _read(variables: dict[str, Any], path: tuple[str, tuple[str, ...]], plain: bool) -> Any:
+    """The value at ``path`` in the (converted) variables, as cel-cpp would give it:
+    a scalar, or with ``plain`` variables a list or a map (JSON's types all the way
+    down, cel-cpp's plain value of them); :data:`_UNREAD` for anything else (a
+    missing key is cel-cpp's error to word)."""
     value = variables.get(path[0], _UNREAD)
     for key in path[1]:
         if type(value) is not dict:
             return _UNREAD
         value = value.get(key, _UNREAD)
-    return value if type(value) in _SCALAR_TYPES else _UNREAD
+    kind = type(value)
+    if kind in _SCALAR_TYPES or (plain and (kind is list or kind is dict)):
+        return value
+    return _UNREAD
 
 
 def rewritten(env: Any, expression: Any) -> Any:
@@ -589,7 +606,9 @@ class CelCppBackend(Backend):
             "now": now,
             "inputs": _to_cel(dict(inputs), nul),
         }
-        return _CppActivation(self._env, variables, self._describer, bool(nul))
+        activation = _CppActivation(self._env, variables, self._describer, True in nul)
+        activation.plain = not nul
+        return activation
 
     def to_python(self, value: Any) -> Any:
         if isinstance(value, _Plain):

@@ -15,7 +15,14 @@ from typing import Any
 
 from . import cost
 from .budget import Budget
-from .celcpp import _ERROR, NATIVE_UNITS, _CppActivation, _CppProgram, _value, rewritten
+from .celcpp import (
+    _ERROR,
+    NATIVE_UNITS,
+    _CppActivation,
+    _CppProgram,
+    _plain_value,
+    rewritten,
+)
 from .interface import WHEN_FALSE, Activation, Fused, Outcome, Program
 
 
@@ -67,10 +74,9 @@ class FusedProgram(Fused):
         value = expression.eval(activation.native)
         if time.monotonic() - start > budget.seconds or value.type() == _ERROR:
             return None
-        plain = _value(value)
-        if type(plain) is not list:
+        items = _plain_value(value)
+        if type(items) is not list:
             return None
-        items = [_value(v) for v in plain]
         return items if all(v is True or v is False for v in items) else None
 
     def evaluate(self, activation: Activation, budget: Budget) -> list[Outcome] | None:
@@ -95,18 +101,18 @@ class FusedProgram(Fused):
             value = expression.eval(activation.native)
             if time.monotonic() - start > budget.seconds or value.type() == _ERROR:
                 continue
-            for number, (part, got) in enumerate(zip(parts, value.value(), strict=True)):
+            # one conversion of the whole list (not one per element): plain Python
+            for number, (part, plain) in enumerate(zip(parts, _plain_value(value), strict=True)):
                 if fits is not None and not fits[number]:
                     continue
                 position, when, for_each = part[0], part[1], part[2]
-                plain = _value(got)
                 if when:  # [X], or [] for a false when
                     if type(plain) is not list or len(plain) > 1:
                         continue
                     if not plain:
                         outcomes[position] = WHEN_FALSE
                         continue
-                    plain = _value(plain[0])
+                    plain = plain[0]
                 if for_each:
                     if type(plain) is int and plain >= 0:  # all passed (-1: not all did)
                         outcomes[position] = plain

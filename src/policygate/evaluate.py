@@ -152,6 +152,9 @@ class _Evaluator:
         self.attestations: tuple[Attestation, ...] = ()
         self.budget = DEFAULT_BUDGET
         self._results: dict[tuple[int, int, Status, str | None, int | str | None], Result] = {}
+        # per policy (by id, holding it): its fused rules once found, its rules' passes
+        self._fused_of: dict[int, tuple[Policy, cel.Fused | None]] = {}
+        self._passes: dict[int, tuple[Policy, list[Result]]] = {}
 
     def model(self, record: ModelRecord, policies: Sequence[Policy]) -> ModelReport:
         results: list[Result] = []
@@ -264,8 +267,12 @@ class _Evaluator:
             results.extend(self._schema(record, policy))
         fused = self._fused(policy, backend)
         outcomes = fused.evaluate(activation, self.budget) if fused is not None else None
+        passes = self._passes_of(policy) if outcomes is not None else []
         for position, rule in enumerate(policy.rules):
             outcome = outcomes[position] if outcomes is not None else None
+            if outcome is True:  # the common case first
+                results.append(passes[position])
+                continue
             decided: list[Result] | None = None
             if outcome is not None:  # the fused evaluation's outcome
                 decided = self._outcome(policy, rule, outcome, backend, activation)
@@ -281,14 +288,26 @@ class _Evaluator:
                 results.append(result)
         return PolicyUse(policy.name, True), results
 
+    def _passes_of(self, policy: Policy) -> list[Result]:
+        """Each rule's pass (without an item), made once per evaluation."""
+        found = self._passes.get(id(policy))
+        if found is None or found[0] is not policy:
+            passes = [self._result(policy, rule, Status.PASS, None) for rule in policy.rules]
+            found = self._passes[id(policy)] = (policy, passes)
+        return found[1]
+
     def _fused(self, policy: Policy, backend: cel.Backend) -> cel.Fused | None:
         """The policy's rules fused into few evaluations (:meth:`cel.Backend.fuse`),
         from the second model on: for one model fusing costs more than it saves."""
         if len(policy.rules) < 2:
             return None
+        mine = self._fused_of.get(id(policy))
+        if mine is not None and mine[0] is policy:
+            return mine[1]
         key = (backend.name, tuple(id(rule) for rule in policy.rules))
         found = _FUSED.get(key)
         if found is not None:
+            self._fused_of[id(policy)] = (policy, found[0])
             return found[0]
         seen = _SEEN.get(key, 0) + 1  # across calls: an audit evaluates one source a call
         if len(_SEEN) >= 1024:

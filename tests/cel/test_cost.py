@@ -10,6 +10,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policygate import cel
 from policygate.cel import cost
@@ -139,3 +141,23 @@ def test_a_field_path_costs_the_same_units_whatever_its_value(text):
     value = backend.to_python(program.evaluate(small, meter))
     assert meter.spent == cost.path_units(steps)
     assert value == backend.to_python(program._expression.eval(small.native).plain_value())
+
+
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from("fg"), inner),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.dictionaries(st.sampled_from("fgh"), _VALUES) | _VALUES, max_size=6))
+def test_a_field_of_every_element_is_looked_up_as_each_element_alone(elements):
+    """The loop that finds the largest ``f`` of a list's elements (``l.all(x, x.f
+    ...)``) gives what looking the field up in each element and keeping the
+    largest of each number gives."""
+    expected = (1, 1, 1)
+    for element in elements:
+        found = cost._find(element, ("f",), 0)
+        expected = tuple(max(a, b) for a, b in zip(expected, found, strict=True))
+    assert cost._find(elements, (cost.EACH, "f"), 0) == expected

@@ -185,6 +185,8 @@ def _find(value: Any, keys: tuple[Any, ...], start: int) -> Shape:
         if key is EACH:
             if type(value) is not list and not isinstance(value, (list, tuple)):
                 return _ONE  # an error at run time
+            if position + 2 == len(keys) and keys[-1] is not EACH:
+                return _largest_field(value, keys, position + 1)
             largest = _ONE
             for element in value:
                 found = _find(element, keys, position + 1)
@@ -198,6 +200,34 @@ def _find(value: Any, keys: tuple[Any, ...], start: int) -> Shape:
         if value is _MISSING:
             return _ONE
     return shape(value)
+
+
+def _largest_field(elements: Any, keys: tuple[Any, ...], last: int) -> Shape:
+    """:func:`_find` of the field ``keys[last]`` of each of ``elements`` (the
+    common ``model.spec.approvals.all(a, a.role ...)``), in one loop."""
+    field = keys[last]
+    longest = -1  # the longest string found
+    largest = _ONE  # the largest of anything else
+    for element in elements:
+        if type(element) is dict:
+            value = element.get(field)  # missing: None, a scalar's shape
+            kind = type(value)
+            if kind is str:
+                if len(value) > longest:
+                    longest = len(value)
+                continue
+            if kind in _SCALARS:
+                continue
+            found = shape(value)
+        else:
+            found = _find(element, keys, last)
+        if found != _ONE:
+            largest = (max(largest[0], found[0]), max(largest[1], found[1]),
+                       max(largest[2], found[2]))  # fmt: skip
+    if longest < 0:
+        return largest
+    size = 1 + longest // CHARACTERS_PER_UNIT + longest  # as shape() measures a string
+    return (max(largest[0], size), max(largest[1], size), max(largest[2], size))
 
 
 def bound(root: cppast.Node | None, variables: Mapping[str, Any], limit: int) -> int | None:

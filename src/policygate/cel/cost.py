@@ -210,7 +210,7 @@ def _largest_field(elements: Any, keys: tuple[Any, ...], last: int) -> Shape:
     largest = _ONE  # the largest of anything else
     for element in elements:
         if type(element) is dict:
-            value = element.get(field)  # missing: None, a scalar's shape
+            value: Any = element.get(field)  # missing: None, a scalar's shape
             kind = type(value)
             if kind is str:
                 if len(value) > longest:

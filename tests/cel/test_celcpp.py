@@ -205,3 +205,22 @@ def test_a_document_with_a_date_in_it_is_left_to_cel_cpp() -> None:
     with pytest.raises(CELEvaluationError):
         backend.compile("model.l").evaluate(activation)
     assert backend.to_python(backend.compile("model.n").evaluate(activation)) == 1.0
+
+
+def _calls(node: Any, function: str) -> int:
+    own = 1 if node.function == function else 0
+    return own + sum(_calls(child, function) for child in node.children())
+
+
+def test_a_chain_of_presence_checks_tests_each_map_once() -> None:
+    """``has(a.b) && has(a.b.c)`` rewritten would check ``a`` twice: an ``&&`` keeps
+    one of equal operands, and the meaning is cel-python's whatever the model."""
+    text = "has(model.a) && has(model.a.b) && has(model.a.b.c)"
+    root = cppast.Parsed.decode(cppast.rewrite(_serialized(text)) or b"").root
+    assert _calls(root, "type") == 3  # model, model.a, model.a.b: once each
+    portable = get_backend("cel-python")
+    for model in [{}, {"a": 1}, {"a": {}}, {"a": {"b": []}}, {"a": {"b": {"c": None}}},
+                  {"a": {"b": {"d": 1}}}, {"a": "text"}]:  # fmt: skip
+        activation = portable.activation(model=model, params={}, now=NOW, inputs={})
+        expected = portable.to_python(portable.compile(text).evaluate(activation))
+        assert value_of(text, model) == expected, model

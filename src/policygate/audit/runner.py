@@ -40,7 +40,7 @@ TASKS_PER_WORKER = 250
 # For the same reason a serial audit on cel-cpp (``--jobs 1``) evaluates only this
 # many sources in its own process, and the rest in one worker replaced like those
 # of a parallel audit: a short audit starts no process, a long one stays flat.
-IN_PROCESS = BATCH * TASKS_PER_WORKER
+IN_PROCESS = 1_000
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Any, Union
 
 # Helper functions the rewrites call; '@' keeps them out of reach of policy text.
 MOD = "@pg_mod"
@@ -501,7 +501,42 @@ def _rewrite(node: Node, b: _Builder) -> tuple[Node, bool]:
             return new, True
     elif node.test_only:
         return _presence(node, b), True
+    elif function == "_&&_" and node.target is None and len(args) == 2:
+        conjuncts = _conjuncts(node)
+        kept = _distinct(conjuncts)
+        if len(kept) < len(conjuncts):
+            return b.both(*kept), True
     return node, changed
+
+
+def _conjuncts(node: Node) -> list[Node]:
+    """The operands of a chain of ``&&``, in order."""
+    if node.function == "_&&_" and node.target is None and len(node.args) == 2:
+        return [*_conjuncts(node.args[0]), *_conjuncts(node.args[1])]
+    return [node]
+
+
+def _distinct(conjuncts: list[Node]) -> list[Node]:
+    """``conjuncts`` without a repeat of an earlier one (``has(a.b) && has(a.b.c)``
+    rewritten repeats the checks of ``a`` and ``a.b``). CEL's ``&&`` gives the same
+    whatever the order and number of equal operands (false, then an error, wins)."""
+    seen: set[Any] = set()
+    kept = []
+    for conjunct in conjuncts:
+        key = _structure(conjunct)
+        if key not in seen:
+            seen.add(key)
+            kept.append(conjunct)
+    return kept
+
+
+def _structure(value: Any) -> Any:
+    """A node as a hashable value that leaves out its ids (equal for equal text)."""
+    if isinstance(value, Node):
+        return (value.kind, _structure(value.body))
+    if isinstance(value, Message):
+        return tuple((n, w, _structure(v)) for n, w, v in value.fields)
+    return value
 
 
 def _may_mix(a: Node, c: Node) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from hypothesis import given, settings
@@ -177,3 +178,14 @@ def test_an_integral_number_reads_the_same_as_int_or_double(number: int) -> None
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_a_double_reads_back_as_the_same_number(number: float) -> None:
     assert float(format_value(number)) == number
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.none() | st.booleans() | st.integers() | st.floats())
+def test_a_scalar_reads_as_json_writes_it(value: object) -> None:
+    """Numbers, bools and null are written without the JSON encoder, as it would."""
+    from policygate.message import _plain
+
+    plain = _plain(value)
+    expected = plain if isinstance(plain, str) else json.dumps(plain, ensure_ascii=False)
+    assert format_value(value) == expected

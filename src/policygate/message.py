@@ -100,6 +100,9 @@ def format_value(value: Any) -> str:
     plain = _plain(value)
     if isinstance(plain, str):
         return plain
+    kind = type(plain)
+    if kind is float or kind is int:  # as json.dumps writes them (finite: see _plain)
+        return repr(plain)
     return json.dumps(plain, ensure_ascii=False)
 
 

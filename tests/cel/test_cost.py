@@ -158,6 +158,6 @@ def test_a_field_of_every_element_is_looked_up_as_each_element_alone(elements):
     largest of each number gives."""
     expected = (1, 1, 1)
     for element in elements:
-        found = cost._find(element, ("f",), 0)
+        found = cost._find(element, ("f",), 0, cost.Memo())
         expected = tuple(max(a, b) for a, b in zip(expected, found, strict=True))
-    assert cost._find(elements, (cost.EACH, "f"), 0) == expected
+    assert cost._find(elements, (cost.EACH, "f"), 0, cost.Memo()) == expected

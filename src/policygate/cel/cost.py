@@ -128,15 +128,18 @@ def compile_bound(root: cppast.Node | None) -> Callable[..., int | None] | None:
         return ROOT_UNITS + cost
 
     def units(
-        variables: Mapping[str, Any], limit: int, known: dict[Any, Shape] | None = None
+        variables: Mapping[str, Any], limit: int, known: dict[Any, Any] | None = None
     ) -> int | None:
         if known is None:
             known = {}
+        memo = known.get(MEMO)
+        if memo is None:
+            memo = known[MEMO] = Memo()
         shapes = []
         for path in paths:
             found = known.get(path)
             if found is None:  # not looked up in these variables by another rule yet
-                found = known[path] = _lookup(variables, *path)
+                found = known[path] = _lookup(variables, path[0], path[1], memo)
             shapes.append(found)
         covered = envelope[0]
         if covered is not None and covered[1] <= limit:
@@ -170,14 +173,16 @@ def _grow(size: int) -> int:
     return size + size // 2 + 4
 
 
-def _lookup(variables: Mapping[str, Any], name: str, keys: tuple[Any, ...]) -> Shape:
+def _lookup(
+    variables: Mapping[str, Any], name: str, keys: tuple[Any, ...], memo: Memo
+) -> Shape:
     value = variables.get(name, _MISSING)
     if value is _MISSING:
         return _ONE  # an error at run time, or a type name
-    return _find(value, keys, 0)
+    return _find(value, keys, 0, memo)
 
 
-def _find(value: Any, keys: tuple[Any, ...], start: int) -> Shape:
+def _find(value: Any, keys: tuple[Any, ...], start: int, memo: Memo) -> Shape:
     """The shape of ``value`` at ``keys[start:]``: at :data:`EACH`, the largest over
     the list's elements (a macro over a map binds its keys, strings without fields)."""
     for position in range(start, len(keys)):
@@ -186,10 +191,10 @@ def _find(value: Any, keys: tuple[Any, ...], start: int) -> Shape:
             if type(value) is not list and not isinstance(value, (list, tuple)):
                 return _ONE  # an error at run time
             if position + 2 == len(keys) and keys[-1] is not EACH:
-                return _largest_field(value, keys, position + 1)
+                return _largest_field(value, keys, position + 1, memo)
             largest = _ONE
             for element in value:
-                found = _find(element, keys, position + 1)
+                found = _find(element, keys, position + 1, memo)
                 if found is not largest and found != _ONE:
                     largest = (max(largest[0], found[0]), max(largest[1], found[1]),
                                max(largest[2], found[2]))  # fmt: skip
@@ -199,10 +204,10 @@ def _find(value: Any, keys: tuple[Any, ...], start: int) -> Shape:
         value = value.get(key, _MISSING)
         if value is _MISSING:
             return _ONE
-    return shape(value)
+    return shape(value, memo)
 
 
-def _largest_field(elements: Any, keys: tuple[Any, ...], last: int) -> Shape:
+def _largest_field(elements: Any, keys: tuple[Any, ...], last: int, memo: Memo) -> Shape:
     """:func:`_find` of the field ``keys[last]`` of each of ``elements`` (the
     common ``model.spec.approvals.all(a, a.role ...)``), in one loop."""
     field = keys[last]
@@ -218,9 +223,9 @@ def _largest_field(elements: Any, keys: tuple[Any, ...], last: int) -> Shape:
                 continue
             if kind in _SCALARS:
                 continue
-            found = shape(value)
+            found = shape(value, memo)
         else:
-            found = _find(element, keys, last)
+            found = _find(element, keys, last, memo)
         if found != _ONE:
             largest = (max(largest[0], found[0]), max(largest[1], found[1]),
                        max(largest[2], found[2]))  # fmt: skip
@@ -623,22 +628,37 @@ def _bytes_length(node: cppast.Node) -> int:
 
 # --------------------------------------------------------------------------- measuring data
 
-# A document is measured once, however many rules read it: keyed by identity,
-# holding the value so that its id cannot be reused while it is cached.
-_MEASURED: dict[int, tuple[Any, int]] = {}
-_SHAPES: dict[int, tuple[Any, Shape]] = {}
-_MEASURED_MAX = 1024
+class Memo:
+    """What was measured in one activation's variables, so that a document is
+    measured once however many rules read it: by identity, holding each value so
+    that its id cannot be reused while it is kept.
+
+    It lives in the activation's ``known`` (under :data:`MEMO`) and goes with it:
+    a cache shared by every evaluation kept each record's converted maps and lists
+    alive past its evaluation, and Python's collector, which walks everything
+    that lives long, cost W1 a sixth of its time."""
+
+    __slots__ = ("totals", "shapes")
+
+    def __init__(self) -> None:
+        self.totals: dict[int, tuple[Any, int]] = {}
+        self.shapes: dict[int, tuple[Any, Shape]] = {}
 
 
-def measure(value: Any) -> int:
+MEMO = ("#memo", ())  # its key in ``known``: no variable is named "#memo"
+
+
+def measure(value: Any, memo: Memo | None = None) -> int:
     """Nodes of ``value`` plus the characters of every string in it, in units."""
     kind = type(value)
     if kind is str or kind is bytes or isinstance(value, (str, bytes)):
         return 1 + len(value) // CHARACTERS_PER_UNIT + len(value)
     if kind is not dict and kind is not list and not isinstance(value, (Mapping, list, tuple)):
         return 1
+    if memo is None:
+        memo = Memo()
     try:
-        return _total(value, 0)
+        return _total(value, 0, memo)
     except _Deep:
         pass
     total = 0  # a deep document: one walk without recursion, caching only the whole
@@ -654,7 +674,7 @@ def measure(value: Any) -> int:
                 stack.append(item)
         elif isinstance(current, (list, tuple)):
             stack.extend(current)
-    _remember(_MEASURED, value, total)
+    memo.totals[id(value)] = (value, total)
     return total
 
 
@@ -668,14 +688,14 @@ _SCALARS = frozenset({float, int, bool, type(None)})
 _DEPTH = 64
 
 
-def _total(value: Any, depth: int) -> int:
+def _total(value: Any, depth: int, memo: Memo) -> int:
     """:func:`measure` of a part of a document, remembering every map and list in
     it, so that measuring a part of a measured document is a lookup."""
     kind = type(value)
     if kind is str or kind is bytes:
         return 1 + len(value)
     if kind is dict or kind is list or isinstance(value, (Mapping, list, tuple)):
-        cached = _MEASURED.get(id(value))
+        cached = memo.totals.get(id(value))
         if cached is not None and cached[0] is value:
             return cached[1]
         if depth > _DEPTH:
@@ -689,7 +709,7 @@ def _total(value: Any, depth: int) -> int:
                 elif type(item) in _SCALARS:
                     total += 1
                 else:
-                    total += _total(item, depth + 1)
+                    total += _total(item, depth + 1, memo)
         elif kind is list:
             for item in value:
                 if type(item) is str:
@@ -697,27 +717,23 @@ def _total(value: Any, depth: int) -> int:
                 elif type(item) in _SCALARS:
                     total += 1
                 else:
-                    total += _total(item, depth + 1)
+                    total += _total(item, depth + 1, memo)
         elif isinstance(value, Mapping):
             for key, item in value.items():
-                total += (1 + len(key) if isinstance(key, str) else 1) + _total(item, depth + 1)
+                total += (1 + len(key) if isinstance(key, str) else 1) + _total(
+                    item, depth + 1, memo
+                )
         else:
             for item in value:
-                total += _total(item, depth + 1)
-        _remember(_MEASURED, value, total)
+                total += _total(item, depth + 1, memo)
+        memo.totals[id(value)] = (value, total)
         return total
     if isinstance(value, (str, bytes)):
         return 1 + len(value)
     return 1
 
 
-def _remember(cache: dict[int, tuple[Any, Any]], value: Any, result: Any) -> None:
-    if len(cache) >= _MEASURED_MAX:
-        cache.clear()
-    cache[id(value)] = (value, result)
-
-
-def shape(value: Any) -> Shape:
+def shape(value: Any, memo: Memo | None = None) -> Shape:
     """``(magnitude, length, largest element)`` of a value from the data (for a
     map, its magnitude stands for its largest key or value)."""
     kind = type(value)
@@ -726,15 +742,17 @@ def shape(value: Any) -> Shape:
     if kind is str:
         size = 1 + len(value) // CHARACTERS_PER_UNIT + len(value)  # as measure() counts
         return (size, size, size)
+    if memo is None:
+        memo = Memo()
     if kind is not list and not isinstance(value, (list, tuple)):
-        size = measure(value)
+        size = measure(value, memo)
         if kind is dict or isinstance(value, Mapping):
             return (size, min(len(value), size), size)
         return (size, size, size)
-    cached = _SHAPES.get(id(value))
+    cached = memo.shapes.get(id(value))
     if cached is not None and cached[0] is value:
         return cached[1]
-    total = measure(value)
+    total = measure(value, memo)
     element = 1
     for item in value:
         kind = type(item)
@@ -743,11 +761,11 @@ def shape(value: Any) -> Shape:
         elif kind in _SCALARS:
             size = 1
         else:
-            size = measure(item)
+            size = measure(item, memo)
         if size > element:
             element = size
     result = (total, min(len(value), total), min(element, total))
-    _remember(_SHAPES, value, result)
+    memo.shapes[id(value)] = (value, result)
     return result
 
 

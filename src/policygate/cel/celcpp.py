@@ -383,8 +383,9 @@ def _frozen(value: MappingProxyType[Any, Any]) -> tuple[Any, list[bool]]:
 
 
 class _Plain:
-    """A value the portable backend computed, kept as plain Python (a cel-cpp
-    value would cut its strings short at a NUL)."""
+    """A value kept as plain Python: one the portable backend computed (a cel-cpp
+    value would cut its strings short at a NUL), or a field path's value read
+    from the variables (see :func:`_read`)."""
 
     __slots__ = ("value",)
 

@@ -224,3 +224,6 @@ def test_a_chain_of_presence_checks_tests_each_map_once() -> None:
         activation = portable.activation(model=model, params={}, now=NOW, inputs={})
         expected = portable.to_python(portable.compile(text).evaluate(activation))
         assert value_of(text, model) == expected, model
+    # an operand the text repeats stays: cel-python evaluates it twice, and the
+    # cost bound of the rewritten tree must cover what it counts
+    assert cppast.rewrite(_serialized("model.s.contains('x') && model.s.contains('x')")) is None

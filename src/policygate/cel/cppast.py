@@ -326,6 +326,7 @@ class _Builder:
     def __init__(self, root: Node) -> None:
         self._next = max(_ids(root), default=0) + 1
         self._names = 0
+        self.structures: dict[int, tuple[Node, Any]] = {}  # see _distinct
 
     def id(self) -> int:
         self._next += 1
@@ -503,7 +504,7 @@ def _rewrite(node: Node, b: _Builder) -> tuple[Node, bool]:
         return _presence(node, b), True
     elif function == "_&&_" and node.target is None and len(args) == 2:
         conjuncts = _conjuncts(node)
-        kept = _distinct(conjuncts)
+        kept = _distinct(conjuncts, b.structures)
         if len(kept) < len(conjuncts):
             return b.both(*kept), True
     return node, changed
@@ -516,18 +517,49 @@ def _conjuncts(node: Node) -> list[Node]:
     return [node]
 
 
-def _distinct(conjuncts: list[Node]) -> list[Node]:
-    """``conjuncts`` without a repeat of an earlier one (``has(a.b) && has(a.b.c)``
-    rewritten repeats the checks of ``a`` and ``a.b``). CEL's ``&&`` gives the same
-    whatever the order and number of equal operands (false, then an error, wins)."""
+def _distinct(conjuncts: list[Node], structures: dict[int, tuple[Node, Any]]) -> list[Node]:
+    """``conjuncts`` without a repeat of an earlier presence check (``has(a.b) &&
+    has(a.b.c)`` rewritten repeats the checks of ``a`` and ``a.b``). CEL's ``&&``
+    gives the same whatever the order and number of equal operands (false, then
+    an error, wins). Only presence checks (``has()``, ``type(x) == map`` of a
+    field path) are dropped: what cel-python counts for the text (it evaluates a
+    repeated operand again) must stay within the cost bound of the rewritten
+    tree, and those cost it less than their rewriting adds.
+    ``structures`` keeps each node's :func:`_structure` (by id, with the node, so
+    that the id of one dropped cannot be taken for another's; a node is final
+    once it is an operand), so that a long chain, seen again at each of its
+    ``&&``, is not worked out again."""
     seen: set[Any] = set()
     kept = []
     for conjunct in conjuncts:
-        key = _structure(conjunct)
-        if key not in seen:
+        known = structures.get(id(conjunct))
+        if known is not None and known[0] is conjunct:
+            key = known[1]
+        else:
+            key = _structure(conjunct)
+            structures[id(conjunct)] = (conjunct, key)
+        if key not in seen or not _presence_check(conjunct):
             seen.add(key)
             kept.append(conjunct)
     return kept
+
+
+def _presence_check(node: Node) -> bool:
+    """``has(path)`` or ``type(path) == map``, ``path`` a variable's field path."""
+    if node.test_only:
+        return _field_path(node.operand)
+    args = node.args
+    if node.function != "_==_" or len(args) != 2 or node.target is not None:
+        return False
+    kind, name = args[0], args[1]
+    return (kind.function == "type" and len(kind.args) == 1 and _field_path(kind.args[0])
+            and name.kind == _IDENT and name.body.get(1) == b"map")  # fmt: skip
+
+
+def _field_path(node: Node | None) -> bool:
+    while node is not None and node.kind == _SELECT and not node.test_only:
+        node = node.operand
+    return node is not None and node.kind == _IDENT
 
 
 def _structure(value: Any) -> Any:

@@ -161,3 +161,17 @@ def test_a_field_of_every_element_is_looked_up_as_each_element_alone(elements):
         found = cost._find(element, ("f",), 0, cost.Memo())
         expected = tuple(max(a, b) for a, b in zip(expected, found, strict=True))
     assert cost._find(elements, (cost.EACH, "f"), 0, cost.Memo()) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_VALUES | st.datetimes(timezones=st.just(dt.UTC)) | st.binary(max_size=20),
+                max_size=8))  # fmt: skip
+def test_a_list_is_measured_with_its_largest_element_in_one_pass(items):
+    """A list's shape: its measure, its length, and the measure of its largest
+    element, each measured on its own."""
+    total = cost.measure(items)
+    element = max((cost.measure(item) for item in items), default=1)
+    assert cost.shape(items) == (total, min(len(items), total), min(element, total))
+    # within the list a string (or bytes) counts its characters once, alone a tenth more
+    parts = [1 + len(i) if isinstance(i, (str, bytes)) else cost.measure(i) for i in items]
+    assert total == 1 + sum(parts)

@@ -41,6 +41,7 @@ subexpressions that read no variable) is worked out once, at compile time.
 
 from __future__ import annotations
 
+import datetime as _dt
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -683,6 +684,7 @@ class _Deep(Exception):
 
 
 _SCALARS = frozenset({float, int, bool, type(None)})
+_ATOMS = frozenset({_dt.datetime, _dt.timedelta})  # measured 1, as any other non-container
 
 
 _DEPTH = 64
@@ -737,7 +739,7 @@ def shape(value: Any, memo: Memo | None = None) -> Shape:
     """``(magnitude, length, largest element)`` of a value from the data (for a
     map, its magnitude stands for its largest key or value)."""
     kind = type(value)
-    if kind in _SCALARS:
+    if kind in _SCALARS or kind in _ATOMS:
         return _ONE
     if kind is str:
         size = 1 + len(value) // CHARACTERS_PER_UNIT + len(value)  # as measure() counts
@@ -752,21 +754,38 @@ def shape(value: Any, memo: Memo | None = None) -> Shape:
     cached = memo.shapes.get(id(value))
     if cached is not None and cached[0] is value:
         return cached[1]
-    total = measure(value, memo)
-    element = 1
-    for item in value:
-        kind = type(item)
-        if kind is str:
-            size = 1 + len(item) // CHARACTERS_PER_UNIT + len(item)
-        elif kind in _SCALARS:
-            size = 1
-        else:
-            size = measure(item, memo)
-        if size > element:
-            element = size
+    try:
+        total, element = _sizes(value, memo)
+    except _Deep:
+        total = measure(value, memo)
+        element = max((measure(item, memo) for item in value), default=1)
     result = (total, min(len(value), total), min(element, total))
     memo.shapes[id(value)] = (value, result)
     return result
+
+
+def _sizes(items: Any, memo: Memo) -> tuple[int, int]:
+    """:func:`measure` of a list and the largest :func:`measure` of its elements,
+    in one pass (raises :class:`_Deep` for a document too deep to recurse into)."""
+    total = element = 1
+    for item in items:
+        kind = type(item)
+        if kind is str:
+            total += 1 + len(item)
+            size = 1 + len(item) // CHARACTERS_PER_UNIT + len(item)
+        elif kind in _SCALARS:
+            total += 1
+            continue
+        elif kind is dict or kind is list:
+            size = _total(item, 1, memo)
+            total += size
+        else:  # counted within a list as _total() counts it, alone as measure() does
+            total += _total(item, 1, memo)
+            size = measure(item, memo)
+        if size > element:
+            element = size
+    memo.totals[id(items)] = (items, total)
+    return total, element
 
 
 def parse(serialized: bytes) -> cppast.Node | None:

@@ -420,7 +420,8 @@ class _CppProgram(Program):
         self._bound = cost.compile_bound(self._root)  # the work that depends on the text alone
         # A field path (``model.spec.metrics.auc``, most message placeholders and
         # for_each lists) is read here (see _read): a native call costs more than the walk.
-        self._path = _field_path(self._root) if self._bound is not None else None
+        path = cppast.field_path(self._root) if self._bound is not None else None
+        self._path = path if path is not None and path[1] else None  # a bare variable: native
         self._path_units = cost.path_units(len(self._path[1])) if self._path else None
 
     def evaluate(self, activation: Activation, meter: Meter | None = None) -> Any:
@@ -461,22 +462,6 @@ class _CppProgram(Program):
         return value
 
 
-def _field_path(root: cppast.Node | None) -> tuple[str, tuple[str, ...]] | None:
-    """``(variable, keys)`` when ``root`` is a variable's field path, else ``None``."""
-    keys: list[str] = []
-    node = root
-    while node is not None and node.kind == _SELECT_KIND and not node.test_only:
-        if node.field_name is None:
-            return None
-        keys.append(node.field_name)
-        node = node.operand
-    if node is None or node.kind != _IDENT_KIND or not keys:
-        return None
-    name = node.body.get(1)
-    return (name.decode(), tuple(reversed(keys))) if isinstance(name, bytes) else None
-
-
-_SELECT_KIND, _IDENT_KIND = 5, 4  # cel.expr.Expr's select_expr and ident_expr
 _UNREAD = object()
 _SCALAR_TYPES = (str, float, bool, int, type(None))
 

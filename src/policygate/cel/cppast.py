@@ -547,19 +547,30 @@ def _distinct(conjuncts: list[Node], structures: dict[int, tuple[Node, Any]]) ->
 def _presence_check(node: Node) -> bool:
     """``has(path)`` or ``type(path) == map``, ``path`` a variable's field path."""
     if node.test_only:
-        return _field_path(node.operand)
+        return field_path(node.operand) is not None
     args = node.args
     if node.function != "_==_" or len(args) != 2 or node.target is not None:
         return False
     kind, name = args[0], args[1]
-    return (kind.function == "type" and len(kind.args) == 1 and _field_path(kind.args[0])
+    return (kind.function == "type" and len(kind.args) == 1
+            and field_path(kind.args[0]) is not None
             and name.kind == _IDENT and name.body.get(1) == b"map")  # fmt: skip
 
 
-def _field_path(node: Node | None) -> bool:
+def field_path(node: Node | None) -> tuple[str, tuple[str, ...]] | None:
+    """``(variable, keys)`` when ``node`` is a variable itself (no keys) or a
+    field path into one (``model.spec.metrics.auc``), else ``None``."""
+    keys: list[str] = []
     while node is not None and node.kind == _SELECT and not node.test_only:
+        name = node.field_name
+        if name is None:
+            return None
+        keys.append(name)
         node = node.operand
-    return node is not None and node.kind == _IDENT
+    if node is None or node.kind != _IDENT:
+        return None
+    ident = node.body.get(1)
+    return (ident.decode(), tuple(reversed(keys))) if isinstance(ident, bytes) else None
 
 
 def _structure(value: Any) -> Any:
@@ -695,5 +706,5 @@ def _path(b: _Builder, base: Node, names: list[str]) -> Node:
 
 __all__ = [
     "DURATION", "MATCHES", "MOD", "RELATIONS", "STRING", "TIMESTAMP", "Parsed", "WireError",
-    "read", "rewrite",
+    "field_path", "read", "rewrite",
 ]  # fmt: skip

@@ -10,13 +10,18 @@ every process evaluates with the same fixed ``now``.
 from __future__ import annotations
 
 import copy
+import ctypes
 import itertools
 import multiprocessing
 import os
+import signal
+import sys
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any
 
 from ..api import load_inputs
@@ -155,19 +160,27 @@ def _in_workers(
     # A forkserver outlives the audit that started it: hand each worker this
     # process's environment (MLFLOW_TRACKING_URI, engine choice...) as it is now.
     environment = dict(os.environ)
-    with ProcessPoolExecutor(
-        jobs,
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(config, environment),
-        max_tasks_per_child=TASKS_PER_WORKER,
-    ) as pool:
-        for batch in itertools.chain([first], batches):
-            pending.append((batch, pool.submit(_work, batch)))
-            if len(pending) >= jobs * WINDOW_PER_JOB:
+    # Every worker holds the reading end of this pipe and only this process the
+    # writing end: when this process ends, however it ends (kill -9 too), the
+    # workers read end-of-file and exit, and the forkserver with the last of them.
+    lifeline, held = context.Pipe(duplex=False)
+    try:
+        with ProcessPoolExecutor(
+            jobs,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(config, environment, lifeline),
+            max_tasks_per_child=TASKS_PER_WORKER,
+        ) as pool:
+            for batch in itertools.chain([first], batches):
+                pending.append((batch, pool.submit(_work, batch)))
+                if len(pending) >= jobs * WINDOW_PER_JOB:
+                    yield from _collect(*pending.popleft())
+            while pending:
                 yield from _collect(*pending.popleft())
-        while pending:
-            yield from _collect(*pending.popleft())
+    finally:
+        held.close()
+        lifeline.close()
 
 
 def _collect(
@@ -206,11 +219,43 @@ def _safely(auditor: Auditor, item: AuditItem) -> list[ModelReport]:
 _WORKER: Auditor | None = None
 
 
-def _start_worker(config: AuditConfig, environment: dict[str, str]) -> None:
+def _start_worker(config: AuditConfig, environment: dict[str, str], lifeline: Connection) -> None:
     global _WORKER
+    _exit_with_parent(lifeline)
     os.environ.clear()
     os.environ.update(environment)
     _WORKER = Auditor(config)
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _exit_with_parent(lifeline: Connection) -> None:
+    """End this worker when the audit that started it is gone, even killed with SIGKILL.
+
+    A thread waits for end-of-file on the lifeline (portable, and it sees the
+    audit itself through a forkserver). On Linux the kernel also kills the
+    worker when its parent process dies (the audit under ``spawn``, else the
+    forkserver), which needs no Python code to run.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl to call: the thread alone does it
+            pass
+    threading.Thread(
+        target=_watch_lifeline, args=(lifeline,), name="policygate-lifeline", daemon=True
+    ).start()
+
+
+def _watch_lifeline(lifeline: Connection) -> None:
+    try:
+        while True:
+            lifeline.recv_bytes()  # nothing is ever sent: this returns at end-of-file
+    except (EOFError, OSError):
+        pass
+    os._exit(1)  # the audit is gone: nobody will read what this worker computes
 
 
 def _work(batch: list[AuditItem]) -> list[list[ModelReport]]:

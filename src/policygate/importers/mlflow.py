@@ -24,6 +24,7 @@ import json
 import os
 import re
 import tempfile
+import urllib.parse
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -279,9 +280,11 @@ def snapshot(mlflow_client: MlflowClient, name: str, version: str) -> dict[str, 
             },
         }
         data["artifacts"] = _artifacts(mlflow_client, mv.run_id)
-    mlmodel = _mlmodel(mv.source)
+    mlmodel, not_read = _mlmodel(mlflow_client, mv)
     if mlmodel is not None:
         data["mlmodel"] = mlmodel
+    if not_read is not None:
+        data["source_not_read"] = not_read
     return data
 
 
@@ -299,20 +302,236 @@ def _artifacts(mlflow_client: MlflowClient, run_id: str) -> list[str]:
     return sorted(paths)[:MAX_ARTIFACTS]
 
 
-def _mlmodel(source: str | None) -> dict[str, Any] | None:
-    """The MLmodel file of the version's model, when its artifact store can be read."""
-    if not source:
-        return None
-    from mlflow.artifacts import download_artifacts
+class _NotRead(Exception):
+    """Why the MLmodel a version's source names is not read (the record keeps the reason)."""
 
-    with tempfile.TemporaryDirectory(prefix="policygate-mlmodel-") as tmp:
+
+def _mlmodel(mlflow_client: MlflowClient, mv: Any) -> tuple[dict[str, Any] | None, str | None]:
+    """The MLmodel file of the version's model, and why it was not read if it was not.
+
+    Only what the source may name is read (SPEC §13): see :func:`mlmodel_uri`. A
+    source that may be read but holds no MLmodel, or whose store does not answer,
+    gives neither (as before: the MLmodel is optional).
+    """
+    source = mv.source
+    if not source:
+        return None, None
+    try:
+        uri, root = mlmodel_uri(
+            mlflow_client, str(source), mv.run_id, getattr(mv, "model_id", None)
+        )
+        return _read_mlmodel(mlflow_client, uri, root), None
+    except _NotRead as refused:
+        return None, f"the MLmodel of source {_short(str(source))} is not read: {refused}"
+
+
+def mlmodel_uri(
+    mlflow_client: MlflowClient,
+    source: str,
+    run_id: str | None,
+    model_id: str | None = None,
+    hops: int = 0,
+) -> tuple[str, str]:
+    """``(uri, root)``: where the MLmodel directory of ``source`` is, inside which artifact root.
+
+    A source may be read when it is
+
+    - ``runs:/RUN/PATH`` of the version's own run (any run when the version
+      names none): the run's ``artifact_uri``, as the tracking store gives it;
+    - ``models:/m-ID/PATH``, a logged model (the version's own when it names
+      one): its ``artifact_location``, as the tracking store gives it;
+    - ``models:/NAME/VERSION/PATH`` (or ``@ALIAS``, a stage): where that
+      version's own source may be read, at most :data:`MAX_HOPS` such hops;
+    - any other URI or path inside the artifact location the store gives the
+      version's run or logged model (how MLflow 1 recorded ``runs:/`` sources),
+      as MLflow's own server requires of a local source.
+
+    Anything else (a local path or ``file://`` elsewhere, another scheme or host,
+    ``..``, a query or fragment, a NUL) raises :class:`_NotRead` saying why.
+    """
+    problem = _unsafe(source)
+    if problem:
+        raise _NotRead(problem)
+    parts = urllib.parse.urlsplit(source)
+    scheme = parts.scheme.lower()
+    if scheme in ("runs", "models") and parts.netloc:
+        raise _NotRead(f"a {scheme}: URI of another server or profile ({parts.netloc!r})")
+    try:
+        if scheme == "runs":
+            run, _, path = parts.path.lstrip("/").partition("/")
+            if not run:
+                raise _NotRead("a runs:/ URI without a run")
+            if run_id and run != run_id:
+                raise _NotRead("a runs:/ URI of another run than the version's")
+            root = mlflow_client.get_run(run).info.artifact_uri
+            return _join(root, path), root
+        if scheme == "models":
+            return _models_uri(mlflow_client, source, model_id, hops)
+        for root in _roots(mlflow_client, run_id, model_id):
+            if _within(source, root):
+                return source, root
+    except _NotRead:
+        raise
+    except Exception as error:  # an MlflowException: the run or version does not resolve
+        raise _NotRead(f"it does not resolve ({_first_line(error)})") from None
+    kind = "a local path" if is_local(source) else f"a URI of scheme {scheme!r}"
+    raise _NotRead(
+        f"{kind} outside the artifact location the store gives the version's run"
+        " (only runs:/, models:/ and that location are read)"
+    )
+
+
+MAX_HOPS = 3  # models:/ sources that name another version's source, in a chain
+
+
+def _models_uri(
+    mlflow_client: MlflowClient, source: str, model_id: str | None, hops: int
+) -> tuple[str, str]:
+    from mlflow.store.artifact.models_artifact_repo import ModelsArtifactRepository
+    from mlflow.store.artifact.utils.models import get_model_name_and_version
+
+    base, path = ModelsArtifactRepository.split_models_uri(source)
+    ids = get_model_name_and_version(mlflow_client, base)
+    if len(ids) == 1:
+        if model_id and ids[0] != model_id:
+            raise _NotRead("a models:/ URI of another logged model than the version's")
+        root = mlflow_client.get_logged_model(ids[0]).artifact_location
+        return _join(root, path), root
+    if hops >= MAX_HOPS:
+        raise _NotRead(f"more than {MAX_HOPS} models:/ sources in a chain")
+    name, version = ids
+    target = mlflow_client.get_model_version(name, str(version))
+    where = f"{MODELS_PREFIX}{name}/{version}"
+    if not target.source:
+        raise _NotRead(f"{where} has no source")
+    try:
+        uri, root = mlmodel_uri(
+            mlflow_client,
+            str(target.source),
+            target.run_id,
+            getattr(target, "model_id", None),
+            hops + 1,
+        )
+    except _NotRead as refused:
+        raise _NotRead(
+            f"it names {where}, whose source {_short(target.source)} is {refused}"
+        ) from None
+    return _join(uri, path), root
+
+
+def _roots(mlflow_client: MlflowClient, run_id: str | None, model_id: str | None) -> list[str]:
+    """The artifact locations the store gives the version's run and logged model."""
+    roots = []
+    if run_id:
+        roots.append(mlflow_client.get_run(run_id).info.artifact_uri)
+    if model_id:
+        roots.append(mlflow_client.get_logged_model(model_id).artifact_location)
+    return [r for r in roots if r]
+
+
+def _read_mlmodel(mlflow_client: MlflowClient, uri: str, root: str) -> dict[str, Any] | None:
+    """The MLmodel under ``uri`` (inside ``root``), read through MLflow's artifact repository.
+
+    A local file is read only where its real path (links followed) is still inside
+    the real path of ``root``.
+    """
+    problem = _unsafe(uri)
+    if problem:
+        raise _NotRead(f"it resolves to {_short(uri)}, {problem}")
+    if is_local(uri) and is_local(root):
+        path = os.path.realpath(os.path.join(_local_path(uri), "MLmodel"))
+        if not _inside(path, os.path.realpath(_local_path(root))):
+            raise _NotRead("a link leads out of the run's artifact location")
         try:
-            path = download_artifacts(artifact_uri=f"{source.rstrip('/')}/MLmodel", dst_path=tmp)
             documents = load_file(path)
-        except Exception:  # no MLmodel (a bare source), or an unreachable store
+        except Exception:  # no MLmodel there
             return None
-        data = documents[0].data if documents else None
+    else:
+        from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+        tracking = getattr(getattr(mlflow_client, "_tracking_client", None), "tracking_uri", None)
+        with tempfile.TemporaryDirectory(prefix="policygate-mlmodel-") as tmp:
+            try:
+                repository = get_artifact_repository(uri, tracking_uri=tracking)
+                documents = load_file(repository.download_artifacts("MLmodel", dst_path=tmp))
+            except Exception:  # no MLmodel (a bare source), or an unreachable store
+                return None
+    data = documents[0].data if documents else None
     return data if isinstance(data, dict) else None
+
+
+def _unsafe(uri: str) -> str | None:
+    """What makes ``uri`` unsafe to resolve (MLflow's own server refuses the same), or None."""
+    text = uri
+    for _ in range(8):  # %252e%252e is '..' too
+        unquoted = urllib.parse.unquote(text)
+        if unquoted == text:
+            break
+        text = unquoted
+    if "\x00" in text or "\\" in text:
+        return "it holds a NUL or a backslash"
+    if "?" in text or "#" in text:
+        return "it has a query or a fragment"
+    if any(part in (".", "..") for part in text.split("/")):
+        return "it has a '.' or '..' path segment"
+    return None
+
+
+def is_local(uri: str) -> bool:
+    """A bare path or a ``file:`` URI (of this host)."""
+    parts = urllib.parse.urlsplit(uri)
+    if parts.scheme == "":
+        return True
+    return parts.scheme.lower() == "file" and parts.netloc in ("", "localhost")
+
+
+def _local_path(uri: str) -> str:
+    parts = urllib.parse.urlsplit(uri)
+    return urllib.parse.unquote(parts.path) if parts.scheme else uri
+
+
+def _within(source: str, root: str) -> bool:
+    """Whether ``source`` names ``root`` or a path under it (no link followed here)."""
+    if is_local(source) or is_local(root):
+        if not (is_local(source) and is_local(root)):
+            return False
+        return _inside(
+            os.path.normpath(os.path.abspath(_local_path(source))),
+            os.path.normpath(os.path.abspath(_local_path(root))),
+        )
+    a, b = urllib.parse.urlsplit(source), urllib.parse.urlsplit(root)
+    mine = [urllib.parse.unquote(p) for p in a.path.split("/") if p]
+    theirs = [urllib.parse.unquote(p) for p in b.path.split("/") if p]
+    return (
+        (a.scheme.lower(), a.netloc.lower()) == (b.scheme.lower(), b.netloc.lower())
+        and bool(theirs)
+        and mine[: len(theirs)] == theirs
+    )
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _join(uri: str, path: str) -> str:
+    path = path.strip("/")
+    return f"{uri.rstrip('/')}/{path}" if path else uri
+
+
+def _short(text: str, keep: int = 80) -> str:
+    """``text`` quoted, cut to ``keep`` characters (a registry field can be 100 KB)."""
+    if len(text) <= keep:
+        return repr(text)
+    return f"{text[:keep]!r}... ({len(text)} characters)"
+
+
+def _first_line(error: BaseException) -> str:
+    message = getattr(error, "message", None) or str(error) or type(error).__name__
+    lines = str(message).strip().splitlines()
+    if not lines:
+        return type(error).__name__
+    line = lines[0]
+    return line if len(line) <= 200 else f"{line[:200]}... ({len(line)} characters)"
 
 
 # --------------------------------------------------------------------------- export files

@@ -307,7 +307,7 @@ def test_log_verify_exit_codes(tmp_path):
     assert result.stdout.splitlines() == [
         f"{log}:2: does not follow line 1's hash (an entry was deleted, inserted or "
         "reordered before it)",
-        f"{log}: chain broken at line 2; the 1 entries before it are intact",
+        f"{log}: chain broken at line 2; the 1 entry before it is intact",
     ]
 
     assert run("log", "verify", str(tmp_path / "nope.jsonl")).exit_code == 2
@@ -339,4 +339,125 @@ def test_log_show_history_of_a_model(in_root, tmp_path, evaluated):
     assert everything.stdout.endswith("4 decisions\n")
     assert run("log", "show", str(log), "--model", "credit-limit@9").stdout == (
         "0 decisions for credit-limit@9\n"
+    )
+
+
+# --------------------------------------------------------------------------- anchors (issue 14)
+
+
+def _rehash_last(log: Path, change: dict) -> None:
+    """Edit the last entry and give it a hash of its own: the chain stays well formed."""
+    lines = log.read_bytes().splitlines(keepends=True)
+    last = {k: v for k, v in json.loads(lines[-1]).items() if k != "hash"}
+    last.update(change)
+    last["hash"] = entry_hash(last)
+    log.write_bytes(b"".join(lines[:-1]) + canonical_json(last) + b"\n")
+
+
+def test_a_rewritten_last_entry_names_exactly_the_entries_before_it(tmp_path):
+    log = tmp_path / "d.jsonl"
+    append(log, [entry(1), entry(2), entry(3)])
+    _rehash_last(log, {"passed": True})
+    outcome = verify(log)
+    assert (outcome.line, outcome.intact_before) == (3, 2)
+    result = run("log", "verify", str(log))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[-1] == (
+        f"{log}: chain broken at line 3; the 2 entries before it are intact"
+    )
+
+
+def test_entries_past_the_head_file_name_exactly_the_entries_before_them(tmp_path):
+    log = tmp_path / "d.jsonl"
+    append(log, [entry(1), entry(2), entry(3)])
+    sealed = Path(head_path(log)).read_bytes()
+    append(log, [entry(4), entry(5)])
+    Path(head_path(log)).write_bytes(sealed)
+    outcome = verify(log)
+    assert (outcome.line, outcome.intact_before) == (4, 3)
+    result = run("log", "verify", str(log))
+    assert result.stdout.splitlines()[-1] == (
+        f"{log}: chain broken at line 4; the 3 entries before it are intact"
+    )
+
+
+def test_a_head_file_that_does_not_seal_its_entry_is_found(tmp_path):
+    log = tmp_path / "d.jsonl"
+    append(log, [entry(1), entry(2), entry(3)])
+    Path(head_path(log)).write_text(json.dumps({"entries": 2, "head": GENESIS}))
+    outcome = verify(log)
+    assert not outcome.intact and outcome.line == 2
+    assert "is not the head" in (outcome.problem or "")
+
+
+def test_one_entry_is_one_entry(tmp_path):
+    log = tmp_path / "d.jsonl"
+    append(log, [entry(1), entry(2)])
+    lines = log.read_bytes().splitlines(keepends=True)
+    log.write_bytes(lines[0] + b"x" + lines[1])
+    result = run("log", "verify", str(log))
+    assert result.stdout.splitlines()[-1] == (
+        f"{log}: chain broken at line 2; the 1 entry before it is intact"
+    )
+
+
+@pytest.fixture
+def anchored(tmp_path) -> tuple[Path, list[dict]]:
+    log = tmp_path / "d.jsonl"
+    return log, append(log, [entry(n) for n in range(1, 6)])
+
+
+def test_an_anchor_inside_the_chain_says_how_many_entries_follow_it(anchored):
+    log, written = anchored
+    outcome = verify(log, head=written[2]["hash"])
+    assert outcome.intact and outcome.anchor == 3
+    result = run("log", "verify", str(log), "--head", written[2]["hash"])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        f"{log}: 5 entries, chain intact, head {written[-1]['hash']}",
+        f"{log}: the anchor {written[2]['hash']} is entry 3; 2 entries were appended after it",
+    ]
+    result = run("log", "verify", str(log), "--head", written[-1]["hash"])
+    assert result.stdout.splitlines()[-1] == (
+        f"{log}: the anchor is the last entry: nothing was appended after it"
+    )
+    assert verify(log, head=GENESIS).anchor == 0
+
+
+def test_a_truncated_log_with_a_rebuilt_head_file_fails_against_the_anchor(anchored):
+    log, written = anchored
+    lines = log.read_bytes().splitlines(keepends=True)
+    log.write_bytes(b"".join(lines[:2]))
+    Path(head_path(log)).write_text(json.dumps({"entries": 2, "head": written[1]["hash"]}))
+    assert verify(log).intact  # the truncation is consistent with the rebuilt head file
+    outcome = verify(log, head=written[-1]["hash"])
+    assert not outcome.intact and outcome.anchor is None
+    result = run("log", "verify", str(log), "--head", written[-1]["hash"])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{log}:3: the anchor {written[-1]['hash']} is not an entry of the log, which ends "
+        "after 2 entries (entries deleted from the end, or the log rewritten)",
+        f"{log}: does not hold the anchor; the log before it cannot be trusted",
+    ]
+
+
+def test_a_truncated_log_without_its_head_file_fails_against_the_anchor(anchored):
+    log, written = anchored
+    lines = log.read_bytes().splitlines(keepends=True)
+    log.write_bytes(b"".join(lines[:4]))
+    os.unlink(head_path(log))
+    assert verify(log).intact
+    result = run("log", "verify", str(log), "--head", written[4]["hash"])
+    assert result.exit_code == 1
+    # Truncated after the anchor: the anchor still holds, entries after it are not covered.
+    result = run("log", "verify", str(log), "--head", written[2]["hash"])
+    assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_an_anchor_must_be_a_digest(anchored):
+    log, _ = anchored
+    result = run("log", "verify", str(log), "--head", "d195a0b0")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "policygate: error: --head: expected sha256: and 64 hex digits, got 'd195a0b0'\n"
     )

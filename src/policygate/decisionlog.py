@@ -252,7 +252,12 @@ def _tail(fd: int, name: str) -> tuple[int, str]:
 
 @dataclass(frozen=True)
 class Verification:
-    """What :func:`verify` found: the first bad line (``problem``), or an intact chain."""
+    """What :func:`verify` found: the first bad line (``problem``), or an intact chain.
+
+    ``entries`` and ``head`` are the count and the last hash of the well-formed
+    chain read; ``anchor`` is the entry (0 for the genesis value) whose hash is
+    the ``head`` asked for, ``None`` when none was asked for or none matches.
+    """
 
     path: str
     entries: int
@@ -260,10 +265,21 @@ class Verification:
     line: int | None = None
     problem: str | None = None
     head_file: bool = True
+    anchor: int | None = None
+    anchor_asked: bool = False
 
     @property
     def intact(self) -> bool:
         return self.problem is None
+
+    @property
+    def intact_before(self) -> int:
+        """How many entries before the bad line are intact (all of them when none is bad)."""
+        return self.entries if self.line is None else self.line - 1
+
+    @property
+    def anchor_missing(self) -> bool:
+        return self.anchor_asked and self.anchor is None
 
 
 def _lines(path: str) -> Iterator[tuple[int, bytes]]:
@@ -274,28 +290,79 @@ def _lines(path: str) -> Iterator[tuple[int, bytes]]:
         raise DecisionLogError(f"cannot read: {error.strerror}", Location(path)) from None
 
 
-def verify(path: str | os.PathLike[str]) -> Verification:
-    """Walk the chain from the genesis value; stop at the first line that breaks it."""
+def is_digest(text: str) -> bool:
+    """Whether ``text`` is written like an entry hash: ``sha256:`` and 64 lowercase hex digits."""
+    hex_part = text[len("sha256:") :]
+    return (
+        text.startswith("sha256:")
+        and len(hex_part) == 64
+        and all(c in "0123456789abcdef" for c in hex_part)
+    )
+
+
+def verify(path: str | os.PathLike[str], *, head: str | None = None) -> Verification:
+    """Walk the chain from the genesis value; stop at the first line that breaks it.
+
+    The log is checked against its head file when there is one, and against
+    ``head`` (an anchor kept elsewhere) when given: ``head`` must be the hash of
+    one of its entries (or the genesis value), else entries were deleted from
+    the end or the log was rewritten. Entries after the anchor are reported
+    (``anchor``), not refused: a log grows after its head is noted.
+    """
     name = os.fspath(path)
+    sealed = _read_head(name)
+    sealed_count = sealed[0] if sealed is not None else None
+    anchor = 0 if head == GENESIS else None
+    sealed_hash = GENESIS if sealed_count == 0 else None
     prev, count = GENESIS, 0
     for number, raw in _lines(name):
         problem = _check_line(raw, number, prev)
         if problem is not None:
-            return Verification(name, count, prev, number, problem)
+            return Verification(name, count, prev, number, problem, anchor=anchor,
+                                anchor_asked=head is not None)  # fmt: skip
         entry = json.loads(raw)
         prev, count = entry[_HASH_KEY], number
-    head = _read_head(name)
-    if head is None:
-        return Verification(name, count, prev, head_file=False)
-    expected_count, expected_head = head
+        if head is not None and anchor is None and prev == head:
+            anchor = number
+        if number == sealed_count:
+            sealed_hash = prev
+    found: dict[str, Any] = {"anchor": anchor, "anchor_asked": head is not None}
+    if head is not None and anchor is None:
+        return Verification(
+            name,
+            count,
+            prev,
+            count + 1,
+            f"the anchor {head} is not an entry of the log, which ends after {count} "
+            f"{_entries(count)} (entries deleted from the end, or the log rewritten)",
+            head_file=sealed is not None,
+            **found,
+        )
+    if sealed is None:
+        return Verification(name, count, prev, head_file=False, **found)
+    expected_count, expected_head = sealed
     if count < expected_count:
         return Verification(
             name,
             count,
             prev,
             count + 1,
-            f"entry missing: the log ends after {count} entries, its head file records "
-            f"{expected_count} (entries deleted from the end?)",
+            f"entry missing: the log ends after {count} {_entries(count)}, its head file "
+            f"records {expected_count} (entries deleted from the end?)",
+            **found,
+        )
+    if sealed_hash != expected_head:
+        where = expected_count or 1
+        return Verification(
+            name,
+            count,
+            prev,
+            where,
+            f"entry {expected_count}'s hash {sealed_hash} is not the head {expected_head} "
+            "recorded in the head file (the log or its head file was rewritten)"
+            if expected_count
+            else f"the head file records no entry but the head {expected_head}",
+            **found,
         )
     if count > expected_count:
         return Verification(
@@ -303,19 +370,16 @@ def verify(path: str | os.PathLike[str]) -> Verification:
             count,
             prev,
             expected_count + 1,
-            f"entry not sealed by the head file, which records {expected_count} entries "
-            "(appended outside policygate, or a write interrupted before the head was updated)",
+            f"entry not sealed by the head file, which records {expected_count} "
+            f"{_entries(expected_count)} (appended outside policygate, or a write "
+            "interrupted before the head was updated)",
+            **found,
         )
-    if prev != expected_head:
-        return Verification(
-            name,
-            count,
-            prev,
-            count,
-            f"the last entry's hash {prev} is not the head {expected_head} recorded in the "
-            "head file",
-        )
-    return Verification(name, count, prev)
+    return Verification(name, count, prev, **found)
+
+
+def _entries(count: int) -> str:
+    return "entry" if count == 1 else "entries"
 
 
 def _check_line(raw: bytes, number: int, prev: str) -> str | None:

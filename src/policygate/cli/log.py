@@ -12,7 +12,8 @@ from typing import Any
 
 import click
 
-from ..decisionlog import read_entries, verify
+from ..decisionlog import is_digest, read_entries, verify
+from ..errors import UsageError
 from .common import handle_errors
 
 
@@ -23,19 +24,45 @@ def log() -> None:
 
 @log.command("verify")
 @click.argument("path")
+@click.option(
+    "--head",
+    "anchor",
+    metavar="DIGEST",
+    help="A head kept elsewhere (a hash `log verify` printed): it must be an entry of "
+    "the chain, so deleting entries up to it is found even with the head file rebuilt.",
+)
 @handle_errors
-def verify_command(path: str) -> None:
-    """Prove the hash chain of PATH intact, or name its first bad line (exit 1)."""
-    outcome = verify(path)
+def verify_command(path: str, anchor: str | None) -> None:
+    """Prove the hash chain of PATH intact, or name its first bad line (exit 1).
+
+    PATH is a decision log (check --decision-log) or an attestation log
+    (approve --attestation-log): they share the chain format.
+    """
+    if anchor is not None and not is_digest(anchor):
+        raise UsageError(f"--head: expected sha256: and 64 hex digits, got {anchor!r}")
+    outcome = verify(path, head=anchor)
     if not outcome.intact:
         click.echo(f"{path}:{outcome.line}: {outcome.problem}")
-        click.echo(
-            f"{path}: chain broken at line {outcome.line}; "
-            f"the {outcome.entries} entries before it are intact"
-        )
+        if outcome.anchor_missing:
+            click.echo(f"{path}: does not hold the anchor; the log before it cannot be trusted")
+        else:
+            before = outcome.intact_before
+            click.echo(
+                f"{path}: chain broken at line {outcome.line}; the {before} "
+                + ("entry before it is intact" if before == 1 else "entries before it are intact")
+            )
         sys.exit(1)
     click.echo(f"{path}: {outcome.entries} entries, chain intact, head {outcome.head}")
-    if not outcome.head_file:
+    if outcome.anchor is not None:
+        after = outcome.entries - outcome.anchor
+        click.echo(
+            f"{path}: the anchor is the last entry: nothing was appended after it"
+            if after == 0
+            else f"{path}: the anchor {anchor} is entry {outcome.anchor}; {after} "
+            + ("entry was" if after == 1 else "entries were")
+            + " appended after it"
+        )
+    elif not outcome.head_file:
         click.echo(
             f"policygate: warning: {path}.head is missing: deleting the last entries "
             "would go unnoticed; compare the head above with one you kept",

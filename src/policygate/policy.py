@@ -471,12 +471,16 @@ class _Loader:
             raise PolicyError(f"model_schema {reference!r}: expected one JSON Schema object", where)
         import jsonschema  # only for a policy that brings its own model schema
 
-        try:
-            validator = make_validator(docs[0].data)
+        try:  # a $ref may lead beside or below the schema or the policy, never to the network
+            validator = make_validator(
+                docs[0].data, directories=(path.parent, base), limits=self.limits
+            )
         except jsonschema.SchemaError as error:
             raise PolicyError(
                 f"model_schema {reference!r} is not a valid JSON Schema: {error.message}", where
             ) from None
+        except LoadError as error:
+            raise PolicyError(f"model_schema {reference!r}: {error}", where) from None
         return ModelSchema(str(path), validator, where)
 
 

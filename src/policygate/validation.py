@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import pkgutil
 import re
-from collections.abc import Iterator
+import urllib.parse
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .documents import Document
-from .errors import JsonPath, Location, SchemaError
+from .documents import DEFAULT_LIMITS, Document, Limits, load_file
+from .errors import JsonPath, LoadError, Location, SchemaError, format_json_path
 from .quickschema import Check, compile_schema
 
 if TYPE_CHECKING:  # imported when first needed: a valid document never needs it
@@ -96,17 +99,184 @@ class ShippedValidator:
         return getattr(shipped_validator(self.kind), name)
 
 
-def make_validator(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
+def make_validator(
+    schema: dict[str, Any],
+    *,
+    directories: Sequence[Path] = (),
+    limits: Limits | None = None,
+) -> jsonschema.protocols.Validator:
     """A validator for ``schema`` (its own ``$schema`` draft, 2020-12 by default).
 
-    Raises ``jsonschema.SchemaError`` when the schema itself is invalid.
+    Its ``$ref``s never reach the network: every one is resolved when the
+    validator is made (see :func:`schema_registry`), so a remote one is an error
+    here, never a fetch while a model is validated. ``directories`` are where a
+    relative ``$ref`` may lead (the first is the schema's own directory, which
+    relative refs are read from); with none, only refs inside the schema resolve.
+
+    Raises ``jsonschema.SchemaError`` when the schema itself is invalid and
+    :class:`~policygate.errors.LoadError` for a ``$ref`` that cannot be followed.
     """
     import jsonschema
     from jsonschema.validators import validator_for
 
     cls = validator_for(schema, default=jsonschema.Draft202012Validator)
     cls.check_schema(schema)
-    return cls(schema)
+    registry = schema_registry(schema, cls, directories, limits)
+    return cls(schema, registry=registry)
+
+
+MAX_REF_FILES = 100  # files one model schema may pull in through $ref
+_NOT_SCHEMAS = frozenset({"const", "enum", "examples", "default"})  # values, not subschemas
+_REF_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
+
+
+def schema_registry(
+    schema: dict[str, Any],
+    cls: Any,
+    directories: Sequence[Path] = (),
+    limits: Limits | None = None,
+) -> Any:
+    """A ``referencing.Registry`` holding every resource ``schema``'s ``$ref``s lead to.
+
+    A ``$ref`` may name the schema itself (``#/...``), an ``$id`` inside it or a
+    file it pulls in, or a local file beside or below ``directories``, read
+    through the safe loader (with ``limits``). Anything else raises
+    :class:`~policygate.errors.LoadError`: a remote URI (``https:``, ``//host``,
+    any scheme but ``file:``) is never fetched, and a local file outside the
+    directories is never read. The registry's retrieve function refuses
+    everything, so validating a model never reads a file or the network.
+    """
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012, specification_with
+
+    specification = specification_with(
+        str(getattr(cls, "META_SCHEMA", {}).get("$id", "")), default=DRAFT202012
+    )
+    allowed = list(dict.fromkeys(Path(os.path.realpath(d)) for d in directories))
+    base_directory = allowed[0] if allowed else None
+    resources: dict[str, Any] = {}
+    ids: set[str] = {""}
+    unresolved: list[tuple[str, str, str]] = []  # (target, ref, where)
+    pending: list[tuple[str, Any, str]] = [("", schema, "the schema")]
+    while pending:
+        uri, contents, origin = pending.pop()
+        for target, ref, where in _refs(contents, uri, ids, origin):
+            if target in ids or target in resources:
+                continue
+            path = _local_ref(target, base_directory)
+            if path is None or not _under(path, allowed) or not path.is_file():
+                unresolved.append((target, ref, where))
+                continue
+            if len(resources) >= MAX_REF_FILES:
+                raise LoadError(f"$ref {_short(ref)} ({where}): more than {MAX_REF_FILES} files")
+            documents = load_file(path, limits or DEFAULT_LIMITS)
+            if len(documents) != 1 or not isinstance(documents[0].data, (dict, bool)):
+                raise LoadError(f"$ref {_short(ref)} ({where}): {path} is not one JSON Schema")
+            resources[target] = documents[0].data
+            pending.append((target, documents[0].data, str(path)))
+    for target, ref, where in unresolved:
+        if target in ids or target in resources:
+            continue
+        resolved = "" if target == ref.partition("#")[0] else f", that is {_short(target, 80)},"
+        why = _why_not(target, base_directory, allowed)
+        raise LoadError(f"$ref {_short(ref, 80)} ({where}){resolved} {why}")
+    return Registry().with_resources(
+        (uri, specification.create_resource(contents)) for uri, contents in resources.items()
+    )
+
+
+def _refs(contents: Any, uri: str, ids: set[str], origin: str) -> Iterator[tuple[str, str, str]]:
+    """``(target without fragment, ref, where)`` of every ref in ``contents``; adds its ``$id``s."""
+    stack: list[tuple[Any, str, JsonPath]] = [(contents, uri, ())]
+    found: list[tuple[str, str, str]] = []
+    while stack:
+        node, base, path = stack.pop()
+        if isinstance(node, list):
+            stack.extend((item, base, (*path, i)) for i, item in enumerate(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        own = node.get("$id", node.get("id"))
+        if isinstance(own, str) and not own.startswith("#"):
+            base = urllib.parse.urljoin(base, own).partition("#")[0]
+            ids.add(base)
+        for keyword in _REF_KEYWORDS:
+            ref = node.get(keyword)
+            if isinstance(ref, str):
+                target = urllib.parse.urljoin(base, ref).partition("#")[0]
+                where = f"at {format_json_path((*path, keyword))} of {origin}"
+                found.append((target, ref, where))
+        for key, value in node.items():
+            if key not in _NOT_SCHEMAS:
+                stack.append((value, base, (*path, key)))
+    return iter(found)
+
+
+def _local_ref(target: str, base: Path | None) -> Path | None:
+    """The local file a ref's target names, or None when it is remote (or not a path)."""
+    parts = urllib.parse.urlsplit(target)
+    if parts.scheme == "" and not parts.netloc:
+        if base is None and not parts.path.startswith("/"):
+            return None
+        relative = urllib.parse.unquote(parts.path)
+        return Path(os.path.realpath((base or Path("/")) / relative))
+    if parts.scheme.lower() == "file" and parts.netloc in ("", "localhost"):
+        return Path(os.path.realpath(urllib.parse.unquote(parts.path)))
+    return None
+
+
+def _under(path: Path, directories: Sequence[Path]) -> bool:
+    return any(path == d or d in path.parents for d in directories)
+
+
+def _why_not(target: str, base: Path | None, allowed: Sequence[Path]) -> str:
+    path = _local_ref(target, base)
+    if path is None:
+        return "is remote: not fetched (a model schema may $ref only local files)"
+    if not _under(path, allowed):
+        where = " or ".join(str(d) for d in allowed) or "the schema"
+        return f"leads outside {where}: not read"
+    return f"names {path}, which is not a file"
+
+
+def _short(value: Any, keep: int = 40) -> str:
+    """``repr(value)``, cut when long: a record or card may hold 100 KB in one value.
+
+    A long integer gives its first digits and how many there are
+    (``123...(100000 digits)``), anything else its first ``keep`` characters of
+    ``repr`` and the length.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        digits = _int_text(value)
+        if len(digits) <= keep:
+            return digits
+        return f"{digits[:keep]}... ({len(digits.lstrip('-'))} digits)"
+    if isinstance(value, str) and len(value) > keep:
+        return f"{value[:keep]!r}... ({len(value)} characters)"
+    if isinstance(value, (dict, list)):
+        text = _repr(value, keep)
+        return text if len(text) <= keep else f"{text[:keep]}... ({type(value).__name__})"
+    return repr(value)
+
+
+def _int_text(value: int) -> str:
+    try:
+        return str(value)
+    except ValueError:  # above sys.get_int_max_str_digits(): say its size instead
+        return f"{'-' if value < 0 else ''}<{value.bit_length()}-bit integer>"
+
+
+def _repr(value: Any, keep: int) -> str:
+    """A container's repr, its long members cut first (never built whole)."""
+    if isinstance(value, dict):
+        items = []
+        for key, item in list(value.items())[: keep // 4 + 1]:
+            items.append(f"{_short(key, keep)}: {_short(item, keep)}")
+        return "{" + ", ".join(items) + ("" if len(value) <= keep // 4 + 1 else ", ...") + "}"
+    if isinstance(value, list):
+        shown = [_short(item, keep) for item in value[: keep // 4 + 1]]
+        return "[" + ", ".join(shown) + ("" if len(value) <= keep // 4 + 1 else ", ...") + "]"
+    return _short(value, keep)
 
 
 def schema_errors(
@@ -126,7 +296,7 @@ def schema_errors(
             patterns = list(schema.get("patternProperties", {}))
             for key in error.instance:
                 if key not in allowed and not any(re.search(p, key) for p in patterns):
-                    found.append(((*path, key), f"unknown key {key!r}"))
+                    found.append(((*path, key), f"unknown key {_short(key, 80)}"))
             continue
         found.append((path, _message(error)))
     # Indexes sort as numbers ($.rules[2] before $.rules[10]), keys as text.
@@ -135,16 +305,30 @@ def schema_errors(
 
 
 def _message(error: jsonschema.ValidationError) -> str:
+    """The violation in words; a long value of the document is cut (see :func:`_short`)."""
     if error.validator == "required":
-        return error.message.replace("is a required property", "is required")
+        return _cut(error.message, error.instance).replace("is a required property", "is required")
     if error.validator == "const":
-        return f"must be {error.validator_value!r}, got {error.instance!r}"
+        return f"must be {error.validator_value!r}, got {_short(error.instance)}"
     if error.validator == "enum":
         options = ", ".join(repr(v) for v in error.validator_value)  # type: ignore[union-attr]
-        return f"must be one of {options}, got {error.instance!r}"
+        return f"must be one of {options}, got {_short(error.instance)}"
     if error.validator == "type":
         return f"must be of type {error.validator_value}, got {_json_type(error.instance)}"
-    return error.message
+    return _cut(error.message, error.instance)
+
+
+def _cut(message: str, instance: Any) -> str:
+    """jsonschema's ``message`` with the ``repr`` of a long ``instance`` cut."""
+    if len(message) <= 200:
+        return message
+    try:
+        whole = repr(instance)
+    except ValueError:  # an integer too long to write: jsonschema could not either
+        return f"{_short(instance)} is not valid here"
+    if len(whole) > 40 and whole in message:
+        return message.replace(whole, _short(instance))
+    return message[:200] + f"... ({len(message)} characters)"
 
 
 def _json_type(value: Any) -> str:

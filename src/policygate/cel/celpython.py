@@ -358,8 +358,10 @@ def _matches(text: Any, pattern: Any) -> Any:
     if isinstance(text, str) and isinstance(pattern, str):
         try:
             return celtypes.BoolType(matches(text, pattern))
-        except Exception:  # a bad pattern, text RE2 cannot take: celpy says what
+        except UnicodeError:  # text RE2 cannot take: celpy says what
             pass
+        except Exception as error:  # a bad pattern: said once (celpy's RE2 would log it)
+            return CELEvalError(str(error), type(error), error.args)
     return base_functions["matches"](text, pattern)
 
 

@@ -20,7 +20,8 @@ def matches(text: str, pattern: str) -> bool:
     """Whether RE2 finds ``pattern`` anywhere in ``text``: cel-python's ``matches()``
     (``re2.search(pattern, text) is not None``), with each pattern compiled once.
 
-    A bad pattern raises ``re2.error``, as ``re2.search`` does."""
+    A bad pattern raises ``re2.error``, as ``re2.search`` does, in policygate's
+    words; RE2 itself logs nothing (its absl log would go to stderr)."""
     return _searcher(pattern)(text)
 
 
@@ -31,7 +32,20 @@ _NO_MATCH = (-1, -1)
 def _searcher(pattern: str) -> Callable[[str], bool]:
     import re2  # google-re2, which cel-python's matches() uses
 
-    compiled = re2.compile(pattern)
+    options = re2.Options()
+    options.log_errors = False  # else "re2.cc:242] Error parsing ..." on stderr
+    try:
+        compiled = re2.compile(pattern, options)
+    except re2.error as error:
+        reason = error.args[0] if error.args else ""
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        message = f"matches(): invalid pattern {str(pattern)!r}: {reason}"
+
+        def refuse(text: str) -> bool:  # a bad pattern is compiled (and refused) once too
+            raise re2.error(message)
+
+        return refuse
     # google-re2's search() turns every span into character offsets and builds a
     # match object (~10 µs); a yes or no needs only its RE2 object's first span.
     native = getattr(compiled, "_regexp", None)

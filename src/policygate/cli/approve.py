@@ -2,7 +2,8 @@
 
 The approval is added to the record's ``spec.approvals`` (only the new lines
 change in the file) or, with ``--attestation PATH``, written as an attestation
-file and the record is left alone. See docs/approvals.md.
+file and the record is left alone. With ``--attestation-log PATH`` it is first
+appended to a hash-chained attestation log. See docs/approvals.md.
 """
 
 from __future__ import annotations
@@ -67,6 +68,12 @@ from .keygen import passphrase_from_env
     help="Write an attestation file (appended to if it exists; - for stdout) "
     "instead of changing MODEL.",
 )
+@click.option(
+    "--attestation-log",
+    metavar="PATH",
+    help="Also append the signed decision to this hash-chained log, so that "
+    "`check --attestation-log` finds it deleted from the record.",
+)
 @click.option("--passphrase-env", metavar="NAME",
               help="Environment variable holding the key's passphrase.")  # fmt: skip
 @click.option("--now", metavar="RFC3339", help="The time of the approval (default: now, UTC).")
@@ -83,6 +90,7 @@ def approve(
     risk_assessment: str | None,
     note: str | None,
     attestation: str | None,
+    attestation_log: str | None,
     passphrase_env: str | None,
     now: str | None,
 ) -> None:
@@ -112,7 +120,13 @@ def approve(
                                            granted_at)  # fmt: skip
         if not verified:
             raise UsageError(f"refusing to sign an approval that would not verify: {reason}")
+    if attestation_log is not None:  # first: a decision that cannot be logged is not written
+        from ..approvals.attestation_log import log_attestation
+
+        entry = log_attestation(attestation_log, record.name, record.version, approval)
     written = _write(model, record, approval, attestation)
+    if attestation_log is not None:
+        written += f"; logged at {attestation_log}:{entry['seq']}"
     click.echo(
         f"policygate: {decision} {record.ref} as {role} by {identity} "
         f"(key {key.public.fingerprint}, expires {approval['expires_at']}){written}",

@@ -81,6 +81,18 @@ CHECK_ENGINE_HELP = (
     metavar="PATH",
     help="Signed approvals kept outside the records (kind: Attestation).",
 )
+@click.option(
+    "--attestation-log",
+    metavar="PATH",
+    help="Attestation log (approve --attestation-log): a record missing a decision "
+    "logged for it is refused (exit 2).",
+)
+@click.option(
+    "--attestation-head",
+    metavar="DIGEST",
+    help="With --attestation-log: a head of the log kept elsewhere, which must be an "
+    "entry of it (else its head file is required).",
+)
 @input_option()
 @param_option()
 @now_option()
@@ -111,6 +123,8 @@ def check(
     require_evidence: bool,
     approvers: Sequence[str],
     attestations: Sequence[str],
+    attestation_log: str | None,
+    attestation_head: str | None,
     inputs: Sequence[str],
     params: Sequence[str],
     now: str | None,
@@ -149,6 +163,13 @@ def check(
     loaded_attestations = load_attestations(attestations) if attestations else []
     input_data = load_inputs(inputs, limits.load)
     records = load_models(models, limits=limits.load)
+    if attestation_log or attestation_head:
+        from ..approvals.attestation_log import require_logged_decisions, validate_head
+
+        if not attestation_log:
+            raise UsageError("--attestation-head needs --attestation-log")
+        require_logged_decisions(attestation_log, records, loaded_attestations,
+                                 head=validate_head(attestation_head))  # fmt: skip
     risk_graph = None
     if risk_registers:
         from ..graph.build import load_risk_graph

@@ -5,6 +5,8 @@
 - :mod:`.sign`: making a signed approval; :mod:`.signing`: Ed25519 via ``cryptography``;
 - :mod:`.verify`: marking approvals ``verified`` before evaluation (no I/O);
 - :mod:`.attestations`: signed approvals kept in files of their own;
+- :mod:`.attestation_log`: every signed decision, hash-chained, so a deleted one is found
+  (imported on use: it needs the decision log's chaining);
 - :mod:`.record_text`: adding an approval to a record file, keeping its layout.
 
 See docs/approvals.md.

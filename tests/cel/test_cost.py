@@ -119,12 +119,17 @@ def test_strings_with_a_nul_character_are_read_whole():
     assert backend.truth(backend.compile("size(item) == 2").evaluate(item)) is True
 
 
-def test_a_bool_among_numbers_orders_as_in_cel_python():
-    for engine in ("cel-python", "cel-cpp"):
-        backend = cel.get_backend(engine)
-        activation = backend.activation(model={"auc": False}, params={}, now=NOW, inputs={})
-        program = backend.compile("model.auc >= 0.75")
-        assert backend.truth(program.evaluate(activation)) is False
+@pytest.mark.parametrize("engine", ["cel-python", "cel-cpp"])
+@pytest.mark.parametrize(
+    "text", ["model.auc >= 0.75", "model.auc < 0.75", "model.auc + 1.0 > 0.0", "0.8 - model.auc"]
+)
+def test_a_bool_among_numbers_is_an_error_on_every_engine(engine, text):
+    """A bool is never a number (SPEC §3): `auc: false` must not satisfy `auc < 0.75`."""
+    backend = cel.get_backend(engine)
+    activation = backend.activation(model={"auc": False}, params={}, now=NOW, inputs={})
+    program = backend.compile(text)
+    with pytest.raises(cel.CELEvaluationError, match="no matching overload"):
+        backend.truth(program.evaluate(activation))
 
 
 @pytest.mark.parametrize("text", ["model.spec.metrics.auc", "params.min_auc", "model.s"])

@@ -451,13 +451,6 @@ class _CppProgram(Program):
         if plain is True or plain is False:
             return plain  # the hot path: a check that yielded a bool
         if value.type() == _ERROR:
-            if _BOOL_RELATION.search(str(plain)):
-                # cel-python takes a bool for a number (false < 0.5, 0.8 - false); CEL
-                # has no such overload. The portable backend's outcome is the reference.
-                plain = self._describer.metered(self.text, activation, meter)
-                if plain is True or plain is False:
-                    return plain
-                return _Plain(plain)
             raise CELEvaluationError(self._describer.describe(self.text, activation, str(plain)))
         return value
 
@@ -640,12 +633,6 @@ def _type_name(type_: Any) -> str:
 
 
 _SYNTAX_RE = re.compile(r"<input>:(\d+):(\d+): (.*)")
-_NUMBER = r"(?:double|int|uint|int64|uint64)"
-# An operator that met a bool and a number (or two bools in arithmetic).
-_BOOL_RELATION = re.compile(
-    rf"No matching overloads found : (?:_[-+*/%<>=!]+_|@pg_\w+)"
-    rf"\((?:bool, (?:{_NUMBER}|bool)|{_NUMBER}, bool)\)"
-)
 _STATUS_RE = re.compile(r"^[A-Z_]+: ")
 
 

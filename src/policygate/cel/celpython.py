@@ -33,12 +33,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import celpy
+import lark
 from celpy import celtypes
 from celpy.evaluation import CELEvalError, CELUnsupportedError, Evaluator, base_functions
 from celpy.evaluation import CELSyntaxError as _MalformedTree
 
 from .budget import Meter, check_expression, current_meter, meter_for, metering
-from .closures import ITERATION_UNITS, Compiler, Unsupported
+from .closures import ITERATION_UNITS, MACROS, Compiler, Unsupported, not_iterable
 from .grammar import prepare_celpy
 from .interface import Activation, Backend, CELEvaluationError, CELSyntaxError, Program
 from .library import SECONDS_PER_DAY, matches
@@ -47,6 +48,7 @@ _INT_TYPES = (celtypes.IntType, celtypes.UintType)
 _DoubleType = celtypes.DoubleType
 _StringType = celtypes.StringType
 _BoolType = celtypes.BoolType
+_BOOLS = (bool, celtypes.BoolType)  # BoolType is an int, not a bool (bool is final)
 _TRUE = celtypes.BoolType(True)  # celtypes values are immutable: one of each will do
 _FALSE = celtypes.BoolType(False)
 _new_str = str.__new__  # what StringType(a str) and DoubleType(a float) come to
@@ -153,12 +155,20 @@ def _propagating(func: Callable[..., Any]) -> Callable[..., Any]:
     return apply
 
 
+def _refuse_bool_with_other(a: Any, b: Any) -> None:
+    """A bool is never a number (SPEC §3): Python's ``True >= 0.8`` and ``True + 1``
+    are no CEL overload, so a bool meets only a bool."""
+    if isinstance(a, _BOOLS) is not isinstance(b, _BOOLS):
+        raise TypeError(f"no such overload for ({_type_name(a)}, {_type_name(b)})")
+
+
 def _relation(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     def apply(a: Any, b: Any) -> Any:
         _raise_errors(a, b)
         x, y = _number(a), _number(b)
         if x is not None and y is not None:
             return celtypes.BoolType(op(x, y))
+        _refuse_bool_with_other(a, b)
         return celtypes.BoolType(op(_double(a), _double(b)))
 
     return apply
@@ -178,9 +188,19 @@ def _doubles_first(
     return apply
 
 
-def _arithmetic(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+def _arithmetic(
+    op: Callable[[Any, Any], Any], numbers_only: bool = False
+) -> Callable[[Any, Any], Any]:
+    """``op`` on CEL operands. A bool is never an operand; with ``numbers_only``
+    (``*``, ``/``) both are numbers: Python's ``"ab" * 3`` and ``[1] * 3`` repeat,
+    and celpy's double divides anything by ``0.0`` into infinity; CEL has neither."""
+
     def apply(a: Any, b: Any) -> Any:
         a, b = _numeric_pair(a, b)
+        if isinstance(a, _BOOLS) or isinstance(b, _BOOLS):
+            raise TypeError(f"no such overload for ({_type_name(a)}, {_type_name(b)})")
+        if numbers_only and (_number(a) is None or _number(b) is None):
+            raise TypeError(f"no such overload for ({_type_name(a)}, {_type_name(b)})")
         _charge_sizes(a, b)  # before building: `r + r` in a reduce must stop, not grow
         return _double(op(a, b))
 
@@ -200,6 +220,9 @@ def _divide(a: Any, b: Any) -> Any:
 
 def _modulo(a: Any, b: Any) -> Any:
     a, b = _numeric_pair(a, b)
+    if _number(a) is None or _number(b) is None:
+        # Python's str % is printf formatting and a bool is an int: CEL has neither.
+        raise TypeError(f"no such overload for ({_type_name(a)}, {_type_name(b)})")
     if isinstance(a, celtypes.DoubleType) and isinstance(b, celtypes.DoubleType):
         x, y = float(a), float(b)
         if x.is_integer() and y.is_integer():
@@ -265,19 +288,27 @@ def _in(item: Any, container: Any) -> Any:
         return celtypes.BoolType(any(_equal(item, element) for element in container))
     if isinstance(container, celtypes.MapType):
         return celtypes.BoolType(any(_equal(item, key) for key in container))
-    return celtypes.BoolType(item in container)
+    # Python's `in` on a string is a substring test: CEL has no such overload.
+    raise TypeError(f"no such overload for ({_type_name(item)}, {_type_name(container)})")
 
 
 def _index(container: Any, index: Any) -> Any:
+    """``container[index]`` as CEL has it: a list takes an int (or an integral
+    double) from 0 to its size - 1 (Python's negative indexes and ``True`` as 1 are
+    errors); a map takes a key; nothing else is indexed (a string is not a list)."""
     if isinstance(container, CELEvalError):
         return container
-    if (
-        isinstance(container, celtypes.ListType)
-        and isinstance(index, celtypes.DoubleType)
-        and float(index).is_integer()
-    ):
-        index = celtypes.IntType(int(index))
-    return operator.getitem(container, index)
+    if isinstance(container, celtypes.ListType):
+        if isinstance(index, celtypes.DoubleType) and float(index).is_integer():
+            index = celtypes.IntType(int(index))
+        if isinstance(index, _BOOLS) or not isinstance(index, _INT_TYPES):
+            raise TypeError(f"no such overload for (list, {_type_name(index)})")
+        if not 0 <= index < len(container):
+            raise IndexError(f"list index out of range: {int(index)} (size {len(container)})")
+        return list.__getitem__(container, index)
+    if isinstance(container, celtypes.MapType):
+        return operator.getitem(container, index)
+    raise TypeError(f"no such overload for ({_type_name(container)}, {_type_name(index)})")
 
 
 def _logical(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
@@ -338,7 +369,67 @@ def _size(container: Any) -> Any:
     return _INDEXES[length] if length < len(_INDEXES) else celtypes.IntType(length)
 
 
-CALLS = {celtypes.TimestampType: _timestamp, base_functions["size"]: _size}
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _int_text(text: str, signed: bool) -> bool:
+    """Whether ``text`` is a decimal integer as CEL's ``int()``/``uint()`` read one
+    (Go's ``strconv``): ASCII digits, a sign for ``int()`` only. Python's ``int()``
+    also takes ``1_0``, spaces and other scripts' digits (``"١٢"``)."""
+    if signed and text[:1] in ("+", "-"):
+        text = text[1:]
+    return _ascii_digits(text)
+
+
+def _double_text(text: str) -> bool:
+    """Whether ``text`` is a double as CEL's ``double()`` reads one (Go's
+    ``strconv.ParseFloat``, decimal): digits with at most one point, an optional
+    exponent, or inf/infinity/nan. No underscores, spaces or non-ASCII digits."""
+    if text[:1] in ("+", "-"):
+        text = text[1:]
+    if text.lower() in ("inf", "infinity", "nan"):
+        return True
+    mantissa, e, exponent = text.replace("E", "e").partition("e")
+    if e and not _int_text(exponent, signed=True):
+        return False
+    whole, point, fraction = mantissa.partition(".")
+    if not (whole or fraction) or "." in fraction:
+        return False
+    return all(_ascii_digits(part) for part in (whole, fraction) if part)
+
+
+def _conversion(kind: Any, accepts: Callable[[str], bool]) -> Callable[[Any], Any]:
+    """``int()``, ``uint()`` or ``double()``: celpy's, refusing a bool (never a
+    number) and any text CEL does not read as that number."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, _BOOLS):
+            raise TypeError(f"no such overload for ({_type_name(value)})")
+        if isinstance(value, str) and not accepts(value):
+            raise ValueError(f"cannot convert {_quoted(value)} to {_type_name(kind(0))}")
+        return kind(value)
+
+    return convert
+
+
+def _quoted(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _negate(value: Any) -> Any:
+    if isinstance(value, _BOOLS):
+        raise TypeError(f"no such overload for -({_type_name(value)})")
+    return base_functions["-_"](value)
+
+
+CALLS = {
+    celtypes.TimestampType: _timestamp,
+    base_functions["size"]: _size,
+    celtypes.IntType: _conversion(celtypes.IntType, lambda t: _int_text(t, signed=True)),
+    celtypes.UintType: _conversion(celtypes.UintType, lambda t: _int_text(t, signed=False)),
+    celtypes.DoubleType: _conversion(celtypes.DoubleType, _double_text),
+}
 """Calls the closure compiler makes to another function that does the same (faster):
 not in :data:`FUNCTIONS`, because the names also stand for values (``timestamp`` is
 the type of timestamps)."""
@@ -376,13 +467,14 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "_!=_": _propagating(_equality(True)),
     "_+_": _propagating(_arithmetic(operator.add)),
     "_-_": _propagating(_arithmetic(operator.sub)),
-    "_*_": _propagating(_arithmetic(operator.mul)),
-    "_/_": _propagating(_arithmetic(_divide)),
+    "_*_": _propagating(_arithmetic(operator.mul, numbers_only=True)),
+    "_/_": _propagating(_arithmetic(_divide, numbers_only=True)),
     "_%_": _propagating(_modulo),
     "_in_": _in,
     "_&&_": _bools_first(_logical(celtypes.logical_and), is_and=True),
     "_||_": _bools_first(_logical(celtypes.logical_or), is_and=False),
     "_?_:_": _condition,
+    "-_": _negate,
     "_[_]": _index,
     "days": _days,
     **{name: _scanning(base_functions[name]) for name in _SCANNING},
@@ -459,6 +551,12 @@ def _is_cel(value: Any) -> bool:
 _ITERATION_UNITS = ITERATION_UNITS
 
 
+def _eval_error(message: str, ex: BaseException, token: Any) -> CELEvalError:
+    value = CELEvalError(message, ex.__class__, ex.args, token=token)
+    value.__cause__ = ex
+    return value
+
+
 class _MeteredEvaluator(Evaluator):
     """celpy's interpreter (never its transpiler, which would ``exec`` generated
     code), charging one unit of the rule's budget per syntax-tree node it visits,
@@ -467,6 +565,44 @@ class _MeteredEvaluator(Evaluator):
     def __init__(self, ast: Any, activation: Any, meter: Meter) -> None:
         super().__init__(ast, activation)
         self.meter = meter
+        self._visited: tuple[Any, Any] | None = None
+
+    def visit(self, tree: Any) -> Any:
+        visited = self._visited
+        if visited is not None and visited[0] is tree:
+            self._visited = None  # the member member_dot_arg already evaluated
+            return visited[1]
+        return super().visit(tree)
+
+    def member_dot_arg(self, tree: Any) -> Any:
+        """celpy's, but a macro iterates only a list or a map (celpy's iterates a
+        string's characters), as the closures do (:func:`.closures.not_iterable`)."""
+        token = tree.children[1] if len(tree.children) > 1 else None
+        if isinstance(token, lark.Token) and token.value in MACROS:
+            member = self.visit(tree.children[0])
+            if not isinstance(member, (celtypes.ListType, celtypes.MapType)):
+                return not_iterable(member, tree)
+            self._visited = (tree.children[0], member)
+        return super().member_dot_arg(tree)
+
+    def build_macro_eval(self, child: Any) -> Any:
+        """celpy's, but the predicate of ``filter()``/``exists_one()`` must be a bool
+        (celpy takes Python's truthiness), as in the closures."""
+        body = super().build_macro_eval(child)
+        name = child.children[1].value
+        if name not in ("filter", "exists_one"):
+            return body
+
+        def predicate(value: Any) -> Any:
+            result = body(value)
+            if type(result) is not celtypes.BoolType:
+                ex = TypeError(f"{name}() predicate gave a non-bool")
+                error = CELEvalError("no such overload", ex.__class__, ex.args, tree=child)
+                error.__cause__ = ex
+                raise error
+            return result
+
+        return predicate
 
     def sub_evaluator(self, ast: Any) -> Evaluator:
         return _MeteredEvaluator(ast, self.activation, self.meter)
@@ -474,6 +610,26 @@ class _MeteredEvaluator(Evaluator):
     def _visit_tree(self, tree: Any) -> Any:
         self.meter.charge()
         return super()._visit_tree(tree)
+
+    def function_eval(self, name_token: Any, exprlist: Any = None) -> Any:
+        """celpy's, with the functions of :data:`CALLS` in place of celpy's (so
+        ``int("1_0")`` is an error here as in the closures)."""
+        try:
+            replacement = CALLS.get(self.activation.resolve_function(name_token.value))
+        except (KeyError, TypeError):
+            replacement = None
+        if replacement is None or isinstance(exprlist, CELEvalError):
+            return super().function_eval(name_token, exprlist)
+        values = list(exprlist or [])
+        for value in values:
+            if isinstance(value, CELEvalError):
+                return value
+        try:
+            return replacement(*values)
+        except ValueError as ex:
+            return _eval_error("return error for overflow", ex, name_token)
+        except (TypeError, AttributeError) as ex:
+            return _eval_error("no such overload", ex, name_token)
 
     def set_activation(self, values: Any) -> Evaluator:
         # One step of a macro: celpy copies the variables for each element, which

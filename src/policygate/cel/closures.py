@@ -120,6 +120,16 @@ def _no_overload(op: str, operands: tuple[Any, ...], ex: BaseException, tree: An
     return _error(f"found no matching overload for {op} applied to '({types})'", ex, tree=tree)
 
 
+def not_iterable(value: Any, tree: Any) -> CELEvalError:
+    """A macro over anything but a list or a map (Python would iterate a string's
+    characters): the error itself when it is one, else no such overload."""
+    if isinstance(value, CELEvalError):
+        return value
+    kind = type(value).__name__.replace("Type", "").lower()
+    return _error("no such overload", TypeError(f"a macro needs a list or a map, got {kind}"),
+                  tree=tree)  # fmt: skip
+
+
 class Compiler:
     """Compiles the trees of one celpy :class:`~celpy.Runner` (its function table,
     its environment's names). ``calls`` maps a function of the table to one that a
@@ -505,9 +515,9 @@ class Compiler:
         if name == "min":
 
             def macro_min(env: Env) -> Any:
-                member_list = member_closure(env)
-                if isinstance(member_list, CELEvalError):
-                    return member_list
+                member_list: Any = member_closure(env)
+                if type(member_list) is not _ListType and type(member_list) is not _MapType:
+                    return not_iterable(member_list, tree)
                 try:
                     return min(member_list)
                 except ValueError as ex:
@@ -520,7 +530,7 @@ class Compiler:
             raise Unsupported(f"bad {name} macro")
         args = tree.children[2].children
         if name == "reduce":
-            return self._reduce(args, member_closure, lead)
+            return self._reduce(args, member_closure, lead, tree)
         if len(args) != 2:
             raise Unsupported(f"bad {name} macro")
         identifier = self._identifier(args[0])
@@ -537,6 +547,15 @@ class Compiler:
                 raise result
             return result
 
+        def predicate(env: Env, value: Any) -> Any:
+            """``evaluate``, for ``filter()``/``exists_one()``: the body must be a bool
+            (Python's truthiness of ``1`` or ``"x"`` is no CEL)."""
+            result = evaluate(env, value)
+            if type(result) is not _BoolType:
+                raise _error("no such overload", TypeError(f"{name}() predicate gave a non-bool"),
+                             tree=tree)  # fmt: skip
+            return result
+
         def swallowing(env: Env, value: Any) -> Any:
             """The same, for ``all()``/``exists()``: an error becomes the value."""
             try:
@@ -548,8 +567,8 @@ class Compiler:
 
             def macro_map(env: Env) -> Any:
                 member_list = member_closure(env)
-                if isinstance(member_list, CELEvalError):
-                    return member_list
+                if type(member_list) is not _ListType and type(member_list) is not _MapType:
+                    return not_iterable(member_list, tree)
                 return _ListType(map(lambda v: evaluate(env, v), member_list))
 
             return Compiled(macro_map, lead, False)
@@ -558,9 +577,9 @@ class Compiler:
 
             def macro_filter(env: Env) -> Any:
                 member_list = member_closure(env)
-                if isinstance(member_list, CELEvalError):
-                    return member_list
-                return _ListType(filter(lambda v: evaluate(env, v), member_list))
+                if type(member_list) is not _ListType and type(member_list) is not _MapType:
+                    return not_iterable(member_list, tree)
+                return _ListType(filter(lambda v: predicate(env, v), member_list))
 
             return Compiled(macro_filter, lead, False)
 
@@ -569,8 +588,8 @@ class Compiler:
 
             def macro_all_exists(env: Env) -> Any:
                 member_list = member_closure(env)
-                if isinstance(member_list, CELEvalError):
-                    return member_list
+                if type(member_list) is not _ListType and type(member_list) is not _MapType:
+                    return not_iterable(member_list, tree)
                 return reduce(oper, map(lambda v: swallowing(env, v), member_list), start)
 
             return Compiled(macro_all_exists, lead, False)
@@ -579,14 +598,14 @@ class Compiler:
 
         def macro_exists_one(env: Env) -> Any:
             member_list = member_closure(env)
-            if isinstance(member_list, CELEvalError):
-                return member_list
-            count = sum(1 for value in member_list if bool(evaluate(env, value)))
+            if type(member_list) is not _ListType and type(member_list) is not _MapType:
+                return not_iterable(member_list, tree)
+            count = sum(1 for value in member_list if predicate(env, value))
             return _TRUE if count == 1 else _FALSE
 
         return Compiled(macro_exists_one, lead, False)
 
-    def _reduce(self, args: list[Any], member_closure: Closure, lead: int) -> Compiled:
+    def _reduce(self, args: list[Any], member_closure: Closure, lead: int, tree: Any) -> Compiled:
         if len(args) != 4:
             raise Unsupported("bad reduce macro")
         reduce_ident = self._identifier(args[0])
@@ -597,8 +616,8 @@ class Compiler:
 
         def macro_reduce(env: Env) -> Any:
             member_list = member_closure(env)
-            if isinstance(member_list, CELEvalError):
-                return member_list
+            if type(member_list) is not _ListType and type(member_list) is not _MapType:
+                return not_iterable(member_list, tree)
 
             def evaluate(r: Any, i: Any) -> Any:
                 env[METER].charge(step)

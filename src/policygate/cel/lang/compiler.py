@@ -1,0 +1,769 @@
+"""The checked tree compiled to a tree of Python closures (cel-go's planner, in Python).
+
+Each node becomes one ``Callable[[Activation], value]`` that calls its
+children's closures; an evaluation error is a raised
+:class:`~policygate.cel.lang.errors.EvalError`, caught only where CEL absorbs
+errors (``&&``, ``||``), so the error-free path pays nothing for them.
+
+Cost is charged in deterministic units *before* the work: a closure that
+roots a straight-line block of nodes (no ``&&``, ``||``, ``?:`` or loop inside)
+charges the block's node count once; each loop iteration charges one unit per
+element; building a string, bytes, list or map charges its size first. A
+budget that would go below zero raises :class:`BudgetExceeded`, which nothing
+absorbs.
+
+With an observer, every closure reports ``(node, value)`` (or the error) as it
+returns, which is all an ``explain`` needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from policygate.cel.lang import ast
+from policygate.cel.lang.arith import TABLES, logical_not, negate
+from policygate.cel.lang.ast import Node
+from policygate.cel.lang.equality import ORDERED, cel_equal, contains, is_missing, map_lookup
+from policygate.cel.lang.errors import BudgetExceeded, EvalError, no_overload
+from policygate.cel.lang.library import FUNCTIONS
+from policygate.cel.lang.values import NONE, TYPE_IDENTS, Optional, Uint
+
+Value = Any
+Observer = Callable[[Node, Value], None]
+
+
+class Activation:
+    """One evaluation's state: the variables, loop locals, the budget left, an observer."""
+
+    __slots__ = ("variables", "locals", "budget", "limit", "observer")
+
+    def __init__(
+        self, variables: dict[str, Value], budget: int, observer: Observer | None = None
+    ) -> None:
+        self.variables = variables
+        self.locals: dict[str, Value] = {}
+        self.budget = budget
+        self.limit = budget
+        self.observer = observer
+
+
+Closure = Callable[[Activation], Value]
+
+_CONTROL = frozenset({"_&&_", "_||_", "_?_:_"})
+_NUMERIC = frozenset({int, float, Uint})
+_MISSING = object()
+
+
+def is_control(node: Node) -> bool:
+    """Whether ``node`` evaluates its children conditionally (so they charge themselves)."""
+    return isinstance(node, ast.Comprehension) or (
+        isinstance(node, ast.Call) and node.function in _CONTROL
+    )
+
+
+def block_cost(node: Node) -> int:
+    """Units a block root charges: its nodes down to (excluding) control children."""
+    total = 0
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        total += 1
+        if current is not node and is_control(current):
+            total -= 1
+            continue
+        if current is node and is_control(current):
+            continue
+        stack.extend(ast.children(current))
+        if isinstance(current, ast.ListExpr):
+            total += len(current.elements)
+        elif isinstance(current, ast.MapExpr):
+            total += len(current.entries)
+    return total
+
+
+def compile_tree(root: Node, traced: bool = False) -> Closure:
+    """The closure that evaluates ``root``; ``traced`` reports every node to the observer."""
+    return _Compiler(traced).block(root, frozenset())
+
+
+class _Compiler:
+    def __init__(self, traced: bool) -> None:
+        self.traced = traced
+
+    def block(self, node: Node, scope: frozenset[str]) -> Closure:
+        """``node`` as a block root: it charges its block before running it."""
+        inner = self.node(node, scope)
+        cost = block_cost(node)
+
+        def charged(act: Activation) -> Value:
+            act.budget -= cost
+            if act.budget < 0:
+                raise BudgetExceeded(act.limit)
+            return inner(act)
+
+        return charged
+
+    def child(self, node: Node, parent: Node, scope: frozenset[str]) -> Closure:
+        """A child: its own block when the parent is a control node or it is one."""
+        if is_control(parent) or is_control(node):
+            return self.block(node, scope)
+        return self.node(node, scope)
+
+    def node(self, node: Node, scope: frozenset[str]) -> Closure:
+        compiled = self.dispatch(node, scope)
+        if not self.traced:
+            return compiled
+        return _traced(node, compiled)
+
+    def dispatch(self, node: Node, scope: frozenset[str]) -> Closure:
+        if isinstance(node, ast.Literal):
+            value = node.value
+            return lambda act: value
+        if isinstance(node, ast.Ident):
+            return self.ident(node, scope)
+        if isinstance(node, ast.Select):
+            return self.select(node, scope)
+        if isinstance(node, ast.Call):
+            return self.call(node, scope)
+        if isinstance(node, ast.ListExpr):
+            return self.list_expr(node, scope)
+        if isinstance(node, ast.MapExpr):
+            return self.map_expr(node, scope)
+        if isinstance(node, ast.Comprehension):
+            return self.comprehension(node, scope)
+        if isinstance(node, ast.MessageExpr):
+            message = f"message construction is not supported: {node.type_name}"
+
+            def refuse(act: Activation) -> Value:
+                raise EvalError(message, "unsupported")
+
+            return refuse
+        raise AssertionError(f"unknown node {type(node).__name__}")
+
+    # -- names ----------------------------------------------------------------
+
+    def ident(self, node: ast.Ident, scope: frozenset[str]) -> Closure:
+        name = node.name
+        if name in scope:
+
+            def local(act: Activation) -> Value:
+                return act.locals[name]
+
+            return local
+        type_value = TYPE_IDENTS.get(name)
+
+        def variable(act: Activation) -> Value:
+            try:
+                return act.variables[name]
+            except KeyError:
+                if type_value is not None:
+                    return type_value
+                raise EvalError(f"unknown variable '{name}'", "unknown_variable") from None
+
+        return variable
+
+    def select(self, node: ast.Select, scope: frozenset[str]) -> Closure:
+        operand = self.child(node.operand, node, scope)
+        field = node.field
+        if node.test_only:
+
+            def has(act: Activation) -> Value:
+                value = operand(act)
+                if type(value) is dict:
+                    return field in value
+                return _has_slow(value, field)
+
+            return has
+        if node.optional:
+
+            def optional_select(act: Activation) -> Value:
+                return _optional_select(operand(act), field)
+
+            return optional_select
+
+        def select(act: Activation) -> Value:
+            value = operand(act)
+            if type(value) is dict:
+                try:
+                    return value[field]
+                except KeyError:
+                    raise EvalError(f"no such key: '{field}'", "no_such_key") from None
+            return _select_slow(value, field)
+
+        return select
+
+    # -- calls ----------------------------------------------------------------
+
+    def call(self, node: ast.Call, scope: frozenset[str]) -> Closure:
+        function = node.function
+        parts = ((node.target,) if node.target is not None else ()) + node.args
+        args = [self.child(a, node, scope) for a in parts]
+        special = _SPECIAL.get(function)
+        if special is not None and len(args) == _SPECIAL_ARITY[function]:
+            return special(args)
+        if function in TABLES and len(args) == 2:
+            return _arithmetic(function, args[0], args[1])
+        entry = FUNCTIONS.get(function)
+        if entry is None:
+            message = f"unbound function '{function}'"
+
+            def unbound(act: Activation) -> Value:
+                for arg in args:
+                    arg(act)
+                raise EvalError(message, "unbound_function")
+
+            return unbound
+        return _function(function, entry[0], args)
+
+    def list_expr(self, node: ast.ListExpr, scope: frozenset[str]) -> Closure:
+        elements = tuple(self.child(e, node, scope) for e in node.elements)
+        optional = node.optional_indices
+        if not optional:
+
+            def build(act: Activation) -> Value:
+                return [e(act) for e in elements]
+
+            return build
+
+        flags = tuple(i in optional for i in range(len(elements)))
+
+        def build_optional(act: Activation) -> Value:
+            out = []
+            for element, is_optional in zip(elements, flags, strict=True):
+                value = element(act)
+                if is_optional:
+                    if type(value) is not Optional:
+                        raise no_overload("optional list element", value)
+                    if value.has:
+                        out.append(value.value)
+                else:
+                    out.append(value)
+            return out
+
+        return build_optional
+
+    def map_expr(self, node: ast.MapExpr, scope: frozenset[str]) -> Closure:
+        entries = tuple(
+            (self.child(e.key, node, scope), self.child(e.value, node, scope), e.optional)
+            for e in node.entries
+        )
+
+        def build(act: Activation) -> Value:
+            out: dict[Value, Value] = {}
+            for key_of, value_of, is_optional in entries:
+                key = key_of(act)
+                if type(key) not in _KEY_TYPES:
+                    raise EvalError(f"unsupported key type: {_kind(key)}", "invalid_argument")
+                value = value_of(act)
+                if is_optional:
+                    if type(value) is not Optional:
+                        raise no_overload("optional map entry", value)
+                    if not value.has:
+                        continue
+                    value = value.value
+                if not is_missing(map_lookup(out, key)):
+                    raise EvalError(f"Failed with repeated key: {key!r}", "invalid_argument")
+                out[key] = value
+            return out
+
+        return build
+
+    # -- loops ----------------------------------------------------------------
+
+    def comprehension(self, node: ast.Comprehension, scope: frozenset[str]) -> Closure:
+        iter_range = self.block(node.iter_range, scope)
+        init = self.block(node.accu_init, scope)
+        loop_vars = {node.iter_var, node.accu_var}
+        if node.iter_var2 is not None:
+            loop_vars.add(node.iter_var2)
+        inner = scope | loop_vars
+        condition = self.block(node.loop_condition, inner)
+        step = self._step(node, inner)
+        result = self.block(node.result, scope | {node.accu_var})
+        first, second, accu = node.iter_var, node.iter_var2, node.accu_var
+        names = tuple(n for n in (first, second, accu) if n is not None)
+
+        def loop(act: Activation) -> Value:
+            items = iter_range(act)
+            kind = type(items)
+            if kind is list or kind is tuple:
+                pairs: Any = enumerate(items) if second is not None else items
+            elif kind is dict:
+                pairs = items.items() if second is not None else items
+            else:
+                raise no_overload("comprehension range", items)
+            local = act.locals
+            saved = [local.get(n, _MISSING) for n in names]
+            try:
+                local[accu] = init(act)
+                for item in pairs:
+                    act.budget -= 1
+                    if act.budget < 0:
+                        raise BudgetExceeded(act.limit)
+                    if second is None:
+                        local[first] = item
+                    else:
+                        local[first], local[second] = item
+                    if condition(act) is False:
+                        break
+                    local[accu] = step(act)
+                return result(act)
+            finally:
+                for n, old in zip(names, saved, strict=True):
+                    if old is _MISSING:
+                        local.pop(n, None)
+                    else:
+                        local[n] = old
+
+        return loop
+
+    def _step(self, node: ast.Comprehension, scope: frozenset[str]) -> Closure:
+        """The loop step; ``@result + [x]`` appends in place (the accumulator is private)."""
+        step = node.loop_step
+        append = _append_shape(step, node.accu_var)
+        if append is None:
+            return self.block(step, scope)
+        element = self.block(append, scope)
+        accu = node.accu_var
+
+        def push(act: Activation) -> Value:
+            act.budget -= 1
+            if act.budget < 0:
+                raise BudgetExceeded(act.limit)
+            out = act.locals[accu]
+            out.append(element(act))
+            return out
+
+        return push
+
+
+def _append_shape(step: Node, accu: str) -> Node | None:
+    """``x`` when ``step`` is ``accu + [x]``, the shape of ``map`` and ``filter`` steps."""
+    if (
+        isinstance(step, ast.Call)
+        and step.function == "_+_"
+        and step.target is None
+        and isinstance(step.args[0], ast.Ident)
+        and step.args[0].name == accu
+        and isinstance(step.args[1], ast.ListExpr)
+        and len(step.args[1].elements) == 1
+        and not step.args[1].optional_indices
+    ):
+        return step.args[1].elements[0]
+    return None
+
+
+# -- helpers ------------------------------------------------------------------
+
+_KEY_TYPES = frozenset({int, Uint, bool, str})
+
+
+def _kind(value: Value) -> str:
+    from policygate.cel.lang.values import type_name
+
+    return type_name(value)
+
+
+def _traced(node: Node, compiled: Closure) -> Closure:
+    def traced(act: Activation) -> Value:
+        try:
+            value = compiled(act)
+        except EvalError as error:
+            if act.observer is not None:
+                act.observer(node, error)
+            raise
+        if act.observer is not None:
+            act.observer(node, value)
+        return value
+
+    return traced
+
+
+def _has_slow(value: Value, field: str) -> bool:
+    if type(value) is Optional:
+        return value.has and _has_slow(value.value, field)
+    if type(value) is dict:
+        return field in value
+    raise EvalError(
+        f"type '{_kind(value)}' does not support field selection", "no_matching_overload"
+    )
+
+
+def _select_slow(value: Value, field: str) -> Value:
+    if type(value) is Optional:
+        return _optional_select(value, field)
+    raise EvalError(
+        f"type '{_kind(value)}' does not support field selection", "no_matching_overload"
+    )
+
+
+def _optional_select(value: Value, field: str) -> Optional:
+    if type(value) is Optional:
+        if not value.has:
+            return NONE
+        value = value.value
+    if type(value) is dict:
+        found = value.get(field, _MISSING)
+        return NONE if found is _MISSING else Optional(True, found)
+    raise EvalError(
+        f"type '{_kind(value)}' does not support field selection", "no_matching_overload"
+    )
+
+
+def _index(container: Value, key: Value) -> Value:
+    kind = type(container)
+    if kind is list or kind is tuple:
+        tk = type(key)
+        if tk is int or tk is Uint or tk is float and key.is_integer():
+            position = int(key)
+        else:
+            raise no_overload("_[_]", container, key)
+        if position < 0 or position >= len(container):
+            raise EvalError(f"index out of range: {position}", "index_out_of_bounds")
+        return container[position]
+    if kind is dict:
+        found = map_lookup(container, key)
+        if is_missing(found):
+            raise EvalError(f"no such key: {key!r}", "no_such_key")
+        return found
+    if kind is Optional:
+        return _optional_index(container, key)
+    raise no_overload("_[_]", container, key)
+
+
+def _optional_index(container: Value, key: Value) -> Optional:
+    if type(container) is Optional:
+        if not container.has:
+            return NONE
+        container = container.value
+    kind = type(container)
+    if kind is dict:
+        found = map_lookup(container, key)
+        return NONE if is_missing(found) else Optional(True, found)
+    if kind is list or kind is tuple:
+        tk = type(key)
+        if tk is not int and tk is not Uint:
+            raise no_overload("_[?_]", container, key)
+        if 0 <= key < len(container):
+            return Optional(True, container[key])
+        return NONE
+    raise no_overload("_[?_]", container, key)
+
+
+def _charge(act: Activation, units: int) -> None:
+    act.budget -= units
+    if act.budget < 0:
+        raise BudgetExceeded(act.limit)
+
+
+_SIZED = frozenset({str, bytes, list, tuple})
+
+
+def _arithmetic(function: str, left: Closure, right: Closure) -> Closure:
+    table = TABLES[function]
+    builds = function == "_+_"
+
+    def arithmetic(act: Activation) -> Value:
+        a = left(act)
+        b = right(act)
+        impl = table.get((type(a), type(b)))
+        if impl is None:
+            raise no_overload(function, a, b)
+        if builds and type(a) in _SIZED:
+            _charge(act, len(a) + len(b))
+        return impl(a, b)
+
+    return arithmetic
+
+
+def _function(name: str, impl: Callable[..., Value], args: list[Closure]) -> Closure:
+    count = len(args)
+    builder = _BUILDERS.get(name)
+    if builder is not None:
+
+        def built(act: Activation) -> Value:
+            values = [a(act) for a in args]
+            _charge(act, builder(values))
+            return impl(*values)
+
+        return built
+    if count == 0:
+        return lambda act: impl()
+    if count == 1:
+        (only,) = args
+        return lambda act: impl(only(act))
+    if count == 2:
+        first, second = args
+        return lambda act: impl(first(act), second(act))
+
+    def call(act: Activation) -> Value:
+        return impl(*[a(act) for a in args])
+
+    return call
+
+
+def _length(value: Value) -> int:
+    return len(value) if type(value) in _SIZED or type(value) is dict else 1
+
+
+def _replace_bound(values: list[Value]) -> int:
+    text = values[0]
+    if len(values) < 3 or type(text) is not str or type(values[2]) is not str:
+        return 1
+    return len(text) + len(values[2]) * (len(text) + 1)
+
+
+_BUILDERS: dict[str, Callable[[list[Value]], int]] = {
+    "replace": _replace_bound,
+    "join": lambda v: (
+        sum(_length(x) for x in v[0]) + _length(v[-1]) * _length(v[0])
+        if type(v[0]) in (list, tuple)
+        else 1
+    ),
+    "split": lambda v: _length(v[0]),
+    "format": lambda v: (
+        _length(v[0]) + sum(_length(x) for x in v[1]) if type(v[1]) in (list, tuple) else 1
+    ),
+    "lowerAscii": lambda v: _length(v[0]),
+    "upperAscii": lambda v: _length(v[0]),
+    "reverse": lambda v: _length(v[0]),
+    "strings.quote": lambda v: 2 * _length(v[0]),
+    "substring": lambda v: _length(v[0]),
+    "trim": lambda v: _length(v[0]),
+}
+
+
+# -- operators ------------------------------------------------------------------
+
+
+def _and(args: list[Closure]) -> Closure:
+    left, right = args
+
+    def and_(act: Activation) -> Value:
+        try:
+            a = left(act)
+        except EvalError as error:
+            a = error
+        if a is False:
+            return False
+        try:
+            b = right(act)
+        except EvalError as error:
+            b = error
+        if b is False:
+            return False
+        if a is True and b is True:
+            return True
+        raise _logic_error("_&&_", a, b)
+
+    return and_
+
+
+def _or(args: list[Closure]) -> Closure:
+    left, right = args
+
+    def or_(act: Activation) -> Value:
+        try:
+            a = left(act)
+        except EvalError as error:
+            a = error
+        if a is True:
+            return True
+        try:
+            b = right(act)
+        except EvalError as error:
+            b = error
+        if b is True:
+            return True
+        if a is False and b is False:
+            return False
+        raise _logic_error("_||_", a, b)
+
+    return or_
+
+
+def _logic_error(function: str, a: Value, b: Value) -> EvalError:
+    """The error an ``&&``/``||`` that could not absorb it ends in (the left one first)."""
+    if isinstance(a, EvalError):
+        return a
+    if isinstance(b, EvalError):
+        return b
+    return no_overload(function, a if type(a) is not bool else b)
+
+
+def _conditional(args: list[Closure]) -> Closure:
+    condition, then, otherwise = args
+
+    def conditional(act: Activation) -> Value:
+        chosen = condition(act)
+        if chosen is True:
+            return then(act)
+        if chosen is False:
+            return otherwise(act)
+        raise no_overload("_?_:_", chosen)
+
+    return conditional
+
+
+def _not(args: list[Closure]) -> Closure:
+    (operand,) = args
+    return lambda act: logical_not(operand(act))
+
+
+def _negate(args: list[Closure]) -> Closure:
+    (operand,) = args
+    return lambda act: negate(operand(act))
+
+
+def _equal(args: list[Closure]) -> Closure:
+    left, right = args
+
+    def equal(act: Activation) -> Value:
+        a = left(act)
+        b = right(act)
+        ta = type(a)
+        if ta is type(b) and (ta is str or ta is float or ta is int):
+            return a == b
+        return cel_equal(a, b)
+
+    return equal
+
+
+def _not_equal(args: list[Closure]) -> Closure:
+    left, right = args
+
+    def not_equal(act: Activation) -> Value:
+        a = left(act)
+        b = right(act)
+        ta = type(a)
+        if ta is type(b) and (ta is str or ta is float or ta is int):
+            return a != b
+        return not cel_equal(a, b)
+
+    return not_equal
+
+
+def _relation(function: str, compare: Callable[[Value, Value], bool]) -> Callable[..., Closure]:
+    def make(args: list[Closure]) -> Closure:
+        left, right = args
+
+        def relation(act: Activation) -> Value:
+            a = left(act)
+            b = right(act)
+            ta = type(a)
+            tb = type(b)
+            if (ta is tb and ta in ORDERED) or (ta in _NUMERIC and tb in _NUMERIC):
+                return compare(a, b)
+            raise no_overload(function, a, b)
+
+        return relation
+
+    return make
+
+
+def _less(a: Value, b: Value) -> bool:
+    return bool(a < b)
+
+
+def _less_equal(a: Value, b: Value) -> bool:
+    return bool(a <= b)
+
+
+def _greater(a: Value, b: Value) -> bool:
+    return bool(a > b)
+
+
+def _greater_equal(a: Value, b: Value) -> bool:
+    return bool(a >= b)
+
+
+def _in(args: list[Closure]) -> Closure:
+    element, container = args
+    return lambda act: contains(container(act), element(act))
+
+
+def _index_op(args: list[Closure]) -> Closure:
+    container, key = args
+
+    def index(act: Activation) -> Value:
+        value = container(act)
+        k = key(act)
+        if type(value) is dict and type(k) is str:
+            try:
+                return value[k]
+            except KeyError:
+                raise EvalError(f"no such key: {k!r}", "no_such_key") from None
+        return _index(value, k)
+
+    return index
+
+
+def _optional_index_op(args: list[Closure]) -> Closure:
+    container, key = args
+    return lambda act: _optional_index(container(act), key(act))
+
+
+def _not_strictly_false(args: list[Closure]) -> Closure:
+    (operand,) = args
+
+    def not_strictly_false(act: Activation) -> Value:
+        try:
+            return operand(act) is not False
+        except EvalError:
+            return True
+
+    return not_strictly_false
+
+
+def _map_insert(args: list[Closure]) -> Closure:
+    accu, key, value = args
+
+    def insert(act: Activation) -> Value:
+        out = accu(act)
+        k = key(act)
+        if not is_missing(map_lookup(out, k)):
+            raise EvalError(f"Failed with repeated key: {k!r}", "invalid_argument")
+        _charge(act, 1)
+        out[k] = value(act)
+        return out
+
+    return insert
+
+
+_SPECIAL: dict[str, Callable[[list[Closure]], Closure]] = {
+    "_&&_": _and,
+    "_||_": _or,
+    "_?_:_": _conditional,
+    "!_": _not,
+    "-_": _negate,
+    "_==_": _equal,
+    "_!=_": _not_equal,
+    "_<_": _relation("_<_", _less),
+    "_<=_": _relation("_<=_", _less_equal),
+    "_>_": _relation("_>_", _greater),
+    "_>=_": _relation("_>=_", _greater_equal),
+    "@in": _in,
+    "_[_]": _index_op,
+    "_[?_]": _optional_index_op,
+    "@not_strictly_false": _not_strictly_false,
+    "@mapInsert": _map_insert,
+}
+_SPECIAL_ARITY = {
+    "_&&_": 2,
+    "_||_": 2,
+    "_?_:_": 3,
+    "!_": 1,
+    "-_": 1,
+    "_==_": 2,
+    "_!=_": 2,
+    "_<_": 2,
+    "_<=_": 2,
+    "_>_": 2,
+    "_>=_": 2,
+    "@in": 2,
+    "_[_]": 2,
+    "_[?_]": 2,
+    "@not_strictly_false": 1,
+    "@mapInsert": 3,
+}

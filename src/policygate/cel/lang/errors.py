@@ -1,0 +1,77 @@
+"""The errors of policygate's own CEL engine.
+
+Three stages, three kinds of error, all under policygate's one hierarchy:
+a text that does not parse (:class:`CELSyntaxError`, with line and column),
+an expression that does not check (:class:`CELCheckError`: an undeclared
+name, a wrong arity), and an evaluation that ends in an error
+(:class:`CELEvaluationError`). Inside the evaluator an error is a raised
+:class:`EvalError`; ``&&``, ``||``, ``?:`` and the macros catch it where CEL
+says an error is absorbed, so the error-free path pays nothing for them.
+"""
+
+from __future__ import annotations
+
+from policygate.errors import CELCompileError, PolicygateError
+
+
+class CELSyntaxError(CELCompileError):
+    """The text is not CEL; ``line`` and ``column`` are 1-based, ``offset`` 0-based."""
+
+    def __init__(self, message: str, offset: int, line: int, column: int) -> None:
+        super().__init__(f"{message} (line {line}, column {column})")
+        self.reason = message
+        self.offset = offset
+        self.line = line
+        self.column = column
+
+
+class CELCheckError(CELCompileError):
+    """The expression parses but refers to an undeclared name or misuses a function."""
+
+    def __init__(self, message: str, offset: int, line: int, column: int) -> None:
+        super().__init__(f"{message} (line {line}, column {column})")
+        self.reason = message
+        self.offset = offset
+        self.line = line
+        self.column = column
+
+
+class EvalError(PolicygateError):
+    """An evaluation error: CEL's error value, raised so that success costs nothing.
+
+    ``kind`` is a short stable word (``no_matching_overload``, ``division_by_zero``,
+    ``overflow``, ``no_such_key``, ``index_out_of_bounds``, ``invalid_argument``,
+    ``budget``...) that tests and callers may compare without parsing the text.
+    """
+
+    def __init__(self, message: str, kind: str = "invalid_argument") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class CELEvaluationError(EvalError):
+    """The public face of an evaluation that ended in an error."""
+
+
+class BudgetExceeded(PolicygateError):
+    """The evaluation would spend more cost units than its budget allows.
+
+    Not an :class:`EvalError`: no ``&&``, ``||`` or macro may absorb it, so an
+    exhausted budget always ends the evaluation.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"CEL evaluation exceeded its cost budget of {limit} units")
+        self.kind = "budget"
+        self.limit = limit
+
+
+def no_overload(function: str, *args: object) -> EvalError:
+    """CEL's "no matching overload" for ``function`` over the CEL types of ``args``."""
+    from policygate.cel.lang.values import type_name
+
+    kinds = ", ".join(type_name(a) for a in args)
+    return EvalError(
+        f"no such overload: {function}({kinds})",
+        "no_matching_overload",
+    )

@@ -1,0 +1,283 @@
+"""CEL's lexis (langdef.md, "Syntax"): tokens with their offsets.
+
+Escapes are decoded here, once, so the parser sees a literal's value; an
+invalid escape, a surrogate code point or an unterminated string is a syntax
+error at the offending character.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from typing import Any
+
+from policygate.cel.lang.ast import Span
+from policygate.cel.lang.errors import CELSyntaxError
+
+#: Words that cannot name a variable or a function (langdef.md: RESERVED).
+RESERVED = frozenset(
+    [
+        "as",
+        "break",
+        "const",
+        "continue",
+        "else",
+        "for",
+        "function",
+        "if",
+        "import",
+        "let",
+        "loop",
+        "package",
+        "namespace",
+        "return",
+        "var",
+        "void",
+        "while",
+    ]
+)
+
+_PUNCT3: frozenset[str] = frozenset()
+_PUNCT2 = frozenset({"==", "!=", "<=", ">=", "&&", "||", ".?", "[?"})
+_PUNCT1 = frozenset("+-*/%!<>?:.,()[]{}")
+_SIMPLE_ESCAPES = {
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    "?": "?",
+    '"': '"',
+    "'": "'",
+    "`": "`",
+}
+_HEX = frozenset("0123456789abcdefABCDEF")
+_OCT = frozenset("01234567")
+_IDENT_START = frozenset("_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_IDENT_REST = _IDENT_START | frozenset("0123456789")
+_DIGITS = frozenset("0123456789")
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """``kind`` is ``int``, ``uint``, ``double``, ``string``, ``bytes``, ``ident``,
+    ``eof`` or the punctuation itself; ``value`` the decoded literal or name."""
+
+    kind: str
+    value: Any
+    offset: int
+
+
+class Source:
+    """The text being read, with the line table that turns an offset into a span."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+
+    def span(self, offset: int) -> Span:
+        line = bisect.bisect_right(self._line_starts, offset)
+        return Span(offset, line, offset - self._line_starts[line - 1] + 1)
+
+    def error(self, message: str, offset: int) -> CELSyntaxError:
+        span = self.span(offset)
+        return CELSyntaxError(message, offset, span.line, span.column)
+
+
+def tokenize(source: Source) -> list[Token]:
+    """Every token of ``source``, ending with an ``eof`` token."""
+    text = source.text
+    n = len(text)
+    i = 0
+    out: list[Token] = []
+    while i < n:
+        ch = text[i]
+        if ch in " \t\n\r\f":
+            i += 1
+            continue
+        if ch == "/" and text.startswith("//", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end + 1
+            continue
+        start = i
+        if ch in _IDENT_START:
+            while i < n and text[i] in _IDENT_REST:
+                i += 1
+            word = text[start:i]
+            if i < n and text[i] in "'\"" and _is_string_prefix(word):
+                i = _read_string(source, start, i, word.lower(), out)
+                continue
+            out.append(Token("ident", word, start))
+            continue
+        if ch in _DIGITS or (
+            ch == "." and i + 1 < n and text[i + 1] in _DIGITS and not _ends_operand(out)
+        ):
+            i = _read_number(source, i, out)
+            continue
+        if ch in "'\"":
+            i = _read_string(source, start, i, "", out)
+            continue
+        two = text[i : i + 2]
+        if two in _PUNCT2:
+            out.append(Token(two, two, start))
+            i += 2
+            continue
+        if ch in _PUNCT1:
+            out.append(Token(ch, ch, start))
+            i += 1
+            continue
+        raise source.error(f"unexpected character {ch!r}", start)
+    out.append(Token("eof", None, n))
+    return out
+
+
+def _ends_operand(tokens: list[Token]) -> bool:
+    return bool(tokens) and tokens[-1].kind in (
+        "ident",
+        "int",
+        "uint",
+        "double",
+        "string",
+        "bytes",
+        ")",
+        "]",
+        "}",
+    )
+
+
+def _is_string_prefix(word: str) -> bool:
+    return word.lower() in ("r", "b", "rb", "br")
+
+
+def _read_number(source: Source, i: int, out: list[Token]) -> int:
+    text = source.text
+    n = len(text)
+    start = i
+    if text.startswith(("0x", "0X"), i):
+        i += 2
+        while i < n and text[i] in _HEX:
+            i += 1
+        if i == start + 2:
+            raise source.error("hexadecimal literal without digits", start)
+        value = int(text[start + 2 : i], 16)
+        return _finish_int(source, start, i, value, out)
+    while i < n and text[i] in _DIGITS:
+        i += 1
+    is_float = False
+    if i + 1 < n and text[i] == "." and text[i + 1] in _DIGITS:
+        is_float = True
+        i += 1
+        while i < n and text[i] in _DIGITS:
+            i += 1
+    if i < n and text[i] in "eE":
+        j = i + 1
+        if j < n and text[j] in "+-":
+            j += 1
+        if j < n and text[j] in _DIGITS:
+            is_float = True
+            i = j
+            while i < n and text[i] in _DIGITS:
+                i += 1
+    if is_float:
+        out.append(Token("double", float(text[start:i]), start))
+        return i
+    return _finish_int(source, start, i, int(text[start:i]), out)
+
+
+def _finish_int(source: Source, start: int, i: int, value: int, out: list[Token]) -> int:
+    text = source.text
+    if i < len(text) and text[i] in "uU":
+        if value > 2**64 - 1:
+            raise source.error("unsigned integer literal out of range", start)
+        out.append(Token("uint", value, start))
+        return i + 1
+    out.append(Token("int", value, start))
+    return i
+
+
+def _read_string(source: Source, start: int, i: int, prefix: str, out: list[Token]) -> int:
+    """Read the string literal whose quote is at ``i``; return the offset after it."""
+    text = source.text
+    raw = "r" in prefix
+    is_bytes = "b" in prefix
+    quote = text[i]
+    delim = quote * 3 if text.startswith(quote * 3, i) else quote
+    i += len(delim)
+    parts: list[str] = []
+    data = bytearray() if is_bytes else None
+    n = len(text)
+    while True:
+        if i >= n:
+            raise source.error("unterminated string literal", start)
+        if text.startswith(delim, i):
+            i += len(delim)
+            break
+        ch = text[i]
+        if len(delim) == 1 and ch in "\r\n":
+            raise source.error("newline in a single-quoted string literal", i)
+        if ch == "\\" and not raw:
+            i = _read_escape(source, i, parts, data)
+            continue
+        if data is not None:
+            data += ch.encode("utf-8")
+        else:
+            parts.append(ch)
+        i += 1
+    if data is not None:
+        out.append(Token("bytes", bytes(data), start))
+    else:
+        out.append(Token("string", "".join(parts), start))
+    return i
+
+
+def _read_escape(source: Source, i: int, parts: list[str], data: bytearray | None) -> int:
+    text = source.text
+    if i + 1 >= len(text):
+        raise source.error("unterminated escape sequence", i)
+    code = text[i + 1]
+    if code in _SIMPLE_ESCAPES:
+        _emit(_SIMPLE_ESCAPES[code], parts, data)
+        return i + 2
+    if code in "xX":
+        digits = text[i + 2 : i + 4]
+        if len(digits) != 2 or not set(digits) <= _HEX:
+            raise source.error("invalid \\x escape", i)
+        _emit_code(source, i, int(digits, 16), parts, data, octet=True)
+        return i + 4
+    if code in "uU":
+        width = 4 if code == "u" else 8
+        digits = text[i + 2 : i + 2 + width]
+        if len(digits) != width or not set(digits) <= _HEX:
+            raise source.error(f"invalid \\{code} escape", i)
+        if data is not None:
+            raise source.error(f"\\{code} escape in a bytes literal", i)
+        _emit_code(source, i, int(digits, 16), parts, data, octet=False)
+        return i + 2 + width
+    if code in "0123":
+        digits = text[i + 1 : i + 4]
+        if len(digits) != 3 or not set(digits) <= _OCT:
+            raise source.error("invalid octal escape", i)
+        _emit_code(source, i, int(digits, 8), parts, data, octet=True)
+        return i + 4
+    raise source.error(f"invalid escape sequence \\{code}", i)
+
+
+def _emit(chars: str, parts: list[str], data: bytearray | None) -> None:
+    if data is not None:
+        data += chars.encode("utf-8")
+    else:
+        parts.append(chars)
+
+
+def _emit_code(
+    source: Source, i: int, code: int, parts: list[str], data: bytearray | None, octet: bool
+) -> None:
+    if data is not None and octet:
+        data.append(code)
+        return
+    if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        raise source.error("invalid Unicode code point in escape", i)
+    _emit(chr(code), parts, data)

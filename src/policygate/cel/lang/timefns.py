@@ -1,0 +1,174 @@
+"""Timestamps and durations: RFC 3339 and Go-style duration text, getters, zones.
+
+A timestamp's getters take an optional time zone, an IANA name
+(``'Australia/Sydney'``) or a fixed offset (``'+11:00'``, ``'-02:30'``), read
+with :mod:`zoneinfo`. Text forms are cel-go's: RFC 3339 with as many fraction
+digits as needed, and durations as seconds (``'1.5s'``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from policygate.cel.lang.errors import EvalError
+from policygate.cel.lang.values import NANOS, Duration, Timestamp
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
+    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))\Z"
+)
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_UNIT_NANOS = {
+    "ns": 1,
+    "us": 1_000,
+    "µs": 1_000,
+    "μs": 1_000,
+    "ms": 1_000_000,
+    "s": NANOS,
+    "m": 60 * NANOS,
+    "h": 3600 * NANOS,
+}
+_OFFSET = re.compile(r"([+-]?)(\d{2}):(\d{2})\Z")
+
+
+def parse_timestamp(text: str) -> Timestamp:
+    """An RFC 3339 timestamp (``2009-02-13T23:31:30.5Z``, ``...+01:00``)."""
+    found = _RFC3339.match(text)
+    if found is None:
+        raise EvalError(f"timestamp {text!r} is not RFC 3339", "invalid_argument")
+    year, month, day, hour, minute, second = (int(found.group(i)) for i in range(1, 7))
+    fraction = found.group(7) or ""
+    try:
+        moment = datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
+    except ValueError as exc:
+        raise EvalError(f"timestamp {text!r}: {exc}", "invalid_argument") from None
+    seconds = (moment - _EPOCH) // timedelta(seconds=1) + (second - min(second, 59))
+    if found.group(9):
+        offset = int(found.group(10)) * 3600 + int(found.group(11)) * 60
+        seconds -= offset if found.group(9) == "+" else -offset
+    nanos = int(fraction.ljust(9, "0")) if fraction else 0
+    return Timestamp(seconds * NANOS + nanos)
+
+
+def format_timestamp(value: Timestamp) -> str:
+    """RFC 3339 in UTC, with the fraction cel-go writes (none, or trailing zeros cut)."""
+    seconds, nanos = divmod(value.nanos, NANOS)
+    moment = _EPOCH + timedelta(seconds=seconds)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if len(text) < 19:  # strftime may not pad years below 1000
+        text = f"{moment.year:04d}" + text[text.index("-") :]
+    if nanos:
+        text += "." + f"{nanos:09d}".rstrip("0")
+    return text + "Z"
+
+
+def parse_duration(text: str) -> Duration:
+    """A Go duration (``'1h30m'``, ``'-1.5s'``, ``'100ns'``)."""
+    body = text
+    sign = 1
+    if body[:1] in "+-" and body:
+        sign = -1 if body[0] == "-" else 1
+        body = body[1:]
+    if body == "0":
+        return Duration(0)
+    if not body:
+        raise EvalError(f"invalid duration {text!r}", "invalid_argument")
+    total = 0
+    pos = 0
+    while pos < len(body):
+        part = _DURATION_PART.match(body, pos)
+        if part is None:
+            raise EvalError(f"invalid duration {text!r}", "invalid_argument")
+        number, unit = part.group(1), part.group(2)
+        whole, _, fraction = number.partition(".")
+        scale = _UNIT_NANOS[unit]
+        total += int(whole or "0") * scale
+        if fraction:
+            total += int(fraction) * scale // 10 ** len(fraction)
+        pos = part.end()
+    return Duration(sign * total)
+
+
+def format_duration(value: Duration) -> str:
+    """Seconds with the fraction needed: ``'1000000s'``, ``'1.5s'``, ``'-0.000000001s'``."""
+    sign = "-" if value.nanos < 0 else ""
+    seconds, nanos = divmod(abs(value.nanos), NANOS)
+    if nanos:
+        return f"{sign}{seconds}." + f"{nanos:09d}".rstrip("0") + "s"
+    return f"{sign}{seconds}s"
+
+
+@lru_cache(maxsize=256)
+def zone(name: str) -> tzinfo:
+    """The time zone named ``name``: an IANA name or an offset ``[+-]HH:MM``."""
+    offset = _OFFSET.match(name)
+    if offset is not None:
+        minutes = int(offset.group(2)) * 60 + int(offset.group(3))
+        if offset.group(1) == "-":
+            minutes = -minutes
+        return timezone(timedelta(minutes=minutes))
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError, OSError):
+        raise EvalError(f"unknown time zone {name!r}", "invalid_argument") from None
+
+
+def local(value: Timestamp, zone_name: str | None) -> datetime:
+    """The wall-clock reading of ``value`` in ``zone_name`` (UTC when None)."""
+    moment = _EPOCH + timedelta(microseconds=value.nanos // 1000)
+    if zone_name is None:
+        return moment
+    try:
+        return moment.astimezone(zone(zone_name))
+    except OverflowError:
+        raise EvalError("timestamp out of range in that time zone", "overflow") from None
+
+
+def timestamp_getter(name: str, value: Timestamp, zone_name: str | None) -> int:
+    """``getFullYear``, ``getMonth``... (cel-go's 0- or 1-based fields)."""
+    moment = local(value, zone_name)
+    if name == "getFullYear":
+        return moment.year
+    if name == "getMonth":
+        return moment.month - 1
+    if name == "getDate":
+        return moment.day
+    if name == "getDayOfMonth":
+        return moment.day - 1
+    if name == "getDayOfYear":
+        return moment.timetuple().tm_yday - 1
+    if name == "getDayOfWeek":
+        return (moment.weekday() + 1) % 7
+    if name == "getHours":
+        return moment.hour
+    if name == "getMinutes":
+        return moment.minute
+    if name == "getSeconds":
+        return moment.second
+    if name == "getMilliseconds":
+        return (value.nanos % NANOS) // 1_000_000
+    raise EvalError(f"no such overload: {name}", "no_matching_overload")
+
+
+def duration_getter(name: str, value: Duration) -> int:
+    """A duration's ``getHours`` (whole hours), ..., ``getMilliseconds`` (the ms part)."""
+    nanos = value.nanos
+    if name == "getHours":
+        return _trunc(nanos, 3600 * NANOS)
+    if name == "getMinutes":
+        return _trunc(nanos, 60 * NANOS)
+    if name == "getSeconds":
+        return _trunc(nanos, NANOS)
+    if name == "getMilliseconds":
+        return _trunc(nanos, 1_000_000) - _trunc(nanos, NANOS) * 1000
+    raise EvalError(f"no such overload: {name}", "no_matching_overload")
+
+
+def _trunc(a: int, b: int) -> int:
+    """Integer division rounding toward zero (Go's and CEL's)."""
+    q = abs(a) // b
+    return q if a >= 0 else -q

@@ -190,3 +190,14 @@ def test_a_decision_log_is_not_an_attestation_log(tmp_path):
     append(log, [{"v": 1, "model": {"name": "m", "version": "1"}, "passed": True}])
     with pytest.raises(PolicygateError, match=r"decisions.jsonl:1: attestation log: not a"):
         read_attestation_log(log)
+
+
+def test_log_show_lines_are_inert(record, signer, tmp_path):
+    from policygate.approvals.attestation_log import describe
+
+    approval = signer(record, "bob", "model-risk-officer\x1b[2J\u202e", BOB)
+    entry = log_attestation(tmp_path / "a.jsonl", "m\n", "1", approval, time=TIME)
+    assert describe(entry) == (
+        f"2026-11-21T10:00:00Z  m\\n@1  APPROVED  model-risk-officer\\x1b[2J\\u202e by {BOB}  "
+        f"(granted 2026-11-20T00:00:00Z, record {record_digest(record)[:19]})"
+    )

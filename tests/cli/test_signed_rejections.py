@@ -200,3 +200,16 @@ def test_a_log_that_cannot_be_written_leaves_the_record_alone(team):
                  "--attestation-log", LOG)  # fmt: skip
     assert result.exit_code == 2 and "incomplete" in result.stderr
     assert Path("model.yaml").read_text() == original
+
+
+def test_log_show_reads_an_attestation_log(team):
+    decide("--attestation-log", LOG)
+    result = run("log", "show", LOG, "--model", "credit-default@3.1.0")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == 4 and lines[-1] == "3 decisions for credit-default@3.1.0"
+    assert lines[2].startswith("line 3  20")
+    assert lines[2].endswith(
+        f"  credit-default@3.1.0  REJECTED  model-risk-officer by {BOB}  "
+        "(granted 2026-11-21T00:00:00Z, record sha256:8f0b6305d3d2)"
+    )

@@ -217,15 +217,28 @@ def validate_head(text: str | None, option: str = "--attestation-head") -> str |
 
 
 def describe(entry: Mapping[str, Any]) -> str:
-    """One line for ``log show``: who decided what for which model version."""
-    model = entry.get("model") or {}
-    approval = entry.get("approval") or {}
-    ref = f"{model.get('name', '?')}@{model.get('version', '?')}"
+    """One line for ``log show``: who decided what for which model version.
+
+    Every value comes from the log, which is untrusted: a character that could
+    rewrite a terminal line (anything not printable) is written as its escape.
+    """
+    found_model, found_approval = entry.get("model"), entry.get("approval")
+    model: Mapping[str, Any] = found_model if isinstance(found_model, Mapping) else {}
+    approval: Mapping[str, Any] = found_approval if isinstance(found_approval, Mapping) else {}
+    ref = f"{_plain(model.get('name', '?'))}@{_plain(model.get('version', '?'))}"
     return (
-        f"{ref}  {str(approval.get('decision', '?')).upper()}  {approval.get('role')} by "
-        f"{approval.get('approver')}  (granted {approval.get('granted_at')}, record "
-        f"{str(model.get('record_digest', ''))[:19]})"
+        f"{_plain(entry.get('time'))}  {ref}  {_plain(approval.get('decision', '?')).upper()}  "
+        f"{_plain(approval.get('role'))} by {_plain(approval.get('approver'))}  "
+        f"(granted {_plain(approval.get('granted_at'))}, record "
+        f"{_plain(model.get('record_digest', ''))[:19]})"
     )
+
+
+def _plain(value: Any) -> str:
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def is_attestation_entry(entry: Mapping[str, Any]) -> bool:

@@ -93,6 +93,10 @@ def _matches(entry: dict[str, Any], wanted: str) -> bool:
 
 
 def _describe(line: int, entry: dict[str, Any]) -> str:
+    if entry.get("kind") == "signed-decision":  # an attestation log (approve --attestation-log)
+        from ..approvals.attestation_log import describe
+
+        return f"line {line}  {describe(entry)}"
     model = entry.get("model") or {}
     ref = model.get("name", "?") + (f"@{model['version']}" if model.get("version") else "")
     verdict = "PASSED" if entry.get("passed") else "FAILED"

@@ -1048,3 +1048,42 @@ def test_schema_errors_sort_indexes_as_numbers() -> None:
     data[10] = 10
     paths = [path for path, _ in schema_errors(validator, data)]
     assert paths == [(2,), (10,)]
+
+
+# --------------------------------------------------------------- undeclared variables (SPEC §3)
+
+UNDECLARED = [
+    # (a rule's fields, the message, line and column of the reference)
+    ("check: '!has(modle.spec.prohibited_use)'",
+     "undeclared variable 'modle'; did you mean 'model'?", 8, 20),
+    ("check: item.x > 1", "'item' is only bound inside a rule with for_each", 8, 14),
+    ("check: 'true'\n      message: 'bad {index}'",
+     "'index' is only bound inside a rule with for_each", 9, 22),
+    ("for_each: model.l\n      when: item.x > 1\n      check: 'true'",
+     "'item' is only bound inside a rule with for_each", 9, 13),
+    ("check: params.x > 1 || risk > 1", "undeclared variable 'risk' (known: model, params, now, "
+     "inputs)", 8, 30),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fields", "message", "line", "column"), UNDECLARED)
+def test_an_undeclared_variable_is_a_load_error_at_its_reference(
+    tmp_path: Path, fields: str, message: str, line: int, column: int
+) -> None:
+    """A typo'd variable is an evaluation error at run time, which `!` or `||` can
+    turn into a pass: it is refused when the policy loads, as lint refuses it."""
+    from policygate.errors import UndeclaredVariableError
+
+    path = write(tmp_path / "p.yaml", policy_text("p", f"  rules:\n    - id: r\n      {fields}\n"))
+    with pytest.raises(UndeclaredVariableError) as raised:
+        load_policies([path])
+    assert raised.value.message == message
+    assert (raised.value.location.line, raised.value.location.column) == (line, column)
+
+
+def test_item_key_and_index_are_declared_in_a_for_each_rule(tmp_path: Path) -> None:
+    rule = ("  rules:\n    - id: r\n      for_each: model.m\n"
+            "      check: key != '' && item >= 0.0 && index >= 0\n"
+            "      message: '{key} {item} {index}'\n")  # fmt: skip
+    (policy,) = load_policies([write(tmp_path / "p.yaml", policy_text("p", rule))])
+    assert policy.rules[0].id == "r"

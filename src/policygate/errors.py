@@ -90,6 +90,10 @@ class CELCompileError(PolicyError):
     """A CEL expression does not parse."""
 
 
+class UndeclaredVariableError(CELCompileError):
+    """A CEL expression reads a variable it does not have (SPEC §3)."""
+
+
 class UsageError(PolicygateError):
     """A command-line or API argument is wrong (bad --param, unknown format...)."""
 

@@ -8,6 +8,7 @@ evaluator runs without looking at text again.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
@@ -27,6 +28,7 @@ from .errors import (
     NothingEvaluatedError,
     PolicyError,
     PolicygateError,
+    UndeclaredVariableError,
     UsageError,
 )
 from .message import Placeholder, TemplateSyntaxError, split_template
@@ -44,6 +46,10 @@ KINDS = (
     "Attestation",
 )
 SEVERITIES = ("info", "warning", "error")
+POLICY_VARIABLES = ("model", "params", "now", "inputs")
+"""The variables of every expression of a policy (SPEC §3)."""
+ITEM_VARIABLES = ("item", "key", "index")
+"""Bound besides, in the ``check`` and ``message`` of a rule with ``for_each``."""
 SHIPPED_MODEL_SCHEMA = "policygate:ModelRecord"
 
 
@@ -361,11 +367,15 @@ class _Loader:
         base = ("spec", "rules", index)
         errors: list[PolicygateError] = []
 
+        variables = POLICY_VARIABLES + (ITEM_VARIABLES if "for_each" in raw else ())
+
         def expr(name: str) -> Expression | None:
             if name not in raw:
                 return None
             try:
-                return self._expression(document, (*base, name))
+                return self._expression(
+                    document, (*base, name), variables if name == "check" else POLICY_VARIABLES
+                )
             except PolicygateError as error:
                 errors.append(error)
                 return None
@@ -376,7 +386,7 @@ class _Loader:
         message = None
         if "message" in raw:
             try:
-                message = self._message(document, (*base, "message"))
+                message = self._message(document, (*base, "message"), variables)
             except PolicygateError as error:
                 errors.append(error)
         if errors or check is None:
@@ -405,7 +415,12 @@ class _Loader:
             self._programs[text] = program
         return program
 
-    def _expression(self, document: Document, path: tuple[str | int, ...]) -> Expression:
+    def _expression(
+        self,
+        document: Document,
+        path: tuple[str | int, ...],
+        variables: tuple[str, ...] = POLICY_VARIABLES,
+    ) -> Expression:
         text = _get(document.data, path)
         location = document.location(path)
         try:
@@ -413,9 +428,33 @@ class _Loader:
         except cel.CELSyntaxError as error:
             at = self._inner_location(document, path, _offset(text, error.line, error.column))
             raise CELCompileError(f"CEL {error.message} in {path[-1]}", at) from None
+        self._declared(document, path, text, 0, variables)
         return Expression(text, program, location)
 
-    def _message(self, document: Document, path: tuple[str | int, ...]) -> Message:
+    def _declared(
+        self,
+        document: Document,
+        path: tuple[str | int, ...],
+        text: str,
+        offset: int,
+        variables: tuple[str, ...],
+    ) -> None:
+        """Refuse a reference to a variable the expression does not have (SPEC §3): a
+        typo (``modle``) or ``item`` outside ``for_each`` would otherwise be an
+        evaluation error that a ``!`` or ``||`` turns into a pass."""
+        for reference in cel.analyze(text).references:
+            name = reference.variable
+            if name in variables:
+                continue
+            at = self._inner_location(document, path, offset + reference.start)
+            raise UndeclaredVariableError(undeclared_message(name, variables), at)
+
+    def _message(
+        self,
+        document: Document,
+        path: tuple[str | int, ...],
+        variables: tuple[str, ...] = POLICY_VARIABLES,
+    ) -> Message:
         template = _get(document.data, path)
         try:
             parts = split_template(template)
@@ -433,6 +472,7 @@ class _Loader:
                     raise CELCompileError(
                         f"CEL {error.message} in message placeholder {{{part.text}}}", at
                     ) from None
+                self._declared(document, path, part.text, part.offset, variables)
         return Message(template, tuple(parts), tuple(programs))
 
     def _inner_location(
@@ -520,6 +560,16 @@ def inner_locator(
         return Location(start.path, line, column + 1)
 
     return locate
+
+
+def undeclared_message(name: str, variables: Sequence[str]) -> str:
+    """What ``check`` and ``lint`` say of a reference to ``name``."""
+    if name in ITEM_VARIABLES:
+        return f"{name!r} is only bound inside a rule with for_each"
+    close = difflib.get_close_matches(name, variables, n=1, cutoff=0.6)
+    if close:
+        return f"undeclared variable {name!r}; did you mean {close[0]!r}?"
+    return f"undeclared variable {name!r} (known: {', '.join(variables)})"
 
 
 def compile_policy_document(

@@ -186,3 +186,27 @@ def test_an_untyped_record_of_yes_and_no_fails_the_production_pack(
     )
     assert result.exit_code == 1, result.output
     assert "performance.auc" in result.output
+
+
+TYPO_POLICY = """\
+apiVersion: policygate/v1
+kind: Policy
+metadata: {name: typo}
+spec:
+  rules:
+    - id: not-prohibited
+      check: '!has(modle.spec.prohibited_use)'
+"""
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_check_refuses_a_typo_that_would_pass(tmp_path: Path, engine: str) -> None:
+    """`modle` is an error at run time, and `!error` would have been... an error;
+    but a policy that reads an undeclared name is refused before any model is judged."""
+    policy = tmp_path / "typo.yaml"
+    policy.write_text(TYPO_POLICY, encoding="utf-8")
+    result = CliRunner().invoke(
+        main, ["check", str(EXAMPLE), "-p", str(policy), "--now", NOW, "--engine", engine]
+    )
+    assert result.exit_code == 2, result.output
+    assert f"{policy}:7:20: undeclared variable 'modle'; did you mean 'model'?" in result.output

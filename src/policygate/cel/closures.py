@@ -519,7 +519,7 @@ class Compiler:
                 if type(member_list) is not _ListType and type(member_list) is not _MapType:
                     return not_iterable(member_list, tree)
                 try:
-                    return min(member_list)
+                    return min(member_list)  # type: ignore[type-var]  # a CEL list
                 except ValueError as ex:
                     err = "Attempt to reduce an empty sequence or a sequence with a None value"
                     return _error(err, ex, tree=tree)

@@ -28,11 +28,14 @@ from ..errors import (
     Location,
     PolicygateError,
     SchemaError,
+    UndeclaredVariableError,
     UsageError,
 )
 from ..graph.catalogs import ControlCatalog, all_catalogs
 from ..message import Placeholder, TemplateSyntaxError, split_template
 from ..policy import (
+    ITEM_VARIABLES,
+    POLICY_VARIABLES,
     SHIPPED_MODEL_SCHEMA,
     compile_policy_document,
     document_kind,
@@ -80,8 +83,6 @@ CEL_FUNCTIONS = frozenset(
     }
 ) | frozenset(FUNCTION_NAMES)
 
-POLICY_VARIABLES = ("model", "params", "now", "inputs")
-ITEM_VARIABLES = ("item", "key", "index")
 
 
 def lint_paths(
@@ -360,19 +361,8 @@ class _Linter:
         assert context is not None
         for reference in expression.analysis.references:
             name = reference.variable
-            where = self._at(expression, reference.start)
             if name not in expression.variables:
-                if name in ITEM_VARIABLES:
-                    message = f"{name!r} is only bound inside a rule with for_each"
-                else:
-                    hint = did_you_mean(name, expression.variables)
-                    message = f"undeclared variable {name!r}" + (
-                        f"; did you mean {hint!r}?"
-                        if hint
-                        else f" (known: {', '.join(expression.variables)})"
-                    )
-                self._report(where, "unknown-variable", message)
-                continue
+                continue  # a load error (UndeclaredVariableError), reported as unknown-variable
             if name == "params" and reference.path and isinstance(reference.path[0], str):
                 param = reference.path[0]
                 if param in context.params:
@@ -600,6 +590,8 @@ def _load_code(error: PolicygateError) -> str:
     message = error.message
     if isinstance(error, SchemaError):
         return "schema"
+    if isinstance(error, UndeclaredVariableError):
+        return "unknown-variable"
     if isinstance(error, CELCompileError):
         return "message-syntax" if "message placeholder" in message else "cel-syntax"
     if message.startswith("message:"):

@@ -103,6 +103,8 @@ class _Checker:
             return node
         found = self.resolve(node.name)
         if found is not None:
+            if found in scope:  # a global shadowed by a loop variable: keep it apart
+                found = "." + found
             return ast.Ident(node.span, found) if found != node.name else node
         if self.strict:
             raise self.error(f"undeclared reference to '{node.name.lstrip('.')}'", node)

@@ -148,9 +148,13 @@ class _Compiler:
         if name in scope:
 
             def local(act: Activation) -> Value:
-                return act.locals[name]
+                value = act.locals[name]
+                if type(value) is _Failed:
+                    raise value.error
+                return value
 
             return local
+        name = name.lstrip(".")  # ".y": the variable y even where a loop variable y is in scope
         type_value = TYPE_IDENTS.get(name)
 
         def variable(act: Activation) -> Value:
@@ -296,7 +300,7 @@ class _Compiler:
             local = act.locals
             saved = [local.get(n, _MISSING) for n in names]
             try:
-                local[accu] = init(act)
+                local[accu] = _attempt(init, act)
                 for item in pairs:
                     act.budget -= 1
                     if act.budget < 0:
@@ -307,7 +311,7 @@ class _Compiler:
                         local[first], local[second] = item
                     if condition(act) is False:
                         break
-                    local[accu] = step(act)
+                    local[accu] = _attempt(step, act)
                 return result(act)
             finally:
                 for n, old in zip(names, saved, strict=True):
@@ -319,23 +323,68 @@ class _Compiler:
         return loop
 
     def _step(self, node: ast.Comprehension, scope: frozenset[str]) -> Closure:
-        """The loop step; ``@result + [x]`` appends in place (the accumulator is private)."""
+        """The loop step; ``@result + [x]`` appends in place (the accumulator is private).
+
+        ``map`` and ``filter`` steps have that shape, alone or as the chosen
+        branch of ``p ? @result + [x] : @result``; building a new list per
+        element would make them quadratic.
+        """
         step = node.loop_step
-        append = _append_shape(step, node.accu_var)
+        accu = node.accu_var
+        append = _append_shape(step, accu)
+        guard: Closure | None = None
+        if (
+            append is None
+            and isinstance(step, ast.Call)
+            and step.function == "_?_:_"
+            and isinstance(step.args[2], ast.Ident)
+            and step.args[2].name == accu
+        ):
+            append = _append_shape(step.args[1], accu)
+            if append is not None:
+                guard = self.block(step.args[0], scope)
         if append is None:
             return self.block(step, scope)
         element = self.block(append, scope)
-        accu = node.accu_var
 
         def push(act: Activation) -> Value:
+            out = act.locals[accu]
+            if type(out) is _Failed:
+                raise out.error
+            if guard is not None:
+                chosen = guard(act)
+                if chosen is False:
+                    return out
+                if chosen is not True:
+                    raise no_overload("_?_:_", chosen)
             act.budget -= 1
             if act.budget < 0:
                 raise BudgetExceeded(act.limit)
-            out = act.locals[accu]
             out.append(element(act))
             return out
 
         return push
+
+
+class _Failed:
+    """An error held by a loop's accumulator, as CEL's error values are held.
+
+    ``[1, 2, 3].all(e, 6 / (2 - e) == 6)`` is false: the error of the second
+    element is absorbed by the ``&&`` of the third; reading the accumulator
+    re-raises it.
+    """
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: EvalError) -> None:
+        self.error = error
+
+
+def _attempt(closure: Closure, act: Activation) -> Value:
+    try:
+        return closure(act)
+    except EvalError as error:
+        return _Failed(error)
 
 
 def _append_shape(step: Node, accu: str) -> Node | None:
@@ -653,7 +702,11 @@ def _relation(function: str, compare: Callable[[Value, Value], bool]) -> Callabl
             b = right(act)
             ta = type(a)
             tb = type(b)
-            if (ta is tb and ta in ORDERED) or (ta in _NUMERIC and tb in _NUMERIC):
+            if ta is tb and ta in ORDERED:
+                return compare(a, b)
+            if ta in _NUMERIC and tb in _NUMERIC:
+                if ta is float or tb is float:  # cel-go compares an int with a double as doubles
+                    return compare(float(a), float(b))
                 return compare(a, b)
             raise no_overload(function, a, b)
 

@@ -33,6 +33,8 @@ def cel_equal(a: Any, b: Any) -> bool:
             return _map_equal(a, b)
         return bool(a == b)
     if ta in _NUMERIC and tb in _NUMERIC:
+        if ta is float or tb is float:  # as cel-go: an int meets a double as a double
+            return bool(float(a) == float(b))
         return bool(a == b)
     if (ta is tuple or tb is tuple) and (ta is list or ta is tuple) and (tb is list or tb is tuple):
         return _list_equal(a, b)

@@ -35,7 +35,9 @@ Function = Callable[..., Any]
 _INT_TEXT = re.compile(r"[+-]?[0-9]+\Z")
 _UINT_TEXT = re.compile(r"\+?[0-9]+\Z")
 _FLOAT_TEXT = re.compile(
-    r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)\Z",
+    # [0-9]+(?:\.[0-9]*)? rather than [0-9]+\.?[0-9]*: two digit runs side by side
+    # backtrack in quadratic time on a long run of digits that is not a number
+    r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)\Z",
     re.IGNORECASE,
 )
 _TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})

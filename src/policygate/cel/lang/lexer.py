@@ -120,6 +120,9 @@ def tokenize(source: Source) -> list[Token]:
         if ch in "'\"":
             i = _read_string(source, start, i, "", out)
             continue
+        if ch == "`":
+            i = _read_quoted_ident(source, i, out)
+            continue
         two = text[i : i + 2]
         if two in _PUNCT2:
             out.append(Token(two, two, start))
@@ -134,9 +137,25 @@ def tokenize(source: Source) -> list[Token]:
     return out
 
 
+_QUOTED_IDENT = _IDENT_REST | frozenset("./- ")
+
+
+def _read_quoted_ident(source: Source, i: int, out: list[Token]) -> int:
+    """A backtick-quoted field name (cel-go: ``a.`content-type```): letters, digits, ``_.-/ ``."""
+    text = source.text
+    end = i + 1
+    while end < len(text) and text[end] in _QUOTED_IDENT:
+        end += 1
+    if end >= len(text) or text[end] != "`" or end == i + 1:
+        raise source.error("invalid quoted field name", i)
+    out.append(Token("quoted", text[i + 1 : end], i))
+    return end + 1
+
+
 def _ends_operand(tokens: list[Token]) -> bool:
     return bool(tokens) and tokens[-1].kind in (
         "ident",
+        "quoted",
         "int",
         "uint",
         "double",

@@ -201,7 +201,13 @@ class _Parser:
             token = self.peek()
             if token.kind in (".", ".?"):
                 self.next()
-                name = self.expect("ident")
+                name = self.accept("quoted") or self.expect("ident")
+                if name.kind == "quoted":
+                    field = ast.Select(
+                        self.span(token), node, name.value, optional=token.kind == ".?"
+                    )
+                    node = field
+                    continue
                 if token.kind == "." and self.peek().kind == "(":
                     args = self.arguments()
                     node = self.call(name, name.value, args, node)
@@ -238,7 +244,7 @@ class _Parser:
             inner = self.expression()
             self.expect(")")
             return inner
-        if kind == "[":
+        if kind in ("[", "[?"):
             return self.list_literal()
         if kind == "{":
             return self.map_literal()
@@ -304,11 +310,13 @@ class _Parser:
         return ast.Call(span, name, tuple(args), target)
 
     def list_literal(self) -> Node:
-        open_token = self.expect("[")
+        open_token = self.next()
         elements: list[Node] = []
         optional: set[int] = set()
-        while self.peek().kind != "]":
-            if self.accept("?") is not None:
+        first_optional = open_token.kind == "[?"  # the lexer read "[?x" as one token
+        while self.peek().kind != "]" or first_optional:
+            if first_optional or self.accept("?") is not None:
+                first_optional = False
                 optional.add(len(elements))
             elements.append(self.expression())
             if self.accept(",") is None:
@@ -338,7 +346,7 @@ class _Parser:
         while self.peek().kind != "}":
             start = self.peek()
             optional = self.accept("?") is not None
-            field = self.expect("ident")
+            field = self.accept("quoted") or self.expect("ident")
             self.expect(":")
             value = self.expression()
             fields.append(ast.FieldInit(self.span(start), field.value, value, optional))

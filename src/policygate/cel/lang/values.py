@@ -203,7 +203,7 @@ TYPE_OF: dict[type, CelType] = {
 #: Type names an expression may write as identifiers (``int``, ``type(x) == map``...).
 TYPE_IDENTS: dict[str, CelType] = {
     t.name: t for t in (INT, UINT, DOUBLE, BOOL, STRING, BYTES, LIST, MAP, NULL_TYPE, TYPE)
-} | {TIMESTAMP.name: TIMESTAMP, DURATION.name: DURATION}
+} | {TIMESTAMP.name: TIMESTAMP, DURATION.name: DURATION, OPTIONAL_TYPE.name: OPTIONAL_TYPE}
 
 
 def type_of(value: Any) -> CelType:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from policygate import (
     ModelRecord,
@@ -488,6 +489,42 @@ def test_applicability_error_cannot_be_waived(tmp_path):
     assert report.exit_code() == 1
 
 
+def test_a_catch_all_waiver_never_waives_an_applies_to_or_when_error(tmp_path):
+    """`spec: {}` makes applies_to and when fail; a `p/*` waiver covers the rules'
+    failures, not the question of whether they apply (issue 14, item 5)."""
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "policygate/v1", "kind": "Policy", "metadata": {"name": "p"},
+        "spec": {"applies_to": "model.spec.risk_tier == 'high'",
+                 "rules": [{"id": "r", "check": "false"}]},
+    }), encoding="utf-8")  # fmt: skip
+    when_path = tmp_path / "q.yaml"
+    when_path.write_text(yaml.safe_dump({
+        "apiVersion": "policygate/v1", "kind": "Policy", "metadata": {"name": "q"},
+        "spec": {"rules": [{"id": "r", "when": "model.spec.risk_tier == 'high'",
+                            "check": "false"}]},
+    }), encoding="utf-8")  # fmt: skip
+    catch_all = waiver("*", ("*",), "2027-01-01T00:00:00Z")
+    for source in (path, when_path):
+        pols = load_policies([source])
+        report = evaluate([{"metadata": {"name": "m", "version": "1"}, "spec": {}}], pols,
+                          now=NOW, waivers=[catch_all])  # fmt: skip
+        (result,) = report.models[0].results
+        assert result.status is Status.ERROR and result.waiver is None
+        assert not report.passed and report.exit_code() == 1
+
+
+def test_a_model_whose_every_result_is_waived_does_not_pass(tmp_path):
+    """'Nothing evaluated' is judged after waivers: waivers alone never pass a model."""
+    pols = policies_of(tmp_path, FAILING)
+    report = evaluate(MODEL, pols, now=NOW, waivers=[waiver("p/*", ("m",), "2027-01-01T00:00:00Z")])
+    model = report.models[0]
+    assert [r.status for r in model.results[:2]] == [Status.WAIVED, Status.WAIVED]
+    assert model.results[-1].rule == "applicability"
+    assert model.results[-1].message.startswith("every rule that applies to this model was waived")
+    assert not report.passed and report.exit_code() == 2
+
+
 # --------------------------------------------------------------------------- waivers
 
 
@@ -497,12 +534,18 @@ FAILING = [
 ]
 
 
+PASSING_TOO = {"id": "documented", "check": "true"}
+
+
 def test_active_waiver_waives_a_failure_and_an_error(tmp_path):
-    pols = policies_of(tmp_path, FAILING)
-    waivers = [waiver("p/*", ("m@1.*",), "2026-12-31T00:00:00Z", name="w1")]
+    pols = policies_of(tmp_path, [*FAILING, PASSING_TOO])
+    waivers = [waiver("p/fairness.gap", ("m@1.*",), "2026-12-31T00:00:00Z", name="w1"),
+               waiver("p/approval", ("m@1.*",), "2026-12-31T00:00:00Z", name="w2")]  # fmt: skip
     report = evaluate(MODEL, pols, now=NOW, waivers=waivers)
     model_report = report.models[0]
-    assert statuses(report) == {"fairness.gap": "waived", "approval": "waived"}
+    assert statuses(report) == {
+        "fairness.gap": "waived", "approval": "waived", "documented": "pass"
+    }  # fmt: skip
     gap = model_report.results[0]
     assert gap.message == "gap too large"
     assert gap.waiver is not None
@@ -537,12 +580,12 @@ def test_waiver_expiring_exactly_now_is_expired(tmp_path):
 
 
 def test_active_waiver_wins_over_an_expired_one(tmp_path):
-    pols = policies_of(tmp_path, FAILING[:1])
+    pols = policies_of(tmp_path, [FAILING[0], PASSING_TOO])
     waivers = [
-        waiver("p/*", ("m",), "2026-01-01T00:00:00Z", name="old"),
-        waiver("p/*", ("m",), "2027-01-01T00:00:00Z", name="new"),
+        waiver("p/fairness.gap", ("m",), "2026-01-01T00:00:00Z", name="old"),
+        waiver("p/fairness.gap", ("m",), "2027-01-01T00:00:00Z", name="new"),
     ]
-    (result,) = evaluate(MODEL, pols, now=NOW, waivers=waivers).models[0].results
+    result, _ = evaluate(MODEL, pols, now=NOW, waivers=waivers).models[0].results
     assert result.status is Status.WAIVED
     assert result.waiver.name == "new"
 

@@ -180,21 +180,29 @@ class _Evaluator:
             uses.append(use)
             results.extend(policy_results)
 
-        evaluated = any(r.status is not Status.SKIP for r in results)
+        if self.waivers:
+            results = [self._waive(record, r) for r in results]
+        # After waivers: a model whose every result was skipped or waived had nothing
+        # decided on its own evidence, and does not pass by waivers alone.
+        evaluated = any(r.status not in (Status.SKIP, Status.WAIVED) for r in results)
         if not evaluated and policies:
+            waived = any(r.status is Status.WAIVED for r in results)
             results.append(
                 Result(
                     policy=ENGINE_RULE_POLICY,
                     rule="applicability",
                     status=Status.ERROR,
                     title="At least one rule applies to the model",
-                    message="no rule of the loaded policies applies to this model; "
-                    "a model that nothing was evaluated for does not pass",
+                    message=(
+                        "every rule that applies to this model was waived; a model that "
+                        "nothing was evaluated for does not pass"
+                        if waived
+                        else "no rule of the loaded policies applies to this model; "
+                        "a model that nothing was evaluated for does not pass"
+                    ),
                     remediation="Check the model's risk tier and the policies' applies_to/when.",
                 )
             )
-        if self.waivers:
-            results = [self._waive(record, r) for r in results]
         controls = control_statuses(results)
         risks = None
         if self.risk_graph is not None:
@@ -255,6 +263,7 @@ class _Evaluator:
                         category="metadata",
                         message=f"cannot decide whether the policy applies: {error}",
                         remediation="Give the model the fields that applies_to reads.",
+                        waivable=False,
                     )
                 ]
             if not applies:
@@ -433,7 +442,8 @@ class _Evaluator:
                 if not backend.truth(rule.when.program.evaluate(activation, meter)):
                     return [self._result(policy, rule, Status.SKIP, "when is false")]
             except cel.CELEvaluationError as error:
-                return [_result(policy, rule, Status.ERROR, f"cannot evaluate when: {error}")]
+                error_result = _result(policy, rule, Status.ERROR, f"cannot evaluate when: {error}")
+                return [replace(error_result, waivable=False)]
         if rule.for_each is None:
             return [self._check(policy, rule, backend, activation, None, meter)]
         try:
@@ -491,8 +501,13 @@ class _Evaluator:
     # -- waivers -----------------------------------------------------------------
 
     def _waive(self, record: ModelRecord, result: Result) -> Result:
-        # The engine's own fail-closed result is no rule's failure: no waiver covers it.
-        if result.status not in (Status.FAIL, Status.ERROR) or result.policy == ENGINE_RULE_POLICY:
+        # The engine's own fail-closed result is no rule's failure, and an applies_to or
+        # when that could not be decided is no failure of the rule: no waiver covers them.
+        if (
+            result.status not in (Status.FAIL, Status.ERROR)
+            or result.policy == ENGINE_RULE_POLICY
+            or not result.waivable
+        ):
             return result
         matching = [
             w

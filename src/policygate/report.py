@@ -76,6 +76,10 @@ class Result:
     # where known. Kept out of the JSON report (report_version 1); SARIF and
     # GitHub annotations point there.
     line: int | None = field(default=None, compare=False)
+    # False for an error that says the rule or policy could not be *decided* (its
+    # applies_to or when failed): a waiver covers a rule's failure, never the
+    # question of whether the rule applies, or nothing would have been evaluated.
+    waivable: bool = field(default=True, compare=False)
 
     @property
     def rule_ref(self) -> str:

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from policygate.errors import ErrorGroup, LoadError, Location, PolicyError, SchemaError
+import policygate
+from policygate.errors import (
+    ErrorGroup,
+    LoadError,
+    Location,
+    PolicyError,
+    PolicygateError,
+    SchemaError,
+)
 from policygate.timestamps import format_timestamp, parse_timestamp
 from policygate.waivers import Waiver, load_waivers
 
@@ -363,3 +371,23 @@ def test_parse_timestamp_refuses_non_strings() -> None:
 def test_format_timestamp(value: dt.datetime, text: str) -> None:
     assert format_timestamp(value) == text
     assert parse_timestamp(text) == value
+
+
+def test_two_waivers_of_one_name_are_a_load_error(tmp_path):
+    """Results and the decision log name a waiver by its name: two of one name
+    would let the log record the digest of the other (issue 14, item 7)."""
+    text = """\
+apiVersion: policygate/v1
+kind: Waiver
+metadata: {name: same}
+spec: {rule: p/r, models: [m], justification: j, approved_by: a, expires_at: "2027-01-01T00:00:00Z"}
+"""
+    (tmp_path / "a.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(text.replace("p/r", "p/*"), encoding="utf-8")
+    with pytest.raises(PolicygateError) as raised:
+        load_waivers([tmp_path])
+    assert raised.value.message.startswith("duplicate waiver name 'same' (first at ")
+    assert raised.value.location is not None and raised.value.location.path.endswith("b.yaml")
+    (first,) = load_waivers([tmp_path / "a.yaml"])
+    with pytest.raises(PolicygateError, match="duplicate waiver name 'same'"):
+        policygate.evaluate([{"name": "m"}], [], waivers=[first, first])

@@ -34,7 +34,7 @@ from .report import (
 )
 from .timestamps import format_timestamp, parse_timestamp, utc_now
 from .validation import schema_errors
-from .waivers import Waiver
+from .waivers import Waiver, check_unique_names
 
 if TYPE_CHECKING:
     from .graph.build import RiskGraph
@@ -82,6 +82,7 @@ def evaluate(
         raise UsageError("require_evidence needs a risk register (risk_graph)")
     if fail_on not in FAIL_ON:
         raise UsageError(f"fail_on must be one of {', '.join(FAIL_ON)}, got {fail_on!r}")
+    check_unique_names(waivers)
     moment = _as_now(now)
     records = _as_records(models)
     if params:

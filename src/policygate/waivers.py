@@ -73,9 +73,34 @@ def load_waivers(
             errors.extend(group.errors)
         except PolicygateError as error:
             errors.append(error)
+    errors.extend(duplicate_names(waivers))
     if errors:
         raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
     return waivers
+
+
+def duplicate_names(waivers: Sequence[Waiver]) -> list[PolicygateError]:
+    """A load error for every waiver that repeats an earlier one's name: results and
+    the decision log name a waiver by its name, and two of one name would let the
+    log record the digest of the other one."""
+    seen: dict[str, Waiver] = {}
+    errors: list[PolicygateError] = []
+    for waiver in waivers:
+        first = seen.get(waiver.name)
+        if first is None:
+            seen[waiver.name] = waiver
+        else:
+            where = f" (first at {first.location})" if first.location else ""
+            errors.append(PolicyError(f"duplicate waiver name {waiver.name!r}{where}",
+                                      waiver.location))  # fmt: skip
+    return errors
+
+
+def check_unique_names(waivers: Sequence[Waiver]) -> None:
+    """Raise the load errors of :func:`duplicate_names`, if any."""
+    errors = duplicate_names(waivers)
+    if errors:
+        raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
 
 
 def waiver_from_document(document: Document) -> Waiver:

@@ -31,7 +31,7 @@ from ..policy import Policy, document_kind, load_policies
 from ..report import Status
 from ..timestamps import parse_timestamp
 from ..validation import validate_document
-from ..waivers import Waiver, load_waivers, waiver_from_document
+from ..waivers import Waiver, duplicate_names, load_waivers, waiver_from_document
 
 _REF = re.compile(r"^(?:(?P<policy>[^/\[\]]+)/)?(?P<rule>[^/\[\]]+)(?:\[(?P<item>.*)\])?$")
 
@@ -399,6 +399,7 @@ class _Suite:
                     ):
                         error = PolicyError(f"waivers {entry!r}: {error.message}", self.at(*at))
                     self.errors.append(error)
+        self.errors.extend(duplicate_names(waivers))
         return waivers
 
     def _expectations(self, rules: dict[str, Any], path: JsonPath) -> list[RuleExpectation]:

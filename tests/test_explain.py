@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -225,3 +226,91 @@ def test_the_explained_value_agrees_with_the_evaluated_status(tmp_path_factory, 
     (item,) = explanation.items
     assert (item.check.value is True) == (explanation.status is Status.PASS)
     assert (item.check.value is False) == (explanation.status is Status.FAIL)
+
+
+# --------------------------------------------------------------------------- inert text (issue 14)
+
+HOSTILE_POLICY = """\
+apiVersion: policygate/v1
+kind: Policy
+metadata: {name: gate}
+spec:
+  rules:
+    - id: tag
+      title: The tag is ok
+      check: model.tag == "ok"
+      message: 'tag {model.tag} of {model.name}'
+    - id: notes
+      for_each: model.notes
+      check: item == "ok" || item.size() > 1000
+      message: 'note {item}'
+"""
+JOINERS = "\u200c\u200d"
+UNSAFE_PICKS = [chr(c) for c in range(0x20)] + list(
+    "\x7f\x85\x9b\u2028\u2029\ufeff\u200b\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2066\u2067\u2068\u2069"
+) + ["\x1b[2J", "\x1b]0;x\x07", "\r\n", '"', "\\"]  # fmt: skip
+# No lone surrogate: a record file cannot hold one (the loaders refuse it).
+RECORD_TEXT = st.lists(
+    st.one_of(st.sampled_from(UNSAFE_PICKS), st.characters(blacklist_categories=("Cs",))),
+    max_size=10,
+).map("".join)
+
+
+def unsafe(output: str) -> list[str]:
+    """Characters that must not reach a terminal: controls but the line breaks, format
+    characters but the joiners, line and paragraph separators, lone surrogates."""
+    return [
+        c
+        for c in output
+        if (unicodedata.category(c) == "Cc" and c != "\n")
+        or unicodedata.category(c) in ("Zl", "Zp", "Cs")
+        or (unicodedata.category(c) == "Cf" and c not in JOINERS)
+    ]
+
+
+@pytest.fixture(scope="module")
+def hostile_gate(tmp_path_factory):
+    """The policy, and the folder each example writes its waiver to."""
+    root = tmp_path_factory.mktemp("hostile")
+    (root / "gate.yaml").write_text(HOSTILE_POLICY)
+    return load_policies([root / "gate.yaml"]), root
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=RECORD_TEXT, version=RECORD_TEXT, tag=RECORD_TEXT, notes=st.lists(RECORD_TEXT,
+       min_size=1, max_size=3), why=RECORD_TEXT)  # fmt: skip
+def test_no_record_text_reaches_the_terminal_raw(hostile_gate, name, version, tag, notes, why):
+    policies, root = hostile_gate
+    waiver = root / "w.json"
+    waiver.write_text(
+        json.dumps({"apiVersion": "policygate/v1", "kind": "Waiver",
+                    "metadata": {"name": "w" + why}, "spec": {"rule": "gate/*", "models": ["*"],
+                    "justification": "x" + why, "approved_by": why + "@example.com",
+                    "expires_at": "2027-01-01T00:00:00Z"}})
+    )  # fmt: skip
+    hostile = model_from_data(
+        {"name": name or "m", "version": version, "tag": tag, "notes": notes}, f"{name}.yaml"
+    )
+    for waivers in ([], load_waivers([waiver])):
+        for rule in ("tag", "notes"):
+            explanation = explain(hostile, policies, rule, now=NOW, waivers=waivers)
+            assert unsafe(render_text([explanation], verbose=True)) == []
+
+
+def test_explain_and_check_explain_on_the_command_line_escape_record_text(tmp_path):
+    from click.testing import CliRunner
+
+    from policygate.cli import main
+
+    (tmp_path / "gate.yaml").write_text(HOSTILE_POLICY)
+    data = {"name": "evil\u202egnp", "version": "1\x1b[2J", "tag": "a\nPASSED  b\u2028c",
+            "notes": ["\x07\u2066x\u2069"]}  # fmt: skip
+    (tmp_path / "m.json").write_text(json.dumps(data))
+    common = [str(tmp_path / "m.json"), "-p", str(tmp_path / "gate.yaml"), "--now", NOW]
+    for args in (["check", *common, "--explain"], ["explain", *common, "--rule", "notes", "-v"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1, result.output
+        assert unsafe(result.output) == []
+        assert "evil\\u202egnp@1\\x1b[2J" in result.output
+    assert "note \\x07\\u2066x\\u2069" in result.output

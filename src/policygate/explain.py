@@ -24,6 +24,7 @@ from . import cel
 from .approvals import Approvers, Attestation, with_verified_approvals
 from .errors import Location, UsageError
 from .evaluate import evaluate
+from .formats.inert import inert
 from .graph.catalogs import ControlCatalog, all_catalogs
 from .lint.fields import did_you_mean
 from .message import format_value
@@ -532,6 +533,8 @@ def show(value: Any, limit: int = 120) -> str:
 
 
 def render_text(explanations: Sequence[Explanation], *, verbose: bool = False) -> str:
+    """The explanations for a terminal: every line inert (:mod:`.formats.inert`), since
+    names, messages, values and waivers come from records."""
     blocks = [_text(e, verbose) for e in explanations]
     return "\n".join(blocks)
 
@@ -593,7 +596,7 @@ def _text(e: Explanation, verbose: bool) -> str:
         for c in e.controls:
             state = f"{c.status:<10}" if c.status else f"{'':<10}"
             lines.append(f"  {c.id:<{width}}  {state}  {c.title}".rstrip())
-    return "\n".join(lines) + "\n"
+    return "\n".join(inert(line) for line in lines) + "\n"
 
 
 def _trace(trace: Trace, indent: str) -> list[str]:

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..formats.inert import inert
 from ..report import STATUS_ORDER, ControlState, ModelReport, Status
 
 LOAD_RULE = ("policygate", "load")  # the result of a source that could not be read
@@ -112,7 +113,7 @@ class AuditSummary:
             lines.extend(f"  {message}" for message in self.unreadable_examples)
             if self.unreadable > len(self.unreadable_examples):
                 lines.append(f"  ... and {self.unreadable - len(self.unreadable_examples)} more")
-        return "\n".join(lines) + "\n"
+        return "\n".join(inert(line) for line in lines) + "\n"  # rule ids, sources, errors
 
 
 def _top(counter: Counter[str], top: int) -> list[tuple[str, int]]:

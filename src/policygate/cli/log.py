@@ -14,6 +14,7 @@ import click
 
 from ..decisionlog import is_digest, read_entries, verify
 from ..errors import UsageError
+from ..formats.inert import inert
 from .common import handle_errors
 
 
@@ -83,7 +84,7 @@ def show_command(path: str, model: str | None) -> None:
         shown += 1
         click.echo(_describe(line, entry))
     noun = "decision" if shown == 1 else "decisions"
-    click.echo(f"{shown} {noun}" + (f" for {model}" if model else ""))
+    click.echo(f"{shown} {noun}" + (f" for {inert(model)}" if model else ""))
 
 
 def _matches(entry: dict[str, Any], wanted: str) -> bool:
@@ -122,4 +123,4 @@ def _describe(line: int, entry: dict[str, Any]) -> str:
     ]
     if waivers:
         lines.append(f"    waivers: {', '.join(waivers)}")
-    return "\n".join(lines)
+    return "\n".join(inert(line) for line in lines)  # every value came from the log file

@@ -6,8 +6,10 @@ read, else 1) and a ``title``; a waived result becomes a ``::notice`` naming
 the waiver. The last line is the plain summary line.
 
 Values are escaped as the runner expects (``%``, CR and LF in the message;
-also ``:`` and ``,`` in properties), so untrusted model content can neither
-start a new command nor end a property early.
+also ``:`` and ``,`` in properties, as GitHub's toolkit does), so untrusted
+model content can neither start a new command nor end a property early; and
+every other control, bidirectional or format character from a record is
+written as its escape (:mod:`.inert`), so none reaches the log.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..report import ModelReport, Report, Result, Status
+from .inert import inert
 from .ordering import by_attention, failures_first, result_label
 from .text import summary_line
 
@@ -22,6 +25,8 @@ _COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 
 
 def escape_data(text: str) -> str:
+    """A message: line breaks encoded (a record's too), every other unsafe character inert."""
+    text = inert(text, keep="\r\n")
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

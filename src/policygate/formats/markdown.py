@@ -7,7 +7,9 @@ collapsed in ``<details>``.
 
 Model content is untrusted and ends up in a page other people read, so every
 value is escaped: HTML is inert, Markdown punctuation is literal, table cells
-cannot be broken out of, and ``@name`` cannot notify anyone.
+cannot be broken out of, and ``@name`` cannot notify anyone. Control,
+bidirectional and format characters are written as their escapes
+(:mod:`.inert`); line breaks stay line breaks (``<br>`` in a table cell).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 from typing import Any
 
 from ..report import ModelReport, Report, Result, Status
+from .inert import inert
 from .ordering import by_attention, failures_first, needs_attention, result_label
 from .text import summary_line
 
@@ -34,7 +37,7 @@ _HEADER = "| Status | Rule | Severity | Finding | Fix |\n|---|---|---|---|---|"
 
 def escape(text: object) -> str:
     """``text`` as literal Markdown: no HTML, no emphasis, no links, no mentions."""
-    value = str(text)
+    value = inert(text, keep="\r\n")
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     value = _MENTION.sub("\\1\\2\u200b", value)
     for char in "\\`*_[]#|~":

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..report import ModelReport, Report, Result, Status
+from .inert import inert as _inert
 from .ordering import RESULT_ORDER as _RESULT_ORDER
 from .ordering import SEVERITY_ORDER as _SEVERITY_ORDER
 
@@ -38,7 +39,8 @@ def render(report: Report, *, color: bool = False, verbose: bool = False, **_: A
         lines.extend(_model(model, paint, verbose))
         lines.append("")
     if report.nothing_evaluated:
-        lines.append(paint("yellow", f"nothing evaluated: {report.nothing_evaluated_reason()}"))
+        reason = _inert(report.nothing_evaluated_reason())
+        lines.append(paint("yellow", f"nothing evaluated: {reason}"))
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
 
@@ -56,24 +58,15 @@ def summary_line(report: Report, paint: Any = None) -> str:
     return f"{head} · {tail}"
 
 
-# Model records are untrusted: a name with a line break or a terminal escape must
-# not be able to print a line that looks like a verdict.
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)} | {
-    0x85: "\\x85", 0x2028: "\\u2028", 0x2029: "\\u2029"
-}
-
-
-def _inert(text: object) -> str:
-    return str(text).translate(_CONTROL)
-
-
 def _model(model: ModelReport, paint: Any, verbose: bool) -> list[str]:
+    # Model records are untrusted: every string from one goes through _inert, so a
+    # line break or a terminal escape in it cannot print a line that looks like a verdict.
     verdict = paint("green", "PASSED") if model.passed else paint("red", "FAILED")
     ref = _inert(f"{model.name}@{model.version}" if model.version else model.name)
     lines = [f"{verdict}  {paint('bold', ref)}  {paint('dim', _inert(model.source))}"]
     not_applicable = [p.name for p in model.policies if p.applicable is False]
     if not_applicable:
-        lines.append(paint("dim", f"  not applicable: {', '.join(not_applicable)}"))
+        lines.append(paint("dim", _inert(f"  not applicable: {', '.join(not_applicable)}")))
     shown = [
         r
         for r in model.results
@@ -89,7 +82,7 @@ def _model(model: ModelReport, paint: Any, verbose: bool) -> list[str]:
         return lines
     violated = [c.id for c in model.controls if c.status.value == "violated"]
     if violated:
-        lines.append(f"  controls violated: {', '.join(violated)}")
+        lines.append(_inert(f"  controls violated: {', '.join(violated)}"))
     return lines
 
 
@@ -111,7 +104,7 @@ def _result(result: Result, paint: Any) -> list[str]:
             )
         )
     if result.status in (Status.FAIL, Status.ERROR) and result.remediation:
-        lines.append(paint("blue", f"         fix: {result.remediation}"))
+        lines.append(paint("blue", _inert(f"         fix: {result.remediation}")))
     return lines
 
 
@@ -137,7 +130,7 @@ def _risks_and_controls(model: ModelReport, paint: Any) -> list[str]:
     """The model's risks, then every control they call for with its state (worst
     first), then the other controls a rule named that are violated or waived."""
     risks = ", ".join(r.id for r in model.risks or ()) or "none"
-    lines = [f"  risks: {risks}"]
+    lines = [_inert(f"  risks: {risks}")]
     called = [c for c in model.controls if c.risks]
     called.sort(key=lambda c: _CONTROL_ORDER.index(c.status.value))
     counts = ", ".join(
@@ -152,9 +145,9 @@ def _risks_and_controls(model: ModelReport, paint: Any) -> list[str]:
         if control.via:
             why += f"; via {', '.join(control.via)}"
         title = f"  {control.title}" if control.title else ""
-        lines.append(f"    {label} {control.id:<{width}}{title}  ({why})")
+        lines.append(f"    {label} {_inert(f'{control.id:<{width}}{title}  ({why})')}")
     for state in ("violated", "waived"):
         others = [c.id for c in model.controls if not c.risks and c.status.value == state]
         if others:
-            lines.append(f"  other controls {state}: {', '.join(others)}")
+            lines.append(_inert(f"  other controls {state}: {', '.join(others)}"))
     return lines

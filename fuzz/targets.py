@@ -14,6 +14,7 @@ import os
 import tempfile
 
 from click.testing import CliRunner
+from hostile import load_hostile  # hostile YAML sizes (fuzz/hostile.py)
 
 from policygate.cli import main
 from policygate.documents import Limits, load_text
@@ -99,4 +100,5 @@ def _assert_plain(value: object, depth: int) -> None:
             assert value == value and value not in (float("inf"), float("-inf"))
 
 
-TARGETS = {"loader": load_document, "policy": parse_policy, "cli": run_cli}
+TARGETS = {"loader": load_document, "policy": parse_policy, "cli": run_cli,
+           "hostile": load_hostile}  # fmt: skip

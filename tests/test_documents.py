@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import math
 import os
-import re
+import stat
 import sys
+import time
 
 import pytest
 import yaml
@@ -68,6 +70,39 @@ def test_explicit_null_document_is_kept():
     assert data_of("--- null\n") is None
 
 
+_NO_DOCUMENT = ["", "# only a comment\n", "---\n", "--- \n...\n", "---\n---\n# end\n", "\n\n"]
+
+
+@pytest.mark.parametrize("text", _NO_DOCUMENT)
+def test_a_file_without_a_document_is_a_load_error(tmp_path, text):
+    path = tmp_path / "empty.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LoadError) as info:
+        load_file(path)
+    assert str(info.value) == f"{path}:1:1: {documents.NO_DOCUMENT}"
+
+
+def test_a_file_without_a_document_found_in_a_directory_is_a_load_error(tmp_path):
+    write(tmp_path / "a.yaml", "name: a\n")
+    write(tmp_path / "b.yaml", "# nothing yet\n")
+    with pytest.raises(LoadError) as info:
+        load_paths([str(tmp_path)])
+    assert info.value.location == Location(str(tmp_path / "b.yaml"), 1, 1)
+    assert "holds no document" in info.value.message
+
+
+def test_empty_standard_input_is_a_load_error():
+    with pytest.raises(LoadError) as info:
+        load_file("-", stdin=io.BytesIO(b"# nothing\n"))
+    assert info.value.location == Location("<stdin>", 1, 1)
+
+
+def test_a_null_document_is_a_document(tmp_path):
+    path = tmp_path / "null.yaml"
+    path.write_text("--- null\n", encoding="utf-8")
+    assert [d.data for d in load_file(path)] == [None]
+
+
 def test_json_document_has_positions(loader):
     text = '{\n  "name": "m",\n  "metrics": {"auc": 0.9, "tags": ["a", "b"]}\n}\n'
     (doc,) = load_text(text, "model.json")
@@ -116,50 +151,138 @@ def test_timestamps_and_dates_stay_strings(loader, text, expected):
 @pytest.mark.parametrize(
     ("scalar", "expected"),
     [
-        ("on", True),
-        ("No", False),
+        # YAML 1.2 core schema: only true/false (three spellings each) are booleans.
         ("true", True),
+        ("True", True),
+        ("FALSE", False),
+        ("tRUE", "tRUE"),
+        ("on", "on"),
+        ("No", "No"),
+        ("yes", "yes"),
+        ("y", "y"),
+        ("OFF", "OFF"),
+        # null: ~, null, Null, NULL and nothing at all.
         ("~", None),
         ("null", None),
+        ("NULL", None),
         ("", None),
+        ("nULL", "nULL"),
+        # integers: decimal (leading zeros are decimal), 0o octal, 0x hex.
         ("42", 42),
-        ("0x1F", 31),
         ("-7", -7),
+        ("+12", 12),
+        ("017", 17),
+        ("0o17", 15),
+        ("0x1F", 31),
+        ("0X1F", "0X1F"),
+        ("-0x1F", "-0x1F"),
+        ("0b101", "0b101"),
+        ("1_000", "1_000"),
+        # YAML 1.1 base 60 is gone: times of day and durations stay text.
+        ("1:59:59", "1:59:59"),
+        ("190:20:30.15", "190:20:30.15"),
+        ("-1:30", "-1:30"),
+        # floats: a dot, an exponent or both, as in JSON, plus .5 and 1.
         ("0.5", 0.5),
         ("1e3", 1000.0),
         ("1e-07", 1e-07),
         ("-2.5E+16", -2.5e16),
         ("1.0e+10", 1e10),
+        (".5", 0.5),
+        ("-.5", -0.5),
+        ("1.", 1.0),
+        ("1_000.5", "1_000.5"),
         ("'on'", "on"),
         ("'1e3'", "1e3"),
         ("=", "="),
         ("'.inf'", ".inf"),
+        (".Inf.", ".Inf."),
         ("<<", "<<"),
         ("!!str 12", "12"),
         ("!!int '12'", 12),
+        ("!!int '0x1F'", 31),
         ("!!float '2'", 2.0),
-        ("!!bool 'yes'", True),
+        ("!!bool 'True'", True),
         ("!!null ''", None),
     ],
 )
-def test_scalars_follow_yaml_1_1_safe_rules_and_json_numbers(scalar, expected):
+def test_scalars_follow_the_yaml_1_2_core_schema_and_json_numbers(loader, scalar, expected):
     value = data_of(f"v: {scalar}\n")["v"]
     assert value == expected
     assert type(value) is type(expected)
 
 
-@pytest.mark.parametrize("scalar", [".inf", "-.inf", ".nan", ".NaN"])
+# Every spelling of a YAML 1.1 boolean that is no YAML 1.2 boolean: y, n, yes, no,
+# on, off in every mix of cases (YAML 1.1 itself knew three cases of each).
+_YAML11_BOOLEANS = sorted(
+    {
+        "".join(letters)
+        for word in ("y", "n", "yes", "no", "on", "off")
+        for letters in itertools.product(*({c.lower(), c.upper()} for c in word))
+    }
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    word=st.sampled_from(_YAML11_BOOLEANS),
+    shape=st.sampled_from(["v: {}\n", "- {}\n", "[{}]", "{{v: {}}}", "v: [a, {}]\n", "{}\n"]),
+    fast=st.booleans(),
+)
+def test_a_yaml_1_1_boolean_is_the_string_itself(word, shape, fast):
+    """`auc: yes` must not become True, or a rule like `auc >= 0.8` could see a bool."""
+    loader_class = documents._FAST_LOADER if fast else documents._PyLoader
+    (doc,) = documents._load(shape.format(word), "in.yaml", DEFAULT_LIMITS, loader_class)
+    found = doc.data
+    while isinstance(found, (dict, list)):
+        found = found["v"] if isinstance(found, dict) else found[-1]
+    assert found == word and type(found) is str
+    # ... also as a key, where YAML 1.1 would have refused a bool (`on:` in CI files).
+    assert load_text(f"{word}: 1\n", "in.yaml")[0].data == {word: 1}
+
+
+def test_yaml_1_1_booleans_and_base_60_mean_the_same_in_yaml_and_json():
+    yaml_text = "auc: yes\nok: on\ntimeout: 1:30\nflag: true\nhex: 0x10\n"
+    json_text = '{"auc": "yes", "ok": "on", "timeout": "1:30", "flag": true, "hex": 16}'
+    assert data_of(yaml_text) == data_of(json_text)
+
+
+@pytest.mark.parametrize("scalar", [".inf", "-.inf", "+.INF", ".nan", ".NaN", ".NAN", "1e999"])
 def test_non_finite_floats_are_refused(scalar):
     error = load_error(f"threshold: {scalar}\n")
     assert error.location == Location("in.yaml", 1, 12)
     assert "not a finite number" in error.message
 
 
-@pytest.mark.parametrize("text", ["v: !!int abc", "v: !!bool maybe", "v: !!float x"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "v: !!int abc",
+        "v: !!bool maybe",
+        "v: !!float x",
+        "v: !!bool yes",
+        "v: !!int 1_000",
+        "v: !!int 1:30",
+        "v: !!null nothing",
+    ],
+)
 def test_explicitly_typed_scalar_that_does_not_parse_is_refused(text):
     error = load_error(text)
     assert error.location == Location("in.yaml", 1, 4)
     assert "is not a valid" in error.message
+
+
+@pytest.mark.parametrize("digits", ["9" * 4301, "-" + "1" * 5000, "0x" + "f" * 3600])
+def test_an_integer_of_more_than_4300_digits_is_refused(digits):
+    error = load_error(f"v: {digits}\n")
+    assert error.location == Location("in.yaml", 1, 4)
+    assert "more than 4300 digits" in error.message
+    assert len(error.message) < 200  # the value is not repeated whole
+
+
+def test_an_integer_of_4300_digits_and_leading_zeros_load():
+    assert data_of("v: " + "9" * 4300) == {"v": int("9" * 4300)}
+    assert data_of("v: " + "0" * 10_000 + "7") == {"v": 7}
 
 
 def test_data_is_plain_python():
@@ -255,7 +378,7 @@ def test_tags_that_are_not_json_compatible_are_refused(loader, text, column, sho
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("on: push\n", "mapping key must be a string, got bool (quote it: 'on')"),
+        ("true: push\n", "mapping key must be a string, got bool (quote it: 'true')"),
         ("1: x\n", "mapping key must be a string, got int (quote it: '1')"),
         ("1.5: x\n", "mapping key must be a string, got float (quote it: '1.5')"),
         ("~: x\n", "mapping key must be a string, got null (quote it: '~')"),
@@ -271,6 +394,10 @@ def test_non_string_keys_are_refused(text, message):
 
 def test_quoted_and_explicit_string_keys_are_fine():
     assert data_of("'on': 1\n!!str 2: 3\n\"1.5\": 4\n") == {"on": 1, "2": 3, "1.5": 4}
+
+
+def test_yaml_1_1_boolean_words_are_string_keys():
+    assert data_of("on: push\noff: 1\nyes: 2\n") == {"on": "push", "off": 1, "yes": 2}
 
 
 # --- anchors, aliases and merge keys ----------------------------------------
@@ -310,6 +437,52 @@ def test_large_document_without_aliases_names_the_node_limit():
     error = load_error("[1, 2, 3, 4, 5]", Limits(max_nodes=5))
     assert error.message == "file has more than 5 nodes"
     assert error.location == Location("in.yaml", 1, 14)
+
+
+def test_a_big_string_aliased_many_times_is_refused_by_its_expanded_size(loader):
+    """One 1 MB string aliased 5,000 times is 5 G characters once expanded (5,001 nodes)."""
+    text = "big: &b " + "x" * 1_000_000 + "\nlist: [" + ", ".join(["*b"] * 5000) + "]\n"
+    started = time.process_time()
+    error = load_error(text)
+    assert time.process_time() - started < 2.0
+    assert error.message == "alias expansion exceeds 10485760 characters"
+    assert error.location == Location("in.yaml", 2, 7)  # the list that repeats it
+
+
+def test_expanded_characters_count_keys_and_every_alias_use(loader):
+    text = "a: &x {kk: vvv}\nb: *x\n"  # a kk vvv, b kk vvv: 1 + 2 + 3 + 1 + 2 + 3
+    assert load_text(text, "f.yaml", Limits(max_expanded_chars=12))[0].data["b"] == {"kk": "vvv"}
+    error = load_error(text, Limits(max_expanded_chars=11))
+    assert error.message == "alias expansion exceeds 11 characters"
+
+
+def test_expanded_characters_count_merges():
+    text = "a: &x {k: vvvv}\nb: {<<: *x}\n"  # a k vvvv, b << k vvvv
+    assert load_text(text, "f.yaml", Limits(max_expanded_chars=14))
+    assert "exceeds 13 characters" in load_error(text, Limits(max_expanded_chars=13)).message
+
+
+def test_characters_without_aliases_are_counted_for_the_whole_file(loader):
+    text = "a: 12345\n---\nb: 67890\n"  # 6 characters in each document
+    assert len(load_text(text, "f.yaml", Limits(max_expanded_chars=12))) == 2
+    error = load_error(text, Limits(max_expanded_chars=11))
+    assert error.message == "file has more than 11 characters in its strings and keys"
+    assert error.location == Location("in.yaml", 3, 1)
+
+
+def test_alias_expansion_counts_for_the_whole_file_not_each_document(loader):
+    """Each document under the limits, the file far above them: 50 billion laughs of
+    ~70,000 nodes each would have built 3.5 million nodes."""
+    lines = ["a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9]"]
+    for previous, name in zip("abcd", "bcde", strict=True):
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
+    document = "\n".join(lines) + "\n"
+    assert load_text(document, "f.yaml")  # one alone is under 100,000 nodes
+    started = time.process_time()
+    error = load_error(("---\n" + document) * 50)
+    assert time.process_time() - started < 2.0
+    assert error.message == "alias expansion exceeds 100000 nodes"
+    assert error.location == Location("in.yaml", 12, 4)  # e's list, in the second document
 
 
 def test_recursive_alias_is_refused(loader):
@@ -669,6 +842,51 @@ def test_expand_paths_survives_symlink_loops(tmp_path):
     assert found == [os.path.join(str(tmp_path), "sub", "m.yaml")]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges on Windows")
+@pytest.mark.parametrize("name", ["loop", "loop.yaml"])
+def test_a_self_looping_symlink_is_named_as_a_loop(tmp_path, name):
+    loop = tmp_path / name
+    os.symlink(name, loop)  # ln -s loop loop
+    for call in (lambda: expand_paths([str(loop)]), lambda: load_file(loop)):
+        with pytest.raises(LoadError) as info:
+            call()
+        assert str(info.value) == f"{loop}: symlink loop (too many levels of symbolic links)"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges on Windows")
+@pytest.mark.parametrize("name", ["loop", "loop.yaml"])
+def test_a_self_looping_symlink_met_in_a_directory_is_named_as_a_loop(tmp_path, name):
+    write(tmp_path / "models" / "m.yaml")
+    os.symlink(name, tmp_path / "models" / name)
+    with pytest.raises(LoadError) as info:
+        expand_paths([str(tmp_path / "models")])
+    loop = tmp_path / "models" / name
+    assert str(info.value) == f"{loop}: symlink loop (too many levels of symbolic links)"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_fifo_met_in_a_directory_is_skipped_with_a_warning(tmp_path, capsys):
+    write(tmp_path / "m.yaml")
+    os.mkfifo(tmp_path / "pipe.yaml")
+    os.mkfifo(tmp_path / "notes")  # not a document name: not looked at
+    warnings: list[str] = []
+    assert expand_paths([str(tmp_path)], warn=warnings.append) == [str(tmp_path / "m.yaml")]
+    message = f"{tmp_path / 'pipe.yaml'}: skipped: not a regular file (a named pipe)"
+    assert warnings == [message]
+    assert expand_paths([str(tmp_path)]) == [str(tmp_path / "m.yaml")]  # to stderr by default
+    assert capsys.readouterr().err == f"policygate: warning: {message}\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX devices")
+def test_a_device_named_explicitly_is_a_load_error_without_reading_it():
+    assert stat.S_ISCHR(os.stat("/dev/zero").st_mode)
+    started = time.process_time()
+    with pytest.raises(LoadError) as info:
+        load_file("/dev/zero")
+    assert time.process_time() - started < 2.0
+    assert str(info.value) == "/dev/zero: not a regular file (a character device)"
+
+
 def test_load_paths_in_order(tmp_path):
     write(tmp_path / "d" / "b.yaml", "name: b\n---\nname: b2\n")
     write(tmp_path / "d" / "a.json", '{"name": "a"}')
@@ -691,7 +909,8 @@ def test_to_yaml_writes_block_yaml_in_key_order():
 
 
 def test_to_yaml_quotes_strings_that_would_read_back_as_something_else():
-    data = {"s": ["1e3", "on", "2026-01-01", "0x10", "~", "", "<<", "1:30"]}
+    data = {"s": ["1e3", "on", "2026-01-01", "0x10", "~", "", "<<", "1:30", "0o17", "-.5",
+                  "0129", "1.5e3", "yes", "y", "NULL", "True"]}  # fmt: skip
     text = to_yaml(data)
     assert "'1e3'" in text
     assert "'2026-01-01'" in text
@@ -749,21 +968,21 @@ def test_yaml_written_by_to_yaml_loads_to_the_same_data(data):
     assert _same(_loaded(to_yaml(data)), data)
 
 
-# PyYAML's own dumper follows YAML 1.1, which reads "1e3" as a string and so
-# writes it unquoted; policygate reads it as JSON does, a number.
-_EXPONENT_NUMBER = re.compile(r"[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?[eE][-+]?[0-9]+")
-
-
-def _has_exponent_string(data: object) -> bool:
+# PyYAML's own dumper follows YAML 1.1, which reads "1e3", "0o17", "-.5" or "0129"
+# as strings and so writes them unquoted; policygate reads them as YAML 1.2 does,
+# as numbers. Strings that YAML 1.2 reads as numbers are left out here.
+def _has_number_string(data: object) -> bool:
     if isinstance(data, dict):
-        return any(_has_exponent_string(k) or _has_exponent_string(v) for k, v in data.items())
+        return any(_has_number_string(k) or _has_number_string(v) for k, v in data.items())
     if isinstance(data, list):
-        return any(map(_has_exponent_string, data))
-    return isinstance(data, str) and _EXPONENT_NUMBER.fullmatch(data) is not None
+        return any(map(_has_number_string, data))
+    return isinstance(data, str) and bool(
+        documents._CORE_INT.match(data) or documents._CORE_FLOAT.match(data)
+    )
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
-@given(_json_documents.filter(lambda data: not _has_exponent_string(data)))
+@given(_json_documents.filter(lambda data: not _has_number_string(data)))
 def test_yaml_safe_dump_loads_to_the_same_data_as_json(data):
     from_yaml = _loaded(yaml.safe_dump(data))
     assert _same(from_yaml, data)

@@ -10,22 +10,34 @@ here, so this module is where untrusted text meets the engine. It promises:
   here, never by a YAML constructor, so no tag can ever create a Python object.
 - **YAML means what JSON means.** Only JSON-compatible values are produced:
   ``dict`` with ``str`` keys, ``list``, ``str``, ``int``, ``float``, ``bool``,
-  ``None``. Deliberate differences from plain PyYAML:
+  ``None``. Plain scalars are resolved by the **YAML 1.2 core schema** (SPEC
+  §2), not PyYAML's YAML 1.1 rules, on both readers (libyaml and Python):
 
+  * booleans are only ``true``/``True``/``TRUE`` and ``false``/``False``/
+    ``FALSE``; ``yes``, ``no``, ``on``, ``off``, ``y``, ``n`` in any case are
+    strings (so ``auc: yes`` is ``"yes"``, never ``True``), and so are keys
+    such as ``on:``;
+  * null is ``null``/``Null``/``NULL``, ``~`` or nothing at all;
+  * integers are decimal (``[-+]?[0-9]+``; a leading zero does not make it
+    octal: ``017`` is 17), ``0o17`` (octal, 15) and ``0x1F`` (hex, 31), as the
+    core schema says. ``0b101``, ``1_000``, ``-0x1F`` and YAML 1.1's base 60
+    (``1:59:59``, ``190:20:30.15``) are strings; an integer of more than 4300
+    digits is refused (converting one takes time quadratic in its length);
+  * floats are ``[-+]?(.5|1|1.|1.5)`` with an optional exponent, so ``1e3``,
+    ``1e-07``, ``.5``, ``-.5`` are floats, as in JSON and YAML 1.2;
+    ``.inf``, ``-.Inf``, ``.nan`` (and ``1e999``, infinite once read) are
+    refused: JSON cannot hold them, and a NaN threshold would compare false
+    against everything;
   * timestamps and dates stay strings (``2026-01-01`` is ``"2026-01-01"``);
-    policies convert them with CEL's ``timestamp()``;
-  * numbers with an exponent but no dot (``1e-07``, ``1E+16``, as every JSON
-    writer produces) are floats, as in JSON and YAML 1.2 (PyYAML's YAML 1.1
-    rules read them as strings; :func:`to_yaml` quotes such strings);
-  * ``.inf`` and ``.nan`` are refused: JSON cannot hold them, and a NaN
-    threshold would compare false against everything;
-  * ``=`` is a plain string (YAML 1.1's "value" key is not supported);
+    policies convert them with CEL's ``timestamp()``; ``=`` is a plain string;
+  * an explicit tag must fit the same patterns (``!!bool yes`` and
+    ``!!int 1_000`` are refused; ``!!int '12'`` is 12);
   * ``\\uD83D\\uDE00``-style surrogate-pair escapes, which JSON writers use for
     characters outside the BMP, are combined into one character; a lone
     surrogate is refused.
 
-  Everything else follows YAML 1.1 safe semantics (``yes``/``on`` are booleans,
-  ``0x1F`` is an int, ``~`` is null): quote a value to keep it a string.
+  Quote a value to keep it a string. :func:`to_yaml` quotes every string that
+  a YAML 1.1 or 1.2 reader would take for something else.
 - **Tags** other than ``!!str !!int !!float !!bool !!null !!map !!seq`` are
   refused with their line and column (``!!python/object``, ``!!binary``,
   ``!!set``, ``!!timestamp``, custom ``!foo``...).
@@ -35,15 +47,28 @@ here, so this module is where untrusted text meets the engine. It promises:
   YAML 1.1: keys written in the mapping win over merged ones, and earlier
   merge sources win over later ones. A merged value keeps the position where it
   is written (inside the anchored mapping).
-- **Aliases** give independent copies, so callers may mutate the data; every
-  expansion counts against :attr:`Limits.max_nodes`. The size of each node is
-  measured once (memoised) before anything is built, so a "billion laughs"
-  document is refused in microseconds instead of being expanded.
+- **Aliases** give independent copies, so callers may mutate the data; they
+  are limited by what they expand to, not by how many there are: every
+  expansion counts against :attr:`Limits.max_nodes` and its characters (of
+  strings and keys) against :attr:`Limits.max_expanded_chars`, summed over all
+  the documents of the file. The size of each node is measured once
+  (memoised) before anything is built, so a "billion laughs" document, or a
+  1 MB string aliased 5,000 times, is refused in microseconds instead of
+  being expanded. (A merge counts all it merges, overridden keys included.)
 - **Limits** (:class:`Limits`) bound file size, document count, nesting,
-  expanded nodes and scalar length. Whatever ``max_depth`` says, parsing stops
-  at 1000 levels (libyaml's own limit).
-- **Empty documents** (a trailing ``---``, a file of comments) are dropped;
-  ``--- null`` is a document whose data is ``None``.
+  nodes and characters (aliases expanded) and scalar length. Whatever
+  ``max_depth`` says, parsing stops at 1000 levels (libyaml's own limit).
+  Without aliases a file cannot hold more characters than bytes, so
+  ``max_expanded_chars`` only bites on expansions unless set below
+  ``max_bytes``.
+- **Files** (:func:`load_file`, :func:`read_bytes`) are read only if they are
+  regular files (a named pipe, socket or device is refused before it is read;
+  met in a directory by :func:`expand_paths`, it is skipped with a warning),
+  through the size limit. A symlink loop says so.
+- **Empty documents** (a trailing ``---``) are dropped, but a file that holds
+  no document at all (empty, only comments, a bare ``---``) is a load error
+  ``path:1:1``; :func:`load_text` returns ``[]`` for such a text. ``--- null``
+  is a document whose data is ``None``.
 - **Errors** are :class:`~policygate.errors.LoadError` with a
   ``Location(source, line, column)`` (1-based) and a one-line message.
 
@@ -65,17 +90,17 @@ read as a YAML line break.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
 import stat
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 import yaml
-from yaml.constructor import SafeConstructor
 from yaml.events import MappingStartEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -85,10 +110,12 @@ __all__ = [
     "DEFAULT_LIMITS",
     "Document",
     "Limits",
+    "NO_DOCUMENT",
     "expand_paths",
     "load_file",
     "load_paths",
     "load_text",
+    "read_bytes",
     "to_yaml",
 ]
 
@@ -100,8 +127,11 @@ class Limits:
     max_bytes: int = 10 * 1024 * 1024  # per file
     max_documents: int = 1000  # per file, empty documents included
     max_depth: int = 64  # nesting of mappings/sequences ({"a": 1} is one level)
-    max_nodes: int = 100_000  # nodes per file as written, and per document aliases expanded
+    max_nodes: int = 100_000  # nodes per file, as written and with aliases expanded
     max_string: int = 1024 * 1024  # characters in one scalar
+    # characters of every string and key of a file, aliases expanded: as many as
+    # max_bytes allows without aliases, so only an expansion can reach it
+    max_expanded_chars: int = 10 * 1024 * 1024
 
 
 DEFAULT_LIMITS = Limits()
@@ -160,30 +190,54 @@ _NULL = _YAML_TAG + "null"
 _MAP = _YAML_TAG + "map"
 _SEQ = _YAML_TAG + "seq"
 _MERGE = _YAML_TAG + "merge"
-_TIMESTAMP = _YAML_TAG + "timestamp"
-_VALUE = _YAML_TAG + "value"
 
-# JSON and YAML 1.2 write floats with an exponent and no dot (1e-07, 2E+16);
-# YAML 1.1 (PyYAML) needs both a dot and a signed exponent.
-_EXPONENT_FLOAT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?[eE][-+]?[0-9]+$")
+# The YAML 1.2 core schema (YAML 1.2.2, section 10.3.2), as whole-value patterns.
+_CORE_NULL = re.compile(r"\A(?:~|null|Null|NULL|)\Z")
+_CORE_BOOL = re.compile(r"\A(?:true|True|TRUE|false|False|FALSE)\Z")
+_CORE_INT = re.compile(r"\A(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z")
+_CORE_FLOAT = re.compile(
+    r"\A(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z"
+)
+_MERGE_KEY = re.compile(r"\A<<\Z")  # YAML 1.1's merge key, kept (see the module doc)
+
+# (tag, pattern, the first characters a plain scalar of that tag can start with)
+_CORE_RULES: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
+    (_BOOL, _CORE_BOOL, tuple("tTfF")),
+    (_INT, _CORE_INT, tuple("-+0123456789")),
+    (_FLOAT, _CORE_FLOAT, tuple("-+.0123456789")),
+    (_NULL, _CORE_NULL, ("~", "n", "N", "")),
+    (_MERGE, _MERGE_KEY, ("<",)),
+)
 
 
-def _implicit_resolvers(base: type[yaml.resolver.BaseResolver], *, drop: set[str]) -> dict:
-    """The base resolver table without ``drop`` and with JSON exponent floats."""
+def _core_resolvers() -> dict:
+    """PyYAML's implicit-resolver table (first character -> rules) for the core schema.
+
+    Both readers take it: libyaml composes the nodes, but asks this table (in
+    Python) for the tag of every plain scalar.
+    """
     table: dict[str | None, list] = {}
-    for first, entries in base.yaml_implicit_resolvers.items():
-        kept = [(tag, regexp) for tag, regexp in entries if tag not in drop]
-        if kept:
-            table[first] = kept
-    for first in "-+0123456789":
-        table.setdefault(first, []).append((_FLOAT, _EXPONENT_FLOAT))
+    for tag, regexp, firsts in _CORE_RULES:
+        for first in firsts:
+            table.setdefault(first, []).append((tag, regexp))
     return table
 
 
-_LOAD_RESOLVERS = _implicit_resolvers(yaml.SafeLoader, drop={_TIMESTAMP, _VALUE})
-# Writing keeps the timestamp rule so dates get quoted: other YAML readers would
-# turn them into dates. It only adds the exponent rule so "1e3" gets quoted.
-_DUMP_RESOLVERS = _implicit_resolvers(yaml.SafeDumper, drop=set())
+def _dump_resolvers() -> dict:
+    """Writing quotes every string that a YAML 1.1 *or* a YAML 1.2 reader would take
+    for something else: ``"on"`` and ``"2026-01-01"`` (1.1), ``"0o17"`` and
+    ``"1e3"`` (1.2)."""
+    table: dict[str | None, list] = {
+        first: list(rules) for first, rules in yaml.SafeDumper.yaml_implicit_resolvers.items()
+    }
+    for first, rules in _core_resolvers().items():
+        table.setdefault(first, []).extend(rules)
+    return table
+
+
+_LOAD_RESOLVERS = _core_resolvers()
+_DUMP_RESOLVERS = _dump_resolvers()
 
 
 # libyaml refuses nesting beyond 1000 levels; the Python reader does the same.
@@ -325,12 +379,39 @@ def load_file(
     *,
     stdin: IO[bytes] | IO[str] | None = None,
 ) -> list[Document]:
-    """Load a file; ``-`` reads standard input (``sys.stdin.buffer`` by default)."""
+    """Load a file; ``-`` reads standard input (``sys.stdin.buffer`` by default).
+
+    A file that holds no document (empty, or only comments and ``---``) is a
+    :class:`LoadError`, as is anything but a regular file (see :func:`read_bytes`).
+    """
     name = os.fspath(path)
     if name == "-":
         stream = stdin if stdin is not None else sys.stdin.buffer
-        return load_text(stream.read(limits.max_bytes + 1), "<stdin>", limits)
-    return load_text(_read_file(name, limits), name, limits)
+        name = "<stdin>"
+        documents = load_text(stream.read(limits.max_bytes + 1), name, limits)
+    else:
+        documents = load_text(_read_file(name, limits), name, limits)
+    if not documents:
+        raise LoadError(NO_DOCUMENT, Location(name, 1, 1))
+    return documents
+
+
+NO_DOCUMENT = (
+    "the file holds no document: it is empty or has only comments and '---' or '...'"
+    " lines (write 'null' for a document that is null)"
+)
+
+
+def read_bytes(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS) -> bytes:
+    """The bytes of a regular file, at most ``limits.max_bytes`` of them.
+
+    What every input is read through (model cards included): a size over the
+    limit is refused before anything is read, and a named pipe, socket or
+    device is refused without opening it for a blocking read, so nothing can
+    hang the gate or feed it an endless stream. Errors are :class:`LoadError`
+    naming the path (``symlink loop (...)``, ``no such file or directory``...).
+    """
+    return _read_file(os.fspath(path), limits)
 
 
 def load_paths(
@@ -349,7 +430,9 @@ def load_paths(
 _EXTENSIONS = (".yaml", ".yml", ".json")
 
 
-def expand_paths(paths: Sequence[str]) -> list[str]:
+def expand_paths(
+    paths: Sequence[str], *, warn: Callable[[str], None] | None = None
+) -> list[str]:
     """Files as given, directories replaced by the documents under them.
 
     Directories are searched recursively for ``*.yaml``, ``*.yml`` and
@@ -358,21 +441,66 @@ def expand_paths(paths: Sequence[str]) -> list[str]:
     already visited. Results under one directory are sorted by path components
     so runs are reproducible. A directory without documents contributes
     nothing: whether that is an error is the caller's decision.
+
+    A named pipe, socket or device with a document's name met in a directory
+    is skipped, and ``warn`` is called with ``"PATH: skipped: ..."`` (by
+    default written to stderr as ``policygate: warning: ...``); named itself,
+    it is kept, and loading it is the error. A symlink loop is an error, named
+    or met in a directory, whatever its name: it may have been meant as a
+    directory of documents.
     """
     expanded: list[str] = []
     for path in paths:
         if path == "-":
             expanded.append(path)
-        elif os.path.isdir(path):
-            expanded.extend(_documents_under(path))
-        elif os.path.exists(path):
-            expanded.append(path)
+        elif stat.S_ISDIR(_stat(path).st_mode):
+            expanded.extend(_documents_under(path, warn or _warn))
         else:
-            raise LoadError("no such file or directory", Location(path))
+            expanded.append(path)
     return expanded
 
 
-def _documents_under(root: str) -> list[str]:
+def _warn(message: str) -> None:
+    print(f"policygate: warning: {message}", file=sys.stderr)
+
+
+def _stat(path: str) -> os.stat_result:
+    try:
+        return os.stat(path)
+    except OSError as error:
+        raise _os_error(error, Location(path)) from None
+
+
+def _os_error(error: OSError, location: Location) -> LoadError:
+    if error.errno == errno.ELOOP:
+        return LoadError("symlink loop (too many levels of symbolic links)", location)
+    if error.errno == errno.ENOENT:
+        return LoadError("no such file or directory", location)
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return LoadError("permission denied", location)
+    if error.errno == errno.EISDIR:
+        return LoadError("is a directory, not a file", location)
+    return LoadError(f"cannot read: {error.strerror or error}", location)
+
+
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _not_regular(mode: int) -> str | None:
+    """Why a file of this mode cannot be loaded (``"a named pipe"``), or ``None``."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return next((kind for test, kind in _KINDS if test(mode)), "not a file")
+
+
+def _documents_under(root: str, warn: Callable[[str], None]) -> list[str]:
     def fail(error: OSError) -> None:
         raise LoadError(
             f"cannot read directory: {error.strerror}", Location(error.filename or root)
@@ -390,27 +518,65 @@ def _documents_under(root: str) -> list[str]:
         relative = os.path.relpath(directory, root)
         parts = () if relative == os.curdir else tuple(relative.split(os.sep))
         for name in filenames:
-            if not name.startswith(".") and name.lower().endswith(_EXTENSIONS):
-                found.append((parts + (name,), os.path.join(directory, name)))
+            if name.startswith("."):
+                continue
+            path = os.path.join(directory, name)
+            document = name.lower().endswith(_EXTENSIONS)
+            try:
+                # os.walk lists a symlink it cannot follow (a loop) among the files.
+                mode = os.stat(path).st_mode if document else None
+            except OSError as error:
+                if error.errno == errno.ELOOP:
+                    raise _os_error(error, Location(path)) from None
+                mode = None  # dangling: loading it says so
+            if not document:
+                if os.path.islink(path) and _is_loop(path):
+                    raise LoadError(
+                        "symlink loop (too many levels of symbolic links)", Location(path)
+                    )
+                continue
+            kind = None if mode is None else _not_regular(mode)
+            if kind is not None:
+                warn(f"{path}: skipped: not a regular file ({kind})")
+                continue
+            found.append((parts + (name,), path))
     return [path for _, path in sorted(found)]
+
+
+def _is_loop(path: str) -> bool:
+    try:
+        os.stat(path)
+    except OSError as error:
+        return error.errno == errno.ELOOP
+    return False
 
 
 def _read_file(name: str, limits: Limits) -> bytes:
     location = Location(name)
+    _refuse_unless_regular(_stat(name).st_mode, location)
     try:
-        with open(name, "rb") as handle:
+        # Non-blocking, so a file swapped for a named pipe since the stat cannot
+        # block the open either; fstat then refuses it.
+        with open(name, "rb", opener=_open_nonblocking) as handle:
             info = os.fstat(handle.fileno())
-            if stat.S_ISREG(info.st_mode) and info.st_size > limits.max_bytes:
+            _refuse_unless_regular(info.st_mode, location)
+            if info.st_size > limits.max_bytes:
                 raise _too_large(info.st_size, limits, location)
             return handle.read(limits.max_bytes + 1)
-    except FileNotFoundError:
-        raise LoadError("no such file or directory", location) from None
-    except IsADirectoryError:
-        raise LoadError("is a directory, not a file", location) from None
-    except PermissionError:
-        raise LoadError("permission denied", location) from None
     except OSError as error:
-        raise LoadError(f"cannot read: {error.strerror or error}", location) from None
+        raise _os_error(error, location) from None
+
+
+def _open_nonblocking(path: str, flags: int) -> int:
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+
+
+def _refuse_unless_regular(mode: int, location: Location) -> None:
+    kind = _not_regular(mode)
+    if kind == "a directory":
+        raise LoadError("is a directory, not a file", location)
+    if kind is not None:
+        raise LoadError(f"not a regular file ({kind})", location)
 
 
 def _too_large(size: int, limits: Limits, location: Location) -> LoadError:
@@ -461,6 +627,8 @@ def _load(text: str, source: str, limits: Limits, loader_class: type) -> list[Do
         if isinstance(loader, _PyLoader):
             loader.configure(limits)
         count = 0
+        spent = _Spent()  # the file's expanded nodes and characters, every document
+        aliases = "&" in text
         while loader.check_node():
             root = loader.get_node()
             count += 1
@@ -471,7 +639,7 @@ def _load(text: str, source: str, limits: Limits, loader_class: type) -> list[Do
                 )
             if _is_empty(root):
                 continue
-            builder = _Builder(source, limits, aliases="&" in text)
+            builder = _Builder(source, limits, aliases=aliases, spent=spent)
             documents.append(builder.document(root, len(documents)))
     except yaml.YAMLError as error:
         if loader_class is not _PyLoader:
@@ -572,32 +740,50 @@ def _depth_message(max_depth: int) -> str:
 
 # --- building plain data from the node graph ---------------------------------
 
-_SCALARS = SafeConstructor()  # used only for its int/float/bool parsers
 _SCALAR_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL, _MERGE}
 _KEY_KINDS = {_INT: "int", _FLOAT: "float", _BOOL: "bool", _NULL: "null"}
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
+@dataclass
+class _Spent:
+    """What the documents of one file built so far expand to, against its limits."""
+
+    nodes: int = 0
+    chars: int = 0
+    aliased: bool = False  # an alias was met: the messages speak of expansion
+
+
 class _Builder:
     """Builds one document: first measures the graph, then walks it into data."""
 
-    def __init__(self, source: str, limits: Limits, aliases: bool = True) -> None:
+    def __init__(
+        self, source: str, limits: Limits, aliases: bool = True, spent: _Spent | None = None
+    ) -> None:
         self.source = source
         self.limits = limits
         self.aliases = aliases  # False: the text has no anchor, so no node is shared
+        self.spent = spent if spent is not None else _Spent()
         self.positions: dict[JsonPath, Position] = {}
         self.key_positions: dict[JsonPath, Position] = {}
+        # What the earlier documents of the file left of the limits.
+        self._nodes_left = limits.max_nodes - self.spent.nodes
+        self._chars_left = limits.max_expanded_chars - self.spent.chars
         # Keyed by id(node): aliases share node objects, so each is measured once.
         self._sizes: dict[int, int] = {}
+        self._chars: dict[int, int] = {}
         self._heights: dict[int, int] = {}
         self._open: set[int] = set()
-        self._aliased = False
 
     def document(self, root: Node, index: int) -> Document:
         if self.aliases:
             self._measure(root, 0)
+            key = id(root)
+            nodes, chars = self._sizes[key], self._chars[key]
         else:
-            self._scan(root)
+            nodes, chars = self._scan(root)
+        self.spent.nodes += nodes
+        self.spent.chars += chars
         data = self._build(root, ())
         return Document(self.source, index, data, self.positions, self.key_positions)
 
@@ -607,11 +793,14 @@ class _Builder:
     # The measuring pass makes the limits exact and cheap: a node's expanded
     # size is computed once and reused at each alias, so refusing a document
     # costs time proportional to its text, not to its expansion.
+    # Nodes and characters (of every scalar, keys included) are summed over the
+    # expansion, so a 1 MB string aliased 5,000 times is 5 G characters, and over
+    # the file, so 1,000 documents cannot each expand to the limit.
     def _measure(self, node: Node, depth: int) -> int:
         key = id(node)
         size = self._sizes.get(key)
         if size is not None:
-            self._aliased = True
+            self.spent.aliased = True
             if depth + self._heights[key] > self.limits.max_depth:
                 raise self._error(_depth_message(self.limits.max_depth), node)
             return size
@@ -620,51 +809,71 @@ class _Builder:
         height = 0
         if isinstance(node, ScalarNode):
             size = 1
-            if len(node.value) > self.limits.max_string:
+            chars = len(node.value)
+            if chars > self.limits.max_string:
                 raise self._error(
                     f"scalar is longer than {self.limits.max_string} characters", node
                 )
+            if chars > self._chars_left:
+                raise self._error(self._chars_message(), node)
         else:
             if depth >= self.limits.max_depth:
                 raise self._error(_depth_message(self.limits.max_depth), node)
             self._open.add(key)
             size = 1
+            chars = 0
             for child in _children(node):
                 size += self._measure(child, depth + 1)
+                chars += self._chars[id(child)]
                 height = max(height, self._heights[id(child)])
-                if size > self.limits.max_nodes:
+                if size > self._nodes_left:
                     raise self._error(self._nodes_message(), node)
+                if chars > self._chars_left:
+                    raise self._error(self._chars_message(), node)
             self._open.discard(key)
             height += 1
         self._sizes[key] = size
+        self._chars[key] = chars
         self._heights[key] = height
         return size
 
-    def _scan(self, root: Node) -> None:
+    def _scan(self, root: Node) -> tuple[int, int]:
         """:meth:`_measure` for a text without anchors, where every node is met once:
-        the same checks in the same order, without the bookkeeping aliases need."""
+        the same checks in the same order, without the bookkeeping aliases need.
+        Returns the document's nodes and characters."""
         max_depth, max_string = self.limits.max_depth, self.limits.max_string
         stack: list[tuple[Node, int]] = [(root, 0)]
-        count = 0
+        count = chars = 0
         while stack:
             node, depth = stack.pop()
             count += 1
-            if count > self.limits.max_nodes:  # (texts that long were counted already)
+            if count > self._nodes_left:  # (texts that long were counted already)
                 self._measure(root, 0)  # says where, as it always has
             if type(node) is ScalarNode:
-                if len(node.value) > max_string:
+                length = len(node.value)
+                if length > max_string:
                     raise self._error(f"scalar is longer than {max_string} characters", node)
+                chars += length
+                if chars > self._chars_left:
+                    self._measure(root, 0)
                 continue
             if depth >= max_depth:
                 raise self._error(_depth_message(max_depth), node)
             children = list(_children(node))
             stack.extend((child, depth + 1) for child in reversed(children))
+        return count, chars
 
     def _nodes_message(self) -> str:
         limit = self.limits.max_nodes
-        if self._aliased:
+        if self.spent.aliased:
             return f"alias expansion exceeds {limit} nodes"
         return f"document has more than {limit} nodes"
+
+    def _chars_message(self) -> str:
+        limit = self.limits.max_expanded_chars
+        if self.spent.aliased:
+            return f"alias expansion exceeds {limit} characters"
+        return f"file has more than {limit} characters in its strings and keys"
 
     def _build(self, node: Node, path: JsonPath) -> Any:
         self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
@@ -736,19 +945,42 @@ class _Builder:
             raise self._error(_tag_message(tag), node)
         if tag in (_STR, _MERGE):  # a "<<" that is not a key is just text
             return self._text(node)
-        try:
-            if tag == _NULL:
-                return None
-            if tag == _BOOL:
-                return _SCALARS.construct_yaml_bool(node)
-            if tag == _INT:
-                return _SCALARS.construct_yaml_int(node)
-            number = _SCALARS.construct_yaml_float(node)
-        except (ValueError, KeyError):
-            raise self._error(f"{node.value!r} is not a valid {_short_tag(tag)}", node) from None
-        if not math.isfinite(number):
+        value: str = node.value
+        if tag == _NULL and _CORE_NULL.match(value):
+            return None
+        if tag == _BOOL and _CORE_BOOL.match(value):
+            return value[0] in "tT"
+        if tag == _INT and _CORE_INT.match(value):
+            return self._integer(node)
+        if tag == _FLOAT and _CORE_FLOAT.match(value):
+            number = _core_float(value)
+            if not math.isfinite(number):
+                raise self._error(
+                    f"{_shown(value)} is not a finite number; JSON has no infinity or NaN"
+                    " (quote it for a string)",
+                    node,
+                )
+            return number
+        # Only an explicit tag gets here (!!bool yes, !!int 1_000): a plain scalar
+        # got its tag from these same patterns.
+        raise self._error(f"{_shown(value)} is not a valid {_short_tag(tag)}", node)
+
+    def _integer(self, node: ScalarNode) -> int:
+        """A core-schema integer; more than 4300 digits (Python's cap on converting
+        decimal text, which takes time quadratic in the length) is refused."""
+        value: str = node.value
+        if value.startswith(("0o", "0x")):
+            number = int(value[2:], 8 if value[1] == "o" else 16)  # linear in the length
+            too_long = number >= _INT_CEILING
+        else:
+            digits = value.lstrip("+-").lstrip("0")
+            too_long = len(digits) > _MAX_INT_DIGITS
+            if not too_long:
+                number = int(digits or "0")
+                number = -number if value.startswith("-") else number
+        if too_long:
             raise self._error(
-                f"{node.value!r} is not a finite number; JSON has no infinity or NaN"
+                f"integer {_shown(value)} has more than {_MAX_INT_DIGITS} digits"
                 " (quote it for a string)",
                 node,
             )
@@ -775,6 +1007,22 @@ def _children(node: Node) -> Iterator[Node]:
         for key_node, value_node in node.value:
             yield key_node
             yield value_node
+
+
+_MAX_INT_DIGITS = 4300  # sys.int_info.default_max_str_digits
+_INT_CEILING = 10**_MAX_INT_DIGITS
+
+
+def _core_float(value: str) -> float:
+    """A value that matches :data:`_CORE_FLOAT` as a float (``.inf``, ``-.5``, ``1.``)."""
+    if value[-1] in "fFnN":  # .inf, -.Inf, .NaN...
+        return float(value.replace(".", "", 1))
+    return float(value)
+
+
+def _shown(value: str) -> str:
+    """A scalar quoted for a message, cut short if long."""
+    return repr(value) if len(value) <= 40 else repr(value[:30]) + f"... ({len(value)} characters)"
 
 
 def _short_tag(tag: str) -> str:

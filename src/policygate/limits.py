@@ -10,17 +10,23 @@ environment variables, then ``--limit NAME=VALUE`` options (the last wins).
 
 Each limit has one name on the command line and one in the environment:
 
-========================  ============================  =================================
-``--limit NAME``          environment variable          default
-========================  ============================  =================================
-``max-file-bytes``        ``POLICYGATE_MAX_FILE_BYTES``  10485760 (10 MiB) per file
-``max-documents``         ``POLICYGATE_MAX_DOCUMENTS``   1000 per file
-``max-depth``             ``POLICYGATE_MAX_DEPTH``       64 levels of nesting
-``max-nodes``             ``POLICYGATE_MAX_NODES``       1000000 per document, aliases expanded
-``max-string``            ``POLICYGATE_MAX_STRING``      1048576 characters per scalar
-``rule-cost``             ``POLICYGATE_RULE_COST``       30000 units per evaluation
-``rule-seconds``          ``POLICYGATE_RULE_SECONDS``    5 seconds per rule
-========================  ============================  =================================
+========================  =================================  ==================================
+``--limit NAME``          environment variable               default
+========================  =================================  ==================================
+``max-file-bytes``        ``POLICYGATE_MAX_FILE_BYTES``      10485760 (10 MiB) per file
+``max-documents``         ``POLICYGATE_MAX_DOCUMENTS``       1000 per file
+``max-depth``             ``POLICYGATE_MAX_DEPTH``           64 levels of nesting
+``max-nodes``             ``POLICYGATE_MAX_NODES``           100000 per file, aliases expanded
+``max-string``            ``POLICYGATE_MAX_STRING``          1048576 characters per scalar
+``max-expanded-chars``    ``POLICYGATE_MAX_EXPANDED_CHARS``  10485760 characters of strings and
+                                                             keys per file, aliases expanded
+``rule-cost``             ``POLICYGATE_RULE_COST``           30000 units per evaluation
+``rule-seconds``          ``POLICYGATE_RULE_SECONDS``        5 seconds per rule
+========================  =================================  ==================================
+
+``max-file-bytes`` applies to every file read, the importers' (a model card,
+a BOM, an MLmodel file) included. ``max-expanded-chars`` is as large as
+``max-file-bytes`` by default, so only an alias expansion can reach it.
 """
 
 from __future__ import annotations
@@ -55,9 +61,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max-depth", "POLICYGATE_MAX_DEPTH", "load", "max_depth", int,
             "nesting of mappings and sequences"),
     Setting("max-nodes", "POLICYGATE_MAX_NODES", "load", "max_nodes", int,
-            "values in one document, every alias expansion counted"),
+            "values in one file, every alias expansion counted"),
     Setting("max-string", "POLICYGATE_MAX_STRING", "load", "max_string", int,
             "characters in one string or key"),
+    Setting("max-expanded-chars", "POLICYGATE_MAX_EXPANDED_CHARS", "load", "max_expanded_chars",
+            int, "characters of the strings and keys of one file, every alias expansion counted"),
     Setting("rule-cost", "POLICYGATE_RULE_COST", "rule", "cost", int,
             "cost units one evaluation of one expression may spend"),
     Setting("rule-seconds", "POLICYGATE_RULE_SECONDS", "rule", "seconds", float,

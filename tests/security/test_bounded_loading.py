@@ -58,6 +58,40 @@ def test_billion_laughs(tmp_path):
     refused(path, "alias expansion exceeds 100000 nodes")
 
 
+def test_a_big_string_aliased_5000_times(tmp_path):
+    """1 MB aliased 5,000 times: 5,001 nodes, 5 G characters once expanded (it took
+    ~9.8 GB downstream). Refused by the characters it expands to, before building."""
+    path = tmp_path / "aliases.yaml"
+    text = "big: &b " + "x" * 1_000_000 + "\nlist: [" + ", ".join(["*b"] * 5000) + "]\n"
+    path.write_text(text, encoding="utf-8")
+    output = refused(path, "alias expansion exceeds 10485760 characters")
+    assert f"{path}:2:7:" in output
+
+
+def test_a_base_60_scalar_is_a_string_not_a_cpu_bomb(tmp_path):
+    """YAML 1.1 read ``1:2:3:...`` as a base-60 integer, in time quadratic in its length."""
+    path = tmp_path / "base60.yaml"
+    path.write_text("name: m\nversion: '1'\nt: " + ":".join(["59"] * 300_000) + "\n")
+    started = time.process_time()
+    (document,) = load_text(path.read_bytes(), str(path))
+    assert time.process_time() - started < 2.0
+    assert document.data["t"] == ":".join(["59"] * 300_000)
+
+
+def test_a_yaml_1_1_boolean_cannot_pass_a_numeric_rule(tmp_path):
+    """``auc: yes`` was True, and True >= 0.8 is a comparison some paths allow."""
+    policy = tmp_path / "auc.yaml"
+    policy.write_text(
+        "apiVersion: policygate/v1\nkind: Policy\nmetadata: {name: auc}\nspec:\n  rules:\n"
+        "    - id: auc\n      check: 'model.auc == true || model.auc >= 0.8'\n",
+        encoding="utf-8",
+    )
+    model = tmp_path / "model.yaml"
+    model.write_text("name: m\nversion: '1'\nauc: yes\n", encoding="utf-8")
+    result, _ = check(str(model), "-p", str(policy))
+    assert result.exit_code == 1, result.output
+
+
 def test_a_200_mb_file_is_refused_before_it_is_read(tmp_path):
     path = tmp_path / "huge.yaml"
     with path.open("wb") as handle:  # sparse: no 200 MB written to the test disk
@@ -220,16 +254,36 @@ def test_loading_limits_come_from_the_environment_and_options(tmp_path):
     assert result.exit_code == 0, result.output
 
 
+def test_the_expanded_characters_limit_comes_from_the_environment_and_options(tmp_path):
+    path = tmp_path / "aliases.yaml"
+    # 300,000 characters expanded; every shipped policy file holds fewer than 30,000.
+    path.write_text("a: &a " + "x" * 100_000 + "\nb: [*a, *a]\nname: m\n", encoding="utf-8")
+    env = {"POLICYGATE_MAX_EXPANDED_CHARS": "200000"}
+    result, _ = check(str(path), "-p", str(POLICY), env=env)
+    assert result.exit_code == 2
+    assert f"{path}:1:1: alias expansion exceeds 200000 characters" in result.output
+    result, _ = check(str(path), "-p", str(POLICY), "--limit", "max-expanded-chars=250000", env=env)
+    assert result.exit_code == 2
+    assert "alias expansion exceeds 250000 characters" in result.output
+    result, _ = check(str(MODEL), "-p", str(POLICY), "--limit", "max-expanded-chars=5000000")
+    assert result.exit_code == 0, result.output
+
+
 def test_default_limits_are_what_security_md_says():
+    from policygate.cel.budget import DEFAULT_BUDGET
+    from policygate.limits import SETTINGS
+
     assert Limits(
         max_bytes=10 * 1024 * 1024, max_documents=1000, max_depth=64,
-        max_nodes=100_000, max_string=1024 * 1024,
+        max_nodes=100_000, max_string=1024 * 1024, max_expanded_chars=10 * 1024 * 1024,
     ) == DEFAULT_LIMITS  # fmt: skip
     text = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
-    for name in ("POLICYGATE_MAX_FILE_BYTES", "POLICYGATE_MAX_DOCUMENTS", "POLICYGATE_MAX_DEPTH",
-                 "POLICYGATE_MAX_NODES", "POLICYGATE_MAX_STRING", "POLICYGATE_RULE_COST",
-                 "POLICYGATE_RULE_SECONDS"):  # fmt: skip
-        assert name in text
+    for setting in SETTINGS:  # each limit's row: | `name` | `POLICYGATE_...` | default |
+        default = getattr(DEFAULT_LIMITS if setting.target == "load" else DEFAULT_BUDGET,
+                          setting.field)  # fmt: skip
+        shown = default if isinstance(default, int) else f"{default:g}"
+        row = f"| `{setting.name}` | `{setting.env}` | {shown} |"
+        assert row in text, f"SECURITY.md has no row {row}"
 
 
 def test_every_loader_fallback_refuses_a_wide_text_the_same_way():

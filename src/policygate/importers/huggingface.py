@@ -14,7 +14,7 @@ import os
 import re
 from typing import Any
 
-from ..documents import load_text
+from ..documents import load_text, read_bytes
 from ..errors import LoadError, Location
 from .interface import (
     SOURCE_LABEL,
@@ -44,10 +44,9 @@ class HuggingFaceImporter(Importer):
 
     def read(self, location: str) -> list[dict[str, Any]]:
         try:
-            with open(location, "rb") as handle:
-                raw = handle.read()
-        except OSError as error:
-            message = f"cannot read model card: {error.strerror}"
+            raw = read_bytes(location)  # through max-file-bytes, like every input
+        except LoadError as error:
+            message = f"cannot read model card: {error.message}"
             raise ImporterError(message, Location(location)) from None
         try:
             text = raw.decode("utf-8-sig")

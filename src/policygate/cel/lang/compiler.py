@@ -18,6 +18,7 @@ returns, which is all an ``explain`` needs.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -90,6 +91,8 @@ def compile_tree(root: Node, traced: bool = False) -> Closure:
 class _Compiler:
     def __init__(self, traced: bool) -> None:
         self.traced = traced
+        #: Loop accumulators, the only locals that may hold an error (see _Failed).
+        self.accumulators: set[str] = set()
 
     def block(self, node: Node, scope: frozenset[str]) -> Closure:
         """``node`` as a block root: it charges its block before running it."""
@@ -146,14 +149,16 @@ class _Compiler:
     def ident(self, node: ast.Ident, scope: frozenset[str]) -> Closure:
         name = node.name
         if name in scope:
+            if name not in self.accumulators:
+                return lambda act: act.locals[name]
 
-            def local(act: Activation) -> Value:
+            def accumulator(act: Activation) -> Value:
                 value = act.locals[name]
                 if type(value) is _Failed:
                     raise value.error
                 return value
 
-            return local
+            return accumulator
         name = name.lstrip(".")  # ".y": the variable y even where a loop variable y is in scope
         type_value = TYPE_IDENTS.get(name)
 
@@ -209,6 +214,14 @@ class _Compiler:
         if function in TABLES and len(args) == 2:
             return _arithmetic(function, args[0], args[1])
         entry = FUNCTIONS.get(function)
+        if (
+            entry is not None
+            and function in _FOLDABLE
+            and all(isinstance(a, ast.Literal) for a in parts)
+        ):
+            folded = _fold(entry[0], [a.value for a in parts if isinstance(a, ast.Literal)])
+            if folded is not _MISSING:
+                return lambda act: folded
         if entry is None:
             message = f"unbound function '{function}'"
 
@@ -276,6 +289,10 @@ class _Compiler:
     # -- loops ----------------------------------------------------------------
 
     def comprehension(self, node: ast.Comprehension, scope: frozenset[str]) -> Closure:
+        quantifier = _quantifier_shape(node)
+        if quantifier is not None and not self.traced:
+            return self.quantifier(node, quantifier, scope)
+        self.accumulators.add(node.accu_var)
         iter_range = self.block(node.iter_range, scope)
         init = self.block(node.accu_init, scope)
         loop_vars = {node.iter_var, node.accu_var}
@@ -322,6 +339,69 @@ class _Compiler:
 
         return loop
 
+    def quantifier(
+        self, node: ast.Comprehension, predicate: Node, scope: frozenset[str]
+    ) -> Closure:
+        """``all`` and ``exists`` without the generic loop's accumulator.
+
+        The same results as the expansion (``@result && p`` per element, the
+        first error kept and absorbed by a later ``false``/``true``), the same
+        units per element (the condition's and step's nodes), one closure call
+        per element instead of five.
+        """
+        iter_range = self.block(node.iter_range, scope)
+        first, second = node.iter_var, node.iter_var2
+        # The predicate runs once per element: its block is charged with the element.
+        test = self.node(predicate, scope | {first} | ({second} if second else set()))
+        is_all = node.accu_init.value is True if isinstance(node.accu_init, ast.Literal) else True
+        decisive = not is_all  # all() stops at false, exists() at true
+        function = "_&&_" if is_all else "_||_"
+        per_item = 1 + block_cost(node.loop_condition) + 2 + block_cost(predicate)
+        names = (first,) if second is None else (first, second)
+
+        def quantify(act: Activation) -> Value:
+            items = iter_range(act)
+            kind = type(items)
+            if kind is list or kind is tuple:
+                pairs: Any = enumerate(items) if second is not None else items
+            elif kind is dict:
+                pairs = items.items() if second is not None else items
+            else:
+                raise no_overload("comprehension range", items)
+            local = act.locals
+            saved = [local.get(n, _MISSING) for n in names]
+            failure: EvalError | None = None
+            try:
+                for item in pairs:
+                    act.budget -= per_item
+                    if act.budget < 0:
+                        raise BudgetExceeded(act.limit)
+                    if second is None:
+                        local[first] = item
+                    else:
+                        local[first], local[second] = item
+                    try:
+                        outcome = test(act)
+                    except EvalError as error:
+                        if failure is None:
+                            failure = error
+                        continue
+                    if outcome is decisive:
+                        return decisive
+                    if outcome is not (not decisive) and failure is None:
+                        failure = no_overload(function, outcome)
+            finally:
+                for n, old in zip(names, saved, strict=True):
+                    if old is _MISSING:
+                        local.pop(n, None)
+                    else:
+                        local[n] = old
+            if failure is not None:
+                raise failure
+            return not decisive
+
+        return quantify
+
     def _step(self, node: ast.Comprehension, scope: frozenset[str]) -> Closure:
         """The loop step; ``@result + [x]`` appends in place (the accumulator is private).
 
@@ -366,6 +446,20 @@ class _Compiler:
         return push
 
 
+#: Conversions whose result from literals is small and the same at every evaluation
+#: (``duration('720h')``), computed once when compiling; an error stays for run time.
+_FOLDABLE = frozenset(
+    {"timestamp", "duration", "int", "uint", "double", "string", "bool", "bytes", "dyn", "type"}
+)
+
+
+def _fold(impl: Callable[..., Value], values: list[Value]) -> Value:
+    try:
+        return impl(*values)
+    except EvalError:
+        return _MISSING
+
+
 class _Failed:
     """An error held by a loop's accumulator, as CEL's error values are held.
 
@@ -385,6 +479,39 @@ def _attempt(closure: Closure, act: Activation) -> Value:
         return closure(act)
     except EvalError as error:
         return _Failed(error)
+
+
+def _quantifier_shape(node: ast.Comprehension) -> Node | None:
+    """The predicate when ``node`` is the expansion of ``all`` or ``exists``."""
+    init, step, result = node.accu_init, node.loop_step, node.result
+    accu = node.accu_var
+    if not (
+        isinstance(init, ast.Literal)
+        and type(init.value) is bool
+        and isinstance(step, ast.Call)
+        and step.function == ("_&&_" if init.value else "_||_")
+        and isinstance(step.args[0], ast.Ident)
+        and step.args[0].name == accu
+        and isinstance(result, ast.Ident)
+        and result.name == accu
+        and isinstance(node.loop_condition, ast.Call)
+        and node.loop_condition.function == "@not_strictly_false"
+    ):
+        return None
+    predicate = step.args[1]
+    if _mentions(predicate, accu):
+        return None
+    return predicate
+
+
+def _mentions(node: Node, name: str) -> bool:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.Ident) and current.name == name:
+            return True
+        stack.extend(ast.children(current))
+    return False
 
 
 def _append_shape(step: Node, accu: str) -> Node | None:
@@ -715,22 +842,6 @@ def _relation(function: str, compare: Callable[[Value, Value], bool]) -> Callabl
     return make
 
 
-def _less(a: Value, b: Value) -> bool:
-    return bool(a < b)
-
-
-def _less_equal(a: Value, b: Value) -> bool:
-    return bool(a <= b)
-
-
-def _greater(a: Value, b: Value) -> bool:
-    return bool(a > b)
-
-
-def _greater_equal(a: Value, b: Value) -> bool:
-    return bool(a >= b)
-
-
 def _in(args: list[Closure]) -> Closure:
     element, container = args
     return lambda act: contains(container(act), element(act))
@@ -792,10 +903,10 @@ _SPECIAL: dict[str, Callable[[list[Closure]], Closure]] = {
     "-_": _negate,
     "_==_": _equal,
     "_!=_": _not_equal,
-    "_<_": _relation("_<_", _less),
-    "_<=_": _relation("_<=_", _less_equal),
-    "_>_": _relation("_>_", _greater),
-    "_>=_": _relation("_>=_", _greater_equal),
+    "_<_": _relation("_<_", operator.lt),
+    "_<=_": _relation("_<=_", operator.le),
+    "_>_": _relation("_>_", operator.gt),
+    "_>=_": _relation("_>=_", operator.ge),
     "@in": _in,
     "_[_]": _index_op,
     "_[?_]": _optional_index_op,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re2  # type: ignore[import-untyped]
+
 from policygate.cel.lang.errors import EvalError
 from policygate.cel.library import matches
 
@@ -10,7 +12,5 @@ def search(pattern: str, text: str) -> bool:
     """Whether RE2 finds ``pattern`` anywhere in ``text`` (each pattern compiled once)."""
     try:
         return matches(text, pattern)
-    except Exception as error:  # re2.error: an invalid pattern
-        if type(error).__name__ != "error":
-            raise
+    except re2.error as error:
         raise EvalError(str(error), "invalid_argument") from None

@@ -35,8 +35,12 @@ _UNIT_NANOS = {
 _OFFSET = re.compile(r"([+-]?)(\d{2}):(\d{2})\Z")
 
 
+@lru_cache(maxsize=4096)
 def parse_timestamp(text: str) -> Timestamp:
-    """An RFC 3339 timestamp (``2009-02-13T23:31:30.5Z``, ``...+01:00``)."""
+    """An RFC 3339 timestamp (``2009-02-13T23:31:30.5Z``, ``...+01:00``).
+
+    Cached: a record's dates are read by many rules, and a Timestamp is immutable.
+    """
     found = _RFC3339.match(text)
     if found is None:
         raise EvalError(f"timestamp {text!r} is not RFC 3339", "invalid_argument")
@@ -66,6 +70,7 @@ def format_timestamp(value: Timestamp) -> str:
     return text + "Z"
 
 
+@lru_cache(maxsize=1024)
 def parse_duration(text: str) -> Duration:
     """A Go duration (``'1h30m'``, ``'-1.5s'``, ``'100ns'``)."""
     body = text

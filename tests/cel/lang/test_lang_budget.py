@@ -1,0 +1,95 @@
+"""The cost budget (units charged before the work, the same on every machine) and
+the observer that explains an evaluation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from policygate.cel.lang import BudgetExceeded, EvalError, ast, compile
+
+
+def test_units_count_nodes_elements_and_built_sizes() -> None:
+    # item, .metrics, .auc, params, .min_auc, >=: six nodes.
+    program = compile("item.metrics.auc >= params.min_auc", {"item", "params"})
+    assert program.measure({"item": {"metrics": {"auc": 0.9}}, "params": {"min_auc": 0.8}}) == (
+        True,
+        6,
+    )
+    # A list literal costs its nodes and its size.
+    assert compile("[1, 2, 3]").measure()[1] == 4 + 3
+    # + on strings charges the length of what it builds.
+    _, small = compile("s + s", {"s"}).measure({"s": "ab"})
+    _, large = compile("s + s", {"s"}).measure({"s": "ab" * 100})
+    assert large - small == 400 - 4
+
+
+def test_iteration_is_charged_per_element() -> None:
+    program = compile("xs.all(x, x > 0)", {"xs"})
+    _, ten = program.measure({"xs": list(range(1, 11))})
+    _, twenty = program.measure({"xs": list(range(1, 21))})
+    assert twenty - ten == ten - program.measure({"xs": []})[1]
+
+
+def test_a_short_circuit_charges_only_what_it_evaluates() -> None:
+    program = compile("a || b.c.d.e", {"a", "b"})
+    _, cheap = program.measure({"a": True, "b": {}})
+    _, dear = program.measure({"a": False, "b": {"c": {"d": {"e": True}}}})
+    assert (cheap, dear) == (2, 6)
+
+
+def test_the_budget_stops_a_cost_bomb_before_it_is_built() -> None:
+    bomb = (
+        "[1, 2, 3, 4, 5, 6, 7, 8].map(a, [1, 2, 3, 4, 5, 6, 7, 8].map(b, "
+        "[1, 2, 3, 4, 5, 6, 7, 8].map(c, [1, 2, 3, 4, 5, 6, 7, 8].map(d, "
+        "[1, 2, 3, 4, 5, 6, 7, 8].map(e, [1, 2, 3, 4, 5, 6, 7, 8])))))"
+    )
+    with pytest.raises(BudgetExceeded, match="cost budget of 100000 units"):
+        compile(bomb).evaluate({}, budget=100_000)
+    # Each + would double the string: the budget refuses before 1,600,000 characters exist.
+    doubling = compile("(((s + s) + (s + s)) + ((s + s) + (s + s)))", {"s"})
+    with pytest.raises(BudgetExceeded):
+        doubling.evaluate({"s": "x" * 200_000}, budget=1_000_000)
+
+
+def test_an_exhausted_budget_is_never_absorbed() -> None:
+    program = compile("xs.exists(x, x == 0) || true", {"xs"})
+    assert not issubclass(BudgetExceeded, EvalError)
+    with pytest.raises(BudgetExceeded):
+        program.evaluate({"xs": list(range(1, 1000))}, budget=100)
+    assert program.evaluate({"xs": list(range(1, 1000))}) is True
+
+
+@given(st.lists(st.integers(-5, 5), max_size=30), st.text(max_size=20))
+def test_the_cost_is_deterministic(xs: list[int], s: str) -> None:
+    program = compile(
+        "xs.filter(x, x > 0).map(x, string(x) + s).size() > 0 || s.contains('a')", {"xs", "s"}
+    )
+    first = program.measure({"xs": xs, "s": s})
+    assert program.measure({"xs": list(xs), "s": s}) == first
+
+
+def test_the_observer_sees_every_sub_expression() -> None:
+    seen: list[tuple[str, Any]] = []
+
+    def observe(node: ast.Node, value: Any) -> None:
+        label = type(node).__name__
+        if isinstance(node, ast.Call):
+            label = node.function
+        elif isinstance(node, ast.Select):
+            label = "." + node.field
+        seen.append((label, value))
+
+    program = compile("item.auc >= params.min && 1 / 0 == 1 || true", {"item", "params"})
+    value = program.evaluate({"item": {"auc": 0.9}, "params": {"min": 0.8}}, observer=observe)
+    assert value is True
+    labels = [label for label, _ in seen]
+    assert labels[:6] == ["Ident", ".auc", "Ident", ".min", "_>=_", "Literal"]
+    assert ("_/_", seen[labels.index("_/_")][1]) == ("_/_", seen[labels.index("_/_")][1])
+    assert isinstance(seen[labels.index("_/_")][1], EvalError)
+    assert seen[-1] == ("_||_", True)
+    # Without an observer the untraced closures run, with the same result and cost.
+    assert program.measure({"item": {"auc": 0.9}, "params": {"min": 0.8}})[0] is True

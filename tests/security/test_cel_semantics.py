@@ -32,6 +32,8 @@ NOW = "2026-11-26T00:00:00Z"
 EXAMPLE = ROOT / "examples" / "models" / "credit-default-passes.yaml"
 POLICIES = ROOT / "policies"
 ENGINES = sorted(cel.BACKENDS) if cel.fast_available() else [cel.PORTABLE]
+for _engine in ENGINES:
+    cel.get_backend(_engine)  # celpy sets the recursion limit when made: not inside a test
 SETTINGS = settings(max_examples=30, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 
@@ -201,8 +203,8 @@ spec:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_check_refuses_a_typo_that_would_pass(tmp_path: Path, engine: str) -> None:
-    """`modle` is an error at run time, and `!error` would have been... an error;
-    but a policy that reads an undeclared name is refused before any model is judged."""
+    """cel-python's has() of an undeclared name was false, so this rule passed every
+    model; a policy that reads an undeclared name is refused before any is judged."""
     policy = tmp_path / "typo.yaml"
     policy.write_text(TYPO_POLICY, encoding="utf-8")
     result = CliRunner().invoke(
@@ -210,3 +212,40 @@ def test_check_refuses_a_typo_that_would_pass(tmp_path: Path, engine: str) -> No
     )
     assert result.exit_code == 2, result.output
     assert f"{policy}:7:20: undeclared variable 'modle'; did you mean 'model'?" in result.output
+
+
+TIMESTAMP_LIKE = st.one_of(
+    st.datetimes(min_value=dt.datetime(1, 1, 2), max_value=dt.datetime(9999, 12, 30)).map(
+        lambda d: d.isoformat()
+    ),
+    st.from_regex(
+        r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,10})?"
+        r"([Zz]|[+-][0-9]{2}:[0-9]{2})?\Z"
+    ),
+    st.sampled_from(["2026-01-01T00:00:00+00:99", "2026-01-01T00:00:00+23:59", "2026-01-01",
+                     "2026-01-01T00:00:00-24:00", " 2026-01-01T00:00:00Z", "now"]),
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(text=TIMESTAMP_LIKE.flatmap(lambda t: st.sampled_from([t, t + "Z", t + "+01:30"])))
+def test_cel_timestamp_and_waiver_dates_accept_the_same_forms(text: str) -> None:
+    """One grammar for every timestamp (SPEC §3, issue 14 item 16): what a waiver's
+    expires_at accepts, timestamp() accepts, at the same instant, on every engine."""
+    from policygate.timestamps import parse_timestamp
+
+    try:
+        expected: dt.datetime | None = parse_timestamp(text)
+    except ValueError:
+        expected = None
+    for engine in ENGINES:
+        backend = cel.get_backend(engine)
+        activation = backend.activation(model={"t": text}, params={}, now=NOW_DT, inputs={})
+        try:
+            value = backend.to_python(backend.compile("timestamp(model.t)").evaluate(activation))
+        except cel.CELEvaluationError:
+            value = None
+        assert value == expected, (engine, text)
+
+
+NOW_DT = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)

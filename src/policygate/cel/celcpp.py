@@ -36,6 +36,7 @@ from typing import Any
 
 from cel_expr_python import cel
 
+from ..timestamps import parse_timestamp
 from . import cost, cppast
 from .budget import Meter, check_expression, meter_for
 from .interface import (
@@ -218,21 +219,11 @@ def _string_of_double(value: float) -> str:
     return str(float(value))
 
 
-_RFC3339 = re.compile(cppast.RFC3339)
-
-
 @functools.lru_cache(maxsize=_RESULTS)
 def _timestamp(text: str) -> _dt.datetime:
-    """cel-python's ``timestamp()``: RFC 3339 read here, anything else
-    (``"2026-12-20"``) by cel-python's own parser."""
-    if _RFC3339.match(text):
-        return _dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(_dt.UTC)
-    from celpy.celtypes import TimestampType
-
-    value = TimestampType(text)
-    plain = _dt.datetime(value.year, value.month, value.day, value.hour, value.minute,
-                         value.second, value.microsecond, tzinfo=value.tzinfo)  # fmt: skip
-    return plain.astimezone(_dt.UTC)
+    """``timestamp()`` of a text: RFC 3339 as every timestamp policygate reads
+    (:func:`policygate.timestamps.parse_timestamp`), the same on both engines."""
+    return parse_timestamp(text)
 
 
 @functools.lru_cache(maxsize=_RESULTS)

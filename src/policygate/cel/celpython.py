@@ -38,6 +38,7 @@ from celpy import celtypes
 from celpy.evaluation import CELEvalError, CELUnsupportedError, Evaluator, base_functions
 from celpy.evaluation import CELSyntaxError as _MalformedTree
 
+from ..timestamps import parse_timestamp
 from .budget import Meter, check_expression, current_meter, meter_for, metering
 from .closures import ITERATION_UNITS, MACROS, Compiler, Unsupported, not_iterable
 from .grammar import prepare_celpy
@@ -337,26 +338,19 @@ def _condition(condition: Any, then: Any, otherwise: Any) -> Any:
     return celtypes.logical_condition(condition, then, otherwise)
 
 
-# Text that pendulum reads the same whatever the time (no "now", no bare time of day).
-_TIMESTAMP_TEXT = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.][0-9]{1,9})?"
-    r"(?:Z|[+-][0-9]{2}:[0-9]{2}))?"
-)
-
-
 @functools.lru_cache(maxsize=4096)
 def _parsed_timestamp(text: str) -> Any:
-    return celtypes.TimestampType(text)
+    return celtypes.TimestampType(parse_timestamp(text))
 
 
 def _timestamp(*args: Any) -> Any:
-    """``timestamp(text)`` as celpy does it (``TimestampType(text)``), remembering
-    what an RFC 3339 text parsed to (pendulum takes tens of microseconds; a rule
-    parses the same few dates for every model). A failure is not remembered."""
-    if len(args) == 1:
-        (source,) = args
-        if type(source) is _StringType and _TIMESTAMP_TEXT.fullmatch(source):
-            return _parsed_timestamp(str.__str__(source))
+    """``timestamp(text)`` reads RFC 3339 as waivers and ``--now`` do
+    (:func:`policygate.timestamps.parse_timestamp`, on both engines), remembering
+    what a text parsed to (a rule parses the same few dates for every model);
+    celpy's pendulum took a date alone or an offset of +00:99. A failure is not
+    remembered. Anything but one string is celpy's own conversion."""
+    if len(args) == 1 and isinstance(args[0], str):
+        return _parsed_timestamp(str.__str__(args[0]))
     return celtypes.TimestampType(*args)
 
 
@@ -746,9 +740,13 @@ class CelPythonBackend(Backend):
         if isinstance(value, celtypes.BytesType):
             return bytes(value)
         if isinstance(value, celtypes.TimestampType):
-            return _dt.datetime.fromtimestamp(value.timestamp(), tz=_dt.UTC)
+            # Field by field: through a float of seconds, a microsecond is lost past 2200.
+            return _dt.datetime(value.year, value.month, value.day, value.hour, value.minute,
+                                value.second, value.microsecond,
+                                tzinfo=value.tzinfo).astimezone(_dt.UTC)  # fmt: skip
         if isinstance(value, celtypes.DurationType):
-            return _dt.timedelta(seconds=value.total_seconds())
+            return _dt.timedelta(days=value.days, seconds=value.seconds,
+                                 microseconds=value.microseconds)  # fmt: skip
         if isinstance(value, celtypes.MapType):
             return {str(self.to_python(k)): self.to_python(v) for k, v in value.items()}
         if isinstance(value, celtypes.ListType):

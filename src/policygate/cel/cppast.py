@@ -39,7 +39,7 @@ MATCHES = "@pg_matches"  # re2 with a cache of compiled patterns: cel-cpp compil
 # does; other text goes to the helpers, which parse it the cel-python way.
 RFC3339 = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
-    r"(Z|[+-][0-9]{2}:[0-9]{2})$"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
 )
 GO_DURATION = r"^-?([0-9]+(\.[0-9]{1,6})?(h|m|s|ms|us))+$"
 _PARSERS = {"timestamp": (TIMESTAMP, RFC3339), "duration": (DURATION, GO_DURATION)}

@@ -93,3 +93,23 @@ def test_the_observer_sees_every_sub_expression() -> None:
     assert seen[-1] == ("_||_", True)
     # Without an observer the untraced closures run, with the same result and cost.
     assert program.measure({"item": {"auc": 0.9}, "params": {"min": 0.8}})[0] is True
+
+
+def test_searching_and_comparing_lists_is_charged_by_their_size() -> None:
+    program = compile("x in xs", {"x", "xs"})
+    _, short = program.measure({"x": 0, "xs": [1] * 10})
+    _, long = program.measure({"x": 0, "xs": [1] * 1010})
+    assert long - short == 1000
+    equal = compile("xs == ys", {"xs", "ys"})
+    _, cost = equal.measure({"xs": [1] * 500, "ys": [1] * 500})
+    assert cost == 3 + 500
+
+
+def test_a_value_nested_too_deeply_is_an_evaluation_error() -> None:
+    from policygate.cel.lang import CELEvaluationError
+
+    deep: list[object] = []
+    for _ in range(20_000):
+        deep = [deep]
+    with pytest.raises(CELEvaluationError, match="nests too deeply"):
+        compile("x == y", {"x", "y"}).evaluate({"x": deep, "y": deep})

@@ -63,3 +63,26 @@ def test_unchecked_programs_fail_when_evaluated() -> None:
 def test_type_names_are_idents_unless_declared() -> None:
     assert evaluate("type(1) == int") is True
     assert evaluate("int + 1", {"int": 1}) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x.int()", "'int' is a function, not a method: write int(x)"),
+        ("contains('abc', 'a')", "'contains' is a method: write x.contains(...)"),
+        ("x.optional.of()", None),
+    ],
+)
+def test_functions_are_called_in_their_style(text: str, message: str | None) -> None:
+    if message is None:  # a field "optional" of x, then a method "of": not a namespace
+        with pytest.raises(CELCheckError, match="undeclared reference to function 'of'"):
+            compile(text, {"x"})
+        return
+    with pytest.raises(CELCheckError, match=re.escape(message)):
+        compile(text, {"x"})
+    with pytest.raises(CELEvaluationError, match="unbound function"):
+        compile(text, checked=False).evaluate({"x": "abc"})
+
+
+def test_size_and_matches_take_either_style() -> None:
+    assert evaluate("size('ab') == 'ab'.size() && matches('ab', 'a') && 'ab'.matches('b')")

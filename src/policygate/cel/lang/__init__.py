@@ -64,7 +64,10 @@ class Program:
         With an ``observer``, it is called with ``(node, value)`` for every
         sub-expression evaluated (``value`` is the :class:`EvalError` when it failed).
         """
-        return self.measure(variables, budget, observer)[0]
+        act = Activation(
+            variables if type(variables) is dict else dict(variables or {}), budget, observer
+        )
+        return self._run(act)
 
     def measure(
         self,
@@ -73,26 +76,30 @@ class Program:
         observer: Observer | None = None,
     ) -> tuple[Any, int]:
         """The value and the cost units the evaluation spent (the same on every machine)."""
-        closure = self._closure
-        if observer is not None:
-            if self._traced is None:
-                self._traced = compile_tree(self.tree, traced=True)
-            closure = self._traced
         act = Activation(
             variables if type(variables) is dict else dict(variables or {}), budget, observer
         )
+        value = self._run(act)
+        return value, budget - act.budget
+
+    def _run(self, act: Activation) -> Any:
+        closure = self._closure
+        if act.observer is not None:
+            if self._traced is None:
+                self._traced = compile_tree(self.tree, traced=True)
+            closure = self._traced
         try:
             if self._deep:
                 with stack_room(4 * tree_depth(self.tree) + 100):
-                    value = closure(act)
-            else:
-                value = closure(act)
-            return value, budget - act.budget
+                    return closure(act)
+            return closure(act)
         except CELEvaluationError:
             raise
         except EvalError as error:
             raise CELEvaluationError(error.message, error.kind) from None
-        except (TypeError, ValueError, OverflowError, ArithmeticError) as error:
+        except RecursionError:
+            raise CELEvaluationError("a value nests too deeply to evaluate", "internal") from None
+        except (TypeError, ValueError, ArithmeticError) as error:
             raise CELEvaluationError(f"evaluation failed: {error}", "internal") from None
 
 

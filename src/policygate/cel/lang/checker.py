@@ -19,7 +19,7 @@ from policygate.cel.lang import ast
 from policygate.cel.lang.arith import TABLES
 from policygate.cel.lang.ast import Node
 from policygate.cel.lang.errors import CELCheckError
-from policygate.cel.lang.library import FUNCTIONS, OPERATOR_ARITY
+from policygate.cel.lang.library import FUNCTIONS, OPERATOR_ARITY, style_error
 from policygate.cel.lang.stack import stack_room
 from policygate.cel.lang.values import TYPE_IDENTS, Uint
 
@@ -165,6 +165,9 @@ class _Checker:
         if function in OPERATOR_ARITY:
             pass
         elif function in FUNCTIONS:
+            wrong_style = style_error(function, checked_target is not None)
+            if wrong_style is not None and self.strict:
+                raise self.error(wrong_style, node)
             arities = FUNCTIONS[function][1]
             if count not in arities and self.strict:
                 want = " or ".join(str(n) for n in sorted(arities))

@@ -27,7 +27,7 @@ from policygate.cel.lang.arith import TABLES, logical_not, negate
 from policygate.cel.lang.ast import Node
 from policygate.cel.lang.equality import ORDERED, cel_equal, contains, is_missing, map_lookup
 from policygate.cel.lang.errors import BudgetExceeded, EvalError, no_overload
-from policygate.cel.lang.library import FUNCTIONS
+from policygate.cel.lang.library import FUNCTIONS, style_error
 from policygate.cel.lang.values import NONE, TYPE_IDENTS, Optional, Uint
 
 Value = Any
@@ -214,6 +214,8 @@ class _Compiler:
         if function in TABLES and len(args) == 2:
             return _arithmetic(function, args[0], args[1])
         entry = FUNCTIONS.get(function)
+        if style_error(function, node.target is not None) is not None:
+            entry = None  # cel-go: no overload of that name in that style
         if (
             entry is not None
             and function in _FOLDABLE
@@ -634,6 +636,7 @@ def _charge(act: Activation, units: int) -> None:
 
 
 _SIZED = frozenset({str, bytes, list, tuple})
+_CONTAINERS = frozenset({list, tuple, dict})
 
 
 def _arithmetic(function: str, left: Closure, right: Closure) -> Closure:
@@ -801,6 +804,8 @@ def _equal(args: list[Closure]) -> Closure:
         ta = type(a)
         if ta is type(b) and (ta is str or ta is float or ta is int):
             return a == b
+        if ta in _CONTAINERS:
+            _charge(act, len(a))  # compared element by element
         return cel_equal(a, b)
 
     return equal
@@ -815,6 +820,8 @@ def _not_equal(args: list[Closure]) -> Closure:
         ta = type(a)
         if ta is type(b) and (ta is str or ta is float or ta is int):
             return a != b
+        if ta in _CONTAINERS:
+            _charge(act, len(a))
         return not cel_equal(a, b)
 
     return not_equal
@@ -844,7 +851,15 @@ def _relation(function: str, compare: Callable[[Value, Value], bool]) -> Callabl
 
 def _in(args: list[Closure]) -> Closure:
     element, container = args
-    return lambda act: contains(container(act), element(act))
+
+    def in_(act: Activation) -> Value:
+        value = element(act)
+        within = container(act)
+        if type(within) is list or type(within) is tuple:
+            _charge(act, len(within))  # a list is searched element by element
+        return contains(within, value)
+
+    return in_
 
 
 def _index_op(args: list[Closure]) -> Closure:

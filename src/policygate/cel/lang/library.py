@@ -34,3 +34,22 @@ OPERATOR_ARITY: dict[str, int] = {
     "@not_strictly_false": 1,
     "@mapInsert": 3,
 }
+
+#: Functions written only as ``f(x)``: conversions and namespaced functions.
+GLOBAL_ONLY = frozenset(
+    {"int", "uint", "double", "string", "bytes", "bool", "timestamp", "duration", "dyn", "type"}
+    | {name for name in FUNCTIONS if "." in name}
+)
+#: Functions written either way (``size(x)`` or ``x.size()``); every other is a method only.
+EITHER_STYLE = frozenset({"size", "matches"})
+
+
+def style_error(function: str, is_method: bool) -> str | None:
+    """Why ``function`` cannot be called in that style, or None when it can."""
+    if function not in FUNCTIONS or function in EITHER_STYLE:
+        return None
+    if is_method and function in GLOBAL_ONLY:
+        return f"'{function}' is a function, not a method: write {function}(x)"
+    if not is_method and function not in GLOBAL_ONLY:
+        return f"'{function}' is a method: write x.{function}(...)"
+    return None

@@ -1,0 +1,156 @@
+"""Differential test: policygate's own CEL against Google's cel-cpp (cel-expr-python).
+
+Hypothesis writes arithmetic, comparison and logic expressions over ints,
+doubles, strings and lists (operands of mixed types included, so that both
+engines must refuse the same ones); both engines must give the same value of
+the same type, or both an error.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import pytest
+from cel_expr_python import cel
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from policygate.cel.lang import BudgetExceeded, CELCheckError, CELEvaluationError, Uint, compile
+
+
+_ENV = cel.NewEnv(variables={})
+
+ints = st.one_of(
+    st.integers(-20, 20),
+    st.sampled_from([2**63 - 1, -(2**63) + 1, 2**62, 3_000_000_000]),
+).map(lambda n: f"({n})" if n < 0 else str(n))
+doubles = st.one_of(
+    st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False).map(repr),
+    st.sampled_from(["0.0", "1.5", "2.0", "1e300", "0.1"]),
+).map(lambda text: f"({text})" if text.startswith("-") else text)
+strings = st.text(alphabet="abc ", max_size=4).map(lambda s: f"'{s}'")
+uints = st.integers(0, 20).map(lambda n: f"{n}u")
+atoms = st.one_of(ints, doubles, strings, uints, st.sampled_from(["true", "false"]))
+
+
+def _lists(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.lists(inner, max_size=3).map(lambda items: "[" + ", ".join(items) + "]")
+
+
+_BINARY = ["+", "-", "*", "/", "%", "<", "<=", ">", ">=", "==", "!=", "&&", "||", "in"]
+
+
+def _extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    binary = st.tuples(inner, st.sampled_from(_BINARY), inner).map(
+        lambda t: f"({t[0]} {t[1]} {t[2]})"
+    )
+    unary = st.tuples(st.sampled_from(["!", "-"]), inner).map(lambda t: f"{t[0]}({t[1]})")
+    ternary = st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} ? {t[1]} : {t[2]})")
+    calls = st.tuples(st.sampled_from(["size", "string", "int", "double"]), inner).map(
+        lambda t: f"{t[0]}({t[1]})"
+    )
+    index = st.tuples(_lists(inner), ints).map(lambda t: f"{t[0]}[{t[1]}]")
+    return st.one_of(binary, unary, ternary, calls, index, _lists(inner))
+
+
+expressions = st.recursive(atoms, _extend, max_leaves=8)
+
+
+def _theirs(text: str) -> tuple[bool, Any, str]:
+    """(ok, value, type name) from cel-cpp."""
+    try:
+        program = _ENV.compile(text, disable_check=True)
+    except RuntimeError:
+        return False, None, "syntax"
+    result = program.eval(_ENV.Activation({}))
+    kind = str(result.type())
+    if kind == "ERROR":
+        return False, None, kind
+    return True, result.plain_value(), kind
+
+
+#: Where cel-cpp 0.1.3 goes beyond langdef.md: it converts a bool to a number
+#: (``int(true)`` is 1); CEL has no such overload, and for policygate a bool is never
+#: a number. Ours must refuse exactly these with that message.
+_CPP_ONLY = re.compile(r"no such overload: (int|uint|double)\(bool\)")
+
+
+def _ours(text: str) -> tuple[bool, Any]:
+    try:
+        return True, compile(text, checked=False).evaluate({})
+    except (CELEvaluationError, CELCheckError, BudgetExceeded) as error:
+        return False, str(error)
+
+
+def _same(mine: Any, theirs: Any, kind: str) -> bool:
+    expected = {"INT": int, "UINT": Uint, "DOUBLE": float, "STRING": str, "BOOL": bool}
+    if kind in expected:
+        if type(mine) is not expected[kind]:
+            return False
+    elif kind.startswith("LIST"):
+        if type(mine) is not list or len(mine) != len(theirs):
+            return False
+        return all(_same_plain(a, b) for a, b in zip(mine, theirs, strict=True))
+    return _same_plain(mine, theirs)
+
+
+def _same_plain(mine: Any, theirs: Any) -> bool:
+    if isinstance(mine, list):
+        return (
+            isinstance(theirs, list)
+            and len(mine) == len(theirs)
+            and all(_same_plain(a, b) for a, b in zip(mine, theirs, strict=True))
+        )
+    if isinstance(mine, bool) or isinstance(theirs, bool):
+        return type(mine) is type(theirs) and mine == theirs
+    if isinstance(mine, float) and isinstance(theirs, float):
+        return (math.isnan(mine) and math.isnan(theirs)) or mine == theirs
+    if type(mine) is float or type(theirs) is float:
+        return type(mine) is type(theirs) and mine == theirs
+    return bool(mine == theirs)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(expressions)
+def test_same_value_or_both_errors_as_cel_cpp(text: str) -> None:
+    ok, theirs, kind = _theirs(text)
+    if kind == "syntax":
+        return  # cel-cpp's parser refused it: nothing to compare (ours is checked below)
+    mine_ok, mine = _ours(text)
+    if ok and not mine_ok and _CPP_ONLY.search(mine):
+        return
+    assert mine_ok == ok, f"{text}: cel-cpp gives {kind} {theirs!r}, ours {mine!r}"
+    if ok:
+        assert _same(mine, theirs, kind), f"{text}: cel-cpp {kind} {theirs!r}, ours {mine!r}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9223372036854775807 + 1",
+        "-9223372036854775808 / -1",
+        "1 / 0",
+        "5 % -3",
+        "-5 / 2",
+        "1.0 / 0.0",
+        "1 < 1.5",
+        "1u == 1",
+        "[1, 'a'] == [1, 'a']",
+        "2 in [1, 2.0]",
+        "'abc' < 'abd'",
+        "true && (1 / 0 == 1)",
+        "false && (1 / 0 == 1)",
+        "size('héllo')",
+        "string(1.5e300)",
+        "int('-12')",
+        "double('1e3')",
+    ],
+)
+def test_known_corners_agree_with_cel_cpp(text: str) -> None:
+    ok, theirs, kind = _theirs(text)
+    mine_ok, mine = _ours(text)
+    assert mine_ok == ok, f"{text}: cel-cpp {kind} {theirs!r}, ours {mine!r}"
+    if ok:
+        assert _same(mine, theirs, kind), f"{text}: cel-cpp {kind} {theirs!r}, ours {mine!r}"

@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 
 from policygate.cel.lang import BudgetExceeded, CELCheckError, CELEvaluationError, Uint, compile
 
-
 _ENV = cel.NewEnv(variables={})
 
 ints = st.one_of(

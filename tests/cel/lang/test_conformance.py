@@ -140,8 +140,8 @@ OUT_OF_SCOPE: dict[str, str] = {
 DEVIATIONS: dict[str, str] = {
     "string_ext/format/map support (all key types)": (
         "maps are Python dicts, which cannot hold both the key true and the key 1 "
-        "(True == 1 in Python): {1: 'a', true: 'b'} keeps one entry. Documents from "
-        "YAML/JSON only have string keys."
+        "(True == 1 in Python): {1: 'a', true: 'b'} is refused with an error. Documents "
+        "from YAML/JSON only have string keys."
     ),
 }
 

@@ -299,3 +299,9 @@ def test_types_are_values(text: str, name: str) -> None:
 
 def test_dyn_is_the_identity() -> None:
     assert run("dyn(1) + 1") == 2
+
+
+@pytest.mark.parametrize("text", ["{1: 'a', true: 'b'}", "{false: 'a', 0u: 'b'}"])
+def test_a_map_with_keys_python_cannot_tell_apart_is_refused(text: str) -> None:
+    assert "cannot hold both the keys" in fails(text)
+    assert run("{true: 'a', 'b': 2}[true]") == "a"

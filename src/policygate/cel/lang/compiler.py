@@ -281,9 +281,7 @@ class _Compiler:
                     if not value.has:
                         continue
                     value = value.value
-                if not is_missing(map_lookup(out, key)):
-                    raise EvalError(f"Failed with repeated key: {key!r}", "invalid_argument")
-                out[key] = value
+                _insert(out, key, value)
             return out
 
         return build
@@ -629,6 +627,26 @@ def _optional_index(container: Value, key: Value) -> Optional:
     raise no_overload("_[?_]", container, key)
 
 
+def _insert(out: dict[Value, Value], key: Value, value: Value) -> None:
+    """``out[key] = value`` for a map being built: a repeated key is CEL's error.
+
+    A Python dict cannot hold both ``true`` and ``1`` (or ``false`` and ``0``):
+    they are one key to it. Such a map is refused rather than silently merged.
+    """
+    if not is_missing(map_lookup(out, key)):
+        raise EvalError(f"Failed with repeated key: {key!r}", "invalid_argument")
+    if key in out:
+        raise EvalError(
+            f"a map cannot hold both the keys {key!r} and {_collision(out, key)!r}",
+            "unsupported",
+        )
+    out[key] = value
+
+
+def _collision(out: dict[Value, Value], key: Value) -> Value:
+    return next(k for k in out if k == key)
+
+
 def _charge(act: Activation, units: int) -> None:
     act.budget -= units
     if act.budget < 0:
@@ -901,10 +919,8 @@ def _map_insert(args: list[Closure]) -> Closure:
     def insert(act: Activation) -> Value:
         out = accu(act)
         k = key(act)
-        if not is_missing(map_lookup(out, k)):
-            raise EvalError(f"Failed with repeated key: {k!r}", "invalid_argument")
         _charge(act, 1)
-        out[k] = value(act)
+        _insert(out, k, value(act))
         return out
 
     return insert

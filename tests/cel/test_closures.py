@@ -85,7 +85,7 @@ EXPRESSIONS = [
     "model.m == {'x': 1, 'y': {'z': 3}}", "model.a + 1", "1 + model.a", "model.i * 2 == 4",
     "model.i / 2", "7 / 2", "7 % 2", "-7 % 2", "model.i % 2.5", "1 / 0", "model.a % 0",
     "1 % 0", "model.a / 0.0", "0.0 / 0.0 == 0.0 / 0.0", "9223372036854775807 + 1",
-    "-9223372036854775808 - 1", "99999999999999999999", "-model.a", "-'s'", "!true", "!1",
+    "-9223372036854775808 - 1", "9223372036854775807", "-model.a", "-'s'", "!true", "!1",
     "!model.missing", "model.big > 1152921504606846975", "size(model.l) + 1",
     "size(model.l) * model.a", "int(model.a) + 1", "double(model.i) / 4", "'a' + 'b'",
     "model.s + 1", "[1] + [2]", "model.l + model.ls", "'a' < 'b'", "'a' < 1",

@@ -249,3 +249,17 @@ def test_cel_timestamp_and_waiver_dates_accept_the_same_forms(text: str) -> None
 
 
 NOW_DT = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_huge_integer_is_never_echoed(engine: str) -> None:
+    """An int literal past 64 bits is a syntax error (CEL's), and converting a
+    record's 5,000-digit string is an overflow error that does not repeat it."""
+    backend = cel.get_backend(engine)
+    with pytest.raises(cel.CELSyntaxError) as raised:
+        backend.compile("model.x > " + "9" * 15000)
+    assert len(str(raised.value)) < 200
+    activation = backend.activation(model={"s": "9" * 5000}, params={}, now=NOW_DT, inputs={})
+    with pytest.raises(cel.CELEvaluationError) as failed:
+        backend.truth(backend.compile("int(model.s) > 1 && true").evaluate(activation))
+    assert len(str(failed.value)) < 200 and "99999" not in str(failed.value)

@@ -400,8 +400,11 @@ def _conversion(kind: Any, accepts: Callable[[str], bool]) -> Callable[[Any], An
     def convert(value: Any) -> Any:
         if isinstance(value, _BOOLS):
             raise TypeError(f"no such overload for ({_type_name(value)})")
-        if isinstance(value, str) and not accepts(value):
-            raise ValueError(f"cannot convert {_quoted(value)} to {_type_name(kind(0))}")
+        if isinstance(value, str):
+            if not accepts(value):
+                raise ValueError(f"cannot convert {_quoted(value)} to {_type_name(kind(0))}")
+            if kind is not celtypes.DoubleType and len(value) > 21:  # past 64 bits, unparsed
+                raise ValueError("overflow")
         return kind(value)
 
     return convert
@@ -689,6 +692,26 @@ def _closures(runner: Any) -> Callable[..., Any] | None:
 _compiler: Compiler | None = None
 
 
+_INT_RANGE = {"INT_LIT": (-(2**63), 2**63 - 1), "UINT_LIT": (0, 2**64 - 1)}
+
+
+def _check_literals(ast: Any) -> None:
+    """An int or uint literal out of its 64-bit range is a syntax error, as CEL (and
+    cel-cpp) has it; celpy would fail at every evaluation, with the literal's digits."""
+    for token in ast.scan_values(lambda v: isinstance(v, lark.Token) and v.type in _INT_RANGE):
+        digits = token.value.rstrip("uU")
+        low, high = _INT_RANGE[token.type]
+        magnitude = digits.lstrip("-")
+        value = None
+        if len(magnitude) <= 24:  # 2**64 has 20 digits: longer is out of range, unparsed
+            value = int(magnitude, 16 if magnitude[:2] in ("0x", "0X") else 10)
+            value = -value if digits.startswith("-") else value
+        if value is None or not low <= value <= high:
+            kind = "uint" if token.type == "UINT_LIT" else "int"
+            line, column = token.line or 1, token.column or 1
+            raise CELSyntaxError(f"invalid {kind} literal: out of the 64-bit range", line, column)
+
+
 class CelPythonBackend(Backend):
     name = "cel-python"
 
@@ -706,6 +729,7 @@ class CelPythonBackend(Backend):
             column = getattr(error, "column", None) or 1
             hint = _syntax_hint(text, line, column)
             raise CELSyntaxError(hint or f"syntax error near {message!r}", line, column) from None
+        _check_literals(ast)
         runner = self._env.program(ast, functions=FUNCTIONS)
         return _CelpyProgram(text, runner, _closures(runner))
 
@@ -862,7 +886,8 @@ def describe_error(error: CELEvalError, text: str) -> str:
     if "<class" in detail or len(detail) > 300:
         detail = detail[:300]
     if where and where != text.strip():
-        return f"{detail} (in `{where}`)"
+        shown = where if len(where) <= 80 else where[:77] + "..."  # a record can't echo 100 KB
+        return f"{detail} (in `{shown}`)"
     return detail
 
 

@@ -63,8 +63,12 @@ class Importer(ABC):
 # --------------------------------------------------------------------------- values
 
 
+# Each digit run is followed by something it cannot match, so these never
+# backtrack more than once per character: ``\d+\.?\d*`` (two digit runs
+# side by side when the dot is absent) took ten seconds on 20,000 digits and an
+# ``x``, quadratic in the length (issue 14).
 _INT = re.compile(r"[+-]?\d+")
-_FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_FLOAT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def as_number(value: Any) -> int | float | None:
@@ -73,7 +77,7 @@ def as_number(value: Any) -> int | float | None:
     Sources write metrics as numbers or as strings (CycloneDX and Model Card
     Toolkit always use strings): ``0.91``, ``"0.91"``, ``" 1e-3 "``, ``"42"``
     all become numbers. Booleans, NaN, infinities, ``"91%"`` and text are not
-    numbers.
+    numbers, nor is an integer too long for Python to read (over 4,300 digits).
     """
     if isinstance(value, bool):
         return None
@@ -83,11 +87,14 @@ def as_number(value: Any) -> int | float | None:
         return value if math.isfinite(value) else None
     if isinstance(value, str):
         text = value.strip()
-        if _INT.fullmatch(text):
-            return int(text)
-        if _FLOAT.fullmatch(text):
-            number = float(text)
-            return number if math.isfinite(number) else None
+        try:
+            if _INT.fullmatch(text):
+                return int(text)
+            if _FLOAT.fullmatch(text):
+                number = float(text)
+                return number if math.isfinite(number) else None
+        except ValueError:  # more digits than int() reads (sys.get_int_max_str_digits)
+            return None
     return None
 
 

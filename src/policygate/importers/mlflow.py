@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import tempfile
 import urllib.parse
 from collections.abc import Iterator, Mapping
@@ -651,7 +650,11 @@ def _mlmodel_name(location: str) -> str:
     base = os.path.basename(path)
     if base == "MLmodel":
         return os.path.basename(os.path.dirname(path)) or "model"
-    return re.sub(r"(\.MLmodel)?(\.ya?ml)?$", "", base) or "model"
+    for suffix in (".yaml", ".yml"):
+        if base.endswith(suffix):
+            base = base[: -len(suffix)]
+            break
+    return base.removesuffix(".MLmodel") or "model"
 
 
 # --------------------------------------------------------------------------- mapping

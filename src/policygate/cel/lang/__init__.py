@@ -21,7 +21,7 @@ from typing import Any
 
 from policygate.cel.lang.ast import Node
 from policygate.cel.lang.checker import check
-from policygate.cel.lang.compiler import Activation, Closure, Observer, compile_tree
+from policygate.cel.lang.compiler import Activation, Closure, Observer, compile_root
 from policygate.cel.lang.errors import (
     BudgetExceeded,
     CELCheckError,
@@ -44,12 +44,13 @@ _SHALLOW = 60
 class Program:
     """A checked, compiled expression: evaluate it any number of times."""
 
-    __slots__ = ("source", "tree", "_closure", "_traced", "_deep")
+    __slots__ = ("source", "tree", "_closure", "_cost", "_traced", "_deep")
 
     def __init__(self, source: str, tree: Node) -> None:
         self.source = source
         self.tree = tree
-        self._closure: Closure = compile_tree(tree)
+        self._closure: Closure
+        self._closure, self._cost = compile_root(tree)
         self._traced: Closure | None = None
         self._deep = tree_depth(tree) > _SHALLOW
 
@@ -86,8 +87,11 @@ class Program:
         closure = self._closure
         if act.observer is not None:
             if self._traced is None:
-                self._traced = compile_tree(self.tree, traced=True)
+                self._traced = compile_root(self.tree, traced=True)[0]
             closure = self._traced
+        act.budget -= self._cost
+        if act.budget < 0:
+            raise BudgetExceeded(act.limit)
         try:
             if self._deep:
                 with stack_room(4 * tree_depth(self.tree) + 100):

@@ -73,3 +73,16 @@ def test_every_message_about_a_value_is_bounded(value):
     }
     for _, message in schema_errors(shipped_validator("ModelRecord"), record):
         assert len(message) < 400, message[:500]
+
+
+def test_an_unknown_key_of_a_megabyte_is_named_briefly():
+    from policygate.documents import load_text
+    from policygate.validation import validate_document
+
+    key = "k" * LONG
+    text = f'apiVersion: policygate/v1\nkind: Policy\nmetadata: {{name: p, version: "1"}}\n'
+    text += f"spec:\n  rules: []\n  ? {key}\n  : 1\n"
+    (error,) = validate_document(load_text(text, "p.yaml")[0], "Policy")
+    assert str(error).startswith("p.yaml:6:")
+    assert len(str(error)) < 600, str(error)[:700]
+    assert f"({LONG} characters)" in str(error)

@@ -68,7 +68,10 @@ class PolicygateError(Exception):
     def __str__(self) -> str:
         text = self.message
         if self.json_path:
-            text = f"{text} (at {format_json_path(self.json_path)})"
+            where = format_json_path(self.json_path)
+            if len(where) > 200:  # a key of a record can be 1 MB long
+                where = f"{where[:200]}... ({len(where)} characters)"
+            text = f"{text} (at {where})"
         if self.location is not None:
             return f"{self.location}: {text}"
         return text

@@ -168,18 +168,22 @@ def schema_registry(
                 unresolved.append((target, ref, where))
                 continue
             if len(resources) >= MAX_REF_FILES:
-                raise LoadError(f"$ref {_short(ref)} ({where}): more than {MAX_REF_FILES} files")
+                raise LoadError(
+                    f"$ref {short_value(ref)} ({where}): more than {MAX_REF_FILES} files"
+                )
             documents = load_file(path, limits or DEFAULT_LIMITS)
             if len(documents) != 1 or not isinstance(documents[0].data, (dict, bool)):
-                raise LoadError(f"$ref {_short(ref)} ({where}): {path} is not one JSON Schema")
+                raise LoadError(f"$ref {short_value(ref)} ({where}): {path} is not one JSON Schema")
             resources[target] = documents[0].data
             pending.append((target, documents[0].data, str(path)))
     for target, ref, where in unresolved:
         if target in ids or target in resources:
             continue
-        resolved = "" if target == ref.partition("#")[0] else f", that is {_short(target, 80)},"
+        resolved = (
+            "" if target == ref.partition("#")[0] else f", that is {short_value(target, 80)},"
+        )
         why = _why_not(target, base_directory, allowed)
-        raise LoadError(f"$ref {_short(ref, 80)} ({where}){resolved} {why}")
+        raise LoadError(f"$ref {short_value(ref, 80)} ({where}){resolved} {why}")
     return Registry().with_resources(
         (uri, specification.create_resource(contents)) for uri, contents in resources.items()
     )
@@ -239,7 +243,7 @@ def _why_not(target: str, base: Path | None, allowed: Sequence[Path]) -> str:
     return f"names {path}, which is not a file"
 
 
-def _short(value: Any, keep: int = 40) -> str:
+def short_value(value: Any, keep: int = 40) -> str:
     """``repr(value)``, cut when long: a record or card may hold 100 KB in one value.
 
     A long integer gives its first digits and how many there are
@@ -271,12 +275,12 @@ def _repr(value: Any, keep: int) -> str:
     if isinstance(value, dict):
         items = []
         for key, item in list(value.items())[: keep // 4 + 1]:
-            items.append(f"{_short(key, keep)}: {_short(item, keep)}")
+            items.append(f"{short_value(key, keep)}: {short_value(item, keep)}")
         return "{" + ", ".join(items) + ("" if len(value) <= keep // 4 + 1 else ", ...") + "}"
     if isinstance(value, list):
-        shown = [_short(item, keep) for item in value[: keep // 4 + 1]]
+        shown = [short_value(item, keep) for item in value[: keep // 4 + 1]]
         return "[" + ", ".join(shown) + ("" if len(value) <= keep // 4 + 1 else ", ...") + "]"
-    return _short(value, keep)
+    return short_value(value, keep)
 
 
 def schema_errors(
@@ -296,7 +300,7 @@ def schema_errors(
             patterns = list(schema.get("patternProperties", {}))
             for key in error.instance:
                 if key not in allowed and not any(re.search(p, key) for p in patterns):
-                    found.append(((*path, key), f"unknown key {_short(key, 80)}"))
+                    found.append(((*path, key), f"unknown key {short_value(key, 80)}"))
             continue
         found.append((path, _message(error)))
     # Indexes sort as numbers ($.rules[2] before $.rules[10]), keys as text.
@@ -305,14 +309,14 @@ def schema_errors(
 
 
 def _message(error: jsonschema.ValidationError) -> str:
-    """The violation in words; a long value of the document is cut (see :func:`_short`)."""
+    """The violation in words; a long value of the document is cut (see :func:`short_value`)."""
     if error.validator == "required":
         return _cut(error.message, error.instance).replace("is a required property", "is required")
     if error.validator == "const":
-        return f"must be {error.validator_value!r}, got {_short(error.instance)}"
+        return f"must be {error.validator_value!r}, got {short_value(error.instance)}"
     if error.validator == "enum":
         options = ", ".join(repr(v) for v in error.validator_value)  # type: ignore[union-attr]
-        return f"must be one of {options}, got {_short(error.instance)}"
+        return f"must be one of {options}, got {short_value(error.instance)}"
     if error.validator == "type":
         return f"must be of type {error.validator_value}, got {_json_type(error.instance)}"
     return _cut(error.message, error.instance)
@@ -325,9 +329,9 @@ def _cut(message: str, instance: Any) -> str:
     try:
         whole = repr(instance)
     except ValueError:  # an integer too long to write: jsonschema could not either
-        return f"{_short(instance)} is not valid here"
+        return f"{short_value(instance)} is not valid here"
     if len(whole) > 40 and whole in message:
-        return message.replace(whole, _short(instance))
+        return message.replace(whole, short_value(instance))
     return message[:200] + f"... ({len(message)} characters)"
 
 

@@ -125,8 +125,11 @@ def validate_record(record: dict[str, Any], source: str) -> None:
     problems = list(schema_errors(shipped_validator("ModelRecord"), record))
     if problems:
         path, message = problems[0]
+        where = format_json_path(path)
+        if len(where) > 200:  # a key of the source can be 1 MB long
+            where = f"{where[:200]}... ({len(where)} characters)"
         raise LoadError(
-            f"the imported record is not a valid ModelRecord: {format_json_path(path)}: {message}",
+            f"the imported record is not a valid ModelRecord: {where}: {message}",
             Location(source),
         )
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import Location
+from ..validation import short_value
 from .interface import (
     SOURCE_LABEL,
     Importer,
@@ -48,7 +49,8 @@ def records_from_bom(bom: dict[str, Any], source: str) -> list[dict[str, Any]]:
     """Every model component of ``bom`` that has a model card, as a record."""
     if bom.get("bomFormat") != "CycloneDX":
         raise ImporterError(
-            f"not a CycloneDX BOM (bomFormat is {bom.get('bomFormat')!r})", Location(source)
+            f"not a CycloneDX BOM (bomFormat is {short_value(bom.get('bomFormat'))})",
+            Location(source),
         )
     components = list(_components(bom.get("components")))
     models = [c for c in components if c.get("type") == MODEL_TYPE]
@@ -160,7 +162,7 @@ def _record(
             parts = path.split(".")
             if len(parts) < 2 or parts[0] not in ("metadata", "spec") or not all(parts):
                 raise ImporterError(
-                    f"property {prop['name']!r}: expected policygate:metadata.X or "
+                    f"property {short_value(prop['name'], 80)}: expected policygate:metadata.X or "
                     "policygate:spec.X",
                     Location(source),
                 )

@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 from ..documents import load_file, load_text
 from ..errors import LoadError, Location, UsageError
 from ..timestamps import format_timestamp, parse_timestamp
+from ..validation import short_value
 
 API_VERSION = "policygate/v1"
 SOURCE_LABEL = "policygate/source"  # metadata.labels key naming the format a record came from
@@ -232,7 +233,8 @@ def merge_overlay(record: dict[str, Any], overlay: Mapping[str, Any], origin: st
     for key in overlay:
         if key not in ("metadata", "spec"):
             raise ImporterError(
-                f"{origin}: overlay key {key!r} is not allowed (only metadata and spec)",
+                f"{origin}: overlay key {short_value(key, 80)} is not allowed"
+                " (only metadata and spec)",
                 Location(origin),
             )
     _merge(record, overlay)
@@ -275,12 +277,16 @@ def overlay_from_assignments(assignments: Iterable[str], option: str = "--set") 
 
 def yaml_value(text: str, origin: str) -> Any:
     """A scalar or structure written as YAML (``high``, ``0.9``, ``[a, b]``), safely loaded."""
+    where = origin if len(origin) <= 200 else f"{origin[:200]}... ({len(origin)} characters)"
     try:
         documents = load_text(text, origin)
     except LoadError as error:
-        raise UsageError(f"{origin}: value does not parse: {error.message}") from None
+        message = error.message
+        if len(message) > 400:  # the loader may quote the value, which can be 1 MB
+            message = f"{message[:400]}... ({len(message)} characters)"
+        raise UsageError(f"{where}: value does not parse: {message}") from None
     if len(documents) > 1:
-        raise UsageError(f"{origin}: value holds several YAML documents")
+        raise UsageError(f"{where}: value holds several YAML documents")
     return documents[0].data if documents else None
 
 

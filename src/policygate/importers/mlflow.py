@@ -200,8 +200,7 @@ def registry_errors(source: str) -> Iterator[None]:
     except ImporterError:
         raise
     except Exception as error:  # MlflowException, requests errors, sqlalchemy errors...
-        message = getattr(error, "message", None) or str(error) or type(error).__name__
-        first = message.strip().splitlines()[0] if message.strip() else type(error).__name__
+        first = _first_line(error)
         code = getattr(error, "error_code", None)
         if code == "RESOURCE_DOES_NOT_EXIST":
             first = f"not found in the MLflow registry: {first}"

@@ -15,6 +15,7 @@ import tempfile
 
 from click.testing import CliRunner
 from hostile import load_hostile  # hostile YAML sizes (fuzz/hostile.py)
+from judged import judge_non_numbers  # non-numbers where numbers are judged (fuzz/judged.py)
 
 from policygate.cli import main
 from policygate.documents import Limits, load_text
@@ -101,4 +102,4 @@ def _assert_plain(value: object, depth: int) -> None:
 
 
 TARGETS = {"loader": load_document, "policy": parse_policy, "cli": run_cli,
-           "hostile": load_hostile}  # fmt: skip
+           "hostile": load_hostile, "judged": judge_non_numbers}  # fmt: skip

@@ -263,3 +263,14 @@ def test_a_huge_integer_is_never_echoed(engine: str) -> None:
     with pytest.raises(cel.CELEvaluationError) as failed:
         backend.truth(backend.compile("int(model.s) > 1 && true").evaluate(activation))
     assert len(str(failed.value)) < 200 and "99999" not in str(failed.value)
+
+
+def test_two_strings_where_a_rule_compares_two_numbers_never_pass() -> None:
+    """Found by the `judged` fuzz target: a rule comparing two fields of the record
+    (a monitoring check's value and threshold) passed when both were strings."""
+    record = copy.deepcopy(PASSING)
+    record["spec"]["monitoring"]["checks"][0].update(value="0,99", threshold="yes")
+    report = policygate.evaluate([record], policygate.load_policies([str(POLICIES)]), now=NOW)
+    assert not report.passed
+    (result,) = [r for r in report.models[0].results if r.status.value == "error"]
+    assert result.rule == "monitoring.within-threshold"

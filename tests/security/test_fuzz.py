@@ -51,8 +51,17 @@ def test_fuzz_the_cli(data):
     run_cli(data)
 
 
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(data=st.binary(min_size=3, max_size=12))
+def test_fuzz_non_numbers_where_numbers_are_judged(data):
+    TARGETS["judged"](data)
+
+
 # Regressions: inputs the fuzzers found, kept so they stay fixed.
 REGRESSIONS = [
+    # A monitoring check's value "0,99" and threshold "yes": two strings compare in
+    # CEL, so `item.value <= item.threshold` passed (now a difference: an error).
+    ("judged", b"A5\xca\xf4s"),
     # A 10 MB list of zeros took two minutes and 1.6 GB before the node limit
     # refused it (composed first, counted after); now counted while parsing.
     ("loader", b"[" + b"0," * 40_000 + b"0]"),

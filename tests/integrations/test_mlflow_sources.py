@@ -197,3 +197,17 @@ def test_the_library_reads_the_same_way(mlflow_registry, tmp_path):
     version = register(mlflow_registry, "library", str(directory))
     (model,) = policygate.load_models([f"mlflow:models:/library/{version}"])
     assert SECRET not in json.dumps(model.data)
+
+
+def test_promote_reads_the_same_way(mlflow_registry, tmp_path):
+    from policygate.errors import GateFailed
+    from policygate.integrations.mlflow import promote, read_version
+
+    directory = secret_mlmodel(tmp_path / "promoted")
+    version = register(mlflow_registry, "promoted", str(directory))
+    record, _, _ = read_version(f"models:/promoted/{version}", mlflow_registry.client)
+    not_read(record.data)
+    policies = policygate.load_policies([str(mlflow_registry.policy)])
+    with pytest.raises(GateFailed) as failed:  # no run: no metrics, no commit
+        promote(f"models:/promoted/{version}", policies, now=NOW, write_tags=False)
+    assert SECRET not in failed.value.report.to_json()

@@ -305,3 +305,26 @@ def test_dyn_is_the_identity() -> None:
 def test_a_map_with_keys_python_cannot_tell_apart_is_refused(text: str) -> None:
     assert "cannot hold both the keys" in fails(text)
     assert run("{true: 'a', 'b': 2}[true]") == "a"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("string(123.456)", "123.456"),
+        ("string(100000.0)", "100000"),
+        ("string(1234567.0)", "1.234567e+06"),
+        ("string(1e-5)", "1e-05"),
+        ("string(0.0001)", "0.0001"),
+        ("string(-0.0)", "-0"),
+        ("string(2.0)", "2"),
+        ("double('0x1p3')", 8.0),
+        ("double('-Infinity')", -math.inf),
+    ],
+)
+def test_doubles_read_and_written_as_cel_go_does(text: str, value: Any) -> None:
+    assert run(text) == value
+
+
+@pytest.mark.parametrize("text", ["double(' 1')", "double('1_0')", "int(' 1')", "int('1_0')"])
+def test_number_text_with_spaces_or_underscores_is_refused(text: str) -> None:
+    assert "cannot convert" in fails(text)

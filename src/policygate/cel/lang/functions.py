@@ -40,6 +40,9 @@ _FLOAT_TEXT = re.compile(
     r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)\Z",
     re.IGNORECASE,
 )
+_HEX_FLOAT_TEXT = re.compile(
+    r"[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?[0-9]+\Z"
+)
 _TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
 _FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 
@@ -97,6 +100,8 @@ def to_double(value: Any) -> float:
     if t is int or t is Uint:
         return float(value)
     if t is str:
+        if _HEX_FLOAT_TEXT.match(value):  # Go's ParseFloat reads 0x1p-2 too
+            return float.fromhex(value)
         if not _FLOAT_TEXT.match(value):
             raise EvalError(f"cannot convert {value!r} to double", "invalid_argument")
         return float(value)
@@ -116,7 +121,7 @@ def format_double(value: float) -> str:
     text = "".join(str(d) for d in digits)
     point = len(text) + exponent  # where the decimal point falls in the digits
     exp = point - 1
-    if exp < -4 or exp >= 21:
+    if exp < -4 or exp >= 6:  # Go's %g with the shortest digits: exponent from 1e+06
         mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
         out = f"{mantissa}e{'+' if exp >= 0 else '-'}{abs(exp):02d}"
     elif point <= 0:

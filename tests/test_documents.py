@@ -241,6 +241,35 @@ def test_a_yaml_1_1_boolean_is_the_string_itself(word, shape, fast):
     assert load_text(f"{word}: 1\n", "in.yaml")[0].data == {word: 1}
 
 
+_BASE_60 = st.builds(
+    lambda sign, head, rest, fraction: sign + str(head) + "".join(f":{r:02d}" for r in rest)
+    + fraction,
+    st.sampled_from(["", "-", "+"]),
+    st.integers(0, 999),
+    st.lists(st.integers(0, 59), min_size=1, max_size=4),
+    st.sampled_from(["", ".5", ".15"]),
+)
+_YAML11_ONLY = st.sampled_from(_YAML11_BOOLEANS) | _BASE_60
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    mapping=st.dictionaries(_YAML11_ONLY, _YAML11_ONLY | st.booleans() | st.integers(), max_size=8),
+    fast=st.booleans(),
+)
+def test_yaml_and_json_of_the_same_data_load_equal(mapping, fast):
+    """Written plain in YAML (as people write them), YAML 1.1's booleans and base-60
+    numbers load as the JSON of the same data does: strings."""
+    loader_class = documents._FAST_LOADER if fast else documents._PyLoader
+    lines = [f"{key}: {json.dumps(value) if not isinstance(value, str) else value}"
+             for key, value in mapping.items()]  # fmt: skip
+    yaml_text = "\n".join(lines) + "\n" if lines else "{}\n"
+    (from_yaml,) = documents._load(yaml_text, "in.yaml", DEFAULT_LIMITS, loader_class)
+    (from_json,) = documents._load(json.dumps(mapping), "in.json", DEFAULT_LIMITS, loader_class)
+    assert _same(from_yaml.data, from_json.data)
+    assert _same(from_yaml.data, mapping)
+
+
 def test_yaml_1_1_booleans_and_base_60_mean_the_same_in_yaml_and_json():
     yaml_text = "auc: yes\nok: on\ntimeout: 1:30\nflag: true\nhex: 0x10\n"
     json_text = '{"auc": "yes", "ok": "on", "timeout": "1:30", "flag": true, "hex": 16}'

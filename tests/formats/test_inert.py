@@ -129,7 +129,7 @@ def _report(texts: list[str]) -> Report:
 TEXTS = st.lists(RECORD_TEXT, min_size=30, max_size=30)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(TEXTS)
 def test_the_text_report_holds_no_unsafe_character(texts):
     report = _report(texts)
@@ -138,7 +138,7 @@ def test_the_text_report_holds_no_unsafe_character(texts):
     assert unsafe(re.sub(r"\x1b\[\d+m", "", colored)) == []  # only the colours it paints
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(TEXTS)
 def test_markdown_holds_no_unsafe_character(texts):
     text = render(_report(texts), "markdown")
@@ -148,7 +148,7 @@ def test_markdown_holds_no_unsafe_character(texts):
     assert all(row.replace("\\|", "").count("|") in (4, 6) for row in rows)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(TEXTS)
 def test_github_annotations_hold_no_unsafe_character_and_no_forged_command(texts):
     text = render(_report(texts), "github")

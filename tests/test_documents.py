@@ -893,6 +893,16 @@ def test_a_self_looping_symlink_met_in_a_directory_is_named_as_a_loop(tmp_path, 
     assert str(info.value) == f"{loop}: symlink loop (too many levels of symbolic links)"
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need privileges on Windows")
+def test_a_dangling_symlink_is_named_as_one(tmp_path):
+    link = tmp_path / "m.yaml"
+    os.symlink("gone.yaml", link)
+    for call in (lambda: load_paths([str(link)]), lambda: load_paths([str(tmp_path)])):
+        with pytest.raises(LoadError) as info:
+            call()
+        assert str(info.value) == f"{link}: broken symbolic link: its target does not exist"
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 def test_a_fifo_met_in_a_directory_is_skipped_with_a_warning(tmp_path, capsys):
     write(tmp_path / "m.yaml")

@@ -475,6 +475,8 @@ def _os_error(error: OSError, location: Location) -> LoadError:
     if error.errno == errno.ELOOP:
         return LoadError("symlink loop (too many levels of symbolic links)", location)
     if error.errno == errno.ENOENT:
+        if os.path.islink(location.path):
+            return LoadError("broken symbolic link: its target does not exist", location)
         return LoadError("no such file or directory", location)
     if error.errno in (errno.EACCES, errno.EPERM):
         return LoadError("permission denied", location)

@@ -328,3 +328,35 @@ def test_doubles_read_and_written_as_cel_go_does(text: str, value: Any) -> None:
 @pytest.mark.parametrize("text", ["double(' 1')", "double('1_0')", "int(' 1')", "int('1_0')"])
 def test_number_text_with_spaces_or_underscores_is_refused(text: str) -> None:
     assert "cannot convert" in fails(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ("x.a > 0 &&\n  10 / x.b == 1", 2, 6),
+        ("(1 / 0 == 1 || true) && x.missing", 1, 26),
+        ("x.items.all(i, i.v > 0)", 1, 17),
+    ],
+)
+def test_an_evaluation_error_names_where_it_arose(text: str, line: int, column: int) -> None:
+    program = compile(text, {"x"})
+    with pytest.raises(CELEvaluationError) as caught:
+        program.evaluate({"x": {"a": 1, "b": 0, "items": [{"v": 1}, {"w": 2}]}})
+    assert (caught.value.line, caught.value.column) == (line, column), str(caught.value)
+    assert f"(line {line}, column {column})" in str(caught.value)
+
+
+def test_timestamps_and_durations_meet_python_datetime() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    moment = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=timezone(timedelta(hours=2)))
+    ts = Timestamp.from_datetime(moment)
+    assert ts.to_datetime() == moment
+    assert ts.to_datetime().tzinfo is UTC
+    assert run("string(now)", now=ts) == "2026-01-02T01:04:05.678901Z"
+    with pytest.raises(ValueError, match="naive datetime"):
+        Timestamp.from_datetime(datetime(2026, 1, 1))
+    span = Duration.from_timedelta(timedelta(days=-1, seconds=5))
+    assert span.nanos == (-86_400 + 5) * NANOS
+    assert span.to_timedelta() == timedelta(days=-1, seconds=5)
+    assert Duration(-1500).to_timedelta() == timedelta(microseconds=-1)

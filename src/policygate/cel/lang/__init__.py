@@ -16,10 +16,11 @@ pass rate of each file).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from policygate.cel.lang.ast import Node
+from policygate.cel.lang.ast import Node, Span
 from policygate.cel.lang.checker import check
 from policygate.cel.lang.compiler import Activation, Closure, Observer, compile_root
 from policygate.cel.lang.errors import (
@@ -100,11 +101,33 @@ class Program:
         except CELEvaluationError:
             raise
         except EvalError as error:
-            raise CELEvaluationError(error.message, error.kind) from None
+            span = self._origin(act, error.message) if act.observer is None else None
+            if span is None:
+                raise CELEvaluationError(error.message, error.kind) from None
+            raise CELEvaluationError(error.message, error.kind, span.line, span.column) from None
         except RecursionError:
             raise CELEvaluationError("a value nests too deeply to evaluate", "internal") from None
         except (TypeError, ValueError, ArithmeticError) as error:
             raise CELEvaluationError(f"evaluation failed: {error}", "internal") from None
+
+    def _origin(self, failed: Activation, message: str) -> Span | None:
+        """Where an evaluation's error arose: the first node seen failing with it.
+
+        Only an evaluation that failed pays for this (a second, traced run over
+        the same variables, which are never changed by an evaluation). An error
+        that ``||`` or ``&&`` absorbed on the way has another message, or comes
+        first and is the same error: either way the node is where it arose.
+        """
+        origin: list[Node] = []
+
+        def watch(node: Node, value: Any) -> None:
+            if not origin and isinstance(value, EvalError) and value.message == message:
+                origin.append(node)
+
+        retry = Activation(failed.variables, failed.limit, watch)
+        with contextlib.suppress(CELEvaluationError, BudgetExceeded):
+            self._run(retry)
+        return origin[0].span if origin else None
 
 
 def compile(  # noqa: A001 - the stage's name in CEL's own vocabulary

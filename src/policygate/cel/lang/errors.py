@@ -50,7 +50,25 @@ class EvalError(PolicygateError):
 
 
 class CELEvaluationError(EvalError):
-    """The public face of an evaluation that ended in an error."""
+    """The public face of an evaluation that ended in an error.
+
+    ``line`` and ``column`` (1-based) name the sub-expression where the error
+    arose when it is known (``1 / x`` for a division by zero), so a rule's
+    error result can point at it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        kind: str = "invalid_argument",
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        super().__init__(message if line is None else f"{message} (line {line}, column {column})")
+        self.reason = message
+        self.kind = kind
+        self.line = line
+        self.column = column
 
 
 class BudgetExceeded(PolicygateError):

@@ -12,6 +12,7 @@ heterogeneous equality wants), :class:`Timestamp` and :class:`Duration`
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from policygate.cel.lang.errors import EvalError
@@ -21,6 +22,7 @@ INT64_MAX = 2**63 - 1
 UINT64_MAX = 2**64 - 1
 
 NANOS = 1_000_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999999Z in Unix seconds.
 TIMESTAMP_MIN_SECONDS = -62135596800
 TIMESTAMP_MAX_SECONDS = 253402300799
@@ -64,6 +66,18 @@ class Timestamp:
             raise EvalError("timestamp out of range", "overflow")
         self.nanos = nanos
 
+    @classmethod
+    def from_datetime(cls, moment: datetime) -> Timestamp:
+        """The timestamp of an aware ``datetime`` (a naive one has no instant: refused)."""
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError("a naive datetime is no point in time: give it a time zone")
+        delta = moment - _EPOCH
+        return cls((delta.days * 86_400 + delta.seconds) * NANOS + delta.microseconds * 1000)
+
+    def to_datetime(self) -> datetime:
+        """This instant as an aware UTC ``datetime`` (to the microsecond, truncated)."""
+        return _EPOCH + timedelta(microseconds=self.nanos // 1000)
+
     def __eq__(self, other: object) -> bool:
         return type(other) is Timestamp and other.nanos == self.nanos
 
@@ -97,6 +111,16 @@ class Duration:
         if nanos > DURATION_MAX_NANOS or nanos < -DURATION_MAX_NANOS:
             raise EvalError("duration out of range", "overflow")
         self.nanos = nanos
+
+    @classmethod
+    def from_timedelta(cls, span: timedelta) -> Duration:
+        """The duration of a ``timedelta``."""
+        return cls((span.days * 86_400 + span.seconds) * NANOS + span.microseconds * 1000)
+
+    def to_timedelta(self) -> timedelta:
+        """This duration as a ``timedelta`` (to the microsecond, rounded toward zero)."""
+        micros = abs(self.nanos) // 1000
+        return timedelta(microseconds=micros if self.nanos >= 0 else -micros)
 
     def __eq__(self, other: object) -> bool:
         return type(other) is Duration and other.nanos == self.nanos

@@ -147,11 +147,22 @@ def schema_registry(
     everything, so validating a model never reads a file or the network.
     """
     from referencing import Registry
-    from referencing.jsonschema import DRAFT202012, specification_with
-
-    specification = specification_with(
-        str(getattr(cls, "META_SCHEMA", {}).get("$id", "")), default=DRAFT202012
+    from referencing.jsonschema import (
+        DRAFT3,
+        DRAFT4,
+        DRAFT6,
+        DRAFT7,
+        DRAFT202012,
+        specification_with,
     )
+
+    meta = getattr(cls, "META_SCHEMA", {})
+    specification = specification_with(
+        str(meta.get("$id") or meta.get("id") or ""), default=DRAFT202012
+    )
+    id_keyword = "id" if specification in (DRAFT3, DRAFT4) else "$id"  # drafts 3, 4: "id"
+    # Up to draft 7 a $ref's siblings are ignored, its node's id among them.
+    ref_hides_id = specification in (DRAFT3, DRAFT4, DRAFT6, DRAFT7)
     allowed = list(dict.fromkeys(Path(os.path.realpath(d)) for d in directories))
     base_directory = allowed[0] if allowed else None
     resources: dict[str, Any] = {}
@@ -160,7 +171,7 @@ def schema_registry(
     pending: list[tuple[str, Any, str]] = [("", schema, "the schema")]
     while pending:
         uri, contents, origin = pending.pop()
-        for target, ref, where in _refs(contents, uri, ids, origin):
+        for target, ref, where in _refs(contents, uri, ids, origin, id_keyword, ref_hides_id):
             if target in ids or target in resources:
                 continue
             path = _local_ref(target, base_directory)
@@ -189,7 +200,14 @@ def schema_registry(
     )
 
 
-def _refs(contents: Any, uri: str, ids: set[str], origin: str) -> Iterator[tuple[str, str, str]]:
+def _refs(
+    contents: Any,
+    uri: str,
+    ids: set[str],
+    origin: str,
+    id_keyword: str = "$id",
+    ref_hides_id: bool = False,
+) -> Iterator[tuple[str, str, str]]:
     """``(target without fragment, ref, where)`` of every ref in ``contents``; adds its ``$id``s."""
     stack: list[tuple[Any, str, JsonPath]] = [(contents, uri, ())]
     found: list[tuple[str, str, str]] = []
@@ -200,7 +218,7 @@ def _refs(contents: Any, uri: str, ids: set[str], origin: str) -> Iterator[tuple
             continue
         if not isinstance(node, dict):
             continue
-        own = node.get("$id", node.get("id"))
+        own = None if ref_hides_id and "$ref" in node else node.get(id_keyword)
         if isinstance(own, str) and not own.startswith("#"):
             base = urllib.parse.urljoin(base, own).partition("#")[0]
             ids.add(base)
@@ -292,7 +310,10 @@ def schema_errors(
     so that the location points at the offending line.
     """
     found: list[tuple[JsonPath, str]] = []
-    for error in validator.iter_errors(data):
+    for error in _violations(validator, data):
+        if isinstance(error, str):  # a $ref that did not resolve: never a pass
+            found.append(((), error))
+            continue
         path: JsonPath = tuple(error.absolute_path)
         schema = error.schema if isinstance(error.schema, dict) else {}
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -306,6 +327,22 @@ def schema_errors(
     # Indexes sort as numbers ($.rules[2] before $.rules[10]), keys as text.
     found.sort(key=lambda pm: [(0, p, "") if isinstance(p, int) else (1, 0, p) for p in pm[0]])
     yield from found
+
+
+def _violations(
+    validator: jsonschema.protocols.Validator | ShippedValidator, data: Any
+) -> Iterator[jsonschema.ValidationError | str]:
+    """``validator.iter_errors(data)``, and a message where a ``$ref`` does not resolve.
+
+    :func:`make_validator` resolves every ``$ref`` up front, so this is a backstop:
+    a ref it did not foresee fails the document (the registry never fetches one).
+    """
+    from referencing.exceptions import Unresolvable
+
+    try:
+        yield from validator.iter_errors(data)
+    except Unresolvable as error:
+        yield f"the schema's $ref {short_value(str(error.ref), 80)} cannot be resolved"
 
 
 def _message(error: jsonschema.ValidationError) -> str:

@@ -168,3 +168,42 @@ def test_a_ref_within_the_schema_and_to_a_known_id_is_fine(tmp_path):
     assert loaded.model_schema is not None
     assert loaded.model_schema.validator.is_valid(MODEL)
     assert not loaded.model_schema.validator.is_valid({**MODEL, "spec": 1})
+
+
+def test_a_draft_4_id_moves_relative_refs_as_jsonschema_reads_them(tmp_path):
+    (tmp_path / "defs.json").write_text('{"type": "string"}')
+    schema = {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "id": "sub/",
+        "properties": {"metadata": {"$ref": "defs.json"}},
+    }
+    with pytest.raises(PolicygateError, match="sub/defs.json"):
+        policygate.load_policies([str(setup(tmp_path, schema))])
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "defs.json").write_text('{"type": "object"}')
+    (loaded,) = policygate.load_policies([str(setup(tmp_path, schema))])
+    assert loaded.model_schema is not None
+    assert loaded.model_schema.validator.is_valid(MODEL)
+    assert not loaded.model_schema.validator.is_valid({"metadata": 1})
+    # up to draft 7 an id beside a $ref is ignored, as jsonschema ignores it
+    beside = {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": "sub/",
+        "$ref": "defs.json",
+    }
+    (loaded,) = policygate.load_policies([str(setup(tmp_path, beside))])
+    assert loaded.model_schema is not None
+    assert not loaded.model_schema.validator.is_valid(MODEL)  # defs.json: a string
+
+
+def test_a_ref_that_still_does_not_resolve_fails_the_model_never_passes_it():
+    """The backstop: a validator whose registry lacks a ref gives a violation, not a crash."""
+    import jsonschema
+    from referencing import Registry
+
+    from policygate.validation import schema_errors
+
+    validator = jsonschema.Draft202012Validator({"$ref": "elsewhere.json"}, registry=Registry())
+    assert list(schema_errors(validator, MODEL)) == [
+        ((), "the schema's $ref 'elsewhere.json' cannot be resolved")
+    ]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from celspec_textproto import Enum, Message, StringValue, parse
+from celspec_textproto import Message, StringValue, parse
 
 from policygate.cel.lang import (
     BudgetExceeded,
@@ -256,7 +256,3 @@ def run(case: Case) -> Outcome:
     if same(actual, expected):
         return Outcome(True)
     return Outcome(False, f"expected {expected!r}, got {actual!r}")
-
-
-def _has_enum(value: Any) -> bool:
-    return isinstance(value, Enum)

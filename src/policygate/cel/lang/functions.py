@@ -280,7 +280,7 @@ _TIMESTAMP_GETTERS = [
 ]
 
 #: name -> (function, the argument counts it takes, receiver included).
-STANDARD: dict[str, tuple[Function, frozenset[int]]] = {  # type: ignore[assignment]
+_CONVERSIONS_AND_STRINGS: dict[str, tuple[Function, frozenset[int]]] = {
     "int": (to_int, frozenset({1})),
     "uint": (to_uint, frozenset({1})),
     "double": (to_double, frozenset({1})),
@@ -296,6 +296,11 @@ STANDARD: dict[str, tuple[Function, frozenset[int]]] = {  # type: ignore[assignm
     "startsWith": (starts_with, frozenset({2})),
     "endsWith": (ends_with, frozenset({2})),
     "matches": (matches, frozenset({2})),
-} | {name: (_getter(name), frozenset({1, 2})) for name in _TIMESTAMP_GETTERS}
+}
+_GETTERS: dict[str, tuple[Function, frozenset[int]]] = {
+    name: (_getter(name), frozenset({1, 2})) for name in _TIMESTAMP_GETTERS
+}
+#: name -> (function, the argument counts it takes, receiver included).
+STANDARD: dict[str, tuple[Function, frozenset[int]]] = _CONVERSIONS_AND_STRINGS | _GETTERS
 
 __all__ = ["STANDARD", "check_int", "format_double"]

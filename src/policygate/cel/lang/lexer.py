@@ -37,7 +37,6 @@ RESERVED = frozenset(
     ]
 )
 
-_PUNCT3: frozenset[str] = frozenset()
 _PUNCT2 = frozenset({"==", "!=", "<=", ">=", "&&", "||", ".?", "[?"})
 _PUNCT1 = frozenset("+-*/%!<>?:.,()[]{}")
 _SIMPLE_ESCAPES = {

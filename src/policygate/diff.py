@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .evaluate import ModelInput, evaluate
+from .formats.inert import inert
 from .policy import Policy
 from .report import ModelReport, Result, Status
 from .waivers import Waiver
@@ -227,7 +228,7 @@ def render_text(impact: Impact) -> str:
     if not impact.changes and not impact.model_changes:
         lines.append("no change")
     lines.append(impact.summary())
-    return "\n".join(lines) + "\n"
+    return "\n".join(inert(line) for line in lines) + "\n"  # names, sources, messages
 
 
 def render_json(impact: Impact) -> str:

@@ -113,3 +113,22 @@ def test_a_value_nested_too_deeply_is_an_evaluation_error() -> None:
         deep = [deep]
     with pytest.raises(CELEvaluationError, match="nests too deeply"):
         compile("x == y", {"x", "y"}).evaluate({"x": deep, "y": deep})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "item.metrics.auc >= 0.5",
+        "xs.all(x, x.v > 0)",
+        "xs.exists(x, x.v > 5) || false",
+        "xs.map(x, x.v * 2).filter(y, y > 2)",
+        "xs.exists_one(x, x.v == 2)",
+        "{'a': item}.transformMap(k, v, v.metrics.auc)",
+    ],
+)
+def test_explaining_costs_what_evaluating_costs(text: str) -> None:
+    program = compile(text, {"item", "xs"})
+    variables = {"item": {"metrics": {"auc": 0.9}}, "xs": [{"v": 1}, {"v": 2}, {"v": 3}]}
+    plain = program.measure(variables)
+    explained = program.measure(variables, observer=lambda node, value: None)
+    assert plain == explained

@@ -379,6 +379,7 @@ class _Compiler:
 
         def quantify(act: Activation) -> Value:
             items = iter_range(act)
+            _charge(act, 2)  # the accumulator init and result, as the generic loop charges
             kind = type(items)
             if kind is list or kind is tuple:
                 pairs: Any = enumerate(items) if second is not None else items

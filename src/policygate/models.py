@@ -88,23 +88,34 @@ def load_models(
             records.append(document)
             continue
         try:
-            kind = document_kind(document)
+            record = record_from_document(document)
+        except ErrorGroup as group:
+            errors.extend(group.errors)
+            continue
         except PolicygateError as error:
             errors.append(error)
             continue
-        if kind in SKIPPED_KINDS:
-            continue
-        if kind == "ModelRecord":
-            problems = validate_document(document, "ModelRecord")
-            if problems:
-                errors.extend(problems)
-                continue
-        elif not isinstance(document.data, Mapping):
-            errors.append(
-                LoadError("a model record must be a mapping", document.location())
-            )
-            continue
-        records.append(model_from_data(document.data, document.source, document))
+        if record is not None:
+            records.append(record)
     if errors:
         raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
     return records
+
+
+def record_from_document(document: Document) -> ModelRecord | None:
+    """The model record a loaded document holds, validated as ``check`` validates it;
+    ``None`` for a document of another policygate kind (a policy, a waiver...).
+
+    One door for every way a record arrives (files, ``policygate serve``'s requests),
+    so a bad record gets the same message whichever way it came.
+    """
+    kind = document_kind(document)
+    if kind in SKIPPED_KINDS:
+        return None
+    if kind == "ModelRecord":
+        problems = validate_document(document, "ModelRecord")
+        if problems:
+            raise ErrorGroup(problems) if len(problems) > 1 else problems[0]
+    elif not isinstance(document.data, Mapping):
+        raise LoadError("a model record must be a mapping", document.location())
+    return model_from_data(document.data, document.source, document)

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "lint": "policygate.cli.lint:lint",
     "log": "policygate.cli.log:log",
     "promote": "policygate.cli.promote:promote",
+    "serve": "policygate.cli.serve:serve",
     "test": "policygate.cli.test:test",
 }
 

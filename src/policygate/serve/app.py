@@ -1,0 +1,367 @@
+"""The decision service's ASGI application (SPEC §10), a plain ASGI callable.
+
+It is four routes, a bounded body reader and a bearer-token check, so it is
+written against ASGI itself rather than a framework: nothing between the socket
+and the size limit, and every status code is the one written here.
+
+- ``POST /v1/check``: ``{"models": [RECORD, ...], "now": "...", "params": {...}}``
+  gives the JSON report of SPEC §6, byte for byte what ``check -f json`` prints
+  for the same records, policies and ``now`` (HTTP 200 whether it passed or not).
+- ``POST /v1/authorize``: 501 until access policies exist (docs/serve.md).
+- ``GET /v1/policies``: the loaded policies and their digests.
+- ``GET /health``: ready, and how many policies are served (no token needed).
+
+Fail closed: a request that cannot be evaluated gets an error status and a JSON
+``{"error": ...}``, never a report, never ``passed: true``. Evaluation is CPU-bound
+Python, so it runs in a worker thread and the event loop keeps accepting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ErrorGroup, LoadError, PolicygateError, UsageError
+from ..report import FAIL_ON
+from .state import PolicySet, ServedSet, policy_listing
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+REQUEST_SOURCE = "<request>"
+REQUEST_SHAPE = '{"models": [RECORD, ...], "now": "...", "params": {...}}'
+CHECK_KEYS = ("models", "now", "params")
+ROUTES: dict[str, str] = {
+    "/health": "GET",
+    "/v1/policies": "GET",
+    "/v1/check": "POST",
+    "/v1/authorize": "POST",
+}
+AUTHORIZE_UNSUPPORTED = (
+    "access policies (kind: AccessPolicy, SPEC §8) are not supported yet: "
+    "/v1/authorize cannot judge a request, and allows nothing"
+)
+
+
+class RequestError(Exception):
+    """An answer other than 200: its status and the message of its JSON body."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+
+
+def error_answer(status: int, message: str) -> Answer:
+    return Answer(status, _json({"error": message}))
+
+
+def _json(data: Any) -> bytes:
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+class DecisionService:
+    """The ASGI app: ``DecisionService(served, ...)`` is what uvicorn runs."""
+
+    def __init__(
+        self,
+        served: ServedSet,
+        *,
+        fail_on: str = "error",
+        decision_log: str | None = None,
+        executor: Executor | None = None,
+        reload_on_sighup: bool = True,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        if fail_on not in FAIL_ON:
+            raise UsageError(f"fail_on must be one of {', '.join(FAIL_ON)}, got {fail_on!r}")
+        self.served = served
+        self.fail_on = fail_on
+        self.decision_log = decision_log
+        self.executor = executor
+        self.reload_on_sighup = reload_on_sighup
+        self.log = log or _stderr
+
+    # ------------------------------------------------------------------ ASGI
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            try:
+                answer = await self._answer(scope, receive)
+            except RequestError as error:
+                answer = error_answer(error.status, error.message)
+            await _send(send, answer)
+        # websockets: not served (uvicorn refuses the upgrade without a handler)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                if self.reload_on_sighup and hasattr(signal, "SIGHUP"):
+                    loop = asyncio.get_running_loop()
+                    loop.add_signal_handler(signal.SIGHUP, self._on_sighup, loop)
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.reload_on_sighup and hasattr(signal, "SIGHUP"):
+                    asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def _on_sighup(self, loop: asyncio.AbstractEventLoop) -> None:
+        # Loading compiles every policy: off the event loop, so requests keep flowing.
+        loop.run_in_executor(self.executor, self.reload)
+
+    def reload(self) -> bool:
+        """Reload the served set; on failure keep the old one and say why on stderr."""
+        try:
+            fresh = self.served.reload()
+        except (PolicygateError, OSError, RecursionError, MemoryError) as error:
+            self.log(f"policygate serve: reload failed, still serving the previous set: {error}")
+            return False
+        except Exception as error:  # never let a reload take the server down
+            self.log(f"policygate serve: reload failed, still serving the previous set: "
+                     f"internal error ({type(error).__name__}: {error})")  # fmt: skip
+            return False
+        self.log(f"policygate serve: reloaded {len(fresh.policies)} policies")
+        return True
+
+    # ------------------------------------------------------------------ routing
+
+    async def _answer(self, scope: Scope, receive: Receive) -> Answer:
+        path = scope.get("path", "")
+        method = scope.get("method", "GET")
+        current = self.served.current  # this request's set, whatever reloads meanwhile
+        if path != "/health":
+            _authorize(scope, current.token)
+        expected = ROUTES.get(path)
+        if expected is None:
+            raise RequestError(404, f"no such endpoint: {path} (endpoints: {', '.join(ROUTES)})")
+        if method != expected:
+            answer = error_answer(405, f"{path} takes {expected}, not {method}")
+            return Answer(405, answer.body, ((b"allow", expected.encode()),))
+        if path == "/health":
+            return Answer(200, _json({"status": "ready", "policies": len(current.policies),
+                                      "loaded_at": current.loaded_at}))  # fmt: skip
+        if path == "/v1/policies":
+            return Answer(200, _json({"loaded_at": current.loaded_at,
+                                      "policies": policy_listing(current.policies)}))  # fmt: skip
+        body = await _read_body(scope, receive, self.served.sources.limits.load.max_bytes)
+        if path == "/v1/authorize":
+            raise RequestError(501, AUTHORIZE_UNSUPPORTED)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, self.check, current, body)
+
+    # ------------------------------------------------------------------ /v1/check
+
+    def check(self, current: PolicySet, body: bytes) -> Answer:
+        """One ``/v1/check`` decision, in a worker thread; every failure is an answer."""
+        try:
+            return self._check(current, body)
+        except RequestError as error:
+            return error_answer(error.status, error.message)
+        except PolicygateError as error:
+            return error_answer(400, str(error))
+        except (RecursionError, MemoryError) as error:
+            return error_answer(400, f"{type(error).__name__}: {error}")
+        except Exception as error:  # fail closed, no traceback in the answer
+            if os.environ.get("POLICYGATE_DEBUG"):
+                self.log(traceback.format_exc())
+            return error_answer(500, f"internal error ({type(error).__name__}: {error}); set "
+                                     "POLICYGATE_DEBUG=1 for details on the server")  # fmt: skip
+
+    def _check(self, current: PolicySet, body: bytes) -> Answer:
+        from ..evaluate import evaluate
+        from ..formats import render
+
+        limits = self.served.sources.limits
+        records, now, params = parse_check_request(body, limits.load)
+        if current.register is not None:
+            from ..graph.register import check_model_risks
+
+            problems = check_model_risks(records, current.register)
+            if problems:
+                raise ErrorGroup(problems) if len(problems) > 1 else problems[0]
+        report = evaluate(
+            records, current.policies, now=now, waivers=current.waivers, inputs=current.inputs,
+            params=params, fail_on=self.fail_on, approvers=current.approvers,
+            risk_graph=current.risk_graph, budget=limits.rule,
+        )  # fmt: skip
+        if self.decision_log:  # before answering: a decision not recorded is not given
+            from ..decisionlog import log_decisions
+
+            try:
+                log_decisions(self.decision_log, report, records, current.waivers)
+            except (PolicygateError, OSError) as error:
+                raise RequestError(500, f"the decision could not be recorded in the decision "
+                                        f"log, so none is given: {error}") from None  # fmt: skip
+        return Answer(200, render(report, "json").encode("utf-8"))
+
+
+def parse_check_request(body: bytes, limits: Any) -> tuple[list[Any], str | None, Any]:
+    """The records, ``now`` and ``params`` of a ``/v1/check`` body.
+
+    The body goes through the loader every file goes through (its limits, its
+    positions), and each record through the validation ``check`` gives a record
+    file, so a bad record gets ``check``'s message; its location is the line and
+    column in the request body (``<request>:LINE:COL``) and its JSON path is the
+    record's own, as in a file that holds just that record.
+    """
+    from ..documents import load_text
+    from ..models import record_from_document
+
+    if not body.strip():
+        raise RequestError(400, f"the request has no body: expected a JSON object {REQUEST_SHAPE}")
+    documents = load_text(body, REQUEST_SOURCE, limits)
+    if len(documents) != 1 or not isinstance(documents[0].data, dict):
+        where = documents[1].location() if len(documents) > 1 else None
+        raise LoadError(f"the request must be one JSON object {REQUEST_SHAPE}",
+                        where or (documents[0].location() if documents else None))  # fmt: skip
+    request = documents[0]
+    data: dict[str, Any] = request.data
+    unknown = sorted(set(data) - set(CHECK_KEYS))
+    if unknown:
+        expected = ", ".join(CHECK_KEYS)
+        raise LoadError(f"unknown key {unknown[0]!r} in the request (expected: {expected})",
+                        request.key_location((unknown[0],)))  # fmt: skip
+    models = data.get("models")
+    if not isinstance(models, list) or not models:
+        raise LoadError("models must be a non-empty list of model records",
+                        request.location(("models",)))  # fmt: skip
+    now = data.get("now")
+    if now is not None and not isinstance(now, str):
+        raise LoadError("now must be an RFC 3339 string", request.location(("now",)))
+    params = data.get("params")
+    if params is not None and not isinstance(params, dict):
+        raise LoadError("params must be a mapping of parameter names to values",
+                        request.location(("params",)))  # fmt: skip
+    records = []
+    errors: list[PolicygateError] = []
+    for index, document in enumerate(_record_documents(request, len(models))):
+        try:
+            record = record_from_document(document)
+        except ErrorGroup as group:
+            errors.extend(group.errors)
+            continue
+        except PolicygateError as error:
+            errors.append(error)
+            continue
+        if record is None:
+            kind = models[index].get("kind")
+            errors.append(LoadError(f"models[{index}] is a {kind}, not a model record",
+                                    document.location(("kind",))))  # fmt: skip
+            continue
+        records.append(record)
+    if errors:
+        raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+    if now is not None:
+        from ..timestamps import parse_timestamp
+
+        try:
+            parse_timestamp(now)
+        except ValueError as error:
+            raise LoadError(f"now: {error}", request.location(("now",))) from None
+    return records, now, params or None
+
+
+def _record_documents(request: Any, count: int) -> list[Any]:
+    """Each record of ``models`` as a document of its own (its JSON paths start at
+    the record, its positions stay those of the request body)."""
+    from ..documents import Document
+
+    positions: list[dict[Any, Any]] = [{} for _ in range(count)]
+    key_positions: list[dict[Any, Any]] = [{} for _ in range(count)]
+    for table, by_record in ((request.positions, positions),
+                             (request.key_positions, key_positions)):  # fmt: skip
+        for path, position in table.items():
+            if len(path) >= 2 and path[0] == "models" and isinstance(path[1], int):
+                by_record[path[1]][path[2:]] = position
+    models = request.data["models"]
+    return [
+        Document(REQUEST_SOURCE, 0, models[i], positions[i], key_positions[i])
+        for i in range(count)
+    ]
+
+
+# ---------------------------------------------------------------------- HTTP helpers
+
+
+def _authorize(scope: Scope, token: str | None) -> None:
+    if token is None:
+        return
+    given = b""
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            given = value
+            break
+    scheme, _, credential = given.partition(b" ")
+    expected = token.encode("utf-8")
+    # compare_digest on bytes of any length: no early exit that times the token
+    if scheme.lower() != b"bearer" or not hmac.compare_digest(credential.strip(), expected):
+        raise RequestError(401, "a valid bearer token is required (Authorization: Bearer TOKEN)")
+
+
+async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    """The request body, refused (413) as soon as it is over ``limit`` bytes: a
+    declared length over it is refused before any of the body is read."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                declared = int(value)
+            except ValueError:
+                raise RequestError(400, "Content-Length is not a number") from None
+            if declared > limit:
+                raise RequestError(413, _too_large(limit))
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise RequestError(400, "the client went away before sending the whole body")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise RequestError(413, _too_large(limit))
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _too_large(limit: int) -> str:
+    return (f"the request body is over the limit of {limit} bytes "
+            "(--limit max-file-bytes=N sets it)")  # fmt: skip
+
+
+async def _send(send: Send, answer: Answer) -> None:
+    headers = [
+        (b"content-type", b"application/json; charset=utf-8"),
+        (b"content-length", str(len(answer.body)).encode()),
+        *answer.headers,
+    ]
+    if answer.status == 401:
+        headers.append((b"www-authenticate", b'Bearer realm="policygate"'))
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body})
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

@@ -18,41 +18,28 @@ returns, which is all an ``explain`` needs.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from typing import Any
 
 from policygate.cel.lang import ast
-from policygate.cel.lang.arith import TABLES, logical_not, negate
+from policygate.cel.lang.access import (
+    field_path,
+    has_field,
+    insert_entry,
+    optional_select,
+    select_field,
+)
+from policygate.cel.lang.activation import Activation, Closure, Observer, Value, charge
+from policygate.cel.lang.arith import TABLES
 from policygate.cel.lang.ast import Node
-from policygate.cel.lang.equality import ORDERED, cel_equal, contains, is_missing, map_lookup
 from policygate.cel.lang.errors import BudgetExceeded, EvalError, no_overload
 from policygate.cel.lang.library import FUNCTIONS, style_error
-from policygate.cel.lang.values import NONE, TYPE_IDENTS, Optional, Uint
+from policygate.cel.lang.operators import SPECIAL, SPECIAL_ARITY, arithmetic, function_call
+from policygate.cel.lang.values import TYPE_IDENTS, Optional, Uint, type_name
 
-Value = Any
-Observer = Callable[[Node, Value], None]
-
-
-class Activation:
-    """One evaluation's state: the variables, loop locals, the budget left, an observer."""
-
-    __slots__ = ("variables", "locals", "budget", "limit", "observer")
-
-    def __init__(
-        self, variables: dict[str, Value], budget: int, observer: Observer | None = None
-    ) -> None:
-        self.variables = variables
-        self.locals: dict[str, Value] = {}
-        self.budget = budget
-        self.limit = budget
-        self.observer = observer
-
-
-Closure = Callable[[Activation], Value]
+__all__ = ["Activation", "Closure", "Observer", "Value", "compile_root", "compile_tree"]
 
 _CONTROL = frozenset({"_&&_", "_||_", "_?_:_"})
-_NUMERIC = frozenset({int, float, Uint})
 _MISSING = object()
 
 
@@ -190,7 +177,7 @@ class _Compiler:
                 fields.append(inner.field)
             if len(fields) > 1:
                 fields.reverse()
-                return _field_path(self.child(inner.operand, inner, scope), tuple(fields))
+                return field_path(self.child(inner.operand, inner, scope), tuple(fields))
         operand = self.child(node.operand, node, scope)
         field = node.field
         if node.test_only:
@@ -199,15 +186,15 @@ class _Compiler:
                 value = operand(act)
                 if type(value) is dict:
                     return field in value
-                return _has_slow(value, field)
+                return has_field(value, field)
 
             return has
         if node.optional:
 
-            def optional_select(act: Activation) -> Value:
-                return _optional_select(operand(act), field)
+            def select_optional(act: Activation) -> Value:
+                return optional_select(operand(act), field)
 
-            return optional_select
+            return select_optional
 
         def select(act: Activation) -> Value:
             value = operand(act)
@@ -216,7 +203,7 @@ class _Compiler:
                     return value[field]
                 except KeyError:
                     raise EvalError(f"no such key: '{field}'", "no_such_key") from None
-            return _select_slow(value, field)
+            return select_field(value, field)
 
         return select
 
@@ -226,11 +213,11 @@ class _Compiler:
         function = node.function
         parts = ((node.target,) if node.target is not None else ()) + node.args
         args = [self.child(a, node, scope) for a in parts]
-        special = _SPECIAL.get(function)
-        if special is not None and len(args) == _SPECIAL_ARITY[function]:
+        special = SPECIAL.get(function)
+        if special is not None and len(args) == SPECIAL_ARITY[function]:
             return special(args)
         if function in TABLES and len(args) == 2:
-            return _arithmetic(function, args[0], args[1])
+            return arithmetic(function, args[0], args[1])
         entry = FUNCTIONS.get(function)
         if style_error(function, node.target is not None) is not None:
             entry = None  # cel-go: no overload of that name in that style
@@ -251,7 +238,7 @@ class _Compiler:
                 raise EvalError(message, "unbound_function")
 
             return unbound
-        return _function(function, entry[0], args)
+        return function_call(function, entry[0], args)
 
     def list_expr(self, node: ast.ListExpr, scope: frozenset[str]) -> Closure:
         elements = tuple(self.child(e, node, scope) for e in node.elements)
@@ -291,7 +278,7 @@ class _Compiler:
             for key_of, value_of, is_optional in entries:
                 key = key_of(act)
                 if type(key) not in _KEY_TYPES:
-                    raise EvalError(f"unsupported key type: {_kind(key)}", "invalid_argument")
+                    raise EvalError(f"unsupported key type: {type_name(key)}", "invalid_argument")
                 value = value_of(act)
                 if is_optional:
                     if type(value) is not Optional:
@@ -299,7 +286,7 @@ class _Compiler:
                     if not value.has:
                         continue
                     value = value.value
-                _insert(out, key, value)
+                insert_entry(out, key, value)
             return out
 
         return build
@@ -379,7 +366,7 @@ class _Compiler:
 
         def quantify(act: Activation) -> Value:
             items = iter_range(act)
-            _charge(act, 2)  # the accumulator init and result, as the generic loop charges
+            charge(act, 2)  # the accumulator init and result, as the generic loop charges
             kind = type(items)
             if kind is list or kind is tuple:
                 pairs: Any = enumerate(items) if second is not None else items
@@ -554,12 +541,6 @@ def _append_shape(step: Node, accu: str) -> Node | None:
 _KEY_TYPES = frozenset({int, Uint, bool, str})
 
 
-def _kind(value: Value) -> str:
-    from policygate.cel.lang.values import type_name
-
-    return type_name(value)
-
-
 def _traced(node: Node, compiled: Closure) -> Closure:
     def traced(act: Activation) -> Value:
         try:
@@ -577,429 +558,3 @@ def _traced(node: Node, compiled: Closure) -> Closure:
 
 def _plain_select(node: Node) -> bool:
     return isinstance(node, ast.Select) and not node.test_only and not node.optional
-
-
-def _field_path(operand: Closure, fields: tuple[str, ...]) -> Closure:
-    """``x.a.b.c`` in one closure: the commonest shape of a rule reads a document path."""
-
-    def path(act: Activation) -> Value:
-        value = operand(act)
-        for field in fields:
-            if type(value) is dict:
-                try:
-                    value = value[field]
-                except KeyError:
-                    raise EvalError(f"no such key: '{field}'", "no_such_key") from None
-            else:
-                value = _select_slow(value, field)
-        return value
-
-    return path
-
-
-def _has_slow(value: Value, field: str) -> bool:
-    if type(value) is Optional:
-        return value.has and _has_slow(value.value, field)
-    if type(value) is dict:
-        return field in value
-    raise EvalError(
-        f"type '{_kind(value)}' does not support field selection", "no_matching_overload"
-    )
-
-
-def _select_slow(value: Value, field: str) -> Value:
-    if type(value) is Optional:
-        return _optional_select(value, field)
-    raise EvalError(
-        f"type '{_kind(value)}' does not support field selection", "no_matching_overload"
-    )
-
-
-def _optional_select(value: Value, field: str) -> Optional:
-    if type(value) is Optional:
-        if not value.has:
-            return NONE
-        value = value.value
-    if type(value) is dict:
-        found = value.get(field, _MISSING)
-        return NONE if found is _MISSING else Optional(True, found)
-    raise EvalError(
-        f"type '{_kind(value)}' does not support field selection", "no_matching_overload"
-    )
-
-
-def _index(container: Value, key: Value) -> Value:
-    kind = type(container)
-    if kind is list or kind is tuple:
-        tk = type(key)
-        if tk is int or tk is Uint or tk is float and key.is_integer():
-            position = int(key)
-        else:
-            raise no_overload("_[_]", container, key)
-        if position < 0 or position >= len(container):
-            raise EvalError(f"index out of range: {position}", "index_out_of_bounds")
-        return container[position]
-    if kind is dict:
-        found = map_lookup(container, key)
-        if is_missing(found):
-            raise EvalError(f"no such key: {key!r}", "no_such_key")
-        return found
-    if kind is Optional:
-        return _optional_index(container, key)
-    raise no_overload("_[_]", container, key)
-
-
-def _optional_index(container: Value, key: Value) -> Optional:
-    if type(container) is Optional:
-        if not container.has:
-            return NONE
-        container = container.value
-    kind = type(container)
-    if kind is dict:
-        found = map_lookup(container, key)
-        return NONE if is_missing(found) else Optional(True, found)
-    if kind is list or kind is tuple:
-        tk = type(key)
-        if tk is not int and tk is not Uint:
-            raise no_overload("_[?_]", container, key)
-        if 0 <= key < len(container):
-            return Optional(True, container[key])
-        return NONE
-    raise no_overload("_[?_]", container, key)
-
-
-def _insert(out: dict[Value, Value], key: Value, value: Value) -> None:
-    """``out[key] = value`` for a map being built: a repeated key is CEL's error.
-
-    A Python dict cannot hold both ``true`` and ``1`` (or ``false`` and ``0``):
-    they are one key to it. Such a map is refused rather than silently merged.
-    """
-    if not is_missing(map_lookup(out, key)):
-        raise EvalError(f"Failed with repeated key: {key!r}", "invalid_argument")
-    if key in out:
-        raise EvalError(
-            f"a map cannot hold both the keys {key!r} and {_collision(out, key)!r}",
-            "unsupported",
-        )
-    out[key] = value
-
-
-def _collision(out: dict[Value, Value], key: Value) -> Value:
-    return next(k for k in out if k == key)
-
-
-def _charge(act: Activation, units: int) -> None:
-    act.budget -= units
-    if act.budget < 0:
-        raise BudgetExceeded(act.limit)
-
-
-_SIZED = frozenset({str, bytes, list, tuple})
-_CONTAINERS = frozenset({list, tuple, dict})
-
-
-def _arithmetic(function: str, left: Closure, right: Closure) -> Closure:
-    table = TABLES[function]
-    builds = function == "_+_"
-
-    def arithmetic(act: Activation) -> Value:
-        a = left(act)
-        b = right(act)
-        impl = table.get((type(a), type(b)))
-        if impl is None:
-            raise no_overload(function, a, b)
-        if builds and type(a) in _SIZED:
-            _charge(act, len(a) + len(b))
-        return impl(a, b)
-
-    return arithmetic
-
-
-def _function(name: str, impl: Callable[..., Value], args: list[Closure]) -> Closure:
-    count = len(args)
-    builder = _BUILDERS.get(name)
-    if builder is not None:
-
-        def built(act: Activation) -> Value:
-            values = [a(act) for a in args]
-            _charge(act, builder(values))
-            return impl(*values)
-
-        return built
-    if count == 0:
-        return lambda act: impl()
-    if count == 1:
-        (only,) = args
-        return lambda act: impl(only(act))
-    if count == 2:
-        first, second = args
-        return lambda act: impl(first(act), second(act))
-
-    def call(act: Activation) -> Value:
-        return impl(*[a(act) for a in args])
-
-    return call
-
-
-def _length(value: Value) -> int:
-    return len(value) if type(value) in _SIZED or type(value) is dict else 1
-
-
-def _replace_bound(values: list[Value]) -> int:
-    text = values[0]
-    if len(values) < 3 or type(text) is not str or type(values[2]) is not str:
-        return 1
-    return len(text) + len(values[2]) * (len(text) + 1)
-
-
-_BUILDERS: dict[str, Callable[[list[Value]], int]] = {
-    "replace": _replace_bound,
-    "join": lambda v: (
-        sum(_length(x) for x in v[0]) + _length(v[-1]) * _length(v[0])
-        if type(v[0]) in (list, tuple)
-        else 1
-    ),
-    "split": lambda v: _length(v[0]),
-    "format": lambda v: (
-        _length(v[0]) + sum(_length(x) for x in v[1]) if type(v[1]) in (list, tuple) else 1
-    ),
-    "lowerAscii": lambda v: _length(v[0]),
-    "upperAscii": lambda v: _length(v[0]),
-    "reverse": lambda v: _length(v[0]),
-    "strings.quote": lambda v: 2 * _length(v[0]),
-    "substring": lambda v: _length(v[0]),
-    "trim": lambda v: _length(v[0]),
-}
-
-
-# -- operators ------------------------------------------------------------------
-
-
-def _and(args: list[Closure]) -> Closure:
-    left, right = args
-
-    def and_(act: Activation) -> Value:
-        try:
-            a = left(act)
-        except EvalError as error:
-            a = error
-        if a is False:
-            return False
-        try:
-            b = right(act)
-        except EvalError as error:
-            b = error
-        if b is False:
-            return False
-        if a is True and b is True:
-            return True
-        raise _logic_error("_&&_", a, b)
-
-    return and_
-
-
-def _or(args: list[Closure]) -> Closure:
-    left, right = args
-
-    def or_(act: Activation) -> Value:
-        try:
-            a = left(act)
-        except EvalError as error:
-            a = error
-        if a is True:
-            return True
-        try:
-            b = right(act)
-        except EvalError as error:
-            b = error
-        if b is True:
-            return True
-        if a is False and b is False:
-            return False
-        raise _logic_error("_||_", a, b)
-
-    return or_
-
-
-def _logic_error(function: str, a: Value, b: Value) -> EvalError:
-    """The error an ``&&``/``||`` that could not absorb it ends in (the left one first)."""
-    if isinstance(a, EvalError):
-        return a
-    if isinstance(b, EvalError):
-        return b
-    return no_overload(function, a if type(a) is not bool else b)
-
-
-def _conditional(args: list[Closure]) -> Closure:
-    condition, then, otherwise = args
-
-    def conditional(act: Activation) -> Value:
-        chosen = condition(act)
-        if chosen is True:
-            return then(act)
-        if chosen is False:
-            return otherwise(act)
-        raise no_overload("_?_:_", chosen)
-
-    return conditional
-
-
-def _not(args: list[Closure]) -> Closure:
-    (operand,) = args
-    return lambda act: logical_not(operand(act))
-
-
-def _negate(args: list[Closure]) -> Closure:
-    (operand,) = args
-    return lambda act: negate(operand(act))
-
-
-def _equal(args: list[Closure]) -> Closure:
-    left, right = args
-
-    def equal(act: Activation) -> Value:
-        a = left(act)
-        b = right(act)
-        ta = type(a)
-        if ta is type(b) and (ta is str or ta is float or ta is int):
-            return a == b
-        if ta in _CONTAINERS:
-            _charge(act, len(a))  # compared element by element
-        return cel_equal(a, b)
-
-    return equal
-
-
-def _not_equal(args: list[Closure]) -> Closure:
-    left, right = args
-
-    def not_equal(act: Activation) -> Value:
-        a = left(act)
-        b = right(act)
-        ta = type(a)
-        if ta is type(b) and (ta is str or ta is float or ta is int):
-            return a != b
-        if ta in _CONTAINERS:
-            _charge(act, len(a))
-        return not cel_equal(a, b)
-
-    return not_equal
-
-
-def _relation(function: str, compare: Callable[[Value, Value], bool]) -> Callable[..., Closure]:
-    def make(args: list[Closure]) -> Closure:
-        left, right = args
-
-        def relation(act: Activation) -> Value:
-            a = left(act)
-            b = right(act)
-            ta = type(a)
-            tb = type(b)
-            if ta is tb and ta in ORDERED:
-                return compare(a, b)
-            if ta in _NUMERIC and tb in _NUMERIC:
-                if ta is float or tb is float:  # cel-go compares an int with a double as doubles
-                    return compare(float(a), float(b))
-                return compare(a, b)
-            raise no_overload(function, a, b)
-
-        return relation
-
-    return make
-
-
-def _in(args: list[Closure]) -> Closure:
-    element, container = args
-
-    def in_(act: Activation) -> Value:
-        value = element(act)
-        within = container(act)
-        if type(within) is list or type(within) is tuple:
-            _charge(act, len(within))  # a list is searched element by element
-        return contains(within, value)
-
-    return in_
-
-
-def _index_op(args: list[Closure]) -> Closure:
-    container, key = args
-
-    def index(act: Activation) -> Value:
-        value = container(act)
-        k = key(act)
-        if type(value) is dict and type(k) is str:
-            try:
-                return value[k]
-            except KeyError:
-                raise EvalError(f"no such key: {k!r}", "no_such_key") from None
-        return _index(value, k)
-
-    return index
-
-
-def _optional_index_op(args: list[Closure]) -> Closure:
-    container, key = args
-    return lambda act: _optional_index(container(act), key(act))
-
-
-def _not_strictly_false(args: list[Closure]) -> Closure:
-    (operand,) = args
-
-    def not_strictly_false(act: Activation) -> Value:
-        try:
-            return operand(act) is not False
-        except EvalError:
-            return True
-
-    return not_strictly_false
-
-
-def _map_insert(args: list[Closure]) -> Closure:
-    accu, key, value = args
-
-    def insert(act: Activation) -> Value:
-        out = accu(act)
-        k = key(act)
-        _charge(act, 1)
-        _insert(out, k, value(act))
-        return out
-
-    return insert
-
-
-_SPECIAL: dict[str, Callable[[list[Closure]], Closure]] = {
-    "_&&_": _and,
-    "_||_": _or,
-    "_?_:_": _conditional,
-    "!_": _not,
-    "-_": _negate,
-    "_==_": _equal,
-    "_!=_": _not_equal,
-    "_<_": _relation("_<_", operator.lt),
-    "_<=_": _relation("_<=_", operator.le),
-    "_>_": _relation("_>_", operator.gt),
-    "_>=_": _relation("_>=_", operator.ge),
-    "@in": _in,
-    "_[_]": _index_op,
-    "_[?_]": _optional_index_op,
-    "@not_strictly_false": _not_strictly_false,
-    "@mapInsert": _map_insert,
-}
-_SPECIAL_ARITY = {
-    "_&&_": 2,
-    "_||_": 2,
-    "_?_:_": 3,
-    "!_": 1,
-    "-_": 1,
-    "_==_": 2,
-    "_!=_": 2,
-    "_<_": 2,
-    "_<=_": 2,
-    "_>_": 2,
-    "_>=_": 2,
-    "@in": 2,
-    "_[_]": 2,
-    "_[?_]": 2,
-    "@not_strictly_false": 1,
-    "@mapInsert": 3,
-}

@@ -1,0 +1,332 @@
+"""The closures of CEL's operators, and of calls to library functions.
+
+``&&`` and ``||`` are commutative over errors (``error && false`` is false);
+relations compare numbers of different types by value (an int meets a double
+as a double, as cel-go does); ``+`` on strings and lists and the builders of
+the strings extension charge the size of what they build before building it.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+
+from policygate.cel.lang.access import index, insert_entry, optional_index
+from policygate.cel.lang.activation import Activation, Closure, Value, charge
+from policygate.cel.lang.arith import TABLES, logical_not, negate
+from policygate.cel.lang.equality import ORDERED, cel_equal, contains
+from policygate.cel.lang.errors import EvalError, no_overload
+from policygate.cel.lang.values import Uint
+
+_NUMERIC = frozenset({int, float, Uint})
+
+
+_SIZED = frozenset({str, bytes, list, tuple})
+_CONTAINERS = frozenset({list, tuple, dict})
+
+
+def arithmetic(function: str, left: Closure, right: Closure) -> Closure:
+    table = TABLES[function]
+    builds = function == "_+_"
+
+    def arithmetic(act: Activation) -> Value:
+        a = left(act)
+        b = right(act)
+        impl = table.get((type(a), type(b)))
+        if impl is None:
+            raise no_overload(function, a, b)
+        if builds and type(a) in _SIZED:
+            charge(act, len(a) + len(b))
+        return impl(a, b)
+
+    return arithmetic
+
+
+def function_call(name: str, impl: Callable[..., Value], args: list[Closure]) -> Closure:
+    count = len(args)
+    builder = _BUILDERS.get(name)
+    if builder is not None:
+
+        def built(act: Activation) -> Value:
+            values = [a(act) for a in args]
+            charge(act, builder(values))
+            return impl(*values)
+
+        return built
+    if count == 0:
+        return lambda act: impl()
+    if count == 1:
+        (only,) = args
+        return lambda act: impl(only(act))
+    if count == 2:
+        first, second = args
+        return lambda act: impl(first(act), second(act))
+
+    def call(act: Activation) -> Value:
+        return impl(*[a(act) for a in args])
+
+    return call
+
+
+def _length(value: Value) -> int:
+    return len(value) if type(value) in _SIZED or type(value) is dict else 1
+
+
+def _replace_bound(values: list[Value]) -> int:
+    text = values[0]
+    if len(values) < 3 or type(text) is not str or type(values[2]) is not str:
+        return 1
+    return len(text) + len(values[2]) * (len(text) + 1)
+
+
+_BUILDERS: dict[str, Callable[[list[Value]], int]] = {
+    "replace": _replace_bound,
+    "join": lambda v: (
+        sum(_length(x) for x in v[0]) + _length(v[-1]) * _length(v[0])
+        if type(v[0]) in (list, tuple)
+        else 1
+    ),
+    "split": lambda v: _length(v[0]),
+    "format": lambda v: (
+        _length(v[0]) + sum(_length(x) for x in v[1]) if type(v[1]) in (list, tuple) else 1
+    ),
+    "lowerAscii": lambda v: _length(v[0]),
+    "upperAscii": lambda v: _length(v[0]),
+    "reverse": lambda v: _length(v[0]),
+    "strings.quote": lambda v: 2 * _length(v[0]),
+    "substring": lambda v: _length(v[0]),
+    "trim": lambda v: _length(v[0]),
+}
+
+
+# -- operators ------------------------------------------------------------------
+
+
+def _and(args: list[Closure]) -> Closure:
+    left, right = args
+
+    def and_(act: Activation) -> Value:
+        try:
+            a = left(act)
+        except EvalError as error:
+            a = error
+        if a is False:
+            return False
+        try:
+            b = right(act)
+        except EvalError as error:
+            b = error
+        if b is False:
+            return False
+        if a is True and b is True:
+            return True
+        raise _logic_error("_&&_", a, b)
+
+    return and_
+
+
+def _or(args: list[Closure]) -> Closure:
+    left, right = args
+
+    def or_(act: Activation) -> Value:
+        try:
+            a = left(act)
+        except EvalError as error:
+            a = error
+        if a is True:
+            return True
+        try:
+            b = right(act)
+        except EvalError as error:
+            b = error
+        if b is True:
+            return True
+        if a is False and b is False:
+            return False
+        raise _logic_error("_||_", a, b)
+
+    return or_
+
+
+def _logic_error(function: str, a: Value, b: Value) -> EvalError:
+    """The error an ``&&``/``||`` that could not absorb it ends in (the left one first)."""
+    if isinstance(a, EvalError):
+        return a
+    if isinstance(b, EvalError):
+        return b
+    return no_overload(function, a if type(a) is not bool else b)
+
+
+def _conditional(args: list[Closure]) -> Closure:
+    condition, then, otherwise = args
+
+    def conditional(act: Activation) -> Value:
+        chosen = condition(act)
+        if chosen is True:
+            return then(act)
+        if chosen is False:
+            return otherwise(act)
+        raise no_overload("_?_:_", chosen)
+
+    return conditional
+
+
+def _not(args: list[Closure]) -> Closure:
+    (operand,) = args
+    return lambda act: logical_not(operand(act))
+
+
+def _negate(args: list[Closure]) -> Closure:
+    (operand,) = args
+    return lambda act: negate(operand(act))
+
+
+def _equal(args: list[Closure]) -> Closure:
+    left, right = args
+
+    def equal(act: Activation) -> Value:
+        a = left(act)
+        b = right(act)
+        ta = type(a)
+        if ta is type(b) and (ta is str or ta is float or ta is int):
+            return a == b
+        if ta in _CONTAINERS:
+            charge(act, len(a))  # compared element by element
+        return cel_equal(a, b)
+
+    return equal
+
+
+def _not_equal(args: list[Closure]) -> Closure:
+    left, right = args
+
+    def not_equal(act: Activation) -> Value:
+        a = left(act)
+        b = right(act)
+        ta = type(a)
+        if ta is type(b) and (ta is str or ta is float or ta is int):
+            return a != b
+        if ta in _CONTAINERS:
+            charge(act, len(a))
+        return not cel_equal(a, b)
+
+    return not_equal
+
+
+def _relation(function: str, compare: Callable[[Value, Value], bool]) -> Callable[..., Closure]:
+    def make(args: list[Closure]) -> Closure:
+        left, right = args
+
+        def relation(act: Activation) -> Value:
+            a = left(act)
+            b = right(act)
+            ta = type(a)
+            tb = type(b)
+            if ta is tb and ta in ORDERED:
+                return compare(a, b)
+            if ta in _NUMERIC and tb in _NUMERIC:
+                if ta is float or tb is float:  # cel-go compares an int with a double as doubles
+                    return compare(float(a), float(b))
+                return compare(a, b)
+            raise no_overload(function, a, b)
+
+        return relation
+
+    return make
+
+
+def _in(args: list[Closure]) -> Closure:
+    element, container = args
+
+    def in_(act: Activation) -> Value:
+        value = element(act)
+        within = container(act)
+        if type(within) is list or type(within) is tuple:
+            charge(act, len(within))  # a list is searched element by element
+        return contains(within, value)
+
+    return in_
+
+
+def _index_op(args: list[Closure]) -> Closure:
+    container, key = args
+
+    def subscript(act: Activation) -> Value:
+        value = container(act)
+        k = key(act)
+        if type(value) is dict and type(k) is str:
+            try:
+                return value[k]
+            except KeyError:
+                raise EvalError(f"no such key: {k!r}", "no_such_key") from None
+        return index(value, k)
+
+    return subscript
+
+
+def _optional_index_op(args: list[Closure]) -> Closure:
+    container, key = args
+    return lambda act: optional_index(container(act), key(act))
+
+
+def _not_strictly_false(args: list[Closure]) -> Closure:
+    (operand,) = args
+
+    def not_strictly_false(act: Activation) -> Value:
+        try:
+            return operand(act) is not False
+        except EvalError:
+            return True
+
+    return not_strictly_false
+
+
+def _map_insert(args: list[Closure]) -> Closure:
+    accu, key, value = args
+
+    def insert(act: Activation) -> Value:
+        out = accu(act)
+        k = key(act)
+        charge(act, 1)
+        insert_entry(out, k, value(act))
+        return out
+
+    return insert
+
+
+SPECIAL: dict[str, Callable[[list[Closure]], Closure]] = {
+    "_&&_": _and,
+    "_||_": _or,
+    "_?_:_": _conditional,
+    "!_": _not,
+    "-_": _negate,
+    "_==_": _equal,
+    "_!=_": _not_equal,
+    "_<_": _relation("_<_", operator.lt),
+    "_<=_": _relation("_<=_", operator.le),
+    "_>_": _relation("_>_", operator.gt),
+    "_>=_": _relation("_>=_", operator.ge),
+    "@in": _in,
+    "_[_]": _index_op,
+    "_[?_]": _optional_index_op,
+    "@not_strictly_false": _not_strictly_false,
+    "@mapInsert": _map_insert,
+}
+SPECIAL_ARITY = {
+    "_&&_": 2,
+    "_||_": 2,
+    "_?_:_": 3,
+    "!_": 1,
+    "-_": 1,
+    "_==_": 2,
+    "_!=_": 2,
+    "_<_": 2,
+    "_<=_": 2,
+    "_>_": 2,
+    "_>=_": 2,
+    "@in": 2,
+    "_[_]": 2,
+    "_[?_]": 2,
+    "@not_strictly_false": 1,
+    "@mapInsert": 3,
+}

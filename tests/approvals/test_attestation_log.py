@@ -198,6 +198,6 @@ def test_log_show_lines_are_inert(record, signer, tmp_path):
     approval = signer(record, "bob", "model-risk-officer\x1b[2J\u202e", BOB)
     entry = log_attestation(tmp_path / "a.jsonl", "m\n", "1", approval, time=TIME)
     assert describe(entry) == (
-        f"2026-11-21T10:00:00Z  m\\n@1  APPROVED  model-risk-officer\\x1b[2J\\u202e by {BOB}  "
+        f"2026-11-21T10:00:00Z  m\\x0a@1  APPROVED  model-risk-officer\\x1b[2J\\u202e by {BOB}  "
         f"(granted 2026-11-20T00:00:00Z, record {record_digest(record)[:19]})"
     )

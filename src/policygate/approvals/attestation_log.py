@@ -220,7 +220,7 @@ def describe(entry: Mapping[str, Any]) -> str:
     """One line for ``log show``: who decided what for which model version.
 
     Every value comes from the log, which is untrusted: a character that could
-    rewrite a terminal line (anything not printable) is written as its escape.
+    rewrite a terminal line is written as its escape (:mod:`policygate.formats.inert`).
     """
     found_model, found_approval = entry.get("model"), entry.get("approval")
     model: Mapping[str, Any] = found_model if isinstance(found_model, Mapping) else {}
@@ -235,10 +235,9 @@ def describe(entry: Mapping[str, Any]) -> str:
 
 
 def _plain(value: Any) -> str:
-    text = str(value)
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+    from ..formats.inert import inert  # the one escaping of every terminal output
+
+    return inert(value)
 
 
 def is_attestation_entry(entry: Mapping[str, Any]) -> bool:

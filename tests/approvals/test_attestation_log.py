@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 from approvals_support import BOB, PRIYA
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from policygate.approvals import attestation_document, load_attestations
 from policygate.approvals.attestation_log import (
@@ -201,3 +203,21 @@ def test_log_show_lines_are_inert(record, signer, tmp_path):
         f"2026-11-21T10:00:00Z  m\\x0a@1  APPROVED  model-risk-officer\\x1b[2J\\u202e by {BOB}  "
         f"(granted 2026-11-20T00:00:00Z, record {record_digest(record)[:19]})"
     )
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(kept=st.lists(st.booleans(), min_size=3, max_size=3), order=st.permutations(range(3)))
+def test_exactly_the_decisions_left_out_are_reported(decided, kept, order):
+    # Whatever subset of the logged decisions the record keeps, in whatever order,
+    # one error names each one it left out, by its log line.
+    record, log = decided
+    approvals = record["spec"]["approvals"]
+    changed = copy.deepcopy(record)
+    changed["spec"]["approvals"] = [approvals[i] for i in order if kept[i]]
+    errors = missing_from_records(records(changed), read_attestation_log(log), log="L")
+    reported = sorted(int(str(e).split("logged at L:")[1].split(" ")[0]) for e in errors)
+    assert reported == [i + 1 for i in range(3) if not kept[i]]

@@ -137,6 +137,11 @@ REGEXES: dict[tuple[str, str], tuple[int, str, str]] = {
         INPUT,
         "double() text: digit runs split by '.'/'e' (was quadratic)",
     ),
+    ("cel/lang/functions.py", "_HEX_FLOAT_TEXT"): (
+        1,
+        INPUT,
+        "double() hex text: hex runs split by '.'/'p' (was [0-9a-f]+\\.?[0-9a-f]*: quadratic)",
+    ),
     ("cel/lang/strings_ext.py", "_CLAUSE"): (1, POLICY, "format() strings of a policy expression"),
     ("cel/lang/timefns.py", "_RFC3339"): (1, INPUT, "timestamp() text: fixed widths, anchored"),
     ("cel/lang/timefns.py", "_DURATION_PART"): (1, INPUT, "duration() text: one part per match"),
@@ -393,13 +398,14 @@ PROBES = [
             ("cel/lang/functions.py", "_INT_TEXT"),
             ("cel/lang/functions.py", "_UINT_TEXT"),
             ("cel/lang/functions.py", "_FLOAT_TEXT"),
+            ("cel/lang/functions.py", "_HEX_FLOAT_TEXT"),
         ),
         lambda text: [
             _quiet(_lang("functions", name))(text) for name in ("to_int", "to_uint", "to_double")
         ],
-        DIGITS + ".eE+-",
-        ("", "+", "1.", "."),
-        ("1" * 100_000 + "x", "1." + "1" * 100_000 + "ex"),
+        DIGITS + ".eE+-abcfpP",
+        ("", "+", "1.", ".", "0x", "-0X", "0x1."),
+        ("1" * 100_000 + "x", "1." + "1" * 100_000 + "ex", "0x" + "f" * 100_000 + "x"),
     ),
     Probe(
         "timestamp() and duration() on policygate's engine",

@@ -34,7 +34,14 @@ from policygate.cel.lang.arith import TABLES
 from policygate.cel.lang.ast import Node
 from policygate.cel.lang.errors import BudgetExceeded, EvalError, no_overload
 from policygate.cel.lang.library import FUNCTIONS, style_error
-from policygate.cel.lang.operators import SPECIAL, SPECIAL_ARITY, arithmetic, function_call
+from policygate.cel.lang.operators import (
+    CONTROL,
+    CONTROL_ARITY,
+    SPECIAL,
+    SPECIAL_ARITY,
+    arithmetic,
+    function_call,
+)
 from policygate.cel.lang.values import TYPE_IDENTS, Optional, Uint, type_name
 
 __all__ = ["Activation", "Closure", "Observer", "Value", "compile_root", "compile_tree"]
@@ -212,6 +219,11 @@ class _Compiler:
     def call(self, node: ast.Call, scope: frozenset[str]) -> Closure:
         function = node.function
         parts = ((node.target,) if node.target is not None else ()) + node.args
+        control = CONTROL.get(function)
+        if control is not None and len(parts) == CONTROL_ARITY[function]:
+            # Each operand is a block the operator charges when (and only if) it runs it.
+            operands = [self.node(a, scope) for a in parts]
+            return control(operands, [block_cost(a) for a in parts])
         args = [self.child(a, node, scope) for a in parts]
         special = SPECIAL.get(function)
         if special is not None and len(args) == SPECIAL_ARITY[function]:

@@ -15,7 +15,7 @@ from policygate.cel.lang.access import index, insert_entry, optional_index
 from policygate.cel.lang.activation import Activation, Closure, Value, charge
 from policygate.cel.lang.arith import TABLES, logical_not, negate
 from policygate.cel.lang.equality import ORDERED, cel_equal, contains
-from policygate.cel.lang.errors import EvalError, no_overload
+from policygate.cel.lang.errors import BudgetExceeded, EvalError, no_overload
 from policygate.cel.lang.values import Uint
 
 _NUMERIC = frozenset({int, float, Uint})
@@ -102,16 +102,23 @@ _BUILDERS: dict[str, Callable[[list[Value]], int]] = {
 # -- operators ------------------------------------------------------------------
 
 
-def _and(args: list[Closure]) -> Closure:
+def _and(args: list[Closure], costs: list[int]) -> Closure:
     left, right = args
+    left_cost, right_cost = costs
 
     def and_(act: Activation) -> Value:
+        act.budget -= left_cost
+        if act.budget < 0:
+            raise BudgetExceeded(act.limit)
         try:
             a = left(act)
         except EvalError as error:
             a = error
         if a is False:
             return False
+        act.budget -= right_cost
+        if act.budget < 0:
+            raise BudgetExceeded(act.limit)
         try:
             b = right(act)
         except EvalError as error:
@@ -125,16 +132,23 @@ def _and(args: list[Closure]) -> Closure:
     return and_
 
 
-def _or(args: list[Closure]) -> Closure:
+def _or(args: list[Closure], costs: list[int]) -> Closure:
     left, right = args
+    left_cost, right_cost = costs
 
     def or_(act: Activation) -> Value:
+        act.budget -= left_cost
+        if act.budget < 0:
+            raise BudgetExceeded(act.limit)
         try:
             a = left(act)
         except EvalError as error:
             a = error
         if a is True:
             return True
+        act.budget -= right_cost
+        if act.budget < 0:
+            raise BudgetExceeded(act.limit)
         try:
             b = right(act)
         except EvalError as error:
@@ -157,14 +171,24 @@ def _logic_error(function: str, a: Value, b: Value) -> EvalError:
     return no_overload(function, a if type(a) is not bool else b)
 
 
-def _conditional(args: list[Closure]) -> Closure:
+def _conditional(args: list[Closure], costs: list[int]) -> Closure:
     condition, then, otherwise = args
+    condition_cost, then_cost, otherwise_cost = costs
 
     def conditional(act: Activation) -> Value:
+        act.budget -= condition_cost
+        if act.budget < 0:
+            raise BudgetExceeded(act.limit)
         chosen = condition(act)
         if chosen is True:
+            act.budget -= then_cost
+            if act.budget < 0:
+                raise BudgetExceeded(act.limit)
             return then(act)
         if chosen is False:
+            act.budget -= otherwise_cost
+            if act.budget < 0:
+                raise BudgetExceeded(act.limit)
             return otherwise(act)
         raise no_overload("_?_:_", chosen)
 
@@ -294,10 +318,16 @@ def _map_insert(args: list[Closure]) -> Closure:
     return insert
 
 
-SPECIAL: dict[str, Callable[[list[Closure]], Closure]] = {
+#: The operators that evaluate their operands conditionally: each operand is its
+#: own block, charged (its units given in ``costs``) only when it is evaluated.
+CONTROL: dict[str, Callable[[list[Closure], list[int]], Closure]] = {
     "_&&_": _and,
     "_||_": _or,
     "_?_:_": _conditional,
+}
+CONTROL_ARITY = {"_&&_": 2, "_||_": 2, "_?_:_": 3}
+
+SPECIAL: dict[str, Callable[[list[Closure]], Closure]] = {
     "!_": _not,
     "-_": _negate,
     "_==_": _equal,
@@ -313,9 +343,6 @@ SPECIAL: dict[str, Callable[[list[Closure]], Closure]] = {
     "@mapInsert": _map_insert,
 }
 SPECIAL_ARITY = {
-    "_&&_": 2,
-    "_||_": 2,
-    "_?_:_": 3,
     "!_": 1,
     "-_": 1,
     "_==_": 2,

@@ -211,3 +211,17 @@ def test_promote_reads_the_same_way(mlflow_registry, tmp_path):
     with pytest.raises(GateFailed) as failed:  # no run: no metrics, no commit
         promote(f"models:/promoted/{version}", policies, now=NOW, write_tags=False)
     assert SECRET not in failed.value.report.to_json()
+
+
+def test_a_logged_model_source_is_read_through_its_artifact_location(mlflow_registry, tmp_path):
+    client = mlflow_registry.client
+    experiment = client.get_experiment_by_name("seed").experiment_id
+    logged = client.create_logged_model(experiment, name="logged")
+    staging = tmp_path / "logged"
+    staging.mkdir()
+    (staging / "MLmodel").write_text("artifact_path: logged\nflavors: {sklearn: {}}\n")
+    client.log_model_artifacts(logged.model_id, str(staging))
+    version = register(mlflow_registry, "logged-model", f"models:/{logged.model_id}")
+    extra = imported("logged-model", version)["spec"]["extra"]["mlflow"]
+    assert extra["mlmodel"] == {"artifact_path": "logged", "flavors": {"sklearn": {}}}
+    assert "source_not_read" not in extra

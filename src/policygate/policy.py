@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import cel
+from .cel.interface import free_variables
 from .documents import DEFAULT_LIMITS, Document, Limits, load_file, load_paths, load_text
 from .errors import (
     CELCompileError,
@@ -50,6 +51,11 @@ POLICY_VARIABLES = ("model", "params", "now", "inputs")
 """The variables of every expression of a policy (SPEC §3)."""
 ITEM_VARIABLES = ("item", "key", "index")
 """Bound besides, in the ``check`` and ``message`` of a rule with ``for_each``."""
+TYPE_NAMES = frozenset(
+    {"bool", "int", "uint", "double", "string", "bytes", "list", "map", "null_type", "type",
+     "dyn", "google"}  # fmt: skip
+)
+"""CEL's type identifiers (``type(x) == double``): names, never variables."""
 SHIPPED_MODEL_SCHEMA = "policygate:ModelRecord"
 
 
@@ -442,12 +448,18 @@ class _Loader:
         """Refuse a reference to a variable the expression does not have (SPEC §3): a
         typo (``modle``) or ``item`` outside ``for_each`` would otherwise be an
         evaluation error that a ``!`` or ``||`` turns into a pass."""
+        program = self._compile(text)
+        unknown = free_variables(program) - set(variables) - TYPE_NAMES
+        if not unknown:
+            return
+        # Only now the syntax analysis, for where the first one is written.
         for reference in cel.analyze(text).references:
-            name = reference.variable
-            if name in variables:
-                continue
-            at = self._inner_location(document, path, offset + reference.start)
-            raise UndeclaredVariableError(undeclared_message(name, variables), at)
+            if reference.variable in unknown:
+                at = self._inner_location(document, path, offset + reference.start)
+                raise UndeclaredVariableError(undeclared_message(reference.variable, variables), at)
+        name = sorted(unknown)[0]
+        at = self._inner_location(document, path, offset)
+        raise UndeclaredVariableError(undeclared_message(name, variables), at)
 
     def _message(
         self,

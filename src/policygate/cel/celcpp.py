@@ -415,6 +415,10 @@ class _CppProgram(Program):
         self._path = path if path is not None and path[1] else None  # a bare variable: native
         self._path_units = cost.path_units(len(self._path[1])) if self._path else None
 
+    def free_variables(self) -> set[str] | None:
+        """The identifiers the parsed tree reads (lark not needed: a cold start)."""
+        return cppast.free_variables(self._root) if self._root is not None else None
+
     def evaluate(self, activation: Activation, meter: Meter | None = None) -> Any:
         assert isinstance(activation, _CppActivation)
         meter = meter_for(meter)

@@ -317,6 +317,30 @@ def _split(data: bytes) -> tuple[bytes, bytes, list[tuple[int, int, Value]]]:
     return type_url, roots[0], [f for f in parsed if f[0] != 2]
 
 
+def free_variables(root: Node) -> set[str]:
+    """The names of the identifiers ``root`` reads that no comprehension binds
+    (a macro's variable and accumulator are bound in its condition, step and
+    result, not in the range it iterates or its start value)."""
+    found: set[str] = set()
+    stack: list[tuple[Node, frozenset[str]]] = [(root, frozenset())]
+    while stack:
+        node, bound = stack.pop()
+        if node.kind == _IDENT:
+            name = node.body.get(1)
+            if isinstance(name, bytes) and name.decode() not in bound:
+                found.add(name.decode())
+            continue
+        if node.kind == _COMPREHENSION:
+            names = (node.body.get(n) for n in (1, 3, 8))  # iter_var, accu_var, iter_var2
+            inner = bound | {n.decode() for n in names if isinstance(n, bytes)}
+            for number, _, value in node.body.fields:
+                if isinstance(value, Node):
+                    stack.append((value, bound if number in (2, 4) else inner))
+            continue
+        stack.extend((child, bound) for child in node.children())
+    return found
+
+
 # --------------------------------------------------------------------------- rewrites
 
 

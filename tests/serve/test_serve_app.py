@@ -1,0 +1,176 @@
+"""The decision service's ASGI app in process: what it does with any body (fail
+closed, never a 500), how much of an oversized body it reads, the budget."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import policygate
+from policygate import cel
+from policygate.serve import ServeSettings, build_app
+from policygate.serve.app import DecisionService
+from policygate.serve.state import load_set
+
+POLICY = """\
+apiVersion: policygate/v1
+kind: Policy
+metadata: {name: auc-gate}
+spec:
+  params: {min_auc: 0.8}
+  rules:
+    - {id: auc, check: 'model.auc >= params.min_auc'}
+"""
+BOMB = """\
+apiVersion: policygate/v1
+kind: Policy
+metadata: {name: bomb}
+spec:
+  rules:
+    - id: bomb
+      check: >-
+        [1,2,3,4,5,6,7,8,9,10].map(a, [1,2,3,4,5,6,7,8,9,10].map(b,
+        [1,2,3,4,5,6,7,8,9,10].map(c, a + b + c))).size() > 0
+"""
+NOW = "2026-11-26T00:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> DecisionService:
+    policy = tmp_path_factory.mktemp("app") / "gate.yaml"
+    policy.write_text(POLICY, encoding="utf-8")
+    app = build_app(ServeSettings(policies=(str(policy),), limit_values=("max-file-bytes=5000",)))
+    cel.get_backend("cel-python")  # celpy sets the recursion limit when made: not in a test
+    return app
+
+
+def _call(app: DecisionService, method: str, path: str, chunks: list[bytes],
+          headers: list[tuple[bytes, bytes]] | None = None) -> tuple[int, Any, int]:  # fmt: skip
+    """Drive the app as uvicorn does; returns the status, the JSON answer and how many
+    times the app asked for more of the body."""
+    asked = 0
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal asked
+        asked += 1
+        if chunks:
+            return {"type": "http.request", "body": chunks.pop(0), "more_body": bool(chunks)}
+        return {"type": "http.request", "body": b"x" * 1000, "more_body": True}  # endless
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": method, "path": path, "headers": headers or []}
+    asyncio.run(app(scope, receive, send))
+    status = sent[0]["status"]
+    return status, json.loads(sent[1]["body"]), asked
+
+
+def test_an_endless_body_is_413_after_reading_at_most_the_limit(service: DecisionService):
+    status, answer, asked = _call(service, "POST", "/v1/check", [])
+    assert status == 413
+    assert answer == {"error": "the request body is over the limit of 5000 bytes "
+                               "(--limit max-file-bytes=N sets it)"}  # fmt: skip
+    assert asked == 6  # 6000 bytes: the first chunk over 5000 ends the reading
+
+
+def test_a_declared_length_over_the_limit_is_413_before_any_body_is_read(
+    service: DecisionService,
+):
+    status, _, asked = _call(service, "POST", "/v1/check", [],
+                             headers=[(b"content-length", b"5001")])  # fmt: skip
+    assert (status, asked) == (413, 0)
+
+
+def test_a_body_in_several_chunks_is_one_body(service: DecisionService):
+    body = json.dumps({"models": [{"name": "m", "version": "1", "auc": 0.9}], "now": NOW})
+    chunks = [body[i:i + 7].encode() for i in range(0, len(body), 7)]
+    status, answer, _ = _call(service, "POST", "/v1/check", chunks)
+    assert status == 200 and answer["passed"] is True
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.integers(-10, 10) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.sampled_from(["name", "version", "auc", "kind", "apiVersion",
+                                       "metadata", "models", "now", "params", "min_auc"]),
+                      children, max_size=4),  # fmt: skip
+    max_leaves=20,
+)
+
+
+LEAF = st.none() | st.booleans() | st.floats(-2, 2) | st.integers(-2, 2) | st.text(max_size=4)
+RECORDS = st.lists(st.fixed_dictionaries({"name": st.text(max_size=5), "auc": LEAF}),
+                   min_size=1, max_size=3)  # fmt: skip
+PARAMS = st.none() | st.fixed_dictionaries({"min_auc": LEAF}) | JSON
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(models=RECORDS | JSON, now=st.sampled_from([None, NOW, "soon", 3]), params=PARAMS)
+def test_any_request_is_a_report_or_a_400_never_a_500(service: DecisionService, models: Any,
+                                                      now: Any, params: Any):  # fmt: skip
+    """Fail closed: whatever the body holds, the answer is a report (200) that is
+    the library's for the same records, or a 400 with a message; never a 500."""
+    payload: dict[str, Any] = {"models": models, "now": now, "params": params}
+    payload = {k: v for k, v in payload.items() if v is not None}
+    answer = service.check(service.served.current, json.dumps(payload).encode())
+    assert answer.status in (200, 400), answer.body
+    data = json.loads(answer.body)
+    if answer.status == 400:
+        assert set(data) == {"error"} and data["error"]
+        return
+    report = policygate.evaluate(
+        [_as_request_record(m) for m in models], list(service.served.current.policies),
+        now=now, params=params or None,
+    )  # fmt: skip
+    assert answer.body == policygate.render(report, "json").encode()
+    if data["passed"]:  # a pass only where the one rule really passed
+        assert all(isinstance(m.get("auc"), float | int) and not isinstance(m["auc"], bool)
+                   for m in models)  # fmt: skip
+
+
+def _as_request_record(data: Any) -> policygate.ModelRecord:
+    from policygate.models import model_from_data
+
+    return model_from_data(data, "<request>")
+
+
+def test_every_evaluation_runs_under_the_budget(tmp_path: Path):
+    policy = tmp_path / "bomb.yaml"
+    policy.write_text(BOMB, encoding="utf-8")
+    app = build_app(ServeSettings(policies=(str(policy),), limit_values=("rule-cost=500",)))
+    answer = app.check(app.served.current, json.dumps({"models": [{"name": "m"}]}).encode())
+    assert answer.status == 200
+    report = json.loads(answer.body)
+    assert report["passed"] is False
+    (result,) = report["models"][0]["results"]
+    assert result["status"] == "error"
+    assert "evaluation budget exceeded: more than 500 cost units" in result["message"]
+
+
+def test_a_reload_that_fails_keeps_the_served_set(tmp_path: Path):
+    policy = tmp_path / "gate.yaml"
+    policy.write_text(POLICY, encoding="utf-8")
+    logged: list[str] = []
+    settings_ = ServeSettings(policies=(str(policy),))
+    app = DecisionService(build_app(settings_).served, log=logged.append)
+    before = app.served.current
+    policy.write_text("apiVersion: policygate/v1\nkind: Policy\n", encoding="utf-8")
+    assert app.reload() is False
+    assert app.served.current is before
+    assert logged and logged[0].startswith(
+        f"policygate serve: reload failed, still serving the previous set: {policy}:"
+    )
+    policy.write_text(POLICY.replace("0.8", "0.9"), encoding="utf-8")
+    assert app.reload() is True
+    assert app.served.current is not before
+    assert app.served.current.policies[0].params["min_auc"] == 0.9
+    assert load_set(settings_.sources()).policies[0].digest == app.served.current.policies[0].digest

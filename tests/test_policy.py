@@ -1087,3 +1087,9 @@ def test_item_key_and_index_are_declared_in_a_for_each_rule(tmp_path: Path) -> N
             "      message: '{key} {item} {index}'\n")  # fmt: skip
     (policy,) = load_policies([write(tmp_path / "p.yaml", policy_text("p", rule))])
     assert policy.rules[0].id == "r"
+
+
+def test_cel_type_names_are_not_undeclared_variables(tmp_path: Path) -> None:
+    rule = "  rules:\n    - id: r\n      check: type(model.x) == double || type(model.x) == int\n"
+    (policy,) = load_policies([write(tmp_path / "p.yaml", policy_text("p", rule))])
+    assert policy.rules[0].check.text.startswith("type(")

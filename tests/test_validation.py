@@ -80,7 +80,7 @@ def test_an_unknown_key_of_a_megabyte_is_named_briefly():
     from policygate.validation import validate_document
 
     key = "k" * LONG
-    text = f'apiVersion: policygate/v1\nkind: Policy\nmetadata: {{name: p, version: "1"}}\n'
+    text = 'apiVersion: policygate/v1\nkind: Policy\nmetadata: {name: p, version: "1"}\n'
     text += f"spec:\n  rules: []\n  ? {key}\n  : 1\n"
     (error,) = validate_document(load_text(text, "p.yaml")[0], "Policy")
     assert str(error).startswith("p.yaml:6:")

@@ -92,3 +92,32 @@ def test_sighup_rereads_the_token_file(tmp_path: Path):
         assert server.request("POST", "/v1/check", body, token="new-token").status == 200
     finally:
         server.stop()
+
+
+def test_with_workers_sighup_rolls_them_and_a_broken_set_keeps_them(tmp_path: Path):
+    """``--workers N``: uvicorn replaces each worker by one that loaded the new set,
+    and keeps a worker whose replacement cannot load it."""
+    policy = tmp_path / "gate.yaml"
+    policy.write_text(POLICY.format(min_auc=0.8), encoding="utf-8")
+    server = start_server(tmp_path, ["-p", str(policy), "--workers", "2"])
+    try:
+        first = _digest(server)
+        policy.write_text(POLICY.format(min_auc=0.9), encoding="utf-8")
+        server.process.send_signal(signal.SIGHUP)
+        server.wait_for(lambda: server.stderr().count("Finished server process") == 2,
+                        "both workers replaced", seconds=60)  # fmt: skip
+        second = _digest(server)
+        assert second != first
+        assert all(_digest(server) == second and not _passed(server) for _ in range(10))
+
+        policy.write_text(POLICY.format(min_auc=0.9) + "    - {id: broken, check: 'model.x >'}\n",
+                          encoding="utf-8")  # fmt: skip
+        server.process.send_signal(signal.SIGHUP)
+        server.wait_for(lambda: "aborting the restart" in server.stderr(), "the restart aborted",
+                        seconds=60)  # fmt: skip
+        assert all(_digest(server) == second for _ in range(10))
+        assert "policygate serve: reload failed, the running workers keep the previous set: " \
+               f"{policy}:8:" in server.stderr()  # fmt: skip
+        assert "Traceback" not in server.stderr()
+    finally:
+        server.stop()

@@ -14,6 +14,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from ..errors import PolicygateError
 from ..limits import configure as configure_limits
 from .app import DecisionService
 from .state import PolicySet, ServedSet, ServeSources, load_set
@@ -78,7 +79,13 @@ def worker_app() -> DecisionService:
     """uvicorn's factory in each worker process (``--workers N``). A set that fails to
     load here fails the worker's start, so on SIGHUP uvicorn keeps the old worker."""
     settings = ServeSettings.from_json(os.environ[SETTINGS_ENV])
-    return build_app(settings)
+    try:
+        return build_app(settings)
+    except (PolicygateError, OSError, RecursionError, MemoryError) as error:
+        # One line, not a traceback: uvicorn then says it keeps the running workers.
+        print(f"policygate serve: reload failed, the running workers keep the previous set: "
+              f"{error}", file=sys.stderr, flush=True)  # fmt: skip
+        raise SystemExit(2) from None
 
 
 def run(settings: ServeSettings) -> None:

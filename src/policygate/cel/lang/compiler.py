@@ -123,29 +123,19 @@ class _Compiler:
         return _traced(node, compiled)
 
     def dispatch(self, node: Node, scope: frozenset[str]) -> Closure:
-        if isinstance(node, ast.Literal):
-            value = node.value
-            return lambda act: value
-        if isinstance(node, ast.Ident):
-            return self.ident(node, scope)
-        if isinstance(node, ast.Select):
-            return self.select(node, scope)
-        if isinstance(node, ast.Call):
-            return self.call(node, scope)
-        if isinstance(node, ast.ListExpr):
-            return self.list_expr(node, scope)
-        if isinstance(node, ast.MapExpr):
-            return self.map_expr(node, scope)
-        if isinstance(node, ast.Comprehension):
-            return self.comprehension(node, scope)
-        if isinstance(node, ast.MessageExpr):
-            message = f"message construction is not supported: {node.type_name}"
+        return _HANDLERS[type(node)](self, node, scope)
 
-            def refuse(act: Activation) -> Value:
-                raise EvalError(message, "unsupported")
+    def literal(self, node: ast.Literal, scope: frozenset[str]) -> Closure:
+        value = node.value
+        return lambda act: value
 
-            return refuse
-        raise AssertionError(f"unknown node {type(node).__name__}")
+    def message(self, node: ast.MessageExpr, scope: frozenset[str]) -> Closure:
+        message = f"message construction is not supported: {node.type_name}"
+
+        def refuse(act: Activation) -> Value:
+            raise EvalError(message, "unsupported")
+
+        return refuse
 
     # -- names ----------------------------------------------------------------
 
@@ -570,3 +560,16 @@ def _traced(node: Node, compiled: Closure) -> Closure:
 
 def _plain_select(node: Node) -> bool:
     return isinstance(node, ast.Select) and not node.test_only and not node.optional
+
+
+#: The compiler's method for each kind of node.
+_HANDLERS: dict[type, Callable[[_Compiler, Any, frozenset[str]], Closure]] = {
+    ast.Literal: _Compiler.literal,
+    ast.Ident: _Compiler.ident,
+    ast.Select: _Compiler.select,
+    ast.Call: _Compiler.call,
+    ast.ListExpr: _Compiler.list_expr,
+    ast.MapExpr: _Compiler.map_expr,
+    ast.Comprehension: _Compiler.comprehension,
+    ast.MessageExpr: _Compiler.message,
+}

@@ -11,6 +11,8 @@ cel-go, into :class:`~policygate.cel.lang.ast.Comprehension` nodes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from policygate.cel.lang import ast
 from policygate.cel.lang.ast import Node, Span
 from policygate.cel.lang.errors import CELSyntaxError
@@ -125,9 +127,8 @@ class _Parser:
     def conjunction(self) -> Node:
         return self.logical("&&", "_&&_", self.relation)
 
-    def logical(self, op: str, function: str, operand: object) -> Node:
-        read = operand  # a bound method: the next tighter level
-        assert callable(read)
+    def logical(self, op: str, function: str, read: Callable[[], Node]) -> Node:
+        """A chain of ``op`` over the next tighter level (``read``), balanced."""
         terms: list[Node] = [read()]
         spans: list[Span] = []
         while (token := self.accept(op)) is not None:
@@ -331,9 +332,8 @@ class _Parser:
             start = self.peek()
             optional = self.accept("?") is not None
             key = self.expression()
-            colon = self.expect(":")
+            self.expect(":")
             value = self.expression()
-            del colon
             entries.append(ast.MapEntry(self.span(start), key, value, optional))
             if self.accept(",") is None:
                 break

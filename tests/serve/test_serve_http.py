@@ -324,3 +324,24 @@ def test_empty_token_file_refuses_to_start(tmp_path: Path):
     assert result.stderr == (
         f"policygate: error: --token-file {token_file}: the file holds no token\n"
     )
+
+
+def test_beyond_the_concurrency_limit_is_503_not_an_unbounded_queue(tmp_path: Path):
+    server = start_server(tmp_path, ["-p", str(ROOT / "policies"), "--concurrency", "3"])
+    try:
+        idle = [socket.create_connection(("127.0.0.1", server.port), timeout=10)
+                for _ in range(3)]  # fmt: skip
+        try:
+            server.wait_for(lambda: server.request("GET", "/v1/policies").status == 503,
+                            "a 503 with 3 connections held")  # fmt: skip
+            reply = server.check({"models": [_record(PASSES)], "now": NOW})
+            assert reply.status == 503 and b"passed" not in reply.body
+        finally:
+            for sock in idle:
+                sock.close()
+        server.wait_for(lambda: server.request("GET", "/v1/policies").status == 200,
+                        "answers again once the connections are gone")  # fmt: skip
+        assert server.check({"models": [_record(PASSES)], "now": NOW}).body == _library_report(
+            [PASSES])
+    finally:
+        server.stop()

@@ -67,6 +67,9 @@ def is_loopback(host: str) -> bool:
               help="Threads evaluating requests in each worker process.")  # fmt: skip
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes (each loads the policy set itself).")  # fmt: skip
+@click.option("--concurrency", default=64, show_default=True, type=click.IntRange(1, 100_000),
+              help="Connections and requests one worker holds at once; beyond them it answers "
+                   "503. Memory is bounded by this times max-file-bytes.")  # fmt: skip
 @click.option("--access-log", is_flag=True, help="Log every request on stderr.")
 @handle_errors
 def serve(
@@ -86,6 +89,7 @@ def serve(
     decision_log: str | None,
     threads: int,
     workers: int,
+    concurrency: int,
     access_log: bool,
 ) -> None:
     """Answer gate decisions over HTTP: POST /v1/check, GET /v1/policies, GET /health.
@@ -109,7 +113,7 @@ def serve(
         approvers=tuple(approvers), inputs=tuple(inputs), params=tuple(params),
         fail_on=fail_on, engine=engine, limit_values=tuple(limit_values),
         token_file=token_file, decision_log=decision_log, threads=threads, workers=workers,
-        access_log=access_log,
+        concurrency=concurrency, access_log=access_log,
     )  # fmt: skip
     configure_limits(settings.limit_values)  # a bad --limit is exit 2 before anything loads
     run(settings)

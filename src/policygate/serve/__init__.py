@@ -44,6 +44,7 @@ class ServeSettings:
     decision_log: str | None = None
     threads: int = 1
     workers: int = 1
+    concurrency: int = 64
     access_log: bool = False
 
     def sources(self) -> ServeSources:
@@ -99,7 +100,7 @@ def run(settings: ServeSettings) -> None:
           file=sys.stderr, flush=True)  # fmt: skip
     common = {"host": settings.host, "port": settings.port, "lifespan": "on",
               "access_log": settings.access_log, "log_level": "info",
-              "server_header": False}  # fmt: skip
+              "server_header": False, "limit_concurrency": settings.concurrency}  # fmt: skip
     if settings.workers == 1:
         uvicorn.run(build_app(settings, current), **common)  # type: ignore[arg-type]
         return

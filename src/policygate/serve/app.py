@@ -110,6 +110,8 @@ class DecisionService:
                 answer = await self._answer(scope, receive)
             except RequestError as error:
                 answer = error_answer(error.status, error.message)
+            except Exception as error:  # fail closed, no traceback in the answer
+                answer = self._internal_error(error)
             await _send(send, answer)
         # websockets: not served (uvicorn refuses the upgrade without a handler)
 
@@ -184,10 +186,13 @@ class DecisionService:
         except (RecursionError, MemoryError) as error:
             return error_answer(400, f"{type(error).__name__}: {error}")
         except Exception as error:  # fail closed, no traceback in the answer
-            if os.environ.get("POLICYGATE_DEBUG"):
-                self.log(traceback.format_exc())
-            return error_answer(500, f"internal error ({type(error).__name__}: {error}); set "
-                                     "POLICYGATE_DEBUG=1 for details on the server")  # fmt: skip
+            return self._internal_error(error)
+
+    def _internal_error(self, error: Exception) -> Answer:
+        if os.environ.get("POLICYGATE_DEBUG"):
+            self.log(traceback.format_exc())
+        return error_answer(500, f"internal error ({type(error).__name__}: {error}); set "
+                                 "POLICYGATE_DEBUG=1 for details on the server")  # fmt: skip
 
     def _check(self, current: PolicySet, body: bytes) -> Answer:
         from ..evaluate import evaluate

@@ -12,6 +12,15 @@ plus :class:`Uint`, :class:`Timestamp`, :class:`Duration`, :class:`Optional`
 and :class:`CelType`. The conformance suite of cel-spec is the yardstick
 (``tests/cel/lang/test_conformance.py``; ``bench/conformance.py`` prints the
 pass rate of each file).
+
+Where it differs from cel-go, on purpose or by necessity:
+
+- no protobuf messages: ``Type{...}`` parses but is a check error (or, unchecked,
+  an evaluation error); no type deduction beyond literal operands, no unknowns;
+- a map cannot hold both ``true`` and ``1`` (or ``false`` and ``0``) as keys: a
+  Python dict cannot tell them apart, so such a map literal is an error;
+- durations are signed 64-bit nanoseconds (about ±292 years), as in cel-go
+  (the conformance tests require it), not the ±10,000 years of protobuf's type.
 """
 
 from __future__ import annotations

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hostile_text import hostile_text, unsafe
 from policygate.diff import Change, Impact, ModelChange, ResultChange, render_text
 
-JOINERS = "\u200c\u200d"
-PICKS = [chr(c) for c in range(0x20)] + list(
-    "\x7f\x85\x9b\u2028\u2029\ufeff\u200b\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-    "\u2066\u2067\u2068\u2069\ud800"
-) + ["\x1b[2J", "\r\n", "passed -> FAILED"]  # fmt: skip
-TEXT = st.lists(
-    st.one_of(st.sampled_from(PICKS), st.characters(blacklist_categories=())), max_size=10
-).map("".join)
-
-
-def unsafe(output: str) -> list[str]:
-    return [
-        c
-        for c in output
-        if (unicodedata.category(c) == "Cc" and c != "\n")
-        or unicodedata.category(c) in ("Zl", "Zp", "Cs")
-        or (unicodedata.category(c) == "Cf" and c not in JOINERS)
-    ]
+TEXT = hostile_text("passed -> FAILED")
 
 
 @settings(max_examples=100, deadline=None)

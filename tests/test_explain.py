@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hostile_text import hostile_text, unsafe
 from policygate.errors import UsageError
 from policygate.evaluate import evaluate
 from policygate.explain import explain, explain_failures, find_rule, render_json, render_text
@@ -245,28 +245,8 @@ spec:
       check: item == "ok" || item.size() > 1000
       message: 'note {item}'
 """
-JOINERS = "\u200c\u200d"
-UNSAFE_PICKS = [chr(c) for c in range(0x20)] + list(
-    "\x7f\x85\x9b\u2028\u2029\ufeff\u200b\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-    "\u2066\u2067\u2068\u2069"
-) + ["\x1b[2J", "\x1b]0;x\x07", "\r\n", '"', "\\"]  # fmt: skip
 # No lone surrogate: a record file cannot hold one (the loaders refuse it).
-RECORD_TEXT = st.lists(
-    st.one_of(st.sampled_from(UNSAFE_PICKS), st.characters(blacklist_categories=("Cs",))),
-    max_size=10,
-).map("".join)
-
-
-def unsafe(output: str) -> list[str]:
-    """Characters that must not reach a terminal: controls but the line breaks, format
-    characters but the joiners, line and paragraph separators, lone surrogates."""
-    return [
-        c
-        for c in output
-        if (unicodedata.category(c) == "Cc" and c != "\n")
-        or unicodedata.category(c) in ("Zl", "Zp", "Cs")
-        or (unicodedata.category(c) == "Cf" and c not in JOINERS)
-    ]
+RECORD_TEXT = hostile_text('"', "\\", surrogates=False)
 
 
 @pytest.fixture(scope="module")

@@ -10,33 +10,16 @@ from __future__ import annotations
 
 import json
 import tempfile
-import unicodedata
 from pathlib import Path
 
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hostile_text import hostile_text, unsafe
 from policygate.cli import main
 
-JOINERS = "\u200c\u200d"
-PICKS = [chr(c) for c in range(0x20)] + list(
-    "\x7f\x85\x9b\u2028\u2029\ufeff\u200b\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-    "\u2066\u2067\u2068\u2069\ud800\udfff"
-) + ["\x1b[2J", "\x1b]0;x\x07", "\r\n", "line 2  ", "PASSED"]  # fmt: skip
-TEXT = st.lists(
-    st.one_of(st.sampled_from(PICKS), st.characters(blacklist_categories=())), max_size=10
-).map("".join)
-
-
-def unsafe(output: str) -> list[str]:
-    return [
-        c
-        for c in output
-        if (unicodedata.category(c) == "Cc" and c != "\n")
-        or unicodedata.category(c) in ("Zl", "Zp", "Cs")
-        or (unicodedata.category(c) == "Cf" and c not in JOINERS)
-    ]
+TEXT = hostile_text("line 2  ", "PASSED")
 
 
 def _entry(t: list[str]) -> dict:

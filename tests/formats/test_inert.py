@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hostile_text import JOINERS, hostile_text, unsafe
 from policygate.formats import render
 from policygate.formats.inert import inert
 from policygate.report import (
@@ -35,32 +36,8 @@ from policygate.report import (
 )
 
 NOW = "2026-11-26T00:00:00Z"
-JOINERS = "\u200c\u200d"
-BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-# What the strategy leans on: every class the outputs must keep out, and the
-# syntax of each format.
-HOSTILE = (
-    [chr(c) for c in range(0x20)] + ["\x7f", "\x85", "\x9b", "\u2028", "\u2029", "\ufeff"]
-    + list(BIDI) + ["\u200b", "\u00ad", "\U000e0001", "\ud800", "\udfff", "%", ":", ",", "::",
-    "|", "<", "@", "#", "\\", "`", "*", "\x1b[31m", "\x1b]0;title\x07", "\r\n"]
-)  # fmt: skip
-RECORD_TEXT = st.lists(
-    st.one_of(st.sampled_from(HOSTILE), st.characters(blacklist_categories=())), max_size=12
-).map("".join)
-
-
-def unsafe(output: str, allowed: str = "\n") -> list[str]:
-    """The characters of ``output`` in a class that must not reach a terminal or a log."""
-    found = []
-    for char in output:
-        category = unicodedata.category(char)
-        if (
-            (category == "Cc" and char not in allowed)
-            or category in ("Zl", "Zp", "Cs")
-            or (category == "Cf" and char not in JOINERS and char not in allowed)
-        ):
-            found.append(char)
-    return found
+# Besides what hostile_text leans on, the syntax of each format.
+RECORD_TEXT = hostile_text("%", ":", ",", "::", "|", "<", "@", "#", "\\", "`", "*", max_size=12)
 
 
 def test_inert_escapes_exactly_the_unsafe_classes_of_this_unicode():

@@ -13,18 +13,21 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from collections.abc import Iterator
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import policygate
 from policygate import cel
+
+sys.path.insert(0, str(Path(__file__).parents[2] / "fuzz"))
+import judged  # noqa: E402  (the judged fuzz target's data)
+
 from policygate.cli import main
 
 ROOT = Path(__file__).parents[2]
@@ -99,19 +102,8 @@ def test_what_cel_allows_still_works(engine: str, text: str, expected: bool) -> 
     assert backend.truth(backend.compile(text).evaluate(_activation(backend))) is expected
 
 
-def _numbers(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from _numbers(child, (*path, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _numbers(child, (*path, index))
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        yield path
-
-
-PASSING = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
-NUMBER_PATHS = list(_numbers(PASSING))
+PASSING = judged.EXAMPLE  # the passing example, and the paths of its numbers (fuzz/judged.py)
+NUMBER_PATHS = judged.PATHS
 NOT_NUMBERS = st.sampled_from([True, False, None, "0.99", "yes", "on", "", "1_0", "0,99"])
 
 

@@ -6,15 +6,19 @@ import dataclasses
 import json
 import re
 import socket
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
-from serve_harness import ROOT, Server, start_server
+from serve_harness import ROOT, Server, free_port, start_server
 
 import policygate
 from policygate.cli import main
+from policygate.cli.serve import is_loopback
 from policygate.decisionlog import read_entries, verify
 
 NOW = "2026-11-26T00:00:00Z"
@@ -271,22 +275,41 @@ def test_concurrent_requests_are_all_answered(shipped_server: Server, decision_l
 # ---------------------------------------------------------------------- tokens, binding
 
 
-def test_off_loopback_without_a_token_refuses_to_start():
-    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "-p", str(ROOT / "policies")])
-    assert result.exit_code == 2
-    assert result.stderr == (
-        "policygate: error: --host 0.0.0.0 is not loopback: a bearer token "
+def _serve_exits(*args: str) -> subprocess.CompletedProcess[str]:
+    """``policygate serve ARGS`` that must exit by itself: a timeout, not a hang, if
+    it started serving instead."""
+    return subprocess.run([sys.executable, "-m", "policygate", "serve", "--port",
+                           str(free_port()), *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.1.2.3", "gate.example.com"])
+def test_off_loopback_without_a_token_refuses_to_start(host: str):
+    done = _serve_exits("--host", host, "-p", str(ROOT / "policies"))
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"policygate: error: --host {host} is not loopback: a bearer token "
         "is required (--token-file PATH), or listen on 127.0.0.1\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [("127.0.0.1", True), ("127.8.9.10", True), ("::1", True), ("[::1]", True),
+     ("localhost", True), ("0.0.0.0", False), ("::", False), ("192.168.1.5", False),
+     ("localhost.example.com", False), ("", False)],
+)  # fmt: skip
+def test_what_counts_as_loopback(host: str, loopback: bool):
+    assert is_loopback(host) is loopback
 
 
 def test_a_bad_policy_is_exit_2_before_listening(tmp_path: Path):
     broken = tmp_path / "broken.yaml"
     broken.write_text("apiVersion: policygate/v1\nkind: Policy\nmetadata: {name: b}\n"
                       "spec:\n  rules:\n    - {id: r, check: 'model.x >'}\n")  # fmt: skip
-    result = CliRunner().invoke(main, ["serve", "-p", str(broken)])
-    assert result.exit_code == 2
-    assert result.stderr.startswith(f"policygate: error: {broken}:6:")
+    done = _serve_exits("-p", str(broken))
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"policygate: error: {broken}:6:")
 
 
 def test_token_is_required_on_every_route_but_health(tmp_path: Path):
@@ -318,10 +341,9 @@ def test_token_is_required_on_every_route_but_health(tmp_path: Path):
 def test_empty_token_file_refuses_to_start(tmp_path: Path):
     token_file = tmp_path / "token"
     token_file.write_text("\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["serve", "-p", str(ROOT / "policies"),
-                                       "--token-file", str(token_file)])  # fmt: skip
-    assert result.exit_code == 2
-    assert result.stderr == (
+    done = _serve_exits("-p", str(ROOT / "policies"), "--token-file", str(token_file))
+    assert done.returncode == 2
+    assert done.stderr == (
         f"policygate: error: --token-file {token_file}: the file holds no token\n"
     )
 

@@ -22,8 +22,11 @@ if TYPE_CHECKING:
     from .api import gate, load_inputs
     from .approvals import Approvers, Attestation, load_approvers, load_attestations
     from .cel.budget import Budget
+    from .cel.expression import Uint, cel_evaluate
+    from .cel.lang.errors import CELEvaluationError
     from .documents import Limits
     from .errors import (
+        CELError,
         GateFailed,
         LoadError,
         Location,
@@ -48,6 +51,8 @@ _EXPORTS: dict[str, str] = {
     "Approvers": "approvals", "Attestation": "approvals", "load_approvers": "approvals",
     "load_attestations": "approvals",
     "Budget": "cel.budget",
+    "cel_evaluate": "cel.expression", "Uint": "cel.expression",
+    "CELEvaluationError": "cel.lang.errors", "CELError": "errors",
     "Limits": "documents",
     "GateFailed": "errors", "LoadError": "errors", "Location": "errors",
     "NothingEvaluatedError": "errors", "PolicyError": "errors", "PolicygateError": "errors",
@@ -91,6 +96,10 @@ def __dir__() -> list[str]:
 __all__ = [
     "__version__",
     "Budget",
+    "CELError",
+    "CELEvaluationError",
+    "Uint",
+    "cel_evaluate",
     "Limits",
     "evaluate",
     "gate",

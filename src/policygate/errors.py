@@ -93,6 +93,13 @@ class CELCompileError(PolicyError):
     """A CEL expression does not parse."""
 
 
+class CELError(PolicygateError):
+    """A CEL expression given on its own (``policygate.cel_evaluate``, ``policygate
+    eval``) does not parse or check, or its evaluation failed
+    (:class:`policygate.CELEvaluationError`). ``line``/``column`` are 1-based
+    within the expression, where known."""
+
+
 class UndeclaredVariableError(CELCompileError):
     """A CEL expression reads a variable it does not have (SPEC §3)."""
 

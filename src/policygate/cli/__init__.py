@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "audit": "policygate.cli.audit:audit_command",
     "check": "policygate.cli.check:check",
     "diff": "policygate.cli.diff:diff",
+    "eval": "policygate.cli.eval_cmd:eval_command",
     "explain": "policygate.cli.explain:explain",
     "graph": "policygate.cli.graph:graph",
     "import": "policygate.cli.import_cmd:import_command",

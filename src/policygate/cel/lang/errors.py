@@ -11,10 +11,10 @@ says an error is absorbed, so the error-free path pays nothing for them.
 
 from __future__ import annotations
 
-from policygate.errors import CELCompileError, PolicygateError
+from policygate.errors import CELCompileError, CELError
 
 
-class CELSyntaxError(CELCompileError):
+class CELSyntaxError(CELCompileError, CELError):
     """The text is not CEL; ``line`` and ``column`` are 1-based, ``offset`` 0-based."""
 
     def __init__(self, message: str, offset: int, line: int, column: int) -> None:
@@ -25,7 +25,7 @@ class CELSyntaxError(CELCompileError):
         self.column = column
 
 
-class CELCheckError(CELCompileError):
+class CELCheckError(CELCompileError, CELError):
     """The expression parses but refers to an undeclared name or misuses a function."""
 
     def __init__(self, message: str, offset: int, line: int, column: int) -> None:
@@ -36,7 +36,7 @@ class CELCheckError(CELCompileError):
         self.column = column
 
 
-class EvalError(PolicygateError):
+class EvalError(CELError):
     """An evaluation error: CEL's error value, raised so that success costs nothing.
 
     ``kind`` is a short stable word (``no_matching_overload``, ``division_by_zero``,
@@ -71,7 +71,7 @@ class CELEvaluationError(EvalError):
         self.column = column
 
 
-class BudgetExceeded(PolicygateError):
+class BudgetExceeded(CELError):
     """The evaluation would spend more cost units than its budget allows.
 
     Not an :class:`EvalError`: no ``&&``, ``||`` or macro may absorb it, so an

@@ -1,0 +1,118 @@
+"""One CEL expression on its own: ``policygate.cel_evaluate`` and ``policygate eval``
+(SPEC §3), on policygate's own engine (:mod:`policygate.cel.lang`).
+
+Variables are declared by being given: an expression may read the names of
+``variables`` and ``now`` (a timestamp: the current UTC time unless given), and
+any other name is a check error at its column. Values go in and come out as
+plain Python: ``int``, ``float``, ``str``, ``bytes``, ``bool``, ``None``,
+``list``, ``dict``, :class:`datetime.datetime` (UTC) and
+:class:`datetime.timedelta`, and :class:`policygate.Uint` for a ``uint``. A
+``type`` value comes out as its name (``"double"``) and an optional as its value
+(``None`` when it has none). A Python ``int`` is a CEL ``int``: documents, whose
+numbers are doubles (SPEC §3), go through :func:`document_value` first.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Mapping
+from typing import Any
+
+from .. import timestamps
+from . import lang
+from .lang.values import CelType, Duration, Optional, Timestamp, Uint
+
+__all__ = ["cel_evaluate", "document_value", "to_python", "type_of", "Uint"]
+
+
+def cel_evaluate(
+    expression: str,
+    variables: Mapping[str, Any] | None = None,
+    now: _dt.datetime | str | None = None,
+    budget: int = lang.DEFAULT_BUDGET,
+) -> Any:
+    """The value of ``expression`` as Python; raises :class:`policygate.CELError`
+    for a syntax or check error (with its line and column in the expression) and
+    :class:`policygate.CELEvaluationError` when the evaluation fails (an exhausted
+    ``budget`` of cost units included)."""
+    return to_python(evaluate_cel(expression, variables, now, budget))
+
+
+def evaluate_cel(
+    expression: str,
+    variables: Mapping[str, Any] | None = None,
+    now: _dt.datetime | str | None = None,
+    budget: int = lang.DEFAULT_BUDGET,
+) -> Any:
+    """:func:`cel_evaluate`, the value left as the engine's (for its CEL type)."""
+    bound = {name: _to_cel(value) for name, value in (variables or {}).items()}
+    if "now" not in bound:
+        bound["now"] = _to_cel(_moment(now))
+    program = lang.compile(expression, tuple(bound))
+    try:
+        return program.evaluate(bound, budget)
+    except lang.BudgetExceeded as error:
+        raise lang.CELEvaluationError(error.message, "budget") from None
+
+
+def document_value(value: Any) -> Any:
+    """A document's value as CEL reads it: every number a double (YAML ``7`` and
+    ``7.0`` are one value), bools left alone (a bool is never a number)."""
+    kind = type(value)
+    if kind is int:
+        return float(value)
+    if kind is dict:
+        return {key: document_value(item) for key, item in value.items()}
+    if kind is list:
+        return [document_value(item) for item in value]
+    return value
+
+
+def to_python(value: Any) -> Any:
+    """An engine value as plain Python (see the module docstring)."""
+    kind = type(value)
+    if kind is list:
+        return [to_python(item) for item in value]
+    if kind is dict:
+        return {to_python(key): to_python(item) for key, item in value.items()}
+    if kind is Timestamp:
+        return value.to_datetime()
+    if kind is Duration:
+        return value.to_timedelta()
+    if kind is CelType:
+        return value.name
+    if kind is Optional:
+        return to_python(value.value) if value.has else None
+    return value
+
+
+def type_of(value: Any) -> str:
+    """The CEL type name of an engine value (``double``, ``list``, ``timestamp``...)."""
+    return {
+        bool: "bool", int: "int", Uint: "uint", float: "double", str: "string",
+        bytes: "bytes", type(None): "null_type", list: "list", dict: "map",
+        Timestamp: "timestamp", Duration: "duration", Optional: "optional_type",
+        CelType: "type",
+    }.get(type(value), type(value).__name__)  # fmt: skip
+
+
+def _moment(now: _dt.datetime | str | None) -> _dt.datetime:
+    if now is None:
+        return timestamps.utc_now()
+    if isinstance(now, str):
+        return timestamps.parse_timestamp(now)
+    return now
+
+
+def _to_cel(value: Any) -> Any:
+    """Python -> the engine's values: datetimes and timedeltas become timestamps and
+    durations, containers are walked; everything else is already a CEL value."""
+    if isinstance(value, _dt.datetime):
+        return Timestamp.from_datetime(value)
+    if isinstance(value, _dt.timedelta):
+        return Duration.from_timedelta(value)
+    if type(value) is dict:
+        return {key: _to_cel(item) for key, item in value.items()}
+    if type(value) in (list, tuple):
+        return [_to_cel(item) for item in value]
+    return value

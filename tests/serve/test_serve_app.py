@@ -182,3 +182,53 @@ def test_a_reload_that_fails_keeps_the_served_set(tmp_path: Path):
     assert app.served.current is not before
     assert app.served.current.policies[0].params["min_auc"] == 0.9
     assert load_set(settings_.sources()).policies[0].digest == app.served.current.policies[0].digest
+
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.mark.parametrize("model", sorted((EXAMPLES / "models").glob("*.yaml")),
+                         ids=lambda p: p.stem)  # fmt: skip
+def test_with_waivers_and_a_risk_register_the_answer_is_what_check_prints(model: Path):
+    """Byte for byte ``check -f json``'s output for the same record, waivers, risk
+    register and ``now``, but for the record's ``source``."""
+    from click.testing import CliRunner
+
+    from policygate.cli import main
+
+    options = ["-p", str(ROOT / "policies"), "--waivers", str(EXAMPLES / "waivers"),
+               "--risk-register", str(EXAMPLES / "risk-register.yaml")]  # fmt: skip
+    printed = CliRunner().invoke(main, ["check", str(model), *options, "-f", "json",
+                                        "--now", NOW]).stdout  # fmt: skip
+    app = build_app(ServeSettings(policies=(options[1],), waivers=(options[3],),
+                                  risk_registers=(options[5],)))  # fmt: skip
+    import yaml
+
+    record = yaml.safe_load(model.read_text(encoding="utf-8"))
+    answer = app.check(app.served.current, json.dumps({"models": [record], "now": NOW}).encode())
+    assert answer.status == 200
+    expected = printed.replace(json.dumps(str(model)), json.dumps("<request>"))
+    assert answer.body.decode() == expected
+    assert '"risks": [' in expected  # the register is in both
+
+
+def test_a_risk_id_no_register_defines_is_400_with_checks_message(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from policygate.cli import main
+
+    record = {"name": "m", "version": "1", "spec": {"risks": ["R-NOPE"]}}
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    register = str(EXAMPLES / "risk-register.yaml")
+    printed = CliRunner().invoke(main, ["check", str(path), "-p", str(ROOT / "policies"),
+                                        "--risk-register", register]).stderr  # fmt: skip
+    app = build_app(ServeSettings(policies=(str(ROOT / "policies"),), risk_registers=(register,)))
+    answer = app.check(app.served.current, json.dumps({"models": [record]}).encode())
+    assert answer.status == 400
+    message = json.loads(answer.body)["error"]
+    assert printed.startswith("policygate: error: ")
+    expected = printed.removeprefix("policygate: error: ").strip()
+    assert message.split(": ", 1)[1] == expected.split(": ", 1)[1]
+    assert "R-NOPE" in message

@@ -56,7 +56,8 @@ def is_loopback(host: str) -> bool:
 @input_option()
 @param_option()
 @fail_on_option("Lowest severity whose fail or error fails the gate.", choices=FAIL_ON)
-@engine_option()
+@engine_option("CEL engine: cel-cpp or cel-python (default: cel-cpp when installed, "
+               "else cel-python; also POLICYGATE_CEL_ENGINE).")
 @limit_option()
 @click.option("--token-file", metavar="PATH",
               help="File holding the bearer token every request but /health must carry "

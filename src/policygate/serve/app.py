@@ -30,7 +30,9 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
+from ..documents import Document, Limits
 from ..errors import ErrorGroup, LoadError, PolicygateError, UsageError
+from ..models import ModelRecord
 from ..report import FAIL_ON
 from .state import PolicySet, ServedSet, policy_listing
 
@@ -222,7 +224,9 @@ class DecisionService:
         return Answer(200, render(report, "json").encode("utf-8"))
 
 
-def parse_check_request(body: bytes, limits: Any) -> tuple[list[Any], str | None, Any]:
+def parse_check_request(
+    body: bytes, limits: Limits
+) -> tuple[list[ModelRecord], str | None, dict[str, Any] | None]:
     """The records, ``now`` and ``params`` of a ``/v1/check`` body.
 
     The body goes through the loader every file goes through (its limits, its
@@ -259,7 +263,7 @@ def parse_check_request(body: bytes, limits: Any) -> tuple[list[Any], str | None
     if params is not None and not isinstance(params, dict):
         raise LoadError("params must be a mapping of parameter names to values",
                         request.location(("params",)))  # fmt: skip
-    records = []
+    records: list[ModelRecord] = []
     errors: list[PolicygateError] = []
     for index, document in enumerate(_record_documents(request, len(models))):
         try:
@@ -288,11 +292,9 @@ def parse_check_request(body: bytes, limits: Any) -> tuple[list[Any], str | None
     return records, now, params or None
 
 
-def _record_documents(request: Any, count: int) -> list[Any]:
+def _record_documents(request: Document, count: int) -> list[Document]:
     """Each record of ``models`` as a document of its own (its JSON paths start at
     the record, its positions stay those of the request body)."""
-    from ..documents import Document
-
     positions: list[dict[Any, Any]] = [{} for _ in range(count)]
     key_positions: list[dict[Any, Any]] = [{} for _ in range(count)]
     for table, by_record in ((request.positions, positions),

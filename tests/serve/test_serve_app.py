@@ -232,3 +232,17 @@ def test_a_risk_id_no_register_defines_is_400_with_checks_message(tmp_path: Path
     expected = printed.removeprefix("policygate: error: ").strip()
     assert message.split(": ", 1)[1] == expected.split(": ", 1)[1]
     assert "R-NOPE" in message
+
+
+def test_a_decision_that_cannot_be_logged_is_not_given(tmp_path: Path):
+    policy = tmp_path / "gate.yaml"
+    policy.write_text(POLICY, encoding="utf-8")
+    log = tmp_path / "no-such-directory" / "decisions.jsonl"
+    app = build_app(ServeSettings(policies=(str(policy),), decision_log=str(log)))
+    body = json.dumps({"models": [{"name": "m", "version": "1", "auc": 0.9}], "now": NOW})
+    answer = app.check(app.served.current, body.encode())
+    assert answer.status == 500
+    (message,) = json.loads(answer.body).values()
+    assert message.startswith("the decision could not be recorded in the decision log, so "
+                              "none is given: ")  # fmt: skip
+    assert not log.exists()

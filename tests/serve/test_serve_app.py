@@ -246,3 +246,14 @@ def test_a_decision_that_cannot_be_logged_is_not_given(tmp_path: Path):
     assert message.startswith("the decision could not be recorded in the decision log, so "
                               "none is given: ")  # fmt: skip
     assert not log.exists()
+
+
+@settings(max_examples=200, deadline=None)
+@given(body=st.binary(max_size=200) | st.text(max_size=200).map(str.encode)
+       | st.sampled_from([b"!!python/object:os.system {}", b"a: &x [*x]", b"\xff\xfe{}",
+                          b'{"models": [' * 100, b"--- {}\n--- {}", b'{"models": [{}]}' * 2,
+                          b"\x00", b'{"models": [{"a": 1, "a": 2}]}', b"[" * 70 + b"]" * 70]))
+def test_any_bytes_are_a_report_or_a_400_never_a_500(service: DecisionService, body: bytes):
+    status, answer, _ = _call(service, "POST", "/v1/check", [body])
+    assert status in (200, 400), answer
+    assert set(answer) == {"error"} if status == 400 else "passed" in answer

@@ -257,3 +257,33 @@ def test_any_bytes_are_a_report_or_a_400_never_a_500(service: DecisionService, b
     status, answer, _ = _call(service, "POST", "/v1/check", [body])
     assert status in (200, 400), answer
     assert set(answer) == {"error"} if status == 400 else "passed" in answer
+
+
+def test_a_reload_does_not_wait_for_the_evaluation_threads(tmp_path: Path):
+    """A SIGHUP reload runs beside the evaluations, not queued behind them (with one
+    evaluation thread busy, the new set is still loaded and served)."""
+    import threading
+
+    policy = tmp_path / "gate.yaml"
+    policy.write_text(POLICY, encoding="utf-8")
+    app = build_app(ServeSettings(policies=(str(policy),), threads=1))
+    app.log = lambda message: None
+    before = app.served.current
+    release = threading.Event()
+    busy = app.executor.submit(release.wait, 30)  # type: ignore[union-attr]
+    policy.write_text(POLICY.replace("0.8", "0.9"), encoding="utf-8")
+
+    async def sighup_then_wait() -> bool:
+        app._on_sighup(asyncio.get_running_loop())
+        for _ in range(200):
+            if app.served.current is not before:
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
+    try:
+        assert asyncio.run(sighup_then_wait()), "the reload waited for the evaluation thread"
+    finally:
+        release.set()
+        busy.result(timeout=30)
+    assert app.served.current.policies[0].params["min_auc"] == 0.9

@@ -132,8 +132,10 @@ class DecisionService:
                 return
 
     def _on_sighup(self, loop: asyncio.AbstractEventLoop) -> None:
-        # Loading compiles every policy: off the event loop, so requests keep flowing.
-        loop.run_in_executor(self.executor, self.reload)
+        # Loading compiles every policy: off the event loop and beside the evaluation
+        # threads (the loop's default executor, not theirs), so requests keep being
+        # answered with the old set meanwhile.
+        loop.run_in_executor(None, self.reload)
 
     def reload(self) -> bool:
         """Reload the served set; on failure keep the old one and say why on stderr."""

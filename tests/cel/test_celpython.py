@@ -80,7 +80,8 @@ def test_unknown_engine_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("POLICYGATE_CEL_ENGINE", "unknown")
     with pytest.raises(UsageError) as info:
         get_backend()
-    assert info.value.message == "unknown CEL engine 'unknown' (known: cel-cpp, cel-python)"
+    known = "cel-cpp, cel-python, policygate"
+    assert info.value.message == f"unknown CEL engine 'unknown' (known: {known})"
 
 
 def test_unknown_engine_by_name(monkeypatch: pytest.MonkeyPatch) -> None:

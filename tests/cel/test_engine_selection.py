@@ -15,7 +15,7 @@ def test_every_registered_backend_is_installed_and_named_by_its_key() -> None:
     # the test extra installs the fast extra, so no backend is skipped here
     for name in cel.BACKENDS:
         assert get_backend(name).name == name
-    assert set(cel.BACKENDS) == {cel.PORTABLE, cel.FAST}
+    assert set(cel.BACKENDS) == {cel.PORTABLE, cel.FAST, cel.OWN}
 
 
 def test_cel_cpp_is_chosen_automatically_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:

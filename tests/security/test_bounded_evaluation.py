@@ -145,12 +145,13 @@ def test_the_budget_decides_the_same_on_every_backend():
     texts = [
         "model.l.map(x, model.l.map(y, y)).size()",
         "model.m.all(a, model.m.exists(b, a.v == b.v))",
-        "model.l.filter(x, x % 2 == 0).map(x, x * 2).size()",
+        "model.l.filter(x, x >= 10.0).map(x, x * 2.0).size()",  # CEL: no double % int
         "model.l.all(x, x in model.l)",
     ]
     for cost in (300, 3_000, 30_000):
         outcomes = {}
-        for engine in ENGINES:
+        # policygate's own engine counts its own units (tests/cel/test_own_backend.py)
+        for engine in [name for name in ENGINES if name != cel.OWN]:
             backend = cel.get_backend(engine)
             act = backend.activation(model=model, params={}, now=NOW_DT, inputs={})
             row = []

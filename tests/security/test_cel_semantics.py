@@ -75,9 +75,11 @@ CASES = [(engine, text) for engine in ENGINES for text in ERRORS
 @pytest.mark.parametrize(("engine", "text"), CASES)
 def test_python_semantics_never_decide(engine: str, text: str) -> None:
     backend = cel.get_backend(engine)
-    program = backend.compile(text)
-    with pytest.raises(cel.CELEvaluationError):
-        backend.truth(program.evaluate(_activation(backend)))
+    # policygate's engine checks operators over literals when it compiles: `true >= 0.8`
+    # is refused at load there, an evaluation error on the others
+    refused = (cel.CELEvaluationError, cel.CELSyntaxError) if engine == cel.OWN else ()
+    with pytest.raises((cel.CELEvaluationError, *refused)):
+        backend.truth(backend.compile(text).evaluate(_activation(backend)))
 
 
 @pytest.mark.skipif(not cel.fast_available(), reason="the test extra installs cel-expr-python")

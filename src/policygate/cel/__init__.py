@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 ENV_VAR = "POLICYGATE_CEL_ENGINE"
 PORTABLE = "cel-python"  # pure Python, always installed
 FAST = "cel-cpp"  # Google's CEL C++ runtime: the `fast` extra (cel-expr-python)
+OWN = "policygate"  # policygate's own engine (.lang, issue 15): --engine policygate
 
 
 def fast_available() -> bool:
@@ -58,9 +59,16 @@ def _celcpp() -> Backend:
     return CelCppBackend()
 
 
+def _own() -> Backend:
+    from .own import OwnBackend
+
+    return OwnBackend()
+
+
 BACKENDS: dict[str, Callable[[], Backend]] = {
     PORTABLE: _celpython,
     FAST: _celcpp,
+    OWN: _own,
 }
 
 _instances: dict[str, Backend] = {}
@@ -112,5 +120,6 @@ __all__ = [
     "BACKENDS",
     "DEFAULT",
     "FAST",
+    "OWN",
     "PORTABLE",
 ]

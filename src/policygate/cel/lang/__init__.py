@@ -29,7 +29,8 @@ import contextlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from policygate.cel.lang.ast import Node, Span
+from policygate.cel.lang.activation import Deadline, DeadlineExceeded
+from policygate.cel.lang.ast import Node
 from policygate.cel.lang.checker import check
 from policygate.cel.lang.compiler import Activation, Closure, Observer, compile_root
 from policygate.cel.lang.errors import (
@@ -51,6 +52,18 @@ DEFAULT_BUDGET = 1_000_000
 _SHALLOW = 60
 
 
+class LocatedError(CELEvaluationError):
+    """An evaluation error with the sub-expression where it arose (``node``, when
+    known: its line and column are the error's), so a caller can name it."""
+
+    def __init__(self, message: str, kind: str, node: Node | None) -> None:
+        if node is None:
+            super().__init__(message, kind)
+        else:
+            super().__init__(message, kind, node.span.line, node.span.column)
+        self.node = node
+
+
 class Program:
     """A checked, compiled expression: evaluate it any number of times."""
 
@@ -69,14 +82,21 @@ class Program:
         variables: Mapping[str, Any] | None = None,
         budget: int = DEFAULT_BUDGET,
         observer: Observer | None = None,
+        deadline: Deadline | None = None,
     ) -> Any:
         """The value, or :class:`CELEvaluationError` / :class:`BudgetExceeded`.
 
         With an ``observer``, it is called with ``(node, value)`` for every
         sub-expression evaluated (``value`` is the :class:`EvalError` when it failed).
+        With a ``deadline``, it is asked every :data:`~.activation.CHUNK` units
+        whether the caller's time is up, and a true answer stops the evaluation
+        with :class:`DeadlineExceeded` (a :class:`BudgetExceeded`).
         """
         act = Activation(
-            variables if type(variables) is dict else dict(variables or {}), budget, observer
+            variables if type(variables) is dict else dict(variables or {}),
+            budget,
+            observer,
+            deadline,
         )
         return self._run(act)
 
@@ -85,13 +105,17 @@ class Program:
         variables: Mapping[str, Any] | None = None,
         budget: int = DEFAULT_BUDGET,
         observer: Observer | None = None,
+        deadline: Deadline | None = None,
     ) -> tuple[Any, int]:
         """The value and the cost units the evaluation spent (the same on every machine)."""
         act = Activation(
-            variables if type(variables) is dict else dict(variables or {}), budget, observer
+            variables if type(variables) is dict else dict(variables or {}),
+            budget,
+            observer,
+            deadline,
         )
         value = self._run(act)
-        return value, budget - act.budget
+        return value, budget - act.left()
 
     def _run(self, act: Activation) -> Any:
         closure = self._closure
@@ -101,7 +125,7 @@ class Program:
             closure = self._traced
         act.budget -= self._cost
         if act.budget < 0:
-            raise BudgetExceeded(act.limit)
+            act.overdraw()
         try:
             if self._deep:
                 with stack_room(4 * tree_depth(self.tree) + 100):
@@ -110,16 +134,14 @@ class Program:
         except CELEvaluationError:
             raise
         except EvalError as error:
-            span = self._origin(act, error.message) if act.observer is None else None
-            if span is None:
-                raise CELEvaluationError(error.message, error.kind) from None
-            raise CELEvaluationError(error.message, error.kind, span.line, span.column) from None
+            node = self._origin(act, error.message) if act.observer is None else None
+            raise LocatedError(error.message, error.kind, node) from None
         except RecursionError:
             raise CELEvaluationError("a value nests too deeply to evaluate", "internal") from None
         except (TypeError, ValueError, ArithmeticError) as error:
             raise CELEvaluationError(f"evaluation failed: {error}", "internal") from None
 
-    def _origin(self, failed: Activation, message: str) -> Span | None:
+    def _origin(self, failed: Activation, message: str) -> Node | None:
         """Where an evaluation's error arose: the first node seen failing with it.
 
         Only an evaluation that failed pays for this (a second, traced run over
@@ -133,10 +155,10 @@ class Program:
             if not origin and isinstance(value, EvalError) and value.message == message:
                 origin.append(node)
 
-        retry = Activation(failed.variables, failed.limit, watch)
+        retry = Activation(failed.variables, failed.limit, watch, failed.deadline)
         with contextlib.suppress(CELEvaluationError, BudgetExceeded):
             self._run(retry)
-        return origin[0].span if origin else None
+        return origin[0] if origin else None
 
 
 def compile(  # noqa: A001 - the stage's name in CEL's own vocabulary
@@ -175,8 +197,11 @@ __all__ = [
     "CELEvaluationError",
     "CELSyntaxError",
     "CelType",
+    "Deadline",
+    "DeadlineExceeded",
     "Duration",
     "EvalError",
+    "LocatedError",
     "Optional",
     "Program",
     "Timestamp",

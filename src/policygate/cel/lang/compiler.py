@@ -32,7 +32,7 @@ from policygate.cel.lang.access import (
 from policygate.cel.lang.activation import Activation, Closure, Observer, Value, charge
 from policygate.cel.lang.arith import TABLES
 from policygate.cel.lang.ast import Node
-from policygate.cel.lang.errors import BudgetExceeded, EvalError, no_overload
+from policygate.cel.lang.errors import EvalError, no_overload
 from policygate.cel.lang.library import FUNCTIONS, style_error
 from policygate.cel.lang.operators import (
     CONTROL,
@@ -105,7 +105,7 @@ class _Compiler:
         def charged(act: Activation) -> Value:
             act.budget -= cost
             if act.budget < 0:
-                raise BudgetExceeded(act.limit)
+                act.overdraw()
             return inner(act)
 
         return charged
@@ -328,7 +328,7 @@ class _Compiler:
                 for item in pairs:
                     act.budget -= 1
                     if act.budget < 0:
-                        raise BudgetExceeded(act.limit)
+                        act.overdraw()
                     if second is None:
                         local[first] = item
                     else:
@@ -383,7 +383,7 @@ class _Compiler:
                 for item in pairs:
                     act.budget -= per_item
                     if act.budget < 0:
-                        raise BudgetExceeded(act.limit)
+                        act.overdraw()
                     if second is None:
                         local[first] = item
                     else:
@@ -447,7 +447,7 @@ class _Compiler:
                     raise no_overload("_?_:_", chosen)
             act.budget -= 1
             if act.budget < 0:
-                raise BudgetExceeded(act.limit)
+                act.overdraw()
             out.append(element(act))
             return out
 

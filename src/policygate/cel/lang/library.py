@@ -1,14 +1,44 @@
 """Every function the engine knows, by name: the standard library, the strings
-extension and optionals, plus the operators the compiler implements itself."""
+extension and optionals, policygate's few own functions (SPEC §3: ``days(n)``),
+plus the operators the compiler implements itself."""
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
+from policygate.cel.lang.errors import EvalError, no_overload
 from policygate.cel.lang.functions import STANDARD, Function
 from policygate.cel.lang.optionals import OPTIONALS
 from policygate.cel.lang.strings_ext import STRINGS_EXT
+from policygate.cel.lang.values import NANOS, Duration
+
+SECONDS_PER_DAY = 86_400
+
+
+def days(n: Any) -> Duration:
+    """``days(n)``: a duration of ``n`` days, ``n`` an int or a double (never a bool).
+
+    The arithmetic of the other engines (``n * 86400`` seconds as a double, the
+    fraction rounded to the nanosecond), so every engine gives the same duration.
+    """
+    t = type(n)
+    if t is not int and t is not float:
+        raise no_overload("days", n)
+    total = float(n) * SECONDS_PER_DAY
+    if not math.isfinite(total):
+        raise EvalError(f"days({n}): duration out of range", "overflow")
+    whole = int(total)
+    return Duration(whole * NANOS + round((total - whole) * 1e9))
+
+
+#: policygate's own functions (SPEC §3), written ``f(x)``.
+POLICYGATE: dict[str, tuple[Function, frozenset[int]]] = {"days": (days, frozenset({1}))}
 
 #: name -> (function, argument counts with the receiver).
-FUNCTIONS: dict[str, tuple[Function, frozenset[int]]] = STANDARD | STRINGS_EXT | OPTIONALS
+FUNCTIONS: dict[str, tuple[Function, frozenset[int]]] = (
+    STANDARD | STRINGS_EXT | OPTIONALS | POLICYGATE
+)
 
 #: Operators and macro helpers, compiled to dedicated closures.
 OPERATOR_ARITY: dict[str, int] = {
@@ -39,6 +69,7 @@ OPERATOR_ARITY: dict[str, int] = {
 GLOBAL_ONLY = frozenset(
     {"int", "uint", "double", "string", "bytes", "bool", "timestamp", "duration", "dyn", "type"}
     | {name for name in FUNCTIONS if "." in name}
+    | set(POLICYGATE)
 )
 #: Functions written either way (``size(x)`` or ``x.size()``); every other is a method only.
 EITHER_STYLE = frozenset({"size", "matches"})

@@ -15,7 +15,7 @@ from policygate.cel.lang.access import index, insert_entry, optional_index
 from policygate.cel.lang.activation import Activation, Closure, Value, charge
 from policygate.cel.lang.arith import TABLES, logical_not, negate
 from policygate.cel.lang.equality import ORDERED, cel_equal, contains
-from policygate.cel.lang.errors import BudgetExceeded, EvalError, no_overload
+from policygate.cel.lang.errors import EvalError, no_overload
 from policygate.cel.lang.values import Uint
 
 _NUMERIC = frozenset({int, float, Uint})
@@ -109,7 +109,7 @@ def _and(args: list[Closure], costs: list[int]) -> Closure:
     def and_(act: Activation) -> Value:
         act.budget -= left_cost
         if act.budget < 0:
-            raise BudgetExceeded(act.limit)
+            act.overdraw()
         try:
             a = left(act)
         except EvalError as error:
@@ -118,7 +118,7 @@ def _and(args: list[Closure], costs: list[int]) -> Closure:
             return False
         act.budget -= right_cost
         if act.budget < 0:
-            raise BudgetExceeded(act.limit)
+            act.overdraw()
         try:
             b = right(act)
         except EvalError as error:
@@ -139,7 +139,7 @@ def _or(args: list[Closure], costs: list[int]) -> Closure:
     def or_(act: Activation) -> Value:
         act.budget -= left_cost
         if act.budget < 0:
-            raise BudgetExceeded(act.limit)
+            act.overdraw()
         try:
             a = left(act)
         except EvalError as error:
@@ -148,7 +148,7 @@ def _or(args: list[Closure], costs: list[int]) -> Closure:
             return True
         act.budget -= right_cost
         if act.budget < 0:
-            raise BudgetExceeded(act.limit)
+            act.overdraw()
         try:
             b = right(act)
         except EvalError as error:
@@ -178,17 +178,17 @@ def _conditional(args: list[Closure], costs: list[int]) -> Closure:
     def conditional(act: Activation) -> Value:
         act.budget -= condition_cost
         if act.budget < 0:
-            raise BudgetExceeded(act.limit)
+            act.overdraw()
         chosen = condition(act)
         if chosen is True:
             act.budget -= then_cost
             if act.budget < 0:
-                raise BudgetExceeded(act.limit)
+                act.overdraw()
             return then(act)
         if chosen is False:
             act.budget -= otherwise_cost
             if act.budget < 0:
-                raise BudgetExceeded(act.limit)
+                act.overdraw()
             return otherwise(act)
         raise no_overload("_?_:_", chosen)
 

@@ -1,0 +1,482 @@
+"""The backend over policygate's own CEL engine (:mod:`.lang`, issue 15):
+``--engine policygate``.
+
+The engine evaluates plain Python values, so this adapter does little:
+
+- **Documents' numbers are doubles** (SPEC §3: YAML ``7`` and ``7.0`` are one
+  value). ``model``, ``params`` and ``inputs`` are copied once per activation
+  with every ``int`` made a ``float``; the walk calls a function per container,
+  not per scalar, and leaves bools alone (a bool is never a number). A policy's
+  read-only ``params`` is converted once, not once per model. ``index`` stays an
+  int, and ``item``/``key`` are the engine's values already (they come from
+  :meth:`OwnBackend.elements`). ``now`` becomes the engine's timestamp.
+- **Compiled once per text**, against the variables of SPEC §3. A name outside
+  them still compiles (as on the other engines), so that the loader refuses it
+  with its own message and position (:func:`~.interface.free_variables` finds it
+  in the checked tree, without cel-python's parser).
+- **The rule's meter is the budget**: an evaluation gets at most
+  ``meter.remaining`` units, is charged what it spent, and asks the meter's
+  deadline every :data:`.lang.activation.CHUNK` units; running out raises the
+  meter's :class:`~.budget.BudgetExceeded`, never the engine's.
+- **Errors** are the interface's: a syntax or check error is a
+  :class:`~.interface.CELSyntaxError` at its line and column in the expression,
+  an evaluation error a :class:`~.interface.CELEvaluationError` that names the
+  sub-expression (``no such key: model.spec.metrics.auc``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from . import lang
+from .budget import BudgetExceeded, Meter, check_expression, meter_for
+from .interface import Activation, Backend, CELEvaluationError, CELSyntaxError, Program
+from .lang import ast
+from .lang.parser import tree_depth
+from .lang.stack import stack_room
+from .lang.values import TYPE_IDENTS, CelType, Duration, Optional, Timestamp, Uint
+
+VARIABLES = ("model", "params", "now", "inputs", "item", "key", "index")
+"""Every variable a policygate expression may read (SPEC §3); the loader narrows
+them per place (``item`` only inside ``for_each``)."""
+
+_LOOP_VARIABLES = frozenset({"item", "key", "index"})
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def document(value: Any) -> Any:
+    """A document as CEL reads it (SPEC §3): a copy with every number a double and
+    every map key a string (as the other engines have them); bools, strings and
+    nulls as they are, dates and durations as the engine's."""
+    kind = type(value)
+    if kind is dict:
+        return _map(value)
+    if kind is list:
+        return _list(value)
+    return _other(value)
+
+
+def _map(value: dict[Any, Any]) -> dict[str, Any]:
+    out = {}
+    for key, item in value.items():
+        kind = type(item)
+        if kind is int:
+            item = _double(item)
+        elif kind is dict:
+            item = _map(item)
+        elif kind is list:
+            item = _list(item)
+        elif not (kind is str or kind is float or kind is bool or item is None):
+            item = _other(item)
+        out[key if type(key) is str else str(key)] = item
+    return out
+
+
+def _list(value: list[Any]) -> list[Any]:
+    out = []
+    for item in value:
+        kind = type(item)
+        if kind is int:
+            item = _double(item)
+        elif kind is dict:
+            item = _map(item)
+        elif kind is list:
+            item = _list(item)
+        elif not (kind is str or kind is float or kind is bool or item is None):
+            item = _other(item)
+        out.append(item)
+    return out
+
+
+def _double(value: int) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond the double range: an infinity of its sign
+        return math.inf if value > 0 else -math.inf
+
+
+def _other(value: Any) -> Any:
+    """Whatever a parsed document rarely holds (and the scalars, for :func:`document`)."""
+    if value is None or value is True or value is False:
+        return value
+    if isinstance(value, (str, float, bytes, Timestamp, Duration)):
+        return value
+    if isinstance(value, int):  # an int subclass (an enum, say); Uint too: documents are doubles
+        return _double(int(value))
+    if isinstance(value, Mapping):
+        return _map(dict(value))
+    if isinstance(value, (list, tuple)):
+        return _list(list(value))
+    if isinstance(value, _dt.datetime):
+        return _timestamp(value)
+    if isinstance(value, _dt.timedelta):
+        return Duration.from_timedelta(value)
+    raise TypeError(f"cannot pass {type(value).__name__} to CEL")
+
+
+def _timestamp(moment: _dt.datetime) -> Timestamp:
+    if moment.tzinfo is None:  # policygate's datetimes are UTC; a naive one is read as UTC
+        moment = moment.replace(tzinfo=_dt.UTC)
+    return Timestamp.from_datetime(moment)
+
+
+def _native(value: Any) -> Any:
+    """``item``, ``key`` or ``index``: the engine's value already, or a plain scalar."""
+    if isinstance(value, _dt.datetime):
+        return _timestamp(value)
+    if isinstance(value, _dt.timedelta):
+        return Duration.from_timedelta(value)
+    return value
+
+
+_FROZEN: dict[int, tuple[MappingProxyType[Any, Any], dict[str, Any]]] = {}
+
+
+def _params(value: Mapping[str, Any]) -> dict[str, Any]:
+    """A policy's read-only ``params`` converted once, not once per model (the entry
+    holds the mapping, so its id is not reused while it is kept)."""
+    if type(value) is not MappingProxyType:
+        return _map(dict(value))
+    found = _FROZEN.get(id(value))
+    if found is None or found[0] is not value:
+        if len(_FROZEN) >= 64:
+            _FROZEN.clear()
+        found = _FROZEN[id(value)] = (value, _map(dict(value)))
+    return found[1]
+
+
+class _OwnActivation(Activation):
+    __slots__ = ("variables",)
+
+    def __init__(self, variables: dict[str, Any]) -> None:
+        self.variables = variables
+
+    def bind(self, **variables: Any) -> _OwnActivation:
+        merged = dict(self.variables)
+        for name, value in variables.items():
+            if name in _LOOP_VARIABLES:
+                merged[name] = _native(value)
+            elif name == "params":
+                merged[name] = _params(value)
+            else:
+                merged[name] = document(value)
+        return _OwnActivation(merged)
+
+
+# --------------------------------------------------------------------------- programs
+
+
+def _expired(meter: Meter) -> Any:
+    """The engine's deadline hook: whether the rule's time is up (the meter says so
+    by raising; it then stays exceeded, so the evaluation's stop is the meter's)."""
+
+    def expired() -> bool:
+        try:
+            meter.charge(0)
+        except BudgetExceeded:
+            return True
+        return False
+
+    return expired
+
+
+class _OwnProgram(Program):
+    __slots__ = ("text", "_program", "_free")
+
+    def __init__(self, text: str, program: lang.Program, free: frozenset[str]) -> None:
+        self.text = text
+        self._program = program
+        self._free = free
+
+    def free_variables(self) -> set[str]:
+        """The variables the checked tree reads (no other parser loaded)."""
+        return set(self._free)
+
+    def evaluate(self, activation: Activation, meter: Meter | None = None) -> Any:
+        assert isinstance(activation, _OwnActivation)
+        meter = meter_for(meter)
+        meter.begin()
+        limit = meter.remaining
+        try:
+            value, units = self._program.measure(activation.variables, limit, None, _expired(meter))
+        except lang.DeadlineExceeded:
+            meter.check()  # the meter timed out in the hook: its message
+            raise CELEvaluationError("evaluation budget exceeded") from None  # pragma: no cover
+        except lang.BudgetExceeded:
+            meter.charge(limit + 1)  # over the cost limit: the meter's message and option
+            raise CELEvaluationError("evaluation budget exceeded") from None  # pragma: no cover
+        except lang.CELEvaluationError as error:
+            meter.check()
+            raise CELEvaluationError(describe(error, self.text)) from None
+        meter.charge(units)
+        return value
+
+
+def describe(error: lang.CELEvaluationError, text: str) -> str:
+    """The engine's reason, naming the sub-expression where it arose when that is
+    not the whole expression (``no such key: model.spec.metrics.auc``)."""
+    reason = error.reason
+    node = error.node if isinstance(error, lang.LocatedError) else None
+    where = unparse(node) if node is not None else None
+    if where is None:
+        return reason
+    if error.kind == "no_such_key" and (
+        isinstance(node, ast.Select) or (isinstance(node, ast.Call) and node.function == "_[_]")
+    ):
+        return f"no such key: {_shown(where)}"
+    if " ".join(where.split()) == " ".join(text.split()):
+        return reason
+    return f"{reason} (in `{_shown(where)}`)"
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."  # a record can't echo 100 KB
+
+
+_INFIX = {
+    "_&&_": "&&", "_||_": "||", "_+_": "+", "_-_": "-", "_*_": "*", "_/_": "/",
+    "_%_": "%", "_==_": "==", "_!=_": "!=", "_<_": "<", "_<=_": "<=", "_>_": ">",
+    "_>=_": ">=", "@in": "in",
+}  # fmt: skip
+
+
+def unparse(node: ast.Node, depth: int = 0) -> str | None:
+    """CEL text for ``node`` (parenthesized where an operand is an operator), or
+    ``None`` for what has no short form (a macro's loop, a deep tree)."""
+    if depth > 40:
+        return None
+    if isinstance(node, ast.Ident):
+        return node.name.lstrip(".")
+    if isinstance(node, ast.Literal):
+        return _literal(node.value)
+    if isinstance(node, ast.Select):
+        operand = _operand(node.operand, depth)
+        if operand is None:
+            return None
+        if node.test_only:
+            return f"has({operand}.{node.field})"
+        return f"{operand}{'.?' if node.optional else '.'}{node.field}"
+    if isinstance(node, ast.ListExpr):
+        parts = [unparse(e, depth + 1) for e in node.elements]
+        return None if None in parts else "[" + ", ".join(p for p in parts if p) + "]"
+    if isinstance(node, ast.MapExpr):
+        pairs = [(unparse(e.key, depth + 1), unparse(e.value, depth + 1)) for e in node.entries]
+        if any(k is None or v is None for k, v in pairs):
+            return None
+        return "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
+    if isinstance(node, ast.Call):
+        return _call(node, depth)
+    return None
+
+
+def _operand(node: ast.Node, depth: int) -> str | None:
+    text = unparse(node, depth + 1)
+    if (
+        text is not None
+        and isinstance(node, ast.Call)
+        and (node.function in _INFIX or node.function in ("_?_:_", "!_", "-_"))
+    ):
+        return f"({text})"
+    return text
+
+
+def _call(node: ast.Call, depth: int) -> str | None:
+    function = node.function
+    args = [_operand(a, depth) for a in node.args]
+    if None in args:
+        return None
+    parts = [a for a in args if a is not None]
+    if function in _INFIX and len(parts) == 2:
+        return f"{parts[0]} {_INFIX[function]} {parts[1]}"
+    if function == "_?_:_" and len(parts) == 3:
+        return f"{parts[0]} ? {parts[1]} : {parts[2]}"
+    if function in ("!_", "-_") and len(parts) == 1:
+        return f"{function[0]}{parts[0]}"
+    if function in ("_[_]", "_[?_]") and len(parts) == 2:
+        return f"{parts[0]}[{'?' if function == '_[?_]' else ''}{parts[1]}]"
+    if function.startswith(("_", "@")):
+        return None
+    if node.target is not None:
+        target = _operand(node.target, depth)
+        if target is None:
+            return None
+        return f"{target}.{function}({', '.join(parts)})"
+    return f"{function}({', '.join(parts)})"
+
+
+def _literal(value: Any) -> str:
+    kind = type(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is str:
+        return json.dumps(value, ensure_ascii=False)
+    if kind is bytes:
+        return "b" + json.dumps(value.decode("latin-1"))
+    if kind is Uint:
+        return f"{int(value)}u"
+    return repr(value)
+
+
+def free_names(tree: ast.Node) -> frozenset[str]:
+    """The variables a checked tree reads: its identifiers outside every loop's own
+    (a global shadowed by a loop variable is written ``.name`` by the checker),
+    CEL's type names left out."""
+    found: set[str] = set()
+    stack: list[tuple[ast.Node, frozenset[str]]] = [(tree, frozenset())]
+    while stack:
+        node, scope = stack.pop()
+        if isinstance(node, ast.Ident):
+            if node.name.startswith("."):
+                found.add(node.name[1:])
+            elif node.name not in scope:
+                found.add(node.name)
+        elif isinstance(node, ast.Comprehension):
+            inner = scope | {node.iter_var, node.accu_var}
+            if node.iter_var2 is not None:
+                inner |= {node.iter_var2}
+            stack += [
+                (node.iter_range, scope),
+                (node.accu_init, scope),
+                (node.loop_condition, inner),
+                (node.loop_step, inner),
+                (node.result, scope | {node.accu_var}),
+            ]
+        else:
+            stack.extend((child, scope) for child in ast.children(node))
+    return frozenset(found - set(TYPE_IDENTS))
+
+
+# --------------------------------------------------------------------------- the backend
+
+
+class OwnBackend(Backend):
+    name = "policygate"
+
+    _CACHED = 4096
+
+    def __init__(self) -> None:
+        self._programs: dict[str, _OwnProgram] = {}
+        self._now: tuple[_dt.datetime, Timestamp] | None = None
+
+    def compile(self, text: str) -> Program:
+        found = self._programs.get(text)
+        if found is not None:
+            return found
+        check_expression(text)
+        try:
+            tree = lang.parse(text)
+        except lang.CELSyntaxError as error:
+            raise CELSyntaxError(
+                f"syntax error: {error.reason}", error.line, error.column
+            ) from None
+        try:
+            checked = self._checked(tree)
+            with stack_room(8 * tree_depth(checked) + 200):
+                program = lang.Program(text, checked)
+        except lang.CELCheckError as error:
+            raise CELSyntaxError(error.reason, error.line, error.column) from None
+        except RecursionError:
+            raise CELSyntaxError("expression nests too deeply") from None
+        compiled = _OwnProgram(text, program, free_names(program.tree))
+        if len(self._programs) >= self._CACHED:
+            self._programs.clear()
+        self._programs[text] = compiled
+        return compiled
+
+    @staticmethod
+    def _checked(tree: ast.Node) -> ast.Node:
+        """``tree`` checked against :data:`VARIABLES` and, when it reads other names,
+        those too: refusing them is the loader's (with its message and position)."""
+        try:
+            return lang.check(tree, VARIABLES)
+        except lang.CELCheckError as error:
+            if not error.reason.startswith("undeclared reference to '"):
+                raise
+        loose = lang.check(tree, VARIABLES, strict=False)
+        return lang.check(tree, set(VARIABLES) | free_names(loose))
+
+    def activation(
+        self,
+        *,
+        model: Any,
+        params: Mapping[str, Any],
+        now: _dt.datetime,
+        inputs: Mapping[str, Any],
+    ) -> Activation:
+        return _OwnActivation(
+            {
+                "model": document(model),
+                "params": _params(params),
+                "now": self._timestamp(now),
+                "inputs": document(dict(inputs)),
+            }
+        )
+
+    def _timestamp(self, now: _dt.datetime) -> Timestamp:
+        cached = self._now
+        if cached is None or cached[0] != now:
+            cached = self._now = (now, _timestamp(now))
+        return cached[1]
+
+    def to_python(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is bool or kind is float or kind is str or kind is int or value is None:
+            return value
+        if kind is list:
+            return [self.to_python(v) for v in value]
+        if kind is dict:
+            return {str(self.to_python(k)): self.to_python(v) for k, v in value.items()}
+        if kind is Uint:
+            return int(value)
+        if kind is Timestamp:
+            return value.to_datetime()
+        if kind is Duration:
+            return _timedelta(value.nanos)
+        if kind is CelType:
+            return value.name
+        if kind is Optional:
+            return self.to_python(value.value) if value.has else None
+        return value
+
+    def truth(self, value: Any) -> bool:
+        if value is True or value is False:
+            return value
+        raise CELEvaluationError(f"check must yield a bool, got {type_name(value)}")
+
+    def elements(self, value: Any) -> list[tuple[int | str, Any]]:
+        kind = type(value)
+        if kind is list:
+            return list(enumerate(value))
+        if kind is dict:
+            return sorted(((str(k), v) for k, v in value.items()), key=lambda kv: kv[0])
+        raise CELEvaluationError(f"for_each must yield a list or a map, got {type_name(value)}")
+
+
+def _timedelta(nanos: int) -> _dt.timedelta:
+    """A duration to the microsecond, rounded down, as the other engines give one
+    (``days(-1.98)`` is the same ``timedelta`` on each)."""
+    return _dt.timedelta(microseconds=nanos // 1000)
+
+
+_TYPE_NAMES = {
+    bool: "bool", int: "int", Uint: "uint", float: "double", str: "string",
+    bytes: "bytes", list: "list", dict: "map", type(None): "null",
+    Timestamp: "timestamp", Duration: "duration", Optional: "optional", CelType: "type",
+}  # fmt: skip
+
+
+def type_name(value: Any) -> str:
+    """The CEL type of ``value`` in the words of the other engines' messages."""
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+__all__ = ["OwnBackend", "VARIABLES", "describe", "document", "free_names", "unparse"]

@@ -33,7 +33,7 @@ from policygate.cel.lang.values import (
 Function = Callable[..., Any]
 
 _INT_TEXT = re.compile(r"[+-]?[0-9]+\Z")
-_UINT_TEXT = re.compile(r"\+?[0-9]+\Z")
+_UINT_TEXT = re.compile(r"[0-9]+\Z")  # Go's ParseUint: no sign, not even +
 _FLOAT_TEXT = re.compile(
     # [0-9]+(?:\.[0-9]*)? rather than [0-9]+\.?[0-9]*: two digit runs side by side
     # backtrack in quadratic time on a long run of digits that is not a number
@@ -43,8 +43,15 @@ _FLOAT_TEXT = re.compile(
 _HEX_FLOAT_TEXT = re.compile(
     r"[+-]?0[xX](?:[0-9a-fA-F]+(?:\.[0-9a-fA-F]*)?|\.[0-9a-fA-F]+)[pP][+-]?[0-9]+\Z"  # linear
 )
+#: Digits of the longest 64-bit integer: a longer text is out of range unconverted.
+_MAX_DIGITS = 20
 _TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
 _FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
+
+
+def _quoted(text: str, limit: int = 40) -> str:
+    """``text`` quoted for a message, cut short: a record's field may be megabytes."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 def to_int(value: Any) -> int:
@@ -62,7 +69,9 @@ def to_int(value: Any) -> int:
         return int(value)
     if t is str:
         if not _INT_TEXT.match(value):
-            raise EvalError(f"cannot convert {value!r} to int", "invalid_argument")
+            raise EvalError(f"cannot convert {_quoted(value)} to int", "invalid_argument")
+        if len(value.lstrip("+-").lstrip("0")) > _MAX_DIGITS:  # never converted: int()'s limit
+            raise EvalError("range error: int out of range", "overflow")
         parsed = int(value)
         if parsed < INT64_MIN or parsed > INT64_MAX:
             raise EvalError("range error: int out of range", "overflow")
@@ -86,8 +95,12 @@ def to_uint(value: Any) -> Uint:
             raise EvalError("range error: double out of uint range", "overflow")
         return Uint(int(value))
     if t is str:
-        if not _UINT_TEXT.match(value) or int(value) > UINT64_MAX:
-            raise EvalError(f"cannot convert {value!r} to uint", "invalid_argument")
+        if (
+            not _UINT_TEXT.match(value)
+            or len(value.lstrip("0")) > _MAX_DIGITS
+            or int(value) > UINT64_MAX
+        ):
+            raise EvalError(f"cannot convert {_quoted(value)} to uint", "invalid_argument")
         return Uint(int(value))
     raise no_overload("uint", value)
 
@@ -103,7 +116,7 @@ def to_double(value: Any) -> float:
         if _HEX_FLOAT_TEXT.match(value):  # Go's ParseFloat reads 0x1p-2 too
             return float.fromhex(value)
         if not _FLOAT_TEXT.match(value):
-            raise EvalError(f"cannot convert {value!r} to double", "invalid_argument")
+            raise EvalError(f"cannot convert {_quoted(value)} to double", "invalid_argument")
         return float(value)
     raise no_overload("double", value)
 
@@ -176,7 +189,7 @@ def to_bool(value: Any) -> bool:
             return True
         if value in _FALSE:
             return False
-        raise EvalError(f"cannot convert {value!r} to bool", "invalid_argument")
+        raise EvalError(f"cannot convert {_quoted(value)} to bool", "invalid_argument")
     raise no_overload("bool", value)
 
 

@@ -180,8 +180,10 @@ def _read_number(source: Source, i: int, out: list[Token]) -> int:
             i += 1
         if i == start + 2:
             raise source.error("hexadecimal literal without digits", start)
-        value = int(text[start + 2 : i], 16)
-        return _finish_int(source, start, i, value, out)
+        digits = text[start + 2 : i]
+        if len(digits.lstrip("0")) > _MAX_HEX_DIGITS:  # past 64 bits: never converted
+            raise source.error("integer literal out of range", start)
+        return _finish_int(source, start, i, int(digits, 16), out)
     while i < n and text[i] in _DIGITS:
         i += 1
     is_float = False
@@ -202,7 +204,22 @@ def _read_number(source: Source, i: int, out: list[Token]) -> int:
     if is_float:
         out.append(Token("double", float(text[start:i]), start))
         return i
+    if i - start - _leading_zeros(text, start, i) > _MAX_DIGITS:  # past 64 bits: never converted
+        raise source.error("integer literal out of range", start)
     return _finish_int(source, start, i, int(text[start:i]), out)
+
+
+#: Digits of the longest 64-bit literal (2**64 - 1): a longer one is out of range
+#: whatever it says, and converting 15,000 digits would take Python's int() limit.
+_MAX_DIGITS = 20
+_MAX_HEX_DIGITS = 16
+
+
+def _leading_zeros(text: str, start: int, end: int) -> int:
+    count = 0
+    while start + count < end - 1 and text[start + count] == "0":
+        count += 1
+    return count
 
 
 def _finish_int(source: Source, start: int, i: int, value: int, out: list[Token]) -> int:

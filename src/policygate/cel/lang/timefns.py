@@ -46,13 +46,16 @@ def parse_timestamp(text: str) -> Timestamp:
         raise EvalError(f"timestamp {text!r} is not RFC 3339", "invalid_argument")
     year, month, day, hour, minute, second = (int(found.group(i)) for i in range(1, 7))
     fraction = found.group(7) or ""
-    try:
-        moment = datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
+    try:  # second 60 and above refused too (Go's time.Parse: no leap seconds)
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError as exc:
         raise EvalError(f"timestamp {text!r}: {exc}", "invalid_argument") from None
-    seconds = (moment - _EPOCH) // timedelta(seconds=1) + (second - min(second, 59))
+    seconds = (moment - _EPOCH) // timedelta(seconds=1)
     if found.group(9):
-        offset = int(found.group(10)) * 3600 + int(found.group(11)) * 60
+        hours, minutes = int(found.group(10)), int(found.group(11))
+        if hours > 23 or minutes > 59:  # RFC 3339's time-numoffset: at most 23:59
+            raise EvalError(f"timestamp {text!r}: offset out of range", "invalid_argument")
+        offset = hours * 3600 + minutes * 60
         seconds -= offset if found.group(9) == "+" else -offset
     nanos = int(fraction.ljust(9, "0")) if fraction else 0
     return Timestamp(seconds * NANOS + nanos)

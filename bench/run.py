@@ -9,8 +9,8 @@ else it is doing; the ratios are what the targets are about.
 
 W1 throughput: generated records x a 40-rule policy, in process through the
     library (report built), against the same rules in Rego (regopy) and as
-    plain Python. The slow engines (regopy, cel-python) run on a sample of the
-    records; every figure is records per second.
+    plain Python. The slow engines (regopy, cel-python, policygate's own) run on a
+    sample of the records; every figure is records per second.
 W2 cold start: `policygate check` of one model x 40 rules as a process, against
     `python -c "import yaml"`.
 W3 audit: `policygate audit` of 10,000 files (--jobs 2) against parsing them with
@@ -81,7 +81,8 @@ def w1(records: int, sample: int, work: Path) -> None:
     rates: dict[str, float] = {}
     passes: dict[str, Counter[str]] = {}
     for name, models, engine in [("policygate cel-cpp", data, "cel-cpp"),
-                                 ("policygate cel-python", few, "cel-python")]:  # fmt: skip
+                                 ("policygate cel-python", few, "cel-python"),
+                                 ("policygate own engine", few, "policygate")]:  # fmt: skip
         seconds, report = timed(library(engine, models), repeat=3)
         rates[name] = len(models) / seconds
         passes[name] = Counter(
@@ -163,7 +164,7 @@ def w2(work: Path, repeat: int) -> None:
     policy.write_text(workload.policy_yaml(), encoding="utf-8")
     model = work / "w2-model.yaml"
     model.write_text(yaml.safe_dump(workload.records(1)[0]), encoding="utf-8")
-    engines = [("cel-cpp", 6), ("cel-python", 10)]
+    engines = [("cel-cpp", 6), ("cel-python", 10), ("policygate", 6)]
     checks = [[*POLICYGATE, "check", str(model), "-p", str(policy), "--engine", engine,
                "--now", workload.NOW, "--fail-on", "never"] for engine, _ in engines]  # fmt: skip
     baseline, *measured = _process_medians([[PYTHON, "-c", "import yaml"], *checks], repeat)

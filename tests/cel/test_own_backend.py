@@ -15,6 +15,8 @@ import copy
 import datetime as dt
 import json
 import math
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -605,3 +607,23 @@ def test_an_int_literal_past_64_bits_is_a_syntax_error_not_a_crash() -> None:
         with pytest.raises(lang.CELSyntaxError):
             lang.compile(text)
     assert lang.evaluate("0x" + "0" * 30 + "1") == 1
+
+
+def test_check_on_the_engine_loads_no_other_cel_library() -> None:
+    """Its cold start: no cel-python (nor its lark parser), no cel-cpp."""
+    script = (
+        "import sys\nfrom policygate.cli import main\ntry:\n"
+        "    main(['check', 'examples/models/credit-default-passes.yaml', '-p', 'policies/',"
+        " '--now', '2026-11-26T00:00:00Z', '-q', '--engine', 'policygate'])\n"
+        "except SystemExit as stop:\n    print(stop.code)\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    code, modules = done.stdout.splitlines()[-2:]
+    assert code == "0"
+    loaded = set(modules.split())
+    assert "policygate.cel.own" in loaded
+    for other in ("celpy", "lark", "cel_expr_python", "policygate.cel.celpython",
+                  "policygate.cel.celcpp", "policygate.cel.syntax"):  # fmt: skip
+        assert other not in loaded, other

@@ -430,13 +430,15 @@ def test_truth_and_elements(backend: cel.Backend) -> None:
      ("model.spec['metrics'].auc > 1.0", "no such key: model.spec[\"metrics\"]"),
      ("model.a.exists(x, x.b > 1.0)", "no such key: x.b"),
      ("1.0 / model.zero > 0.0 && 1 / 0 > 0", "divide by zero (in `1 / 0`)"),
-     ("model.a[0].c > 1 || false", "no such overload: _>_(string, int) (in `model.a[0].c > 1`)"),
-     ("model.a[0].c > 1", "no such overload: _>_(string, int)")],
+     ("model.a[0].c > 1 || false", "no such overload: '>' (string, int) (in `model.a[0].c > 1`)"),
+     ("model.a[0].c > 1", "no such overload: '>' (string, int)"),
+        ('model.s.all(c, c == "a")', "no such overload: a macro needs a list or a map, got string"),
+        ("-model.s == 1.0", "no such overload: '-' (string) (in `-model.s`)")],
 )  # fmt: skip
 def test_an_evaluation_error_names_the_sub_expression(
     backend: cel.Backend, text: str, message: str
 ) -> None:
-    model = {"spec": {"metrics": {}}, "a": [{"c": "x"}], "zero": 0}
+    model = {"spec": {"metrics": {}}, "a": [{"c": "x"}], "zero": 0, "s": "ab"}
     if "metrics'" in text:
         model = {"spec": {}}
     with pytest.raises(cel.CELEvaluationError) as failed:
@@ -627,3 +629,19 @@ def test_check_on_the_engine_loads_no_other_cel_library() -> None:
     for other in ("celpy", "lark", "cel_expr_python", "policygate.cel.celpython",
                   "policygate.cel.celcpp", "policygate.cel.syntax"):  # fmt: skip
         assert other not in loaded, other
+
+
+@pytest.mark.parametrize("version", [None, [], {}])
+def test_a_training_dataset_whose_version_is_no_scalar_is_never_a_pass(
+    version: Any, shipped: dict[str, list[policygate.Policy]]
+) -> None:
+    """baseline's lineage.training-data-versioned reads string(item.version): CEL has
+    no string() of null, a list or a map, so the rule is an error here (cel-python
+    made it "None" or "[]", not a branch name, and passed)."""
+    data = copy.deepcopy(EXAMPLE_DATA[0])
+    data["spec"]["lineage"]["training_data"][0]["version"] = version
+    report = policygate.evaluate([model_from_data(data)], shipped[OWN], now=NOW)
+    found = [r for r in report.models[0].results if r.rule == "lineage.training-data-versioned"]
+    assert found[0].status.value == "error"
+    assert "string(item.version)" in (found[0].message or "")
+    assert not report.passed

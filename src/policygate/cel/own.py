@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -221,8 +222,11 @@ class _OwnProgram(Program):
 
 def describe(error: lang.CELEvaluationError, text: str) -> str:
     """The engine's reason, naming the sub-expression where it arose when that is
-    not the whole expression (``no such key: model.spec.metrics.auc``)."""
-    reason = error.reason
+    not the whole expression (``no such key: model.spec.metrics.auc``), and an
+    operator as it is written (``no such overload: '>=' (bool, double)``)."""
+    reason = _OVERLOAD.sub(_operator, error.reason)
+    if reason.startswith(_RANGE) and reason.endswith(")"):
+        reason = f"no such overload: a macro needs a list or a map, got {reason[len(_RANGE) : -1]}"
     node = error.node if isinstance(error, lang.LocatedError) else None
     where = unparse(node) if node is not None else None
     if where is None:
@@ -234,6 +238,17 @@ def describe(error: lang.CELEvaluationError, text: str) -> str:
     if " ".join(where.split()) == " ".join(text.split()):
         return reason
     return f"{reason} (in `{_shown(where)}`)"
+
+
+_OVERLOAD = re.compile(r"^no such overload: (_[^\w\s(]+_|@in|-_|!_)\(")
+_PREFIX = {"-_": "-", "!_": "!"}
+_RANGE = "no such overload: comprehension range("
+
+
+def _operator(found: re.Match[str]) -> str:
+    name = found.group(1)
+    symbol = _PREFIX.get(name) or _INFIX.get(name) or name
+    return f"no such overload: '{symbol}' ("
 
 
 def _shown(text: str) -> str:

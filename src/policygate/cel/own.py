@@ -29,7 +29,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -224,7 +223,7 @@ def describe(error: lang.CELEvaluationError, text: str) -> str:
     """The engine's reason, naming the sub-expression where it arose when that is
     not the whole expression (``no such key: model.spec.metrics.auc``), and an
     operator as it is written (``no such overload: '>=' (bool, double)``)."""
-    reason = _OVERLOAD.sub(_operator, error.reason)
+    reason = _operator(error.reason)
     if reason.startswith(_RANGE) and reason.endswith(")"):
         reason = f"no such overload: a macro needs a list or a map, got {reason[len(_RANGE) : -1]}"
     node = error.node if isinstance(error, lang.LocatedError) else None
@@ -240,15 +239,18 @@ def describe(error: lang.CELEvaluationError, text: str) -> str:
     return f"{reason} (in `{_shown(where)}`)"
 
 
-_OVERLOAD = re.compile(r"^no such overload: (_[^\w\s(]+_|@in|-_|!_)\(")
+_OVERLOAD = "no such overload: "
 _PREFIX = {"-_": "-", "!_": "!"}
-_RANGE = "no such overload: comprehension range("
+_RANGE = _OVERLOAD + "comprehension range("
 
 
-def _operator(found: re.Match[str]) -> str:
-    name = found.group(1)
-    symbol = _PREFIX.get(name) or _INFIX.get(name) or name
-    return f"no such overload: '{symbol}' ("
+def _operator(reason: str) -> str:
+    """``no such overload: _>=_(bool, double)`` as ``'>=' (bool, double)``."""
+    if not reason.startswith(_OVERLOAD):
+        return reason
+    name, paren, rest = reason[len(_OVERLOAD) :].partition("(")
+    symbol = _PREFIX.get(name) or _INFIX.get(name)
+    return f"{_OVERLOAD}'{symbol}' ({rest}" if paren and symbol else reason
 
 
 def _shown(text: str) -> str:

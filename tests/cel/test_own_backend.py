@@ -635,13 +635,12 @@ def test_check_on_the_engine_loads_no_other_cel_library() -> None:
 def test_a_training_dataset_whose_version_is_no_scalar_is_never_a_pass(
     version: Any, shipped: dict[str, list[policygate.Policy]]
 ) -> None:
-    """baseline's lineage.training-data-versioned reads string(item.version): CEL has
-    no string() of null, a list or a map, so the rule is an error here (cel-python
-    made it "None" or "[]", not a branch name, and passed)."""
+    """baseline's lineage.training-data-versioned read string(item.version), which
+    cel-python made "None" or "[]" (not a branch name: a pass). The rule now asks
+    for a string or a number first, so it fails on every engine, this one too."""
     data = copy.deepcopy(EXAMPLE_DATA[0])
     data["spec"]["lineage"]["training_data"][0]["version"] = version
     report = policygate.evaluate([model_from_data(data)], shipped[OWN], now=NOW)
     found = [r for r in report.models[0].results if r.rule == "lineage.training-data-versioned"]
-    assert found[0].status.value == "error"
-    assert "string(item.version)" in (found[0].message or "")
+    assert found[0].status.value == "fail"
     assert not report.passed

@@ -270,3 +270,18 @@ def test_two_strings_where_a_rule_compares_two_numbers_never_pass() -> None:
     assert not report.passed
     (result,) = [r for r in report.models[0].results if r.status.value == "error"]
     assert result.rule == "monitoring.within-threshold"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("version", [None, [], {}, True, ""])
+def test_a_training_dataset_without_a_scalar_version_never_passes(
+    engine: str, version: Any
+) -> None:
+    """`string(null)` is "None" on cel-python and cel-cpp: `version: null` passed
+    lineage.training-data-versioned and the whole production pack."""
+    record = copy.deepcopy(PASSING)
+    del record["apiVersion"], record["kind"]
+    record["spec"]["lineage"]["training_data"][0]["version"] = version
+    policies = policygate.load_policies([str(POLICIES)], engine=engine)
+    report = policygate.evaluate([record], policies, now=NOW)
+    assert not report.passed

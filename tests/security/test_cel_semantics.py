@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -285,3 +286,23 @@ def test_a_training_dataset_without_a_scalar_version_never_passes(
     policies = policygate.load_policies([str(POLICIES)], engine=engine)
     report = policygate.evaluate([record], policies, now=NOW)
     assert not report.passed
+
+
+CHURN = ROOT / "examples" / "models" / "churn-predictor-passes.yaml"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(("field", "value"), [
+    ("intended_use", ["word"] * 60), ("intended_use", {f"k{i}": 1 for i in range(60)}),
+])  # fmt: skip
+@pytest.mark.parametrize("example", [EXAMPLE, CHURN], ids=["high", "limited"])
+def test_a_list_or_map_where_text_is_judged_never_passes(
+    engine: str, field: str, value: Any, example: Path
+) -> None:
+    """`model.spec.intended_use != ""` held for a list and `size()` of 60 elements
+    passed a 40-character minimum: the shipped rules now ask for text first."""
+    record = yaml.safe_load(example.read_text(encoding="utf-8"))
+    del record["apiVersion"], record["kind"]
+    record["spec"][field] = value
+    policies = policygate.load_policies([str(POLICIES)], engine=engine)
+    assert not policygate.evaluate([record], policies, now=NOW).passed

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
-from policygate.cli import COMMANDS
+from policygate.cli import COMMANDS, main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,6 +92,23 @@ def test_pre_commit_hook_runs_lint_on_policy_files():
     assert pattern.search("policies/production-high-risk.yaml")
     assert pattern.search("governance/policies/baseline.yml")
     assert not pattern.search("examples/models/credit-default-passes.yaml")
+
+
+def test_the_hook_passes_a_commit_of_any_one_shipped_policy_file():
+    """pre-commit runs the hook on the files of a commit that its `files` match and
+    `exclude` does not: a commit touching only a PolicyTest file runs no lint (lint
+    of a test file alone found no policy and failed), and one touching any one
+    policy file lints clean."""
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    files, exclude = re.compile(hook["files"]), re.compile(hook["exclude"])
+    shipped = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "policies").rglob("*.y*ml"))
+    chosen = [p for p in shipped if files.search(p) and not exclude.search(p)]
+    tests = [p for p in shipped if p.startswith("policies/tests/")]
+    assert tests and not set(tests) & set(chosen)
+    assert chosen and set(chosen) | set(tests) == set(shipped)
+    for path in chosen:
+        done = CliRunner().invoke(main, ["lint", str(ROOT / path)])
+        assert done.exit_code == 0, (path, done.output)
 
 
 def test_ci_docs_snippets_are_valid_yaml_and_use_real_options():

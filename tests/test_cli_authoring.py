@@ -311,3 +311,15 @@ def test_init_scaffolds_a_green_project(tmp_path, monkeypatch):
     again = run("init", "team")
     assert again.exit_code == 2 and "would overwrite" in again.stderr and "--force" in again.stderr
     assert run("init", "team", "--force").exit_code == 0
+
+
+def test_test_junit_is_valid_against_the_junit_schema(project):
+    """The whole document, as check -f junit is validated (tests/formats/test_junit.py)."""
+    from lxml import etree
+
+    schema = etree.XMLSchema(
+        etree.parse(str(Path(__file__).parent / "data" / "schemas" / "junit.xsd"))
+    )
+    for args in ([], ["--coverage"], ["--threshold", "100"]):
+        text = run("test", "policies/", "-f", "junit", *args).stdout
+        assert schema.validate(etree.fromstring(text.encode())), (args, schema.error_log)

@@ -342,15 +342,23 @@ def test_junit_reporter(tmp_path):
         "    - name: bad\n      expect: {passed: false}\n"
     )
     result = run(tmp_path, tests)
-    root = ET.fromstring(render(result, "junit", coverage=True, threshold=100))
+    text = render(result, "junit", coverage=True, threshold=100)
+    # The whole document is valid against the Ant JUnit schema, as check -f junit is.
+    from lxml import etree
+
+    schema = etree.XMLSchema(etree.parse(str(ROOT / "tests/data/schemas/junit.xsd")))
+    assert schema.validate(etree.fromstring(text.encode())), schema.error_log
+    root = ET.fromstring(text)
     assert root.tag == "testsuites"
-    assert (root.get("tests"), root.get("failures")) == ("4", "3")
-    suite, coverage = root.findall("testsuite")
+    suites = root.findall("testsuite")
+    assert [(s.get("tests"), s.get("failures")) for s in suites] == [("2", "1"), ("2", "2")]
+    suite, coverage = suites
     assert suite.get("name") == "gate" and suite.get("failures") == "1"
     cases = suite.findall("testcase")
     assert [c.get("name") for c in cases] == ["ok", "bad"]
     assert cases[1].find("failure").get("message") == "1 expectation not met"
     assert "- expected: false" in cases[1].find("failure").text
+    assert cases[1].find("failure").text.startswith("at ")  # the test's file and line
     assert [c.get("name") for c in coverage.findall("testcase")] == ["gate/auc", "gate/evals"]
     assert coverage.get("failures") == "2"  # below the threshold, each rule missing a branch
 

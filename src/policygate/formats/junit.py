@@ -36,29 +36,63 @@ def render(report: Report, **_: Any) -> str:
     root = ET.Element("testsuites")
     for index, model in enumerate(report.models):
         root.append(_suite(report, model, index))
+    return document(root)
+
+
+def document(root: ET.Element) -> str:
+    """The XML text of a ``<testsuites>`` root, indented, with its declaration."""
     ET.indent(root, space="  ")
     body = ET.tostring(root, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
 
 
-def _suite(report: Report, model: ModelReport, index: int) -> ET.Element:
-    counts = model.counts()
+def testsuite(
+    name: str,
+    *,
+    package: str,
+    index: int,
+    now: str,
+    counts: tuple[int, int, int, int],
+    properties: list[tuple[str, str]],
+) -> ET.Element:
+    """A ``<testsuite>`` with the attributes and ``<properties>`` the Ant schema
+    requires; ``counts`` is (tests, failures, errors, skipped), ``now`` RFC 3339.
+    Its test cases follow, then :func:`close_suite`."""
+    tests, failures, errors, skipped = counts
     suite = ET.Element(
         "testsuite",
         {
-            "name": _xml_text(model.ref),
-            "package": _xml_text(f"policygate.{model.name}"),
+            "name": _xml_text(name),
+            "package": _xml_text(package),
             "id": str(index),
-            "timestamp": _timestamp(report.now),
+            "timestamp": _timestamp(now),
             "hostname": "localhost",
-            "tests": str(len(model.results)),
-            "failures": str(counts["fail"]),
-            "errors": str(counts["error"]),
-            "skipped": str(counts["skip"] + counts["waived"]),
+            "tests": str(tests),
+            "failures": str(failures),
+            "errors": str(errors),
+            "skipped": str(skipped),
             "time": "0",
         },
     )
-    properties = ET.SubElement(suite, "properties")
+    listed = ET.SubElement(suite, "properties")
+    for key, value in properties:
+        ET.SubElement(listed, "property", {"name": _xml_text(key), "value": _xml_text(value)})
+    return suite
+
+
+def testcase(name: str, classname: str) -> ET.Element:
+    return ET.Element("testcase", {"name": _xml_text(name), "classname": _xml_text(classname),
+                                   "time": "0"})  # fmt: skip
+
+
+def close_suite(suite: ET.Element, out: str) -> None:
+    """The ``<system-out>`` and ``<system-err>`` the schema puts after the cases."""
+    ET.SubElement(suite, "system-out").text = _xml_text(out)
+    ET.SubElement(suite, "system-err").text = ""
+
+
+def _suite(report: Report, model: ModelReport, index: int) -> ET.Element:
+    counts = model.counts()
     facts = [
         ("model", model.name),
         ("version", model.version),
@@ -70,25 +104,24 @@ def _suite(report: Report, model: ModelReport, index: int) -> ET.Element:
     ]
     facts += [(f"policy.{p.name}", p.digest) for p in report.policies]
     facts += [(f"control.{c.id}", c.status.value) for c in model.controls]
-    for name, value in facts:
-        ET.SubElement(properties, "property", {"name": _xml_text(name), "value": _xml_text(value)})
+    suite = testsuite(
+        model.ref,
+        package=f"policygate.{model.name}",
+        index=index,
+        now=report.now,
+        counts=(len(model.results), counts["fail"], counts["error"],
+                counts["skip"] + counts["waived"]),  # fmt: skip
+        properties=facts,
+    )
     for result in model.results:
         suite.append(_case(model, result))
     verdict = "PASSED" if model.passed else "FAILED"
-    ET.SubElement(suite, "system-out").text = _xml_text(f"{verdict} {model.ref} ({model.source})")
-    ET.SubElement(suite, "system-err").text = ""
+    close_suite(suite, f"{verdict} {model.ref} ({model.source})")
     return suite
 
 
 def _case(model: ModelReport, result: Result) -> ET.Element:
-    case = ET.Element(
-        "testcase",
-        {
-            "name": _xml_text(result_label(result)),
-            "classname": _xml_text(f"{model.ref}.{result.policy}"),
-            "time": "0",
-        },
-    )
+    case = testcase(result_label(result), f"{model.ref}.{result.policy}")
     detail = _detail(result)
     if result.status is Status.FAIL:
         element = ET.SubElement(case, "failure", {"type": result.severity})

@@ -8,6 +8,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from ...formats.junit import close_suite, document, testcase, testsuite
+from ...timestamps import format_timestamp, utc_now
 from ..runner import TestRun
 from .text import _diff
 
@@ -15,34 +17,27 @@ from .text import _diff
 def render(
     run: TestRun, *, coverage: bool = False, threshold: float | None = None, **_: Any
 ) -> str:
-    root = ET.Element("testsuites", name="policygate test")
-    total = failures = 0
-    for suite in run.suites:
+    """Valid against the Ant JUnit schema, as ``check -f junit`` is: the suite's
+    timestamp is when the tests ran, and each test's file and line are in its
+    failure and in the suite's output (the schema's test cases have no place)."""
+    now = format_timestamp(utc_now())
+    root = ET.Element("testsuites")
+    for index, suite in enumerate(run.suites):
         results = [
             r
             for r in run.results
             if r.case.suite == suite.name and r.case.location.path == suite.source
         ]
         failed = sum(1 for r in results if not r.passed)
-        element = ET.SubElement(
-            root,
-            "testsuite",
-            name=suite.name,
-            tests=str(len(results)),
-            failures=str(failed),
-            errors="0",
-            skipped="0",
-            file=suite.source,
-        )
+        element = testsuite(suite.name, package=f"policygate.test.{suite.name}", index=index,
+                            now=now, counts=(len(results), failed, 0, 0),
+                            properties=[("file", suite.source)])  # fmt: skip
+        lines = []
         for result in results:
-            case = ET.SubElement(
-                element,
-                "testcase",
-                name=result.case.name,
-                classname=suite.name,
-                file=suite.source,
-                line=str(result.case.location.line or 0),
-            )
+            where = f"{suite.source}:{result.case.location.line or 0}"
+            case = testcase(result.case.name, suite.name)
+            element.append(case)
+            lines.append(f"{'PASSED' if result.passed else 'FAILED'} {result.case.name} ({where})")
             if not result.passed:
                 count = len(result.mismatches)
                 failure = ET.SubElement(
@@ -51,39 +46,28 @@ def render(
                     type="expectation",
                     message=f"{count} expectation{'s' if count != 1 else ''} not met",
                 )
-                failure.text = (
-                    "\n".join(line.strip() for m in result.mismatches for line in _diff(m)) + "\n"
-                )
-        total += len(results)
-        failures += failed
+                diff = (line.strip() for m in result.mismatches for line in _diff(m))
+                failure.text = f"at {where}\n" + "\n".join(diff) + "\n"
+        close_suite(element, "\n".join(lines))
+        root.append(element)
     if coverage:
         cov = run.coverage
         below = run.below(threshold)
-        element = ET.SubElement(
-            root,
-            "testsuite",
-            name="coverage",
-            tests=str(len(cov.rules)),
-            failures="0",
-            errors="0",
-            skipped="0",
-        )
-        missing = 0
+        missing = sum(1 for rule in cov.rules if rule.missing and below)
+        element = testsuite("coverage", package="policygate.test.coverage",
+                            index=len(run.suites), now=now,
+                            counts=(len(cov.rules), missing, 0, 0),
+                            properties=[("percent", f"{cov.percent:.2f}")])  # fmt: skip
         for rule in cov.rules:
-            case = ET.SubElement(element, "testcase", name=rule.ref, classname="coverage")
+            case = testcase(rule.ref, "coverage")
+            element.append(case)
             if rule.missing and below:
-                missing += 1
                 ET.SubElement(
                     case,
                     "failure",
                     type="coverage",
                     message=f"not exercised: {', '.join(rule.missing)}",
                 )
-        element.set("failures", str(missing))
-        total += len(cov.rules)
-        failures += missing
-    root.set("tests", str(total))
-    root.set("failures", str(failures))
-    root.set("errors", "0")
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+        close_suite(element, f"coverage: {cov.percent:.2f}%")
+        root.append(element)
+    return document(root)

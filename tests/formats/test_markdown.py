@@ -154,3 +154,49 @@ def test_examples_render(example_report):
     sections = [line for line in text.splitlines() if line.startswith("### ")]
     assert [s.split(" — ")[1] for s in sections] == ["❌ failed"] * 2 + ["✅ passed"] * 2
     assert text.count("<details>") == text.count("</details>") >= 4
+
+
+def _many(example_report, copies: int):
+    """The shipped examples' models, ``copies`` times over (distinct names)."""
+    from dataclasses import replace
+
+    from policygate.report import Report
+
+    models = tuple(
+        replace(model, name=f"{model.name}-{n}")
+        for n in range(copies)
+        for model in example_report.models
+    )
+    return Report(now=example_report.now, fail_on=example_report.fail_on, models=models,
+                  policies=example_report.policies)  # fmt: skip
+
+
+def test_a_report_too_long_for_github_is_cut_with_a_note(example_report):
+    """GitHub refuses a comment or job summary over 65,536 characters: 400 models
+    (6.2 MB before) fit, failing models first, each with what needs attention."""
+    big = _many(example_report, 100)
+    text = render(big, "markdown")
+    assert len(text) <= 65_536
+    assert text.startswith("## ❌ policygate: failed — 200 of 400 models failed")
+    assert text.rstrip("\n").splitlines()[-1].startswith(
+        "> ✂️ Cut to GitHub's 65,536-character limit: each model shows only what needs "
+        "attention, without its full result and control lists; "
+    )
+    assert "<details>" not in text
+    shown = [line for line in text.splitlines() if line.startswith("### ")]
+    assert shown and all("failed" in line for line in shown)  # failing models first
+    hidden = 400 - len(shown)
+    assert f"; {hidden} more models ({200 - len(shown)} failed) not shown." in text
+
+
+def test_a_report_that_fits_is_not_cut(example_report):
+    text = render(example_report, "markdown")
+    assert "Cut to GitHub" not in text and text.count("<details>") >= 4
+
+
+@pytest.mark.parametrize("limit", [5_000, 20_000, 65_536])
+def test_the_cut_report_keeps_to_its_limit(example_report, limit):
+    from policygate.formats.markdown import render as markdown
+
+    text = markdown(_many(example_report, 30), max_chars=limit)
+    assert len(text) <= limit and "Cut to GitHub" in text

@@ -50,16 +50,56 @@ def _cell(text: object) -> str:
     return escape(text).replace("\n", "<br>")
 
 
-def render(report: Report, **_: Any) -> str:
+MAX_CHARS = 65_536
+"""GitHub refuses a comment or a job summary longer than this (characters)."""
+_NOTE_ROOM = 600  # kept for the note that says what was left out
+
+
+def render(report: Report, max_chars: int = MAX_CHARS, **_: Any) -> str:
+    """The report, within ``max_chars``: failing models first, each in full; when
+    that is too long, each with only what needs attention, as many as fit, and a
+    note of what was left out."""
     lines = [_verdict(report), "", _cell(summary_line(report)), ""]
     meta = [f"now {_cell(report.now)}", f"fail on {_cell(report.fail_on)}"]
     policies = [f"{p.name}@{p.version}" if p.version else p.name for p in report.policies]
     if policies:
         meta.append("policies " + _cell(", ".join(policies)))
     lines += [" · ".join(meta), ""]
-    for model in failures_first(report.models):
-        lines += _model(model)
+    models = list(failures_first(report.models))
+    sections = [_model(model) for model in models]
+    if _size(lines) + sum(_size(section) for section in sections) <= max_chars:
+        return _joined(lines + [line for section in sections for line in section])
+    used, budget = _size(lines), max_chars - _NOTE_ROOM
+    for shown, model in enumerate(models):
+        section = _model(model, details=False)
+        if used + _size(section) > budget:
+            lines += _left_out(len(models) - shown, sum(not m.passed for m in models[shown:]))
+            break
+        lines += section
+        used += _size(section)
+    else:
+        lines += _left_out(0, 0)
+    return _joined(lines)
+
+
+def _joined(lines: list[str]) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(line) + 1 for line in lines)
+
+
+def _left_out(hidden: int, failed: int) -> list[str]:
+    """The note at the end of a report cut to fit GitHub's limit."""
+    more = f"; {hidden} more model{'s' if hidden != 1 else ''} ({failed} failed) not shown"
+    return [
+        f"> ✂️ Cut to GitHub's {MAX_CHARS:,}-character limit: each model shows only what "
+        f"needs attention, without its full result and control lists{more if hidden else ''}. "
+        "Every result is in the full report: `-f json`, or `--report html=PATH` "
+        "(the summary line above counts them all).",
+        "",
+    ]
 
 
 def _verdict(report: Report) -> str:
@@ -75,7 +115,7 @@ def _verdict(report: Report) -> str:
     )
 
 
-def _model(model: ModelReport) -> list[str]:
+def _model(model: ModelReport, details: bool = True) -> list[str]:
     verdict = "✅ passed" if model.passed else "❌ failed"
     lines = [f"### {_cell(model.ref)} — {verdict}", "", f"Source: {_cell(model.source)}", ""]
     counts = model.counts()
@@ -87,6 +127,8 @@ def _model(model: ModelReport) -> list[str]:
     else:
         lines.append(f"| ✅ pass | every rule | — | {tally} | — |")
     lines.append("")
+    if not details:
+        return lines
     lines += [
         "<details>",
         f"<summary>All results ({len(model.results)}): {tally}</summary>",

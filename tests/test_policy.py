@@ -720,8 +720,11 @@ def test_every_error_of_one_policy_is_reported(tmp_path: Path) -> None:
     error = load_error([path])
     assert isinstance(error, ErrorGroup)
     locations = [e.location for e in error.errors]
-    markers = ["(", ")", "==", "2'\n", "{brace"]
-    assert locations == [Location(str(path), *position_of(path, m)) for m in markers]
+    # Each at its unexpected token; `model.y ==` at the end of the expression, where
+    # the missing operand should be.
+    positions = [position_of(path, "("), position_of(path, ")"), after(path, "model.y =="),
+                 after(path, "[1, 2"), position_of(path, "{brace")]  # fmt: skip
+    assert locations == [Location(str(path), *p) for p in positions]
     assert all(isinstance(e, PolicyError) for e in error.errors)
 
 
@@ -782,9 +785,10 @@ def test_cel_syntax_error_at_the_end_of_an_expression(tmp_path: Path) -> None:
     error = load_error([path])
     assert isinstance(error, CELCompileError)
     assert error.location is not None
-    # Inside the block, on its last line (not on the line after the policy).
-    assert error.location.line == position_of(path, "model.y >=")[0]
-    assert char_at(error.location, 2) == ">="
+    # Inside the block, on its last line (not on the line after the policy), at its
+    # end: after the operator whose operand is missing (the block's line break ends it).
+    line, column = after(path, "model.y >=")
+    assert error.location.line == line and error.location.column in (column, column + 1)
 
 
 def test_cel_syntax_error_in_applies_to_and_flow_mappings(tmp_path: Path) -> None:
@@ -823,7 +827,7 @@ def test_cel_syntax_error_in_a_json_policy(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("message", "marker"),
     [
-        ("'x {item.} y'", ".} y"),
+        ("'x {item.} y'", "} y"),  # the field name that should follow the dot
         ('"a {model.x} b {model.)} c"', ")} c"),
         ("'it''s {model.) } y'", ") } y"),
         ("|\n  first line {model.x}\n  then { model.) } here", ") } here"),

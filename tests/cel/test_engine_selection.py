@@ -18,15 +18,17 @@ def test_every_registered_backend_is_installed_and_named_by_its_key() -> None:
     assert set(cel.BACKENDS) == {cel.PORTABLE, cel.FAST, cel.OWN}
 
 
-def test_cel_cpp_is_chosen_automatically_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert cel.default_engine() == cel.FAST
+def test_policygates_own_engine_is_the_default_with_or_without_cel_cpp(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert cel.default_engine() == cel.OWN == cel.DEFAULT
     real = importlib.util.find_spec
 
     def without_fast(name: str, *args: object) -> object:
         return None if name == "cel_expr_python" else real(name, *args)
 
     monkeypatch.setattr(importlib.util, "find_spec", without_fast)
-    assert cel.default_engine() == cel.PORTABLE
+    assert cel.default_engine() == cel.OWN
 
 
 def test_cel_cpp_without_its_package_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -79,12 +79,12 @@ def statuses(report: policygate.Report) -> list[tuple[str, str, str, str, Any]]:
 # --------------------------------------------------------------------------- selection
 
 
-def test_the_engine_is_registered_but_not_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_engine_is_registered_and_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cel.get_backend("policygate").name == "policygate"
     assert isinstance(cel.get_backend("policygate"), OwnBackend)
-    assert cel.DEFAULT != OWN
-    monkeypatch.setenv(cel.ENV_VAR, "policygate")
-    assert cel.get_backend().name == "policygate"
+    assert cel.DEFAULT == OWN and cel.get_backend().name == "policygate"
+    monkeypatch.setenv(cel.ENV_VAR, "cel-python")
+    assert cel.get_backend().name == "cel-python"
 
 
 # --------------------------------------------------------------------------- shipped

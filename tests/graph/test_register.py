@@ -109,7 +109,9 @@ def test_selector_syntax_error_points_into_the_expression(write):
     path = write("reg.yaml", REGISTER.replace('== "high"', '== = "high"'))
     with pytest.raises(PolicygateError) as caught:
         load_risk_registers([path])
-    assert str(caught.value) == f"{path}:16:44: CEL syntax error at '= \"high\"' in applies_to"
+    assert str(caught.value) == (
+        f"{path}:16:44: CEL syntax error: unexpected character '=' in applies_to"
+    )
     assert "CEL" in str(caught.value) and "applies_to" in str(caught.value)
 
 

@@ -49,7 +49,7 @@ def handle_errors(func: F) -> F:
 
 POLICY_HELP = "Policy file or directory (repeatable)."
 CATALOG_HELP = "Extra control catalog (kind: ControlCatalog) besides the shipped ones."
-ENGINE_HELP = "CEL engine (default: cel-python)."
+ENGINE_HELP = "CEL engine: policygate (the default: policygate's own), cel-python, or cel-cpp."
 
 
 def _compose(*options: Callable[[Any], Any]) -> Callable[[F], F]:

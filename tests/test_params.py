@@ -104,8 +104,8 @@ def test_an_override_applies_to_every_policy_that_declares_it(policies: list[Pol
     # The loaded policies are values: overriding makes new ones.
     assert dict(policies[0].params) == {"min_auc": 0.8, "roles": ["x"]}
     assert a.rules == policies[0].rules
-    flagged = apply_params(policies, {"days": True})[1]
-    assert flagged.params["days"] is True
+    longer = apply_params(policies, {"days": 45})[1]
+    assert longer.params["days"] == 45
 
 
 def test_an_override_only_reaches_the_policies_that_declare_it(policies: list[Policy]) -> None:
@@ -172,3 +172,42 @@ def test_a_parsed_param_overrides_and_is_used_by_the_rules(tmp_path: Path) -> No
         inputs={},
     )
     assert backend.truth(program.evaluate(activation)) is False
+
+
+SHIPPED = Path(__file__).resolve().parents[1] / "policies"
+
+
+@pytest.mark.parametrize(
+    ("assignment", "message"),
+    [
+        ("min_auc=abc", "--param min_auc='abc' is not a number, as its default in policy"),
+        ("min_auc=true", "--param min_auc=True is not a number"),  # a bool is never a number
+        ("require_signed_approvals=yes", "--param require_signed_approvals='yes' is not a bool"),
+        ("require_signed_approvals=1", "--param require_signed_approvals=1 is not a bool"),
+        ("required_roles=model-risk-officer", "is not a list"),
+        ("risk_assessment_pattern=[a]", "is not a string"),
+    ],
+)
+def test_a_param_that_does_not_fit_its_declared_type_is_a_usage_error(
+    assignment: str, message: str
+) -> None:
+    """SPEC §5: exit 2 before any model is judged, not every model failing with an
+    error result (`min_auc=abc` made performance.auc an error on every model)."""
+    from click.testing import CliRunner
+
+    from policygate.cli import main
+
+    with pytest.raises(UsageError) as refused:
+        load_policies([SHIPPED], params=dict([parse_param(assignment)]))
+    assert message in refused.value.message
+    model = str(SHIPPED.parent / "examples" / "models" / "credit-default-passes.yaml")
+    result = CliRunner().invoke(main, ["check", model, "-p", str(SHIPPED), "--param", assignment])
+    assert result.exit_code == 2 and message in result.output
+
+
+@pytest.mark.parametrize("assignment", ["min_auc=1", "min_auc=0.9", "required_roles=[a, b]",
+                                        "require_signed_approvals=true"])  # fmt: skip
+def test_a_param_of_its_declared_type_is_taken(assignment: str) -> None:
+    name, value = parse_param(assignment)
+    (policy, *_) = [p for p in load_policies([SHIPPED], params={name: value}) if name in p.params]
+    assert policy.params[name] == value

@@ -160,7 +160,36 @@ def apply_params(policies: Sequence[Policy], overrides: Mapping[str, Any]) -> li
         known = ", ".join(sorted(declared)) or "none"
         names = ", ".join(unknown)
         raise UsageError(f"unknown param {names} (the loaded policies declare: {known})")
+    for name, value in overrides.items():
+        for policy in policies:
+            if name in policy.params:
+                _check_param_type(policy, name, policy.params[name], value)
     return [policy.with_params(overrides) for policy in policies]
+
+
+_PARAM_KINDS = (("a bool", (bool,)), ("a number", (int, float)), ("a string", (str,)),
+                ("a list", (list, tuple)), ("a map", (dict, Mapping)))  # fmt: skip
+
+
+def _param_kind(value: Any) -> str | None:
+    """What kind of value ``value`` is, as a parameter's type (a bool is no number)."""
+    for kind, types in _PARAM_KINDS:
+        if isinstance(value, types):
+            return kind
+    return None
+
+
+def _check_param_type(policy: Policy, name: str, default: Any, value: Any) -> None:
+    """A ``--param`` must be of its default's kind (SPEC §5): ``min_auc=abc`` would
+    otherwise fail every model with an error instead of stopping the run."""
+    expected = _param_kind(default)
+    if expected is None or _param_kind(value) == expected:
+        return
+    shown = repr(value) if not isinstance(value, str) or len(value) <= 40 else repr(value[:40])
+    raise UsageError(
+        f"--param {name}={shown} is not {expected}, as its default in policy "
+        f"{policy.name!r} is ({default!r})"
+    )
 
 
 # --------------------------------------------------------------------------- loading

@@ -715,10 +715,10 @@ def test_control_character_is_refused_at_its_position(loader, text):
     ("text", "line", "column", "problem"),
     [
         ("a: [1, 2\nb: 3\n", 2, 2, "expected ',' or ']'"),
-        ("a: b: c\n", 1, 5, "mapping values are not allowed"),
-        ("a:\n  - x\n  y: 1\n", 3, 3, "expected"),
+        ("a: b: c\n", 1, 5, "a ':' where no key can start"),
+        ("a:\n  - x\n  y: 1\n", 3, 3, "does not fit the indentation"),
         ('{"a": 1,,}', 1, 9, "expected"),
-        ("a: 'open\n", 2, 1, "found unexpected end of stream"),
+        ("a: 'open\n", 2, 1, "the quoted string opened at line 1, column 4 is never closed"),
     ],
 )
 def test_syntax_error_has_line_column_and_one_line_message(loader, text, line, column, problem):
@@ -730,11 +730,29 @@ def test_syntax_error_has_line_column_and_one_line_message(loader, text, line, c
     assert str(error).startswith(f"in.yaml:{line}:{column}: ")
 
 
-def test_syntax_error_names_what_was_being_parsed():
-    error = load_error("a: [1, 2\nb: 3\n")
-    assert error.message == (
-        "expected ',' or ']', but got ':' (while parsing a flow sequence at line 1, column 4)"
-    )
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: [1, 2\nb: 3\n", "the list opened at line 1, column 4 is not closed: expected ',' "
+         "or ']'"),
+        ("a: {b: 1\nc: 2\n", "the map opened at line 1, column 4 is not closed: expected ',' or "
+         "'}'"),
+        ("metadata:\n  name: m\n   version: '1'\n", "a ':' where no key can start: check the "
+         "indentation of this line, or quote a value that holds ': '"),
+        ("a:\n  - x\n  y: 1\n", "this line does not fit the indentation of the list or map "
+         "that starts at line 2, column 3 (a list item and a key at the same level, or a key "
+         "indented too little?)"),
+        ('a: "open\n', "the quoted string opened at line 1, column 4 is never closed"),
+        ("a:\tb\n\tc: 1\n", "a tab character: YAML indents with spaces only"),
+        ("a: *x\n", "found undefined alias 'x'"),
+    ],
+)  # fmt: skip
+def test_syntax_errors_are_worded_for_people(loader, text, message):
+    """Not PyYAML's tokens ("expected <block end>, but found '<block mapping start>'"):
+    what is wrong and where the construct it breaks began; the location stays."""
+    error = load_error(text)
+    assert error.message == message
+    assert "<" not in error.message
 
 
 # --- files, paths and stdin --------------------------------------------------

@@ -61,11 +61,11 @@ def test_parse_param_usage_errors(assignment: str, message: str) -> None:
 @pytest.mark.parametrize(
     ("assignment", "detail"),
     [
-        ("a=[1,", "expected the node content, but found '<stream end>'"),
+        ("a=[1,", "expected a value, but found the end of the file"),
         ("a={b: 1", "expected ',' or '}'"),
         ("a=!!python/object x", "tag !!python/object is not allowed"),
         ("a=.inf", "is not a finite number"),
-        ("a='unclosed", "found unexpected end of stream"),
+        ("a='unclosed", "the quoted string opened at line 1, column 1 is never closed"),
     ],
 )
 def test_parse_param_values_that_do_not_parse(assignment: str, detail: str) -> None:

@@ -721,15 +721,49 @@ def _syntax_error(error: yaml.YAMLError, text: str, source: str) -> LoadError:
         location = Location(source, *_line_column(text[: error.position]))
         return LoadError(f"{error.reason}: #x{code:04x}", location)
     if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
-        message = error.problem or "invalid YAML"
-        if error.context:
-            context = error.context
-            if error.context_mark is not None:
-                mark = error.context_mark
-                context += f" at line {mark.line + 1}, column {mark.column + 1}"
-            message = f"{message} ({context})"
+        mark = error.context_mark
+        opened = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        message = _for_people(error.problem or "invalid YAML", error.context or "", opened)
         return LoadError(message, _mark_location(source, error.problem_mark))
     return LoadError(str(error).splitlines()[0] if str(error) else "invalid YAML", Location(source))
+
+
+# PyYAML's names for the tokens it expected or found, in words.
+_TOKENS = {
+    "<block end>": "the end of the indented block", "<block mapping start>": "a new key",
+    "<block sequence start>": "a new list", "<stream end>": "the end of the file",
+    "<document start>": "'---'", "<scalar>": "a value", "'?'": "a key",
+    "<block entry>": "a list item ('-')", "<flow mapping end>": "'}'",
+    "<flow sequence end>": "']'",
+}  # fmt: skip
+
+
+def _for_people(problem: str, context: str, opened: str) -> str:
+    """PyYAML's account of a syntax error (``expected <block end>, but found '?'
+    (while parsing a block collection ...)``) in a person's words; the location
+    stays the parser's."""
+    at = f" at {opened}" if opened else ""
+    if problem == "mapping values are not allowed here":
+        return ("a ':' where no key can start: check the indentation of this line, "
+                "or quote a value that holds ': '")  # fmt: skip
+    if "cannot start any token" in problem and "'\\t'" in problem:
+        return "a tab character: YAML indents with spaces only"
+    if "flow sequence" in context and problem.startswith("expected ','"):
+        return f"the list opened{at} is not closed: expected ',' or ']'"
+    if "flow mapping" in context and problem.startswith("expected ','"):
+        return f"the map opened{at} is not closed: expected ',' or '}}'"
+    if "quoted scalar" in context and "end of stream" in problem:
+        return f"the quoted string opened{at} is never closed"
+    if context.startswith(("while parsing a block collection", "while parsing a block mapping")):
+        return (f"this line does not fit the indentation of the list or map that starts{at} "
+                "(a list item and a key at the same level, or a key indented too little?)"
+                )  # fmt: skip
+    if "could not find expected ':'" in problem:
+        return f"a key without ':' (expected 'key: value'){at and ' in the key that starts' + at}"
+    problem = problem.replace("the node content", "a value")
+    for token, words in _TOKENS.items():
+        problem = problem.replace(f"'{token}'", words).replace(token, words)
+    return f"{problem} ({context}{at})" if context else problem
 
 
 def _mark_location(source: str, mark: yaml.Mark) -> Location:

@@ -97,3 +97,16 @@ def test_check_of_a_broken_source_exits_2():
     result = run("check", "cyclonedx:/no/such/bom.json", "-p", str(ROOT / "policies"))
     assert result.exit_code == 2
     assert "/no/such/bom.json" in result.stderr
+
+
+def test_import_takes_the_source_as_check_does():
+    """`import hf PATH` and `import hf:PATH` (check's source syntax) give the same record."""
+    spaced = run("import", "hf", str(CARD))
+    joined = run("import", f"hf:{CARD}")
+    assert spaced.exit_code == joined.exit_code == 0
+    assert joined.output == spaced.output
+    for args, message in [(["nosuch:x"], "'nosuch:x' is not a source: give FORMAT SOURCE"),
+                          (["plain.md"], "is not a source"),
+                          (["nosuch", "x"], "unknown source format 'nosuch'")]:  # fmt: skip
+        result = run("import", *args)
+        assert result.exit_code == 2 and message in result.output

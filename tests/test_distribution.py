@@ -123,3 +123,29 @@ def test_ci_docs_snippets_are_valid_yaml_and_use_real_options():
     used = set(re.findall(r"policygate check [^\n]*?((?:--[a-z-]+))", text))
     used |= set(re.findall(r"^\s+(--[a-z-]+)", text, flags=re.MULTILINE))
     assert used and used <= known, used - known
+
+
+def _commands(group, prefix=()):
+    import click
+
+    for name in group.list_commands(None):
+        command = group.get_command(None, name)
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*prefix, name))
+        else:
+            yield (*prefix, name), command
+
+
+def test_every_format_option_is_spelled_f_and_format():
+    """One spelling on every command: `-f/--format`."""
+    import click
+
+    found = 0
+    for path, command in _commands(main):
+        for param in command.params:
+            if not isinstance(param, click.Option):
+                continue  # `import FORMAT SOURCE` takes the format as an argument
+            if "--format" in param.opts or param.name == "fmt":
+                found += 1
+                assert sorted(param.opts) == ["--format", "-f"], (path, param.opts)
+    assert found >= 10

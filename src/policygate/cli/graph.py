@@ -149,9 +149,8 @@ def coverage(framework: str, output: str | None, fmt: str, **inputs: Any) -> Non
 
 
 @graph.command(name="export", short_help="The graph as DOT, Mermaid, GraphML or JSON.")
-@click.option(
-    "--format", "fmt", required=True, type=click.Choice(list(EXPORTERS)), help="Export format."
-)
+@click.option("-f", "--format", "fmt", required=True, type=click.Choice(list(EXPORTERS)),
+              help="Export format.")  # fmt: skip
 @_inputs
 @handle_errors
 def export_command(fmt: str, output: str | None, **inputs: Any) -> None:

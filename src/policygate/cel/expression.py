@@ -9,7 +9,7 @@ plain Python: ``int``, ``float``, ``str``, ``bytes``, ``bool``, ``None``,
 :class:`datetime.timedelta`, and :class:`policygate.Uint` for a ``uint``. A
 ``type`` value comes out as its name (``"double"``) and an optional as its value
 (``None`` when it has none). A Python ``int`` is a CEL ``int``: documents, whose
-numbers are doubles (SPEC §3), go through :func:`document_value` first.
+numbers are doubles (SPEC §3), go through :func:`policygate.cel.own.document` first.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from .. import timestamps
 from . import lang
 from .lang.values import CelType, Duration, Optional, Timestamp, Uint
 
-__all__ = ["cel_evaluate", "document_value", "to_python", "type_of", "Uint"]
+__all__ = ["cel_evaluate", "to_python", "Uint"]
 
 
 def cel_evaluate(
@@ -55,19 +55,6 @@ def evaluate_cel(
         raise lang.CELEvaluationError(error.message, "budget") from None
 
 
-def document_value(value: Any) -> Any:
-    """A document's value as CEL reads it: every number a double (YAML ``7`` and
-    ``7.0`` are one value), bools left alone (a bool is never a number)."""
-    kind = type(value)
-    if kind is int:
-        return float(value)
-    if kind is dict:
-        return {key: document_value(item) for key, item in value.items()}
-    if kind is list:
-        return [document_value(item) for item in value]
-    return value
-
-
 def to_python(value: Any) -> Any:
     """An engine value as plain Python (see the module docstring)."""
     kind = type(value)
@@ -84,16 +71,6 @@ def to_python(value: Any) -> Any:
     if kind is Optional:
         return to_python(value.value) if value.has else None
     return value
-
-
-def type_of(value: Any) -> str:
-    """The CEL type name of an engine value (``double``, ``list``, ``timestamp``...)."""
-    return {
-        bool: "bool", int: "int", Uint: "uint", float: "double", str: "string",
-        bytes: "bytes", type(None): "null_type", list: "list", dict: "map",
-        Timestamp: "timestamp", Duration: "duration", Optional: "optional_type",
-        CelType: "type",
-    }.get(type(value), type(value).__name__)  # fmt: skip
 
 
 def _moment(now: _dt.datetime | str | None) -> _dt.datetime:

@@ -16,9 +16,10 @@ from typing import Any
 import click
 
 from ..cel import lang
-from ..cel.expression import document_value, evaluate_cel, type_of
+from ..cel.expression import evaluate_cel
 from ..cel.lang.timefns import format_duration, format_timestamp
-from ..cel.lang.values import CelType, Duration, Optional, Timestamp, Uint
+from ..cel.lang.values import CelType, Duration, Optional, Timestamp, Uint, type_name
+from ..cel.own import document
 from ..documents import load_text
 from ..errors import UsageError
 from ..formats.inert import inert
@@ -45,19 +46,19 @@ def eval_command(
         if not sep or not name.isidentifier():
             raise UsageError(f"--var wants NAME=YAML, got {entry!r}")
         documents = load_text(text, f"--var {name}")
-        bound[name] = document_value(documents[0].data if documents else None)
+        bound[name] = document(documents[0].data if documents else None)
     if model is not None:
         records = load_models([model])
         if len(records) != 1:
             raise UsageError(f"-m wants one model record, {model} holds {len(records)}")
-        bound["model"] = document_value(records[0].data)
+        bound["model"] = document(records[0].data)
     try:
         value = evaluate_cel(expression, bound, now)
     except lang.CELEvaluationError as error:
         click.echo(f"policygate: evaluation error: {inert(error.message)}", err=True)
         sys.exit(1)
     if fmt == "json":
-        click.echo(json.dumps({"value": _json(value), "type": type_of(value)}, sort_keys=True))
+        click.echo(json.dumps({"value": _json(value), "type": type_name(value)}, sort_keys=True))
     else:
         click.echo(inert(_text(value)))
 

@@ -19,7 +19,6 @@ from types import MappingProxyType
 from typing import Any
 
 from . import cel
-from .cel.interface import free_variables
 from .documents import DEFAULT_LIMITS, Document, Limits, load_file, load_paths, load_text
 from .errors import (
     CELCompileError,
@@ -478,7 +477,7 @@ class _Loader:
         typo (``modle``) or ``item`` outside ``for_each`` would otherwise be an
         evaluation error that a ``!`` or ``||`` turns into a pass."""
         program = self._compile(text)
-        unknown = free_variables(program) - set(variables) - TYPE_NAMES
+        unknown = cel.free_variables(program) - set(variables) - TYPE_NAMES
         if not unknown:
             return
         # Only now the syntax analysis, for where the first one is written.

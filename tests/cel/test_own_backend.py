@@ -280,7 +280,7 @@ def test_undeclared_variables_are_the_loaders_load_error(
 
 def test_free_variables_come_from_the_checked_tree(backend: cel.Backend) -> None:
     program = backend.compile("model.l.all(m, m > item && .index == 1.0) && int(key) > 0")
-    assert cel.interface.free_variables(program) == {"model", "item", "index", "key"}
+    assert cel.free_variables(program) == {"model", "item", "index", "key"}
     assert free_names(lang.parse("[1].map(x, x + y)")) == {"y"}
     assert free_names(lang.parse("type(x) == int")) == {"x"}
 

@@ -100,6 +100,17 @@ def analyze(text: str) -> Analysis:
     return _analyze(text)
 
 
+def free_variables(program: Program) -> set[str]:
+    """The variables ``program`` reads: from the backend's own parsed tree where it
+    has one (``program.free_variables()``), else from the syntax analysis (which
+    loads cel-python's parser)."""
+    known = getattr(program, "free_variables", None)
+    found = known() if callable(known) else None
+    if found is not None:
+        return set(found)
+    return {reference.variable for reference in analyze(program.text).references}
+
+
 def subexpressions(text: str) -> tuple[SubExpression, ...]:
     """The sub-expressions of ``text`` worth showing with a value, outermost first;
     evaluate each by compiling its ``text`` with any backend."""
@@ -108,6 +119,7 @@ def subexpressions(text: str) -> tuple[SubExpression, ...]:
 
 __all__ = [
     "analyze",
+    "free_variables",
     "subexpressions",
     "Activation",
     "Backend",

@@ -47,19 +47,6 @@ class Program(abc.ABC):
         """
 
 
-def free_variables(program: Program) -> set[str]:
-    """The variables ``program`` reads, found by the syntax analysis (which loads
-    cel-python's parser); a backend may know them from its own tree instead."""
-    known = getattr(program, "free_variables", None)
-    if callable(known):
-        found = known()
-        if found is not None:
-            return set(found)
-    from .syntax import analyze
-
-    return {reference.variable for reference in analyze(program.text).references}
-
-
 class Activation(abc.ABC):
     """The variables of one evaluation, converted to backend values once per model."""
 

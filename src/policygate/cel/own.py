@@ -12,7 +12,7 @@ The engine evaluates plain Python values, so this adapter does little:
   :meth:`OwnBackend.elements`). ``now`` becomes the engine's timestamp.
 - **Compiled once per text**, against the variables of SPEC §3. A name outside
   them still compiles (as on the other engines), so that the loader refuses it
-  with its own message and position (:func:`~.interface.free_variables` finds it
+  with its own message and position (:func:`policygate.cel.free_variables` finds it
   in the checked tree, without cel-python's parser).
 - **The rule's meter is the budget**: an evaluation gets at most
   ``meter.remaining`` units, is charged what it spent, and asks the meter's

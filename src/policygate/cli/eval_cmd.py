@@ -17,8 +17,16 @@ import click
 
 from ..cel import lang
 from ..cel.expression import evaluate_cel
-from ..cel.lang.timefns import format_duration, format_timestamp
-from ..cel.lang.values import CelType, Duration, Optional, Timestamp, Uint, type_name
+from ..cel.lang.values import (
+    CelType,
+    Duration,
+    Optional,
+    Timestamp,
+    Uint,
+    format_duration,
+    format_timestamp,
+    type_name,
+)
 from ..cel.own import document
 from ..documents import load_text
 from ..errors import UsageError

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from policygate.cel.lang.activation import Activation, Closure, Value
 from policygate.cel.lang.equality import is_missing, map_lookup
-from policygate.cel.lang.errors import EvalError, no_overload
-from policygate.cel.lang.values import NONE, Optional, Uint, type_name
+from policygate.cel.lang.errors import EvalError
+from policygate.cel.lang.values import NONE, Optional, Uint, no_overload, type_name
 
 _MISSING = object()
 

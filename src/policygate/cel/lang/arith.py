@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from policygate.cel.lang.errors import EvalError, no_overload
+from policygate.cel.lang.errors import EvalError
 from policygate.cel.lang.values import (
     INT64_MAX,
     INT64_MIN,
@@ -21,6 +21,7 @@ from policygate.cel.lang.values import (
     Timestamp,
     Uint,
     make_uint,
+    no_overload,
 )
 
 Binary = Callable[[Any, Any], Any]

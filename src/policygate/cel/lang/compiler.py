@@ -32,7 +32,7 @@ from policygate.cel.lang.access import (
 from policygate.cel.lang.activation import Activation, Closure, Observer, Value, charge
 from policygate.cel.lang.arith import TABLES
 from policygate.cel.lang.ast import Node
-from policygate.cel.lang.errors import EvalError, no_overload
+from policygate.cel.lang.errors import EvalError
 from policygate.cel.lang.library import FUNCTIONS, style_error
 from policygate.cel.lang.operators import (
     CONTROL,
@@ -42,7 +42,7 @@ from policygate.cel.lang.operators import (
     arithmetic,
     function_call,
 )
-from policygate.cel.lang.values import TYPE_IDENTS, Optional, Uint, type_name
+from policygate.cel.lang.values import TYPE_IDENTS, Optional, Uint, no_overload, type_name
 
 __all__ = ["Activation", "Closure", "Observer", "Value", "compile_root", "compile_tree"]
 

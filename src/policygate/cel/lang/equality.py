@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from policygate.cel.lang.errors import no_overload
-from policygate.cel.lang.values import Duration, Timestamp, Uint
+from policygate.cel.lang.values import Duration, Optional, Timestamp, Uint, no_overload
 
 #: Types whose Python ``==`` is CEL's between two values of that very type.
 _SCALAR = frozenset({int, float, str, bytes, bool, Uint, type(None), Timestamp, Duration})
@@ -31,6 +30,8 @@ def cel_equal(a: Any, b: Any) -> bool:
             return _list_equal(a, b)
         if ta is dict:
             return _map_equal(a, b)
+        if ta is Optional:
+            return a.has == b.has and (not a.has or cel_equal(a.value, b.value))
         return bool(a == b)
     if ta in _NUMERIC and tb in _NUMERIC:
         if ta is float or tb is float:  # as cel-go: an int meets a double as a double

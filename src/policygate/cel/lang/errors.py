@@ -82,14 +82,3 @@ class BudgetExceeded(CELError):
         super().__init__(f"CEL evaluation exceeded its cost budget of {limit} units")
         self.kind = "budget"
         self.limit = limit
-
-
-def no_overload(function: str, *args: object) -> EvalError:
-    """CEL's "no matching overload" for ``function`` over the CEL types of ``args``."""
-    from policygate.cel.lang.values import type_name
-
-    kinds = ", ".join(type_name(a) for a in args)
-    return EvalError(
-        f"no such overload: {function}({kinds})",
-        "no_matching_overload",
-    )

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from policygate.cel.lang import timefns
-from policygate.cel.lang.errors import EvalError, no_overload
+from policygate.cel.lang.errors import EvalError
 from policygate.cel.lang.regex import search
 from policygate.cel.lang.values import (
     INT64_MAX,
@@ -27,6 +27,9 @@ from policygate.cel.lang.values import (
     Timestamp,
     Uint,
     check_int,
+    format_duration,
+    format_timestamp,
+    no_overload,
     type_of,
 )
 
@@ -163,9 +166,9 @@ def to_string(value: Any) -> str:
         except UnicodeDecodeError:
             raise EvalError("invalid UTF-8 in bytes to string", "invalid_argument") from None
     if t is Timestamp:
-        return timefns.format_timestamp(value)
+        return format_timestamp(value)
     if t is Duration:
-        return timefns.format_duration(value)
+        return format_duration(value)
     raise no_overload("string", value)
 
 

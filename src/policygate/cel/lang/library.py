@@ -7,11 +7,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from policygate.cel.lang.errors import EvalError, no_overload
+from policygate.cel.lang.errors import EvalError
 from policygate.cel.lang.functions import STANDARD, Function
 from policygate.cel.lang.optionals import OPTIONALS
 from policygate.cel.lang.strings_ext import STRINGS_EXT
-from policygate.cel.lang.values import NANOS, Duration
+from policygate.cel.lang.values import NANOS, Duration, no_overload
 
 SECONDS_PER_DAY = 86_400
 

@@ -15,8 +15,8 @@ from policygate.cel.lang.access import index, insert_entry, optional_index
 from policygate.cel.lang.activation import Activation, Closure, Value, charge
 from policygate.cel.lang.arith import TABLES, logical_not, negate
 from policygate.cel.lang.equality import ORDERED, cel_equal, contains
-from policygate.cel.lang.errors import EvalError, no_overload
-from policygate.cel.lang.values import Uint
+from policygate.cel.lang.errors import EvalError
+from policygate.cel.lang.values import Uint, no_overload
 
 _NUMERIC = frozenset({int, float, Uint})
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from policygate.cel.lang.errors import EvalError, no_overload
-from policygate.cel.lang.values import NONE, Duration, Optional, Timestamp
+from policygate.cel.lang.errors import EvalError
+from policygate.cel.lang.values import NONE, Duration, Optional, Timestamp, no_overload
 
 Function = Callable[..., Any]
 

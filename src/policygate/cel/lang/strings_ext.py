@@ -13,9 +13,9 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from policygate.cel.lang.errors import EvalError, no_overload
+from policygate.cel.lang.errors import EvalError
 from policygate.cel.lang.functions import format_double, to_string
-from policygate.cel.lang.values import CelType, Duration, Timestamp, Uint, type_name
+from policygate.cel.lang.values import CelType, Duration, Timestamp, Uint, no_overload, type_name
 
 Function = Callable[..., Any]
 

@@ -14,7 +14,11 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from policygate.cel.lang.errors import EvalError
-from policygate.cel.lang.values import NANOS, Duration, Timestamp
+from policygate.cel.lang.values import (
+    NANOS,
+    Duration,
+    Timestamp,
+)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _RFC3339 = re.compile(
@@ -61,18 +65,6 @@ def parse_timestamp(text: str) -> Timestamp:
     return Timestamp(seconds * NANOS + nanos)
 
 
-def format_timestamp(value: Timestamp) -> str:
-    """RFC 3339 in UTC, with the fraction cel-go writes (none, or trailing zeros cut)."""
-    seconds, nanos = divmod(value.nanos, NANOS)
-    moment = _EPOCH + timedelta(seconds=seconds)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if len(text) < 19:  # strftime may not pad years below 1000
-        text = f"{moment.year:04d}" + text[text.index("-") :]
-    if nanos:
-        text += "." + f"{nanos:09d}".rstrip("0")
-    return text + "Z"
-
-
 @lru_cache(maxsize=1024)
 def parse_duration(text: str) -> Duration:
     """A Go duration (``'1h30m'``, ``'-1.5s'``, ``'100ns'``)."""
@@ -99,15 +91,6 @@ def parse_duration(text: str) -> Duration:
             total += int(fraction) * scale // 10 ** len(fraction)
         pos = part.end()
     return Duration(sign * total)
-
-
-def format_duration(value: Duration) -> str:
-    """Seconds with the fraction needed: ``'1000000s'``, ``'1.5s'``, ``'-0.000000001s'``."""
-    sign = "-" if value.nanos < 0 else ""
-    seconds, nanos = divmod(abs(value.nanos), NANOS)
-    if nanos:
-        return f"{sign}{seconds}." + f"{nanos:09d}".rstrip("0") + "s"
-    return f"{sign}{seconds}s"
 
 
 @lru_cache(maxsize=256)

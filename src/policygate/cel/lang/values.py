@@ -97,8 +97,6 @@ class Timestamp:
         return self.nanos >= other.nanos
 
     def __repr__(self) -> str:
-        from policygate.cel.lang.timefns import format_timestamp
-
         return f"timestamp({format_timestamp(self)!r})"
 
 
@@ -141,8 +139,6 @@ class Duration:
         return self.nanos >= other.nanos
 
     def __repr__(self) -> str:
-        from policygate.cel.lang.timefns import format_duration
-
         return f"duration({format_duration(self)!r})"
 
 
@@ -156,13 +152,10 @@ class Optional:
         self.value = value
 
     def __eq__(self, other: object) -> bool:
-        from policygate.cel.lang.equality import cel_equal
-
+        """Python's equality of the contents; CEL's ``==`` is ``equality.cel_equal``."""
         if type(other) is not Optional:
             return False
-        if not self.has or not other.has:
-            return self.has == other.has
-        return cel_equal(self.value, other.value)
+        return self.has == other.has and (not self.has or bool(self.value == other.value))
 
     def __hash__(self) -> int:
         return hash(("optional", self.has))
@@ -242,3 +235,33 @@ def type_name(value: Any) -> str:
     """The CEL type name of ``value``, for error messages (never raises)."""
     found = TYPE_OF.get(type(value))
     return found.name if found is not None else type(value).__name__
+
+
+def no_overload(function: str, *args: object) -> EvalError:
+    """CEL's "no matching overload" for ``function`` over the CEL types of ``args``."""
+    kinds = ", ".join(type_name(a) for a in args)
+    return EvalError(
+        f"no such overload: {function}({kinds})",
+        "no_matching_overload",
+    )
+
+
+def format_timestamp(value: Timestamp) -> str:
+    """RFC 3339 in UTC, with the fraction cel-go writes (none, or trailing zeros cut)."""
+    seconds, nanos = divmod(value.nanos, NANOS)
+    moment = _EPOCH + timedelta(seconds=seconds)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if len(text) < 19:  # strftime may not pad years below 1000
+        text = f"{moment.year:04d}" + text[text.index("-") :]
+    if nanos:
+        text += "." + f"{nanos:09d}".rstrip("0")
+    return text + "Z"
+
+
+def format_duration(value: Duration) -> str:
+    """Seconds with the fraction needed: ``'1000000s'``, ``'1.5s'``, ``'-0.000000001s'``."""
+    sign = "-" if value.nanos < 0 else ""
+    seconds, nanos = divmod(abs(value.nanos), NANOS)
+    if nanos:
+        return f"{sign}{seconds}." + f"{nanos:09d}".rstrip("0") + "s"
+    return f"{sign}{seconds}s"

@@ -19,7 +19,7 @@ from policygate.cel.lang import ast
 from policygate.cel.lang.arith import TABLES
 from policygate.cel.lang.ast import Node
 from policygate.cel.lang.errors import CELCheckError
-from policygate.cel.lang.library import FUNCTIONS, OPERATOR_ARITY, style_error
+from policygate.cel.lang.library import FUNCTIONS, OPERATORS, style_error
 from policygate.cel.lang.stack import stack_room
 from policygate.cel.lang.values import TYPE_IDENTS, Uint
 
@@ -162,7 +162,7 @@ class _Checker:
         args = tuple(self.visit(a, scope) for a in node.args)
         checked_target = self.visit(target, scope) if target is not None else None
         count = len(args) + (1 if checked_target is not None else 0)
-        if function in OPERATOR_ARITY:
+        if function in OPERATORS:
             pass
         elif function in FUNCTIONS:
             wrong_style = style_error(function, checked_target is not None)

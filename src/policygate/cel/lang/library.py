@@ -7,8 +7,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from policygate.cel.lang.arith import TABLES
 from policygate.cel.lang.errors import EvalError
 from policygate.cel.lang.functions import STANDARD, Function
+from policygate.cel.lang.operators import CONTROL_ARITY, SPECIAL_ARITY
 from policygate.cel.lang.optionals import OPTIONALS
 from policygate.cel.lang.strings_ext import STRINGS_EXT
 from policygate.cel.lang.values import NANOS, Duration, no_overload
@@ -40,30 +42,9 @@ FUNCTIONS: dict[str, tuple[Function, frozenset[int]]] = (
     STANDARD | STRINGS_EXT | OPTIONALS | POLICYGATE
 )
 
-#: Operators and macro helpers, compiled to dedicated closures.
-OPERATOR_ARITY: dict[str, int] = {
-    "_&&_": 2,
-    "_||_": 2,
-    "_?_:_": 3,
-    "!_": 1,
-    "-_": 1,
-    "_+_": 2,
-    "_-_": 2,
-    "_*_": 2,
-    "_/_": 2,
-    "_%_": 2,
-    "_==_": 2,
-    "_!=_": 2,
-    "_<_": 2,
-    "_<=_": 2,
-    "_>_": 2,
-    "_>=_": 2,
-    "@in": 2,
-    "_[_]": 2,
-    "_[?_]": 2,
-    "@not_strictly_false": 1,
-    "@mapInsert": 3,
-}
+#: Operators and macro helpers, compiled to dedicated closures (their arities are
+#: the compiler's tables: the checker only needs to know they are no functions).
+OPERATORS: frozenset[str] = frozenset(CONTROL_ARITY) | frozenset(SPECIAL_ARITY) | frozenset(TABLES)
 
 #: Functions written only as ``f(x)``: conversions and namespaced functions.
 GLOBAL_ONLY = frozenset(

@@ -19,6 +19,7 @@ import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .access import AccessDecision, authorize, load_access_policies
     from .api import gate, load_inputs
     from .approvals import Approvers, Attestation, load_approvers, load_attestations
     from .cel.budget import Budget
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 # Each public name and the module it comes from, imported on first use (PEP 562),
 # so that ``import policygate`` (and every command) pays only for what it uses.
 _EXPORTS: dict[str, str] = {
+    "AccessDecision": "access", "authorize": "access", "load_access_policies": "access",
     "gate": "api", "load_inputs": "api",
     "Approvers": "approvals", "Attestation": "approvals", "load_approvers": "approvals",
     "load_attestations": "approvals",
@@ -101,8 +103,10 @@ __all__ = [
     "Uint",
     "cel_evaluate",
     "Limits",
+    "authorize",
     "evaluate",
     "gate",
+    "load_access_policies",
     "load_approvers",
     "load_attestations",
     "load_inputs",
@@ -119,6 +123,7 @@ __all__ = [
     "PolicygateError",
     "SchemaError",
     "UsageError",
+    "AccessDecision",
     "Approvers",
     "Attestation",
     "ModelRecord",

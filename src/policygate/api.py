@@ -34,6 +34,7 @@ def gate(
     risk_graph: RiskGraph | None = None,
     require_evidence: bool = False,
     budget: Budget | None = None,
+    request: Mapping[str, Any] | None = None,  # access policies' request (authorize)
 ) -> Report:
     """Evaluate and return the report if every model passed; else raise :class:`GateFailed`.
 
@@ -41,7 +42,7 @@ def gate(
     """
     report = evaluate(
         models, policies, now=now, waivers=waivers, inputs=inputs, params=params, fail_on=fail_on,
-        approvers=approvers, attestations=attestations,
+        approvers=approvers, attestations=attestations, request=request,
         risk_graph=risk_graph, require_evidence=require_evidence, budget=budget,
     )  # fmt: skip
     if not report.passed:

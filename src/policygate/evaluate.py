@@ -65,6 +65,7 @@ def evaluate(
     approvers: Approvers | None = None,
     attestations: Sequence[Attestation] = (),
     budget: Budget | None = None,
+    request: Mapping[str, Any] | None = None,
 ) -> Report:
     """Evaluate every model against every policy and return the report.
 
@@ -76,7 +77,8 @@ def evaluate(
     ``approvers`` (an approvers directory) and ``attestations`` decide which
     approvals the rules see as ``verified`` (docs/approvals.md); without a
     directory none is. ``budget`` bounds what each rule may spend (SECURITY.md);
-    a rule that exceeds it gets an ``error`` result.
+    a rule that exceeds it gets an ``error`` result. ``request`` is what access
+    policies' rules read as ``request`` (:func:`policygate.authorize`, SPEC §8).
     """
     if require_evidence and risk_graph is None:
         raise UsageError("require_evidence needs a risk register (risk_graph)")
@@ -92,6 +94,7 @@ def evaluate(
     )
     evaluator.approvers, evaluator.attestations = approvers, tuple(attestations)
     evaluator.budget = budget or DEFAULT_BUDGET
+    evaluator.request = request
     model_reports = tuple(evaluator.model(record, policies) for record in records)
     engines = sorted({p.engine for p in policies}) or [cel.DEFAULT]
     return Report(
@@ -152,6 +155,7 @@ class _Evaluator:
         self.approvers: Approvers | None = None
         self.attestations: tuple[Attestation, ...] = ()
         self.budget = DEFAULT_BUDGET
+        self.request: Mapping[str, Any] | None = None
         self._results: dict[tuple[int, int, Status, str | None, int | str | None], Result] = {}
         # per policy (by id, holding it): its fused rules once found, its rules' passes
         self._fused_of: dict[int, tuple[Policy, cel.Fused | None]] = {}
@@ -176,6 +180,8 @@ class _Evaluator:
                 base[policy.engine] = backend.activation(
                     model=model_data, params={}, now=self.now, inputs=self.inputs
                 )
+                if self.request is not None:
+                    base[policy.engine] = base[policy.engine].bind(request=self.request)
             activation = base[policy.engine].bind(params=policy.params)
             use, policy_results = self._policy(record, policy, backend, activation)
             uses.append(use)

@@ -55,7 +55,8 @@ def model_from_data(
 
 
 SKIPPED_KINDS = frozenset(
-    {"Policy", "Waiver", "RiskRegister", "ControlCatalog", "PolicyTest", "Approvers", "Attestation"}
+    {"Policy", "AccessPolicy", "Waiver", "RiskRegister", "ControlCatalog", "PolicyTest",
+     "Approvers", "Attestation"}  # fmt: skip
 )
 
 

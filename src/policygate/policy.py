@@ -37,6 +37,7 @@ from .validation import ShippedValidator, make_validator, validate_document
 API_VERSION = "policygate/v1"
 KINDS = (
     "Policy",
+    "AccessPolicy",
     "ModelRecord",
     "Waiver",
     "RiskRegister",
@@ -50,6 +51,15 @@ POLICY_VARIABLES = ("model", "params", "now", "inputs")
 """The variables of every expression of a policy (SPEC §3)."""
 ITEM_VARIABLES = ("item", "key", "index")
 """Bound besides, in the ``check`` and ``message`` of a rule with ``for_each``."""
+ACCESS_VARIABLES = (*POLICY_VARIABLES, "request")
+"""The variables of an access policy's expressions (SPEC §8): ``request`` besides."""
+POLICY_KINDS = ("Policy", "AccessPolicy")
+ACTIONS = (
+    "create-model", "update-model", "rename-model", "delete-model", "create-version",
+    "update-version", "delete-version", "set-alias", "delete-alias", "transition-stage",
+    "set-tag", "delete-tag",
+)  # fmt: skip
+"""The registry actions an access rule may judge (SPEC §8)."""
 TYPE_NAMES = frozenset(
     {"bool", "int", "uint", "double", "string", "bytes", "list", "map", "null_type", "type",
      "dyn", "google"}  # fmt: skip
@@ -88,6 +98,12 @@ class Rule:
     controls: tuple[str, ...] = ()
     remediation: str = ""
     location: Location | None = None
+    actions: tuple[str, ...] = ()
+    """An access rule's registry actions (SPEC §8); empty: every action."""
+
+    def judges(self, action: str) -> bool:
+        """Whether this rule judges a request of ``action``."""
+        return not self.actions or action in self.actions
 
 
 @dataclass(frozen=True)
@@ -114,6 +130,8 @@ class Policy:
     location: Location | None = None
     digest: str = ""
     engine: str = cel.DEFAULT
+    kind: str = "Policy"
+    """``Policy`` (promotion) or ``AccessPolicy`` (registry requests, SPEC §8)."""
 
     def rule(self, rule_id: str) -> Rule:
         for rule in self.rules:
@@ -200,12 +218,18 @@ def load_policies(
     params: Mapping[str, Any] | None = None,
     engine: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    kind: str = "Policy",
 ) -> list[Policy]:
-    """Load every Policy document under ``paths`` (files, directories, ``-``).
+    """Load every ``kind`` document under ``paths`` (files, directories, ``-``).
 
-    Abstract policies (``spec.abstract: true``) are loaded for ``extends`` but not
-    returned. All load errors are collected and raised together, sorted by location.
+    ``kind`` is ``Policy`` (promotion policies, the default) or ``AccessPolicy``
+    (SPEC §8); documents of the other kind are passed over, as every other kind
+    is, so a directory may hold both. Abstract policies (``spec.abstract: true``)
+    are loaded for ``extends`` but not returned. All load errors are collected
+    and raised together, sorted by location.
     """
+    if kind not in POLICY_KINDS:
+        raise UsageError(f"kind must be one of {', '.join(POLICY_KINDS)}, got {kind!r}")
     loader = _Loader(cel.get_backend(engine), limits)
     documents = load_paths([os.fspath(p) for p in paths], limits)
     policies: list[Policy] = []
@@ -213,7 +237,7 @@ def load_policies(
     seen: dict[str, Location | None] = {}
     for document in documents:
         try:
-            if document_kind(document) != "Policy":
+            if document_kind(document) != kind:
                 continue
             policy = loader.policy(document)
         except ErrorGroup as group:
@@ -239,7 +263,8 @@ def load_policies(
         raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
     if not policies:
         where = ", ".join(os.fspath(p) for p in paths)
-        raise NothingEvaluatedError(f"no policy found in {where}")
+        what = "access policy" if kind == "AccessPolicy" else "policy"
+        raise NothingEvaluatedError(f"no {what} found in {where}")
     if params:
         policies = apply_params(policies, params)
     return policies
@@ -284,7 +309,8 @@ class _Loader:
     # -- documents -------------------------------------------------------------
 
     def policy(self, document: Document, chain: tuple[str, ...] = ()) -> Policy:
-        schema_errors = validate_document(document, "Policy")
+        kind = document_kind(document) or "Policy"
+        schema_errors = validate_document(document, kind)
         if schema_errors:
             raise ErrorGroup(schema_errors) if len(schema_errors) > 1 else schema_errors[0]
         data = document.data
@@ -335,7 +361,9 @@ class _Loader:
         applies_to = None
         if "applies_to" in spec:
             try:
-                applies_to = self._expression(document, ("spec", "applies_to"))
+                applies_to = self._expression(
+                    document, ("spec", "applies_to"), variables_of(kind)
+                )
             except PolicygateError as error:
                 errors.append(error)
         elif parents:
@@ -373,6 +401,7 @@ class _Loader:
             source=document.source,
             location=document.location(),
             digest="sha256:" + hashlib.sha256(canonical_json(digest_input)).hexdigest(),
+            kind=kind,
             engine=self.backend.name,
         )
         self._resolved[key] = policy
@@ -383,12 +412,13 @@ class _Loader:
         base = Path.cwd() if document.source in ("-", "<stdin>") else Path(document.source).parent
         path = base / ref
         try:
-            parent_docs = [d for d in load_file(path, self.limits) if document_kind(d) == "Policy"]
+            kind = document_kind(document)
+            parent_docs = [d for d in load_file(path, self.limits) if document_kind(d) == kind]
         except LoadError as error:
             raise PolicyError(f"extends {ref!r}: {error}", where) from None
         if len(parent_docs) != 1:
             raise PolicyError(
-                f"extends {ref!r}: expected exactly one Policy in {path}, found {len(parent_docs)}",
+                f"extends {ref!r}: expected exactly one {kind} in {path}, found {len(parent_docs)}",
                 where,
             )
         parent_key = f"{_abspath(parent_docs[0].source)}#{parent_docs[0].index}"
@@ -401,14 +431,16 @@ class _Loader:
         base = ("spec", "rules", index)
         errors: list[PolicygateError] = []
 
-        variables = POLICY_VARIABLES + (ITEM_VARIABLES if "for_each" in raw else ())
+        kind = document_kind(document) or "Policy"
+        outer = variables_of(kind)
+        variables = outer + (ITEM_VARIABLES if "for_each" in raw else ())
 
         def expr(name: str) -> Expression | None:
             if name not in raw:
                 return None
             try:
                 return self._expression(
-                    document, (*base, name), variables if name == "check" else POLICY_VARIABLES
+                    document, (*base, name), variables if name == "check" else outer
                 )
             except PolicygateError as error:
                 errors.append(error)
@@ -421,6 +453,14 @@ class _Loader:
         if "message" in raw:
             try:
                 message = self._message(document, (*base, "message"), variables)
+            except PolicygateError as error:
+                errors.append(error)
+        actions: tuple[str, ...] = ()
+        if "actions" in raw:
+            try:
+                actions = self._actions(document, base, raw)
+            except ErrorGroup as group:
+                errors.extend(group.errors)
             except PolicygateError as error:
                 errors.append(error)
         if errors or check is None:
@@ -438,7 +478,22 @@ class _Loader:
             controls=tuple(raw.get("controls") or ()),
             remediation=raw.get("remediation", ""),
             location=document.location(base),
+            actions=actions,
         )
+
+    @staticmethod
+    def _actions(
+        document: Document, base: tuple[str | int, ...], raw: Mapping[str, Any]
+    ) -> tuple[str, ...]:
+        """An access rule's ``actions``; an unknown one is a load error at its place."""
+        errors: list[PolicygateError] = []
+        for position, action in enumerate(raw["actions"]):
+            if action not in ACTIONS:
+                where = document.location((*base, "actions", position))
+                errors.append(PolicyError(unknown_action_message(action), where))
+        if errors:
+            raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+        return tuple(raw["actions"])
 
     # -- CEL -------------------------------------------------------------------
 
@@ -600,6 +655,18 @@ def inner_locator(
         return Location(start.path, line, column + 1)
 
     return locate
+
+
+def variables_of(kind: str) -> tuple[str, ...]:
+    """The variables of a ``kind`` document's expressions (``request`` in access policies)."""
+    return ACCESS_VARIABLES if kind == "AccessPolicy" else POLICY_VARIABLES
+
+
+def unknown_action_message(action: Any) -> str:
+    """What loading a policy and authorizing a request say of an unknown action."""
+    close = difflib.get_close_matches(str(action), ACTIONS, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(ACTIONS)})"
+    return f"unknown action {action!r}{hint}"
 
 
 def undeclared_message(name: str, variables: Sequence[str]) -> str:

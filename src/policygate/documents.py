@@ -357,17 +357,28 @@ def to_yaml(data: Any) -> str:
 # --- loading -----------------------------------------------------------------
 
 
-def load_text(text: str | bytes, source: str, limits: Limits = DEFAULT_LIMITS) -> list[Document]:
-    """Parse every non-empty document of a YAML or JSON text."""
+def load_text(
+    text: str | bytes,
+    source: str,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    nonfinite_as_text: bool = False,
+) -> list[Document]:
+    """Parse every non-empty document of a YAML or JSON text.
+
+    ``nonfinite_as_text``: a plain ``.nan``/``.inf`` is kept as that text (a
+    string) instead of being refused; for sources that write them where no rule
+    reads a number (a Hugging Face card's widget or emissions fields).
+    """
     decoded = _decode(text, source, limits)
     try:
-        return _load(decoded, source, limits, _FAST_LOADER)
+        return _load(decoded, source, limits, _FAST_LOADER, nonfinite_as_text)
     except _LibyamlRefused as refusal:
         if len(decoded) > _PY_READER_MAX and refusal.error is not None:
             # The Python reader takes seconds per megabyte: a large text that libyaml
             # refuses gets libyaml's word, so no file can make loading slow.
             raise _syntax_error(refusal.error, decoded, source) from None
-        return _load(decoded, source, limits, _PyLoader)
+        return _load(decoded, source, limits, _PyLoader, nonfinite_as_text)
 
 
 _PY_READER_MAX = 256 * 1024
@@ -619,7 +630,9 @@ class _LibyamlRefused(Exception):
         self.error = error
 
 
-def _load(text: str, source: str, limits: Limits, loader_class: type) -> list[Document]:
+def _load(
+    text: str, source: str, limits: Limits, loader_class: type, nonfinite_as_text: bool = False
+) -> list[Document]:
     documents: list[Document] = []
     loader = None
     if loader_class is not _PyLoader and len(text) > limits.max_nodes:
@@ -642,6 +655,7 @@ def _load(text: str, source: str, limits: Limits, loader_class: type) -> list[Do
             if _is_empty(root):
                 continue
             builder = _Builder(source, limits, aliases=aliases, spent=spent)
+            builder.nonfinite_as_text = nonfinite_as_text
             documents.append(builder.document(root, len(documents)))
     except yaml.YAMLError as error:
         if loader_class is not _PyLoader:
@@ -800,6 +814,7 @@ class _Builder:
         self.limits = limits
         self.aliases = aliases  # False: the text has no anchor, so no node is shared
         self.spent = spent if spent is not None else _Spent()
+        self.nonfinite_as_text = False  # .nan/.inf kept as their text (see load_text)
         self.positions: dict[JsonPath, Position] = {}
         self.key_positions: dict[JsonPath, Position] = {}
         # What the earlier documents of the file left of the limits.
@@ -990,6 +1005,8 @@ class _Builder:
             return self._integer(node)
         if tag == _FLOAT and _CORE_FLOAT.match(value):
             number = _core_float(value)
+            if not math.isfinite(number) and self.nonfinite_as_text:
+                return value
             if not math.isfinite(number):
                 raise self._error(
                     f"{_shown(value)} is not a finite number; JSON has no infinity or NaN"

@@ -92,7 +92,8 @@ def test_what_a_card_holds_counts(policies):
         "hf", cards / "hf-modelcard" / "whisper-medium-mn-trainer-generated.md", policies
     ).models[0]
     intended = next(r for r in whisper.results if r.rule == "transparency.intended-use")
-    assert intended.status is Status.FAIL and "More information needed" in intended.message
+    # The Trainer's "More information needed" is a placeholder: the field is missing
+    assert intended.status is Status.ERROR and "intended_use" in intended.message
 
 
 def test_without_a_risk_tier_the_gate_fails_closed(policies):

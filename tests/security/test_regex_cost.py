@@ -79,11 +79,6 @@ REGEXES: dict[tuple[str, str], tuple[int, str, str]] = {
         INPUT,
         "a date that matched _DATE_FORMATS: split on one class",
     ),
-    ("importers/huggingface.py", "_FENCE"): (
-        1,
-        INPUT,
-        "card lines: [ \\t]* around a literal, fullmatch",
-    ),
     ("importers/huggingface.py", "split_front_matter"): (
         1,
         INPUT,
@@ -366,7 +361,6 @@ PROBES = [
     Probe(
         "card front matter",
         (
-            ("importers/huggingface.py", "_FENCE"),
             ("importers/huggingface.py", "split_front_matter"),
         ),
         _quiet(_front_matter),

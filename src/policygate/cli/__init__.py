@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "catalog": "policygate.cli.catalog:catalog",
     "audit": "policygate.cli.audit:audit_command",
     "check": "policygate.cli.check:check",
+    "classify": "policygate.cli.classify:classify_command",
     "diff": "policygate.cli.diff:diff",
     "eval": "policygate.cli.eval_cmd:eval_command",
     "explain": "policygate.cli.explain:explain",

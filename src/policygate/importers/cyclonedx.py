@@ -1,6 +1,9 @@
-"""CycloneDX ML-BOM (spec 1.5 to 1.7): one record per model component with a ``modelCard``.
+"""CycloneDX ML-BOM (spec 1.5 to 1.7): one record per ``machine-learning-model`` component.
 
-Components of type ``machine-learning-model`` are searched at any depth.
+The BOM's subject (``metadata.component``) comes first when it is a model;
+components are searched at any depth; a model card is not required (the
+official Python library writes none). ``hashes`` give the artifact digest;
+``dependencies`` give datasets (``data`` components) and base models.
 Metric values are strings in CycloneDX (``"0.91"``); they become numbers.
 Dataset references (``{"ref": ...}``) are resolved to the BOM's ``data``
 components. A component property named ``policygate:PATH`` (e.g.
@@ -38,7 +41,7 @@ OVERLAY_PREFIX = "policygate:"
 
 class CycloneDXImporter(Importer):
     format = "cyclonedx"
-    title = "CycloneDX ML-BOM (components[].modelCard, spec 1.5-1.7)"
+    title = "CycloneDX ML-BOM (machine-learning-model components, spec 1.5-1.7)"
 
     def read(self, location: str) -> list[dict[str, Any]]:
         bom = load_mapping(location, "CycloneDX BOM")
@@ -46,24 +49,50 @@ class CycloneDXImporter(Importer):
 
 
 def records_from_bom(bom: dict[str, Any], source: str) -> list[dict[str, Any]]:
-    """Every model component of ``bom`` that has a model card, as a record."""
+    """Every ``machine-learning-model`` component of ``bom`` as a record, the BOM's subject first.
+
+    The subject (``metadata.component``) is the model the BOM is about when it
+    is of that type; a model listed both there and in ``components`` (the same
+    ``bom-ref``) gives one record. A model card is not required.
+    """
     if bom.get("bomFormat") != "CycloneDX":
         raise ImporterError(
             f"not a CycloneDX BOM (bomFormat is {short_value(bom.get('bomFormat'))})",
             Location(source),
         )
     components = list(_components(bom.get("components")))
-    models = [c for c in components if c.get("type") == MODEL_TYPE]
-    with_card = [c for c in models if isinstance(c.get("modelCard"), dict)]
-    if not with_card:
-        found = (
-            f"{len(models)} machine-learning-model component(s), none with a modelCard"
-            if models
-            else f"{len(components)} component(s), none of type {MODEL_TYPE}"
+    subject = _dict(_dict(bom.get("metadata")).get("component"))
+    models: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for component in [subject, *components]:
+        if component.get("type") != MODEL_TYPE:
+            continue
+        ref = component.get("bom-ref")
+        if isinstance(ref, str):
+            if ref in seen:
+                continue
+            seen.add(ref)
+        models.append(component)
+    if not models:
+        kinds = sorted({str(c.get("type")) for c in components})
+        found = f"{len(components)} component(s) ({', '.join(kinds) or 'none'})"
+        if subject:
+            kind = short_value(subject.get("type"))
+            found += f"; the subject (metadata.component) is of type {kind}"
+        raise ImporterError(
+            f"the BOM holds no model: {found}, none of type {MODEL_TYPE}", Location(source)
         )
-        raise ImporterError(f"the BOM holds no model card: {found}", Location(source))
-    by_ref = {c["bom-ref"]: c for c in components if isinstance(c.get("bom-ref"), str)}
-    return [_record(bom, component, by_ref, source) for component in with_card]
+    by_ref = {
+        c["bom-ref"]: c for c in [*components, subject] if isinstance(c.get("bom-ref"), str)
+    }
+    depends: dict[str, list[str]] = {}
+    for entry in _dicts(bom.get("dependencies")):
+        if isinstance(entry.get("ref"), str):
+            depends[entry["ref"]] = [r for r in _strs(entry.get("dependsOn")) if r != entry["ref"]]
+    lone = len(models) == 1
+    return [
+        _record(bom, component, by_ref, depends, source, lone=lone) for component in models
+    ]
 
 
 def _components(value: Any) -> Iterator[dict[str, Any]]:
@@ -74,9 +103,15 @@ def _components(value: Any) -> Iterator[dict[str, Any]]:
 
 
 def _record(
-    bom: dict[str, Any], component: dict[str, Any], by_ref: dict[str, Any], source: str
+    bom: dict[str, Any],
+    component: dict[str, Any],
+    by_ref: dict[str, Any],
+    depends: dict[str, list[str]],
+    source: str,
+    *,
+    lone: bool,
 ) -> dict[str, Any]:
-    card: dict[str, Any] = component["modelCard"]
+    card = _dict(component.get("modelCard"))
     parameters = _dict(card.get("modelParameters"))
     considerations = _dict(card.get("considerations"))
     analysis = _dict(card.get("quantitativeAnalysis"))
@@ -110,9 +145,8 @@ def _record(
         {
             "task": _str(parameters.get("task")),
             "intended_use": " ".join(_strs(considerations.get("useCases"))),
-            "lineage": {
-                "training_data": [_dataset(d, by_ref) for d in _dicts(parameters.get("datasets"))],
-            },
+            "lineage": _lineage(component, parameters, by_ref, depends, lone=lone),
+            "artifact": _artifact(component.get("hashes")),
             "documentation": {"model_card": f"{source}#{anchor}" if anchor else source},
             "metrics": headline,
             "evaluations": evaluations,
@@ -170,6 +204,71 @@ def _record(
     if overlay:
         merge_overlay(record, overlay, source)
     return record
+
+
+def _lineage(
+    component: dict[str, Any],
+    parameters: dict[str, Any],
+    by_ref: dict[str, Any],
+    depends: dict[str, list[str]],
+    *,
+    lone: bool,
+) -> dict[str, Any]:
+    """Datasets and base models: the model card's datasets, then what ``dependencies`` say.
+
+    A ``dependsOn`` that is a ``data`` component is a dataset; one that is a
+    ``machine-learning-model`` a base model (the parent when there is one).
+    When the BOM relates nothing to its only model, its ``data`` components
+    are that model's datasets.
+    """
+    datasets = [_dataset(d, by_ref) for d in _dicts(parameters.get("datasets"))]
+    named = {d.get("ref") for d in datasets}
+    bases: list[str] = []
+    ref = component.get("bom-ref")
+    related = depends.get(ref, []) if isinstance(ref, str) else []
+    for target_ref in related:
+        target = _dict(by_ref.get(target_ref))
+        if target.get("type") == "data" and target_ref not in named:
+            datasets.append(_dataset({"ref": target_ref}, by_ref))
+            named.add(target_ref)
+        elif target.get("type") == MODEL_TYPE:
+            bases.append(_identity(target) or target_ref)
+    if lone and not datasets and not related:
+        for target_ref, target in by_ref.items():
+            if target.get("type") == "data":
+                datasets.append(_dataset({"ref": target_ref}, by_ref))
+    return {
+        "training_data": datasets,
+        "parent": bases[0] if len(bases) == 1 else None,
+        "base_models": bases if len(bases) > 1 else None,
+    }
+
+
+def _identity(component: dict[str, Any]) -> str | None:
+    name, version = _str(component.get("name")), _str(component.get("version"))
+    if name is None:
+        return None
+    return f"{name}@{version}" if version else name
+
+
+# Strongest first: the digest a record names its artifact by.
+_HASH_ORDER = ("SHA-512", "SHA3-512", "SHA-384", "SHA3-384", "SHA-256", "SHA3-256", "BLAKE3")
+
+
+def _artifact(hashes: Any) -> dict[str, Any] | None:
+    """``{digest: "sha256:…", hashes: {SHA-256: …}}`` from a component's ``hashes``."""
+    found = {
+        str(h["alg"]).upper(): str(h["content"]).lower()
+        for h in _dicts(hashes)
+        if isinstance(h.get("alg"), str) and isinstance(h.get("content"), str) and h["content"]
+    }
+    if not found:
+        return None
+    best = next((alg for alg in _HASH_ORDER if alg in found), sorted(found)[0])
+    return {
+        "digest": f"{best.lower().replace('-', '')}:{found[best]}",
+        "hashes": found,
+    }
 
 
 def _owner(component: dict[str, Any], meta: dict[str, Any]) -> str | None:

@@ -294,3 +294,27 @@ def test_explain_and_check_explain_on_the_command_line_escape_record_text(tmp_pa
         assert unsafe(result.output) == []
         assert "evil\\u202egnp@1\\x1b[2J" in result.output
     assert "note \\x07\\u2066x\\u2069" in result.output
+
+
+def test_explain_traces_the_one_evaluation_and_compiles_no_part(policies, monkeypatch):
+    """The values shown are those the rule's own evaluation computed (the engine's
+    observer), not a second evaluation of each part: nothing is compiled to explain
+    a rule, and a part that ``&&`` never needed is shown as not evaluated."""
+    from policygate import cel
+
+    backend = cel.get_backend()
+    compiled: list[str] = []
+    original = type(backend).compile
+    monkeypatch.setattr(
+        type(backend), "compile", lambda self, text: compiled.append(text) or original(self, text)
+    )
+    data = dict(MODEL, robustness=[{"test": "noise", "value": 0.5, "baseline": 0.86}])
+    explanation = explain(record(**data), policies, "robust", now=NOW)
+    assert [c for c in compiled if c != "item"] == []
+    (item,) = explanation.items
+    parts = {p.text: p for p in item.check.parts}
+    assert parts["item.baseline - item.value <= params.max_drop"].value is False
+    assert item.check.value is False
+    assert parts["has(item.test)"].evaluated is False  # `&&` decided on its left
+    lines = [" ".join(line.split()) for line in render_text([explanation]).splitlines()]
+    assert "has(item.test) (not evaluated)" in lines

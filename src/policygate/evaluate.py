@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ from .cel.budget import DEFAULT_BUDGET, Budget, Meter
 from .errors import UsageError, format_json_path
 from .fieldpaths import evidence_line
 from .message import format_value, render_template
-from .models import ModelRecord, load_models, model_from_data
+from .models import ModelRecord, apply_set, load_models, model_from_data
 from .policy import Expression, Policy, Rule, apply_params
 from .report import (
     FAIL_ON,
@@ -44,11 +43,6 @@ ModelInput = ModelRecord | Mapping[str, Any] | str | os.PathLike[str]
 
 ENGINE_RULE_POLICY = "policygate"
 _FINDINGS = (Status.FAIL, Status.ERROR)
-# Each policy's rules fused for a backend (see _Evaluator._fused), by the rules' ids.
-_FUSED: dict[tuple[str, tuple[int, ...]], tuple[cel.Fused | None]] = {}
-# How many models each policy met before it was fused (an id reused after a
-# policy is gone at worst makes another policy fuse one model early).
-_SEEN: dict[tuple[str, tuple[int, ...]], int] = {}
 
 
 def evaluate(
@@ -66,6 +60,7 @@ def evaluate(
     attestations: Sequence[Attestation] = (),
     budget: Budget | None = None,
     request: Mapping[str, Any] | None = None,
+    set: Mapping[str, Any] | None = None,  # --set (SPEC §5): record defaults
 ) -> Report:
     """Evaluate every model against every policy and return the report.
 
@@ -87,6 +82,8 @@ def evaluate(
     check_unique_names(waivers)
     moment = _as_now(now)
     records = _as_records(models)
+    if set:  # record defaults: fill what a record does not say (models.apply_set)
+        records = [apply_set(record, set) for record in records]
     if params:
         policies = apply_params(policies, params)
     evaluator = _Evaluator(
@@ -96,12 +93,11 @@ def evaluate(
     evaluator.budget = budget or DEFAULT_BUDGET
     evaluator.request = request
     model_reports = tuple(evaluator.model(record, policies) for record in records)
-    engines = sorted({p.engine for p in policies}) or [cel.DEFAULT]
     return Report(
         now=format_timestamp(moment),
         fail_on=fail_on,
         models=model_reports,
-        engine=",".join(engines),
+        engine=cel.ENGINE,
         policies=tuple(
             PolicyRef(p.name, p.version, p.source, p.digest, dict(p.params)) for p in policies
         ),
@@ -157,14 +153,11 @@ class _Evaluator:
         self.budget = DEFAULT_BUDGET
         self.request: Mapping[str, Any] | None = None
         self._results: dict[tuple[int, int, Status, str | None, int | str | None], Result] = {}
-        # per policy (by id, holding it): its fused rules once found, its rules' passes
-        self._fused_of: dict[int, tuple[Policy, cel.Fused | None]] = {}
-        self._passes: dict[int, tuple[Policy, list[Result]]] = {}
 
     def model(self, record: ModelRecord, policies: Sequence[Policy]) -> ModelReport:
         results: list[Result] = []
         uses: list[PolicyUse] = []
-        base: dict[str, cel.Activation] = {}
+        backend = cel.get_backend()
         # What the rules see: approvals marked verified or not, by the engine only.
         model_data = with_verified_approvals(
             record.data,
@@ -174,15 +167,11 @@ class _Evaluator:
             approvers=self.approvers,
             attestations=self.attestations,
         )
+        base = backend.activation(model=model_data, params={}, now=self.now, inputs=self.inputs)
+        if self.request is not None:
+            base = base.bind(request=self.request)
         for policy in policies:
-            backend = cel.get_backend(policy.engine)
-            if policy.engine not in base:
-                base[policy.engine] = backend.activation(
-                    model=model_data, params={}, now=self.now, inputs=self.inputs
-                )
-                if self.request is not None:
-                    base[policy.engine] = base[policy.engine].bind(request=self.request)
-            activation = base[policy.engine].bind(params=policy.params)
+            activation = base.bind(params=policy.params)
             use, policy_results = self._policy(record, policy, backend, activation)
             uses.append(use)
             results.extend(policy_results)
@@ -230,15 +219,13 @@ class _Evaluator:
         )
 
     def _assess(
-        self, record: ModelRecord, results: list[Result], base: dict[str, cel.Activation]
+        self, record: ModelRecord, results: list[Result], base: cel.Activation
     ) -> Assessment:
         """Risks and control states from the risk graph; its selectors see the
         same ``model``, ``now`` and ``inputs`` as policies (``params`` is empty)."""
         assert self.risk_graph is not None
-        backend = cel.get_backend(self.risk_graph.engine)
-        activation = base.get(self.risk_graph.engine) or backend.activation(
-            model=record.data, params={}, now=self.now, inputs=self.inputs
-        )
+        backend = cel.get_backend()
+        activation = base
 
         def decide(expression: Expression) -> bool:
             return backend.truth(expression.program.evaluate(activation, self.budget.meter()))
@@ -281,124 +268,14 @@ class _Evaluator:
         results: list[Result] = []
         if policy.model_schema is not None:
             results.extend(self._schema(record, policy))
-        fused = self._fused(policy, backend)
-        outcomes = fused.evaluate(activation, self.budget) if fused is not None else None
-        passes = self._passes_of(policy) if outcomes is not None else []
-        for position, rule in enumerate(policy.rules):
-            outcome = outcomes[position] if outcomes is not None else None
-            if outcome is True:  # the common case first
-                results.append(passes[position])
-                continue
-            decided: list[Result] | None = None
-            if outcome is not None:  # the fused evaluation's outcome
-                decided = self._outcome(policy, rule, outcome, backend, activation)
-            elif fused is not None and rule.for_each is not None and rule.when is None:
-                decided = self._items(policy, rule, fused, position, backend, activation)
-            if decided is None:
-                decided = self._rule(policy, rule, backend, activation)
-            for result in decided:
+        for rule in policy.rules:
+            for result in self._rule(policy, rule, backend, activation):
                 if result.status in _FINDINGS and record.document is not None:  # say where
                     line = evidence_line(record.document, rule, result.item)
                     if line is not None:
                         result = replace(result, line=line)
                 results.append(result)
         return PolicyUse(policy.name, True), results
-
-    def _passes_of(self, policy: Policy) -> list[Result]:
-        """Each rule's pass (without an item), made once per evaluation."""
-        found = self._passes.get(id(policy))
-        if found is None or found[0] is not policy:
-            passes = [self._result(policy, rule, Status.PASS, None) for rule in policy.rules]
-            found = self._passes[id(policy)] = (policy, passes)
-        return found[1]
-
-    def _fused(self, policy: Policy, backend: cel.Backend) -> cel.Fused | None:
-        """The policy's rules fused into few evaluations (:meth:`cel.Backend.fuse`),
-        from the second model on: for one model fusing costs more than it saves."""
-        if len(policy.rules) < 2:
-            return None
-        mine = self._fused_of.get(id(policy))
-        if mine is not None and mine[0] is policy:
-            return mine[1]
-        key = (backend.name, tuple(id(rule) for rule in policy.rules))
-        found = _FUSED.get(key)
-        if found is not None:
-            self._fused_of[id(policy)] = (policy, found[0])
-            return found[0]
-        seen = _SEEN.get(key, 0) + 1  # across calls: an audit evaluates one source a call
-        if len(_SEEN) >= 1024:
-            _SEEN.clear()
-        _SEEN[key] = seen
-        if seen < 2:
-            return None
-        fused = backend.fuse(
-            [
-                (
-                    rule.when.program if rule.when is not None else None,
-                    rule.for_each.program if rule.for_each is not None else None,
-                    rule.check.program,
-                )
-                for rule in policy.rules
-            ]
-        )
-        _FUSED[key] = (fused,)
-        for rule in policy.rules:  # the entry goes with the rules (their ids may be reused)
-            weakref.finalize(rule, _FUSED.pop, key, None)
-        return fused
-
-    def _outcome(
-        self,
-        policy: Policy,
-        rule: Rule,
-        outcome: cel.Outcome,
-        backend: cel.Backend,
-        activation: cel.Activation,
-    ) -> list[Result]:
-        """The results of a rule from a fused evaluation's outcome, as :meth:`_rule`
-        gives them (a failure's message is rendered the same way)."""
-        if outcome is True:
-            return [self._result(policy, rule, Status.PASS, None)]
-        if outcome is False:
-            return [self._verdict(policy, rule, False, backend, activation, self.budget.meter())]
-        if outcome == cel.WHEN_FALSE:
-            return [self._result(policy, rule, Status.SKIP, "when is false")]
-        assert isinstance(outcome, int)
-        if not outcome:
-            return [self._result(policy, rule, Status.SKIP, "for_each is empty")]
-        return [self._result(policy, rule, Status.PASS, None, i) for i in range(outcome)]
-
-    def _items(
-        self,
-        policy: Policy,
-        rule: Rule,
-        fused: cel.Fused,
-        position: int,
-        backend: cel.Backend,
-        activation: cel.Activation,
-    ) -> list[Result] | None:
-        """A ``for_each`` rule's results from one evaluation of every item's check
-        (:meth:`cel.Fused.items`), as :meth:`_rule` gives them; ``None`` to leave
-        the rule to :meth:`_rule`."""
-        outcomes = fused.items(position, activation, self.budget)
-        if outcomes is None:
-            return None
-        assert rule.for_each is not None
-        meter = self.budget.meter()
-        try:
-            elements = backend.elements(rule.for_each.program.evaluate(activation, meter))
-        except cel.CELEvaluationError:
-            return None
-        if len(elements) != len(outcomes):
-            return None
-        if not elements:
-            return [self._result(policy, rule, Status.SKIP, "for_each is empty")]
-        # A list's items: each key is its index. Only a failure's message reads the item.
-        return [
-            self._verdict(policy, rule, ok, backend,
-                          activation if ok else activation.bind(item=element, index=key, key=key),
-                          meter, key)  # fmt: skip
-            for (key, element), ok in zip(elements, outcomes, strict=True)
-        ]
 
     def _result(
         self,

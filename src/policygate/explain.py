@@ -45,11 +45,14 @@ class Value:
     value: Any = None
     error: str | None = None
     local: bool = False
+    evaluated: bool = True  # False: ``&&``, ``||`` or ``?:`` decided without it
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"expression": self.text, "kind": self.kind, "depth": self.depth}
         if self.local:
             out["local"] = True
+        elif not self.evaluated:
+            out["evaluated"] = False
         elif self.error is not None:
             out["error"] = self.error
         else:
@@ -311,7 +314,7 @@ class _Explainer:
         )
 
     def rule(self, policy: Policy, rule: Rule) -> Explanation:
-        backend = cel.get_backend(policy.engine)
+        backend = cel.get_backend()
         activation = backend.activation(
             model=self.data, params={}, now=self.now, inputs=self.inputs
         ).bind(params=dict(policy.params))
@@ -439,28 +442,31 @@ class _Explainer:
 
 
 class _Tracer:
-    """Evaluates an expression and its sub-expressions through one backend."""
+    """Evaluates an expression once, through the evaluator's observer (as OPA's
+    topdown tracer does): the values shown for its sub-expressions are those the
+    evaluation itself computed, and a part it never needed is shown as such."""
 
     def __init__(self, backend: cel.Backend) -> None:
         self.backend = backend
         self._programs: dict[str, cel.Program] = {}
 
     def trace(self, name: str, expression: Expression, activation: cel.Activation) -> Trace:
-        value, error = self._value(expression.program, activation)
-        return Trace(
-            name,
-            expression.text,
-            expression.location,
-            value,
-            error,
-            self.parts(expression.text, activation),
-        )
+        value, error, parts = self._traced(expression.program, activation)
+        return Trace(name, expression.text, expression.location, value, error, parts)
 
     def parts(self, text: str, activation: cel.Activation) -> tuple[Value, ...]:
+        return self._traced(self._program(text), activation)[2]
+
+    def _traced(
+        self, program: cel.Program, activation: cel.Activation
+    ) -> tuple[Any, str | None, tuple[Value, ...]]:
+        value, error, seen = program.trace(activation)  # type: ignore[attr-defined]
+        if error is None:
+            value = self.backend.to_python(value)
         try:
-            nodes = cel.subexpressions(text)
+            nodes = cel.subexpressions(program.text)
         except cel.CELSyntaxError:
-            return ()
+            return value, error, ()
         values = []
         inside: tuple[int, int] = (-1, -1)  # the outermost node shown as "per element"
         for node in nodes:
@@ -470,25 +476,26 @@ class _Tracer:
                     inside = (node.start, node.end)
                     values.append(Value(shown, node.kind, node.depth, local=True))
                 continue
-            try:
-                value, error = self.value_of(node.text, activation)
-            except cel.CELSyntaxError:
+            found = seen.get(node.key) if node.key is not None else None
+            if found is None:
+                values.append(Value(shown, node.kind, node.depth, evaluated=False))
                 continue
-            values.append(Value(shown, node.kind, node.depth, value, error))
-        return tuple(values)
+            part, failed = found
+            if failed is None:
+                part = self.backend.to_python(part)
+            values.append(Value(shown, node.kind, node.depth, part, failed))
+        return value, error, tuple(values)
 
     def value_of(self, text: str, activation: cel.Activation) -> tuple[Any, str | None]:
         """The plain value of ``text`` (compiled once), or the error evaluating it."""
+        value, error, _ = self._program(text).trace(activation)  # type: ignore[attr-defined]
+        return (self.backend.to_python(value) if error is None else None), error
+
+    def _program(self, text: str) -> cel.Program:
         program = self._programs.get(text)
         if program is None:
             program = self._programs[text] = self.backend.compile(text)
-        return self._value(program, activation)
-
-    def _value(self, program: cel.Program, activation: cel.Activation) -> tuple[Any, str | None]:
-        try:
-            return self.backend.to_python(program.evaluate(activation)), None
-        except cel.CELEvaluationError as error:
-            return None, str(error)
+        return program
 
 
 _SERIOUSNESS = (Status.ERROR, Status.FAIL, Status.WAIVED, Status.PASS, Status.SKIP)
@@ -607,11 +614,12 @@ def _trace(trace: Trace, indent: str) -> list[str]:
     for part in trace.parts:
         if part.depth == 0 and part.text == head:
             continue  # the whole expression: its value is on the line above
-        shown = (
-            "(per element)"
-            if part.local
-            else (f"error: {part.error}" if part.error is not None else show(part.value))
-        )
+        if part.local:
+            shown = "(per element)"
+        elif not part.evaluated:
+            shown = "(not evaluated)"
+        else:
+            shown = f"error: {part.error}" if part.error is not None else show(part.value)
         rows.append((f"{indent}    {'  ' * part.depth}{part.text}", shown))
     width = min(max((len(left) for left, _ in rows), default=0), 72)
     for left, right in rows:

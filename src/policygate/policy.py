@@ -129,7 +129,6 @@ class Policy:
     source: str = ""
     location: Location | None = None
     digest: str = ""
-    engine: str = cel.DEFAULT
     kind: str = "Policy"
     """``Policy`` (promotion) or ``AccessPolicy`` (registry requests, SPEC §8)."""
 
@@ -216,7 +215,6 @@ def load_policies(
     paths: Sequence[str | os.PathLike[str]],
     *,
     params: Mapping[str, Any] | None = None,
-    engine: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
     kind: str = "Policy",
 ) -> list[Policy]:
@@ -230,7 +228,7 @@ def load_policies(
     """
     if kind not in POLICY_KINDS:
         raise UsageError(f"kind must be one of {', '.join(POLICY_KINDS)}, got {kind!r}")
-    loader = _Loader(cel.get_backend(engine), limits)
+    loader = _Loader(cel.get_backend(), limits)
     documents = load_paths([os.fspath(p) for p in paths], limits)
     policies: list[Policy] = []
     errors: list[PolicygateError] = []
@@ -402,7 +400,6 @@ class _Loader:
             location=document.location(),
             digest="sha256:" + hashlib.sha256(canonical_json(digest_input)).hexdigest(),
             kind=kind,
-            engine=self.backend.name,
         )
         self._resolved[key] = policy
         return policy
@@ -680,14 +677,14 @@ def undeclared_message(name: str, variables: Sequence[str]) -> str:
 
 
 def compile_policy_document(
-    document: Document, *, engine: str | None = None, limits: Limits = DEFAULT_LIMITS
+    document: Document, *, limits: Limits = DEFAULT_LIMITS
 ) -> Policy:
     """One Policy document, validated and compiled with its ``extends`` chain.
 
     Raises every load error of the document together (an :class:`ErrorGroup`
     when there are several); ``lint`` reports them beside its own findings.
     """
-    return _Loader(cel.get_backend(engine), limits).policy(document)
+    return _Loader(cel.get_backend(), limits).policy(document)
 
 
 def _get(data: Any, path: Iterable[str | int]) -> Any:

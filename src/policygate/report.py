@@ -249,7 +249,7 @@ class Report:
     now: str
     fail_on: str
     models: tuple[ModelReport, ...]
-    engine: str = "cel-python"
+    engine: str = "policygate"
     policies: tuple[PolicyRef, ...] = ()
     version: str = field(default=__version__)
     risk_registers: tuple[RiskRegisterRef, ...] | None = None  # None: no risk register

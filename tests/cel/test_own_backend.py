@@ -1,12 +1,10 @@
-"""The ``policygate`` backend (:mod:`policygate.cel.own`): policygate's own CEL engine
-(:mod:`policygate.cel.lang`) behind the backend interface, selectable with
-``--engine policygate`` (issue 15, step 1).
+"""The backend (:mod:`policygate.cel.own`): policygate's CEL engine
+(:mod:`policygate.cel.lang`) behind the interface the evaluator uses, the only one.
 
-Its results are compared with cel-python's on everything shipped: the policies
-load, the example models and the scenarios get the same statuses, and so does
-every example with any one of its keys removed (hypothesis). Then what CEL makes
-an error stays one, documents' numbers are doubles, the rule's meter bounds
-cost and time, and errors say where they arose.
+Everything shipped runs on it: the policies load and the scenarios get the
+statuses of their expected reports. Then what CEL makes an error stays one,
+documents' numbers are doubles, the rule's meter bounds cost and time, and
+errors say where they arose.
 """
 
 from __future__ import annotations
@@ -44,7 +42,7 @@ POLICIES = ROOT / "policies"
 EXAMPLES = sorted((ROOT / "examples" / "models").glob("*.yaml"))
 NOW = "2026-12-01T00:00:00Z"
 NOW_DT = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
-OWN = cel.OWN
+OWN = cel.ENGINE
 SETTINGS = settings(
     max_examples=40,
     deadline=None,
@@ -55,7 +53,7 @@ SETTINGS = settings(
 
 @pytest.fixture(scope="module")
 def backend() -> cel.Backend:
-    return cel.get_backend(OWN)
+    return cel.get_backend()
 
 
 def activation(backend: cel.Backend, model: Any, params: Any = None) -> cel.Activation:
@@ -79,78 +77,30 @@ def statuses(report: policygate.Report) -> list[tuple[str, str, str, str, Any]]:
 # --------------------------------------------------------------------------- selection
 
 
-def test_the_engine_is_registered_and_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert cel.get_backend("policygate").name == "policygate"
-    assert isinstance(cel.get_backend("policygate"), OwnBackend)
-    assert cel.DEFAULT == OWN and cel.get_backend().name == "policygate"
-    monkeypatch.setenv(cel.ENV_VAR, "cel-python")
-    assert cel.get_backend().name == "cel-python"
+def test_the_engine_is_the_only_one_and_there_is_no_switch() -> None:
+    assert isinstance(cel.get_backend(), OwnBackend) and cel.get_backend().name == OWN
+    result = CliRunner().invoke(main, ["check", str(EXAMPLES[0]), "-p", str(POLICIES),
+                                       "--engine", "cel-python"])  # fmt: skip
+    assert result.exit_code == 2 and "No such option '--engine'" in result.output
 
 
 # --------------------------------------------------------------------------- shipped
 
 
 @pytest.fixture(scope="module")
-def shipped() -> dict[str, list[policygate.Policy]]:
-    return {e: policygate.load_policies([POLICIES], engine=e) for e in (cel.PORTABLE, OWN)}
+def shipped() -> list[policygate.Policy]:
+    return policygate.load_policies([POLICIES])
 
 
-def test_every_shipped_policy_loads(shipped: dict[str, list[policygate.Policy]]) -> None:
-    policies = shipped[OWN]
-    assert len(policies) >= 2 and all(p.engine == OWN for p in policies)
-    rules = {e: [(p.name, [r.id for r in p.rules]) for p in found] for e, found in shipped.items()}
-    assert rules[OWN] == rules[cel.PORTABLE]
-
-
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
-def test_every_example_model_gets_the_statuses_it_gets_on_cel_python(
-    path: Path, shipped: dict[str, list[policygate.Policy]]
-) -> None:
-    reports = {e: policygate.evaluate([str(path)], shipped[e], now=NOW) for e in shipped}
-    assert statuses(reports[OWN]) == statuses(reports[cel.PORTABLE])
-    assert reports[OWN].passed == reports[cel.PORTABLE].passed
-    # and, today, the very same messages
-    messages = {e: [r.message for m in rep.models for r in m.results] for e, rep in reports.items()}
-    assert messages[OWN] == messages[cel.PORTABLE]
-
-
-def _key_paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found: list[tuple[Any, ...]] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found.append((*prefix, key))
-            found += _key_paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _key_paths(item, (*prefix, index))
-    return found
+def test_every_shipped_policy_loads(shipped: list[policygate.Policy]) -> None:
+    assert len(shipped) >= 2 and all(len(p.rules) >= 1 for p in shipped)
 
 
 EXAMPLE_DATA = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in EXAMPLES]
-DROPS = [(i, path) for i, data in enumerate(EXAMPLE_DATA) for path in _key_paths(data)]
 
 
-@SETTINGS
-@given(drop=st.sampled_from(DROPS))
-def test_an_example_without_any_one_key_gets_the_same_statuses(
-    drop: tuple[int, tuple[Any, ...]], shipped: dict[str, list[policygate.Policy]]
-) -> None:
-    """Where the two engines could mean different things (CEL's ``has()`` of a
-    field under a missing key is an error; cel-python said false), the shipped
-    policies guard each level, so a record missing anything is judged alike."""
-    index, path = drop
-    data = copy.deepcopy(EXAMPLE_DATA[index])
-    parent = data
-    for key in path[:-1]:
-        parent = parent[key]
-    del parent[path[-1]]
-    record = model_from_data(data)
-    reports = {e: policygate.evaluate([record], shipped[e], now=NOW) for e in shipped}
-    assert statuses(reports[OWN]) == statuses(reports[cel.PORTABLE])
-
-
-def test_a_record_without_metadata_fails_the_metadata_rule_on_every_engine(
-    shipped: dict[str, list[policygate.Policy]],
+def test_a_record_without_metadata_fails_the_metadata_rule(
+    shipped: list[policygate.Policy],
 ) -> None:
     """baseline's metadata.required guards ``has(model.metadata)`` first: without it
     CEL's has(model.metadata.name) is an error (an `error` result) where cel-python
@@ -158,12 +108,11 @@ def test_a_record_without_metadata_fails_the_metadata_rule_on_every_engine(
     data = copy.deepcopy(EXAMPLE_DATA[0])
     del data["metadata"]
     found = set()
-    for engine, policies in shipped.items():
-        report = policygate.evaluate([model_from_data(data)], policies, now=NOW)
-        for result in report.models[0].results:
-            if result.rule == "metadata.required" and result.status.value != "skip":
-                found.add((engine, result.status.value, result.message))
-    assert {(status, message) for _, status, message in found} == {
+    report = policygate.evaluate([model_from_data(data)], shipped, now=NOW)
+    for result in report.models[0].results:
+        if result.rule == "metadata.required" and result.status.value != "skip":
+            found.add((result.status.value, result.message))
+    assert found == {
         ("fail", "Missing required metadata: metadata.name metadata.version metadata.owner")
     }
 
@@ -175,7 +124,7 @@ def test_every_scenario_gets_the_statuses_of_its_expected_report(
     folder = SCENARIOS / name
     config = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
     monkeypatch.chdir(folder)
-    result = CliRunner().invoke(main, [*check_args(folder, config), "--engine", OWN])
+    result = CliRunner().invoke(main, check_args(folder, config))
     assert result.stderr == ""
     assert result.exit_code == config["exit_code"], result.output
     expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
@@ -193,15 +142,6 @@ def test_every_scenario_gets_the_statuses_of_its_expected_report(
 
     assert verdicts(got) == verdicts(expected)
     assert got["engine"] == OWN
-
-
-def test_check_of_the_examples_exits_and_reads_as_on_the_default_engine() -> None:
-    runner = CliRunner()
-    args = ["check", str(ROOT / "examples"), "-p", str(POLICIES), "--now", NOW]
-    default = runner.invoke(main, args)
-    own = runner.invoke(main, [*args, "--engine", OWN])
-    assert own.exit_code == default.exit_code == 1
-    assert own.stdout == default.stdout
 
 
 # --------------------------------------------------------------------------- red team
@@ -270,12 +210,9 @@ def test_undeclared_variables_are_the_loaders_load_error(
         encoding="utf-8",
     )
     with pytest.raises(UndeclaredVariableError) as refused:
-        policygate.load_policies([path], engine=OWN)
-    assert where in str(refused.value)
+        policygate.load_policies([path])
+    assert f"'{where}'" in str(refused.value)
     assert refused.value.location.line == 7  # type: ignore[union-attr]
-    with pytest.raises(UndeclaredVariableError) as old:
-        policygate.load_policies([path], engine=cel.PORTABLE)
-    assert str(refused.value) == str(old.value)
 
 
 def test_free_variables_come_from_the_checked_tree(backend: cel.Backend) -> None:
@@ -350,18 +287,17 @@ def test_conversion_makes_every_number_a_double_and_changes_nothing_else(value: 
 
 @SETTINGS
 @given(x=st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(10**6), 10**6))
-def test_a_value_in_a_message_reads_as_on_cel_python(x: float) -> None:
-    rendered = set()
-    for engine in (cel.PORTABLE, OWN):
-        backend = cel.get_backend(engine)
-        act = activation(backend, {"v": x, "l": [x, 1], "s": "ab"})
-        for text in ("model.v", "model.l", "size(model.l)", "model.s", "days(1)"):
-            value = backend.to_python(backend.compile(text).evaluate(act))
-            rendered.add((engine, text, format_value(value)))
-    by_text: dict[str, set[str]] = {}
-    for _, text, shown in rendered:
-        by_text.setdefault(text, set()).add(shown)
-    assert all(len(shown) == 1 for shown in by_text.values()), by_text
+def test_a_value_in_a_message_reads_as_the_record_wrote_it(x: float) -> None:
+    """A document's number is a double inside CEL; a message shows it as the
+    record's own number would be shown (``7`` and ``7.0`` alike)."""
+    backend = cel.get_backend()
+    act = activation(backend, {"v": x, "l": [x, 1], "s": "ab"})
+    expected = {"model.v": format_value(float(x)), "model.l": format_value([float(x), 1.0]),
+                "size(model.l)": "2", "model.s": "ab",
+                "days(1)": format_value(dt.timedelta(days=1))}  # fmt: skip
+    for text, shown in expected.items():
+        value = backend.to_python(backend.compile(text).evaluate(act))
+        assert format_value(value) == shown, text
 
 
 def test_values_come_back_as_plain_python(backend: cel.Backend) -> None:
@@ -382,23 +318,20 @@ def test_values_come_back_as_plain_python(backend: cel.Backend) -> None:
     [("days(1)", 86_400), ("days(0.5)", 43_200), ("days(params.n)", 3 * 86_400),
      ("days(-2)", -2 * 86_400), ("days(1.0 / 3.0)", 28_800)],
 )  # fmt: skip
-def test_days_is_a_duration_of_days_on_every_engine(text: str, seconds: int) -> None:
-    for engine in (cel.PORTABLE, OWN):
-        backend = cel.get_backend(engine)
-        act = activation(backend, {}, {"n": 3})
-        value = backend.to_python(backend.compile(text).evaluate(act))
-        assert value == dt.timedelta(seconds=seconds), engine
+def test_days_is_a_duration_of_days(text: str, seconds: int) -> None:
+    backend = cel.get_backend()
+    act = activation(backend, {}, {"n": 3})
+    value = backend.to_python(backend.compile(text).evaluate(act))
+    assert value == dt.timedelta(seconds=seconds)
 
 
 @SETTINGS
 @given(n=st.floats(min_value=-1e5, max_value=1e5) | st.integers(-(10**5), 10**5))
-def test_days_agrees_with_cel_python(n: float) -> None:
-    values = []
-    for engine in (cel.PORTABLE, OWN):
-        backend = cel.get_backend(engine)
-        act = activation(backend, {"n": n})
-        values.append(backend.to_python(backend.compile("days(model.n)").evaluate(act)))
-    assert values[0] == values[1]
+def test_days_is_n_times_a_day_to_the_microsecond(n: float) -> None:
+    backend = cel.get_backend()
+    act = activation(backend, {"n": n})
+    value = backend.to_python(backend.compile("days(model.n)").evaluate(act))
+    assert abs(value - dt.timedelta(seconds=float(n) * 86_400)) <= dt.timedelta(microseconds=1)
 
 
 def test_days_refuses_what_is_not_a_number(backend: cel.Backend) -> None:
@@ -468,7 +401,7 @@ def test_the_loader_places_a_syntax_error_in_the_file(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(PolicyError) as refused:
-        policygate.load_policies([path], engine=OWN)
+        policygate.load_policies([path])
     assert "p.yaml:7:" in str(refused.value) and "syntax error" in str(refused.value)
 
 
@@ -497,10 +430,6 @@ def test_the_meter_stops_a_cost_bomb_with_its_own_error(backend: cel.Backend) ->
         program.evaluate(activation(backend, {}), meter)
     assert time.process_time() - started < 2.0
     assert not isinstance(stopped.value, lang.BudgetExceeded)
-    portable = cel.get_backend(cel.PORTABLE)
-    with pytest.raises(BudgetExceeded) as old:
-        portable.compile(BOMB).evaluate(activation(portable, {}), Budget().meter())
-    assert str(stopped.value) == str(old.value)
     assert "more than 30000 cost units" in str(stopped.value)
 
 
@@ -511,7 +440,7 @@ def test_a_bomb_rule_is_an_error_result_naming_the_limit(tmp_path: Path) -> None
         f"apiVersion: policygate/v1\nkind: Policy\nmetadata: {{name: p}}\nspec:\n  rules:\n{rules}",
         encoding="utf-8",
     )
-    policies = policygate.load_policies([path], engine=OWN)
+    policies = policygate.load_policies([path])
     report = policygate.evaluate([{"name": "m", "version": "1"}], policies, now=NOW)
     bomb, ok = report.models[0].results
     assert bomb.status.value == "error" and "cost units" in (bomb.message or "")
@@ -525,7 +454,7 @@ def test_an_evaluation_is_charged_what_it_spent_and_stops_past_the_budget(
 ) -> None:
     """Units are deterministic: measured once, an evaluation within that many units
     passes and charges them, one unit fewer stops it."""
-    backend = cel.get_backend(OWN)
+    backend = cel.get_backend()
     program = backend.compile("model.l.map(x, x + 1.0).filter(x, x > 3.0).size() >= 0")
     act = activation(backend, {"l": list(range(size))})
     meter = Budget(cost=10**6).meter()
@@ -579,7 +508,7 @@ def test_the_rule_seconds_limit_stops_a_slow_rule(tmp_path: Path) -> None:
         f"spec:\n  rules:\n    - id: slow\n      check: '{slow}'\n",
         encoding="utf-8",
     )
-    args = ["check", str(models), "-p", str(policy), "--engine", OWN, "-f", "json", "--now", NOW,
+    args = ["check", str(models), "-p", str(policy), "-f", "json", "--now", NOW,
             "--limit", "rule-cost=1000000000", "--limit", "rule-seconds=0.01"]  # fmt: skip
     started = time.process_time()
     result = CliRunner().invoke(main, args)
@@ -616,7 +545,7 @@ def test_check_on_the_engine_loads_no_other_cel_library() -> None:
     script = (
         "import sys\nfrom policygate.cli import main\ntry:\n"
         "    main(['check', 'examples/models/credit-default-passes.yaml', '-p', 'policies/',"
-        " '--now', '2026-11-26T00:00:00Z', '-q', '--engine', 'policygate'])\n"
+        " '--now', '2026-11-26T00:00:00Z', '-q'])\n"
         "except SystemExit as stop:\n    print(stop.code)\n"
         "print(' '.join(sorted(sys.modules)))\n"
     )
@@ -640,7 +569,7 @@ def test_a_training_dataset_whose_version_is_no_scalar_is_never_a_pass(
     for a string or a number first, so it fails on every engine, this one too."""
     data = copy.deepcopy(EXAMPLE_DATA[0])
     data["spec"]["lineage"]["training_data"][0]["version"] = version
-    report = policygate.evaluate([model_from_data(data)], shipped[OWN], now=NOW)
+    report = policygate.evaluate([model_from_data(data)], shipped, now=NOW)
     found = [r for r in report.models[0].results if r.rule == "lineage.training-data-versioned"]
     assert found[0].status.value == "fail"
     assert not report.passed

@@ -1,6 +1,6 @@
 """Bounded evaluation (SECURITY.md, T-EVAL-*): a hostile or careless rule cannot
 hang or exhaust the gate. Every cost bomb becomes an ``error`` result that says
-which limit it hit, quickly, on every installed backend, and the run goes on."""
+which limit it hit, quickly, and the run goes on."""
 
 from __future__ import annotations
 
@@ -20,17 +20,15 @@ from policygate.limits import configure
 ROOT = Path(__file__).parents[2]
 NOW = "2026-11-26T00:00:00Z"
 NOW_DT = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
-ENGINES = [name for name in sorted(cel.BACKENDS) if name == cel.PORTABLE or cel.fast_available()]
 
 MODEL = {"name": "m", "version": "1", "l": list(range(1000)), "s": "ab" * 500_000, "ok": True}
-LITERAL_40 = "[" + ", ".join(["1"] * 40) + "]"
 
 # Each of these would run for hours or take gigabytes unbounded.
 BOMBS = {
     "nested-comprehensions": "model.l.map(x, model.l.map(y, model.l.map(z, z))).size() > 0",
     "nested-exists": "model.l.exists(x, model.l.exists(y, y == -1))",
-    "string-doubling": LITERAL_40 + '.reduce(r, i, "x", r + r).size() > 0',
-    "quadratic-list-building": "model.l.reduce(r, i, [], r + [i]).size() > 0",
+    "quadratic-list-building": "model.l.map(x, model.l.filter(y, y < x)).size() > 0",
+    "strings-built-in-a-loop": 'model.l.all(x, (model.s + model.s).size() > 0)',
     "huge-strings-in-a-map": "model.l.map(x, model.s + model.s).size() > 0",
     "membership-in-a-loop": "model.l.all(x, x in model.l)",
     "scanning-in-a-loop": 'model.l.all(x, !model.s.contains("zz"))',
@@ -53,10 +51,10 @@ def policy_text(checks: dict[str, str], extra: str = "") -> str:
     )
 
 
-def load(tmp_path: Path, text: str, engine: str) -> list[policygate.Policy]:
+def load(tmp_path: Path, text: str) -> list[policygate.Policy]:
     path = tmp_path / "policy.yaml"
     path.write_text(text, encoding="utf-8")
-    return policygate.load_policies([path], engine=engine)
+    return policygate.load_policies([path])
 
 
 # --------------------------------------------------------------------------- the meter
@@ -89,21 +87,12 @@ def test_budget_refuses_nonsense(kwargs):
         Budget(**kwargs)
 
 
-# --------------------------------------------------------------------------- the backends
+# --------------------------------------------------------------------------- the engine
 
 
-# Every bomb on the portable backend; on the fast one, those it cannot run natively.
-CASES = [(cel.PORTABLE, name) for name in sorted(BOMBS)] + [
-    (engine, name)
-    for engine in ENGINES
-    if engine != cel.PORTABLE
-    for name in ("nested-comprehensions", "huge-strings-in-a-map", "absorbed-by-or")
-]
-
-
-@pytest.mark.parametrize("engine, name", CASES)
-def test_cost_bombs_stop_quickly_with_a_clear_error(engine, name):
-    backend = cel.get_backend(engine)
+@pytest.mark.parametrize("name", sorted(BOMBS))
+def test_cost_bombs_stop_quickly_with_a_clear_error(name):
+    backend = cel.get_backend()
     program = backend.compile(BOMBS[name])
     started = time.process_time()  # CPU time: CI machines are shared
     with pytest.raises(cel.CELEvaluationError, match="evaluation budget exceeded"):
@@ -111,16 +100,14 @@ def test_cost_bombs_stop_quickly_with_a_clear_error(engine, name):
     assert time.process_time() - started < 2.0
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_evaluation_without_a_meter_is_bounded_by_the_default_budget(engine):
-    backend = cel.get_backend(engine)
+def test_evaluation_without_a_meter_is_bounded_by_the_default_budget():
+    backend = cel.get_backend()
     with pytest.raises(cel.CELEvaluationError, match="evaluation budget exceeded"):
         backend.compile(BOMBS["nested-comprehensions"]).evaluate(activation(backend))
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_the_time_limit_stops_what_the_cost_limit_allows(engine):
-    backend = cel.get_backend(engine)
+def test_the_time_limit_stops_what_the_cost_limit_allows():
+    backend = cel.get_backend()
     program = backend.compile(BOMBS["nested-exists"])
     started = time.monotonic()
     with pytest.raises(BudgetExceeded, match="ran longer than 0.2 s"):
@@ -128,9 +115,8 @@ def test_the_time_limit_stops_what_the_cost_limit_allows(engine):
     assert time.monotonic() - started < 1.5
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_a_cheap_expression_is_unaffected(engine):
-    backend = cel.get_backend(engine)
+def test_a_cheap_expression_is_unaffected():
+    backend = cel.get_backend()
     meter = Budget(cost=1000).meter()
     value = backend.compile('model.ok && size(model.l) == 1000 && model.name == "m"').evaluate(
         activation(backend), meter
@@ -138,48 +124,17 @@ def test_a_cheap_expression_is_unaffected(engine):
     assert backend.truth(value) is True
 
 
-def test_the_budget_decides_the_same_on_every_backend():
-    """The fast backend runs natively only what it can prove fits; the rest is
-    counted by the portable one, so a budget never gives different answers."""
-    model = {"l": list(range(30)), "m": [{"v": i} for i in range(15)]}
-    texts = [
-        "model.l.map(x, model.l.map(y, y)).size()",
-        "model.m.all(a, model.m.exists(b, a.v == b.v))",
-        "model.l.filter(x, x >= 10.0).map(x, x * 2.0).size()",  # CEL: no double % int
-        "model.l.all(x, x in model.l)",
-    ]
-    for cost in (300, 3_000, 30_000):
-        outcomes = {}
-        # policygate's own engine counts its own units (tests/cel/test_own_backend.py)
-        for engine in [name for name in ENGINES if name != cel.OWN]:
-            backend = cel.get_backend(engine)
-            act = backend.activation(model=model, params={}, now=NOW_DT, inputs={})
-            row = []
-            for text in texts:
-                try:
-                    value = backend.compile(text).evaluate(act, Budget(cost=cost).meter())
-                    row.append(repr(backend.to_python(value)))
-                except BudgetExceeded:
-                    row.append("exceeded")
-                except cel.CELEvaluationError as error:
-                    row.append("exceeded" if "budget" in str(error) else "error")
-            outcomes[engine] = row
-        assert len({tuple(row) for row in outcomes.values()}) == 1, (cost, outcomes)
-
-
 def test_an_overlong_expression_is_refused_before_it_is_parsed():
-    for engine in ENGINES:
-        with pytest.raises(cel.CELSyntaxError, match="longer than 20000 characters"):
-            cel.get_backend(engine).compile(" && ".join(["true"] * 5000))
+    with pytest.raises(cel.CELSyntaxError, match="longer than 20000 characters"):
+        cel.get_backend().compile(" && ".join(["true"] * 5000))
 
 
 # --------------------------------------------------------------------------- the evaluator
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_a_bomb_rule_is_an_error_result_and_the_run_goes_on(tmp_path, engine):
+def test_a_bomb_rule_is_an_error_result_and_the_run_goes_on(tmp_path):
     checks = {"bomb": BOMBS["nested-comprehensions"], "fine": "model.ok"}
-    policies = load(tmp_path, policy_text(checks), engine)
+    policies = load(tmp_path, policy_text(checks))
     started = time.process_time()
     report = policygate.evaluate(dict(MODEL), policies, now=NOW, budget=Budget(seconds=60))
     assert time.process_time() - started < 3.0
@@ -190,14 +145,13 @@ def test_a_bomb_rule_is_an_error_result_and_the_run_goes_on(tmp_path, engine):
     assert report.passed is False
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_every_part_of_a_rule_is_metered(tmp_path, engine):
+def test_every_part_of_a_rule_is_metered(tmp_path):
     bomb = BOMBS["nested-exists"]
     text = (
         "apiVersion: policygate/v1\nkind: Policy\nmetadata: {name: parts}\n"
         f"spec:\n  applies_to: '{bomb} || true'\n  rules:\n    - {{id: r, check: 'true'}}\n"
     )
-    report = policygate.evaluate(dict(MODEL), load(tmp_path, text, engine), now=NOW)
+    report = policygate.evaluate(dict(MODEL), load(tmp_path, text), now=NOW)
     (result,) = report.models[0].results
     assert (result.rule, result.status) == ("applies_to", Status.ERROR)
     assert "evaluation budget exceeded" in result.message
@@ -207,16 +161,15 @@ def test_every_part_of_a_rule_is_metered(tmp_path, engine):
             f"spec:\n  rules:\n    - {{id: r, {part}: 'model.l.map(x, model.l.map(y, y))', "
             "check: 'true'}\n"
         )
-        report = policygate.evaluate(dict(MODEL), load(tmp_path, text, engine), now=NOW)
+        report = policygate.evaluate(dict(MODEL), load(tmp_path, text), now=NOW)
         (result,) = report.models[0].results
         assert result.status is Status.ERROR, part
         assert f"cannot evaluate {part}: evaluation budget exceeded" in result.message
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_a_message_placeholder_that_is_a_bomb_cannot_hang_the_report(tmp_path, engine):
+def test_a_message_placeholder_that_is_a_bomb_cannot_hang_the_report(tmp_path):
     text = policy_text({"r": "false"}, "      message: 'x {" + BOMBS["nested-exists"] + "}'\n")
-    report = policygate.evaluate(dict(MODEL), load(tmp_path, text, engine), now=NOW)
+    report = policygate.evaluate(dict(MODEL), load(tmp_path, text), now=NOW)
     (result,) = report.models[0].results
     assert result.status is Status.FAIL
     assert "evaluation budget exceeded" in result.message
@@ -229,7 +182,7 @@ def test_a_huge_for_each_stops_at_the_rule_deadline_with_one_error(tmp_path):
         "apiVersion: policygate/v1\nkind: Policy\nmetadata: {name: honest}\n"
         "spec:\n  rules:\n    - {id: each, for_each: model.items, check: 'item >= 0'}\n"
     )
-    policies = load(tmp_path, text, cel.PORTABLE)
+    policies = load(tmp_path, text)
     started = time.monotonic()
     report = policygate.evaluate(model, policies, now=NOW, budget=Budget(seconds=0.5))
     assert time.monotonic() - started < 3.0
@@ -242,7 +195,7 @@ def test_a_huge_for_each_stops_at_the_rule_deadline_with_one_error(tmp_path):
 
 
 def test_gate_takes_a_budget(tmp_path):
-    policies = load(tmp_path, policy_text({"r": "model.l.all(x, x >= 0)"}), cel.PORTABLE)
+    policies = load(tmp_path, policy_text({"r": "model.l.all(x, x >= 0)"}))
     policygate.gate(dict(MODEL), policies, now=NOW)
     with pytest.raises(policygate.GateFailed) as failed:
         policygate.gate(dict(MODEL), policies, now=NOW, budget=Budget(cost=100))
@@ -261,7 +214,7 @@ def test_shipped_policies_stay_far_below_the_default_budget(tmp_path):
             spent.append(self.spent)
         original(self)
 
-    policies = policygate.load_policies([ROOT / "policies"], engine=cel.PORTABLE)
+    policies = policygate.load_policies([ROOT / "policies"])
     models = policygate.load_models([ROOT / "examples" / "models"])
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Meter, "begin", recording)
@@ -299,14 +252,13 @@ def test_bad_environment_limit_names_the_variable():
         configure((), {"POLICYGATE_MAX_NODES": "many"})
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_cli_reports_a_bomb_as_an_error_and_honours_limit_options(tmp_path, engine):
+def test_cli_reports_a_bomb_as_an_error_and_honours_limit_options(tmp_path):
     model = tmp_path / "model.json"
     model.write_text('{"name": "m", "version": "1", "l": [1, 2, 3]}', encoding="utf-8")
     policy = tmp_path / "policy.yaml"
     policy.write_text(policy_text({"r": "model.l.all(x, x > 0)"}), encoding="utf-8")
     runner = CliRunner()
-    args = ["check", str(model), "-p", str(policy), "--now", NOW, "--engine", engine]
+    args = ["check", str(model), "-p", str(policy), "--now", NOW]
     assert runner.invoke(main, args).exit_code == 0
     result = runner.invoke(main, [*args, "--limit", "rule-cost=20"])
     assert result.exit_code == 1

@@ -1,6 +1,6 @@
 """What the evaluator may know about CEL: a backend compiles text into programs and
-evaluates them against an activation. Nothing outside ``policygate.cel`` imports a
-CEL library, so a second backend is one new module and one line in the registry.
+evaluates them against an activation. The engine is policygate's own
+(:mod:`.lang`, adapted in :mod:`.own`); nothing else evaluates CEL.
 
 Values crossing this interface are plain Python: ``bool``, ``int``, ``float``,
 ``str``, ``list``, ``dict``, ``None``, :class:`datetime.datetime` (UTC) and
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .budget import Budget, Meter
+    from .budget import Meter
 
 
 class CELSyntaxError(Exception):
@@ -55,42 +55,10 @@ class Activation(abc.ABC):
         """A child activation with more variables (``item``, ``key``, ``index``)."""
 
 
-WHEN_FALSE = "when-false"
-"""A fused outcome: the rule's ``when`` was false (the rule is skipped)."""
-
-Outcome = bool | int | str | None
-"""What a fused evaluation says of one rule: its check's bool; for a ``for_each``
-rule whose every item passed, how many items there were; :data:`WHEN_FALSE`; or
-``None``: "evaluate this rule on its own" (an item failed, something errored or
-yielded a non-bool, or anything else the fused evaluation does not account for)."""
-
-
-class Fused(abc.ABC):
-    """Several rules of one policy evaluated in one call (see :meth:`Backend.fuse`)."""
-
-    @abc.abstractmethod
-    def evaluate(self, activation: Activation, budget: Budget) -> list[Outcome] | None:
-        """One outcome per rule given to :meth:`Backend.fuse`, in order; ``None``
-        when this evaluation cannot be fused at all (the caller evaluates every
-        rule on its own, which gives the same results, errors and messages)."""
-
-    def items(self, position: int, activation: Activation, budget: Budget) -> list[bool] | None:
-        """The check's bool for each item of the ``for_each`` rule at ``position``
-        (one without ``when``) in one evaluation, where :meth:`evaluate` gave it no
-        outcome; ``None`` where that is not sure to agree with evaluating the items
-        one by one (an error, a non-bool, a cost bound over the budget)."""
-        return None
-
-
 class Backend(abc.ABC):
     """A CEL implementation."""
 
     name: str
-
-    def fuse(self, rules: list[tuple[Program | None, Program | None, Program]]) -> Fused | None:
-        """An evaluation of the ``(when, for_each, check)`` programs of several rules
-        at once, or ``None`` when this backend has none (the default)."""
-        return None
 
     @abc.abstractmethod
     def compile(self, text: str) -> Program:

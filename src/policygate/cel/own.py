@@ -219,6 +219,45 @@ class _OwnProgram(Program):
         return value
 
 
+    def trace(
+        self, activation: Activation, meter: Meter | None = None
+    ) -> tuple[Any, str | None, dict[tuple[str, int], tuple[Any, str | None]]]:
+        """Evaluate once with the engine's observer: the value (plain Python) or the
+        error, and what every sub-expression evaluated to, by
+        :func:`~.analysis.node_key` (the last value seen: a node inside a macro is
+        seen once per element). A node absent from it was not evaluated (``&&``,
+        ``||`` and ``?:`` decided without it)."""
+        assert isinstance(activation, _OwnActivation)
+        meter = meter_for(meter)
+        meter.begin()
+        seen: dict[tuple[str, int], tuple[Any, str | None]] = {}
+        origins: dict[str, ast.Node] = {}  # where each error arose: the first node with it
+
+        def said(error: lang.EvalError) -> str:
+            origin = origins.get(error.message)
+            return describe(lang.LocatedError(error.message, error.kind, origin), self.text)
+
+        def watch(node: ast.Node, value: Any) -> None:
+            key = (type(node).__name__, node.span.offset)
+            if isinstance(value, lang.EvalError):
+                origins.setdefault(value.message, node)
+                seen[key] = (None, said(value))
+            else:
+                seen[key] = (value, None)
+
+        limit = meter.remaining
+        try:
+            value, units = self._program.measure(
+                activation.variables, limit, watch, _expired(meter)
+            )
+        except lang.BudgetExceeded:
+            return None, "evaluation budget exceeded", seen
+        except lang.CELEvaluationError as error:
+            return None, said(error), seen
+        meter.charge(units)
+        return value, None, seen
+
+
 def describe(error: lang.CELEvaluationError, text: str) -> str:
     """The engine's reason, naming the sub-expression where it arose when that is
     not the whole expression (``no such key: model.spec.metrics.auc``), and an

@@ -21,12 +21,11 @@ from ..audit.summary import AuditSummary
 from ..files import write_atomic
 from ..formats import OutputFormat, render
 from ..graph.catalogs import load_catalogs, verify_control_ids
-from ..importers.interface import overlay_from_assignments
+from ..models import parse_set
 from ..policy import parse_param
 from ..report import FAIL_ON, Report
 from ..timestamps import format_timestamp, utc_now
 from .common import (
-    engine_option,
     fail_on_option,
     format_option,
     handle_errors,
@@ -51,7 +50,7 @@ FORMATS = [SUMMARY, *(f.value for f in OutputFormat)]
 @waivers_option()
 @input_option()
 @param_option()
-@set_option("Set a field in every record (e.g. metadata.target_stage=production).")
+@set_option()
 @click.option("--alias", metavar="NAME", help="MLflow sources: only the versions with this alias.")
 @click.option("--stage", metavar="STAGE", help="MLflow sources: only the versions in this stage.")
 @now_option()
@@ -74,7 +73,6 @@ FORMATS = [SUMMARY, *(f.value for f in OutputFormat)]
     help="Rules and controls listed in the summary.",
 )
 @fail_on_option("Lowest severity whose fail or error fails a model.", choices=FAIL_ON)
-@engine_option()
 @click.option(
     "--progress/--no-progress",
     default=None,
@@ -99,7 +97,6 @@ def audit_command(
     extra_reports: Sequence[str],
     top: int,
     fail_on: str,
-    engine: str | None,
     progress: bool | None,
     quiet: bool,
 ) -> None:
@@ -115,11 +112,10 @@ def audit_command(
         policies=tuple(policies),
         now=now if now is not None else format_timestamp(utc_now()),
         params=dict(parse_param(p) for p in params),
-        engine=engine,
         waivers=tuple(waivers),
         inputs=tuple(inputs),
         fail_on=fail_on,
-        overlay=overlay_from_assignments(assignments),
+        overlay=parse_set(assignments),
     )
     auditor = Auditor(config)  # loads everything once here: usage and load errors exit 2 now
     verify_control_ids(auditor.policies, load_catalogs(catalogs) if catalogs else ())

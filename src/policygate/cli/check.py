@@ -24,7 +24,6 @@ from ..policy import load_policies, parse_param
 from ..report import FAIL_ON, Report
 from ..waivers import load_waivers
 from .common import (
-    engine_option,
     fail_on_option,
     format_option,
     handle_errors,
@@ -36,7 +35,9 @@ from .common import (
     parse_report_option,
     policy_options,
     report_option,
+    set_option,
     waivers_option,
+    with_record_defaults,
 )
 
 if TYPE_CHECKING:
@@ -47,10 +48,6 @@ if TYPE_CHECKING:
     from ..waivers import Waiver
 
 REPORT_FORMATS = [f.value for f in OutputFormat]
-CHECK_ENGINE_HELP = (
-    "CEL engine: cel-cpp or cel-python (default: cel-cpp when installed, "
-    "else cel-python; also POLICYGATE_CEL_ENGINE)."
-)
 
 
 @click.command()
@@ -95,12 +92,12 @@ CHECK_ENGINE_HELP = (
 )
 @input_option()
 @param_option()
+@set_option()
 @now_option()
 @format_option(REPORT_FORMATS, "Report format.")
 @output_option("Write the report here instead of stdout.")
 @report_option("Also write a report in FORMAT to PATH (repeatable).")
 @fail_on_option("Lowest severity whose fail or error fails the gate.", choices=FAIL_ON)
-@engine_option(CHECK_ENGINE_HELP)
 @limit_option()
 @click.option(
     "--decision-log",
@@ -127,12 +124,12 @@ def check(
     attestation_head: str | None,
     inputs: Sequence[str],
     params: Sequence[str],
+    assignments: Sequence[str],
     now: str | None,
     fmt: str,
     output: str | None,
     extra_reports: Sequence[str],
     fail_on: str,
-    engine: str | None,
     limit_values: Sequence[str],
     decision_log: str | None,
     quiet: bool,
@@ -147,7 +144,7 @@ def check(
                          "`policygate explain -f json`")  # fmt: skip
     limits = configure_limits(limit_values)
     overrides = dict(parse_param(p) for p in params)
-    loaded_policies = load_policies(policies, params=overrides, engine=engine, limits=limits.load)
+    loaded_policies = load_policies(policies, params=overrides, limits=limits.load)
     extra_catalogs: list[ControlCatalog] = []
     if catalogs or any(rule.controls for policy in loaded_policies for rule in policy.rules):
         # Without either there is nothing to verify (the shipped catalogs are sound:
@@ -162,7 +159,7 @@ def check(
     directory = load_approvers(approvers) if approvers else None
     loaded_attestations = load_attestations(attestations) if attestations else []
     input_data = load_inputs(inputs, limits.load)
-    records = load_models(models, limits=limits.load)
+    records = with_record_defaults(load_models(models, limits=limits.load), assignments)
     if attestation_log or attestation_head:
         from ..approvals.attestation_log import require_logged_decisions, validate_head
 
@@ -175,7 +172,7 @@ def check(
         from ..graph.build import load_risk_graph
 
         risk_graph = load_risk_graph(risk_registers, loaded_policies, records=records,
-                                     extra_catalogs=extra_catalogs, engine=engine)  # fmt: skip
+                                     extra_catalogs=extra_catalogs)  # fmt: skip
     report = evaluate(
         records, loaded_policies, now=now, waivers=loaded_waivers, inputs=input_data,
         fail_on=fail_on, approvers=directory, attestations=loaded_attestations,

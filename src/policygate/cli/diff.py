@@ -20,12 +20,12 @@ from ..models import load_models
 from ..policy import load_policies, parse_param
 from ..waivers import load_waivers
 from .common import (
-    engine_option,
     evaluation_options,
     fail_on_option,
     format_option,
     handle_errors,
     output_option,
+    with_record_defaults,
 )
 
 
@@ -54,7 +54,6 @@ from .common import (
 )
 @format_option(["text", "json"], "Output format.")
 @output_option("Write the impact here instead of stdout.")
-@engine_option()
 @handle_errors
 def diff(
     models: Sequence[str],
@@ -63,17 +62,17 @@ def diff(
     waivers: Sequence[str],
     inputs: Sequence[str],
     params: Sequence[str],
+    assignments: Sequence[str],
     now: str | None,
     fail_on: str,
     fmt: str,
     output: str | None,
-    engine: str | None,
 ) -> None:
     """Evaluate MODEL under the --base and the --head policies; list what changes outcome."""
     overrides = dict(parse_param(p) for p in params)
-    old = load_policies(base, params=overrides, engine=engine)
-    new = load_policies(head, params=overrides, engine=engine)
-    records = load_models(models)
+    old = load_policies(base, params=overrides)
+    new = load_policies(head, params=overrides)
+    records = with_record_defaults(load_models(models), assignments)
     if not records:
         raise NothingEvaluatedError(f"no model found in {', '.join(models)}")
     impact = impact_of(

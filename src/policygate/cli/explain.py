@@ -22,11 +22,11 @@ from ..report import Status
 from ..waivers import load_waivers
 from .common import (
     catalog_option,
-    engine_option,
     evaluation_options,
     format_option,
     handle_errors,
     policy_option,
+    with_record_defaults,
 )
 
 
@@ -38,7 +38,6 @@ from .common import (
 @catalog_option("Extra control catalog, for the titles of the rule's controls.")
 @format_option(["text", "json"], "Output format.")
 @click.option("-v", "--verbose", is_flag=True, help="Trace passing for_each elements too.")
-@engine_option()
 @handle_errors
 def explain(
     model: str,
@@ -47,19 +46,19 @@ def explain(
     waivers: Sequence[str],
     inputs: Sequence[str],
     params: Sequence[str],
+    assignments: Sequence[str],
     now: str | None,
     catalogs: Sequence[str],
     fmt: str,
     verbose: bool,
-    engine: str | None,
 ) -> None:
     """Explain how RULE was evaluated for MODEL: every value it read and compared."""
     overrides = dict(parse_param(p) for p in params)
-    loaded = load_policies(policies, params=overrides, engine=engine)
+    loaded = load_policies(policies, params=overrides)
     extra = load_catalogs(catalogs) if catalogs else []
     loaded_waivers = load_waivers(waivers) if waivers else []
     input_data = load_inputs(inputs)
-    records = load_models([model])
+    records = with_record_defaults(load_models([model]), assignments)
     if not records:
         raise NothingEvaluatedError(f"no model found in {model}")
     explanations = [

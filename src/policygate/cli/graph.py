@@ -28,7 +28,6 @@ from ..report import Report
 from ..waivers import load_waivers
 from .common import (
     catalog_option,
-    engine_option,
     format_option,
     handle_errors,
     input_option,
@@ -50,7 +49,6 @@ _INPUT_OPTIONS: list[Callable[[Any], Any]] = [
     input_option(),
     param_option(),
     now_option(),
-    engine_option("CEL engine (as for check)."),
     output_option("Write here instead of stdout."),
 ]  # fmt: skip
 
@@ -71,7 +69,6 @@ def _load(
     inputs: Sequence[str],
     params: Sequence[str],
     now: str | None,
-    engine: str | None,
     need_register: str | None = None,
 ) -> tuple[RiskGraph, Report]:
     if need_register and not risk_registers:
@@ -79,8 +76,8 @@ def _load(
     overrides = dict(parse_param(p) for p in params)
     return evaluated_graph(
         load_models(models) if models else [],
-        load_policies(policies, params=overrides, engine=engine) if policies else [],
-        load_risk_registers(risk_registers, engine=engine) if risk_registers else None,
+        load_policies(policies, params=overrides) if policies else [],
+        load_risk_registers(risk_registers) if risk_registers else None,
         extra_catalogs=load_catalogs(catalogs) if catalogs else (),
         now=now,
         waivers=load_waivers(waivers) if waivers else (),

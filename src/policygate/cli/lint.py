@@ -14,7 +14,6 @@ from ..graph.catalogs import load_catalogs
 from ..lint import FORMATS, lint_paths, render
 from .common import (
     catalog_option,
-    engine_option,
     fail_on_option,
     format_option,
     handle_errors,
@@ -36,7 +35,6 @@ from .common import (
 @fail_on_option(
     "Lowest level that makes lint exit 1.", choices=["warning", "error"], default="warning"
 )
-@engine_option()
 @handle_errors
 def lint(
     policies: Sequence[str],
@@ -45,11 +43,10 @@ def lint(
     catalogs: Sequence[str],
     model_schema: str | None,
     fail_on: str,
-    engine: str | None,
 ) -> None:
     """Check POLICY files or directories without evaluating anything; exit 0 clean, 1 problems."""
     extra = load_catalogs(catalogs) if catalogs else []
-    result = lint_paths(policies, catalogs=extra, model_schema=model_schema, engine=engine)
+    result = lint_paths(policies, catalogs=extra, model_schema=model_schema)
     text = render(result, fmt)
     if output:
         from ..files import write_atomic  # (tempfile & co.: only when writing a file)

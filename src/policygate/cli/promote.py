@@ -16,12 +16,11 @@ from ..errors import GateFailed
 from ..files import write_atomic
 from ..formats import OutputFormat, render
 from ..graph.catalogs import verify_control_ids
-from ..importers.interface import overlay_from_assignments
+from ..models import parse_set
 from ..policy import load_policies, parse_param
 from ..report import FAIL_ON, Report
 from ..waivers import load_waivers
 from .common import (
-    engine_option,
     fail_on_option,
     format_option,
     handle_errors,
@@ -58,12 +57,11 @@ from .common import (
 @waivers_option()
 @input_option()
 @param_option()
-@set_option("Set a record field the registry cannot hold (e.g. spec.risk_tier=high).")
+@set_option()
 @now_option()
 @format_option([f.value for f in OutputFormat], "Report format.")
 @output_option("Write the report here instead of stdout.")
 @fail_on_option("Lowest severity whose fail or error fails the gate.", choices=FAIL_ON)
-@engine_option()
 @handle_errors
 def promote(
     source: str,
@@ -80,7 +78,6 @@ def promote(
     fmt: str,
     output: str | None,
     fail_on: str,
-    engine: str | None,
 ) -> None:
     """Gate an MLflow model version; set --alias only when it passes.
 
@@ -90,7 +87,7 @@ def promote(
     from ..integrations.mlflow import promote as promote_version
 
     overrides = dict(parse_param(p) for p in params)
-    loaded = load_policies(policies, params=overrides, engine=engine)
+    loaded = load_policies(policies, params=overrides)
     verify_control_ids(loaded, ())
     try:
         report = promote_version(
@@ -100,7 +97,7 @@ def promote(
             target_stage=target_stage,
             write_tags=tags,
             tracking_uri=tracking_uri,
-            overlay=overlay_from_assignments(assignments),
+            set=parse_set(assignments),
             now=now,
             waivers=load_waivers(waivers) if waivers else [],
             inputs=load_inputs(inputs),

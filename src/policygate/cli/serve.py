@@ -16,7 +16,6 @@ from ..errors import UsageError
 from ..limits import configure as configure_limits
 from ..report import FAIL_ON
 from .common import (
-    engine_option,
     fail_on_option,
     handle_errors,
     input_option,
@@ -56,8 +55,6 @@ def is_loopback(host: str) -> bool:
 @input_option()
 @param_option()
 @fail_on_option("Lowest severity whose fail or error fails the gate.", choices=FAIL_ON)
-@engine_option("CEL engine: cel-cpp or cel-python (default: cel-cpp when installed, "
-               "else cel-python; also POLICYGATE_CEL_ENGINE).")
 @limit_option()
 @click.option("--token-file", metavar="PATH",
               help="File holding the bearer token every request but /health must carry "
@@ -72,6 +69,10 @@ def is_loopback(host: str) -> bool:
               help="Connections and requests one worker holds at once; beyond them it answers "
                    "503. Memory is bounded by this times max-file-bytes.")  # fmt: skip
 @click.option("--access-log", is_flag=True, help="Log every request on stderr.")
+@click.option("--protected-alias", "protected_aliases", multiple=True, metavar="ALIAS",
+              help="/v1/authorize: setting this alias is a promotion (repeatable).")  # fmt: skip
+@click.option("--protected-stage", "protected_stages", multiple=True, metavar="STAGE",
+              help="/v1/authorize: moving to this stage is a promotion (repeatable).")  # fmt: skip
 @handle_errors
 def serve(
     host: str,
@@ -84,7 +85,6 @@ def serve(
     inputs: Sequence[str],
     params: Sequence[str],
     fail_on: str,
-    engine: str | None,
     limit_values: Sequence[str],
     token_file: str | None,
     decision_log: str | None,
@@ -92,8 +92,11 @@ def serve(
     workers: int,
     concurrency: int,
     access_log: bool,
+    protected_aliases: Sequence[str],
+    protected_stages: Sequence[str],
 ) -> None:
-    """Answer gate decisions over HTTP: POST /v1/check, GET /v1/policies, GET /health.
+    """Answer gate decisions over HTTP: POST /v1/check, POST /v1/authorize (with access
+    policies among -p), GET /v1/policies, GET /health.
 
     SIGHUP reloads the policies (and waivers, approvers, inputs, risk registers,
     the token); a set that fails to load leaves the previous one serving.
@@ -112,9 +115,10 @@ def serve(
         host=host, port=port, policies=tuple(policies), catalogs=tuple(catalogs),
         waivers=tuple(waivers), risk_registers=tuple(risk_registers),
         approvers=tuple(approvers), inputs=tuple(inputs), params=tuple(params),
-        fail_on=fail_on, engine=engine, limit_values=tuple(limit_values),
+        fail_on=fail_on, limit_values=tuple(limit_values),
         token_file=token_file, decision_log=decision_log, threads=threads, workers=workers,
         concurrency=concurrency, access_log=access_log,
+        protected_aliases=tuple(protected_aliases), protected_stages=tuple(protected_stages),
     )  # fmt: skip
     configure_limits(settings.limit_values)  # a bad --limit is exit 2 before anything loads
     run(settings)

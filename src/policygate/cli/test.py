@@ -14,7 +14,6 @@ import click
 from ..files import write_atomic
 from ..tester import REPORTERS, load_suites, render, run_suites
 from .common import (
-    engine_option,
     format_option,
     handle_errors,
     output_option,
@@ -33,7 +32,6 @@ from .common import (
 @format_option(list(REPORTERS), "Output format.")
 @output_option("Write the results here instead of stdout.")
 @click.option("-v", "--verbose", is_flag=True, help="List passing tests and covered rules too.")
-@engine_option()
 @handle_errors
 def test(
     paths: Sequence[str],
@@ -42,10 +40,9 @@ def test(
     fmt: str,
     output: str | None,
     verbose: bool,
-    engine: str | None,
 ) -> None:
     """Run the PolicyTest documents under PATH; exit 0 all pass, 1 a failure."""
-    run = run_suites(load_suites(paths, engine=engine))
+    run = run_suites(load_suites(paths))
     text = render(
         run, fmt, coverage=coverage or threshold is not None, verbose=verbose, threshold=threshold
     )

@@ -52,7 +52,6 @@ class RiskRegister:
 
     risks: tuple[Risk, ...]
     documents: tuple[RiskRegisterRef, ...] = ()
-    engine: str = cel.DEFAULT
 
     def risk(self, risk_id: str) -> Risk | None:
         for risk in self.risks:
@@ -67,7 +66,6 @@ class RiskRegister:
 def load_risk_registers(
     paths: Sequence[str | os.PathLike[str]],
     *,
-    engine: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> RiskRegister:
     """Every RiskRegister document under ``paths``, merged into one register.
@@ -76,7 +74,7 @@ def load_risk_registers(
     selector that does not compile, and a register without any document. All
     errors are raised together, sorted by location.
     """
-    loader = _Loader(cel.get_backend(engine), limits)
+    loader = _Loader(cel.get_backend(), limits)
     risks: list[Risk] = []
     documents: list[RiskRegisterRef] = []
     errors: list[PolicygateError] = []
@@ -118,7 +116,7 @@ def load_risk_registers(
     if not documents:
         searched = ", ".join(os.fspath(p) for p in paths)
         raise LoadError(f"no RiskRegister document found in {searched}")
-    return RiskRegister(tuple(risks), tuple(documents), loader.backend.name)
+    return RiskRegister(tuple(risks), tuple(documents))
 
 
 def _reference(document: Document) -> RiskRegisterRef:

@@ -90,7 +90,6 @@ def lint_paths(
     *,
     catalogs: Sequence[ControlCatalog] = (),
     model_schema: str | os.PathLike[str] | None = None,
-    engine: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> LintResult:
     """Lint every Policy document under ``paths`` (and the policies they extend).
@@ -99,7 +98,7 @@ def lint_paths(
     policies that declare none (default: the shipped ModelRecord schema).
     Raises :class:`UsageError` when no Policy document is found.
     """
-    linter = _Linter(catalogs, model_schema, engine, limits)
+    linter = _Linter(catalogs, model_schema, limits)
     return linter.run([os.fspath(p) for p in paths])
 
 
@@ -112,7 +111,7 @@ class _Expression:
     text: str
     offset: int  # where ``text`` starts in the string at json_path (message placeholders)
     variables: tuple[str, ...]
-    analysis: cel.syntax.Analysis
+    analysis: cel.analysis.Analysis
     item_paths: tuple[FieldPath, ...] | None = None  # what `item` stands for, below model
     context: _PolicyContext | None = None
 
@@ -130,11 +129,9 @@ class _Linter:
         self,
         catalogs: Sequence[ControlCatalog],
         model_schema: str | os.PathLike[str] | None,
-        engine: str | None,
         limits: Limits,
     ) -> None:
-        self.backend = cel.get_backend(engine)
-        self.engine = engine
+        self.backend = cel.get_backend()
         self.limits = limits
         self.controls = sorted({c for catalog in all_catalogs(catalogs) for c in catalog.ids()})
         self.default_schema = self._default_schema(model_schema)
@@ -242,7 +239,7 @@ class _Linter:
     def _compile(self, document: Document) -> bool:
         """Load errors, as ``check`` reports them. False when the schema refused the document."""
         try:
-            compile_policy_document(document, engine=self.engine, limits=self.limits)
+            compile_policy_document(document, limits=self.limits)
         except PolicygateError as error:
             errors = error.errors if isinstance(error, ErrorGroup) else [error]
             schema_ok = True
@@ -443,7 +440,7 @@ class _Linter:
             self._report(self._at(expression, offset), "unknown-field", message, problem.level)
 
     def _model_paths(
-        self, expression: _Expression, reference: cel.syntax.Reference
+        self, expression: _Expression, reference: cel.analysis.Reference
     ) -> Iterator[tuple[FieldPath, int]]:
         """The model paths a reference reads, each with how many leading keys come
         from elsewhere (the for_each collection that ``item`` stands for)."""

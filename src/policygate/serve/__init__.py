@@ -38,7 +38,6 @@ class ServeSettings:
     inputs: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
     fail_on: str = "error"
-    engine: str | None = None
     limit_values: tuple[str, ...] = ()
     token_file: str | None = None
     decision_log: str | None = None
@@ -46,13 +45,16 @@ class ServeSettings:
     workers: int = 1
     concurrency: int = 64
     access_log: bool = False
+    protected_aliases: tuple[str, ...] = ()
+    protected_stages: tuple[str, ...] = ()
 
     def sources(self) -> ServeSources:
         return ServeSources(
             policies=self.policies, catalogs=self.catalogs, waivers=self.waivers,
             risk_registers=self.risk_registers, approvers=self.approvers, inputs=self.inputs,
-            params=self.params, engine=self.engine, token_file=self.token_file,
+            params=self.params, token_file=self.token_file,
             limits=configure_limits(self.limit_values),
+            protected_aliases=self.protected_aliases, protected_stages=self.protected_stages,
         )  # fmt: skip
 
     def to_json(self) -> str:

@@ -82,7 +82,6 @@ class TestSuite:
 def load_suites(
     paths: Sequence[str | os.PathLike[str]],
     *,
-    engine: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> list[TestSuite]:
     """Every PolicyTest document under ``paths``; other kinds are skipped.
@@ -103,7 +102,7 @@ def load_suites(
             try:
                 if document_kind(document) != "PolicyTest":
                     continue
-                suites.append(_Suite(document, engine, limits).load())
+                suites.append(_Suite(document, limits).load())
             except ErrorGroup as group:
                 errors.extend(group.errors)
             except PolicygateError as error:
@@ -142,9 +141,8 @@ def subdocument(document: Document, path: JsonPath) -> Document:
 
 
 class _Suite:
-    def __init__(self, document: Document, engine: str | None, limits: Limits) -> None:
+    def __init__(self, document: Document, limits: Limits) -> None:
         self.document = document
-        self.engine = engine
         self.limits = limits
         self.errors: list[PolicygateError] = []
         self.base = (
@@ -197,7 +195,7 @@ class _Suite:
             where = self.at("spec", "policies", index)
             try:
                 policies.extend(
-                    load_policies([self.base / ref], engine=self.engine, limits=self.limits)
+                    load_policies([self.base / ref], limits=self.limits)
                 )
             except NothingEvaluatedError:
                 self.errors.append(

@@ -68,6 +68,7 @@ class Token:
     kind: str
     value: Any
     offset: int
+    end: int  # the offset just after the token
 
 
 class Source:
@@ -109,7 +110,7 @@ def tokenize(source: Source) -> list[Token]:
             if i < n and text[i] in "'\"" and _is_string_prefix(word):
                 i = _read_string(source, start, i, word.lower(), out)
                 continue
-            out.append(Token("ident", word, start))
+            out.append(Token("ident", word, start, i))
             continue
         if ch in _DIGITS or (
             ch == "." and i + 1 < n and text[i + 1] in _DIGITS and not _ends_operand(out)
@@ -124,15 +125,15 @@ def tokenize(source: Source) -> list[Token]:
             continue
         two = text[i : i + 2]
         if two in _PUNCT2:
-            out.append(Token(two, two, start))
+            out.append(Token(two, two, start, start + 2))
             i += 2
             continue
         if ch in _PUNCT1:
-            out.append(Token(ch, ch, start))
+            out.append(Token(ch, ch, start, start + 1))
             i += 1
             continue
         raise source.error(f"unexpected character {ch!r}", start)
-    out.append(Token("eof", None, n))
+    out.append(Token("eof", None, n, n))
     return out
 
 
@@ -147,7 +148,7 @@ def _read_quoted_ident(source: Source, i: int, out: list[Token]) -> int:
         end += 1
     if end >= len(text) or text[end] != "`" or end == i + 1:
         raise source.error("invalid quoted field name", i)
-    out.append(Token("quoted", text[i + 1 : end], i))
+    out.append(Token("quoted", text[i + 1 : end], i, end + 1))
     return end + 1
 
 
@@ -202,7 +203,7 @@ def _read_number(source: Source, i: int, out: list[Token]) -> int:
             while i < n and text[i] in _DIGITS:
                 i += 1
     if is_float:
-        out.append(Token("double", float(text[start:i]), start))
+        out.append(Token("double", float(text[start:i]), start, i))
         return i
     if i - start - _leading_zeros(text, start, i) > _MAX_DIGITS:  # past 64 bits: never converted
         raise source.error("integer literal out of range", start)
@@ -227,9 +228,9 @@ def _finish_int(source: Source, start: int, i: int, value: int, out: list[Token]
     if i < len(text) and text[i] in "uU":
         if value > 2**64 - 1:
             raise source.error("unsigned integer literal out of range", start)
-        out.append(Token("uint", value, start))
+        out.append(Token("uint", value, start, i + 1))
         return i + 1
-    out.append(Token("int", value, start))
+    out.append(Token("int", value, start, i))
     return i
 
 
@@ -262,9 +263,9 @@ def _read_string(source: Source, start: int, i: int, prefix: str, out: list[Toke
             parts.append(ch)
         i += 1
     if data is not None:
-        out.append(Token("bytes", bytes(data), start))
+        out.append(Token("bytes", bytes(data), start, i))
     else:
-        out.append(Token("string", "".join(parts), start))
+        out.append(Token("string", "".join(parts), start, i))
     return i
 
 

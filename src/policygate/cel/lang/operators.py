@@ -96,6 +96,14 @@ _BUILDERS: dict[str, Callable[[list[Value]], int]] = {
     "strings.quote": lambda v: 2 * _length(v[0]),
     "substring": lambda v: _length(v[0]),
     "trim": lambda v: _length(v[0]),
+    # Scans: the text is read once (RE2 and str.find are linear), so a rule that
+    # searches a megabyte a thousand times pays for it.
+    "contains": lambda v: _length(v[0]),
+    "startsWith": lambda v: _length(v[-1]),
+    "endsWith": lambda v: _length(v[-1]),
+    "indexOf": lambda v: _length(v[0]),
+    "lastIndexOf": lambda v: _length(v[0]),
+    "matches": lambda v: _length(v[0]) + _length(v[-1]),
 }
 
 

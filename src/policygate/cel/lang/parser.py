@@ -12,6 +12,7 @@ cel-go, into :class:`~policygate.cel.lang.ast.Comprehension` nodes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from policygate.cel.lang import ast
 from policygate.cel.lang.ast import Node, Span
@@ -39,8 +40,28 @@ _MULTIPLICATIVE = {"*": "_*_", "/": "_/_", "%": "_%_"}
 _KEYWORDS = frozenset({"true", "false", "null", "in"})
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """A syntax tree with what only the source text knows, for tools that show it
+    (lint, explain): each node's ``extent`` (start and end offsets of the text it
+    was read from), where each selected field's name starts, which comprehension
+    or ``has()`` was written as which macro call (name, receiver, arguments), and
+    which ``&&``/``||`` nodes are inner links of one written chain."""
+
+    tree: Node
+    extents: dict[Node, tuple[int, int]]
+    field_starts: dict[Node, int]
+    macros: dict[Node, tuple[str, Node | None, tuple[Node, ...]]]
+    chains: frozenset[Node]
+
+
 def parse(text: str) -> Node:
     """The syntax tree of ``text``, or :class:`CELSyntaxError` with line and column."""
+    return parse_source(text).tree
+
+
+def parse_source(text: str) -> Parsed:
+    """:func:`parse`, keeping the source map of :class:`Parsed`."""
     if len(text) > MAX_LENGTH:
         raise CELSyntaxError(
             f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}", 0, 1, 1
@@ -53,7 +74,9 @@ def parse(text: str) -> Node:
     depth = tree_depth(node)
     if depth > MAX_DEPTH:
         raise source.error(f"expression nests {depth} deep; the limit is {MAX_DEPTH}", 0)
-    return node
+    return Parsed(
+        node, parser.extents, parser.field_starts, parser.macros, frozenset(parser.chains)
+    )
 
 
 def tree_depth(root: Node) -> int:
@@ -75,6 +98,11 @@ class _Parser:
         self.tokens = tokens
         self.pos = 0
         self.nesting = 0
+        self.last_end = 0  # where the last token consumed ends
+        self.extents: dict[Node, tuple[int, int]] = {}
+        self.field_starts: dict[Node, int] = {}
+        self.macros: dict[Node, tuple[str, Node | None, tuple[Node, ...]]] = {}
+        self.chains: set[Node] = set()
 
     # -- tokens ---------------------------------------------------------------
 
@@ -85,7 +113,15 @@ class _Parser:
         token = self.tokens[self.pos]
         if token.kind != "eof":
             self.pos += 1
+            self.last_end = token.end
         return token
+
+    def mark(self, node: Node, start: int) -> Node:
+        """Record that ``node`` was read from ``start`` to the last token consumed
+        (the first record stands: a parenthesized node keeps its inner extent)."""
+        if node not in self.extents:
+            self.extents[node] = (start, self.last_end)
+        return node
 
     def accept(self, kind: str) -> Token | None:
         if self.tokens[self.pos].kind == kind:
@@ -113,6 +149,7 @@ class _Parser:
         if self.nesting > MAX_NESTING:
             raise self.error(f"expression nests deeper than {MAX_NESTING}", self.peek())
         try:
+            start = self.peek().offset
             condition = self.logical("||", "_||_", self.conjunction)
             question = self.accept("?")
             if question is None:
@@ -120,7 +157,8 @@ class _Parser:
             then = self.logical("||", "_||_", self.conjunction)
             self.expect(":")
             otherwise = self.expression()
-            return ast.Call(self.span(question), "_?_:_", (condition, then, otherwise))
+            node = ast.Call(self.span(question), "_?_:_", (condition, then, otherwise))
+            return self.mark(node, start)
         finally:
             self.nesting -= 1
 
@@ -129,14 +167,23 @@ class _Parser:
 
     def logical(self, op: str, function: str, read: Callable[[], Node]) -> Node:
         """A chain of ``op`` over the next tighter level (``read``), balanced."""
+        start = self.peek().offset
         terms: list[Node] = [read()]
+        bounds = [(start, self.last_end)]
         spans: list[Span] = []
         while (token := self.accept(op)) is not None:
             spans.append(self.span(token))
+            term_start = self.peek().offset
             terms.append(read())
-        return _balance(function, terms, spans)
+            bounds.append((term_start, self.last_end))
+        if len(terms) == 1:
+            return terms[0]
+        root = _balance(function, terms, spans, bounds, self.extents, self.chains)
+        self.chains.discard(root)
+        return root
 
     def relation(self) -> Node:
+        start = self.peek().offset
         left = self.additive()
         while True:
             token = self.peek()
@@ -148,22 +195,26 @@ class _Parser:
                 return left
             self.next()
             right = self.additive()
-            left = ast.Call(self.span(token), function, (left, right))
+            left = self.mark(ast.Call(self.span(token), function, (left, right)), start)
 
     def additive(self) -> Node:
+        start = self.peek().offset
         left = self.multiplicative()
         while (token := self.peek()).kind in _ADDITIVE:
             self.next()
             right = self.multiplicative()
-            left = ast.Call(self.span(token), _ADDITIVE[token.kind], (left, right))
+            node = ast.Call(self.span(token), _ADDITIVE[token.kind], (left, right))
+            left = self.mark(node, start)
         return left
 
     def multiplicative(self) -> Node:
+        start = self.peek().offset
         left = self.unary()
         while (token := self.peek()).kind in _MULTIPLICATIVE:
             self.next()
             right = self.unary()
-            left = ast.Call(self.span(token), _MULTIPLICATIVE[token.kind], (left, right))
+            node = ast.Call(self.span(token), _MULTIPLICATIVE[token.kind], (left, right))
+            left = self.mark(node, start)
         return left
 
     def unary(self) -> Node:
@@ -185,18 +236,19 @@ class _Parser:
             value = -number.value
             if number.kind == "int" and value < INT64_MIN:
                 raise self.error("integer literal out of range", number)
-            operand: Node = ast.Literal(self.span(last), value)
+            operand: Node = self.mark(ast.Literal(self.span(last), value), last.offset)
         else:
             operand = self.member()
         function = "!_" if token.kind == "!" else "-_"
         for op in reversed(ops):
-            operand = ast.Call(self.span(op), function, (operand,))
+            operand = self.mark(ast.Call(self.span(op), function, (operand,)), op.offset)
         return operand
 
     def _postfix_follows(self) -> bool:
         return self.peek(1).kind in (".", ".?", "[", "[?")
 
     def member(self) -> Node:
+        start = self.peek().offset
         node = self.primary()
         while True:
             token = self.peek()
@@ -207,21 +259,24 @@ class _Parser:
                     field = ast.Select(
                         self.span(token), node, name.value, optional=token.kind == ".?"
                     )
-                    node = field
+                    self.field_starts[field] = name.offset
+                    node = self.mark(field, start)
                     continue
                 if token.kind == "." and self.peek().kind == "(":
                     args = self.arguments()
-                    node = self.call(name, name.value, args, node)
+                    node = self.mark(self.call(name, name.value, args, node), start)
                     continue
                 if name.value in _KEYWORDS:
                     raise self.error(f"{name.value!r} is a keyword, not a field name", name)
-                node = ast.Select(self.span(token), node, name.value, optional=token.kind == ".?")
+                field = ast.Select(self.span(token), node, name.value, optional=token.kind == ".?")
+                self.field_starts[field] = name.offset
+                node = self.mark(field, start)
             elif token.kind in ("[", "[?"):
                 self.next()
                 index = self.expression()
                 self.expect("]")
                 function = "_[?_]" if token.kind == "[?" else "_[_]"
-                node = ast.Call(self.span(token), function, (node, index))
+                node = self.mark(ast.Call(self.span(token), function, (node, index)), start)
             else:
                 return node
 
@@ -231,13 +286,10 @@ class _Parser:
         span = self.span(token)
         if kind in ("int", "uint", "double", "string", "bytes"):
             self.next()
-            if kind == "int":
-                if token.value > 2**63 - 1:
-                    raise self.error("integer literal out of range", token)
-                return ast.Literal(span, token.value)
-            if kind == "uint":
-                return ast.Literal(span, Uint(token.value))
-            return ast.Literal(span, token.value)
+            if kind == "int" and token.value > 2**63 - 1:
+                raise self.error("integer literal out of range", token)
+            value = Uint(token.value) if kind == "uint" else token.value
+            return self.mark(ast.Literal(span, value), token.offset)
         if kind == "ident" or kind == ".":
             return self.name_or_call()
         if kind == "(":
@@ -257,30 +309,27 @@ class _Parser:
         token = self.expect("ident")
         word = token.value
         span = self.span(first)
-        if not leading_dot:
-            if word == "true":
-                return ast.Literal(span, True)
-            if word == "false":
-                return ast.Literal(span, False)
-            if word == "null":
-                return ast.Literal(span, None)
+        if not leading_dot and word in ("true", "false", "null"):
+            value = {"true": True, "false": False, "null": None}[word]
+            return self.mark(ast.Literal(span, value), first.offset)
         if word in _KEYWORDS:
             raise self.error(f"{word!r} is a keyword", token)
         if word in RESERVED:
             raise self.error(f"{word!r} is a reserved word", token)
         if self.peek().kind == "(":
             args = self.arguments()
-            return self.call(token, ("." if leading_dot else "") + word, args, None)
+            call = self.call(token, ("." if leading_dot else "") + word, args, None)
+            return self.mark(call, first.offset)
         name = ("." if leading_dot else "") + word
         if self.peek().kind == "{" and self._message_follows():
-            return self.message_literal(span, name)
+            return self.mark(self.message_literal(span, name), first.offset)
         # A qualified message name: a.b.C{...}
         if self.peek().kind == "." and self._qualified_message_follows():
             parts = [name]
             while self.accept(".") is not None:
                 parts.append(self.expect("ident").value)
-            return self.message_literal(span, ".".join(parts))
-        return ast.Ident(span, name)
+            return self.mark(self.message_literal(span, ".".join(parts)), first.offset)
+        return self.mark(ast.Ident(span, name), first.offset)
 
     def _message_follows(self) -> bool:
         """``Name{`` can only be a message construction (no other rule puts ``{`` there)."""
@@ -307,6 +356,7 @@ class _Parser:
         span = self.span(token)
         expanded = expand_macro(span, name, tuple(args), target, self.source)
         if expanded is not None:
+            self.macros[expanded] = (name, target, tuple(args))
             return expanded
         return ast.Call(span, name, tuple(args), target)
 
@@ -323,7 +373,8 @@ class _Parser:
             if self.accept(",") is None:
                 break
         self.expect("]")
-        return ast.ListExpr(self.span(open_token), tuple(elements), frozenset(optional))
+        node = ast.ListExpr(self.span(open_token), tuple(elements), frozenset(optional))
+        return self.mark(node, open_token.offset)
 
     def map_literal(self) -> Node:
         open_token = self.expect("{")
@@ -338,7 +389,7 @@ class _Parser:
             if self.accept(",") is None:
                 break
         self.expect("}")
-        return ast.MapExpr(self.span(open_token), tuple(entries))
+        return self.mark(ast.MapExpr(self.span(open_token), tuple(entries)), open_token.offset)
 
     def message_literal(self, span: Span, name: str) -> Node:
         self.expect("{")
@@ -356,14 +407,26 @@ class _Parser:
         return ast.MessageExpr(span, name, tuple(fields))
 
 
-def _balance(function: str, terms: list[Node], spans: list[Span]) -> Node:
-    """A balanced tree of ``function`` over ``terms`` (cel-go's balancing of && and ||)."""
+def _balance(
+    function: str,
+    terms: list[Node],
+    spans: list[Span],
+    bounds: list[tuple[int, int]],
+    extents: dict[Node, tuple[int, int]],
+    chains: set[Node],
+) -> Node:
+    """A balanced tree of ``function`` over ``terms`` (cel-go's balancing of && and ||);
+    each node made is recorded in ``extents`` (from its first term to its last, as
+    ``bounds`` give them) and in ``chains``."""
     if len(terms) == 1:
         return terms[0]
     mid = len(terms) // 2
-    left = _balance(function, terms[:mid], spans[: mid - 1])
-    right = _balance(function, terms[mid:], spans[mid:])
-    return ast.Call(spans[mid - 1], function, (left, right))
+    left = _balance(function, terms[:mid], spans[: mid - 1], bounds[:mid], extents, chains)
+    right = _balance(function, terms[mid:], spans[mid:], bounds[mid:], extents, chains)
+    node = ast.Call(spans[mid - 1], function, (left, right))
+    extents[node] = (bounds[0][0], bounds[-1][1])
+    chains.add(node)
+    return node
 
 
 def _describe(token: Token) -> str:

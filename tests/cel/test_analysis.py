@@ -1,4 +1,4 @@
-"""cel.analyze: the fields, variables and sub-expressions read from CEL syntax."""
+"""cel.analyze: the fields, variables and sub-expressions read from the engine's syntax tree."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def test_syntax_errors_raise_the_interface_error():
 
 
 def test_each_subexpression_compiles_on_the_backend():
-    backend = cel.get_backend("cel-python")
+    backend = cel.get_backend()
     text = "has(model.a) && model.a.exists(v, v > params.n) || size(model.b) == 2 && !(now < now)"
     for node in subexpressions(text):
         backend.compile(node.text)
@@ -145,3 +145,23 @@ def test_analyze_never_raises_anything_but_a_syntax_error(text):
         return
     for node in analysis.subexpressions:
         assert text[node.start : node.end] == node.text
+
+
+def test_two_variable_macros_bind_both_and_namespaces_are_functions():
+    analysis = analyze(
+        "model.spec.tags.all(k, v, v != '') && optional.of(model.x).hasValue()"
+    )
+    assert analysis.variables == {"model"}
+    assert {"all", "optional.of", "hasValue"} <= analysis.functions
+    assert ("model", ("spec", "tags")) in {(r.variable, r.path) for r in analysis.references}
+
+
+def test_parentheses_keep_a_chain_apart_and_spans_cover_the_written_text():
+    text = "(model.a && model.b) && (model.c + 1.0) * 2.0 > model.d[\"k\"]"
+    nodes = [(n.kind, n.text) for n in subexpressions(text)]
+    assert ("logical", "model.a && model.b") in nodes  # its own node: it was parenthesized
+    assert ("arithmetic", "(model.c + 1.0) * 2.0") in nodes or (
+        "arithmetic", "model.c + 1.0") in nodes
+    assert ("field", 'model.d["k"]') in nodes
+    (reference,) = [r for r in analyze(text).references if r.path[:1] == ("d",)]
+    assert reference.path == ("d", "k") and text[reference.key_starts[1]] == '"'

@@ -35,6 +35,7 @@ def gate(
     require_evidence: bool = False,
     budget: Budget | None = None,
     request: Mapping[str, Any] | None = None,  # access policies' request (authorize)
+    set: Mapping[str, Any] | None = None,  # --set (SPEC §5): record defaults
 ) -> Report:
     """Evaluate and return the report if every model passed; else raise :class:`GateFailed`.
 
@@ -43,7 +44,7 @@ def gate(
     report = evaluate(
         models, policies, now=now, waivers=waivers, inputs=inputs, params=params, fail_on=fail_on,
         approvers=approvers, attestations=attestations, request=request,
-        risk_graph=risk_graph, require_evidence=require_evidence, budget=budget,
+        risk_graph=risk_graph, require_evidence=require_evidence, budget=budget, set=set,
     )  # fmt: skip
     if not report.passed:
         if report.nothing_evaluated:

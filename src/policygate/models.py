@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .documents import DEFAULT_LIMITS, Document, Limits, load_paths
-from .errors import ErrorGroup, LoadError, PolicygateError
+from .errors import ErrorGroup, LoadError, Location, PolicygateError, UsageError
 from .policy import document_kind
 from .validation import validate_document
 
@@ -120,3 +121,134 @@ def record_from_document(document: Document) -> ModelRecord | None:
     elif not isinstance(document.data, Mapping):
         raise LoadError("a model record must be a mapping", document.location())
     return model_from_data(document.data, document.source, document)
+
+
+# --------------------------------------------------------------------------- --set
+
+# What --set may never supply: the approvals (a signed or unsigned approval, or its
+# verification, is never a default) and the record's identity (attestations and
+# waivers are matched by name and version).
+SET_REFUSED = ("spec.approvals", "metadata.name", "metadata.version")
+SET_ROOTS = ("metadata", "spec")
+
+
+def parse_set(assignments: Sequence[str], option: str = "--set") -> dict[str, Any]:
+    """``PATH=VALUE`` strings as ``{dotted path: value}``, VALUE read as YAML 1.2 core
+    (like ``--param``): ``spec.risk_tier=high``, ``spec.risks=[R-1, R-2]``.
+
+    A malformed assignment or a refused path is a :class:`UsageError` (exit 2).
+    """
+    from .importers.interface import yaml_value
+
+    settings: dict[str, Any] = {}
+    for assignment in assignments:
+        path, sep, raw = assignment.partition("=")
+        path = path.strip()
+        if not sep:
+            raise UsageError(
+                f"{option} {_short(repr(assignment))}: expected PATH=VALUE (e.g. spec.risk_tier=high)"
+            )
+        set_path_parts(path, option)
+        if path in settings:
+            raise UsageError(f"{option} {_short(repr(path))} given twice")
+        settings[path] = yaml_value(raw, f"{option} {path}")
+    return settings
+
+
+def set_path_parts(path: str, origin: str = "--set") -> list[str]:
+    """The keys of a dotted ``--set`` path, or a :class:`UsageError` saying why it is refused."""
+    parts = path.split(".")
+    if len(parts) < 2 or not all(p.strip() == p and p for p in parts) or parts[0] not in SET_ROOTS:
+        raise UsageError(
+            f"{origin} {_short(repr(path))}: PATH must be a dotted path under metadata. or spec."
+            " (e.g. spec.risk_tier, metadata.target_stage)"
+        )
+    for refused in SET_REFUSED:
+        if path == refused or path.startswith(refused + "."):
+            raise UsageError(
+                f"{origin} {_short(repr(path))}: {refused} cannot be set: approvals come from the"
+                " record or its attestations, and the name and version identify it"
+            )
+    return parts
+
+
+def apply_set(
+    record: ModelRecord | Mapping[str, Any],
+    settings: Mapping[str, Any],
+    *,
+    source: str = "--set",
+) -> ModelRecord:
+    """``record`` with the *record defaults* ``settings`` (``{dotted path: value}``,
+    from ``--set`` or the configuration's ``set:``) filled in where it says nothing.
+
+    A default never overrides what the record (its source) gives: a value that is
+    present and not null stays, and :func:`set_conflicts` lists where a default
+    disagrees with it. So ``--set spec.risk_tier=minimal`` cannot lower the tier a
+    registry states, and nothing under ``spec.approvals`` can be set at all. The
+    record digest that signed approvals cover is that of the record as judged,
+    defaults included (docs/importers.md). A typed record is validated again, so a
+    default the schema refuses is a load error, not a judged record.
+    """
+    if not isinstance(record, ModelRecord):
+        record = model_from_data(dict(record))
+    if not settings:
+        return record
+    if not isinstance(record.data, Mapping):
+        raise LoadError("a model record must be a mapping", Location(record.source))
+    data = _fill(record.data, [(set_path_parts(str(p), source), v) for p, v in settings.items()])
+    if data.get("kind") == "ModelRecord":
+        from .importers import validate_record
+
+        try:
+            validate_record(data, record.source)
+        except LoadError as error:
+            raise LoadError(f"{source}: {error.message}", error.location) from None
+    return ModelRecord(record.name, record.version, data, record.source, record.document)
+
+
+def set_conflicts(
+    record: ModelRecord | Mapping[str, Any], settings: Mapping[str, Any]
+) -> list[str]:
+    """Where a record default disagrees with what the record gives (the record's value stays)."""
+    data = record.data if isinstance(record, ModelRecord) else record
+    conflicts = []
+    for path, value in settings.items():
+        node: Any = data
+        for part in str(path).split("."):
+            if not isinstance(node, Mapping):
+                break  # the record gives something else than a mapping above the path
+            node = node.get(part)
+            if node is None:
+                break
+        if node is not None and node != value:
+            conflicts.append(
+                f"{path}: the record gives {_short(repr(node))}, kept instead of the"
+                f" default {_short(repr(value))}"
+            )
+    return conflicts
+
+
+def _fill(data: Mapping[str, Any], settings: list[tuple[list[str], Any]]) -> dict[str, Any]:
+    """A copy of ``data`` with each value set where its path is missing or null.
+
+    Only the mappings along the paths are copied; ``data`` is never changed.
+    """
+    result = dict(data)
+    for parts, value in settings:
+        node = result
+        for part in parts[:-1]:
+            child = node.get(part)
+            if child is None:
+                child = {}
+            elif not isinstance(child, Mapping):
+                break  # the record gives something else there: it stays
+            node[part] = child = dict(child)
+            node = child
+        else:
+            if node.get(parts[-1]) is None:
+                node[parts[-1]] = copy.deepcopy(value)
+    return result
+
+
+def _short(text: str, keep: int = 80) -> str:
+    return text if len(text) <= keep else f"{text[:keep]}... ({len(text)} characters)"

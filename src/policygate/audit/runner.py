@@ -9,7 +9,6 @@ every process evaluates with the same fixed ``now``.
 
 from __future__ import annotations
 
-import copy
 import ctypes
 import itertools
 import multiprocessing
@@ -27,8 +26,7 @@ from typing import Any
 from ..api import load_inputs
 from ..errors import PolicygateError
 from ..evaluate import evaluate
-from ..importers.interface import merge_overlay
-from ..models import ModelRecord, load_models, model_from_data
+from ..models import ModelRecord, apply_set, load_models
 from ..policy import Policy, load_policies
 from ..report import ModelReport, Result, Status
 from ..waivers import Waiver, load_waivers
@@ -59,7 +57,7 @@ class AuditConfig:
     waivers: tuple[str, ...] = ()
     inputs: tuple[str, ...] = ()
     fail_on: str = "error"
-    overlay: Mapping[str, Any] = field(default_factory=dict)
+    overlay: Mapping[str, Any] = field(default_factory=dict)  # --set: {dotted path: value}
 
 
 class Auditor:
@@ -99,11 +97,8 @@ class Auditor:
         return list(report.models)
 
     def _overlaid(self, record: ModelRecord) -> ModelRecord:
-        if not self.config.overlay:
-            return record
-        data = copy.deepcopy(record.data)
-        merge_overlay(data, self.config.overlay, "--set")
-        return model_from_data(data, record.source, record.document)
+        """The record with ``--set``'s record defaults filled in (models.apply_set)."""
+        return apply_set(record, self.config.overlay) if self.config.overlay else record
 
 
 def unreadable(source: str, message: str) -> ModelReport:

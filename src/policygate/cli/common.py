@@ -100,14 +100,35 @@ def now_option() -> Callable[[F], F]:
 
 
 def evaluation_options(func: F) -> F:
-    """``--waivers``, ``--input``, ``--param`` and ``--now``, as ``check`` has them, for
-    the commands that evaluate like it (explain, diff)."""
-    return _compose(waivers_option(), input_option(), param_option(), now_option())(func)
+    """``--waivers``, ``--input``, ``--param``, ``--set`` and ``--now``, as ``check`` has
+    them, for the commands that evaluate like it (explain, diff)."""
+    options = (waivers_option(), input_option(), param_option(), set_option(), now_option())
+    return _compose(*options)(func)
 
 
-def set_option(help: str) -> Callable[[F], F]:
+SET_HELP = (
+    "Record default (repeatable): fill PATH where a record says nothing, e.g. "
+    "spec.risk_tier=high; VALUE is read as YAML. A value the record gives is kept."
+)
+
+
+def set_option(help: str = SET_HELP) -> Callable[[F], F]:
     """``--set PATH=VALUE`` (repeatable), into ``assignments``."""
     return click.option("--set", "assignments", multiple=True, metavar="PATH=VALUE", help=help)
+
+
+def with_record_defaults(records: Sequence[Any], assignments: Sequence[str]) -> list[Any]:
+    """``records`` with ``--set`` applied (:func:`policygate.models.apply_set`); each
+    default that a record contradicts is kept out and named in a warning on stderr."""
+    from ..models import apply_set, parse_set, set_conflicts
+
+    settings = parse_set(assignments)
+    if not settings:
+        return list(records)
+    for record in records:
+        for conflict in set_conflicts(record, settings):
+            click.echo(f"policygate: warning: {record.ref}: --set {conflict}", err=True)
+    return [apply_set(record, settings) for record in records]
 
 
 def engine_option(help: str = ENGINE_HELP) -> Callable[[F], F]:

@@ -55,6 +55,7 @@ def promote(
     params: Mapping[str, Any] | None = None,
     fail_on: str = "error",
     mlflow_client: MlflowClient | None = None,
+    set: Mapping[str, Any] | None = None,  # --set (SPEC §5): record defaults
 ) -> Report:
     """Gate the MLflow model version ``source`` and, if it passes, point ``alias`` at it.
 
@@ -80,6 +81,7 @@ def promote(
             inputs=inputs,
             params=params,
             fail_on=fail_on,
+            set=set,
         )
     except GateFailed as failure:
         if write_tags:

@@ -200,3 +200,10 @@ def test_the_cut_report_keeps_to_its_limit(example_report, limit):
 
     text = markdown(_many(example_report, 30), max_chars=limit)
     assert len(text) <= limit and "Cut to GitHub" in text
+
+
+def test_a_policy_that_does_not_apply_is_one_row_not_one_per_rule(example_report):
+    text = render(example_report, "markdown")
+    assert "| ⏭️ skip | limited-risk-promotion (15 rules) | — | the policy does not apply" in text
+    assert "| ⏭️ skip | limited-risk-promotion/" not in text
+    assert "| ⏭️ skip | production-promotion (" in text  # for the limited-risk model

@@ -92,7 +92,7 @@ def test_nodes_and_edges(risk_graph):
         ("control:acme:B", "control:eu-ai-act:art-14"),
     ]
     # every control of every catalog is a node, referenced or not
-    assert sum(1 for _, k in graph.nodes(data="kind") if k == "control") == 20 + 38 + 19 + 3
+    assert sum(1 for _, k in graph.nodes(data="kind") if k == "control") == 20 + 38 + 91 + 3
 
 
 def test_every_edge_joins_the_kinds_its_relation_names(risk_graph, write):

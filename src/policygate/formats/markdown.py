@@ -129,12 +129,16 @@ def _model(model: ModelReport, details: bool = True) -> list[str]:
     lines.append("")
     if not details:
         return lines
+    # A policy that does not apply skips every rule: one row says so, not one per rule.
+    skipped = {p.name for p in model.policies if p.applicable is False}
+    listed = [r for r in model.results if not (r.status is Status.SKIP and r.policy in skipped)]
     lines += [
         "<details>",
         f"<summary>All results ({len(model.results)}): {tally}</summary>",
         "",
         _HEADER,
-        *(_row(r) for r in by_attention(model.results)),
+        *(_row(r) for r in by_attention(listed)),
+        *(_not_applicable(model, name) for name in sorted(skipped)),
         "",
         "</details>",
         "",
@@ -159,6 +163,14 @@ def _model(model: ModelReport, details: bool = True) -> list[str]:
             "",
         ]
     return lines
+
+
+def _not_applicable(model: ModelReport, policy: str) -> str:
+    rules = sum(r.policy == policy for r in model.results)
+    return (
+        f"| {_ICON[Status.SKIP]} skip | {_cell(policy)} ({rules} rule{'s' if rules != 1 else ''}) "
+        "| — | the policy does not apply to the model |  |"
+    )
 
 
 def _row(result: Result) -> str:

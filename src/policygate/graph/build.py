@@ -77,6 +77,10 @@ class RiskGraph:
         self.catalogs = tuple(catalogs)
         self._controls: dict[str, Control] = {c.id: c for cat in catalogs for c in cat.controls}
         self._sources: dict[str, frozenset[str]] = {}
+        self._children: dict[str, list[str]] = {}
+        for control in self._controls.values():
+            if control.parent is not None:
+                self._children.setdefault(control.parent, []).append(control.id)
 
     @property
     def engine(self) -> str:
@@ -87,20 +91,28 @@ class RiskGraph:
         return self._controls.get(control_id)
 
     def evidence_sources(self, control_id: str) -> frozenset[str]:
-        """The controls whose rules give evidence for ``control_id``: itself and
-        every control that maps to it, directly or through other mappings."""
+        """The controls whose rules give evidence for ``control_id``: itself,
+        every control that maps to it, directly or through other mappings, and
+        the controls that refine it (``parent``: a NIST subcategory for its
+        category), with what maps to those."""
         cached = self._sources.get(control_id)
         if cached is None:
             import networkx as nx
 
-            node = node_id(CONTROL, control_id)
+            mappings = nx.subgraph_view(
+                self.graph,
+                filter_edge=lambda u, v: self.graph.edges[u, v]["relation"] == MAPS_TO,
+            )
             found = {control_id}
-            if node in self.graph:
-                mappings = nx.subgraph_view(
-                    self.graph,
-                    filter_edge=lambda u, v: self.graph.edges[u, v]["relation"] == MAPS_TO,
-                )
-                found.update(self.graph.nodes[n]["id"] for n in nx.ancestors(mappings, node))
+            pending = [control_id]
+            while pending:
+                current = pending.pop()
+                node = node_id(CONTROL, current)
+                more = set(self._children.get(current, ()))
+                if node in self.graph:
+                    more.update(self.graph.nodes[n]["id"] for n in nx.ancestors(mappings, node))
+                pending.extend(more - found)
+                found |= more
             cached = self._sources[control_id] = frozenset(found)
         return cached
 

@@ -29,6 +29,9 @@ class Control:
     description: str = ""
     maps_to: tuple[str, ...] = ()
     location: Location | None = field(default=None, compare=False)
+    # The control this one refines (NIST AI RMF: a subcategory's category): evidence
+    # for this control counts for its parent, as through maps_to, but it is no edge.
+    parent: str | None = None
     # Where each maps_to entry is written, for errors that point at the reference.
     maps_to_locations: tuple[Location, ...] = field(default=(), compare=False, repr=False)
 
@@ -98,6 +101,7 @@ def _parse(document: Document) -> ControlCatalog:
                 title=c["title"],
                 description=c.get("description", ""),
                 maps_to=tuple(c.get("maps_to") or ()),
+                parent=c.get("parent"),
                 location=document.location(("spec", "controls", i)),
                 maps_to_locations=tuple(
                     document.location(("spec", "controls", i, "maps_to", j))
@@ -170,6 +174,10 @@ def check_catalogs(catalogs: Sequence[ControlCatalog]) -> list[PolicyError]:
             if target not in controls:
                 message = unknown_control(target, known, f"in maps_to of {control.id!r}")
                 errors.append(PolicyError(message, where))
+        if control.parent is not None and control.parent not in controls:
+            others = [k for k in known if k != control.id]
+            message = unknown_control(control.parent, others, f"as parent of {control.id!r}")
+            errors.append(PolicyError(message, control.location or Location("")))
     errors.extend(_mapping_cycles(controls))
     return errors
 

@@ -62,6 +62,27 @@ LEGACY_STAGES = {
 _STAGE = {"Staging": "staging", "Production": "production", "Archived": "archived"}
 MODEL_CARD_ARTIFACTS = ("model_card.md", "MODEL_CARD.md", "model-card.md", "README.md")
 MAX_ARTIFACTS = 200
+# MLflow's default evaluator (mlflow.models.evaluate) names its metrics after
+# scikit-learn; the canonical record and the shipped policies use the short names
+# (docs/importers.md). A name the record already has under its short form keeps
+# that value. Extend with the ``metric_aliases`` argument or POLICYGATE_MLFLOW_METRIC_ALIASES.
+METRIC_ALIASES: dict[str, str] = {
+    "roc_auc": "auc",
+    "accuracy_score": "accuracy",
+    "f1_score": "f1",
+    "precision_score": "precision",
+    "recall_score": "recall",
+    "precision_recall_auc": "pr_auc",
+    "r2_score": "r2",
+    "mean_absolute_error": "mae",
+    "mean_squared_error": "mse",
+    "root_mean_squared_error": "rmse",
+    "mean_absolute_percentage_error": "mape",
+}
+ALIASES_VARIABLE = "POLICYGATE_MLFLOW_METRIC_ALIASES"  # "name=alias,name=alias"
+# mlflow.data.context values of a dataset the model learnt from, and of one it was judged on.
+TRAINING_CONTEXTS = frozenset({"train", "training"})
+EVALUATION_CONTEXTS = frozenset({"eval", "evaluation", "validation", "test", "testing", "holdout"})
 
 
 class MLflowImporter(Importer):
@@ -69,9 +90,10 @@ class MLflowImporter(Importer):
     title = "MLflow registered model version (models:/NAME/VERSION, or an export file)"
 
     def read(self, location: str) -> list[dict[str, Any]]:
+        aliases = metric_aliases()
         if location.startswith(MODELS_PREFIX):
-            return list(read_registry(location))
-        return records_from_export(location)
+            return list(read_registry(location, metric_aliases=aliases))
+        return records_from_export(location, metric_aliases=aliases)
 
     def source_of(self, record: dict[str, Any], location: str) -> str:
         """``mlflow:models:/NAME/VERSION`` for a registry read: an alias may move, a version not."""
@@ -94,16 +116,95 @@ def client(tracking_uri: str | None = None) -> MlflowClient:
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
     try:
+        import mlflow
         from mlflow import MlflowClient
     except ImportError:
         raise ImporterError(
             "reading MLflow needs the mlflow extra: pip install 'policygate[mlflow]'"
         ) from None
-    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    tracking = tracking_uri or mlflow.get_tracking_uri()
+    registry = tracking_uri or mlflow.get_registry_uri()
+    for uri in dict.fromkeys((tracking, registry)):
+        existing_store(uri)
+    return MlflowClient(tracking_uri=tracking, registry_uri=registry)
+
+
+def existing_store(uri: str) -> None:
+    """Refuse a local store that does not exist yet: MLflow would create it on first use.
+
+    A mistyped ``sqlite:///`` path (or, with MLflow 3, no ``MLFLOW_TRACKING_URI`` at
+    all: its default is ``sqlite:///mlflow.db``) would otherwise become a new, empty
+    database during a read-only ``check``; a local directory store likewise. A
+    SQLite file that exists but holds no MLflow tables is refused too (MLflow would
+    create them). Remote stores (``http(s)://``, ``databricks``...) are the server's.
+    """
+    parts = urllib.parse.urlsplit(uri)
+    scheme = parts.scheme.lower()
+    where = Location(f"MLFLOW_TRACKING_URI={_short(uri)}")
+    if scheme.startswith("sqlite"):
+        path = urllib.parse.unquote(uri.split(":///", 1)[1]) if ":///" in uri else ""
+        if not path or path == ":memory:" or not os.path.isfile(path):
+            raise ImporterError(
+                f"no MLflow database at {_short(path or uri)}: a read never creates a store"
+                " (set MLFLOW_TRACKING_URI to an existing store)",
+                where,
+            )
+        if not _is_mlflow_database(path):
+            raise ImporterError(
+                f"{_short(path)} is not an MLflow database (no MLflow tables in it)", where
+            )
+    elif scheme in ("", "file") and is_local(uri):
+        path = _local_path(uri)
+        if not os.path.isdir(path):
+            raise ImporterError(
+                f"no MLflow store at {_short(path)}: a read never creates a store"
+                " (set MLFLOW_TRACKING_URI to an existing store)",
+                where,
+            )
+
+
+def _is_mlflow_database(path: str) -> bool:
+    """Whether the SQLite file at ``path`` holds MLflow's tables (opened read-only)."""
+    import sqlite3
+
+    try:
+        uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as connection:
+            names = {
+                row[0]
+                for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+    except sqlite3.Error:
+        return False
+    return {"experiments", "alembic_version"} <= names
+
+
+def metric_aliases(
+    extra: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """:data:`METRIC_ALIASES`, then ``POLICYGATE_MLFLOW_METRIC_ALIASES``
+    (``name=alias,...``), then ``extra``: later ones win."""
+    aliases = dict(METRIC_ALIASES)
+    text = (os.environ if environ is None else environ).get(ALIASES_VARIABLE, "")
+    for pair in (p.strip() for p in text.split(",")):
+        if not pair:
+            continue
+        name, sep, alias = (part.strip() for part in pair.partition("="))
+        if not sep or not name or not alias:
+            raise ImporterError(
+                f"{ALIASES_VARIABLE}: expected name=alias pairs separated by commas,"
+                f" got {_short(pair)}"
+            )
+        aliases[name] = alias
+    aliases.update(extra or {})
+    return aliases
 
 
 def read_registry(
-    location: str, mlflow_client: MlflowClient | None = None
+    location: str,
+    mlflow_client: MlflowClient | None = None,
+    *,
+    metric_aliases: Mapping[str, str] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The records of every model version that ``models:/...`` names."""
     source = f"mlflow:{location}"
@@ -111,7 +212,9 @@ def read_registry(
         mlflow_client = mlflow_client or client()
         for name, version in resolve_versions(location, mlflow_client):
             yield record_from_snapshot(
-                snapshot(mlflow_client, name, version), f"mlflow:{MODELS_PREFIX}{name}/{version}"
+                snapshot(mlflow_client, name, version),
+                f"mlflow:{MODELS_PREFIX}{name}/{version}",
+                metric_aliases=metric_aliases,
             )
 
 
@@ -239,10 +342,16 @@ def snapshot(mlflow_client: MlflowClient, name: str, version: str) -> dict[str, 
     }
     model_metrics = getattr(mv, "metrics", None) or []
     if model_metrics:
-        data["model_version"]["metrics"] = [
-            {"key": m.key, "value": m.value, "dataset_name": getattr(m, "dataset_name", None)}
-            for m in model_metrics
-        ]
+        data["model_version"]["metrics"] = [_metric(m) for m in model_metrics]
+    model_id = logged_model_id(mv)
+    if model_id:
+        data["model_version"]["model_id"] = model_id
+        try:
+            data["logged_model"] = _logged_model(mlflow_client.get_logged_model(model_id))
+        except Exception as error:  # recorded, never silent: the record says what is missing
+            data["logged_model_not_read"] = (
+                f"the logged model {_short(model_id)} is not read: {_first_line(error)}"
+            )
     if mv.run_id:
         run = mlflow_client.get_run(mv.run_id)
         data["run"] = {
@@ -278,12 +387,56 @@ def snapshot(mlflow_client: MlflowClient, name: str, version: str) -> dict[str, 
             },
         }
         data["artifacts"] = _artifacts(mlflow_client, mv.run_id)
-    mlmodel, not_read = _mlmodel(mlflow_client, mv)
+    mlmodel, not_read = _mlmodel(mlflow_client, mv, model_id)
     if mlmodel is not None:
         data["mlmodel"] = mlmodel
     if not_read is not None:
         data["source_not_read"] = not_read
     return data
+
+
+def logged_model_id(mv: Any) -> str | None:
+    """The MLflow 3 logged model of a version: its ``model_id``, or the ``m-...`` id of a
+    ``models:/m-ID`` source (MLflow 3 registers a logged model under that URI)."""
+    found = getattr(mv, "model_id", None)
+    if found:
+        return str(found)
+    source = str(getattr(mv, "source", None) or "")
+    if source.startswith(MODELS_PREFIX):
+        first = source[len(MODELS_PREFIX) :].split("/", 1)[0]
+        if first.startswith("m-") and "@" not in first:
+            return first
+    return None
+
+
+def _metric(metric: Any) -> dict[str, Any]:
+    """An MLflow ``Metric`` as plain data (MLflow 3 adds the dataset it was computed on)."""
+    return {
+        "key": metric.key,
+        "value": metric.value,
+        "step": getattr(metric, "step", None),
+        "timestamp": getattr(metric, "timestamp", None),
+        "dataset_name": getattr(metric, "dataset_name", None),
+        "dataset_digest": getattr(metric, "dataset_digest", None),
+        "run_id": getattr(metric, "run_id", None),
+    }
+
+
+def _logged_model(model: Any) -> dict[str, Any]:
+    """An MLflow 3 ``LoggedModel`` as plain data: identity, tags, params and its metrics."""
+    return {
+        "model_id": model.model_id,
+        "name": model.name,
+        "experiment_id": _str(model.experiment_id),
+        "source_run_id": getattr(model, "source_run_id", None),
+        "artifact_location": model.artifact_location,
+        "creation_timestamp": model.creation_timestamp,
+        "model_type": getattr(model, "model_type", None),
+        "status": str(getattr(model, "status", "") or "") or None,
+        "tags": dict(sorted((model.tags or {}).items())),
+        "params": dict(sorted((model.params or {}).items())),
+        "metrics": [_metric(m) for m in model.metrics or []],
+    }
 
 
 def _artifacts(mlflow_client: MlflowClient, run_id: str) -> list[str]:
@@ -304,20 +457,21 @@ class _NotRead(Exception):
     """Why the MLmodel a version's source names is not read (the record keeps the reason)."""
 
 
-def _mlmodel(mlflow_client: MlflowClient, mv: Any) -> tuple[dict[str, Any] | None, str | None]:
+def _mlmodel(
+    mlflow_client: MlflowClient, mv: Any, model_id: str | None = None
+) -> tuple[dict[str, Any] | None, str | None]:
     """The MLmodel file of the version's model, and why it was not read if it was not.
 
     Only what the source may name is read (SPEC §13): see :func:`mlmodel_uri`. A
-    source that may be read but holds no MLmodel, or whose store does not answer,
-    gives neither (as before: the MLmodel is optional).
+    ``models:/`` source is resolved to its artifact location first, never read as
+    ``models:/.../MLmodel``. A source that holds no MLmodel, or whose store does not
+    answer, gives the reason instead (the record keeps it: never silent).
     """
     source = mv.source
     if not source:
         return None, None
     try:
-        uri, root = mlmodel_uri(
-            mlflow_client, str(source), mv.run_id, getattr(mv, "model_id", None)
-        )
+        uri, root = mlmodel_uri(mlflow_client, str(source), mv.run_id, model_id)
         return _read_mlmodel(mlflow_client, uri, root), None
     except _NotRead as refused:
         return None, f"the MLmodel of source {_short(str(source))} is not read: {refused}"
@@ -440,10 +594,12 @@ def _read_mlmodel(mlflow_client: MlflowClient, uri: str, root: str) -> dict[str,
         path = os.path.realpath(os.path.join(_local_path(uri), "MLmodel"))
         if not _inside(path, os.path.realpath(_local_path(root))):
             raise _NotRead("a link leads out of the run's artifact location")
+        if not os.path.isfile(path):
+            raise _NotRead(f"no MLmodel file at {_short(uri)}")
         try:
             documents = load_file(path)
-        except Exception:  # no MLmodel there
-            return None
+        except Exception as error:
+            raise _NotRead(f"its MLmodel does not load: {_first_line(error)}") from None
     else:
         from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
@@ -452,8 +608,10 @@ def _read_mlmodel(mlflow_client: MlflowClient, uri: str, root: str) -> dict[str,
             try:
                 repository = get_artifact_repository(uri, tracking_uri=tracking)
                 documents = load_file(repository.download_artifacts("MLmodel", dst_path=tmp))
-            except Exception:  # no MLmodel (a bare source), or an unreachable store
-                return None
+            except Exception as error:  # no MLmodel (a bare source), or an unreachable store
+                raise _NotRead(
+                    f"its artifact store gives no MLmodel: {_first_line(error)}"
+                ) from None
     data = documents[0].data if documents else None
     return data if isinstance(data, dict) else None
 
@@ -535,7 +693,9 @@ def _first_line(error: BaseException) -> str:
 # --------------------------------------------------------------------------- export files
 
 
-def records_from_export(location: str) -> list[dict[str, Any]]:
+def records_from_export(
+    location: str, *, metric_aliases: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Records from a JSON export in the REST API's shape, or from an MLmodel file."""
     documents = load_file(location)
     data = documents[0].data if len(documents) == 1 else None
@@ -546,11 +706,17 @@ def records_from_export(location: str) -> list[dict[str, Any]]:
     source = f"mlflow:{location}"
     if "flavors" in data and "model_version" not in data:
         return [
-            record_from_snapshot({"mlmodel": data}, source, default_name=_mlmodel_name(location))
+            record_from_snapshot(
+                {"mlmodel": data},
+                source,
+                default_name=_mlmodel_name(location),
+                metric_aliases=metric_aliases,
+            )
         ]
     run = _run(data.get("run"))
     if isinstance(data.get("model_version"), dict):
-        return [record_from_snapshot(_export_snapshot(data["model_version"], data, run), source)]
+        snap = _export_snapshot(data["model_version"], data, run)
+        return [record_from_snapshot(snap, source, metric_aliases=metric_aliases)]
     registered = data.get("registered_model")
     if isinstance(registered, dict):
         versions = [v for v in registered.get("latest_versions") or [] if isinstance(v, dict)]
@@ -560,11 +726,12 @@ def records_from_export(location: str) -> list[dict[str, Any]]:
             record_from_snapshot(
                 _export_snapshot(v, data, run if run and _run_id(run) == v.get("run_id") else None),
                 source,
+                metric_aliases=metric_aliases,
             )
             for v in versions
         ]
     if run is not None:
-        return [record_from_snapshot({"run": run}, source)]
+        return [record_from_snapshot({"run": run}, source, metric_aliases=metric_aliases)]
     raise ImporterError(
         "not an MLflow export: expected model_version, registered_model, run or an MLmodel",
         Location(location),
@@ -593,6 +760,8 @@ def _export_snapshot(
     }
     if run is not None:
         snap["run"] = run
+    if isinstance(data.get("logged_model"), dict):
+        snap["logged_model"] = data["logged_model"]
     return snap
 
 
@@ -660,10 +829,20 @@ def _mlmodel_name(location: str) -> str:
 
 
 def record_from_snapshot(
-    snap: Mapping[str, Any], source: str, *, default_name: str = "model"
+    snap: Mapping[str, Any],
+    source: str,
+    *,
+    default_name: str = "model",
+    metric_aliases: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The canonical record of one snapshot (see the module docstring for its shape)."""
+    """The canonical record of one snapshot (see the module docstring for its shape).
+
+    ``metric_aliases`` renames metrics (default :data:`METRIC_ALIASES`); the names as
+    MLflow gave them stay in ``spec.extra.mlflow``.
+    """
+    aliases = METRIC_ALIASES if metric_aliases is None else metric_aliases
     mv: dict[str, Any] = dict(snap.get("model_version") or {})
+    logged: dict[str, Any] = dict(snap.get("logged_model") or {})
     rm: dict[str, Any] = dict(snap.get("registered_model") or {})
     run: dict[str, Any] = dict(snap.get("run") or {})
     mlmodel: dict[str, Any] = dict(snap.get("mlmodel") or {})
@@ -698,31 +877,32 @@ def record_from_snapshot(
         ),
         None,
     )
-    metrics = {
-        k: n for k, v in (run_data.get("metrics") or {}).items() if (n := as_number(v)) is not None
-    }
-    evaluations: dict[str, dict[str, Any]] = {}
-    for metric in mv.get("metrics") or []:
+    contexts = _dataset_contexts(run)
+    model_metrics = [
+        m
+        for m in [*(logged.get("metrics") or []), *(mv.get("metrics") or [])]
+        if isinstance(m, dict)
+    ]
+    evaluations, dataset_only = _evaluations(model_metrics, contexts, aliases)
+    metrics = _aliased(
+        {
+            k: n
+            for k, v in (run_data.get("metrics") or {}).items()
+            if (n := as_number(v)) is not None and k not in dataset_only
+        },
+        aliases,
+    )
+    for metric in _latest(m for m in model_metrics if not m.get("dataset_name")).values():
         number = as_number(metric.get("value"))
-        if number is None:
-            continue
-        dataset = metric.get("dataset_name")
-        if dataset:
-            evaluations.setdefault(dataset, {"dataset": dataset, "metrics": {}})["metrics"][
-                metric["key"]
-            ] = number
-        else:
-            metrics.setdefault(metric["key"], number)
+        if number is not None:
+            metrics.setdefault(aliases.get(metric["key"], metric["key"]), number)
+    for key, value in (evaluations[0]["metrics"] if evaluations else {}).items():
+        metrics.setdefault(key, value)  # the first evaluation set is the headline's fallback
+    owner, owner_from = _owner(mv, rm, logged, run_tags, info)
     record["metadata"].update(
         prune(
             {
-                "owner": _first(
-                    tags.get("owner"),
-                    rm.get("user_id"),
-                    mv.get("user_id"),
-                    run_tags.get("mlflow.user"),
-                    info.get("user_id"),
-                ),
+                "owner": owner,
                 "created_by": _first(
                     mv.get("user_id"), run_tags.get("mlflow.user"), info.get("user_id")
                 ),
@@ -751,7 +931,7 @@ def record_from_snapshot(
                         run_tags.get("mlflow.databricks.gitRepoCommit"),
                     ),
                 },
-                "training_data": _training_data(run),
+                "training_data": _training_data(run, model_metrics),
                 "parent": tags.get("parent"),
                 "run": {
                     "id": _first(info.get("run_id"), mv.get("run_id"), mlmodel.get("run_id")),
@@ -759,12 +939,13 @@ def record_from_snapshot(
                     "experiment_id": _str(info.get("experiment_id")),
                     "artifact_uri": artifact_uri,
                     "model_source": mv.get("source"),
+                    "model_id": _first(mv.get("model_id"), logged.get("model_id")),
                 },
                 "artifacts": artifacts,
             },
             "documentation": {"model_card": card},
             "metrics": metrics,
-            "evaluations": list(evaluations.values()),
+            "evaluations": evaluations,
             "approvals": _approvals(mv.get("transition_requests")),
         }
     )
@@ -779,6 +960,7 @@ def record_from_snapshot(
             **labels,
             "mlflow.flavors": sorted(flavors) if isinstance(flavors, dict) else None,
             "mlflow.version": mlmodel.get("mlflow_version"),
+            "mlflow.owner_from": owner_from,
         },
     )
     record["spec"]["extra"] = {"mlflow": _without_outputs(snap)}
@@ -825,28 +1007,170 @@ def _without_outputs(snap: Mapping[str, Any]) -> dict[str, Any]:
     return dict(data)
 
 
-def _training_data(run: dict[str, Any]) -> list[dict[str, Any]]:
-    """Dataset inputs of the run whose context is training (or not given)."""
-    datasets = []
-    for entry in (run.get("inputs") or {}).get("dataset_inputs") or []:
-        context = (entry.get("tags") or {}).get("mlflow.data.context")
-        if context not in (None, "", "train", "training"):
-            continue
+def _dataset_inputs(run: dict[str, Any]) -> list[dict[str, Any]]:
+    inputs = (run.get("inputs") or {}).get("dataset_inputs") or []
+    return [e for e in inputs if isinstance(e, dict)]
+
+
+def _context(entry: dict[str, Any]) -> str | None:
+    tags = entry.get("tags") or {}
+    context = tags.get("mlflow.data.context") if isinstance(tags, dict) else None
+    return str(context).strip().lower() if context not in (None, "") else None
+
+
+def _dataset_contexts(run: dict[str, Any]) -> dict[tuple[str, str | None], str]:
+    """``(name, digest)`` and ``(name, None)`` of each dataset input -> its context, if given."""
+    contexts: dict[tuple[str, str | None], str] = {}
+    for entry in _dataset_inputs(run):
         dataset = entry.get("dataset") or {}
-        source = dataset.get("source")
+        context = _context(entry)
+        if context and dataset.get("name"):
+            contexts.setdefault((str(dataset["name"]), _str(dataset.get("digest"))), context)
+            contexts.setdefault((str(dataset["name"]), None), context)
+    return contexts
+
+
+def _latest(metrics: Iterator[dict[str, Any]] | list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The last value of each metric key (highest step, then latest timestamp)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for metric in metrics:
+        key = metric.get("key")
+        if not isinstance(key, str):
+            continue
+        order = (as_number(metric.get("step")) or 0, as_number(metric.get("timestamp")) or 0)
+        current = latest.get(key)
+        if current is None or order >= current["_order"]:
+            latest[key] = {**metric, "_order": order}
+    return latest
+
+
+def _aliased(metrics: Mapping[str, Any], aliases: Mapping[str, str]) -> dict[str, Any]:
+    """``metrics`` under their canonical names; a name already canonical keeps its value."""
+    renamed = {k: v for k, v in metrics.items() if k not in aliases}
+    for key, value in metrics.items():
+        if key in aliases:
+            renamed.setdefault(aliases[key], value)
+    return renamed
+
+
+def _evaluations(
+    metrics: list[dict[str, Any]],
+    contexts: Mapping[tuple[str, str | None], str],
+    aliases: Mapping[str, str],
+) -> tuple[list[dict[str, Any]], set[str]]:
+    """MLflow 3's dataset-linked metrics (``log_metric(..., model_id=, dataset=)``,
+    ``mlflow.models.evaluate``) as ``spec.evaluations``, one per dataset, and the
+    metric keys logged only with a dataset.
+
+    A dataset whose run input says it is training data gives no evaluation; one
+    with no context is an evaluation set (what ``mlflow.models.evaluate`` logs).
+    The run's value of a key logged only with a dataset is whichever dataset came
+    last, so the headline takes it from the first evaluation set instead.
+    """
+    groups: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+    for metric in metrics:
+        name = metric.get("dataset_name")
+        if name:
+            groups.setdefault((str(name), _str(metric.get("dataset_digest"))), []).append(metric)
+    evaluations = []
+    with_dataset = {str(m.get("key")) for m in metrics if m.get("dataset_name")}
+    without_dataset = {str(m.get("key")) for m in metrics if not m.get("dataset_name")}
+    for (name, digest), group in groups.items():
+        context = contexts.get((name, digest)) or contexts.get((name, None))
+        if context in TRAINING_CONTEXTS:
+            continue
+        values = {
+            key: number
+            for key, metric in _latest(group).items()
+            if (number := as_number(metric.get("value"))) is not None
+        }
+        if values:
+            evaluations.append(
+                prune(
+                    {
+                        "dataset": name,
+                        "digest": digest,
+                        "context": context or "evaluation",
+                        "metrics": _aliased(values, aliases),
+                    }
+                )
+            )
+    return evaluations, with_dataset - without_dataset
+
+
+def _owner(
+    mv: Mapping[str, Any],
+    rm: Mapping[str, Any],
+    logged: Mapping[str, Any],
+    run_tags: Mapping[str, Any],
+    info: Mapping[str, Any],
+) -> tuple[Any, str | None]:
+    """The owner and where it came from: an ``owner`` tag (model version, registered
+    model, logged model, run) before any user id, the OS user of the run last."""
+    candidates = (
+        ("model_version tag owner", _own_tags(mv.get("tags")).get("owner")),
+        ("registered_model tag owner", _own_tags(rm.get("tags")).get("owner")),
+        ("logged_model tag owner", _own_tags(logged.get("tags")).get("owner")),
+        ("run tag owner", run_tags.get("owner")),
+        ("registered_model user_id", rm.get("user_id")),
+        ("model_version user_id", mv.get("user_id")),
+        ("run tag mlflow.user (the OS user)", run_tags.get("mlflow.user")),
+        ("run user_id (the OS user)", info.get("user_id")),
+    )
+    for where, value in candidates:
+        if value not in (None, "") and not isinstance(value, (dict, list)):
+            return value, where
+    return None, None
+
+
+def _training_data(
+    run: dict[str, Any], model_metrics: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Dataset inputs of the run that trained the model: context training, or no context
+    and no metric computed on them (a dataset that metrics were computed on, like
+    ``mlflow.models.evaluate``'s, is evaluation data, not training data). The input's
+    tags ``datasheet`` and ``license`` (or ``licence``) say where its datasheet is and
+    under which licence it may be used."""
+    judged = {
+        (str(m.get("dataset_name")), _str(m.get("dataset_digest")))
+        for m in model_metrics or []
+        if m.get("dataset_name")
+    }
+    datasets = []
+    for entry in _dataset_inputs(run):
+        context = _context(entry)
+        dataset = entry.get("dataset") or {}
+        key = (str(dataset.get("name")), _str(dataset.get("digest")))
+        if context not in (None, *TRAINING_CONTEXTS) or (context is None and key in judged):
+            continue
+        found = entry.get("tags")
+        tags: dict[str, Any] = found if isinstance(found, dict) else {}
         datasets.append(
             prune(
                 {
                     "name": _str(dataset.get("name")) or "dataset",
                     "version": _str(dataset.get("digest")),
                     "source_type": _str(dataset.get("source_type")),
-                    "source": source
-                    if isinstance(source, str)
-                    else (json.dumps(source, sort_keys=True) if source else None),
+                    "source": dataset_source(dataset.get("source")),
+                    # log_input(dataset, tags={"datasheet": ..., "license": ...})
+                    "datasheet": _str(tags.get("datasheet")),
+                    "license": _str(_first(tags.get("license"), tags.get("licence"))),
                 }
             )
         )
     return datasets
+
+
+def dataset_source(value: Any) -> Any:
+    """A dataset's ``source`` as data: MLflow stores it as a JSON string
+    (``'{"uri": "s3://bucket/train.parquet"}'``); one that does not parse stays text."""
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return value or None
+        return parsed if isinstance(parsed, (dict, list)) else value
+    return value or None
 
 
 def _approvals(requests: Any) -> list[dict[str, Any]]:

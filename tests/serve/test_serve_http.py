@@ -229,14 +229,14 @@ def test_policies_lists_each_policy_with_its_digest(shipped_server: Server):
     assert all(d.startswith("sha256:") for d in listed.values())
 
 
-def test_authorize_is_501_until_access_policies_exist(shipped_server: Server):
+def test_authorize_refuses_a_request_it_cannot_read(shipped_server: Server):
+    # The shipped access pack is served (tests/serve/test_serve_authorize.py has the rest).
     body = json.dumps({"request": {"action": "set-alias"}, "model": _record(PASSES)}).encode()
     reply = shipped_server.request("POST", "/v1/authorize", body)
-    assert reply.status == 501
+    assert reply.status == 400
     answer = reply.json()
-    assert "allowed" not in answer  # nothing is allowed by an endpoint that cannot judge
-    assert answer["error"].startswith("access policies (kind: AccessPolicy, SPEC §8) are not "
-                                      "supported yet")  # fmt: skip
+    assert "allowed" not in answer  # nothing is allowed by a request that cannot be judged
+    assert answer["error"] == "request.actor must be a mapping, got nothing"
 
 
 # ---------------------------------------------------------------------- decision log, load

@@ -20,7 +20,7 @@ from ..errors import UsageError
 from ..evaluate import ENGINE_RULE_POLICY, ModelInput, _as_now, evaluate
 from ..models import ModelRecord, load_models, model_from_data
 from ..policy import Policy, apply_params, load_policies
-from ..report import FAIL_ON, Report, Result
+from ..report import FAIL_ON, Report, Result, Status
 from ..timestamps import format_timestamp
 from .request import normalize_request
 
@@ -33,6 +33,9 @@ PolicySource = Policy | str | os.PathLike[str]
 
 DECISION_POLICY = "policygate"
 """The ``policy`` of what authorize itself decides (a promotion it cannot judge)."""
+DECISION_RULES = ("promotion.model", "promotion.policies", "promotion.applicability",
+                  "promotion")  # fmt: skip
+"""Its rules: a promotion without a record, without policies, with nothing evaluated."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,20 @@ class AccessDecision:
     @property
     def action(self) -> str:
         return str(self.request["action"])
+
+    def all_results(self) -> tuple[Result, ...]:
+        """The access rules' results, the promotion policies' and, as ``error``
+        results of policy ``policygate``, each denial authorize made itself."""
+        promotion = self.promotion.models[0].results if self.promotion is not None else ()
+        own = tuple(
+            Result(policy=DECISION_POLICY, rule=rule.partition("/")[2], status=Status.ERROR,
+                   title="A promotion is judged on the model record", category="approval",
+                   message=message)
+            for rule, message in self.failing
+            if rule.partition("/")[0] == DECISION_POLICY
+            and rule.partition("/")[2] in DECISION_RULES
+        )  # fmt: skip
+        return (*self.results, *promotion, *own)
 
     def message(self) -> str:
         """One line for a denial (an MLflow 403, a CLI error): every failing rule."""

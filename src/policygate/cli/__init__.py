@@ -15,9 +15,11 @@ from .. import __version__
 
 COMMANDS: dict[str, str] = {
     "approve": "policygate.cli.approve:approve",
+    "authorize": "policygate.cli.authorize:authorize",
     "catalog": "policygate.cli.catalog:catalog",
     "audit": "policygate.cli.audit:audit_command",
     "check": "policygate.cli.check:check",
+    "config": "policygate.cli.config_cmd:config",
     "classify": "policygate.cli.classify:classify_command",
     "diff": "policygate.cli.diff:diff",
     "eval": "policygate.cli.eval_cmd:eval_command",
@@ -35,6 +37,13 @@ COMMANDS: dict[str, str] = {
 
 
 class _LazyGroup(click.Group):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """``--no-config`` is the group's, and may also follow the command's name."""
+        end = args.index("--") if "--" in args else len(args)
+        if "--no-config" in args[:end]:
+            args = ["--no-config", *(a for a in args[:end] if a != "--no-config"), *args[end:]]
+        return super().parse_args(ctx, args)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
@@ -49,5 +58,12 @@ class _LazyGroup(click.Group):
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="policygate")
-def main() -> None:
+@click.option("--no-config", is_flag=True,
+              help="Ignore policygate.yaml and [tool.policygate] (docs/configuration.md)")
+@click.pass_context
+def main(ctx: click.Context, no_config: bool) -> None:
     """policygate: policy-as-code for ML model governance."""
+    if not no_config:
+        from .common import apply_config
+
+        apply_config(ctx)

@@ -47,6 +47,59 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+CONFIG = "policygate.config"
+"""Where :func:`apply_config` keeps the configuration in the root context's ``meta``."""
+
+
+def apply_config(ctx: click.Context) -> None:
+    """The configuration file's settings (SPEC §11) as the defaults of the invoked
+    command's options (click's ``default_map``), so that every command reads them
+    the same way and an option given on the command line overrides them."""
+    from ..config import load_config, option_defaults
+
+    if ctx.invoked_subcommand is None:
+        return
+    try:
+        config = load_config(os.getcwd())
+    except PolicygateError as error:
+        _fail(str(error))
+    ctx.meta[CONFIG] = config
+    if config.path is None:
+        return
+    assert isinstance(ctx.command, click.Group)
+    command = ctx.command.get_command(ctx, ctx.invoked_subcommand)
+    if command is None:
+        return
+
+    def defaults(command: click.Command, name: str) -> dict[str, Any]:
+        if isinstance(command, click.Group):
+            return {sub: defaults(command.commands[sub], sub) for sub in command.commands}
+        options = {p.name: p for p in command.params if isinstance(p, click.Option) and p.name}
+        found = option_defaults(config, list(options), name)
+        for key, value in list(found.items()):
+            if isinstance(value, list) and not options[key].multiple:
+                if len(value) != 1:
+                    _fail(f"{config.path}: {key} gives {len(value)} values and "
+                          f"`{name}` takes one: give it on the command line")  # fmt: skip
+                found[key] = value[0]
+        return found
+
+    ctx.default_map = {ctx.invoked_subcommand: defaults(command, ctx.invoked_subcommand)}
+
+
+def _by_name(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """``--param``, ``--set`` and ``--input`` given on the command line override the
+    configuration's entries of the same name and keep its others."""
+    from click.core import ParameterSource
+
+    name = param.name or ""
+    configured = (ctx.default_map or {}).get(name)
+    if not configured or ctx.get_parameter_source(name) is not ParameterSource.COMMANDLINE:
+        return value
+    given = {item.partition("=")[0].strip() for item in value}
+    return (*(item for item in configured if item.partition("=")[0].strip() not in given), *value)
+
+
 POLICY_HELP = "Policy file or directory (repeatable)."
 CATALOG_HELP = "Extra control catalog (kind: ControlCatalog) besides the shipped ones."
 ENGINE_HELP = "CEL engine: policygate (the default: policygate's own), cel-python, or cel-cpp."
@@ -85,12 +138,12 @@ def waivers_option() -> Callable[[F], F]:
 
 
 def input_option() -> Callable[[F], F]:
-    return click.option("--input", "inputs", multiple=True, metavar="NAME=PATH",
+    return click.option("--input", "inputs", multiple=True, metavar="NAME=PATH", callback=_by_name,
                         help="Extra document available to rules as inputs.NAME.")  # fmt: skip
 
 
 def param_option() -> Callable[[F], F]:
-    return click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+    return click.option("--param", "params", multiple=True, metavar="NAME=VALUE", callback=_by_name,
                         help="Override a policy parameter; VALUE is read as YAML.")  # fmt: skip
 
 
@@ -114,7 +167,8 @@ SET_HELP = (
 
 def set_option(help: str = SET_HELP) -> Callable[[F], F]:
     """``--set PATH=VALUE`` (repeatable), into ``assignments``."""
-    return click.option("--set", "assignments", multiple=True, metavar="PATH=VALUE", help=help)
+    return click.option("--set", "assignments", multiple=True, metavar="PATH=VALUE", help=help,
+                        callback=_by_name)  # fmt: skip
 
 
 def with_record_defaults(records: Sequence[Any], assignments: Sequence[str]) -> list[Any]:

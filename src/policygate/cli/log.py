@@ -1,8 +1,11 @@
-"""``policygate log verify|show``: read the decision log that ``check --decision-log`` writes.
+"""``policygate log verify|show|timeline``: read the decision log that ``check
+--decision-log`` writes, and the lifecycle log the registry gate writes (SPEC §9).
 
 ``verify`` exits 0 when the chain is intact, 1 naming the first bad line
 (``PATH:LINE: problem``), 2 when the log cannot be read. ``show`` prints the
-history of one model or of all, oldest first.
+history of one model or of all, oldest first. ``timeline`` prints which version
+held each protected alias and stage of a model, when, who moved it and under
+which decision.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from .common import handle_errors
 
 @click.group()
 def log() -> None:
-    """Verify and read a decision log (check --decision-log PATH)."""
+    """Verify and read a decision log (check --decision-log PATH) or a lifecycle log
+    (the registry gate's registry.lifecycle_log)."""
 
 
 @log.command("verify")
@@ -71,6 +75,28 @@ def verify_command(path: str, anchor: str | None) -> None:
         )
 
 
+@log.command("timeline")
+@click.argument("path")
+@click.option("--model", "model", required=True, metavar="NAME", help="The registered model.")
+@click.option(
+    "--alias", metavar="NAME", help="Only this alias (protected or not); default: every "
+    "protected alias and stage."
+)
+@handle_errors
+def timeline_command(path: str, model: str, alias: str | None) -> None:
+    """What held each protected alias and stage of a model in the lifecycle log PATH:
+    which version, from when until when, who moved it, under which decision."""
+    from ..lifecycle import render_timeline, timeline
+
+    holdings, attempts = timeline(read_entries(path), model, alias)
+    for line in render_timeline(holdings, attempts, model):
+        click.echo(inert(line))  # every value came from the log file
+    noun = "holding" if len(holdings) == 1 else "holdings"
+    denied = f", {len(attempts)} denied" if attempts else ""
+    click.echo(inert(f"{len(holdings)} {noun}{denied} for {model}"
+                     + (f" alias {alias}" if alias else "")))  # fmt: skip
+
+
 @log.command("show")
 @click.argument("path")
 @click.option("--model", "model", metavar="NAME[@VERSION]", help="Only this model (or version).")
@@ -88,7 +114,11 @@ def show_command(path: str, model: str | None) -> None:
 
 
 def _matches(entry: dict[str, Any], wanted: str) -> bool:
-    model = entry.get("model") or {}
+    if entry.get("kind") == "lifecycle":
+        target = entry.get("target") or {}
+        model = {"name": target.get("model"), "version": target.get("version")}
+    else:
+        model = entry.get("model") or {}
     name, sep, version = wanted.partition("@")
     return model.get("name") == name and (not sep or model.get("version") == version)
 
@@ -98,6 +128,11 @@ def _describe(line: int, entry: dict[str, Any]) -> str:
         from ..approvals.attestation_log import describe
 
         return f"line {line}  {describe(entry)}"
+    if entry.get("kind") == "lifecycle":  # a lifecycle log (the registry gate)
+        from ..lifecycle import describe as describe_lifecycle
+
+        first, *rest = describe_lifecycle(entry)
+        return "\n".join(inert(text) for text in [f"line {line}  {first}", *rest])
     model = entry.get("model") or {}
     ref = model.get("name", "?") + (f"@{model['version']}" if model.get("version") else "")
     verdict = "PASSED" if entry.get("passed") else "FAILED"

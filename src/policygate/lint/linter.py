@@ -35,11 +35,12 @@ from ..graph.catalogs import ControlCatalog, all_catalogs
 from ..message import Placeholder, TemplateSyntaxError, split_template
 from ..policy import (
     ITEM_VARIABLES,
-    POLICY_VARIABLES,
+    POLICY_KINDS,
     SHIPPED_MODEL_SCHEMA,
     compile_policy_document,
     document_kind,
     inner_locator,
+    variables_of,
 )
 from ..validation import shipped_schema
 from .fields import FieldProblem, SchemaFields, did_you_mean, render_path
@@ -184,7 +185,7 @@ class _Linter:
             except PolicygateError as error:
                 self._error(error, "schema")
                 continue
-            if kind == "Policy":
+            if kind in POLICY_KINDS:
                 policies.append(document)
         return policies
 
@@ -226,7 +227,8 @@ class _Linter:
         expressions: list[_Expression] = []
         applies_to = spec.get("applies_to")
         if isinstance(applies_to, str):
-            expressions.extend(self._expressions(context, ("spec", "applies_to"), POLICY_VARIABLES))
+            outer = variables_of(_kind(document) or "Policy")
+            expressions.extend(self._expressions(context, ("spec", "applies_to"), outer))
         rules = spec.get("rules") if isinstance(spec.get("rules"), list) else []
         assert isinstance(rules, list)
         for index, rule in enumerate(rules):
@@ -258,16 +260,17 @@ class _Linter:
         raw_id = rule.get("id")
         rule_id = raw_id if isinstance(raw_id, str) else f"#{index}"
         expressions: list[_Expression] = []
+        kind = _kind(document) or "Policy"
         for name in ("when", "for_each"):
             if isinstance(rule.get(name), str):
-                expressions.extend(self._expressions(context, (*base, name), POLICY_VARIABLES))
+                expressions.extend(self._expressions(context, (*base, name), variables_of(kind)))
         item_paths: tuple[FieldPath, ...] | None = None
         for_each = [e for e in expressions if e.json_path[-1] == "for_each"]
         if for_each:
             collections = for_each[0].analysis.collections
             if collections and all(c.variable == "model" for c in collections):
                 item_paths = tuple((*c.path, None) for c in collections)
-        variables = POLICY_VARIABLES + (ITEM_VARIABLES if "for_each" in rule else ())
+        variables = variables_of(kind) + (ITEM_VARIABLES if "for_each" in rule else ())
         if isinstance(rule.get("check"), str):
             expressions.extend(self._expressions(context, (*base, "check"), variables))
         if isinstance(rule.get("message"), str):
@@ -275,7 +278,7 @@ class _Linter:
         for expression in expressions:
             expression.item_paths = item_paths
         self._controls(document, base, rule, rule_id)
-        if not rule.get("controls"):
+        if not rule.get("controls") and kind == "Policy":  # an access rule judges a request
             self._report(
                 id_location,
                 "missing-controls",
@@ -470,7 +473,7 @@ class _Linter:
                 found = self._file(str(path))
             except PolicygateError:
                 continue  # compiling reported it
-            policies = [d for d in found if _kind(d) == "Policy"]
+            policies = [d for d in found if _kind(d) == _kind(document)]
             if len(policies) == 1:
                 parents.append(policies[0])
         return parents

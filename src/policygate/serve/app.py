@@ -7,7 +7,9 @@ and the size limit, and every status code is the one written here.
 - ``POST /v1/check``: ``{"models": [RECORD, ...], "now": "...", "params": {...}}``
   gives the JSON report of SPEC §6, byte for byte what ``check -f json`` prints
   for the same records, policies and ``now`` (HTTP 200 whether it passed or not).
-- ``POST /v1/authorize``: 501 until access policies exist (docs/serve.md).
+- ``POST /v1/authorize``: ``{"request": {...}, "model": RECORD, "now": "..."}`` gives
+  :meth:`policygate.AccessDecision.to_dict` (``{"allowed", "results", ...}``, HTTP 200
+  allowed or not); 501 when no access policy is served (docs/access-policies.md).
 - ``GET /v1/policies``: the loaded policies and their digests.
 - ``GET /health``: ready, and how many policies are served (no token needed).
 
@@ -51,9 +53,11 @@ ROUTES: dict[str, str] = {
     "/v1/authorize": "POST",
 }
 AUTHORIZE_UNSUPPORTED = (
-    "access policies (kind: AccessPolicy, SPEC §8) are not supported yet: "
+    "no access policy (kind: AccessPolicy, SPEC §8) is served (give one with serve -p): "
     "/v1/authorize cannot judge a request, and allows nothing"
 )
+AUTHORIZE_SHAPE = '{"request": {"action": ..., "actor": {...}, "target": {...}}, "model": RECORD}'
+AUTHORIZE_KEYS = ("request", "model", "now")
 
 
 class RequestError(Exception):
@@ -172,17 +176,42 @@ class DecisionService:
             return Answer(200, _json({"loaded_at": current.loaded_at,
                                       "policies": policy_listing(current.policies)}))  # fmt: skip
         body = await _read_body(scope, receive, self.served.sources.limits.load.max_bytes)
-        if path == "/v1/authorize":
-            raise RequestError(501, AUTHORIZE_UNSUPPORTED)
         loop = asyncio.get_running_loop()
+        if path == "/v1/authorize":
+            if not current.access_policies:
+                raise RequestError(501, AUTHORIZE_UNSUPPORTED)
+            return await loop.run_in_executor(self.executor, self.authorize, current, body)
         return await loop.run_in_executor(self.executor, self.check, current, body)
 
     # ------------------------------------------------------------------ /v1/check
 
     def check(self, current: PolicySet, body: bytes) -> Answer:
         """One ``/v1/check`` decision, in a worker thread; every failure is an answer."""
+        return self._answered(self._check, current, body)
+
+    def authorize(self, current: PolicySet, body: bytes) -> Answer:
+        """One ``/v1/authorize`` decision, in a worker thread; every failure is an
+        answer, and none of them allows anything."""
+        return self._answered(self._authorize, current, body)
+
+    def _authorize(self, current: PolicySet, body: bytes) -> Answer:
+        from ..access import authorize
+
+        sources = self.served.sources
+        request, record, now = parse_authorize_request(body, sources.limits.load)
+        decision = authorize(
+            request, access_policies=current.access_policies, policies=current.policies,
+            model=record, protected_aliases=sources.protected_aliases,
+            protected_stages=sources.protected_stages, waivers=current.waivers,
+            approvers=current.approvers, now=now, inputs=current.inputs,
+            fail_on=self.fail_on, budget=sources.limits.rule,
+        )  # fmt: skip
+        return Answer(200, _json(decision.to_dict()))
+
+    def _answered(self, decide: Callable[[PolicySet, bytes], Answer], current: PolicySet,
+                  body: bytes) -> Answer:  # fmt: skip
         try:
-            return self._check(current, body)
+            return decide(current, body)
         except RequestError as error:
             return error_answer(error.status, error.message)
         except PolicygateError as error:
@@ -292,6 +321,58 @@ def parse_check_request(
         except ValueError as error:
             raise LoadError(f"now: {error}", request.location(("now",))) from None
     return records, now, params or None
+
+
+def parse_authorize_request(
+    body: bytes, limits: Limits
+) -> tuple[Any, ModelRecord | None, str | None]:
+    """The request, the model record (validated as ``check`` validates a record
+    file, located in the body) and ``now`` of a ``/v1/authorize`` body."""
+    from ..documents import load_text
+    from ..models import record_from_document
+
+    if not body.strip():
+        raise RequestError(400, f"the request has no body: expected {AUTHORIZE_SHAPE}")
+    documents = load_text(body, REQUEST_SOURCE, limits)
+    if len(documents) != 1 or not isinstance(documents[0].data, dict):
+        where = documents[1].location() if len(documents) > 1 else None
+        raise LoadError(f"the request must be one JSON object {AUTHORIZE_SHAPE}",
+                        where or (documents[0].location() if documents else None))  # fmt: skip
+    document = documents[0]
+    data: dict[str, Any] = document.data
+    unknown = sorted(set(data) - set(AUTHORIZE_KEYS))
+    if unknown:
+        expected = ", ".join(AUTHORIZE_KEYS)
+        raise LoadError(f"unknown key {unknown[0]!r} in the request (expected: {expected})",
+                        document.key_location((unknown[0],)))  # fmt: skip
+    if "request" not in data:
+        raise LoadError(f"the request has no 'request': expected {AUTHORIZE_SHAPE}",
+                        document.location())  # fmt: skip
+    now = data.get("now")
+    if now is not None:
+        from ..timestamps import parse_timestamp
+
+        try:
+            parse_timestamp(now if isinstance(now, str) else "")
+        except ValueError as error:
+            raise LoadError(f"now: {error}", document.location(("now",))) from None
+    record = None
+    if data.get("model") is not None:
+        if not isinstance(data["model"], dict):
+            raise LoadError("model must be a model record (a JSON object)",
+                            document.location(("model",)))  # fmt: skip
+        record = record_from_document(_sub_document(document, "model"))
+        if record is None:
+            raise LoadError(f"model is a {data['model'].get('kind')}, not a model record",
+                            document.location(("model", "kind")))  # fmt: skip
+    return data["request"], record, now
+
+
+def _sub_document(document: Document, key: str) -> Document:
+    """The value at ``key`` as a document of its own, its positions those of the body."""
+    positions = {path[1:]: at for path, at in document.positions.items() if path[:1] == (key,)}
+    keys = {path[1:]: at for path, at in document.key_positions.items() if path[:1] == (key,)}
+    return Document(REQUEST_SOURCE, 0, document.data[key], positions, keys)
 
 
 def _record_documents(request: Document, count: int) -> list[Document]:

@@ -44,9 +44,10 @@ class ServeSources:
     approvers: tuple[str, ...] = ()
     inputs: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
-    engine: str | None = None
     token_file: str | None = None
     limits: RunLimits = field(default_factory=RunLimits)
+    protected_aliases: tuple[str, ...] = ()
+    protected_stages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class PolicySet:
     risk_graph: RiskGraph | None
     token: str | None
     loaded_at: str
+    access_policies: tuple[Policy, ...] = ()
+    """The access policies among ``-p`` (``/v1/authorize``); none: it answers 501."""
 
 
 def load_set(sources: ServeSources) -> PolicySet:
@@ -68,7 +71,7 @@ def load_set(sources: ServeSources) -> PolicySet:
     ``OSError``) when anything is wrong, having changed nothing."""
     limits = sources.limits
     overrides = dict(parse_param(p) for p in sources.params)
-    policies = load_policies(list(sources.policies), params=overrides, engine=sources.engine,
+    policies = load_policies(list(sources.policies), params=overrides,
                              limits=limits.load)  # fmt: skip
     catalogs = []
     if sources.catalogs or any(rule.controls for policy in policies for rule in policy.rules):
@@ -88,15 +91,30 @@ def load_set(sources: ServeSources) -> PolicySet:
         from ..graph.build import build_risk_graph
         from ..graph.register import load_risk_registers
 
-        register = load_risk_registers(sources.risk_registers, engine=sources.engine,
+        register = load_risk_registers(sources.risk_registers,
                                        limits=limits.load)  # fmt: skip
         risk_graph = build_risk_graph(register, policies, extra_catalogs=catalogs)
     token = read_token(sources.token_file) if sources.token_file else None
+    access = _access_policies(sources, overrides)
     return PolicySet(
         policies=tuple(policies), waivers=tuple(waivers), approvers=approvers,
         inputs=inputs, register=register, risk_graph=risk_graph, token=token,
-        loaded_at=format_timestamp(utc_now()),
+        loaded_at=format_timestamp(utc_now()), access_policies=tuple(access),
     )  # fmt: skip
+
+
+def _access_policies(sources: ServeSources, overrides: Mapping[str, Any]) -> list[Policy]:
+    """The access policies beside the promotion policies of ``-p`` (none is no error:
+    ``/v1/authorize`` then says it cannot judge); ``--param`` reaches those that
+    declare the parameter."""
+    from ..errors import NothingEvaluatedError
+
+    try:
+        access = load_policies(list(sources.policies), kind="AccessPolicy",
+                               limits=sources.limits.load)  # fmt: skip
+    except NothingEvaluatedError:
+        return []
+    return [policy.with_params(overrides) for policy in access]
 
 
 MAX_TOKEN_BYTES = 4096
@@ -151,7 +169,6 @@ def policy_listing(policies: Sequence[Policy]) -> list[dict[str, Any]]:
             "version": p.version,
             "source": p.source,
             "digest": p.digest,
-            "engine": p.engine,
             "rules": len(p.rules),
         }
         for p in policies

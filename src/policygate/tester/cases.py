@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..access.decide import DECISION_RULES
 from ..documents import DEFAULT_LIMITS, Document, Limits, expand_paths, load_file
 from ..errors import (
     ErrorGroup,
@@ -29,7 +30,7 @@ from ..lint.fields import did_you_mean
 from ..models import ModelRecord, load_models, model_from_data
 from ..policy import Policy, document_kind, load_policies
 from ..report import Status
-from ..timestamps import parse_timestamp
+from ..timestamps import parse_timestamp, utc_now
 from ..validation import validate_document
 from ..waivers import Waiver, duplicate_names, load_waivers, waiver_from_document
 
@@ -60,14 +61,24 @@ class TestCase:
     name: str
     suite: str
     location: Location
-    model: ModelRecord
-    now: str | None
+    model: ModelRecord | None  # None: a request case that targets no version
     params: Mapping[str, Any]
     inputs: Mapping[str, Any]
     waivers: tuple[Waiver, ...]
     fail_on: str
     passed: bool | None
     rules: tuple[RuleExpectation, ...]
+    now: str | None = None
+    request: Mapping[str, Any] | None = None
+    """A registry request: the case is judged by :func:`policygate.authorize`."""
+    allowed: bool | None = None
+
+    @property
+    def subject(self) -> str:
+        if self.model is not None:
+            return self.model.ref
+        assert self.request is not None
+        return str(self.request.get("target", {}).get("model", "request"))
 
 
 @dataclass(frozen=True)
@@ -193,11 +204,14 @@ class _Suite:
         policies: list[Policy] = []
         for index, ref in enumerate(refs):
             where = self.at("spec", "policies", index)
+            access = self._access_policies(ref, policies)
             try:
                 policies.extend(
                     load_policies([self.base / ref], limits=self.limits)
                 )
             except NothingEvaluatedError:
+                if access:
+                    continue
                 self.errors.append(
                     PolicyError(f"policies {ref!r}: no (non-abstract) policy found", where)
                 )
@@ -210,9 +224,22 @@ class _Suite:
             raise ErrorGroup(self.errors) if len(self.errors) > 1 else self.errors[0]
         return policies
 
+    def _access_policies(self, ref: str, policies: list[Policy]) -> bool:
+        """Add the access policies ``ref`` holds to ``policies``; whether there were
+        any (or errors, already recorded)."""
+        try:
+            found = load_policies([self.base / ref], limits=self.limits, kind="AccessPolicy")
+        except NothingEvaluatedError:
+            return False
+        except PolicygateError as error:
+            self.errors.extend(error.errors if isinstance(error, ErrorGroup) else [error])
+            return True
+        policies.extend(found)
+        return True
+
     def _rule_index(self, policies: list[Policy]) -> dict[str, set[str]]:
         """Each policy's reportable rules, the engine's own included."""
-        index: dict[str, set[str]] = {ENGINE_RULE_POLICY: {"applicability"}}
+        index: dict[str, set[str]] = {ENGINE_RULE_POLICY: {"applicability", *DECISION_RULES}}
         for policy in policies:
             rules = {rule.id for rule in policy.rules} | {"applies_to"}
             if policy.model_schema is not None:
@@ -227,15 +254,17 @@ class _Suite:
     ) -> TestCase | None:
         path = ("spec", "tests", index)
         count = len(self.errors)
-        model = self._model(spec, raw, path)
+        no_model = "request" in raw and raw.get("model", spec.get("model")) is None
+        model = None if no_model else self._model(spec, raw, path)
         now = self._now(spec, raw, path)
         params = self._params(spec, raw, path, policies)
         inputs = self._inputs(spec, raw, path)
         waivers = self._waivers(spec, raw, path)
+        request = self._request(raw, path, policies, now)
         expectations = self._expectations(
             raw["expect"].get("rules") or {}, (*path, "expect", "rules")
         )
-        if len(self.errors) > count or model is None:
+        if len(self.errors) > count or (model is None and request is None):
             return None
         return TestCase(
             name=raw["name"],
@@ -249,7 +278,47 @@ class _Suite:
             fail_on=raw.get("fail_on", spec.get("fail_on", "error")),
             passed=raw["expect"].get("passed"),
             rules=tuple(expectations),
+            request=request,
+            allowed=raw["expect"].get("allowed"),
         )
+
+    def _request(
+        self, raw: dict[str, Any], path: JsonPath, policies: list[Policy], now: str | None
+    ) -> dict[str, Any] | None:
+        """A case's ``request``, checked as :func:`policygate.authorize` checks one; a
+        request case needs access policies, a model case promotion policies."""
+        kinds = {policy.kind for policy in policies}
+        expect = raw["expect"]
+        if "request" not in raw:
+            if "AccessPolicy" in kinds and "Policy" not in kinds:
+                self.errors.append(PolicyError(
+                    "the tested policies are access policies: the test gives a request",
+                    self.at(*path, "name")))  # fmt: skip
+            elif "allowed" in expect:
+                self.errors.append(PolicyError(
+                    "expect.allowed is for a test that gives a request (use passed)",
+                    self.document.key_location((*path, "expect", "allowed"))))  # fmt: skip
+            return None
+        where = self.at(*path, "request")
+        if "AccessPolicy" not in kinds:
+            self.errors.append(PolicyError(
+                "a test that gives a request needs access policies (kind: AccessPolicy)",
+                where))  # fmt: skip
+            return None
+        if "passed" in expect:
+            self.errors.append(PolicyError(
+                "a test that gives a request expects allowed, not passed",
+                self.document.key_location((*path, "expect", "passed"))))  # fmt: skip
+            return None
+        from ..access import normalize_request
+
+        moment = parse_timestamp(now) if now else utc_now()
+        try:  # the roles a test gives are the test's: no directory to take them from
+            normalize_request(raw["request"], now=moment, trust_request_roles=True)
+        except PolicygateError as error:
+            self.errors.append(PolicyError(f"request: {error.message}", where))
+            return None
+        return dict(raw["request"])
 
     def _model(
         self, spec: dict[str, Any], raw: dict[str, Any], path: JsonPath

@@ -67,9 +67,12 @@ def run_suites(suites: Sequence[TestSuite]) -> TestRun:
 
 
 def run_case(suite: TestSuite, case: TestCase) -> TestResult:
+    if case.request is not None:
+        return _run_request(suite, case)
+    assert case.model is not None
     report = evaluate(
         [case.model],
-        list(suite.policies),
+        [policy for policy in suite.policies if policy.kind == "Policy"],
         now=case.now,
         waivers=case.waivers,
         inputs=case.inputs,
@@ -88,6 +91,37 @@ def run_case(suite: TestSuite, case: TestCase) -> TestResult:
         )
     for expectation in case.rules:
         mismatches.extend(_compare(expectation, report.results))
+    return TestResult(case, tuple(mismatches), report)
+
+
+def _run_request(suite: TestSuite, case: TestCase) -> TestResult:
+    """A case with a request, judged as ``authorize`` judges one (the roles it gives
+    are trusted: a test has no directory to take them from)."""
+    from ..access import authorize
+
+    assert case.request is not None
+    decision = authorize(
+        case.request,
+        access_policies=[p for p in suite.policies if p.kind == "AccessPolicy"],
+        policies=[p for p in suite.policies if p.kind == "Policy"],
+        model=case.model, waivers=case.waivers, now=case.now, params=case.params,
+        inputs=case.inputs, fail_on=case.fail_on, trust_request_roles=True,
+    )  # fmt: skip
+    results = decision.all_results()
+    target = decision.request["target"]
+    report = ModelReport(
+        name=case.model.name if case.model is not None else target["model"],
+        version=case.model.version if case.model is not None else target["version"],
+        source=case.model.source if case.model is not None else suite.source,
+        passed=decision.allowed, policies=(), results=results,
+    )  # fmt: skip
+    mismatches: list[Mismatch] = []
+    if case.allowed is not None and case.allowed != decision.allowed:
+        failing = tuple(f"{rule}: {message}" for rule, message in decision.failing)
+        mismatches.append(Mismatch("allowed", _bool(case.allowed), _bool(decision.allowed),
+                                   failing))  # fmt: skip
+    for expectation in case.rules:
+        mismatches.extend(_compare(expectation, results))
     return TestResult(case, tuple(mismatches), report)
 
 

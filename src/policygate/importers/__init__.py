@@ -1,7 +1,8 @@
 """The importer registry: one line per source format; a test proves it covers the enum.
 
 A *source* is ``FORMAT:LOCATION`` (``hf:models/bert/README.md``,
-``mlflow:models:/credit/3``, ``cyclonedx:bom.json``, ``mct:card.json``).
+``mlflow:models:/credit/3``, ``cyclonedx:bom.json``, ``mct:card.json``,
+``sagemaker:package.json``, ``azureml:model.json``, ``wandb:artifact.json``).
 :func:`load_source` is the one door through which ``check``, ``audit`` and
 the library read such sources: :func:`policygate.models.load_models` calls it
 for every argument that :func:`is_source` recognises.
@@ -26,6 +27,9 @@ class SourceFormat(str, enum.Enum):
     MLFLOW = "mlflow"
     CYCLONEDX = "cyclonedx"
     MCT = "mct"
+    SAGEMAKER = "sagemaker"
+    AZUREML = "azureml"
+    WANDB = "wandb"
 
     def __str__(self) -> str:
         return self.value
@@ -36,6 +40,9 @@ MODULES: dict[SourceFormat, str] = {
     SourceFormat.MLFLOW: "mlflow",
     SourceFormat.CYCLONEDX: "cyclonedx",
     SourceFormat.MCT: "mct",
+    SourceFormat.SAGEMAKER: "sagemaker",
+    SourceFormat.AZUREML: "azureml",
+    SourceFormat.WANDB: "wandb",
 }
 
 

@@ -55,7 +55,7 @@ _METRIC_REPORTS = (
     ("Explainability", "Report"),
 )
 
-Fetch = Callable[[str], "bytes | None"]  # an S3 URI -> its bytes, None when not there
+Fetch = Callable[[str], "tuple[bytes, str] | None"]  # S3 URI -> (bytes, where read), or None
 
 
 class SageMakerImporter(Importer):
@@ -86,7 +86,7 @@ def beside(directory: str, source: str) -> Fetch:
     """
     root = os.path.realpath(directory)
 
-    def fetch(uri: str) -> bytes | None:
+    def fetch(uri: str) -> tuple[bytes, str] | None:
         scheme, sep, rest = uri.partition("://")
         if not sep or scheme.lower() not in ("s3", "https"):
             raise ImporterError(
@@ -115,7 +115,7 @@ def beside(directory: str, source: str) -> Fetch:
                 Location(path),
             )
         try:
-            return read_bytes(path)
+            return read_bytes(path), path
         except LoadError as error:
             raise ImporterError(f"cannot read {name}: {error.message}", Location(path)) from None
 
@@ -150,7 +150,7 @@ def read_with_clients(arn: str, sagemaker: Any, s3: Any) -> dict[str, Any]:
         ) from None
     from ..documents import DEFAULT_LIMITS
 
-    def fetch(uri: str) -> bytes | None:
+    def fetch(uri: str) -> tuple[bytes, str] | None:
         scheme, sep, rest = uri.partition("://")
         if scheme.lower() != "s3" or not sep:
             raise ImporterError(
@@ -173,7 +173,7 @@ def read_with_clients(arn: str, sagemaker: Any, s3: Any) -> dict[str, Any]:
                 f"{short_value(uri, 120)} is larger than {DEFAULT_LIMITS.max_bytes} bytes",
                 Location(source),
             )
-        return data
+        return data, uri
 
     return record_from_package(_plain(response), source, fetch)
 
@@ -347,7 +347,8 @@ def _metrics(
         uri = _str(reference.get("S3Uri"))
         if uri is None:
             continue
-        data = fetch(uri)
+        found = fetch(uri)
+        data, where = found if found is not None else (None, uri)
         report: dict[str, Any] = {
             "report": f"{family}.{member}",
             "s3_uri": uri,
@@ -371,7 +372,7 @@ def _metrics(
             continue
         name = uri.rsplit("/", 1)[-1]
         try:
-            documents = load_text(data, name)
+            documents = load_text(data, where)
         except LoadError as error:
             raise ImporterError(
                 f"ModelQuality statistics {name}: {error.message}", error.location
@@ -379,7 +380,7 @@ def _metrics(
         content = documents[0].data if len(documents) == 1 else None
         if not isinstance(content, dict):
             raise ImporterError(
-                f"ModelQuality statistics {name} is not a JSON object", Location(name, 1, 1)
+                f"ModelQuality statistics {name} is not a JSON object", Location(where, 1, 1)
             )
         evaluations.append(_evaluation(content))
     return evaluations, reports

@@ -151,10 +151,22 @@ def diff(
     waivers: Sequence[Waiver] = (),
     inputs: Mapping[str, Any] | None = None,
     fail_on: str = "error",
+    request: Mapping[str, Any] | None = None,
 ) -> Impact:
-    """Evaluate ``base`` and ``head`` over the same ``models`` and compare."""
-    before = evaluate(models, base, now=now, waivers=waivers, inputs=inputs, fail_on=fail_on)
-    after = evaluate(models, head, now=before.now, waivers=waivers, inputs=inputs, fail_on=fail_on)
+    """Evaluate ``base`` and ``head`` over the same ``models`` and compare; access
+    policies judge ``request`` (the rules that judge its action, on each model)."""
+    judged = None
+    if request is not None or any(p.kind == "AccessPolicy" for p in (*base, *head)):
+        from .access import for_request
+        from .evaluate import _as_now
+
+        now = _as_now(now)
+        judged, base = for_request(base, request, now)
+        _, head = for_request(head, request, now)
+    before = evaluate(models, base, now=now, waivers=waivers, inputs=inputs, fail_on=fail_on,
+                      request=judged)  # fmt: skip
+    after = evaluate(models, head, now=before.now, waivers=waivers, inputs=inputs,
+                     fail_on=fail_on, request=judged)  # fmt: skip
     model_changes: list[ModelChange] = []
     changes: list[ResultChange] = []
     for old, new in zip(before.models, after.models, strict=True):

@@ -196,13 +196,20 @@ def explain(
     catalogs: Sequence[ControlCatalog] = (),
     approvers: Approvers | None = None,
     attestations: Sequence[Attestation] = (),
+    request: Mapping[str, Any] | None = None,
 ) -> Explanation:
-    """Explain ``rule`` (``RULE`` or ``POLICY/RULE``) for one model."""
+    """Explain ``rule`` (``RULE`` or ``POLICY/RULE``) for one model; an access rule
+    for the ``request`` it judges (docs/access-policies.md)."""
+    from .access import for_request
+
     policy, found = find_rule(policies, rule)
     moment = _moment(now)
+    judged, policies = for_request(policies, request, moment, found)
+    policy = next(p for p in policies if p.name == policy.name)
     report = evaluate(
         [model],
         list(policies),
+        request=judged,
         now=moment,
         waivers=waivers,
         inputs=inputs,
@@ -211,7 +218,7 @@ def explain(
         attestations=attestations,
     ).models[0]
     return _Explainer(
-        model, report, moment, waivers, inputs or {}, catalogs, approvers, attestations
+        model, report, moment, waivers, inputs or {}, catalogs, approvers, attestations, judged
     ).rule(policy, found)
 
 
@@ -296,7 +303,9 @@ class _Explainer:
         catalogs: Sequence[ControlCatalog],
         approvers: Approvers | None,
         attestations: Sequence[Attestation],
+        request: Mapping[str, Any] | None = None,
     ) -> None:
+        self.request = request
         self.record = record
         self.report = report
         self.now = now
@@ -318,6 +327,8 @@ class _Explainer:
         activation = backend.activation(
             model=self.data, params={}, now=self.now, inputs=self.inputs
         ).bind(params=dict(policy.params))
+        if self.request is not None:
+            activation = activation.bind(request=self.request)
         results = tuple(
             r for r in self.report.results if r.policy == policy.name and r.rule == rule.id
         )

@@ -11,16 +11,25 @@ See docs/access-policies.md.
 from __future__ import annotations
 
 from ..policy import ACTIONS
-from .decide import AccessDecision, authorize, load_access_policies
-from .request import GATE_IDENTITY, is_promotion, normalize_request, roles_in_directory
+from .decide import AccessDecision, authorize, for_request, judging, load_access_policies
+from .request import (
+    GATE_IDENTITY,
+    is_promotion,
+    load_request,
+    normalize_request,
+    roles_in_directory,
+)
 
 __all__ = [
     "ACTIONS",
     "GATE_IDENTITY",
     "AccessDecision",
     "authorize",
+    "for_request",
     "is_promotion",
+    "judging",
     "load_access_policies",
+    "load_request",
     "normalize_request",
     "roles_in_directory",
 ]

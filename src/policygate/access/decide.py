@@ -19,7 +19,7 @@ from ..documents import DEFAULT_LIMITS, Limits
 from ..errors import UsageError
 from ..evaluate import ENGINE_RULE_POLICY, ModelInput, _as_now, evaluate
 from ..models import ModelRecord, load_models, model_from_data
-from ..policy import Policy, apply_params, load_policies
+from ..policy import Policy, Rule, apply_params, load_policies
 from ..report import FAIL_ON, Report, Result, Status
 from ..timestamps import format_timestamp
 from .request import normalize_request
@@ -154,10 +154,11 @@ def authorize(
         protected_aliases=protected_aliases, protected_stages=protected_stages,
     )  # fmt: skip
     record = _record(model) if model is not None else None
-    judging = [p for p in (_judging(policy, normalized["action"]) for policy in access) if p]
+    action = normalized["action"]
+    judged = [p for p in (judging(policy, action) for policy in access) if p is not None]
     subject = record if record is not None else model_from_data({}, "<no model>")
     report = evaluate(
-        subject, judging, now=moment, inputs=inputs, fail_on=fail_on, budget=budget,
+        subject, judged, now=moment, inputs=inputs, fail_on=fail_on, budget=budget,
         approvers=approvers, attestations=attestations, request=normalized,
     )  # fmt: skip
     results = tuple(
@@ -210,9 +211,12 @@ def _promotion_failures(report: Report, fail_on: str) -> list[tuple[str, str]]:
 _BY_ACTION: dict[tuple[int, str], tuple[Policy, Policy | None]] = {}
 
 
-def _judging(policy: Policy, action: str) -> Policy | None:
-    """``policy`` with only the rules that judge ``action`` (``None``: no rule does),
-    made once per policy and action so the evaluator's per-policy caches hold."""
+def judging(policy: Policy, action: str) -> Policy | None:
+    """``policy`` with only the rules that judge ``action`` (``None``: no rule does);
+    a promotion policy as it is. Made once per policy and action, so a policy set
+    loaded once is narrowed once."""
+    if policy.kind != "AccessPolicy":
+        return policy
     key = (id(policy), action)
     found = _BY_ACTION.get(key)
     if found is None or found[0] is not policy:
@@ -225,6 +229,30 @@ def _judging(policy: Policy, action: str) -> Policy | None:
             _BY_ACTION.clear()
         found = _BY_ACTION[key] = (policy, narrowed)
     return found[1]
+
+
+def for_request(
+    policies: Sequence[Policy],
+    request: Mapping[str, Any] | None,
+    now: _dt.datetime,
+    rule: Rule | None = None,
+) -> tuple[dict[str, Any] | None, list[Policy]]:
+    """What ``explain`` and ``diff`` evaluate with a request: the request as the rules
+    see it (its roles as written: these are what-if tools, not decisions) and the
+    policies with only the access rules that judge its action. Access policies
+    without a request, or a ``rule`` that does not judge the action, are usage errors."""
+    access = [p for p in policies if p.kind == "AccessPolicy"]
+    if request is None:
+        if access:
+            raise UsageError(f"{access[0].name!r} is an access policy: its rules judge a "
+                             "request; give one (--request FILE)")  # fmt: skip
+        return None, list(policies)
+    normalized = normalize_request(request, now=now, trust_request_roles=True)
+    action = normalized["action"]
+    if rule is not None and not rule.judges(action):
+        raise UsageError(f"rule {rule.id!r} does not judge {action} (it judges "
+                         f"{', '.join(rule.actions)})")  # fmt: skip
+    return normalized, [p for p in (judging(x, action) for x in policies) if p is not None]
 
 
 def _loaded(sources: Sequence[PolicySource], kind: str) -> list[Policy]:
@@ -254,4 +282,4 @@ def _record(model: ModelInput) -> ModelRecord:
     return records[0]
 
 
-__all__ = ["AccessDecision", "authorize", "load_access_policies"]
+__all__ = ["AccessDecision", "authorize", "for_request", "judging", "load_access_policies"]

@@ -21,6 +21,7 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..documents import DEFAULT_LIMITS, Limits
 from ..errors import UsageError
 from ..policy import ACTIONS, unknown_action_message
 from ..timestamps import format_timestamp, parse_timestamp
@@ -134,6 +135,18 @@ def normalize_request(
     }
     normalized["promotion"] = is_promotion(normalized)
     return normalized
+
+
+def load_request(path: str, limits: Limits = DEFAULT_LIMITS) -> Any:
+    """The request a file (or ``-``) holds: one YAML or JSON document, as written (check
+    it with :func:`normalize_request`)."""
+    from ..documents import load_file
+
+    documents = load_file(path, limits)
+    if len(documents) != 1:
+        found = "no document" if not documents else f"{len(documents)} documents"
+        raise UsageError(f"--request {path}: expected one request, found {found}")
+    return documents[0].data
 
 
 def is_promotion(request: Mapping[str, Any]) -> bool:

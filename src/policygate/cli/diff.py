@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import click
 
+from ..access import load_request
 from ..api import load_inputs
 from ..diff import diff as impact_of
 from ..diff import render_json, render_text
@@ -54,6 +55,9 @@ from .common import (
 )
 @format_option(["text", "json"], "Output format.")
 @output_option("Write the impact here instead of stdout.")
+@click.option("--request", "request_file", metavar="FILE",
+              help="A registry request (YAML or JSON): compare the access policies of --base "
+                   "and --head on it (docs/access-policies.md).")  # fmt: skip
 @handle_errors
 def diff(
     models: Sequence[str],
@@ -67,11 +71,13 @@ def diff(
     fail_on: str,
     fmt: str,
     output: str | None,
+    request_file: str | None,
 ) -> None:
     """Evaluate MODEL under the --base and the --head policies; list what changes outcome."""
     overrides = dict(parse_param(p) for p in params)
-    old = load_policies(base, params=overrides)
-    new = load_policies(head, params=overrides)
+    kind = "AccessPolicy" if request_file else "Policy"
+    old = load_policies(base, params=overrides, kind=kind)
+    new = load_policies(head, params=overrides, kind=kind)
     records = with_record_defaults(load_models(models), assignments)
     if not records:
         raise NothingEvaluatedError(f"no model found in {', '.join(models)}")
@@ -83,6 +89,7 @@ def diff(
         waivers=load_waivers(waivers) if waivers else [],
         inputs=load_inputs(inputs),
         fail_on=fail_on,
+        request=load_request(request_file) if request_file else None,
     )
     text = render_json(impact) if fmt == "json" else render_text(impact)
     if output:

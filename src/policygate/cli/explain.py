@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import click
 
+from ..access import load_request
 from ..api import load_inputs
 from ..errors import NothingEvaluatedError
 from ..explain import explain as explain_rule
@@ -38,6 +39,8 @@ from .common import (
 @catalog_option("Extra control catalog, for the titles of the rule's controls.")
 @format_option(["text", "json"], "Output format.")
 @click.option("-v", "--verbose", is_flag=True, help="Trace passing for_each elements too.")
+@click.option("--request", "request_file", metavar="FILE",
+              help="The registry request an access rule judges (YAML or JSON).")  # fmt: skip
 @handle_errors
 def explain(
     model: str,
@@ -51,10 +54,13 @@ def explain(
     catalogs: Sequence[str],
     fmt: str,
     verbose: bool,
+    request_file: str | None,
 ) -> None:
     """Explain how RULE was evaluated for MODEL: every value it read and compared."""
     overrides = dict(parse_param(p) for p in params)
-    loaded = load_policies(policies, params=overrides)
+    request = load_request(request_file) if request_file else None
+    kind = "AccessPolicy" if request is not None else "Policy"  # an access rule judges it
+    loaded = load_policies(policies, params=overrides, kind=kind)
     extra = load_catalogs(catalogs) if catalogs else []
     loaded_waivers = load_waivers(waivers) if waivers else []
     input_data = load_inputs(inputs)
@@ -63,8 +69,9 @@ def explain(
         raise NothingEvaluatedError(f"no model found in {model}")
     explanations = [
         explain_rule(
-            record, loaded, rule, now=now, waivers=loaded_waivers, inputs=input_data, catalogs=extra
-        )
+            record, loaded, rule, now=now, waivers=loaded_waivers, inputs=input_data,
+            catalogs=extra, request=request,
+        )  # fmt: skip
         for record in records
     ]
     if fmt == "json":

@@ -101,7 +101,17 @@ def load_models(
             records.append(record)
     if errors:
         raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
-    return records
+    return [_with_evidence(record, limits) for record in records]
+
+
+def _with_evidence(record: ModelRecord, limits: Limits) -> ModelRecord:
+    """The record with the reports its ``spec.evidence`` lists merged in (SPEC §13)."""
+    spec = record.data.get("spec") if isinstance(record.data, Mapping) else None
+    if not isinstance(spec, Mapping) or "evidence" not in spec:
+        return record
+    from .evidence import attach_declared  # only for a record that lists evidence
+
+    return attach_declared(record, limits)
 
 
 def record_from_document(document: Document) -> ModelRecord | None:
@@ -146,7 +156,8 @@ def parse_set(assignments: Sequence[str], option: str = "--set") -> dict[str, An
         path = path.strip()
         if not sep:
             raise UsageError(
-                f"{option} {_short(repr(assignment))}: expected PATH=VALUE (e.g. spec.risk_tier=high)"
+                f"{option} {_short(repr(assignment))}: expected PATH=VALUE"
+                " (e.g. spec.risk_tier=high)"
             )
         set_path_parts(path, option)
         if path in settings:

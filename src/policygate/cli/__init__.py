@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "config": "policygate.cli.config_cmd:config",
     "classify": "policygate.cli.classify:classify_command",
     "diff": "policygate.cli.diff:diff",
+    "docs": "policygate.cli.docs_cmd:docs",
     "eval": "policygate.cli.eval_cmd:eval_command",
     "explain": "policygate.cli.explain:explain",
     "graph": "policygate.cli.graph:graph",

@@ -93,6 +93,14 @@ REPORT_FORMATS = [f.value for f in OutputFormat]
 @input_option()
 @param_option()
 @set_option()
+@click.option(
+    "--evidence",
+    "evidence",
+    multiple=True,
+    metavar="NAME@VERSION-GLOB=FORMAT:PATH",
+    help="Attach a report (evidently:, fairlearn:, aiverify:) to the models it matches "
+    "(repeatable; docs/evidence.md).",
+)
 @now_option()
 @format_option(REPORT_FORMATS, "Report format.")
 @output_option("Write the report here instead of stdout.")
@@ -125,6 +133,7 @@ def check(
     inputs: Sequence[str],
     params: Sequence[str],
     assignments: Sequence[str],
+    evidence: Sequence[str],
     now: str | None,
     fmt: str,
     output: str | None,
@@ -160,6 +169,10 @@ def check(
     loaded_attestations = load_attestations(attestations) if attestations else []
     input_data = load_inputs(inputs, limits.load)
     records = with_record_defaults(load_models(models, limits=limits.load), assignments)
+    if evidence:
+        from ..evidence import attach_option
+
+        records = attach_option(records, evidence, limits.load)
     if attestation_log or attestation_head:
         from ..approvals.attestation_log import require_logged_decisions, validate_head
 

@@ -1,0 +1,94 @@
+"""``policygate docs annex-iv MODEL -p POLICY... [--risk-register PATH]... [-o DIR]``:
+the Annex IV technical documentation draft of each model, as Markdown and as
+self-contained HTML (docs/annex-iv.md).
+
+Exit 0 the drafts were written and no mandatory section is missing, 1 a
+section is missing (the drafts are still written, saying what is missing),
+2 a usage or load error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Sequence
+
+import click
+
+from ..errors import NothingEvaluatedError
+from ..evaluate import evaluate
+from ..files import write_atomic
+from ..models import load_models
+from ..policy import load_policies, parse_param
+from ..waivers import load_waivers
+from .common import handle_errors, now_option, param_option, policy_option, waivers_option
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@click.group()
+def docs() -> None:
+    """Regulatory documents drafted from model records and their evaluation."""
+
+
+@docs.command(name="annex-iv", short_help="The EU AI Act Annex IV technical file.")
+@click.argument("model", metavar="MODEL")
+@policy_option("Policy file or directory (repeatable): the gate results the file reports.")
+@click.option("--risk-register", "risk_registers", multiple=True, metavar="PATH",
+              help="Risk register (kind: RiskRegister): the risks of section 5.")  # fmt: skip
+@waivers_option()
+@param_option()
+@now_option()
+@click.option("-o", "--output", "directory", default=".", show_default=True, metavar="DIR",
+              help="Directory the drafts are written to.")  # fmt: skip
+@handle_errors
+def annex_iv(
+    model: str,
+    policies: Sequence[str],
+    risk_registers: Sequence[str],
+    waivers: Sequence[str],
+    params: Sequence[str],
+    now: str | None,
+    directory: str,
+) -> None:
+    """Write MODEL's Annex IV technical documentation draft (Markdown and HTML)."""
+    from ..annex_iv import render_html, render_markdown, technical_file
+
+    records = load_models([model])
+    if not records:
+        raise NothingEvaluatedError(f"no model found in {model}")
+    loaded = load_policies(policies, params=dict(parse_param(p) for p in params))
+    risk_graph = None
+    if risk_registers:
+        from ..graph.build import load_risk_graph
+
+        risk_graph = load_risk_graph(risk_registers, loaded, records=records)
+    report = evaluate(
+        records,
+        loaded,
+        now=now,
+        waivers=load_waivers(waivers) if waivers else (),
+        risk_graph=risk_graph,
+    )
+    os.makedirs(directory, exist_ok=True)
+    missing = False
+    for record, evaluated in zip(records, report.models, strict=True):
+        tf = technical_file(record, evaluated)
+        stem = os.path.join(directory, file_stem(tf.ref))
+        write_atomic(stem + ".md", render_markdown(tf))
+        write_atomic(stem + ".html", render_html(tf))
+        counts = tf.counts()
+        missing = missing or counts["missing"] > 0
+        click.echo(
+            f"{tf.ref}: {counts['complete']} complete, {counts['partial']} partial, "
+            f"{counts['missing']} missing: {stem}.md, {stem}.html"
+        )
+    sys.exit(1 if missing else 0)
+
+
+def file_stem(ref: str) -> str:
+    """A file name from a model's name@version, which the record controls: only
+    letters, digits, ``.``, ``_`` and ``-``, never a path or a hidden file."""
+    safe = _UNSAFE_NAME.sub("_", ref.replace("@", "-")).lstrip(".") or "model"
+    return safe[:120] + "-annex-iv"

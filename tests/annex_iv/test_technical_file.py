@@ -1,0 +1,243 @@
+"""The Annex IV technical file: the sections and points of Annex IV, their
+status from the record (and the shipped pack agreeing with it), the gate
+results and risks it adds, the drafts' escaping, and ``policygate docs annex-iv``."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from policygate import evaluate, load_policies
+from policygate.annex_iv import render_html, render_markdown, technical_file
+from policygate.annex_iv.sections import DATASHEETS, SECTIONS
+from policygate.cli import main
+from policygate.cli.docs_cmd import file_stem
+from policygate.models import model_from_data
+
+ROOT = Path(__file__).resolve().parents[2]
+PACK = ROOT / "policies" / "eu-ai-act-classification.yaml"
+NOW = "2026-11-26T00:00:00Z"
+
+FULL: dict[str, Any] = {
+    "apiVersion": "policygate/v1",
+    "kind": "ModelRecord",
+    "metadata": {"name": "cv", "version": "2", "owner": "hr-ml", "target_stage": "production"},
+    "spec": {
+        "risk_tier": "high",
+        "intended_use": "Ranks job applications",
+        "use": {"annex_iii": [{"area": 4, "point": "a"}]},
+        "lineage": {
+            "code": {"commit": "1a2b3c4d"},
+            "training_data": [{"name": "apps", "version": "3", "datasheet": "ds.md"}],
+        },
+        "metrics": {"auc": 0.9},
+        "evaluations": [{"dataset": "holdout", "metrics": {"auc": 0.9}}],
+        "robustness": [{"test": "typos", "metric": "auc", "value": 0.88, "baseline": 0.9}],
+        "fairness": {"metrics": [{"attribute": "sex", "metric": "dpd", "value": 0.02}]},
+        "approvals": [{"role": "mro", "approver": "bob@example.com", "decision": "approved"}],
+        "risks": ["R-DISCRIMINATION"],
+        "monitoring": {"dashboard": "https://monitoring.example.com/cv"},
+        "documentation": {
+            key: f"docs/{key}.md"
+            for key in (
+                "software_versions",
+                "distribution",
+                "hardware",
+                "user_interface",
+                "instructions_for_use",
+                "development_process",
+                "design_specification",
+                "model_card",
+                "architecture",
+                "compute_resources",
+                "human_oversight",
+                "explainability_report",
+                "cybersecurity",
+                "input_specification",
+                "performance_metrics",
+                "risk_management",
+                "changelog",
+                "standards",
+                "declaration_of_conformity",
+                "post_market_monitoring_plan",
+            )
+        },  # fmt: skip
+    },
+}
+SOURCES = sorted(
+    {(s.path, s.kind) for sec in SECTIONS for p in sec.parts if not p.optional for s in p.sources}
+)
+
+
+def record(data: dict[str, Any]):
+    return model_from_data(data, "cv.yaml")
+
+
+def without(data: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    data = copy.deepcopy(data)
+    node = data
+    for key in path[:-1]:
+        node = node.get(key) if isinstance(node, dict) else None
+        if node is None:
+            return data
+    if isinstance(node, dict):
+        node.pop(path[-1], None)
+    return data
+
+
+def test_annex_iv_has_its_nine_sections_and_their_points():
+    assert [s.number for s in SECTIONS] == list(range(1, 10))
+    refs = [p.ref for s in SECTIONS for p in s.parts]
+    assert [r for r in refs if r.startswith("1(")] == [f"1({c})" for c in "abcdefgh"]
+    assert [r for r in refs if r.startswith("2(")] == [f"2({c})" for c in "abcdefgh"]
+    optional = [p.ref for s in SECTIONS for p in s.parts if p.optional]
+    assert optional == ["1(b)", "1(f)", "2(f)"]  # "where applicable" in the text
+    assert "Art. 72(3)" in SECTIONS[8].title and "Art. 47" in SECTIONS[7].title
+    assert "Art. 9" in SECTIONS[4].title
+
+
+def test_a_full_record_is_complete():
+    tf = technical_file(record(FULL))
+    assert tf.counts() == {"complete": 9, "partial": 0, "missing": 0}
+    assert all(not s.missing for s in tf.sections)
+
+
+def test_an_empty_record_is_missing_every_section_but_what_metadata_gives():
+    tf = technical_file(record({"metadata": {"name": "m", "version": "1"}}))
+    statuses = [s.status for s in tf.sections]
+    assert statuses == ["partial"] + ["missing"] * 8  # 1(a): the version is there
+
+
+def test_a_missing_part_names_its_field():
+    data = without(FULL, ("spec", "documentation", "hardware"))
+    section = technical_file(record(data)).sections[0]
+    assert section.status == "partial"
+    assert [m.dotted for m in section.missing] == ["spec.documentation.hardware"]
+
+
+def test_a_dataset_without_datasheet_leaves_2d_partial():
+    data = copy.deepcopy(FULL)
+    data["spec"]["lineage"]["training_data"].append({"name": "extra"})
+    (part,) = [p for p in technical_file(record(data)).sections[1].parts if p.part.ref == "2(d)"]
+    assert part.status == "partial" and part.missing[0].kind == DATASHEETS
+
+
+def test_an_optional_part_never_makes_a_section_partial():
+    tf = technical_file(record(FULL))
+    (part,) = [p for p in tf.sections[0].parts if p.part.ref == "1(b)"]
+    assert part.status == "not declared" and tf.sections[0].status == "complete"
+
+
+# ── the pack judges the same sources as the file ───────────────────────────────
+
+
+@settings(max_examples=30, deadline=None)
+@given(removed=st.sets(st.sampled_from(SOURCES)))
+def test_the_pack_and_the_file_agree_on_every_section(removed):
+    data = FULL
+    for path, kind in removed:
+        if kind == DATASHEETS:
+            data = copy.deepcopy(data)
+            data["spec"]["lineage"]["training_data"] = [{"name": "no-datasheet"}]
+        else:
+            data = without(data, path)
+    tf = technical_file(record(data))
+    report = evaluate([record(data)], load_policies([PACK]), now=NOW)
+    results = {(r.rule, r.item): r.status.value for r in report.models[0].results}
+    for index, section in enumerate(tf.sections):
+        assert results[("annex-iv.sections", index)] == (
+            "fail" if section.status == "missing" else "pass"
+        ), section.section.number
+        assert results[("annex-iv.complete", index)] == (
+            "pass" if section.status == "complete" else "fail"
+        ), section.section.number
+
+
+# ── what the evaluation adds, and the drafts ───────────────────────────────────
+
+
+def test_gate_results_and_risks_go_to_sections_2_and_5():
+    register = ROOT / "examples" / "risk-register.yaml"
+    from policygate.graph.build import load_risk_graph
+
+    policies = load_policies([PACK])
+    data = copy.deepcopy(FULL)
+    del data["spec"]["documentation"]["hardware"]
+    graph = load_risk_graph([register], policies, records=[record(data)])
+    report = evaluate([record(data)], policies, now=NOW, risk_graph=graph)
+    tf = technical_file(record(data), report.models[0])
+    assert tf.gate == "passed"  # a partial section is a warning
+    assert tf.sections[1].notes[0].startswith("Gate results for cv@2: passed (")
+    assert any(n.startswith("Risk R-DISCRIMINATION (") for n in tf.sections[4].notes)
+
+
+HOSTILE = "<script>alert(1)</script> [x](javascript:alert(1)) @team \u202e <img src=x>"
+
+
+def test_the_drafts_escape_everything_from_the_record():
+    data = copy.deepcopy(FULL)
+    data["metadata"]["name"] = "<b>cv</b>"
+    data["spec"]["intended_use"] = HOSTILE
+    data["spec"]["documentation"]["hardware"] = 'x" onmouseover="alert(1)'
+    tf = technical_file(record(data))
+    html = render_html(tf)
+    assert "<script" not in html and "<img" not in html and "<b>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "\\u202e" in html
+    assert 'onmouseover="' not in html
+    # self-contained: nothing is fetched, nothing runs
+    assert "default-src 'none'" in html
+    assert not re.search(r"<[^>]*\s(src|href|on\w+)=", html) and "<link" not in html
+    markdown = render_markdown(tf)
+    assert "<script" not in markdown and "\\[x\\](javascript" in markdown  # a literal, no link
+    assert "&lt;script&gt;" in markdown and "@\u200bteam" in markdown
+
+
+@pytest.mark.parametrize(("ref", "stem"), [
+    ("cv@2.0.0", "cv-2.0.0-annex-iv"),
+    ("../../etc/passwd@1", "_.._etc_passwd-1-annex-iv"),
+    ("..@..", "-..-annex-iv"),
+    ("a/b\\c d@1", "a_b_c_d-1-annex-iv"),
+])  # fmt: skip
+def test_file_names_stay_in_the_directory(ref, stem):
+    assert file_stem(ref) == stem
+    assert "/" not in stem and "\\" not in stem and not stem.startswith(".")
+
+
+def write(path: Path, data: dict[str, Any]) -> Path:
+    import json
+
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_docs_annex_iv_writes_both_drafts(tmp_path):
+    model = write(tmp_path / "cv.json", FULL)
+    out = tmp_path / "out"
+    args = ["docs", "annex-iv", str(model), "-p", str(PACK), "-o", str(out), "--now", NOW]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["cv-2-annex-iv.html", "cv-2-annex-iv.md"]
+    assert result.stdout.startswith("cv@2: 9 complete, 0 partial, 0 missing: ")
+    text = (out / "cv-2-annex-iv.md").read_text()
+    assert text.startswith("# Technical documentation (Annex IV): cv@2\n")
+    assert "## 9. The post-market monitoring system (Art. 72)" in text
+
+
+def test_docs_annex_iv_exits_1_when_a_section_is_missing(tmp_path):
+    data = without(FULL, ("spec", "documentation", "declaration_of_conformity"))
+    model = write(tmp_path / "cv.json", data)
+    args = ["docs", "annex-iv", str(model), "-p", str(PACK), "-o", str(tmp_path), "--now", NOW]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert "8 complete, 0 partial, 1 missing" in result.stdout
+    text = (tmp_path / "cv-2-annex-iv.md").read_text()
+    assert "## 8. A copy of the EU declaration of conformity (Art. 47) — ❌ missing" in text
+    field = "spec.documentation.declaration\\_of\\_conformity"
+    assert f"- **missing**: EU declaration of conformity ({field})" in text

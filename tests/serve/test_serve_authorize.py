@@ -99,6 +99,13 @@ def test_a_huge_body_is_413(server: Server):
     assert status == 413 and "allowed" not in answer
 
 
+def test_the_access_policies_are_listed_with_their_digests(server: Server):
+    reply = server.request("GET", "/v1/policies")
+    listed = reply.json()["access_policies"]
+    assert [p["name"] for p in listed] == ["registry-access"]
+    assert listed[0]["digest"].startswith("sha256:") and listed[0]["rules"] == 7
+
+
 def test_without_access_policies_it_is_501(tmp_path: Path):
     running = start_server(tmp_path, ["-p", str(ROOT / "policies" / "limited-risk.yaml")])
     try:

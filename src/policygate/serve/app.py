@@ -174,7 +174,9 @@ class DecisionService:
                                       "loaded_at": current.loaded_at}))  # fmt: skip
         if path == "/v1/policies":
             return Answer(200, _json({"loaded_at": current.loaded_at,
-                                      "policies": policy_listing(current.policies)}))  # fmt: skip
+                                      "policies": policy_listing(current.policies),
+                                      "access_policies": policy_listing(
+                                          current.access_policies)}))  # fmt: skip
         body = await _read_body(scope, receive, self.served.sources.limits.load.max_bytes)
         loop = asyncio.get_running_loop()
         if path == "/v1/authorize":

@@ -46,6 +46,12 @@ def test_unknown_format_is_an_error_never_a_fallback():
         ("mlflow:models:/credit/3", (SourceFormat.MLFLOW, "models:/credit/3")),
         ("cyclonedx:bom.json", (SourceFormat.CYCLONEDX, "bom.json")),
         ("mct:card.json", (SourceFormat.MCT, "card.json")),
+        (
+            "sagemaker:arn:aws:sagemaker:eu-west-1:1:model-package/m/3",
+            (SourceFormat.SAGEMAKER, "arn:aws:sagemaker:eu-west-1:1:model-package/m/3"),
+        ),
+        ("azureml:model.json", (SourceFormat.AZUREML, "model.json")),
+        ("wandb:acme/credit/m:production", (SourceFormat.WANDB, "acme/credit/m:production")),
         ("models/credit.yaml", None),
         ("./hf:odd-name.yaml", None),
         ("C:\\models\\credit.yaml", None),

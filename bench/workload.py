@@ -254,8 +254,8 @@ def rego_module() -> str:
     out += ["default r39 := false", 'r39 := "skip" if {', '  input.metadata.target_stage != "production"',
             "} else := true if {", "  count(input.spec.risks) > 0", "}", ""]  # fmt: skip
     assert len(names) == 40, len(names)
-    fields = ", ".join(f'"{rule_id}": {name}' for rule_id, name in names)
-    out.append(f"results := {{{fields}}}")
+    fields = ",\n".join(f'  "{rule_id}": {name}' for rule_id, name in names)  # lines < 1024
+    out.append(f"results := {{\n{fields}\n}}")
     return "\n".join(out) + "\n"
 
 

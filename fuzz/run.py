@@ -39,7 +39,7 @@ def with_atheris(target, seconds: int) -> None:  # type: ignore[no-untyped-def]
     corpus.mkdir(exist_ok=True)
     for index, seed in enumerate(seeds()):
         (corpus / f"seed-{index}").write_bytes(seed)
-    atheris.instrument_all()  # coverage feedback from policygate, PyYAML and celpy
+    atheris.instrument_all()  # coverage feedback from policygate and PyYAML
     atheris.Setup(
         [sys.argv[0], f"-max_total_time={seconds}", "-max_len=65536", str(corpus)],
         target,

@@ -50,7 +50,7 @@ def test_check_does_not_load_what_it_does_not_use(tmp_path):
         "from policygate.cli import main\n"
         "try:\n"
         "    main(['check', 'examples/models/credit-default-passes.yaml', '-p', {policy!r},"
-        " '--now', '2026-11-26T00:00:00Z', '-q', '--fail-on', 'never', '--engine', 'cel-cpp'])\n"
+        " '--now', '2026-11-26T00:00:00Z', '-q', '--fail-on', 'never'])\n"
         "except SystemExit:\n"
         "    pass"
     )

@@ -163,7 +163,7 @@ def test_a_parsed_param_overrides_and_is_used_by_the_rules(tmp_path: Path) -> No
     write_policy(tmp_path / "a.yaml", "a", "{min_auc: 0.8}")
     (policy,) = load_policies([tmp_path])
     (policy,) = apply_params([policy], dict([parse_param("min_auc=1")]))
-    backend = cel.get_backend(policy.engine)
+    backend = cel.get_backend()
     program = backend.compile("model.auc >= params.min_auc")
     activation = backend.activation(
         model={"auc": 0.99},

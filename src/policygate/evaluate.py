@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -151,10 +152,15 @@ class _Evaluator:
         self.approvers: Approvers | None = None
         self.attestations: tuple[Attestation, ...] = ()
         self.budget = DEFAULT_BUDGET
+        self._deadline: Callable[[], bool] | None = None
         self.request: Mapping[str, Any] | None = None
         self._results: dict[tuple[int, int, Status, str | None, int | str | None], Result] = {}
 
     def model(self, record: ModelRecord, policies: Sequence[Policy]) -> ModelReport:
+        # The quick evaluations' backstop: the rule seconds, counted from the model's
+        # start (past it, each rule is evaluated with its own meter and deadline).
+        until = time.monotonic() + self.budget.seconds
+        self._deadline = lambda: time.monotonic() > until
         results: list[Result] = []
         uses: list[PolicyUse] = []
         backend = cel.get_backend()
@@ -320,6 +326,28 @@ class _Evaluator:
     def _rule(
         self, policy: Policy, rule: Rule, backend: cel.Backend, activation: cel.Activation
     ) -> list[Result]:
+        if rule.for_each is None:
+            # Most rules pass: ask for the value without a meter first. Anything but a
+            # plain answer (an error, the budget, a non-bool) is evaluated again below,
+            # which gives the same value, or the error with its message.
+            limit, deadline = self.budget.cost, self._deadline
+            when = rule.when
+            decided = when.program.quick(activation, limit, deadline) if when else True
+            if decided is True:
+                value = rule.check.program.quick(activation, limit, deadline)
+                if value is True:
+                    return [self._result(policy, rule, Status.PASS, None)]
+                if value is False:  # a plain false: the failure, its message rendered
+                    meter = self.budget.meter()
+                    return [self._verdict(policy, rule, False, backend, activation, meter)]
+            elif decided is False:
+                return [self._result(policy, rule, Status.SKIP, "when is false")]
+        elif rule.when is None:
+            keys = rule.for_each.program.quick_each(
+                activation, rule.check.program, self.budget.cost, self._deadline
+            )
+            if type(keys) is list:
+                return [self._result(policy, rule, Status.PASS, None, key) for key in keys]
         meter = self.budget.meter()  # everything this rule evaluates shares its deadline
         if rule.when is not None:
             try:

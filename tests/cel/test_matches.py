@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policygate import cel
-from policygate.cel import library
+from policygate.cel.lang import regex as library
 
 TOKENS = ["a", "b", "é", "[a-c]", "[^a]", ".", "^", "$", "\\d", "\\w", "\\s", "(", ")", "|",
           "*", "+", "?", "{2}", "{1,3}", "(?i)", "\\b", "-", "[0-9]", "\\.", "\\p{L}"]  # fmt: skip

@@ -96,35 +96,6 @@ REGEXES: dict[tuple[str, str], tuple[int, str, str]] = {
     ),
     ("formats/junit.py", "_NOT_XML"): (1, MESSAGE, "report messages: one character class"),
     ("formats/inert.py", "_UNSAFE"): (1, MESSAGE, "report messages: one character class"),
-    ("cel/celcpp.py", "_SYNTAX_RE"): (1, POLICY, "cel-cpp's parse errors of a policy expression"),
-    ("cel/celcpp.py", "_STATUS_RE"): (
-        1,
-        MESSAGE,
-        "cel-cpp status text: anchored class run then ': '",
-    ),
-    ("cel/celpython.py", "_REPR_RE"): (
-        1,
-        MESSAGE,
-        "cel-python messages: literal prefix, one [^()]* run",
-    ),
-    ("cel/celpython.py", "_CLASS_RE"): (
-        1,
-        MESSAGE,
-        "cel-python messages: literal prefix, [\\w.]+ then \\w+",
-    ),
-    ("cel/celpython.py", "_MISSING_RE"): (
-        1,
-        MESSAGE,
-        "cel-python's nested error text; '.*?tree=' rescans after each occurrence of its"
-        " prefix (quadratic in their number; the text is built by cel-python from the"
-        " expression, not from model values, as far as tests/security shows)",
-    ),
-    ("cel/celpython.py", "_TOKEN_RE"): (1, MESSAGE, "cel-python messages: literals and one \\w+"),
-    ("cel/cppast.py", "_parsing"): (
-        1,
-        POLICY,
-        "a timestamp()/duration() literal of a policy expression",
-    ),
     ("cel/lang/functions.py", "_INT_TEXT"): (1, INPUT, "int() text: one digit run, anchored"),
     ("cel/lang/functions.py", "_UINT_TEXT"): (1, INPUT, "uint() text: one digit run, anchored"),
     ("cel/lang/functions.py", "_FLOAT_TEXT"): (

@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import policygate
-from policygate import cel
 from policygate.serve import ServeSettings, build_app
 from policygate.serve.app import DecisionService
 from policygate.serve.state import load_set
@@ -46,7 +45,6 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> DecisionService:
     policy = tmp_path_factory.mktemp("app") / "gate.yaml"
     policy.write_text(POLICY, encoding="utf-8")
     app = build_app(ServeSettings(policies=(str(policy),), limit_values=("max-file-bytes=5000",)))
-    cel.get_backend("cel-python")  # celpy sets the recursion limit when made: not in a test
     return app
 
 

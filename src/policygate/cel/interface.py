@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -45,6 +45,33 @@ class Program(abc.ABC):
         meter with the default budget when there is none, so that no evaluation
         is ever unbounded; raise :class:`~.budget.BudgetExceeded` when it runs out.
         """
+
+    def quick(
+        self, activation: Activation, limit: int, deadline: Callable[[], bool] | None
+    ) -> Any:
+        """The value when the evaluation completes within ``limit`` units (and before
+        ``deadline`` says the time is up), else :data:`UNDECIDED`: an error, a spent
+        budget or anything else is left to :meth:`evaluate`, which gives the same
+        value or the error with its message. The evaluator asks this first, since
+        most rules pass."""
+        return UNDECIDED
+
+    def quick_each(
+        self,
+        activation: Activation,
+        check: Program,
+        limit: int,
+        deadline: Callable[[], bool] | None,
+    ) -> list[int | str] | object:
+        """For a ``for_each`` program: the key of every element (a list's index, a
+        map's key, in :meth:`Backend.elements` order) when ``check`` is quickly true
+        for each one, ``item``, ``index`` and ``key`` bound as the evaluator binds
+        them; else :data:`UNDECIDED` (an empty collection too)."""
+        return UNDECIDED
+
+
+UNDECIDED = object()
+"""What :meth:`Program.quick` gives when it has no value to give."""
 
 
 class Activation(abc.ABC):

@@ -29,14 +29,23 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
 from . import lang
 from .budget import BudgetExceeded, Meter, check_expression, meter_for
-from .interface import Activation, Backend, CELEvaluationError, CELSyntaxError, Program
+from .interface import (
+    UNDECIDED,
+    Activation,
+    Backend,
+    CELEvaluationError,
+    CELSyntaxError,
+    Program,
+)
 from .lang import ast
+from .lang.activation import Activation as EngineActivation
+from .lang.errors import CELError
 from .lang.parser import tree_depth
 from .lang.stack import stack_room
 from .lang.values import TYPE_IDENTS, CelType, Duration, Optional, Timestamp, Uint
@@ -218,6 +227,48 @@ class _OwnProgram(Program):
         meter.charge(units)
         return value
 
+
+    def quick(
+        self, activation: Activation, limit: int, deadline: Callable[[], bool] | None
+    ) -> Any:
+        assert isinstance(activation, _OwnActivation)
+        try:
+            return self._program._run(EngineActivation(activation.variables, limit, None, deadline))
+        except CELError:  # an error, the budget or the deadline: evaluate() says which
+            return UNDECIDED
+
+    def quick_each(
+        self,
+        activation: Activation,
+        check: Program,
+        limit: int,
+        deadline: Callable[[], bool] | None,
+    ) -> list[int | str] | object:
+        assert isinstance(activation, _OwnActivation) and isinstance(check, _OwnProgram)
+        collection = self.quick(activation, limit, deadline)
+        kind = type(collection)
+        if kind is list:
+            pairs: list[tuple[Any, Any]] = list(enumerate(collection))
+        elif kind is dict:
+            pairs = sorted(((str(k), v) for k, v in collection.items()), key=lambda kv: kv[0])
+        else:
+            return UNDECIDED
+        if not pairs:
+            return UNDECIDED
+        base, run = activation.variables, check._program._run
+        keys: list[int | str] = []
+        for position, (key, element) in enumerate(pairs):
+            variables = dict(base)
+            variables["item"] = element
+            variables["index"] = key if kind is list else position
+            variables["key"] = key
+            try:
+                if run(EngineActivation(variables, limit, None, deadline)) is not True:
+                    return UNDECIDED
+            except CELError:
+                return UNDECIDED
+            keys.append(key)
+        return keys
 
     def trace(
         self, activation: Activation, meter: Meter | None = None

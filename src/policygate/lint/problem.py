@@ -50,8 +50,8 @@ CHECKS: dict[str, Check] = {
         ),
         Check(
             "unknown-function",
-            Level.WARNING,
-            "An expression calls a function CEL and policygate do not define.",
+            Level.ERROR,
+            "An expression calls a function CEL and policygate do not define (it cannot load).",
         ),
         Check("unknown-control", Level.ERROR, "A rule names a control id no catalog defines."),
         Check("missing-controls", Level.WARNING, "A rule names no control it gives evidence for."),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from policygate.cel.lang import BudgetExceeded, EvalError, ast, compile
@@ -132,3 +132,39 @@ def test_explaining_costs_what_evaluating_costs(text: str) -> None:
     plain = program.measure(variables)
     explained = program.measure(variables, observer=lambda node, value: None)
     assert plain == explained
+
+
+_LEAVES = ["true", "false", "v.t", "v.f", "v.n", "v.s", "v.missing", "1 / v.zero > 0"]
+
+
+@st.composite
+def _logic_trees(draw: st.DrawFn, depth: int = 0) -> str:
+    if depth >= 4 or draw(st.integers(0, 2)) == 0:
+        return draw(st.sampled_from(_LEAVES))
+    operator = draw(st.sampled_from(["&&", "||"]))
+    left = draw(_logic_trees(depth + 1))
+    right = draw(_logic_trees(depth + 1))
+    return f"({left} {operator} {right})" if draw(st.booleans()) else f"{left} {operator} {right}"
+
+
+@settings(max_examples=300)
+@example(text="(v.n && true) && v.missing", budget=60)  # which error: the tree's
+@example(text="v.t && v.t && v.t && v.t", budget=5)  # where the budget runs out
+@given(text=_logic_trees(), budget=st.integers(1, 60))
+def test_a_chain_of_and_or_means_and_costs_what_its_nodes_do(text: str, budget: int) -> None:
+    """A chain of ``&&``/``||`` runs as one closure; with an observer the evaluator
+    runs the nodes one by one. The value, the error (which one), the units and where
+    the budget runs out are the same."""
+    variables = {"v": {"t": True, "f": False, "n": 1.0, "s": "x", "zero": 0}}
+    program = compile(text, {"v"})
+
+    def run(observer: Any) -> tuple[str, Any]:
+        try:
+            value = program.measure(variables, budget, observer)
+        except BudgetExceeded:
+            return ("budget", None)
+        except EvalError as error:
+            return ("error", getattr(error, "reason", error.message))
+        return ("value", value)
+
+    assert run(None) == run(lambda node, value: None), text

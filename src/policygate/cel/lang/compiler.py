@@ -39,8 +39,10 @@ from policygate.cel.lang.operators import (
     CONTROL_ARITY,
     SPECIAL,
     SPECIAL_ARITY,
+    Shape,
     arithmetic,
     function_call,
+    logic_chain,
 )
 from policygate.cel.lang.values import TYPE_IDENTS, Optional, Uint, no_overload, type_name
 
@@ -55,6 +57,14 @@ def is_control(node: Node) -> bool:
     return isinstance(node, ast.Comprehension) or (
         isinstance(node, ast.Call) and node.function in _CONTROL
     )
+
+
+_LOGIC = frozenset({"_&&_", "_||_"})
+
+
+def _chained(node: Node, function: str) -> bool:
+    """Whether ``node`` is a link of a chain of ``function`` (two operands)."""
+    return isinstance(node, ast.Call) and node.function == function and len(node.args) == 2
 
 
 def block_cost(node: Node) -> int:
@@ -210,6 +220,10 @@ class _Compiler:
         function = node.function
         parts = ((node.target,) if node.target is not None else ()) + node.args
         control = CONTROL.get(function)
+        if function in _LOGIC and not self.traced and _chained(node.args[0], function) + _chained(
+            node.args[1], function
+        ):
+            return self.chain(node, scope)
         if control is not None and len(parts) == CONTROL_ARITY[function]:
             # Each operand is a block the operator charges when (and only if) it runs it.
             operands = [self.node(a, scope) for a in parts]
@@ -241,6 +255,30 @@ class _Compiler:
 
             return unbound
         return function_call(function, entry[0], args)
+
+    def chain(self, node: ast.Call, scope: frozenset[str]) -> Closure:
+        """A tree of one logical operator as one closure (:func:`logic_chain`)."""
+        function = node.function
+        leaves: list[Closure] = []
+        charges: list[int] = []
+        pending = [0]  # the charges of the nodes entered before the next leaf
+
+        def walk(current: Node) -> Shape:
+            if _chained(current, function):
+                assert isinstance(current, ast.Call)
+                pending[0] += block_cost(current)  # what its parent charges it: its own unit
+                left = walk(current.args[0])
+                right = walk(current.args[1])
+                return (left, right)
+            index = len(leaves)
+            leaves.append(self.node(current, scope))
+            charges.append(pending[0] + block_cost(current))
+            pending[0] = 0
+            return index
+
+        first = walk(node.args[0])
+        second = walk(node.args[1])
+        return logic_chain(function, leaves, charges, (first, second))
 
     def list_expr(self, node: ast.ListExpr, scope: frozenset[str]) -> Closure:
         elements = tuple(self.child(e, node, scope) for e in node.elements)

@@ -170,6 +170,55 @@ def _or(args: list[Closure], costs: list[int]) -> Closure:
     return or_
 
 
+Shape = int | tuple["Shape", "Shape"]  # a chain's tree: a leaf's index, or (left, right)
+
+
+def logic_chain(
+    function: str, leaves: list[Closure], charges: list[int], shape: Shape
+) -> Closure:
+    """A chain of ``&&`` (or ``||``) nodes in one closure, with the meaning, order and
+    charges of the nodes it replaces: the leaves run in turn, each after its
+    ``charges`` (its block and those of the nodes first entered on the way to it);
+    the first ``false`` (``true``) decides; otherwise every leaf ran, and the error
+    is the one the tree of nodes (``shape``) would have ended in."""
+    decisive = function == "_||_"  # the value that decides: true for ||, false for &&
+    pairs = tuple(zip(leaves, charges, strict=True))
+    count = len(pairs)
+
+    def fold(node: Shape, outcomes: list[Value]) -> Value:
+        if isinstance(node, int):
+            return outcomes[node]
+        a, b = fold(node[0], outcomes), fold(node[1], outcomes)
+        if a is not decisive and b is not decisive and type(a) is bool and type(b) is bool:
+            return a
+        return _logic_error(function, a, b)
+
+    def chain(act: Activation) -> Value:
+        outcomes: list[Value] | None = None
+        for position, (leaf, cost) in enumerate(pairs):
+            act.budget -= cost
+            if act.budget < 0:
+                act.overdraw()
+            try:
+                value = leaf(act)
+            except EvalError as error:
+                value = error
+            if value is decisive:
+                return decisive
+            if type(value) is not bool:
+                if outcomes is None:
+                    outcomes = [not decisive] * count
+                outcomes[position] = value
+        if outcomes is None:
+            return not decisive
+        ended = fold(shape, outcomes)
+        if isinstance(ended, EvalError):
+            raise ended
+        return ended  # pragma: no cover - a fold of bools only is no error, and not reached
+
+    return chain
+
+
 def _logic_error(function: str, a: Value, b: Value) -> EvalError:
     """The error an ``&&``/``||`` that could not absorb it ends in (the left one first)."""
     if isinstance(a, EvalError):

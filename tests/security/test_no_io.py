@@ -16,8 +16,10 @@ ESCAPES = ['now.__class__', '"x".__class__', "model.__class__.__mro__", "type(mo
            'os.system("id")', '__import__("os")', 'exec("1")', 'open("/etc/passwd")',
            "model.s.format()", "model.s.encode()", 'http.get("http://localhost")']  # fmt: skip
 # What no module of the CEL package may import: files, processes, the network, code.
-FORBIDDEN_IMPORTS = {"os", "subprocess", "socket", "urllib", "http", "io", "pathlib", "shutil",
-                     "importlib", "builtins", "ctypes", "pickle", "marshal", "tempfile"}  # fmt: skip
+FORBIDDEN_IMPORTS = {
+    "os", "subprocess", "socket", "urllib", "http", "io", "pathlib", "shutil",
+    "importlib", "builtins", "ctypes", "pickle", "marshal", "tempfile",
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("text", ESCAPES)

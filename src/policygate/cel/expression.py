@@ -15,7 +15,7 @@ numbers are doubles (SPEC §3), go through :func:`policygate.cel.own.document` f
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .. import timestamps
@@ -30,12 +30,26 @@ def cel_evaluate(
     variables: Mapping[str, Any] | None = None,
     now: _dt.datetime | str | None = None,
     budget: int = lang.DEFAULT_BUDGET,
+    *,
+    container: str = "",
+    declarations: Iterable[str] = (),
+    checked: bool = True,
 ) -> Any:
     """The value of ``expression`` as Python; raises :class:`policygate.CELError`
     for a syntax or check error (with its line and column in the expression) and
     :class:`policygate.CELEvaluationError` when the evaluation fails (an exhausted
-    ``budget`` of cost units included)."""
-    return to_python(evaluate_cel(expression, variables, now, budget))
+    ``budget`` of cost units included).
+
+    CEL's environment options, as its conformance tests use them: ``container``
+    (a name ``y`` may denote ``container.y``), ``declarations`` (names declared
+    without a value: reading one is an evaluation error) and ``checked=False``
+    (undeclared names and functions are errors when evaluated, not refused)."""
+    return to_python(
+        evaluate_cel(
+            expression, variables, now, budget,
+            container=container, declarations=declarations, checked=checked,
+        )  # fmt: skip
+    )
 
 
 def evaluate_cel(
@@ -43,12 +57,17 @@ def evaluate_cel(
     variables: Mapping[str, Any] | None = None,
     now: _dt.datetime | str | None = None,
     budget: int = lang.DEFAULT_BUDGET,
+    *,
+    container: str = "",
+    declarations: Iterable[str] = (),
+    checked: bool = True,
 ) -> Any:
     """:func:`cel_evaluate`, the value left as the engine's (for its CEL type)."""
     bound = {name: _to_cel(value) for name, value in (variables or {}).items()}
     if "now" not in bound:
         bound["now"] = _to_cel(_moment(now))
-    program = lang.compile(expression, tuple(bound))
+    names = (*bound, *(n for n in declarations if n not in bound))
+    program = lang.compile(expression, names, container, checked)
     try:
         return program.evaluate(bound, budget)
     except lang.BudgetExceeded as error:

@@ -16,6 +16,9 @@ from typing import Any
 
 from celspec_textproto import Message, StringValue, parse
 
+import policygate
+from policygate.cel.expression import to_python
+
 from policygate.cel.lang import (
     BudgetExceeded,
     CELCheckError,
@@ -219,8 +222,13 @@ def _declared(test: Message, bindings: dict[str, Any]) -> set[str]:
     return names
 
 
-def run(case: Case) -> Outcome:
-    """Run one test; :class:`OutOfScope` when it needs protobuf messages."""
+def run(case: Case, public: bool = True) -> Outcome:
+    """Run one test; :class:`OutOfScope` when it needs protobuf messages.
+
+    ``public``: through :func:`policygate.cel_evaluate`, as a user calls it (its
+    values in and out are plain Python: the bindings go in as
+    :func:`~policygate.cel.expression.to_python` gives them and the value is
+    compared as Python); else through the engine's own ``compile`` and values."""
     test = case.test
     if _flag(test, "check_only"):
         raise OutOfScope("a check-only test of the deduced type (no type deduction)")
@@ -236,13 +244,23 @@ def run(case: Case) -> Outcome:
     else:
         expected = True
     try:
-        program = compile(
-            expr,
-            _declared(test, bindings),
-            container=_text(test, "container"),
-            checked=not _flag(test, "disable_check"),
-        )
-        actual = program.evaluate(bindings)
+        if public:
+            actual = policygate.cel_evaluate(
+                expr,
+                {name: to_python(value) for name, value in bindings.items()},
+                declarations=_declared(test, bindings),
+                container=_text(test, "container"),
+                checked=not _flag(test, "disable_check"),
+            )
+            expected = to_python(expected)
+        else:
+            program = compile(
+                expr,
+                _declared(test, bindings),
+                container=_text(test, "container"),
+                checked=not _flag(test, "disable_check"),
+            )
+            actual = program.evaluate(bindings)
     except (CELSyntaxError, CELCheckError) as error:
         if wants_error and not isinstance(error, CELSyntaxError):
             return Outcome(True)

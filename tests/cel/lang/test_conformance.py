@@ -1,6 +1,7 @@
 """cel-spec's conformance tests, run through policygate's own CEL engine.
 
-One pytest item per in-scope test of each file in ``conformance_runner.FILES``.
+Two pytest items per in-scope test of each file in ``conformance_runner.FILES``:
+through the public ``policygate.cel_evaluate`` and through the engine itself.
 Tests that need protobuf message types are out of scope: each is listed by name
 in :data:`OUT_OF_SCOPE` with the reason, and a test proves the list names real
 tests that do need them. A known deviation is listed in :data:`DEVIATIONS`, and
@@ -149,9 +150,12 @@ ALL_CASES = [case for file in FILES for case in cases(file)]
 IN_SCOPE = [case for case in ALL_CASES if case.id not in OUT_OF_SCOPE]
 
 
+@pytest.mark.parametrize("public", [True, False], ids=["cel_evaluate", "engine"])
 @pytest.mark.parametrize("case", IN_SCOPE, ids=[case.id for case in IN_SCOPE])
-def test_conformance(case: Case) -> None:
-    outcome = run(case)
+def test_conformance(case: Case, public: bool) -> None:
+    """Through ``policygate.cel_evaluate`` (Python values in and out), and through
+    the engine with its own values (a timestamp's nanoseconds, uint, optional)."""
+    outcome = run(case, public)
     if case.id in DEVIATIONS:
         assert not outcome.passed, f"{case.id} passes now: remove it from DEVIATIONS"
     else:

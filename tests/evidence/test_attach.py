@@ -319,3 +319,24 @@ def test_evidence_goes_only_to_the_models_it_names(tmp_path):
     assert len(attached[0].data["spec"]["fairness"]["metrics"]) == 8
     assert attached[1] is records[1]
     assert "evidence" not in records[0].data["spec"]  # the input is never changed
+
+
+@pytest.mark.parametrize(
+    "report, verdict",
+    [("evidently-v0.7-ks-no-drift.json", 0), ("evidently-v0.7-ks-income-drift.json", 1)],
+)
+def test_the_shipped_pack_judges_a_real_p_value_report_the_right_way_round(
+    tmp_path, report, verdict
+):
+    data = bare_record()
+    data["spec"]["fairness"] = load_file(EXAMPLE)[0].data["spec"]["fairness"]
+    data["spec"]["evidence"] = [{"source": f"evidently:{report}", "name": "drift"}]
+    shutil.copy(DATA / report, tmp_path)
+    (tmp_path / "record.yaml").write_text(to_yaml(data))
+    result = run("check", str(tmp_path / "record.yaml"), "-p", str(POLICIES), "--now", NOW)
+    assert result.exit_code == verdict, result.output
+    if verdict:
+        assert "Monitoring check Value Drift for column income is 2.602477629745365e-32," in (
+            result.stdout
+        )
+        assert "below its minimum 0.05" in result.stdout

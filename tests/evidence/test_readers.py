@@ -228,3 +228,21 @@ def test_ai_verify_output_without_a_sensitive_feature_is_an_error(tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(EvidenceError, match="names no sensitive_feature"):
         read_evidence(f"aiverify:{path}")
+
+
+# --------------------------------------------------------------------------- real p-value reports
+
+
+def test_a_real_k_s_report_reads_its_p_values_the_right_way_round():
+    """Evidently picked the K-S test (tests/data/evidence/SOURCES.md): a drift score is a
+    p-value, so a column passes when its score is at or above 0.05, not below it."""
+    calm = read_evidence(f"evidently:{DATA / 'evidently-v0.7-ks-no-drift.json'}").checks
+    drift = read_evidence(f"evidently:{DATA / 'evidently-v0.7-ks-income-drift.json'}").checks
+    columns = {c["column"]: c for c in drift if "column" in c}
+    assert {c: (round(v["value"], 4), v["direction"], v["passed"]) for c, v in columns.items()} == {
+        "income": (0.0, "min", False),
+        "debt": (0.3431, "min", True),
+        "age": (0.5682, "min", True),
+    }
+    assert all(c["passed"] for c in calm)
+    assert [c["direction"] for c in calm] == ["max", "min", "min", "min"]  # share, then p-values

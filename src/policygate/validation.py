@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # imported when first needed: a valid document never needs it
 SHIPPED = {
     "Policy": "policy.schema.json",
     "AccessPolicy": "access-policy.schema.json",
+    "AccessRequest": "access-request.schema.json",
     "Waiver": "waiver.schema.json",
     "ModelRecord": "model-record.schema.json",
     "Report": "report.schema.json",

@@ -104,3 +104,12 @@ def test_lint_reports_an_unknown_action_and_request_in_a_promotion_policy(tmp_pa
         "      controls: [eu-ai-act:art-15]\n", encoding="utf-8")  # fmt: skip
     messages = [p.message for p in lint_paths([str(promotion)]).problems]
     assert any("undeclared variable 'request'" in m for m in messages)
+
+
+def test_lint_reports_a_misspelt_request_field(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(ACCESS.replace("request.actor.roles", "request.actr.roles"), encoding="utf-8")
+    problems = [str(p) for p in lint_paths([str(bad)]).problems if p.code == "unknown-field"]
+    assert problems == [
+        f"{bad}:10:44: error: request.actr.roles: request has no field 'actr' in the request "
+        "schema, which allows no other; did you mean 'actor'? [unknown-field]"]

@@ -110,3 +110,17 @@ def test_protected_aliases_come_from_the_configuration(tmp_path, monkeypatch, di
     assert "registry-access/protected-alias.role" in result.stdout
     assert "registry-access/no-self-promotion.creator" in result.stdout  # no model: an error
     assert "policygate/promotion.model" in result.stdout
+
+
+def test_set_fills_what_the_record_does_not_say(tmp_path, directory):
+    data = (CREDIT_DEFAULT).read_text("utf-8").replace("  created_by: alice.moreau@example.com\n",
+                                                       "")
+    model = tmp_path / "model.yaml"
+    model.write_text(data, encoding="utf-8")
+    args = ["--action", "set-alias", "--actor", "rita@example.com", "--model", str(model),
+            "--alias", "champion", "--protected-alias", "champion", "--approvers", directory]
+    code, out, _ = run(*args)
+    assert code == 1 and "FAIL   registry-access/no-self-promotion.creator" not in out
+    assert "ERROR  registry-access/no-self-promotion.creator: cannot evaluate check" in out
+    code, out, _ = run(*args, "--set", "metadata.created_by=alice.moreau@example.com")
+    assert code == 0, out

@@ -32,7 +32,9 @@ from .common import (
     now_option,
     param_option,
     policy_option,
+    set_option,
     waivers_option,
+    with_record_defaults,
 )
 
 
@@ -60,6 +62,7 @@ from .common import (
 @waivers_option()
 @input_option()
 @param_option()
+@set_option()
 @now_option()
 @limit_option()
 @fail_on_option("Lowest severity whose fail or error denies.", choices=FAIL_ON)
@@ -84,6 +87,7 @@ def authorize(
     waivers: Sequence[str],
     inputs: Sequence[str],
     params: Sequence[str],
+    assignments: Sequence[str],
     now: str | None,
     limit_values: Sequence[str],
     fail_on: str,
@@ -96,6 +100,8 @@ def authorize(
     limits = configure_limits(limit_values)
     access, promotion = _policies(policies, limits.load)
     record = _record(source, limits.load) if source else None
+    if record is not None:  # --set (and the configuration's set:): the record's defaults
+        record = with_record_defaults([record], assignments)[0]
     key, _, value = (tag or "").partition("=")
     if tag is not None and not key:
         raise UsageError(f"--tag {tag!r}: expected KEY=VALUE")

@@ -63,12 +63,21 @@ ENGINE_FIELDS: Mapping[Path, frozenset[str]] = {
 
 
 class SchemaFields:
-    """Field checks against one JSON Schema (``name`` says which, in messages)."""
+    """Field checks against one JSON Schema (``name`` says which, in messages) of the
+    variable ``variable`` (``model``; ``request`` in access policies)."""
 
-    def __init__(self, schema: Mapping[str, Any], name: str, *, declared_level: Level) -> None:
+    def __init__(
+        self,
+        schema: Mapping[str, Any],
+        name: str,
+        *,
+        declared_level: Level,
+        variable: str = "model",
+    ) -> None:
         self.root = schema
         self.name = name
         self.declared_level = declared_level
+        self.variable = variable
 
     def check(self, path: Path, seen: Mapping[Path, set[str]] | None = None) -> FieldProblem | None:
         """The first problem along ``path`` (below ``model``), ``None`` when it may exist.
@@ -80,7 +89,7 @@ class SchemaFields:
             node = self._deref(node)
             if not isinstance(node, dict):
                 return None
-            where = render_path("model", path[:index])
+            where = render_path(self.variable, path[:index])
             if key is None:
                 node = self._element(node)
                 if node is None:

@@ -411,6 +411,30 @@ class _Linter:
             written = expression.text[reference.start : reference.end]
             message = f"{written}: {problem.message}"
             self._report(self._at(expression, offset), "unknown-field", message, problem.level)
+        self._request_fields(expressions)
+
+    def _request_fields(self, expressions: list[_Expression]) -> None:
+        """Every ``request`` field an access rule reads, against the request's shape
+        (schemas/access-request.schema.json): a misspelt one would error and deny."""
+        fields: SchemaFields | None = None
+        for expression in expressions:
+            if "request" not in expression.variables:
+                continue
+            for reference in expression.analysis.references:
+                if reference.variable != "request":
+                    continue
+                if fields is None:
+                    schema = shipped_schema("AccessRequest")
+                    fields = SchemaFields(schema, "the request schema", variable="request",
+                                          declared_level=Level.ERROR)  # fmt: skip
+                problem = fields.check(reference.path)
+                if problem is None:
+                    continue
+                starts = reference.key_starts
+                offset = starts[problem.index] if problem.index < len(starts) else reference.start
+                written = expression.text[reference.start : reference.end]
+                self._report(self._at(expression, offset), "unknown-field",
+                             f"{written}: {problem.message}", problem.level)  # fmt: skip
 
     def _model_paths(
         self, expression: _Expression, reference: cel.analysis.Reference

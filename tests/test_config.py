@@ -192,3 +192,11 @@ def test_option_defaults_fill_only_the_options_a_command_has(tmp_path):
     assert authorize["protected_aliases"] == ["champion"]
     assert option_defaults(config, ["assignments"], "check") == {
         "assignments": ['spec.risk_tier="high"', 'metadata.target_stage="production"']}
+
+
+def test_a_set_path_the_records_may_not_take_is_refused_at_its_place(tmp_path):
+    _write(tmp_path, "set:\n  spec.approvals: []\n")
+    with pytest.raises(UsageError) as raised:
+        load_config(tmp_path)
+    assert str(raised.value).startswith(f"{tmp_path}/policygate.yaml:2:3: set: 'spec.approvals':"
+                                        " spec.approvals cannot be set")  # fmt: skip

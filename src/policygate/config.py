@@ -225,7 +225,15 @@ def _parse(data: Any, locate: _Locate, path: Path) -> Config:
                                      locate((*where, name), True))  # fmt: skip
             values[key] = MappingProxyType(dict(params))
         elif key == "set":
-            values[key] = MappingProxyType(dict(_mapping(raw, where, locate, key)))
+            from .models import set_path_parts
+
+            defaults = _mapping(raw, where, locate, key)
+            for name in defaults:  # refused here with its place, not later as a --set
+                try:
+                    set_path_parts(str(name), "set:")
+                except UsageError as error:
+                    raise UsageError(error.message, locate((*where, name), True)) from None
+            values[key] = MappingProxyType(dict(defaults))
         elif key == "fail_on":
             value = _string(raw, where, locate, key)
             if value not in _FAIL_ON:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,6 +87,9 @@ def test_a_stage_the_server_protects_is_a_promotion_judged_on_the_record(server:
     ({"request": _request("delete-model"),
       "model": {"apiVersion": "policygate/v1", "kind": "ModelRecord", "metadata": {}}},
      "<request>:1:"),
+    ({"request": {**_request("set-tag", tag={"key": "policygate.decision"}),
+                  "actor": {"name": "policygate", "gate": True}}},
+     "request.actor.gate: only the admission gate says a write is its own"),
 ])
 def test_bad_input_is_400_and_never_an_answer(server: Server, body: object, message: str):
     status, answer = _authorize(server, body)
@@ -104,6 +108,27 @@ def test_the_access_policies_are_listed_with_their_digests(server: Server):
     listed = reply.json()["access_policies"]
     assert [p["name"] for p in listed] == ["registry-access"]
     assert listed[0]["digest"].startswith("sha256:") and listed[0]["rules"] == 7
+
+
+def test_a_reload_with_a_broken_access_policy_keeps_the_old_set(tmp_path: Path):
+    access = tmp_path / "access.yaml"
+    text = (ROOT / "policies" / "access" / "registry-access.yaml").read_text("utf-8")
+    access.write_text(text, encoding="utf-8")
+    running = start_server(tmp_path, ["-p", str(access), "-p",
+                                      str(ROOT / "policies" / "limited-risk.yaml")])  # fmt: skip
+    try:
+        access.write_text(text.replace("actions: [set-alias, delete-alias]",
+                                       "actions: [set-alais]"), encoding="utf-8")  # fmt: skip
+        running.process.send_signal(signal.SIGHUP)
+        running.wait_for(lambda: "reload failed" in running.stderr(), "the reload failure")
+        assert "unknown action 'set-alais'; did you mean 'set-alias'?" in running.stderr()
+        status, body = _authorize(running, {"request": _request("set-alias", version="1",
+                                                                alias="x")})  # fmt: skip
+        assert status == 200 and body["allowed"] is True  # judged by the old, whole pack
+        assert {"actor.authenticated", "protected-alias.role"} <= {r["rule"] for r in
+                                                                  body["results"]}  # fmt: skip
+    finally:
+        running.stop()
 
 
 def test_without_access_policies_it_is_501(tmp_path: Path):

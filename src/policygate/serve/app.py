@@ -367,7 +367,13 @@ def parse_authorize_request(
         if record is None:
             raise LoadError(f"model is a {data['model'].get('kind')}, not a model record",
                             document.location(("model", "kind")))  # fmt: skip
-    return data["request"], record, now
+    request = data["request"]
+    actor = request.get("actor") if isinstance(request, dict) else None
+    if isinstance(actor, dict) and actor.get("gate") is True:  # docs/access-policies.md
+        where = document.location(("request", "actor", "gate"))
+        raise LoadError("request.actor.gate: only the admission gate says a write is its own, "
+                        "never a client of /v1/authorize", where)  # fmt: skip
+    return request, record, now
 
 
 def _sub_document(document: Document, key: str) -> Document:

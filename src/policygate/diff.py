@@ -17,7 +17,7 @@ from typing import Any
 from .evaluate import ModelInput, evaluate
 from .formats.inert import inert
 from .policy import Policy
-from .report import ModelReport, Result, Status
+from .report import ModelReport, Result, Status, upcoming_failures, will_fail_lines
 from .waivers import Waiver
 
 ABSENT = "absent"  # the rule (or element) gives no result on that side
@@ -89,6 +89,9 @@ class Impact:
     model_changes: tuple[ModelChange, ...]
     changes: tuple[ResultChange, ...]
     fail_on: str = "error"
+    # Staged enforcement under the head policies: (date, models that pass now and
+    # fail from then on).
+    upcoming: tuple[tuple[str, int], ...] = ()
 
     def count(self, change: Change) -> int:
         return sum(1 for c in self.changes if c.change is change)
@@ -139,6 +142,11 @@ class Impact:
             },
             "models": [m.to_dict() for m in self.model_changes],
             "changes": [c.to_dict() for c in self.changes],
+            **(
+                {"will_fail": [{"date": d, "models": n} for d, n in self.upcoming]}
+                if self.upcoming
+                else {}
+            ),
         }
 
 
@@ -173,7 +181,9 @@ def diff(
         if old.passed != new.passed:
             model_changes.append(ModelChange(old.ref, old.source, old.passed, new.passed))
         changes.extend(_compare(old, new))
-    return Impact(before.now, len(before.models), tuple(model_changes), tuple(changes), fail_on)
+    upcoming = tuple(upcoming_failures(after.models, fail_on))
+    return Impact(before.now, len(before.models), tuple(model_changes), tuple(changes), fail_on,
+                  upcoming)  # fmt: skip
 
 
 def _compare(old: ModelReport, new: ModelReport) -> list[ResultChange]:
@@ -240,6 +250,7 @@ def render_text(impact: Impact) -> str:
     if not impact.changes and not impact.model_changes:
         lines.append("no change")
     lines.append(impact.summary())
+    lines += will_fail_lines(impact.upcoming)
     return "\n".join(inert(line) for line in lines) + "\n"  # names, sources, messages
 
 

@@ -28,6 +28,7 @@ from .report import (
     PolicyUse,
     Report,
     Result,
+    Staged,
     Status,
     WaiverUse,
     control_statuses,
@@ -276,6 +277,8 @@ class _Evaluator:
             results.extend(self._schema(record, policy))
         for rule in policy.rules:
             for result in self._rule(policy, rule, backend, activation):
+                if rule.enforce_from is not None and result.status in _FINDINGS:
+                    result = self._staged(rule, result)
                 if result.status in _FINDINGS and record.document is not None:  # say where
                     line = evidence_line(record.document, rule, result.item)
                     if line is not None:
@@ -322,6 +325,19 @@ class _Evaluator:
         ]
 
     # -- one rule ----------------------------------------------------------------
+
+    def _staged(self, rule: Rule, result: Result) -> Result:
+        """A failure of a rule enforced from a later date: a warning until then,
+        saying from when it fails at the rule's own severity."""
+        assert rule.enforce_from is not None
+        if self.now >= rule.enforce_from:
+            return result
+        date = format_timestamp(rule.enforce_from).removesuffix("T00:00:00Z")  # a date: as written
+        severity = "warning" if result.severity == "error" else result.severity
+        note = f"enforced from {date}: {result.severity} from then"
+        message = f"{result.message} ({note})" if result.message else note
+        staged = Staged(date=date, severity=result.severity)
+        return replace(result, severity=severity, message=message, staged=staged)
 
     def _rule(
         self, policy: Policy, rule: Rule, backend: cel.Backend, activation: cel.Activation

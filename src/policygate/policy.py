@@ -8,6 +8,7 @@ evaluator runs without looking at text again.
 
 from __future__ import annotations
 
+import datetime as _dt
 import difflib
 import hashlib
 import json
@@ -100,6 +101,8 @@ class Rule:
     location: Location | None = None
     actions: tuple[str, ...] = ()
     """An access rule's registry actions (SPEC §8); empty: every action."""
+    enforce_from: _dt.datetime | None = None
+    """Staged enforcement: before this instant a failure is reported as a warning."""
 
     def judges(self, action: str) -> bool:
         """Whether this rule judges a request of ``action``."""
@@ -149,6 +152,17 @@ class Policy:
 
 
 # --------------------------------------------------------------------------- params
+
+
+def parse_enforce_from(value: Any) -> _dt.datetime:
+    """A rule's ``enforce_from``: a date (midnight UTC) or an RFC 3339 timestamp."""
+    from .timestamps import parse_timestamp
+
+    if isinstance(value, str) and len(value) == 10:
+        value = value + "T00:00:00Z"
+    if not isinstance(value, str):
+        raise ValueError(f"expected a date (YYYY-MM-DD) or an RFC 3339 timestamp, not {value!r}")
+    return parse_timestamp(value)
 
 
 def parse_param(assignment: str) -> tuple[str, Any]:
@@ -460,6 +474,13 @@ class _Loader:
                 errors.extend(group.errors)
             except PolicygateError as error:
                 errors.append(error)
+        enforce_from = None
+        if "enforce_from" in raw:
+            try:
+                enforce_from = parse_enforce_from(raw["enforce_from"])
+            except ValueError as error:
+                errors.append(PolicyError(f"enforce_from: {error}",
+                                          document.location((*base, "enforce_from"))))  # fmt: skip
         if errors or check is None:
             raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
         return Rule(
@@ -476,6 +497,7 @@ class _Loader:
             remediation=raw.get("remediation", ""),
             location=document.location(base),
             actions=actions,
+            enforce_from=enforce_from,
         )
 
     @staticmethod

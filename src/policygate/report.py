@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from . import __version__
@@ -80,6 +80,9 @@ class Result:
     # applies_to or when failed): a waiver covers a rule's failure, never the
     # question of whether the rule applies, or nothing would have been evaluated.
     waivable: bool = field(default=True, compare=False)
+    # Staged enforcement (a rule's enforce_from, not yet reached): the failure is
+    # reported at warning severity; this says from when, and at which severity.
+    staged: Staged | None = None
 
     @property
     def rule_ref(self) -> str:
@@ -104,7 +107,47 @@ class Result:
             "controls": list(self.controls),
             "remediation": self.remediation,
             "waiver": self.waiver.to_dict() if self.waiver else None,
+            **({"enforce_from": self.staged.to_dict()} if self.staged else {}),
         }
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A rule enforced from ``date`` (RFC 3339) at ``severity``; before, a warning."""
+
+    date: str
+    severity: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"date": self.date, "severity": self.severity}
+
+
+def upcoming_failures(models: Iterable[ModelReport], fail_on: str) -> list[tuple[str, int]]:
+    """``(date, models)``: how many models that pass now fail from ``date`` on,
+    when their staged rules are enforced (each model counted at the first date)."""
+    counts: dict[str, int] = {}
+    for model in models:
+        date = first_staged_failure(model, fail_on)
+        if date is not None:
+            counts[date] = counts.get(date, 0) + 1
+    return sorted(counts.items())
+
+
+def first_staged_failure(model: ModelReport, fail_on: str) -> str | None:
+    """The first date a passing model fails on, once a staged rule is enforced."""
+    if not model.passed:
+        return None
+    dates = [
+        r.staged.date
+        for r in model.results
+        if r.staged is not None and replace(r, severity=r.staged.severity).fails_at(fail_on)
+    ]
+    return min(dates) if dates else None
+
+
+def will_fail_lines(upcoming: Sequence[tuple[str, int]]) -> list[str]:
+    """``N models will fail on DATE``, one line per date."""
+    return [f"{n} model{'s' if n != 1 else ''} will fail on {date}" for date, n in upcoming]
 
 
 @dataclass(frozen=True)

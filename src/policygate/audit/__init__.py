@@ -29,7 +29,7 @@ def audit(
     auditor: Auditor | None = None,
 ) -> AuditSummary:
     """Evaluate every item; ``on_model`` sees each model report, ``on_source`` each item done."""
-    summary = AuditSummary()
+    summary = AuditSummary(fail_on=config.fail_on)
     for item, models in audit_models(items, config, jobs=jobs, auditor=auditor):
         for model in models:
             summary.add(model)

@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..formats.inert import inert
-from ..report import STATUS_ORDER, ControlState, ModelReport, Status
+from ..report import (
+    STATUS_ORDER,
+    ControlState,
+    ModelReport,
+    Status,
+    first_staged_failure,
+    will_fail_lines,
+)
 
 LOAD_RULE = ("policygate", "load")  # the result of a source that could not be read
 
@@ -26,6 +33,9 @@ class AuditSummary:
     violated_controls: Counter[str] = field(default_factory=Counter)
     unverified_controls: Counter[str] = field(default_factory=Counter)
     unreadable_examples: list[str] = field(default_factory=list)
+    fail_on: str = "error"
+    # Staged enforcement: date -> models that pass now and fail from then on.
+    will_fail: Counter[str] = field(default_factory=Counter)
 
     def add(self, model: ModelReport) -> None:
         self.models += 1
@@ -41,6 +51,9 @@ class AuditSummary:
                 message = next(r.message for r in model.results if (r.policy, r.rule) == LOAD_RULE)
                 self.unreadable_examples.append(str(message))
         self.failing_rules.update(failing)
+        date = first_staged_failure(model, self.fail_on)
+        if date is not None:
+            self.will_fail[date] += 1
         for control in model.controls:
             if control.status is ControlState.VIOLATED:
                 self.violated_controls[control.id] += 1
@@ -81,6 +94,11 @@ class AuditSummary:
             "failing_rules": _top(self.failing_rules, top),
             "violated_controls": _top(self.violated_controls, top),
             "unverified_controls": _top(self.unverified_controls, top),
+            **(
+                {"will_fail": [{"date": d, "models": n} for d, n in sorted(self.will_fail.items())]}
+                if self.will_fail
+                else {}
+            ),
         }
 
     def render(self, top: int = 10) -> str:
@@ -92,6 +110,7 @@ class AuditSummary:
             + (f" ({self.unreadable} could not be read)" if self.unreadable else ""),
             "results: " + ", ".join(f"{counts[s.value]} {s.value}" for s in STATUS_ORDER),
         ]
+        lines += will_fail_lines(sorted(self.will_fail.items()))
         if self.nothing_evaluated:
             lines.append(
                 "nothing evaluated: "

@@ -303,7 +303,7 @@ def test_an_audit_of_real_cards_reports_broken_ones_and_goes_on(tmp_path):
     )
     assert result.exit_code == 1
     assert result.stdout.startswith("audit: 11 models, 0 passed, 11 failed (1 could not be read)\n")
-    assert "the BOM holds no model card" in result.stdout
+    assert "the BOM holds no model: 0 component(s)" in result.stdout
 
 
 def test_a_serial_audit_starts_no_process(tree, monkeypatch):

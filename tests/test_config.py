@@ -200,3 +200,12 @@ def test_a_set_path_the_records_may_not_take_is_refused_at_its_place(tmp_path):
         load_config(tmp_path)
     assert str(raised.value).startswith(f"{tmp_path}/policygate.yaml:2:3: set: 'spec.approvals':"
                                         " spec.approvals cannot be set")  # fmt: skip
+
+
+def test_the_search_ends_at_the_repository_root(tmp_path):
+    _write(tmp_path, "policies: [planted/]\n")  # above the checkout: not the project's
+    (tmp_path / "checkout" / ".git").mkdir(parents=True)
+    (tmp_path / "checkout" / "sub").mkdir()
+    assert find_config(tmp_path / "checkout" / "sub") is None
+    _write(tmp_path / "checkout", "policies: [mine/]\n")
+    assert find_config(tmp_path / "checkout" / "sub") == tmp_path / "checkout" / "policygate.yaml"

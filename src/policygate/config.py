@@ -3,10 +3,11 @@
 ``policygate.yaml`` in the working directory or the nearest parent, or a
 ``[tool.policygate]`` table in a ``pyproject.toml`` there (in one directory,
 ``policygate.yaml`` wins). The search stops at the first directory that has
-either. Paths are relative to the file. Options on the command line override
-it: a list option given on the command line replaces the file's list, while
-``--param``, ``--set`` and ``--input`` override the file's entries of the same
-name and keep the others. ``--no-config`` ignores it.
+either, and at the root of the repository the directory is in. Paths are
+relative to the file. Options on the command line override it: a list option
+given on the command line replaces the file's list, while ``--param``, ``--set``
+and ``--input`` override the file's entries of the same name and keep the
+others. ``--no-config`` ignores it.
 
 An unknown key, a value of the wrong kind or an unknown ``fail_on`` is a
 :class:`~policygate.errors.UsageError` naming the file, line and column (exit 2).
@@ -94,8 +95,17 @@ class Config:
         return str(where) if where is not None else "default"
 
 
+REPOSITORY_MARKERS = (".git", ".hg", ".svn")
+
+
 def find_config(start_dir: str | os.PathLike[str]) -> Path | None:
-    """The configuration file for ``start_dir``: its own or its nearest parent's."""
+    """The configuration file for ``start_dir``: its own or its nearest parent's.
+
+    The search ends at the root of the repository ``start_dir`` is in (a directory
+    holding ``.git``, ``.hg`` or ``.svn``): a ``policygate.yaml`` that someone left
+    above the checkout (in a shared ``/tmp``, a CI runner's workspace) must not
+    choose the policies a gate evaluates.
+    """
     directory = Path(start_dir).resolve()
     for folder in (directory, *directory.parents):
         candidate = folder / FILE_NAME
@@ -104,6 +114,8 @@ def find_config(start_dir: str | os.PathLike[str]) -> Path | None:
         pyproject = folder / PYPROJECT
         if pyproject.is_file() and _has_table(pyproject):
             return pyproject
+        if any((folder / marker).exists() for marker in REPOSITORY_MARKERS):
+            return None
     return None
 
 

@@ -191,3 +191,19 @@ def test_the_same_inputs_give_the_same_bytes(access):
 def test_exported_from_the_package():
     assert policygate.authorize is authorize
     assert "authorize" in policygate.__all__ and "AccessDecision" in policygate.__all__
+
+
+def test_a_waiver_grants_no_permission(access):
+    from policygate.documents import load_text
+    from policygate.waivers import waiver_from_document
+
+    [document] = load_text(
+        "apiVersion: policygate/v1\nkind: Waiver\nmetadata: {name: w}\nspec:\n"
+        "  rule: registry-access/*\n  models: [credit-default]\n  justification: j\n"
+        "  approved_by: a\n  expires_at: '2027-01-01T00:00:00Z'\n",
+        "w.yaml",
+    )
+    decision = authorize(request(roles=()), access_policies=access, model=record(),
+                         waivers=[waiver_from_document(document)], now=NOW)
+    assert not decision.allowed
+    assert decision.results[0].status is Status.FAIL and decision.results[0].waiver is None

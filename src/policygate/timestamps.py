@@ -21,7 +21,7 @@ def parse_timestamp(text: str) -> _dt.datetime:
     """Parse an RFC 3339 timestamp with an explicit offset (``Z`` or ``±hh:mm``), as UTC.
 
     The one grammar of every timestamp policygate reads: waiver and approval
-    dates, ``--now``, and CEL's ``timestamp()`` on both engines (RFC 3339's
+    dates, ``--now``, and CEL's ``timestamp()`` (RFC 3339's
     ``date-time``: ``T`` or ``t``, ``Z`` or ``z``, a fraction of up to nine
     digits, an offset of at most 23:59; no space, no date alone). A timestamp
     without an offset is refused: "2026-12-01T00:00:00" means a different instant

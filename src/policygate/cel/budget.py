@@ -15,14 +15,14 @@ Two limits, because each covers what the other cannot:
   one item's ``check``, one message placeholder). It is deterministic: the same
   expression on the same data spends the same units on every machine, so
   whether a rule errors does not depend on how busy CI was. One unit is one
-  step of the interpreter (one syntax-tree node evaluated, macro bodies once
-  per element), plus, for operations whose work grows with their operands, one
-  unit per list or map element and one per :data:`CHARACTERS_PER_UNIT`
-  characters they touch or build (``+`` on strings and lists, ``==`` on lists
-  and maps, ``in``, ``contains``, ``startsWith``, ``endsWith``, ``matches``).
-  Units are charged *before* the work they pay for, so a string too long to
-  afford is never built. This is what stops a cost bomb (nested
-  comprehensions, ``reduce(r, i, "x", r + r)``) in a fraction of a second.
+  step of the engine (one syntax-tree node evaluated, macro bodies once per
+  element), plus, for operations whose work grows with their operands, one
+  unit per list or map element and per character they touch or build (``+``
+  on strings and lists, ``==`` on lists and maps, ``in``, ``contains``,
+  ``startsWith``, ``endsWith``, ``indexOf``, ``matches``, the strings
+  extension's builders). Units are charged *before* the work they pay for, so
+  a string too long to afford is never built. This is what stops a cost bomb
+  (nested comprehensions, a string doubled in a loop) in a fraction of a second.
 - **seconds**, per rule: all its evaluations together, every item of a
   ``for_each`` included. This is what stops a model record that makes an
   honest rule iterate a million-element list, and it is the backstop for what
@@ -37,10 +37,8 @@ both limits (the shipped policies spend at most a few hundred units per
 evaluation) and stop the cost bombs of ``tests/security`` in well under two
 seconds on a 2-core CI machine.
 
-Backends: cel-python counts units while it walks the syntax tree and in its
-function table (:mod:`.celpython`). A backend that cannot count inside its
-runtime must bound the cost before it runs and leave what it cannot bound to
-one that can count (see :mod:`.celcpp`). Either way the contract of
+The engine (:mod:`.lang`) counts its own units as it evaluates and asks the
+meter's deadline every few thousand of them (:mod:`.own`), so the contract of
 :meth:`~policygate.cel.interface.Program.evaluate` holds: an evaluation that
 would spend more than the budget raises :class:`BudgetExceeded` instead of
 returning a value.
@@ -48,7 +46,6 @@ returning a value.
 
 from __future__ import annotations
 
-import contextvars
 import math
 import time
 from collections.abc import Callable
@@ -57,16 +54,14 @@ from dataclasses import dataclass
 from ..errors import UsageError
 from .interface import CELEvaluationError, CELSyntaxError
 
-CHARACTERS_PER_UNIT = 10
-
 MAX_EXPRESSION_LENGTH = 20_000
 """Characters in one expression. Parsing is not metered (it happens once per load,
-not per model), and cel-python parses about 50,000 characters a second, so a
-longer expression is refused before it is parsed; real rules are a few hundred."""
+not per model), so a longer expression is refused before it is parsed; real
+rules are a few hundred characters."""
 
 
 def check_expression(text: str) -> None:
-    """Refuse an expression too long to parse cheaply; every backend's ``compile`` calls this."""
+    """Refuse an expression too long to parse cheaply; the engine's ``compile`` calls this."""
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise CELSyntaxError(
             f"expression is longer than {MAX_EXPRESSION_LENGTH} characters ({len(text)})"
@@ -149,10 +144,6 @@ class Meter:
                 return
         raise BudgetExceeded(self.exceeded)
 
-    def charge_characters(self, characters: int) -> None:
-        """Spend what touching or building ``characters`` characters costs."""
-        self.charge(1 + characters // CHARACTERS_PER_UNIT)
-
     def check(self) -> None:
         """Raise :class:`BudgetExceeded` if the current evaluation ran out."""
         if self.exceeded is not None:
@@ -173,37 +164,6 @@ def _seconds(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-# The meter of the evaluation running in this thread or task. A backend's function
-# table is built once per compile, so its functions find the meter here.
-_current: contextvars.ContextVar[Meter | None] = contextvars.ContextVar(
-    "policygate_cel_meter", default=None
-)
-
-
-class metering:  # noqa: N801 (used as the function it was: `with metering(meter):`)
-    """Make ``meter`` the current one for the duration of one evaluation (a context
-    manager, a class rather than a generator for what it costs per evaluation)."""
-
-    __slots__ = ("meter", "_token")
-
-    _token: contextvars.Token[Meter | None]
-
-    def __init__(self, meter: Meter) -> None:
-        self.meter = meter
-
-    def __enter__(self) -> Meter:
-        self._token = _current.set(self.meter)
-        return self.meter
-
-    def __exit__(self, *exc_info: object) -> None:
-        _current.reset(self._token)
-
-
-def current_meter() -> Meter | None:
-    """The meter of the evaluation in progress, ``None`` outside one."""
-    return _current.get()
-
-
 def meter_for(meter: Meter | None) -> Meter:
     """``meter``, or a fresh one with the default budget, so no evaluation is unbounded."""
     return meter if meter is not None else DEFAULT_BUDGET.meter()
@@ -212,12 +172,9 @@ def meter_for(meter: Meter | None) -> Meter:
 __all__ = [
     "Budget",
     "BudgetExceeded",
-    "CHARACTERS_PER_UNIT",
     "DEFAULT_BUDGET",
     "MAX_EXPRESSION_LENGTH",
     "Meter",
     "check_expression",
-    "current_meter",
     "meter_for",
-    "metering",
 ]

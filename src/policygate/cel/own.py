@@ -1,5 +1,5 @@
-"""The backend over policygate's own CEL engine (:mod:`.lang`, issue 15):
-``--engine policygate``.
+"""The evaluator's CEL backend: policygate's own engine (:mod:`.lang`) behind the
+interface of :mod:`.interface`.
 
 The engine evaluates plain Python values, so this adapter does little:
 
@@ -11,9 +11,9 @@ The engine evaluates plain Python values, so this adapter does little:
   int, and ``item``/``key`` are the engine's values already (they come from
   :meth:`OwnBackend.elements`). ``now`` becomes the engine's timestamp.
 - **Compiled once per text**, against the variables of SPEC §3. A name outside
-  them still compiles (as on the other engines), so that the loader refuses it
+  them still compiles, so that the loader refuses it
   with its own message and position (:func:`policygate.cel.free_variables` finds it
-  in the checked tree, without cel-python's parser).
+  in the checked tree).
 - **The rule's meter is the budget**: an evaluation gets at most
   ``meter.remaining`` units, is charged what it spent, and asks the meter's
   deadline every :data:`.lang.activation.CHUNK` units; running out raises the
@@ -62,7 +62,7 @@ _LOOP_VARIABLES = frozenset({"item", "key", "index"})
 
 def document(value: Any) -> Any:
     """A document as CEL reads it (SPEC §3): a copy with every number a double and
-    every map key a string (as the other engines have them); bools, strings and
+    every map key a string; bools, strings and
     nulls as they are, dates and durations as the engine's."""
     kind = type(value)
     if kind is dict:
@@ -258,6 +258,8 @@ class _OwnProgram(Program):
         base, run = activation.variables, check._program._run
         keys: list[int | str] = []
         for position, (key, element) in enumerate(pairs):
+            if deadline is not None and position & 255 == 255 and deadline():
+                return UNDECIDED  # a long list past the time: the evaluator's meter says so
             variables = dict(base)
             variables["item"] = element
             variables["index"] = key if kind is list else position
@@ -569,8 +571,8 @@ class OwnBackend(Backend):
 
 
 def _timedelta(nanos: int) -> _dt.timedelta:
-    """A duration to the microsecond, rounded down, as the other engines give one
-    (``days(-1.98)`` is the same ``timedelta`` on each)."""
+    """A duration to the microsecond, rounded down, as ``timedelta`` holds one
+    (``days(-1.98)`` is -1.98 days to the microsecond below)."""
     return _dt.timedelta(microseconds=nanos // 1000)
 
 
@@ -582,7 +584,7 @@ _TYPE_NAMES = {
 
 
 def type_name(value: Any) -> str:
-    """The CEL type of ``value`` in the words of the other engines' messages."""
+    """The CEL type of ``value`` as messages name it (``double``, ``map``...)."""
     return _TYPE_NAMES.get(type(value), type(value).__name__)
 
 

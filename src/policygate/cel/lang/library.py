@@ -21,8 +21,7 @@ SECONDS_PER_DAY = 86_400
 def days(n: Any) -> Duration:
     """``days(n)``: a duration of ``n`` days, ``n`` an int or a double (never a bool).
 
-    The arithmetic of the other engines (``n * 86400`` seconds as a double, the
-    fraction rounded to the nanosecond), so every engine gives the same duration.
+    ``n * 86400`` seconds as a double, the fraction rounded to the nanosecond.
     """
     t = type(n)
     if t is not int and t is not float:

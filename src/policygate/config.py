@@ -395,7 +395,8 @@ def option_defaults(config: Config, options: Sequence[str], command: str) -> dic
         "protected_stages": list(registry.protected_stages),
         "access_policies": list(registry.access_policies),
         "lifecycle_log": registry.lifecycle_log,
-        "fail_on": config.fail_on,
+        # report-only is check's; an access decision is never made with it
+        "fail_on": None if command == "authorize" and config.fail_on == "never" else config.fail_on,
     }
     return {
         name: value

@@ -207,3 +207,8 @@ def test_a_waiver_grants_no_permission(access):
                          waivers=[waiver_from_document(document)], now=NOW)
     assert not decision.allowed
     assert decision.results[0].status is Status.FAIL and decision.results[0].waiver is None
+
+
+def test_report_only_is_no_access_decision(access):
+    with pytest.raises(UsageError, match="fail_on 'never' reports without failing"):
+        authorize(request(roles=()), access_policies=access, model=record(), fail_on="never")

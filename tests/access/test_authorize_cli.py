@@ -124,3 +124,12 @@ def test_set_fills_what_the_record_does_not_say(tmp_path, directory):
     assert "ERROR  registry-access/no-self-promotion.creator: cannot evaluate check" in out
     code, out, _ = run(*args, "--set", "metadata.created_by=alice.moreau@example.com")
     assert code == 0, out
+
+
+def test_fail_on_never_in_the_configuration_does_not_open_authorize(tmp_path, monkeypatch):
+    (tmp_path / "policygate.yaml").write_text("fail_on: never\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run("--action", "set-tag", "--actor", "rita@example.com", "--name", "m",
+                         "--tag", "policygate.decision=allowed")  # fmt: skip
+    assert code == 1, err
+    assert "registry-access/tags.gate-only" in out

@@ -131,6 +131,17 @@ def test_a_reload_with_a_broken_access_policy_keeps_the_old_set(tmp_path: Path):
         running.stop()
 
 
+def test_fail_on_never_does_not_make_authorize_report_only(tmp_path: Path):
+    running = start_server(tmp_path, ["-p", str(ROOT / "policies"), "--fail-on", "never"])
+    try:
+        request = _request("set-tag", tag={"key": "policygate.decision"})
+        status, body = _authorize(running, {"request": request})
+        assert status == 200 and body["allowed"] is False
+        assert [f["rule"] for f in body["failing"]] == ["registry-access/tags.gate-only"]
+    finally:
+        running.stop()
+
+
 def test_without_access_policies_it_is_501(tmp_path: Path):
     running = start_server(tmp_path, ["-p", str(ROOT / "policies" / "limited-risk.yaml")])
     try:

@@ -141,6 +141,9 @@ def authorize(
     """
     if fail_on not in FAIL_ON:
         raise UsageError(f"fail_on must be one of {', '.join(FAIL_ON)}, got {fail_on!r}")
+    if fail_on == "never":  # report-only would allow every request
+        raise UsageError("fail_on 'never' reports without failing: an access decision "
+                         "cannot be made with it (use error, warning or info)")  # fmt: skip
     moment = _as_now(now)
     access = _loaded(access_policies, "AccessPolicy")
     promotion_policies = _loaded(policies, "Policy") if policies else []

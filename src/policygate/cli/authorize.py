@@ -65,7 +65,8 @@ from .common import (
 @set_option()
 @now_option()
 @limit_option()
-@fail_on_option("Lowest severity whose fail or error denies.", choices=FAIL_ON)
+@fail_on_option("Lowest severity whose fail or error denies.",
+                choices=[f for f in FAIL_ON if f != "never"])  # never would allow everything
 @format_option(["text", "json"], "Output format.")
 @handle_errors
 def authorize(

@@ -206,7 +206,8 @@ class DecisionService:
             model=record, protected_aliases=sources.protected_aliases,
             protected_stages=sources.protected_stages, waivers=current.waivers,
             approvers=current.approvers, now=now, inputs=current.inputs,
-            fail_on=self.fail_on, budget=sources.limits.rule,
+            fail_on="error" if self.fail_on == "never" else self.fail_on,  # never: report-only
+            budget=sources.limits.rule,
         )  # fmt: skip
         return Answer(200, _json(decision.to_dict()))
 

@@ -209,3 +209,14 @@ def test_the_search_ends_at_the_repository_root(tmp_path):
     assert find_config(tmp_path / "checkout" / "sub") is None
     _write(tmp_path / "checkout", "policies: [mine/]\n")
     assert find_config(tmp_path / "checkout" / "sub") == tmp_path / "checkout" / "policygate.yaml"
+
+
+def test_reports_and_waivers_reach_check(tmp_path, monkeypatch):
+    waivers = ROOT / "examples" / "waivers"
+    config = (f"policies: [{ROOT / 'policies'}]\nwaivers: {waivers}\n"
+              "reports: {json: out/report.json}\n")  # fmt: skip
+    (tmp_path / "out").mkdir()
+    result = _check(tmp_path, monkeypatch, config, "-f", "text")
+    assert result.exit_code == 0, result.output
+    written = json.loads((tmp_path / "out" / "report.json").read_text("utf-8"))
+    assert written["passed"] is True and written["models"][0]["name"] == "credit-default"

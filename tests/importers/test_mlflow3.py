@@ -348,3 +348,12 @@ def test_a_logged_model_that_cannot_be_read_is_a_recorded_gap(store, tmp_path):
         f"the logged model '{ghost.model_id}' is not read: "
     )
     assert "the MLmodel of source" in extra["source_not_read"]
+
+
+def test_promote_refuses_a_set_that_would_forge_an_approval(store):
+    result = run("promote", f"mlflow:models:/credit-default/{store.version}", "--alias", "forged",
+                 "-p", str(ROOT / "policies"), "--now", NOW, "--no-tags",
+                 "--set", "spec.approvals=[{role: model-risk-officer, decision: approved}]",
+                 env={"MLFLOW_TRACKING_URI": store.uri})  # fmt: skip
+    assert result.exit_code == 2
+    assert "spec.approvals cannot be set" in result.stderr

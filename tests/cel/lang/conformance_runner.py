@@ -18,7 +18,6 @@ from celspec_textproto import Message, StringValue, parse
 
 import policygate
 from policygate.cel.expression import to_python
-
 from policygate.cel.lang import (
     BudgetExceeded,
     CELCheckError,

@@ -329,3 +329,24 @@ def test_a_signature_covers_the_record_as_judged_defaults_included(tmp_path):
     filled = apply_set(data, defaults).data
     filled["spec"]["approvals"] = [sign_approval(filled, key, **sign)]
     assert verification(filled) == "pass"
+
+
+# --------------------------------------------------------------------------- serve
+
+
+def test_serve_fills_its_defaults_into_every_record_it_judges(untiered):
+    from policygate.serve import ServeSettings, build_app
+
+    data = load_file(untiered)[0].data
+    body = json.dumps({"models": [data], "now": NOW}).encode()
+    plain = build_app(ServeSettings(policies=(str(POLICIES),)))
+    assert json.loads(plain.check(plain.served.current, body).body)["passed"] is False
+    served = build_app(ServeSettings(policies=(str(POLICIES),), assignments=tuple(SET[1::2])))
+    answer = served.check(served.served.current, body)
+    assert answer.status == 200 and json.loads(answer.body)["passed"] is True
+
+
+def test_serve_refuses_a_bad_set_before_it_starts():
+    result = run("serve", "-p", str(POLICIES), "--set", "spec.approvals=[]")
+    assert result.exit_code == 2
+    assert "spec.approvals cannot be set" in result.stderr

@@ -22,6 +22,7 @@ from .common import (
     limit_option,
     param_option,
     policy_options,
+    set_option,
     waivers_option,
 )
 
@@ -54,6 +55,7 @@ def is_loopback(host: str) -> bool:
                    "verified against.")  # fmt: skip
 @input_option()
 @param_option()
+@set_option()
 @fail_on_option("Lowest severity whose fail or error fails the gate.", choices=FAIL_ON)
 @limit_option()
 @click.option("--token-file", metavar="PATH",
@@ -84,6 +86,7 @@ def serve(
     approvers: Sequence[str],
     inputs: Sequence[str],
     params: Sequence[str],
+    assignments: Sequence[str],
     fail_on: str,
     limit_values: Sequence[str],
     token_file: str | None,
@@ -115,10 +118,13 @@ def serve(
         host=host, port=port, policies=tuple(policies), catalogs=tuple(catalogs),
         waivers=tuple(waivers), risk_registers=tuple(risk_registers),
         approvers=tuple(approvers), inputs=tuple(inputs), params=tuple(params),
-        fail_on=fail_on, limit_values=tuple(limit_values),
+        assignments=tuple(assignments), fail_on=fail_on, limit_values=tuple(limit_values),
         token_file=token_file, decision_log=decision_log, threads=threads, workers=workers,
         concurrency=concurrency, access_log=access_log,
         protected_aliases=tuple(protected_aliases), protected_stages=tuple(protected_stages),
     )  # fmt: skip
     configure_limits(settings.limit_values)  # a bad --limit is exit 2 before anything loads
+    from ..models import parse_set
+
+    parse_set(settings.assignments)  # so is a bad --set
     run(settings)

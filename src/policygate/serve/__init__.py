@@ -37,6 +37,7 @@ class ServeSettings:
     approvers: tuple[str, ...] = ()
     inputs: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
+    assignments: tuple[str, ...] = ()  # --set PATH=VALUE: record defaults
     fail_on: str = "error"
     limit_values: tuple[str, ...] = ()
     token_file: str | None = None
@@ -52,7 +53,7 @@ class ServeSettings:
         return ServeSources(
             policies=self.policies, catalogs=self.catalogs, waivers=self.waivers,
             risk_registers=self.risk_registers, approvers=self.approvers, inputs=self.inputs,
-            params=self.params, token_file=self.token_file,
+            params=self.params, assignments=self.assignments, token_file=self.token_file,
             limits=configure_limits(self.limit_values),
             protected_aliases=self.protected_aliases, protected_stages=self.protected_stages,
         )  # fmt: skip

@@ -245,7 +245,7 @@ class DecisionService:
         report = evaluate(
             records, current.policies, now=now, waivers=current.waivers, inputs=current.inputs,
             params=params, fail_on=self.fail_on, approvers=current.approvers,
-            risk_graph=current.risk_graph, budget=limits.rule,
+            risk_graph=current.risk_graph, budget=limits.rule, set=current.defaults or None,
         )  # fmt: skip
         if self.decision_log:  # before answering: a decision not recorded is not given
             from ..decisionlog import log_decisions

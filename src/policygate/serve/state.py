@@ -44,6 +44,7 @@ class ServeSources:
     approvers: tuple[str, ...] = ()
     inputs: tuple[str, ...] = ()
     params: tuple[str, ...] = ()
+    assignments: tuple[str, ...] = ()  # --set PATH=VALUE: record defaults
     token_file: str | None = None
     limits: RunLimits = field(default_factory=RunLimits)
     protected_aliases: tuple[str, ...] = ()
@@ -64,6 +65,8 @@ class PolicySet:
     loaded_at: str
     access_policies: tuple[Policy, ...] = ()
     """The access policies among ``-p`` (``/v1/authorize``); none: it answers 501."""
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    """``--set``'s record defaults, filled into every record judged (models.apply_set)."""
 
 
 def load_set(sources: ServeSources) -> PolicySet:
@@ -96,10 +99,14 @@ def load_set(sources: ServeSources) -> PolicySet:
         risk_graph = build_risk_graph(register, policies, extra_catalogs=catalogs)
     token = read_token(sources.token_file) if sources.token_file else None
     access = _access_policies(sources, overrides)
+    from ..models import parse_set
+
+    defaults = parse_set(sources.assignments)
     return PolicySet(
         policies=tuple(policies), waivers=tuple(waivers), approvers=approvers,
         inputs=inputs, register=register, risk_graph=risk_graph, token=token,
         loaded_at=format_timestamp(utc_now()), access_policies=tuple(access),
+        defaults=defaults,
     )  # fmt: skip
 
 

@@ -39,7 +39,8 @@ from .common import (
 
 
 @click.command()
-@click.option("--action", required=True, type=click.Choice(ACTIONS), help="The registry action.")
+@click.option("--action", required=True, type=click.Choice(ACTIONS), metavar="ACTION",
+              help=f"The registry action: {', '.join(ACTIONS)}.")  # fmt: skip
 @click.option("--actor", required=True, metavar="NAME", help="Who asks (an approvers identity).")
 @click.option("--model", "source", metavar="SOURCE",
               help="The target version's record (a file, mlflow:models:/NAME/VERSION, ...).")

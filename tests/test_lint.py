@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from policygate.cli import main
 from policygate.errors import UsageError
 from policygate.lint import CHECKS, FORMATS, Level, lint_paths, render
 from policygate.validation import make_validator
@@ -581,3 +583,48 @@ def test_fields_the_engine_adds_to_approvals_are_known(tmp_path):
         "p.yaml:7:86: warning: a.verifed: model.spec.approvals[] has no field 'verifed' in the"
         " ModelRecord schema; did you mean 'verified'? [unknown-field]",
     ]
+
+
+def test_int_literals_in_arithmetic_with_document_numbers_are_warned(tmp_path):
+    rule = """\
+    - id: drop
+      check: 'model.spec.metrics.auc * 100 - 5.0 >= params.floor - 1'
+      controls: [eu-ai-act:art-15]
+      remediation: Retrain.
+"""
+    write(tmp_path, "p.yaml", policy(rule, spec="  params: {floor: 80}\n"))
+    assert lines(tmp_path, "p.yaml") == [
+        "p.yaml:8:40: warning: the int literal 100 meets a document number (a double) in"
+        " arithmetic, which is an error in CEL; write 100.0 [int-arithmetic]",
+        "p.yaml:8:68: warning: the int literal 1 meets a document number (a double) in"
+        " arithmetic, which is an error in CEL; write 1.0 [int-arithmetic]",
+    ]
+    # and it is one: the rule errors on every model
+    from policygate import evaluate, load_policies
+
+    report = evaluate({"spec": {"metrics": {"auc": 0.9}}}, load_policies([tmp_path / "p.yaml"]),
+                      now="2026-11-26T00:00:00Z")  # fmt: skip
+    assert report.models[0].results[0].status.value == "error"
+
+
+def test_an_expression_over_the_budget_is_warned_and_cost_lists_worst_cases(tmp_path):
+    big = "[" + ", ".join(["1"] * 200) + "]"
+    rule = f"""\
+    - id: heavy
+      check: '{big}.all(x, {big}.exists(y, y > x))'
+      controls: [eu-ai-act:art-15]
+      remediation: Simplify.
+"""
+    write(tmp_path, "p.yaml", policy(GOOD_RULE + rule))
+    result = lint_paths([tmp_path / "p.yaml"], costs=True)
+    (problem,) = [p for p in result.problems if p.code != "constant-condition"]
+    assert problem.code == "cost-over-budget" and "over the rule budget of 30,000" in str(problem)
+    worst = {c.expression[:22]: c.worst_case for c in result.costs}
+    assert worst["model.spec.metrics.auc"] == 6  # six nodes
+    assert worst[big[:22]] is not None and worst[big[:22]] > 30_000
+    runner = CliRunner()
+    shown = runner.invoke(main, ["lint", str(tmp_path / "p.yaml"), "--cost"])
+    assert "worst case 6 units: model.spec.metrics.auc >= 0.8" in shown.output
+    data = json.loads(runner.invoke(main, ["lint", str(tmp_path / "p.yaml"), "--cost",
+                                           "-f", "json"]).output)  # fmt: skip
+    assert {c["worst_case"] for c in data["costs"]} >= {6}

@@ -165,3 +165,54 @@ def test_parentheses_keep_a_chain_apart_and_spans_cover_the_written_text():
     assert ("field", 'model.d["k"]') in nodes
     (reference,) = [r for r in analyze(text).references if r.path[:1] == ("d",)]
     assert reference.path == ("d", "k") and text[reference.key_starts[1]] == '"'
+
+
+_ATOMS = st.sampled_from(["1", "2.5", "'ab'", "true", "null", "[1, 2]", "{'a': 1}", "v.a",
+                          "v.l", "v.m.b", "3u", "'ab'.contains('a')", "'a,b'.split(',')",
+                          "['x', 'y'].join('-')", "'abab'.replace('a', 'cc')",
+                          "'AB'.lowerAscii()", "'x' in ['x', 'y']", "v.a in [1.0, 2.0]",
+                          "v.l == [1.0]", "v.a == 'ab'"])  # fmt: skip
+
+
+def _grow(inner):
+    binary = st.tuples(inner, st.sampled_from(["+", "-", "*", "<", "==", "&&", "||", "in"]),
+                       inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})")  # fmt: skip
+    macro = st.tuples(st.sampled_from(["[1, 2, 3]", "['a', 'b']", "v.l"]), inner).map(
+        lambda t: f"{t[0]}.exists(x, {t[1]})"
+    )
+    call = inner.map(lambda t: f"size({t})")
+    cond = st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} ? {t[1]} : {t[2]})")
+    return st.one_of(binary, macro, call, cond)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.recursive(_ATOMS, _grow, max_leaves=6),
+       values=st.fixed_dictionaries({"a": st.floats(-5, 5) | st.text(max_size=3),
+                                     "l": st.lists(st.floats(0, 3), max_size=4),
+                                     "m": st.just({"b": 1.0})}))  # fmt: skip
+def test_the_static_worst_case_bounds_every_evaluation(text, values):
+    """The law lint's cost report rests on: an evaluation never spends more units
+    than worst_case says (when it says a number)."""
+    from policygate.cel import lang
+    from policygate.cel.analysis import worst_case
+
+    bound = worst_case(text)
+    try:
+        program = lang.compile(text, {"v"})
+    except lang.CELCheckError:
+        return
+    try:
+        _, units = program.measure({"v": values})
+    except (lang.CELEvaluationError, lang.BudgetExceeded):
+        return
+    if bound is not None:
+        assert units <= bound, (text, units, bound)
+
+
+def test_int_literals_meeting_document_doubles_are_found():
+    from policygate.cel.analysis import int_arithmetic
+
+    assert int_arithmetic("model.spec.n * 2 > 1.0 && item.v + 1 > params.x - 3") == [
+        (15, "2"), (35, "1"), (50, "3")
+    ]
+    assert int_arithmetic("size(model.l) * 2 > 0 && index + 1 == 2") == []

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from typing import Any
 
 from .interface import CELSyntaxError
 from .lang import ast
 from .lang.ast import Node
 from .lang.errors import CELSyntaxError as _LangSyntaxError
 from .lang.library import FUNCTIONS
+from .lang.operators import BUILDERS as _BUILDERS
 from .lang.parser import Parsed, parse_source
 
 #: The macros, by the names authors write.
@@ -402,3 +404,147 @@ class _Walker:
 __all__ = [
     "Analysis", "Reference", "SubExpression", "analyze", "subexpressions", "node_key", "MACROS"
 ]  # fmt: skip
+
+
+# --------------------------------------------------------------------------- static cost
+
+#: Calls whose units grow with their operands (operators.py charges them per element
+#: or character): bounded statically only when every operand is a literal.
+_SIZED_CALLS = frozenset(
+    {"_+_", "@in", "_==_", "_!=_", "replace", "join", "split", "format", "lowerAscii",
+     "upperAscii", "reverse", "strings.quote", "substring", "trim", "contains",
+     "startsWith", "endsWith", "indexOf", "lastIndexOf", "matches"}
+)  # fmt: skip
+
+
+def worst_case(text: str) -> int | None:
+    """The most units an evaluation of ``text`` can spend (the engine's units, the
+    same on every machine), or ``None`` when that depends on the record: a macro
+    over a document's list, or an operation on a document value whose cost grows
+    with its size. Raises :class:`CELSyntaxError` when ``text`` does not parse."""
+    return _bound(parsed(text).tree)
+
+
+def _bound(node: Node) -> int | None:
+    if isinstance(node, ast.Comprehension):
+        size = _literal_size(node.iter_range)
+        parts = [
+            _bound(part)
+            for part in (node.iter_range, node.accu_init, node.result, node.loop_condition,
+                         node.loop_step)
+        ]  # fmt: skip
+        if size is None or any(part is None for part in parts):
+            return None
+        ranged, init, result, condition, step = (p for p in parts if p is not None)
+        return 3 + ranged + init + result + size * (1 + condition + step)
+    total = 1
+    if isinstance(node, ast.Call) and node.function in _SIZED_CALLS:
+        extra = _sized_units(node)
+        if extra is None:
+            return None
+        total += extra
+    if isinstance(node, ast.ListExpr):
+        total += len(node.elements)
+    elif isinstance(node, ast.MapExpr):
+        total += len(node.entries)
+    for child in ast.children(node):
+        found = _bound(child)
+        if found is None:
+            return None
+        total += found
+    return total
+
+
+def _sized_units(node: ast.Call) -> int | None:
+    """What a call whose cost grows with its operands charges beyond its node, when
+    the text bounds it: ``x in [literal list]``, ``x == "literal"`` (a container
+    meets a scalar: nothing is compared element by element), or literal operands."""
+    function = node.function
+    if function == "@in":
+        container = _value(node.args[1])
+        return len(container) if isinstance(container, list) else (0 if container else None)
+    if function in ("_==_", "_!=_") and any(
+        isinstance(arg, ast.Literal) for arg in node.args
+    ):
+        return 0
+    operands = ((node.target,) if node.target is not None else ()) + node.args
+    values = [_value(operand) for operand in operands]
+    if any(value is None for value in values):
+        return None
+    if function == "_+_":
+        return sum(len(v) for v in values if isinstance(v, str | bytes | list))
+    if function in ("_==_", "_!=_"):
+        return len(values[0]) if isinstance(values[0], list | dict) else 0
+    builder = _BUILDERS.get(function)
+    try:
+        return builder(values) if builder is not None else None
+    except Exception:  # a wrong operand type: the call errors (bounded, but say unknown)
+        return None
+
+
+def _value(node: Node) -> Any:
+    """The value of a literal-only node (``None`` when it is not one; a literal
+    ``null`` reads as a non-container, which is all the callers ask)."""
+    if isinstance(node, ast.Literal):
+        return node.value if node.value is not None else 0
+    if isinstance(node, ast.ListExpr):
+        items = [_value(e) for e in node.elements]
+        return None if any(i is None for i in items) else items
+    if isinstance(node, ast.MapExpr):
+        keys = [_value(e.key) for e in node.entries]
+        values = [_value(e.value) for e in node.entries]
+        if any(x is None for x in keys + values):
+            return None
+        try:
+            return dict(zip(keys, values, strict=True))
+        except TypeError:
+            return None
+    return None
+
+
+def _literal_size(node: Node) -> int | None:
+    if isinstance(node, ast.ListExpr):
+        return len(node.elements)
+    if isinstance(node, ast.MapExpr):
+        return len(node.entries)
+    return None
+
+
+# --------------------------------------------------------------------------- int literals
+
+_ARITHMETIC = frozenset({"_+_", "_-_", "_*_", "_/_", "_%_"})
+_DOCUMENTS = frozenset({"model", "params", "inputs", "item"})
+
+
+def int_arithmetic(text: str) -> list[tuple[int, str]]:
+    """Where an int literal meets a document value in arithmetic (``model.n * 2``):
+    a document's numbers are doubles (SPEC §3), and CEL has no ``double * int``, so
+    the evaluation is an error. Each as ``(offset of the literal, the literal)``."""
+    source = parsed(text)
+    found: list[tuple[int, str]] = []
+    stack: list[Node] = [source.tree]
+    while stack:
+        node = stack.pop()
+        stack.extend(ast.children(node))
+        if not (isinstance(node, ast.Call) and node.function in _ARITHMETIC):
+            continue
+        if len(node.args) != 2:
+            continue
+        for literal, other in (node.args, node.args[::-1]):
+            if (
+                isinstance(literal, ast.Literal)
+                and type(literal.value) is int
+                and _document_read(other)
+            ):
+                start, end = source.extents.get(literal, (literal.span.offset,) * 2)
+                found.append((start, text[start:end] or str(literal.value)))
+    return sorted(found)
+
+
+def _document_read(node: Node) -> bool:
+    """A field of a document (``model.spec.n``, ``item.value``): a double when a number."""
+    if not isinstance(node, ast.Select) or node.test_only:
+        return False
+    while isinstance(node, ast.Select):
+        node = node.operand
+    return isinstance(node, ast.Ident) and node.name.lstrip(".") in _DOCUMENTS

@@ -35,6 +35,13 @@ from .common import (
 @fail_on_option(
     "Lowest level that makes lint exit 1.", choices=["warning", "error"], default="warning"
 )
+@click.option(
+    "--cost",
+    "costs",
+    is_flag=True,
+    help="Also list each expression's static worst case in the rule budget's units "
+    "(or that it depends on the record).",
+)
 @handle_errors
 def lint(
     policies: Sequence[str],
@@ -43,10 +50,11 @@ def lint(
     catalogs: Sequence[str],
     model_schema: str | None,
     fail_on: str,
+    costs: bool,
 ) -> None:
     """Check POLICY files or directories without evaluating anything; exit 0 clean, 1 problems."""
     extra = load_catalogs(catalogs) if catalogs else []
-    result = lint_paths(policies, catalogs=extra, model_schema=model_schema)
+    result = lint_paths(policies, catalogs=extra, model_schema=model_schema, costs=costs)
     text = render(result, fmt)
     if output:
         from ..files import write_atomic  # (tempfile & co.: only when writing a file)

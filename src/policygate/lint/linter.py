@@ -15,13 +15,14 @@ import datetime as _dt
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from .. import cel
 from ..cel.analysis import MACROS
 from ..cel.lang.library import FUNCTIONS as ENGINE_FUNCTIONS
+from ..cel.budget import DEFAULT_BUDGET
 from ..documents import DEFAULT_LIMITS, Document, Limits, expand_paths, load_file
 from ..errors import (
     CELCompileError,
@@ -46,7 +47,7 @@ from ..policy import (
 from ..validation import shipped_schema
 from .fields import FieldProblem, SchemaFields, did_you_mean, render_path
 from .fields import Path as FieldPath
-from .problem import CHECKS, Level, LintResult, Problem
+from .problem import CHECKS, Cost, Level, LintResult, Problem
 
 # Every function the engine defines (CEL's standard library, the strings extension,
 # optionals, policygate's days()) and the macros, as authors write them.
@@ -60,15 +61,22 @@ def lint_paths(
     catalogs: Sequence[ControlCatalog] = (),
     model_schema: str | os.PathLike[str] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    costs: bool = False,
 ) -> LintResult:
     """Lint every Policy document under ``paths`` (and the policies they extend).
 
     ``model_schema`` is the JSON Schema to check field references against for
     policies that declare none (default: the shipped ModelRecord schema).
-    Raises :class:`UsageError` when no Policy document is found.
+    Raises :class:`UsageError` when no Policy document is found. ``costs``: the
+    result lists every expression's static worst case (``lint --cost``).
     """
     linter = _Linter(catalogs, model_schema, limits)
-    return linter.run([os.fspath(p) for p in paths])
+    result = linter.run([os.fspath(p) for p in paths])
+    if costs:
+        ordered = sorted(linter.costs, key=lambda c: (c.location.path, c.location.line or 0,
+                                                      c.location.column or 0))  # fmt: skip
+        result = replace(result, costs=tuple(ordered))
+    return result
 
 
 @dataclass
@@ -105,6 +113,7 @@ class _Linter:
         self.controls = sorted({c for catalog in all_catalogs(catalogs) for c in catalog.ids()})
         self.default_schema = self._default_schema(model_schema)
         self.problems: dict[tuple[Location, str, str], Problem] = {}
+        self.costs: list[Cost] = []
         self._lines: dict[str, list[str]] = {}
         self._files: dict[str, list[Document]] = {}
         # Each expression's string aligned with the file once, however many findings.
@@ -290,6 +299,7 @@ class _Linter:
         )
         self._variables(expression)
         self._functions(expression)
+        self._cost(expression)
         if path[-1] in ("when", "applies_to", "check"):
             self._constant(expression)
         return [expression]
@@ -314,6 +324,7 @@ class _Linter:
             )
             self._variables(expression)
             self._functions(expression)
+            self._cost(expression)
             found.append(expression)
         return found
 
@@ -360,6 +371,32 @@ class _Linter:
                 self._at(expression, offset),
                 "unknown-function",
                 f"unknown function {name!r}{suffix}",
+            )
+
+    def _cost(self, expression: _Expression) -> None:
+        """The static worst case (over the rule budget: always an error), and int
+        literals in arithmetic with a document's doubles (always an error)."""
+        try:
+            worst = cel.analysis.worst_case(expression.text)
+            ints = cel.analysis.int_arithmetic(expression.text)
+        except cel.CELSyntaxError:
+            return
+        location = self._at(expression, 0)
+        self.costs.append(Cost(location, expression.text, worst))
+        budget = DEFAULT_BUDGET.cost
+        if worst is not None and worst > budget:
+            self._report(
+                location,
+                "cost-over-budget",
+                f"the worst case is {worst:,} units, over the rule budget of {budget:,}:"
+                " the expression always errors",
+            )
+        for offset, literal in ints:
+            self._report(
+                self._at(expression, offset),
+                "int-arithmetic",
+                f"the int literal {literal} meets a document number (a double) in"
+                f" arithmetic, which is an error in CEL; write {literal}.0",
             )
 
     def _constant(self, expression: _Expression) -> None:

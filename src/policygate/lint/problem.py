@@ -65,8 +65,41 @@ CHECKS: dict[str, Check] = {
             Level.WARNING,
             "A when, applies_to or check does not depend on the model.",
         ),
+        Check(
+            "int-arithmetic",
+            Level.WARNING,
+            "An int literal meets a document number (a double) in arithmetic: an error.",
+        ),
+        Check(
+            "cost-over-budget",
+            Level.WARNING,
+            "An expression's static worst case is over the rule budget: it always errors.",
+        ),
     )
 }
+
+
+@dataclass(frozen=True)
+class Cost:
+    """An expression's static worst case in the engine's units (``None``: it
+    depends on the record, a macro over its lists or a value's size)."""
+
+    location: Location
+    expression: str
+    worst_case: int | None
+
+    def __str__(self) -> str:
+        said = "depends on the record" if self.worst_case is None else f"{self.worst_case:,} units"
+        return f"{self.location}: worst case {said}: {' '.join(self.expression.split())}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": self.location.path,
+            "line": self.location.line,
+            "column": self.location.column,
+            "expression": self.expression,
+            "worst_case": self.worst_case,
+        }
 
 
 @dataclass(frozen=True)
@@ -101,6 +134,7 @@ class LintResult:
     problems: tuple[Problem, ...]
     files: tuple[str, ...] = ()
     policies: int = 0
+    costs: tuple[Cost, ...] = ()  # with lint_paths(costs=True) (`lint --cost`)
 
     @property
     def errors(self) -> int:
@@ -136,4 +170,5 @@ class LintResult:
                 "warnings": self.warnings,
             },
             "problems": [p.to_dict() for p in self.problems],
+            **({"costs": [c.to_dict() for c in self.costs]} if self.costs else {}),
         }

@@ -44,7 +44,7 @@ def arithmetic(function: str, left: Closure, right: Closure) -> Closure:
 
 def function_call(name: str, impl: Callable[..., Value], args: list[Closure]) -> Closure:
     count = len(args)
-    builder = _BUILDERS.get(name)
+    builder = BUILDERS.get(name)
     if builder is not None:
 
         def built(act: Activation) -> Value:
@@ -79,7 +79,7 @@ def _replace_bound(values: list[Value]) -> int:
     return len(text) + len(values[2]) * (len(text) + 1)
 
 
-_BUILDERS: dict[str, Callable[[list[Value]], int]] = {
+BUILDERS: dict[str, Callable[[list[Value]], int]] = {
     "replace": _replace_bound,
     "join": lambda v: (
         sum(_length(x) for x in v[0]) + _length(v[-1]) * _length(v[0])
@@ -271,7 +271,7 @@ def _equal(args: list[Closure]) -> Closure:
         ta = type(a)
         if ta is type(b) and (ta is str or ta is float or ta is int):
             return a == b
-        if ta in _CONTAINERS:
+        if ta in _CONTAINERS and type(b) in _CONTAINERS:
             charge(act, len(a))  # compared element by element
         return cel_equal(a, b)
 
@@ -287,7 +287,7 @@ def _not_equal(args: list[Closure]) -> Closure:
         ta = type(a)
         if ta is type(b) and (ta is str or ta is float or ta is int):
             return a != b
-        if ta in _CONTAINERS:
+        if ta in _CONTAINERS and type(b) in _CONTAINERS:
             charge(act, len(a))
         return not cel_equal(a, b)
 

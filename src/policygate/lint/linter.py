@@ -21,8 +21,8 @@ from typing import Any
 
 from .. import cel
 from ..cel.analysis import MACROS
-from ..cel.lang.library import FUNCTIONS as ENGINE_FUNCTIONS
 from ..cel.budget import DEFAULT_BUDGET
+from ..cel.lang.library import FUNCTIONS as ENGINE_FUNCTIONS
 from ..documents import DEFAULT_LIMITS, Document, Limits, expand_paths, load_file
 from ..errors import (
     CELCompileError,

@@ -360,3 +360,14 @@ def test_timestamps_and_durations_meet_python_datetime() -> None:
     assert span.nanos == (-86_400 + 5) * NANOS
     assert span.to_timedelta() == timedelta(days=-1, seconds=5)
     assert Duration(-1500).to_timedelta() == timedelta(microseconds=-1)
+
+
+def test_nine_nested_comprehensions_evaluate() -> None:
+    """cel-cpp 0.1.3 fails with an internal error on a 9-deep nested comprehension;
+    here it is a value (and each level's variable is its own)."""
+    names = "abcdefghi"
+    text = "true"
+    for name in reversed(names):
+        text = f"[1, 2].all({name}, {text} && {name} > 0)"
+    assert run(text) is True
+    assert run("[[[1]]].exists(a, a.exists(b, b.exists(c, c == 1)))") is True

@@ -67,6 +67,16 @@ def _generated(found: dict[str, list[Any]]) -> dict[str, list[Any]]:
                  "approval": {"role": "r", "approver": "x@example.com", "decision": "approved",
                               "granted_at": "2026-01-01T00:00:00Z"}},
     })  # fmt: skip
+    from policygate.access import normalize_request  # what access rules read (SPEC §8)
+    from policygate.timestamps import parse_timestamp
+
+    moment = parse_timestamp("2026-11-26T00:00:00Z")
+    for action, target in (("set-alias", {"version": "3", "alias": "champion"}),
+                           ("set-tag", {"tag": {"key": "policygate.x", "value": "y"}})):
+        found["AccessRequest"].append(normalize_request(
+            {"action": action, "actor": {"name": "a", "roles": ["r"]},
+             "target": {"model": "m", **target}, "context": {"k": [1]}},
+            now=moment, trust_request_roles=True, protected_aliases=["champion"]))  # fmt: skip
     policies = policygate.load_policies([ROOT / "policies"])
     models = sorted((ROOT / "examples" / "models").glob("*.yaml"))
     report = policygate.evaluate(models, policies, now="2026-11-26T00:00:00Z")

@@ -290,6 +290,7 @@ def start(root: Path, *, app_name: str | None = "policygate", workers: int = 2,
         sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
         "--backend-store-uri", f"sqlite:///{db}", "--artifacts-destination",
         str(root / "artifacts"), "--workers", str(workers),
+        "--uvicorn-opts", "--timeout-graceful-shutdown 3",
     ]  # fmt: skip
     if app_name:
         command += ["--app-name", app_name]

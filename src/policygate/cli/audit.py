@@ -18,6 +18,7 @@ import click
 from ..audit import AuditConfig, AuditItem, Auditor, audit, expand_sources, report_header
 from ..audit.stream import ReportSpool, full_report, json_chunks, write_streamed
 from ..audit.summary import AuditSummary
+from ..errors import UsageError
 from ..files import write_atomic
 from ..formats import OutputFormat, render
 from ..graph.catalogs import load_catalogs, verify_control_ids
@@ -26,6 +27,7 @@ from ..policy import parse_param
 from ..report import FAIL_ON, Report
 from ..timestamps import format_timestamp, utc_now
 from .common import (
+    catalog_option,
     fail_on_option,
     format_option,
     handle_errors,
@@ -34,7 +36,7 @@ from .common import (
     output_option,
     param_option,
     parse_report_option,
-    policy_options,
+    policy_option,
     report_option,
     set_option,
     waivers_option,
@@ -46,7 +48,8 @@ FORMATS = [SUMMARY, *(f.value for f in OutputFormat)]
 
 @click.command(name="audit")
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
-@policy_options(catalog_help="Extra control catalog besides the shipped ones.")
+@policy_option(required=False)  # not needed for the out-of-band check alone
+@catalog_option("Extra control catalog besides the shipped ones.")
 @waivers_option()
 @input_option()
 @param_option()
@@ -79,6 +82,16 @@ FORMATS = [SUMMARY, *(f.value for f in OutputFormat)]
     help="Progress bar on stderr (default: on a terminal, off when CI is set).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Do not repeat the summary on stderr.")
+@click.option(
+    "--lifecycle-log",
+    metavar="LOG",
+    help="MLflow sources: report every protected alias (and stage) not put where it is "
+    "by an allowed request in this lifecycle log (changed outside the gate), and fail.",
+)
+@click.option("--protected-alias", "protected_aliases", multiple=True, metavar="NAME",
+              help="With --lifecycle-log: an alias to check (default: every alias).")  # fmt: skip
+@click.option("--protected-stage", "protected_stages", multiple=True, metavar="STAGE",
+              help="With --lifecycle-log: a stage to check.")  # fmt: skip
 @handle_errors
 def audit_command(
     sources: Sequence[str],
@@ -99,6 +112,9 @@ def audit_command(
     fail_on: str,
     progress: bool | None,
     quiet: bool,
+    lifecycle_log: str | None,
+    protected_aliases: Sequence[str],
+    protected_stages: Sequence[str],
 ) -> None:
     """Evaluate every model of SOURCE... (directories, files, hf:/cyclonedx:/mct: cards,
     mlflow:models:/ for a whole registry) against the policies.
@@ -106,7 +122,15 @@ def audit_command(
     \b
     policygate audit registry/ -p policies/ --jobs 2
     policygate audit mlflow:models:/ --alias champion -p policies/ --report json=audit.json
+    policygate audit mlflow:models:/ --lifecycle-log lifecycle.jsonl --protected-alias champion
     """
+    out_of_band = 0
+    if lifecycle_log:
+        out_of_band = _out_of_band(sources, lifecycle_log, protected_aliases, protected_stages)
+        if not policies:
+            sys.exit(1 if out_of_band else 0)
+    elif not policies:
+        raise UsageError("Missing option '-p' / '--policy' (or --lifecycle-log)")
     outputs = [(fmt, output), *(parse_report_option(v, FORMATS) for v in extra_reports)]
     config = AuditConfig(
         policies=tuple(policies),
@@ -139,7 +163,24 @@ def audit_command(
     if summary.nothing_evaluated:
         reason = "no model found" if not summary.models else "no rule applies to any model"
         click.echo(f"policygate: error: nothing evaluated: {reason}", err=True)
-    sys.exit(summary.exit_code())
+    sys.exit(max(summary.exit_code(), 1 if out_of_band else 0))
+
+
+def _out_of_band(
+    sources: Sequence[str], log: str, aliases: Sequence[str], stages: Sequence[str]
+) -> int:
+    """Print every protected alias or stage the lifecycle log does not explain; their count."""
+    from ..formats.inert import inert
+    from ..integrations.mlflow_gate.state import lifecycle_findings
+
+    findings = lifecycle_findings(sources, log, protected_aliases=aliases, protected_stages=stages)
+    for finding in findings:
+        click.echo(inert(f"out-of-band: {finding.message}"))  # names come from the registry
+    checked = f"aliases {', '.join(aliases)}" if aliases else "every alias"
+    noun = "change" if len(findings) == 1 else "changes"
+    click.echo(f"lifecycle: {len(findings)} out-of-band {noun} ({checked}"
+               + (f", stages {', '.join(stages)}" if stages else "") + f"; log {log})")  # fmt: skip
+    return len(findings)
 
 
 def _write(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -433,7 +434,7 @@ class Gate:
             meta = record.get("metadata") or {}
             model = {"name": meta.get("name"), "version": meta.get("version"),
                      "digest": digest(record)}  # fmt: skip
-        details = dict(pending.details)
+        details = {**pending.details, "worker": os.getpid()}
         if len(pending.asked) > 1:
             details["also"] = [
                 {"action": a["action"], "tag": a["target"].get("tag")} for a in pending.asked[1:]
@@ -468,7 +469,8 @@ class Gate:
                         actor={"name": str(user or ""), "authenticated": bool(user)},
                         target={}, allowed=False, applied=False,
                         failed=[("policygate/request", message)], status=403,
-                        registry=REGISTRY, details={"method": route.message},
+                        registry=REGISTRY,
+                        details={"method": route.message, "worker": os.getpid()},
                     )
                 ],
             )  # fmt: skip
@@ -553,8 +555,6 @@ def store_client() -> Any:
     """An MLflow client on the server's own stores, for the importer (in process, no HTTP)."""
     global _CLIENT
     if _CLIENT is None:
-        import os
-
         from mlflow import MlflowClient
         from mlflow.server import BACKEND_STORE_URI_ENV_VAR, REGISTRY_STORE_URI_ENV_VAR
 

@@ -359,11 +359,22 @@ class _Evaluator:
             elif decided is False:
                 return [self._result(policy, rule, Status.SKIP, "when is false")]
         elif rule.when is None:
-            keys = rule.for_each.program.quick_each(
+            outcomes = rule.for_each.program.quick_each(
                 activation, rule.check.program, self.budget.cost, self._deadline
             )
-            if type(keys) is list:
-                return [self._result(policy, rule, Status.PASS, None, key) for key in keys]
+            if type(outcomes) is list:
+                return [
+                    self._result(policy, rule, Status.PASS, None, key)
+                    if ok
+                    else self._verdict(
+                        policy, rule, False, backend,
+                        activation.bind(item=element, index=position, key=key)
+                        if not isinstance(key, int)
+                        else activation.bind(item=element, index=key, key=key),
+                        self.budget.meter(), key,
+                    )  # fmt: skip
+                    for position, (key, element, ok) in enumerate(outcomes)
+                ]
         meter = self.budget.meter()  # everything this rule evaluates shares its deadline
         if rule.when is not None:
             try:

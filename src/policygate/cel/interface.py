@@ -62,11 +62,12 @@ class Program(abc.ABC):
         check: Program,
         limit: int,
         deadline: Callable[[], bool] | None,
-    ) -> list[int | str] | object:
-        """For a ``for_each`` program: the key of every element (a list's index, a
-        map's key, in :meth:`Backend.elements` order) when ``check`` is quickly true
-        for each one, ``item``, ``index`` and ``key`` bound as the evaluator binds
-        them; else :data:`UNDECIDED` (an empty collection too)."""
+    ) -> list[tuple[int | str, Any, bool]] | object:
+        """For a ``for_each`` program: ``(key, element, check's bool)`` for every
+        element (a list's index or a map's key, in :meth:`Backend.elements` order)
+        when ``check`` quickly gives a plain bool for each one, ``item``, ``index``
+        and ``key`` bound as the evaluator binds them; else :data:`UNDECIDED` (an
+        empty collection too)."""
         return UNDECIDED
 
 

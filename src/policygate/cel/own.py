@@ -243,7 +243,7 @@ class _OwnProgram(Program):
         check: Program,
         limit: int,
         deadline: Callable[[], bool] | None,
-    ) -> list[int | str] | object:
+    ) -> list[tuple[int | str, Any, bool]] | object:
         assert isinstance(activation, _OwnActivation) and isinstance(check, _OwnProgram)
         collection = self.quick(activation, limit, deadline)
         kind = type(collection)
@@ -256,7 +256,7 @@ class _OwnProgram(Program):
         if not pairs:
             return UNDECIDED
         base, run = activation.variables, check._program._run
-        keys: list[int | str] = []
+        outcomes: list[tuple[int | str, Any, bool]] = []
         for position, (key, element) in enumerate(pairs):
             if deadline is not None and position & 255 == 255 and deadline():
                 return UNDECIDED  # a long list past the time: the evaluator's meter says so
@@ -265,12 +265,13 @@ class _OwnProgram(Program):
             variables["index"] = key if kind is list else position
             variables["key"] = key
             try:
-                if run(EngineActivation(variables, limit, None, deadline)) is not True:
-                    return UNDECIDED
+                ok = run(EngineActivation(variables, limit, None, deadline))
             except CELError:
                 return UNDECIDED
-            keys.append(key)
-        return keys
+            if type(ok) is not bool:
+                return UNDECIDED
+            outcomes.append((key, element, ok))
+        return outcomes
 
     def trace(
         self, activation: Activation, meter: Meter | None = None

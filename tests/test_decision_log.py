@@ -74,6 +74,7 @@ def test_one_entry_per_model_decision(evaluated):
     digests = {p.name: p.digest for p in report.policies}
     assert {p["name"]: p["digest"] for p in limit["policies"]} == digests
     assert {p["name"]: p["applicable"] for p in limit["policies"]} == {
+        "eu-ai-act-classification": False,  # the record declares no spec.use
         "limited-risk-promotion": False,
         "production-promotion": True,
     }

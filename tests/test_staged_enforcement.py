@@ -141,3 +141,11 @@ def test_from_the_date_on_a_staged_rule_is_the_rule_itself(tmp_path_factory, auc
     staged = evaluate([model(auc)], policies(tmp_path_factory.mktemp("s")), now=now)
     plain = evaluate([model(auc)], policies(tmp_path_factory.mktemp("p"), ""), now=now)
     assert staged.to_dict()["models"] == plain.to_dict()["models"]
+
+
+def test_the_json_report_with_a_staged_result_is_valid_against_its_schema(tmp_path):
+    from policygate.formats import render
+    from policygate.validation import shipped_validator
+
+    report = evaluate([model(0.7)], policies(tmp_path), now=BEFORE)
+    shipped_validator("Report").validate(json.loads(render(report, "json")))

@@ -10,7 +10,6 @@ section is missing (the drafts are still written, saying what is missing),
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Sequence
 
@@ -23,8 +22,6 @@ from ..models import load_models
 from ..policy import load_policies, parse_param
 from ..waivers import load_waivers
 from .common import handle_errors, now_option, param_option, policy_option, waivers_option
-
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @click.group()
@@ -90,5 +87,11 @@ def annex_iv(
 def file_stem(ref: str) -> str:
     """A file name from a model's name@version, which the record controls: only
     letters, digits, ``.``, ``_`` and ``-``, never a path or a hidden file."""
-    safe = _UNSAFE_NAME.sub("_", ref.replace("@", "-")).lstrip(".") or "model"
+    kept: list[str] = []
+    for char in ref.replace("@", "-"):
+        if char.isascii() and (char.isalnum() or char in "._-"):
+            kept.append(char)
+        elif not kept or kept[-1] != "_":  # a run of other characters is one "_"
+            kept.append("_")
+    safe = "".join(kept).lstrip(".") or "model"
     return safe[:120] + "-annex-iv"

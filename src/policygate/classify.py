@@ -29,6 +29,7 @@ from .report import Status
 
 CLASSIFICATION_POLICY = "eu-ai-act-classification"
 DERIVATION_RULE = "risk-tier.not-below-derived"
+TECHNICAL_FILE_RULES = "annex-iv."  # the pack's Annex IV rules: docs annex-iv, not the tier
 TIERS = ("minimal", "limited", "high", "unacceptable")  # lowest first
 
 
@@ -124,7 +125,9 @@ def classify(
         problems = tuple(
             Problem(_rule_ref(r.rule, r.item), r.status.value, r.message or r.title)
             for r in model.results
-            if r.status in (Status.FAIL, Status.ERROR) and r.policy == CLASSIFICATION_POLICY
+            if r.status in (Status.FAIL, Status.ERROR)
+            and r.policy == CLASSIFICATION_POLICY
+            and not r.rule.startswith(TECHNICAL_FILE_RULES)
         )
         declared_use = _use(record) is not None
         reasons: tuple[Reason, ...] = ()

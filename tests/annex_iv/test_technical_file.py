@@ -241,3 +241,19 @@ def test_docs_annex_iv_exits_1_when_a_section_is_missing(tmp_path):
     assert "## 8. A copy of the EU declaration of conformity (Art. 47) — ❌ missing" in text
     field = "spec.documentation.declaration\\_of\\_conformity"
     assert f"- **missing**: EU declaration of conformity ({field})" in text
+
+
+def test_docs_annex_iv_takes_set_and_an_unknown_control_is_a_load_error(tmp_path):
+    data = without(FULL, ("spec", "documentation", "declaration_of_conformity"))
+    model = write(tmp_path / "cv.json", data)
+    args = ["docs", "annex-iv", str(model), "-p", str(PACK), "-o", str(tmp_path), "--now", NOW,
+            "--set", "spec.documentation.declaration_of_conformity=docs/doc.pdf"]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "apiVersion: policygate/v1\nkind: Policy\nmetadata: {name: p}\nspec:\n  rules:\n"
+        "    - {id: r, check: 'true', controls: ['eu-ai-act:art-999']}\n"
+    )
+    result = CliRunner().invoke(main, ["docs", "annex-iv", str(model), "-p", str(bad)])
+    assert result.exit_code == 2 and "unknown control id 'eu-ai-act:art-999'" in result.stderr

@@ -352,3 +352,21 @@ def test_classify_exits_1_for_a_tier_below_the_derived_one(tmp_path):
         "text": "intended to interact directly with natural persons",
     }
     assert found["problems"][0]["rule"] == "risk-tier.not-below-derived[0]"
+
+
+def test_classify_judges_the_tier_not_the_technical_file(tmp_path):
+    model = write_record(tmp_path / "cv.yaml", "high", "{annex_iii: [{area: 4, point: a}]}")
+    text = model.read_text().replace("version: '1'", "version: '1', target_stage: production")
+    model.write_text(text)
+    result = CliRunner().invoke(main, ["classify", str(model), "-p", str(PACK), "--now", NOW])
+    assert result.exit_code == 0, result.output  # annex-iv.sections fails, in check
+    assert "annex-iv" not in result.stdout
+
+
+def test_classify_takes_set_for_what_a_source_lacks(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text("name: m\nversion: '1'\nspec: {use: {annex_iii: [{area: 5, point: b}]}}\n")
+    args = ["classify", str(path), "-p", str(PACK), "--set", "spec.risk_tier=limited"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert "derived: high  declared: limited" in result.stdout

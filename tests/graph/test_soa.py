@@ -165,3 +165,12 @@ def test_the_command(project, fmt):
 def test_an_unknown_format_is_a_usage_error(project):
     result = CliRunner().invoke(main, ["catalog", "soa", "-f", "xlsx"])
     assert result.exit_code == 2 and "xlsx" in result.stderr
+
+
+def test_the_command_writes_to_a_file(project):
+    out = project / "soa.csv"
+    args = ["catalog", "soa", str(project / "good.yaml"), "-p", str(project / "policies.yaml"),
+            "-f", "csv", "-o", str(out), "--now", NOW]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0 and result.stdout == ""
+    assert out.read_text().startswith("control,title,applicable,")

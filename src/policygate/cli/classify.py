@@ -17,21 +17,33 @@ from ..classify import classify, render_json, render_text
 from ..errors import NothingEvaluatedError
 from ..models import load_models
 from ..policy import load_policies
-from .common import format_option, handle_errors, now_option, policy_option
+from .common import (
+    format_option,
+    handle_errors,
+    now_option,
+    policy_option,
+    set_option,
+    with_record_defaults,
+)
 
 
 @click.command()
 @click.argument("models", nargs=-1, required=True, metavar="MODEL...")
 @policy_option("Policy file or directory holding the eu-ai-act-classification pack (repeatable).")
+@set_option("Supply a record field the source lacks (PATH=VALUE, repeatable).")
 @now_option()
 @format_option(["text", "json"], "Output format.")
 @handle_errors
 def classify_command(
-    models: Sequence[str], policies: Sequence[str], now: str | None, fmt: str
+    models: Sequence[str],
+    policies: Sequence[str],
+    assignments: Sequence[str],
+    now: str | None,
+    fmt: str,
 ) -> None:
     """Derive the EU AI Act risk tier of each MODEL from its spec.use."""
     loaded = load_policies(policies)
-    records = load_models(list(models))
+    records = with_record_defaults(load_models(list(models)), assignments)
     if not records:
         raise NothingEvaluatedError(f"no model found in {', '.join(models)}")
     classifications = classify(records, loaded, now=now)

@@ -21,7 +21,17 @@ from ..files import write_atomic
 from ..models import load_models
 from ..policy import load_policies, parse_param
 from ..waivers import load_waivers
-from .common import handle_errors, now_option, param_option, policy_option, waivers_option
+from .common import (
+    catalog_option,
+    handle_errors,
+    input_option,
+    now_option,
+    param_option,
+    policy_option,
+    set_option,
+    waivers_option,
+    with_record_defaults,
+)
 
 
 @click.group()
@@ -34,8 +44,11 @@ def docs() -> None:
 @policy_option("Policy file or directory (repeatable): the gate results the file reports.")
 @click.option("--risk-register", "risk_registers", multiple=True, metavar="PATH",
               help="Risk register (kind: RiskRegister): the risks of section 5.")  # fmt: skip
+@catalog_option()
 @waivers_option()
+@input_option()
 @param_option()
+@set_option("Supply a record field the source lacks (PATH=VALUE, repeatable).")
 @now_option()
 @click.option("-o", "--output", "directory", default=".", show_default=True, metavar="DIR",
               help="Directory the drafts are written to.")  # fmt: skip
@@ -44,28 +57,37 @@ def annex_iv(
     model: str,
     policies: Sequence[str],
     risk_registers: Sequence[str],
+    catalogs: Sequence[str],
     waivers: Sequence[str],
+    inputs: Sequence[str],
     params: Sequence[str],
+    assignments: Sequence[str],
     now: str | None,
     directory: str,
 ) -> None:
     """Write MODEL's Annex IV technical documentation draft (Markdown and HTML)."""
     from ..annex_iv import render_html, render_markdown, technical_file
+    from ..api import load_inputs
+    from ..graph.catalogs import load_catalogs, verify_control_ids
 
-    records = load_models([model])
+    records = with_record_defaults(load_models([model]), assignments)
     if not records:
         raise NothingEvaluatedError(f"no model found in {model}")
     loaded = load_policies(policies, params=dict(parse_param(p) for p in params))
+    extra = load_catalogs(catalogs) if catalogs else []
     risk_graph = None
     if risk_registers:
         from ..graph.build import load_risk_graph
 
-        risk_graph = load_risk_graph(risk_registers, loaded, records=records)
+        risk_graph = load_risk_graph(risk_registers, loaded, extra_catalogs=extra, records=records)
+    else:
+        verify_control_ids(loaded, extra)  # as check: an unknown control id is a load error
     report = evaluate(
         records,
         loaded,
         now=now,
         waivers=load_waivers(waivers) if waivers else (),
+        inputs=load_inputs(inputs),
         risk_graph=risk_graph,
     )
     os.makedirs(directory, exist_ok=True)

@@ -82,7 +82,7 @@ def load_models(
             loaded.extend(load_paths([name], limits))
             continue
         try:
-            loaded.extend(importers.load_source(name))
+            loaded.extend(model_from_data(r, source) for r, source in importers.load_source(name))
         except PolicygateError as error:
             errors.append(error)
     for document in loaded:

@@ -104,13 +104,13 @@ def import_records(
     return records
 
 
-def load_source(source: str) -> list[Any]:
-    """The :class:`~policygate.models.ModelRecord` objects for a ``FORMAT:LOCATION`` source.
+def load_source(source: str) -> list[tuple[dict[str, Any], str]]:
+    """The records of a ``FORMAT:LOCATION`` source, each with the source it names
+    (``hf:README.md``); :func:`policygate.models.load_models` makes them
+    :class:`~policygate.models.ModelRecord` objects (models sits below importers).
 
     Errors are :class:`~policygate.errors.LoadError` naming the source.
     """
-    from ..models import model_from_data
-
     parsed = split_source(source)
     if parsed is None:
         raise UsageError(f"{source!r} is not an import source (FORMAT:LOCATION)")
@@ -122,7 +122,7 @@ def load_source(source: str) -> list[Any]:
             error.location = Location(source)
         raise
     reader = importer(fmt)
-    return [model_from_data(record, reader.source_of(record, location)) for record in records]
+    return [(record, reader.source_of(record, location)) for record in records]
 
 
 def validate_record(record: dict[str, Any], source: str) -> None:

@@ -103,3 +103,19 @@ def test_evidence_for_a_subcategory_counts_for_its_category():
     assert {"nist-ai-rmf:MEASURE-2", "nist-ai-rmf:MEASURE-2.11"} <= sources
     assert len([s for s in sources if s.startswith("nist-ai-rmf:MEASURE-2.")]) == 13
     assert graph.evidence_sources("nist-ai-rmf:MEASURE-2.11") == {"nist-ai-rmf:MEASURE-2.11"}
+
+
+def test_catalog_list_json_gives_each_subcategory_its_parent():
+    import json
+
+    from click.testing import CliRunner
+
+    from policygate.cli import main
+
+    args = ["catalog", "list", "--framework", "nist-ai-rmf", "-f", "json"]
+    result = CliRunner().invoke(main, args)
+    (catalog,) = json.loads(result.stdout)
+    controls = {c["id"]: c for c in catalog["controls"]}
+    assert len(controls) == 91
+    assert controls["nist-ai-rmf:MANAGE-4.3"]["parent"] == "nist-ai-rmf:MANAGE-4"
+    assert "parent" not in controls["nist-ai-rmf:MANAGE-4"]

@@ -126,6 +126,7 @@ def catalogs_json(catalogs: Sequence[ControlCatalog]) -> str:
                         "title": control.title,
                         "description": control.description,
                         "maps_to": list(control.maps_to),
+                        **({"parent": control.parent} if control.parent else {}),
                     }
                     for control in catalog.controls
                 ],

@@ -133,6 +133,9 @@ def test_an_optional_part_never_makes_a_section_partial():
     tf = technical_file(record(FULL))
     (part,) = [p for p in tf.sections[0].parts if p.part.ref == "1(b)"]
     assert part.status == "not declared" and tf.sections[0].status == "complete"
+    text = render_markdown(tf)
+    assert "- not declared: interactions with other hardware or software" in text
+    assert "**missing**" not in text
 
 
 # ── the pack judges the same sources as the file ───────────────────────────────

@@ -52,7 +52,8 @@ def render_markdown(tf: TechnicalFile) -> str:
             for f in pf.filled:
                 lines.append(f"- {_md(f.source.label)} ({_md(f.source.dotted)}): {_md(f.value)}")
             for m in pf.missing:
-                lines.append(f"- **missing**: {_md(m.label)} ({_md(m.dotted)})")
+                word = "not declared" if pf.part.optional else "**missing**"
+                lines.append(f"- {word}: {_md(m.label)} ({_md(m.dotted)})")
             lines.append("")
         if sf.notes:
             lines += ["From the evaluation:", ""]
@@ -76,7 +77,7 @@ code { background: #f2f4f7; padding: 0 3px; overflow-wrap: anywhere; }
 .partial { background: #fef0c7; color: #93370d; }
 .missing { background: #fee4e2; color: #b42318; }
 .not-declared { background: #f2f4f7; color: #475467; }
-li.missing-item { color: #b42318; } .intro { color: #475467; }
+li.missing-item { color: #b42318; } li.muted, .intro { color: #475467; }
 @media print { body { margin: 0; } }
 """
 _CSP = "default-src 'none'; style-src 'unsafe-inline'"
@@ -111,7 +112,10 @@ def render_html(tf: TechnicalFile) -> str:
                 body.append(f"<li>{_h(f.source.label)} (<code>{_h(f.source.dotted)}</code>): "
                             f"{_h(f.value)}</li>")  # fmt: skip
             for m in pf.missing:
-                body.append(f'<li class="missing-item">missing: {_h(m.label)} '
+                word, css = ("missing", "missing-item")
+                if pf.part.optional:
+                    word, css = "not declared", "muted"
+                body.append(f'<li class="{css}">{word}: {_h(m.label)} '
                             f"(<code>{_h(m.dotted)}</code>)</li>")  # fmt: skip
             body.append("</ul>")
         if sf.notes:

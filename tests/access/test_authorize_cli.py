@@ -133,3 +133,14 @@ def test_fail_on_never_in_the_configuration_does_not_open_authorize(tmp_path, mo
                          "--tag", "policygate.decision=allowed")  # fmt: skip
     assert code == 1, err
     assert "registry-access/tags.gate-only" in out
+
+
+def test_a_risk_register_gives_the_promotion_its_risks(directory):
+    code, out, _ = run("--action", "set-alias", "--actor", "rita@example.com",
+                       "--model", str(CREDIT_DEFAULT), "--alias", "champion",
+                       "--protected-alias", "champion", "--approvers", directory,
+                       "--risk-register", str(POLICIES.parent / "examples" / "risk-register.yaml"),
+                       "-f", "json")  # fmt: skip
+    promoted = json.loads(out)["promotion"]["models"][0]
+    assert {risk["id"] for risk in promoted["risks"]} >= {"R-DISCRIMINATION"}
+    assert code == 0 and json.loads(out)["allowed"] is True

@@ -27,6 +27,7 @@ from .request import normalize_request
 if TYPE_CHECKING:
     from ..approvals import Approvers, Attestation
     from ..cel.budget import Budget
+    from ..graph.build import RiskGraph
     from ..waivers import Waiver
 
 PolicySource = Policy | str | os.PathLike[str]
@@ -127,6 +128,7 @@ def authorize(
     fail_on: str = "error",
     budget: Budget | None = None,
     trust_request_roles: bool = False,
+    risk_graph: RiskGraph | None = None,
 ) -> AccessDecision:
     """Judge one registry request (SPEC §8).
 
@@ -137,7 +139,9 @@ def authorize(
     a promotion (``protected_aliases``, ``protected_stages``) must besides pass
     the promotion policies on ``model``. Waivers apply to the promotion policies
     only: a waiver accepts a risk in a model, it grants no one a permission.
-    ``approvers`` gives the actor's roles (see :mod:`.request`).
+    ``approvers`` gives the actor's roles (see :mod:`.request`); ``risk_graph``
+    (:func:`policygate.graph.build.load_risk_graph`) gives the promotion policies
+    their ``risks``, as in ``check``.
     """
     if fail_on not in FAIL_ON:
         raise UsageError(f"fail_on must be one of {', '.join(FAIL_ON)}, got {fail_on!r}")
@@ -184,6 +188,7 @@ def authorize(
             promotion = evaluate(
                 record, promotion_policies, now=moment, waivers=waivers, inputs=inputs,
                 fail_on=fail_on, budget=budget, approvers=approvers, attestations=attestations,
+                risk_graph=risk_graph,
             )  # fmt: skip
             failing.extend(_promotion_failures(promotion, fail_on))
     return AccessDecision(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
@@ -24,6 +25,7 @@ from ..policy import ACTIONS, Policy, load_policies, parse_param
 from ..report import FAIL_ON, Status
 from ..waivers import load_waivers
 from .common import (
+    catalog_option,
     fail_on_option,
     format_option,
     handle_errors,
@@ -36,6 +38,9 @@ from .common import (
     waivers_option,
     with_record_defaults,
 )
+
+if TYPE_CHECKING:
+    from ..graph.build import RiskGraph
 
 
 @click.command()
@@ -60,6 +65,9 @@ from .common import (
 @policy_option("Access policy or promotion policy, file or directory (repeatable).")
 @click.option("--approvers", multiple=True, metavar="PATH",
               help="Approvers directory: the actor's roles (kind: Approvers).")
+@click.option("--risk-register", "risk_registers", multiple=True, metavar="PATH",
+              help="Risk register: the promotion policies' risks, as for check.")
+@catalog_option()
 @waivers_option()
 @input_option()
 @param_option()
@@ -86,6 +94,8 @@ def authorize(
     registry: str,
     policies: Sequence[str],
     approvers: Sequence[str],
+    risk_registers: Sequence[str],
+    catalogs: Sequence[str],
     waivers: Sequence[str],
     inputs: Sequence[str],
     params: Sequence[str],
@@ -125,6 +135,7 @@ def authorize(
         approvers=load_approvers(approvers) if approvers else None,
         now=now, params=dict(parse_param(p) for p in params), inputs=load_inputs(inputs),
         fail_on=fail_on, budget=limits.rule,
+        risk_graph=_risk_graph(risk_registers, catalogs, promotion, record, limits.load),
     )  # fmt: skip
     click.echo(decision.to_json() if fmt == "json" else render_text(decision), nl=False)
     sys.exit(0 if decision.allowed else 1)
@@ -144,6 +155,20 @@ def _policies(paths: Sequence[str], limits: Limits) -> tuple[list[Policy], list[
     except NothingEvaluatedError:
         promotion = []
     return access, promotion
+
+
+def _risk_graph(registers: Sequence[str], catalogs: Sequence[str], policies: list[Policy],
+                record: ModelRecord | None, limits: Limits) -> RiskGraph | None:  # fmt: skip
+    """The risk graph of ``--risk-register`` over the promotion policies, as ``check``
+    builds it (a risk the record names that no register defines is an error)."""
+    if not registers:
+        return None
+    from ..graph.build import load_risk_graph
+    from ..graph.catalogs import load_catalogs
+
+    extra = load_catalogs(catalogs, limits=limits) if catalogs else []
+    records = [record] if record is not None else None
+    return load_risk_graph(registers, policies, records=records, extra_catalogs=extra)
 
 
 def _record(source: str, limits: Limits) -> ModelRecord:

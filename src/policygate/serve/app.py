@@ -207,7 +207,7 @@ class DecisionService:
             protected_stages=sources.protected_stages, waivers=current.waivers,
             approvers=current.approvers, now=now, inputs=current.inputs,
             fail_on="error" if self.fail_on == "never" else self.fail_on,  # never: report-only
-            budget=sources.limits.rule,
+            budget=sources.limits.rule, risk_graph=current.risk_graph,
         )  # fmt: skip
         return Answer(200, _json(decision.to_dict()))
 

@@ -107,6 +107,14 @@ def test_every_annex_iii_point_is_high_risk(pack, area, point):
     assert derive(pack, {"annex_iii": [entry]}, "high").consistent
 
 
+def test_a_fractional_area_is_no_area_of_annex_iii(pack):
+    use = {"annex_iii": [{"area": 4.5, "point": "a"}]}
+    data = {"metadata": {"name": "m", "version": "1"}, "spec": {"risk_tier": "minimal", "use": use}}
+    (found,) = classify([model_from_data(data, "m.yaml")], pack, now=NOW)
+    assert found.derived == "high" and bases(found) == ["Art. 6(2), Annex III"]
+    assert "use.annex-iii[0]" in [p.rule for p in found.problems]
+
+
 @pytest.mark.parametrize(("area", "point"), [(2, "a"), (1, "d"), (4, "c"), (6, "f"), (8, "c")])
 def test_a_point_annex_iii_does_not_have_fails_closed(pack, area, point):
     found = derive(pack, {"annex_iii": [{"area": area, "point": point}]}, "high")

@@ -220,3 +220,18 @@ def test_reports_and_waivers_reach_check(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     written = json.loads((tmp_path / "out" / "report.json").read_text("utf-8"))
     assert written["passed"] is True and written["models"][0]["name"] == "credit-default"
+
+
+def test_a_huge_pyproject_is_refused_before_it_is_parsed(tmp_path):
+    import time
+
+    from policygate.documents import DEFAULT_LIMITS
+
+    path = tmp_path / "pyproject.toml"
+    with path.open("w", encoding="utf-8") as out:
+        out.write('[tool.policygate]\nfail_on = "error"\n')
+        out.write("# " + "x" * DEFAULT_LIMITS.max_bytes + "\n")
+    started = time.process_time()
+    with pytest.raises(UsageError, match="bytes"):
+        load_config(tmp_path)
+    assert time.process_time() - started < 2.0  # CPU seconds: refused on its size

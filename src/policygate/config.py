@@ -173,14 +173,27 @@ def _read_toml(path: Path) -> dict[str, Any]:
     import tomllib
 
     try:
-        return tomllib.loads(path.read_text("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        return tomllib.loads(_toml_text(path))
+    except tomllib.TOMLDecodeError as error:
         raise UsageError(f"{path} does not parse: {error}", Location(str(path))) from None
+
+
+def _toml_text(path: Path) -> str:
+    """A ``pyproject.toml``'s text, read as every input is (bounded, regular files only)."""
+    from .documents import read_bytes
+    from .errors import LoadError
+
+    try:
+        return read_bytes(path).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{path} does not parse: {error}", Location(str(path))) from None
+    except LoadError as error:
+        raise UsageError(error.message, Location(str(path))) from None
 
 
 def _pyproject(path: Path) -> tuple[Any, _Locate]:
     data = _read_toml(path).get("tool", {}).get("policygate")
-    lines = path.read_text("utf-8").splitlines()
+    lines = _toml_text(path).splitlines()
 
     def locate(json_path: tuple[str | int, ...], key: bool = False) -> Location:
         """The line of the key in its ``[tool.policygate...]`` table (TOML's parser

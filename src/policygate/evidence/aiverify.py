@@ -11,20 +11,19 @@ Selection Parity`` is a count of selections, not a rate: it is listed under
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from ..documents import Document
-from ..importers.interface import as_number, prune
+from ..importers.interface import as_number, metric_key, prune
 from .attach import EvidenceError, Findings
 
 COUNTS = frozenset({"Equal Selection Parity"})
 
 
 def metric_name(label: str) -> str:
-    """``"True Positive Rate"`` -> ``true_positive_rate``."""
-    return re.sub(r"[^0-9a-z]+", "_", label.lower()).strip("_") or "metric"
+    """``"True Positive Rate"`` -> ``true_positive_rate`` (the importers' metric keys)."""
+    return metric_key(label)
 
 
 def read(document: Document, source: str, name: str | None) -> Findings:

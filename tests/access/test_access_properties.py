@@ -60,3 +60,39 @@ def test_more_rules_never_allow_more(request, data):
 
     if allowed(larger):
         assert allowed(smaller)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=3),  # fmt: skip
+    max_leaves=12,
+)
+FIELDS = st.sampled_from(["action", "actor", "target", "registry", "time", "protected",
+                          "context", "name", "roles", "model", "alias", "tag", "gate"])  # fmt: skip
+
+
+@st.composite
+def hostile_requests(draw: st.DrawFn) -> object:
+    """A request with any JSON in any place: a valid one with parts replaced, or noise."""
+    if draw(st.booleans()):
+        return draw(JSON)
+    base = draw(requests())
+    for _ in range(draw(st.integers(1, 3))):
+        holder = draw(st.sampled_from([base, base["actor"], base["target"]]))
+        holder[draw(FIELDS)] = draw(JSON)
+    return base
+
+
+@settings(max_examples=150, deadline=None)
+@given(hostile_requests())
+def test_any_request_is_a_decision_or_a_usage_error_never_a_crash(request):
+    from policygate import PolicygateError
+
+    try:
+        decision = authorize(request, access_policies=[PACK], model=RECORD, now=NOW)
+    except PolicygateError:
+        return
+    assert decision.allowed in (True, False)
+    if decision.allowed:  # nothing is allowed that a rule of the pack could not decide
+        assert all(r.status.value in ("pass", "skip") for r in decision.results)

@@ -260,3 +260,29 @@ def test_docs_annex_iv_takes_set_and_an_unknown_control_is_a_load_error(tmp_path
     )
     result = CliRunner().invoke(main, ["docs", "annex-iv", str(model), "-p", str(bad)])
     assert result.exit_code == 2 and "unknown control id 'eu-ai-act:art-999'" in result.stderr
+
+
+def test_the_pack_on_a_full_record_and_a_wide_use_stays_far_below_the_budget():
+    """Counted in cost units, not timed: each rule of the pack costs under a tenth
+    of the default budget on a record that fills every part and declares a use
+    in every area of Annex III, every Art. 5 practice and Art. 50 obligations."""
+    from policygate.cel.budget import Budget, Meter
+
+    data = copy.deepcopy(FULL)
+    data["spec"]["use"] = {
+        "annex_iii": [{"area": a, "point": "a"} for a in (1, 3, 4, 5, 6, 7, 8)] + [{"area": 2}],
+        "prohibited_practices": [{"point": p} for p in "abcdefgh"],
+        "transparency": ["interaction", "deep-fake"],
+        "annex_i": {"role": "product", "third_party_conformity_assessment": True},
+    }
+    spent: list[int] = []
+    original = Meter.begin
+
+    def recording(self: Meter) -> None:
+        spent.append(self.spent)
+        original(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Meter, "begin", recording)
+        evaluate([record(data), record(data)], load_policies([PACK]), now=NOW)
+    assert max(spent) > 0 and max(spent) < Budget().cost // 10

@@ -142,6 +142,21 @@ def test_fail_on_never_does_not_make_authorize_report_only(tmp_path: Path):
         running.stop()
 
 
+def test_serve_takes_its_packs_and_protected_aliases_from_the_configuration(tmp_path: Path):
+    (tmp_path / "policygate.yaml").write_text(
+        f"policies: [{ROOT / 'policies' / 'limited-risk.yaml'}]\n"
+        f"registry:\n  protected_aliases: [gold]\n"
+        f"  access_policies: [{ROOT / 'policies' / 'access'}]\n", encoding="utf-8")
+    running = start_server(tmp_path, [], cwd=tmp_path)
+    try:
+        request = _request("set-alias", version="1", alias="gold")
+        status, body = _authorize(running, {"request": request})
+        assert status == 200 and body["is_promotion"] is True and body["allowed"] is False
+        assert "policygate/promotion.model" in [f["rule"] for f in body["failing"]]
+    finally:
+        running.stop()
+
+
 def test_without_access_policies_it_is_501(tmp_path: Path):
     running = start_server(tmp_path, ["-p", str(ROOT / "policies" / "limited-risk.yaml")])
     try:

@@ -107,3 +107,17 @@ spec:
         "no-self-promotion",
         "authenticated",
     ]
+
+
+def test_check_of_the_shipped_packs_is_the_same_with_the_access_pack_beside_them(tmp_path):
+    import shutil
+
+    shutil.copytree(POLICIES, tmp_path / "policies", ignore=shutil.ignore_patterns("access"))
+    assert not (tmp_path / "policies" / "access").exists()
+    models = sorted((POLICIES.parent / "examples" / "models").glob("*.yaml"))
+    with_pack = evaluate(models, load_policies([POLICIES]), now="2026-11-26T00:00:00Z")
+    without = evaluate(models, load_policies([tmp_path / "policies"]), now="2026-11-26T00:00:00Z")
+    assert [p.digest for p in with_pack.policies] == [p.digest for p in without.policies]
+    assert [m.to_dict()["results"] for m in with_pack.models] == [
+        m.to_dict()["results"] for m in without.models
+    ]

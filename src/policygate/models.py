@@ -101,11 +101,13 @@ def load_models(
             records.append(record)
     if errors:
         raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
-    return [_with_evidence(record, limits) for record in records]
+    return [with_evidence(record, limits) for record in records]
 
 
-def _with_evidence(record: ModelRecord, limits: Limits) -> ModelRecord:
-    """The record with the reports its ``spec.evidence`` lists merged in (SPEC §13)."""
+def with_evidence(record: ModelRecord, limits: Limits = DEFAULT_LIMITS) -> ModelRecord:
+    """The record with the reports its ``spec.evidence`` lists merged in (SPEC §13); a
+    record with no file of its own (a request, a registry version) that lists evidence
+    is an error, never a record judged without it."""
     spec = record.data.get("spec") if isinstance(record.data, Mapping) else None
     if not isinstance(spec, Mapping) or "evidence" not in spec:
         return record

@@ -340,3 +340,16 @@ def test_the_shipped_pack_judges_a_real_p_value_report_the_right_way_round(
             result.stdout
         )
         assert "below its minimum 0.05" in result.stdout
+
+
+def test_a_record_sent_to_the_decision_service_cannot_list_evidence():
+    """It has no directory: the service answers 400 naming the entry rather than
+    judging the record without the reports it lists."""
+    from policygate.serve import ServeSettings, build_app
+
+    app = build_app(ServeSettings(policies=(str(POLICIES),)))
+    data = bare_record()
+    data["spec"]["evidence"] = [{"source": "fairlearn:fairness.json"}]
+    answer = app.check(app.served.current, json.dumps({"models": [data], "now": NOW}).encode())
+    assert answer.status == 400
+    assert "has no directory for relative evidence paths" in answer.body.decode()

@@ -270,7 +270,7 @@ def parse_check_request(
     record's own, as in a file that holds just that record.
     """
     from ..documents import load_text
-    from ..models import record_from_document
+    from ..models import record_from_document, with_evidence
 
     if not body.strip():
         raise RequestError(400, f"the request has no body: expected a JSON object {REQUEST_SHAPE}")
@@ -302,6 +302,8 @@ def parse_check_request(
     for index, document in enumerate(_record_documents(request, len(models))):
         try:
             record = record_from_document(document)
+            if record is not None:
+                record = with_evidence(record, limits)
         except ErrorGroup as group:
             errors.extend(group.errors)
             continue

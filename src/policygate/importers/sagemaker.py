@@ -55,7 +55,7 @@ _METRIC_REPORTS = (
     ("Explainability", "Report"),
 )
 
-Fetch = Callable[[str], "tuple[bytes, str] | None"]  # S3 URI -> (bytes, where read), or None
+Fetch = Callable[[str], tuple[bytes, str] | None]  # S3 URI -> (bytes, where read), or None
 
 
 class SageMakerImporter(Importer):
@@ -68,9 +68,6 @@ class SageMakerImporter(Importer):
         response = load_mapping(location, "DescribeModelPackage response")
         directory = os.path.dirname(os.path.abspath(location))
         return [record_from_package(response, location, beside(directory, location))]
-
-    def source_of(self, record: dict[str, Any], location: str) -> str:
-        return f"{self.format}:{location}"
 
 
 # --------------------------------------------------------------------------- files

@@ -235,3 +235,10 @@ def test_a_huge_pyproject_is_refused_before_it_is_parsed(tmp_path):
     with pytest.raises(UsageError, match="bytes"):
         load_config(tmp_path)
     assert time.process_time() - started < 2.0  # CPU seconds: refused on its size
+
+
+def test_fail_on_is_not_lints_level_of_findings(tmp_path, monkeypatch):
+    _write(tmp_path, "fail_on: never\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["lint", str(ROOT / "policies")])
+    assert result.exit_code == 0, result.output

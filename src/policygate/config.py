@@ -408,14 +408,22 @@ def option_defaults(config: Config, options: Sequence[str], command: str) -> dic
         "protected_stages": list(registry.protected_stages),
         "access_policies": list(registry.access_policies),
         "lifecycle_log": registry.lifecycle_log,
-        # report-only is check's; an access decision is never made with it
-        "fail_on": None if command == "authorize" and config.fail_on == "never" else config.fail_on,
+        "fail_on": _fail_on(config.fail_on, command),
     }
     return {
         name: value
         for name, value in candidates.items()
         if name in options and value not in (None, [])
     }
+
+
+def _fail_on(value: str | None, command: str) -> str | None:
+    """``fail_on`` for the commands whose ``--fail-on`` is a severity of results: not
+    ``lint``'s (the level of its findings), and never ``never`` for ``authorize``
+    (report-only would allow every request)."""
+    if command == "lint" or (command == "authorize" and value == "never"):
+        return None
+    return value
 
 
 def assignments(values: Mapping[str, Any]) -> list[str]:

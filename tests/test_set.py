@@ -350,3 +350,16 @@ def test_serve_refuses_a_bad_set_before_it_starts():
     result = run("serve", "-p", str(POLICIES), "--set", "spec.approvals=[]")
     assert result.exit_code == 2
     assert "spec.approvals cannot be set" in result.stderr
+
+
+def test_import_cannot_write_an_approval_either(tmp_path):
+    """``import --set`` writes the record a later check reads: an approval set there would
+    be one forged through --set, so it is refused too (exit 2, nothing written)."""
+    card = ROOT / "tests" / "data" / "realdata" / "hf-modelcard"
+    source = next(p for p in sorted(card.rglob("*.md")))
+    out = tmp_path / "record.yaml"
+    forged = "spec.approvals=[{role: model-risk-officer, decision: approved}]"
+    result = run("import", f"hf:{source}", "-o", str(out), "--set", forged)
+    assert result.exit_code == 2
+    assert "spec.approvals cannot be set" in result.stderr
+    assert not out.exists()

@@ -271,6 +271,11 @@ def overlay_from_assignments(assignments: Iterable[str], option: str = "--set") 
                 f"{option} {assignment!r}: expected PATH=VALUE with PATH under metadata. or spec."
                 " (e.g. spec.risk_tier=high)"
             )
+        if parts[:2] == ["spec", "approvals"]:  # an approval is given, never set
+            raise UsageError(
+                f"{option} {short_value(path.strip(), 80)}: spec.approvals cannot be set:"
+                " approvals come from the source or from policygate approve"
+            )
         overlay_path(overlay, parts, yaml_value(raw, f"{option} {path.strip()}"))
     return overlay
 

@@ -279,8 +279,14 @@ def server_environment(root: Path, app: bool = True) -> dict[str, str]:
     return env
 
 
-def start(root: Path, *, app_name: str | None = "policygate", workers: int = 2,
-          timeout: float = 240.0) -> GateServer:  # fmt: skip
+def start(
+    root: Path,
+    *,
+    app_name: str | None = "policygate",
+    workers: int = 2,
+    timeout: float = 400.0,
+    users: dict[str, list[str]] | None = None,
+) -> GateServer:
     """Start ``mlflow server`` (with ``--app-name``) on a free loopback port and wait for it."""
     port = free_port()
     uri = f"http://127.0.0.1:{port}"
@@ -305,8 +311,9 @@ def start(root: Path, *, app_name: str | None = "policygate", workers: int = 2,
             stop(process)
             raise RuntimeError(f"mlflow server did not start:\n{output.read_text()[-4000:]}")
         time.sleep(0.5)
-    server = GateServer(uri, root, process, root / "lifecycle.jsonl", db, output, dict(USERS))
-    for user in USERS:
+    users = USERS if users is None else users
+    server = GateServer(uri, root, process, root / "lifecycle.jsonl", db, output, dict(users))
+    for user in users:
         status, body = http(f"{uri}/api/2.0/mlflow/users/create",
                             json.dumps({"username": user, "password": PASSWORD}).encode(),
                             ADMIN)  # fmt: skip

@@ -94,3 +94,14 @@ def test_the_job_comes_from_the_model_uri_when_no_job_name_is_given(tmp_path):
     path = tmp_path / "v.yaml"
     path.write_text(json.dumps(resource))
     assert one(path)["spec"]["lineage"]["job"]["name"] == "calm_garden_gzd94mfzcr"
+
+
+def test_a_cli_output_without_creation_context_is_still_the_cli_shape(tmp_path):
+    resource = json.loads((DATA / "model-version-cli.json").read_text())
+    del resource["creation_context"]
+    path = tmp_path / "v.json"
+    path.write_text(json.dumps(resource))
+    record = one(path)
+    meta = record["metadata"]
+    assert (meta["name"], meta["owner"]) == ("churn-scorer", "retention")
+    assert record["spec"]["metrics"] == {"recall": 0.79}

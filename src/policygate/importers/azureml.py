@@ -57,12 +57,7 @@ class AzureMLImporter(Importer):
 
 def record_from_version(resource: dict[str, Any], source: str) -> dict[str, Any]:
     """The canonical record of one model version, in either shape."""
-    rest = (
-        isinstance(resource.get("properties"), dict)
-        and ("systemData" in resource or "modelUri" in resource["properties"] or "id" in resource)
-        and not ("version" in resource and "creation_context" in resource)
-    )
-    if rest:
+    if _is_rest(resource):
         body = dict(resource["properties"])
         name, version = _from_id(resource.get("id"))
         version = version or _str(resource.get("name"))
@@ -159,6 +154,24 @@ def record_from_version(resource: dict[str, Any], source: str) -> dict[str, Any]
     if overlay:
         merge_overlay(record, overlay, source)
     return record
+
+
+# Members of the REST API's ModelVersionProperties that the CLI's flat string map of
+# properties never holds.
+_REST_MEMBERS = ("modelUri", "modelType", "jobName", "flavors", "isAnonymous", "isArchived")
+
+
+def _is_rest(resource: dict[str, Any]) -> bool:
+    """The REST API's shape (``properties`` holds the version) rather than the CLI's."""
+    properties = resource.get("properties")
+    if not isinstance(properties, dict) or "creation_context" in resource:
+        return False
+    return (
+        "systemData" in resource
+        or any(member in properties for member in _REST_MEMBERS)
+        or isinstance(properties.get("tags"), dict)
+        or isinstance(properties.get("properties"), dict)
+    )
 
 
 def _from_id(value: Any) -> tuple[str | None, str | None]:

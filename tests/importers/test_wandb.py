@@ -139,3 +139,20 @@ def test_without_the_sdk_the_live_path_says_which_extra(monkeypatch):
 
     with pytest.raises(UsageError, match=r"policygate\[wandb\]"):
         import_records("wandb", "acme/credit/credit-default:production")
+
+
+def test_nested_summary_values_are_metrics_and_media_are_not():
+    node = {
+        "artifactSequence": {"name": "m"},
+        "versionIndex": 0,
+        "createdBy": {
+            "summaryMetrics": {
+                "val": {"auc": 0.9, "cm": {"_type": "table-file", "rows": 3}},
+                "a": {"b": {"c": {"d": {"e": 1}}}},
+                "_step": 7,
+                "epoch": 12,
+            }
+        },
+    }
+    record = record_from_artifact(node, "a.json")
+    assert record["spec"]["metrics"] == {"val_auc": 0.9, "epoch": 12}

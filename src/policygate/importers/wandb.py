@@ -259,17 +259,27 @@ def record_from_artifact(artifact: dict[str, Any], source: str) -> dict[str, Any
 def _summary_metrics(summary: dict[str, Any]) -> dict[str, int | float]:
     """A run summary's numeric values as metrics: ``val/acc`` -> ``val_acc``.
 
-    W&B's own keys (``_runtime``, ``_step``, ``_timestamp``, ``_wandb``) are
-    not metrics; nested mappings (a logged table's summary, a histogram) and
-    text stay in ``extra``.
+    A nested mapping (``wandb.log({"val": {"auc": 0.9}})``) gives ``val_auc``,
+    four levels at most. W&B's own keys (``_runtime``, ``_step``,
+    ``_timestamp``, ``_wandb``), logged media and tables (a mapping with a
+    ``_type``) and text are not metrics; they stay in ``extra``.
     """
     metrics: dict[str, int | float] = {}
-    for key, value in summary.items():
-        if key.startswith("_"):
-            continue
-        number = as_number(value)
-        if number is not None:
-            metrics[metric_key(key)] = number
+
+    def walk(prefix: str, node: dict[str, Any], depth: int) -> None:
+        for key, value in node.items():
+            if str(key).startswith("_"):
+                continue
+            name = f"{prefix}_{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                if depth < 4 and "_type" not in value:
+                    walk(name, value, depth + 1)
+                continue
+            number = as_number(value)
+            if number is not None:
+                metrics.setdefault(metric_key(name), number)
+
+    walk("", summary, 1)
     return metrics
 
 

@@ -357,3 +357,23 @@ def test_promote_refuses_a_set_that_would_forge_an_approval(store):
                  env={"MLFLOW_TRACKING_URI": store.uri})  # fmt: skip
     assert result.exit_code == 2
     assert "spec.approvals cannot be set" in result.stderr
+
+
+def test_mlflow_2_evaluate_gives_an_evaluation_of_its_one_eval_dataset():
+    """MLflow 2's mlflow.evaluate logs its metrics on the run and its dataset with
+    context eval: that dataset is the evaluation, with the evaluator's metrics only."""
+    inputs = [
+        {"tags": {"mlflow.data.context": "training"}, "dataset": {"name": "train", "digest": "t"}},
+        {"tags": {"mlflow.data.context": "eval"}, "dataset": {"name": "holdout", "digest": "h"}},
+    ]
+    metrics = {"roc_auc": 0.9, "accuracy_score": 0.88, "train_loss": 0.2, "example_count": 500}
+    snap = {"run": {"info": {"run_id": "r1"}, "data": {"metrics": metrics},
+                    "inputs": {"dataset_inputs": inputs}}}  # fmt: skip
+    record = record_from_snapshot(snap, "mlflow:x")
+    assert record["spec"]["evaluations"] == [
+        {"dataset": "holdout", "digest": "h", "context": "eval",
+         "metrics": {"auc": 0.9, "accuracy": 0.88, "example_count": 500}}
+    ]  # fmt: skip
+    assert [d["name"] for d in record["spec"]["lineage"]["training_data"]] == ["train"]
+    inputs.append({"tags": {"mlflow.data.context": "test"}, "dataset": {"name": "oot"}})
+    assert "evaluations" not in record_from_snapshot(snap, "mlflow:x")["spec"]  # which one?

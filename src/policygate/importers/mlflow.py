@@ -884,6 +884,8 @@ def record_from_snapshot(
         if isinstance(m, dict)
     ]
     evaluations, dataset_only = _evaluations(model_metrics, contexts, aliases)
+    if not evaluations:
+        evaluations = _evaluate_run(run, aliases)
     metrics = _aliased(
         {
             k: n
@@ -1096,6 +1098,44 @@ def _evaluations(
                 )
             )
     return evaluations, with_dataset - without_dataset
+
+
+# What MLflow's default evaluator logs (mlflow.evaluate, MLflow 2: on the run only).
+EVALUATOR_METRICS = frozenset({
+    "example_count", "accuracy_score", "recall_score", "precision_score", "f1_score", "log_loss",
+    "roc_auc", "precision_recall_auc", "true_negatives", "false_positives", "false_negatives",
+    "true_positives", "score", "mean_absolute_error", "mean_squared_error",
+    "root_mean_squared_error", "sum_on_target", "mean_on_target", "r2_score", "max_error",
+    "mean_absolute_percentage_error",
+})  # fmt: skip
+
+
+def _evaluate_run(run: dict[str, Any], aliases: Mapping[str, str]) -> list[dict[str, Any]]:
+    """MLflow 2's ``mlflow.evaluate``: the evaluator's metrics are the run's, and the one
+    dataset it logged (context ``eval``) is what they were computed on. Only with exactly
+    one such dataset, and only the evaluator's own metric names: anything less certain
+    gives no evaluation rather than a guessed one."""
+    judged = [e for e in _dataset_inputs(run) if _context(e) in EVALUATION_CONTEXTS]
+    if len(judged) != 1:
+        return []
+    values = {
+        key: number
+        for key, value in ((run.get("data") or {}).get("metrics") or {}).items()
+        if key in EVALUATOR_METRICS and (number := as_number(value)) is not None
+    }
+    dataset = judged[0].get("dataset") or {}
+    if not values or not dataset.get("name"):
+        return []
+    return [
+        prune(
+            {
+                "dataset": str(dataset["name"]),
+                "digest": _str(dataset.get("digest")),
+                "context": _context(judged[0]),
+                "metrics": _aliased(values, aliases),
+            }
+        )
+    ]
 
 
 def _owner(

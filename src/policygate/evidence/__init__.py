@@ -21,8 +21,6 @@ from __future__ import annotations
 
 from .attach import (
     EVIDENCE_FORMATS,
-    EvidenceError,
-    Findings,
     attach_declared,
     attach_findings,
     attach_option,
@@ -30,6 +28,7 @@ from .attach import (
     read_evidence,
 )
 from .fairlearn import from_metricframe
+from .findings import EvidenceError, Findings
 
 __all__ = [
     "EVIDENCE_FORMATS",

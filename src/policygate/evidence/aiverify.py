@@ -16,7 +16,7 @@ from typing import Any
 
 from ..documents import Document
 from ..importers.interface import as_number, metric_key, prune
-from .attach import EvidenceError, Findings
+from .findings import EvidenceError, Findings
 
 COUNTS = frozenset({"Equal Selection Parity"})
 

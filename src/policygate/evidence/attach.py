@@ -2,40 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..documents import DEFAULT_LIMITS, Document, Limits, load_file
 from ..errors import LoadError, Location, UsageError
+from . import aiverify, evidently, fairlearn
+from .findings import EvidenceError, Findings
 
 if TYPE_CHECKING:
     from ..models import ModelRecord
 
 
-class EvidenceError(LoadError):
-    """An evidence entry or report that cannot be read or holds nothing to judge."""
-
-
-@dataclass(frozen=True)
-class Findings:
-    """What one report says, in the canonical shapes (see the package docstring)."""
-
-    protected_attributes: tuple[str, ...] = ()
-    fairness: tuple[dict[str, Any], ...] = ()
-    checks: tuple[dict[str, Any], ...] = ()
-    ignored: tuple[str, ...] = field(default=())  # what the report holds that is not judged
-
-
 Reader = Callable[[Document, str, str | None], Findings]
 
 
-def _readers() -> dict[str, Reader]:
-    from . import aiverify, evidently, fairlearn
-
-    return {"evidently": evidently.read, "fairlearn": fairlearn.read, "aiverify": aiverify.read}
+READERS: dict[str, Reader] = {
+    "evidently": evidently.read,
+    "fairlearn": fairlearn.read,
+    "aiverify": aiverify.read,
+}
 
 
 EVIDENCE_FORMATS = ("evidently", "fairlearn", "aiverify")
@@ -80,7 +69,7 @@ def read_evidence(
         raise EvidenceError(
             f"expected one {fmt} report, found {len(documents)} documents", Location(resolved)
         )
-    findings = _readers()[fmt](documents[0], source, name)
+    findings = READERS[fmt](documents[0], source, name)
     if not (findings.fairness or findings.checks):
         raise EvidenceError(
             f"the {fmt} report holds nothing to judge (no fairness metric, no test or drift check)",
@@ -162,8 +151,6 @@ def record_directory(record: ModelRecord) -> str | None:
 
 def attach_declared(record: ModelRecord, limits: Limits = DEFAULT_LIMITS) -> ModelRecord:
     """``record`` with the reports its ``spec.evidence`` lists read and merged in."""
-    from ..models import ModelRecord
-
     data = record.data
     spec = data.get("spec") if isinstance(data, Mapping) else None
     entries = spec.get("evidence") if isinstance(spec, Mapping) else None
@@ -194,8 +181,7 @@ def attach_declared(record: ModelRecord, limits: Limits = DEFAULT_LIMITS) -> Mod
             where=at,
         )
         findings.append(_dated(found, entry.get("checked_at")))
-    merged = attach_findings(data, findings)
-    return ModelRecord(record.name, record.version, merged, record.source, record.document)
+    return dataclasses.replace(record, data=attach_findings(data, findings))
 
 
 def parse_evidence_option(value: str) -> tuple[str, str]:
@@ -222,8 +208,6 @@ def attach_option(
     A pattern that matches no model is a usage error: a mistyped name must not leave
     a model judged without the evidence meant for it.
     """
-    from ..models import ModelRecord
-
     options = [parse_evidence_option(v) for v in values]
     if not options:
         return list(records)
@@ -249,9 +233,7 @@ def attach_option(
             continue
         found, entries = attached[i]
         data = attach_findings(record.data, found, entries)
-        result.append(
-            ModelRecord(record.name, record.version, data, record.source, record.document)
-        )
+        result.append(dataclasses.replace(record, data=data))
     return result
 
 
@@ -265,12 +247,10 @@ def _dated(found: Findings, checked_at: Any) -> Findings:
     """Findings with the entry's ``checked_at`` where the report gives none."""
     if not isinstance(checked_at, str) or not checked_at:
         return found
-    return Findings(
-        found.protected_attributes,
-        found.fairness,
-        tuple(c if "checked_at" in c else {**c, "checked_at": checked_at} for c in found.checks),
-        found.ignored,
+    checks = tuple(
+        c if "checked_at" in c else {**c, "checked_at": checked_at} for c in found.checks
     )
+    return dataclasses.replace(found, checks=checks)
 
 
 def _where(record: ModelRecord, path: tuple[str | int, ...]) -> Location:

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..documents import Document
 from ..importers.interface import as_number, prune
-from .attach import EvidenceError, Findings
+from .findings import EvidenceError, Findings
 
 # Evidently's stat tests by id and by display name (evidently/legacy/calculations/stattests).
 P_VALUE_METHODS = frozenset(

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..documents import Document
 from ..importers.interface import as_number, prune
-from .attach import EvidenceError, Findings
+from .findings import EvidenceError, Findings
 
 
 def direction_of(metric: str) -> str:

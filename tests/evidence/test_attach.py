@@ -353,3 +353,51 @@ def test_a_record_sent_to_the_decision_service_cannot_list_evidence():
     answer = app.check(app.served.current, json.dumps({"models": [data], "now": NOW}).encode())
     assert answer.status == 400
     assert "has no directory for relative evidence paths" in answer.body.decode()
+
+
+def test_a_signed_approval_covers_the_evidence_it_was_given_on(tmp_path):
+    """The record digest is that of the record as loaded, its evidence read in: an
+    approval signed over it verifies while the report is the same, and no longer once
+    the report is swapped for another (fail closed)."""
+    import datetime as _dt
+
+    from policygate.approvals import load_approvers, sign_approval
+    from policygate.approvals.signing import generate_key
+
+    key = generate_key()
+    directory = tmp_path / "approvers.yaml"
+    directory.write_text(to_yaml({
+        "apiVersion": "policygate/v1", "kind": "Approvers", "metadata": {"name": "d"},
+        "spec": {"approvers": [{"id": "bob@example.com", "roles": ["model-risk-officer"],
+                                "keys": [{"public_key": key.public.text}]}]},
+    }))  # fmt: skip
+    folder = tmp_path / "models"
+    folder.mkdir()
+    shutil.copy(DATA / "evidently-v0.7-ks-no-drift.json", folder / "drift.json")
+    data = bare_record()
+    data["spec"]["evidence"] = [{"source": "evidently:drift.json"}]
+    data["spec"]["approvals"] = []
+    path = folder / "record.yaml"
+    path.write_text(to_yaml(data))
+    (loaded,) = load_models([path])
+    granted = _dt.datetime(2026, 11, 20, tzinfo=_dt.UTC)
+    expires = granted + _dt.timedelta(days=90)
+    approval = sign_approval(
+        loaded.data, key, role="model-risk-officer", scope="production",
+        approver="bob@example.com", granted_at=granted, expires_at=expires,
+    )  # fmt: skip
+    data["spec"]["approvals"] = [approval]
+    path.write_text(to_yaml(data))
+    approvers = load_approvers([directory])
+    policies = policygate.load_policies([str(POLICIES)])
+
+    def verified() -> bool:
+        report = policygate.evaluate([str(path)], policies, now=NOW, approvers=approvers,
+                                     params={"require_signed_approvals": True})  # fmt: skip
+        (signed,) = [r for r in report.models[0].results
+                     if r.rule == "approval.signed" and r.item == 0]  # fmt: skip
+        return signed.status.value == "pass"
+
+    assert verified()
+    shutil.copy(DATA / "evidently-v0.7-ks-income-drift.json", folder / "drift.json")
+    assert not verified()

@@ -286,3 +286,21 @@ def test_the_pack_on_a_full_record_and_a_wide_use_stays_far_below_the_budget():
         patch.setattr(Meter, "begin", recording)
         evaluate([record(data), record(data)], load_policies([PACK]), now=NOW)
     assert max(spent) > 0 and max(spent) < Budget().cost // 10
+
+
+RANK = {"missing": 0, "partial": 1, "complete": 2}
+
+
+@settings(max_examples=30, deadline=None)
+@given(removed=st.sets(st.sampled_from(SOURCES)), restored=st.sets(st.sampled_from(SOURCES)))
+def test_filling_a_field_never_lowers_a_section(removed, restored):
+    def strip(paths):
+        data = FULL
+        for path, kind in paths:
+            if kind != DATASHEETS:
+                data = without(data, path)
+        return technical_file(record(data))
+
+    fewer, more = strip(removed), strip(removed - restored)
+    for a, b in zip(fewer.sections, more.sections, strict=True):
+        assert RANK[b.status] >= RANK[a.status], a.section.number

@@ -174,3 +174,14 @@ def test_the_command_writes_to_a_file(project):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0 and result.stdout == ""
     assert out.read_text().startswith("control,title,applicable,")
+
+
+def test_a_control_is_as_bad_as_its_worst_model(project):
+    """Adding a model never makes a control's status better."""
+    order = ["satisfied", "unverified", "waived", "violated"]
+    one = by_id(soa_of(project, names=("good",)))
+    both = by_id(soa_of(project, names=("good", "bad")))
+    for control, entry in one.items():
+        if entry.applicable:
+            assert order.index(both[control].status) >= order.index(entry.status)
+    assert (one["A.6.2.4"].status, both["A.6.2.4"].status) == ("satisfied", "violated")

@@ -242,3 +242,19 @@ def test_fail_on_is_not_lints_level_of_findings(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["lint", str(ROOT / "policies")])
     assert result.exit_code == 0, result.output
+
+
+def test_a_configuration_that_cannot_be_read_is_a_clean_error(tmp_path, monkeypatch):
+    import policygate.documents as documents
+
+    _write(tmp_path, '[tool.policygate]\nfail_on = "error"\n', "pyproject.toml")
+    monkeypatch.chdir(tmp_path)
+
+    def failing(name: str, limits: object) -> bytes:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(documents, "_read_file", failing)
+    result = CliRunner().invoke(main, ["check", str(PASSES), "-p", str(ROOT / "policies")])
+    assert result.exit_code == 2
+    assert result.stderr == (f"policygate: error: cannot read {tmp_path}/pyproject.toml: "
+                             "Input/output error\n")  # fmt: skip

@@ -189,6 +189,8 @@ def _toml_text(path: Path) -> str:
         raise UsageError(f"{path} does not parse: {error}", Location(str(path))) from None
     except LoadError as error:
         raise UsageError(error.message, Location(str(path))) from None
+    except OSError as error:  # a file that cannot be read is an error, never a traceback
+        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
 
 
 def _pyproject(path: Path) -> tuple[Any, _Locate]:

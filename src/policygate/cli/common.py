@@ -63,6 +63,8 @@ def apply_config(ctx: click.Context) -> None:
         config = load_config(os.getcwd())
     except PolicygateError as error:
         _fail(str(error))
+    except OSError as error:  # as handle_errors says it
+        _fail(f"{type(error).__name__}: {error}")
     ctx.meta[CONFIG] = config
     if config.path is None:
         return

@@ -275,6 +275,8 @@ def server_environment(root: Path, app: bool = True) -> dict[str, str]:
         MLFLOW_AUTH_CONFIG_PATH=str(root / "auth.ini"),
         MLFLOW_FLASK_SERVER_SECRET_KEY="policygate-tests-secret",
         POLICYGATE_CONFIG=str(root / "policygate.yaml"),
+        # MLflow 3 starts a job runner and a dozen huey consumers by default: not needed
+        MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false",
     )
     return env
 

@@ -171,14 +171,11 @@ class Gate:
         pending: Pending | None = g.pop("policygate_pending", None)
         if pending is None:
             return response
+        applied = response.status_code == 200
         try:
-            applied = response.status_code == 200
             if applied:
                 self.fill_from_response(pending, response)
-                if pending.route.message == "CreateModelVersion":
-                    pending.details["created_by"] = self.stamp_creator(pending)
-                if pending.decisions[0].is_promotion:
-                    pending.details["tags"] = self.write_tags(pending)
+                self.write_own_tags(pending)
             self.log(pending, allowed=True, applied=applied, status=response.status_code)
         except Exception:  # the write happened: say so loudly; the audit finds it unlogged
             _logger.exception(
@@ -188,6 +185,18 @@ class Gate:
             if pending.lock is not None:
                 pending.lock.release()
         return response
+
+    def write_own_tags(self, pending: Pending) -> None:
+        """The gate's tags on an applied write (who created a version, a promotion's
+        outcome); a failure is logged with the entry, never hides the entry."""
+        try:
+            if pending.route.message == "CreateModelVersion":
+                pending.details["created_by"] = self.stamp_creator(pending)
+            if pending.decisions[0].is_promotion:
+                pending.details["tags"] = self.write_tags(pending)
+        except Exception as error:
+            _logger.exception("policygate: the gate's tags could not be written")
+            pending.details["tags_not_written"] = _error_text(error)
 
     def teardown(self, error: BaseException | None) -> None:
         from flask import g
@@ -251,15 +260,20 @@ class Gate:
         store = registry_store()
         first = asked[0]
         target = first["target"]
-        previous = self.previous(store, first)
-        record, problem = None, None
+        record, problem, aliases = None, None, None
         version = self.version_judged(store, first)
         if version:
             if first["action"] == "delete-alias":
                 target["version"] = version
             stage = _target_stage(first, settings)
-            record, problem = self.record(target["model"], version, stage)
-        self.holders(store, first)
+            record, problem, aliases = self.record(target["model"], version, stage)
+        if aliases is None and (first["action"] == "delete-model" or target.get("version")):
+            aliases = self.model_aliases(store, target["model"])
+        previous = self.previous(store, first, aliases)
+        if aliases is not None and first["action"] == "delete-model":
+            target["aliases"] = sorted(aliases)
+        elif aliases is not None and target.get("version"):
+            target["aliases"] = sorted(a for a, v in aliases.items() if v == target["version"])
         decisions = []
         for one in asked:
             request = {
@@ -299,10 +313,14 @@ class Gate:
             return _alias_holder(store, target["model"], target["alias"]) or ""
         return ""
 
-    def previous(self, store: Any, asked: Mapping[str, Any]) -> str | None:
+    def previous(
+        self, store: Any, asked: Mapping[str, Any], aliases: Mapping[str, str] | None
+    ) -> str | None:
         """Which version held the alias (or was newest in the stage) before this request."""
         target = asked["target"]
         if asked["action"] in ("set-alias", "delete-alias"):
+            if aliases is not None:
+                return aliases.get(target["alias"])
             return _alias_holder(store, target["model"], target["alias"])
         if asked["action"] == "transition-stage":
             try:
@@ -313,52 +331,46 @@ class Gate:
             return versions[0] if versions else None
         return None
 
-    def holders(self, store: Any, asked: dict[str, Any]) -> None:
-        """Fill ``target.aliases``: the aliases the target version holds now (every alias
-        of the model for ``delete-model``)."""
-        target = asked["target"]
-        if asked["action"] != "delete-model" and not target.get("version"):
-            return
+    def model_aliases(self, store: Any, name: str) -> dict[str, str] | None:
+        """Every alias of the model and its version (``None``: no such model)."""
         try:
-            model = store.get_registered_model(target["model"])
+            model = store.get_registered_model(name)
         except Exception:  # no such model: MLflow answers the request with its own error
-            return
+            return None
         found = model.aliases or ()
         if isinstance(found, Mapping):
             pairs: Any = found.items()
         else:
             pairs = ((a.alias, a.version) for a in found)
-        aliases = {str(alias): str(version) for alias, version in pairs}
-        if asked["action"] == "delete-model":
-            target["aliases"] = sorted(aliases)
-        else:
-            target["aliases"] = sorted(a for a, v in aliases.items() if v == target["version"])
+        return {str(alias): str(version) for alias, version in pairs}
 
     def record(
         self, name: str, version: str, target_stage: str | None = None
-    ) -> tuple[dict[str, Any] | None, str | None]:
+    ) -> tuple[dict[str, Any] | None, str | None, dict[str, str] | None]:
         """The version's record as the MLflow importer builds it, from the store now, with
         the configuration's ``set`` defaults and, for a promotion, the stage it asks for
-        as ``metadata.target_stage`` (as ``policygate promote`` sets it)."""
+        as ``metadata.target_stage`` (as ``policygate promote`` sets it); the reason it
+        could not be read; and the model's aliases, read with it."""
         from ...importers import mlflow as mlflow_import
         from ...importers import validate_record
         from ...models import apply_set
 
         assert self.settings is not None
         source = f"mlflow:models:/{name}/{version}"
+        aliases = None
         try:
             with mlflow_import.registry_errors(source):
-                data = mlflow_import.record_from_snapshot(
-                    mlflow_import.snapshot(store_client(), name, version), source
-                )
+                snapshot = mlflow_import.snapshot(store_client(), name, version)
+            aliases = dict(snapshot["registered_model"]["aliases"])
+            data = mlflow_import.record_from_snapshot(snapshot, source)
             if target_stage is not None:
                 data["metadata"]["target_stage"] = target_stage
             validate_record(data, source)
             if self.settings.record_defaults:
                 data = dict(apply_set(data, self.settings.record_defaults, source="set").data)
         except PolicygateError as error:
-            return None, str(error)
-        return data, None
+            return None, str(error), aliases
+        return data, None, aliases
 
     # ------------------------------------------------------------------ after the write
 
@@ -386,7 +398,6 @@ class Gate:
     def write_tags(self, pending: Pending) -> list[str]:
         """The promotion's ``policygate.*`` tags, as ``policygate promote`` writes them,
         straight into the store (the gate's own write, never a request)."""
-        from mlflow.entities.model_registry import ModelVersionTag
 
         from ..mlflow import outcome_tags
 
@@ -394,12 +405,9 @@ class Gate:
         if report is None:
             return []
         target = pending.asked[0]["target"]
-        store = registry_store()
         tags = outcome_tags(report)
-        for key, value in tags.items():
-            store.set_model_version_tag(
-                target["model"], target["version"], ModelVersionTag(key, value)
-            )
+        pending.details["report_digest"] = tags["policygate.report_digest"]
+        set_version_tags(target["model"], target["version"], tags)
         return sorted(tags)
 
     # ------------------------------------------------------------------ the log
@@ -423,10 +431,11 @@ class Gate:
         promotion = None
         if decision.promotion is not None:
             report = decision.promotion
+            written = pending.details.pop("report_digest", None)
             promotion = {
                 "passed": report.passed,
-                "report_digest": "sha256:"
-                + hashlib.sha256(report.to_json().encode("utf-8")).hexdigest(),
+                "report_digest": written
+                or "sha256:" + hashlib.sha256(report.to_json().encode("utf-8")).hexdigest(),
             }
         record = pending.record
         model = None
@@ -527,6 +536,33 @@ def _protected(decision: AccessDecision) -> bool:
     if request["action"] == "transition-stage":
         return target["stage"].casefold() in {s.casefold() for s in protected["stages"]}
     return False
+
+
+def set_version_tags(name: str, version: str, tags: Mapping[str, str]) -> None:
+    """Write ``tags`` on a version: in one transaction on MLflow's SQL store (one commit,
+    not one per tag), else one store call per tag."""
+    from mlflow.entities.model_registry import ModelVersionTag
+
+    store = registry_store()
+    try:
+        from mlflow.store.model_registry.dbmodels.models import SqlModelVersionTag
+        from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore
+        from mlflow.utils.validation import _validate_model_version_tag
+
+        if isinstance(store, SqlAlchemyStore):
+            for key, value in tags.items():
+                _validate_model_version_tag(key, value)
+            with store.ManagedSessionMaker(read_only=False) as session:
+                row = store._get_sql_model_version(session, name, int(version))
+                for key, value in tags.items():
+                    session.merge(SqlModelVersionTag(workspace=row.workspace, name=name,
+                                                     version=int(version), key=key,
+                                                     value=value))  # fmt: skip
+            return
+    except Exception:  # noqa: BLE001 - another MLflow: rolled back, its public calls then
+        _logger.debug("policygate: one-transaction tag write unavailable", exc_info=True)
+    for key, value in tags.items():
+        store.set_model_version_tag(name, version, ModelVersionTag(key, value))
 
 
 def _alias_holder(store: Any, model: str, alias: str) -> str | None:

@@ -154,6 +154,8 @@ class _Evaluator:
         self.attestations: tuple[Attestation, ...] = ()
         self.budget = DEFAULT_BUDGET
         self._deadline: Callable[[], bool] | None = None
+        # per policy (by id, holding it): its rules' quick evaluations and passes
+        self._plans: dict[int, tuple[Policy, list[tuple[Rule, Any, Any]], list[Result]]] = {}
         self.request: Mapping[str, Any] | None = None
         self._results: dict[tuple[int, int, Status, str | None, int | str | None], Result] = {}
 
@@ -275,8 +277,31 @@ class _Evaluator:
         results: list[Result] = []
         if policy.model_schema is not None:
             results.extend(self._schema(record, policy))
-        for rule in policy.rules:
-            for result in self._rule(policy, rule, backend, activation):
+        entries, passes = self._plan(policy)
+        limit, deadline = self.budget.cost, self._deadline
+        for position, (rule, when, check) in enumerate(entries):
+            if check is not None:
+                # Most rules pass: their value without a meter first (Program.quick).
+                # Anything but a plain answer (an error, the budget, a non-bool) is
+                # evaluated again by _rule, which gives the same value or the error.
+                decided = True if when is None else when(activation, limit, deadline)
+                if decided is True:
+                    value = check(activation, limit, deadline)
+                    if value is True:
+                        results.append(passes[position])
+                        continue
+                    if value is False:  # a plain false: the failure, its message rendered
+                        meter = self.budget.meter()
+                        found = [self._verdict(policy, rule, False, backend, activation, meter)]
+                    else:
+                        found = self._rule(policy, rule, backend, activation)
+                elif decided is False:
+                    found = [self._result(policy, rule, Status.SKIP, "when is false")]
+                else:
+                    found = self._rule(policy, rule, backend, activation)
+            else:
+                found = self._rule(policy, rule, backend, activation)
+            for result in found:
                 if rule.enforce_from is not None and result.status in _FINDINGS:
                     result = self._staged(rule, result)
                 if result.status in _FINDINGS and record.document is not None:  # say where
@@ -339,26 +364,28 @@ class _Evaluator:
         staged = Staged(date=date, severity=result.severity)
         return replace(result, severity=severity, message=message, staged=staged)
 
+    def _plan(
+        self, policy: Policy
+    ) -> tuple[list[tuple[Rule, Any, Any]], list[Result]]:
+        """Each rule with its programs' quick evaluations (none for a ``for_each``),
+        and each rule's pass, made once per evaluation of many models."""
+        found = self._plans.get(id(policy))
+        if found is None or found[0] is not policy:
+            entries = [
+                (rule, None, None)
+                if rule.for_each is not None
+                else (rule, rule.when.program.quick if rule.when else None,
+                      rule.check.program.quick)
+                for rule in policy.rules
+            ]  # fmt: skip
+            passes = [self._result(policy, rule, Status.PASS, None) for rule in policy.rules]
+            found = self._plans[id(policy)] = (policy, entries, passes)
+        return found[1], found[2]
+
     def _rule(
         self, policy: Policy, rule: Rule, backend: cel.Backend, activation: cel.Activation
     ) -> list[Result]:
-        if rule.for_each is None:
-            # Most rules pass: ask for the value without a meter first. Anything but a
-            # plain answer (an error, the budget, a non-bool) is evaluated again below,
-            # which gives the same value, or the error with its message.
-            limit, deadline = self.budget.cost, self._deadline
-            when = rule.when
-            decided = when.program.quick(activation, limit, deadline) if when else True
-            if decided is True:
-                value = rule.check.program.quick(activation, limit, deadline)
-                if value is True:
-                    return [self._result(policy, rule, Status.PASS, None)]
-                if value is False:  # a plain false: the failure, its message rendered
-                    meter = self.budget.meter()
-                    return [self._verdict(policy, rule, False, backend, activation, meter)]
-            elif decided is False:
-                return [self._result(policy, rule, Status.SKIP, "when is false")]
-        elif rule.when is None:
+        if rule.for_each is not None and rule.when is None:
             outcomes = rule.for_each.program.quick_each(
                 activation, rule.check.program, self.budget.cost, self._deadline
             )

@@ -42,6 +42,7 @@ from policygate.cel.lang.operators import (
     Shape,
     arithmetic,
     function_call,
+    literal_matches,
     logic_chain,
 )
 from policygate.cel.lang.values import TYPE_IDENTS, Optional, Uint, no_overload, type_name
@@ -245,6 +246,14 @@ class _Compiler:
             folded = _fold(entry[0], [a.value for a in parts if isinstance(a, ast.Literal)])
             if folded is not _MISSING:
                 return lambda act: folded
+        if (
+            function == "matches"
+            and entry is not None
+            and len(parts) == 2
+            and isinstance(parts[1], ast.Literal)
+            and type(parts[1].value) is str
+        ):
+            return literal_matches(args[0], parts[1].value, entry[0])
         if entry is None:
             message = f"unbound function '{function}'"
 

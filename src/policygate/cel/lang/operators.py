@@ -68,6 +68,25 @@ def function_call(name: str, impl: Callable[..., Value], args: list[Closure]) ->
     return call
 
 
+def literal_matches(text_of: Closure, pattern: str, impl: Callable[..., Value]) -> Closure:
+    """``s.matches("literal")``: the pattern compiled once, when the rule is; the
+    same charge (the text and the pattern) and the same errors as the call."""
+    from policygate.cel.lang.regex import searcher
+
+    search = searcher(pattern)
+    extra = len(pattern)
+
+    def matches(act: Activation) -> Value:
+        text = text_of(act)
+        if type(text) is not str or search is None:
+            charge(act, _length(text) + extra)
+            return impl(text, pattern)  # its own error (a non-string, a bad pattern)
+        charge(act, len(text) + extra)
+        return search(text)
+
+    return matches
+
+
 def _length(value: Value) -> int:
     return len(value) if type(value) in _SIZED or type(value) is dict else 1
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import re2  # type: ignore[import-untyped]
 
@@ -29,6 +30,21 @@ def matches(text: str, pattern: str) -> bool:
     A bad pattern raises ``re2.error``, as ``re2.search`` does, in policygate's
     words; RE2 itself logs nothing (its absl log would go to stderr)."""
     return _searcher(pattern)(text)
+
+
+def searcher(pattern: str) -> Callable[[str], bool] | None:
+    """The search for ``pattern`` (compiled once), or None when it does not compile."""
+    try:
+        re2.compile(pattern, _quiet())
+    except re2.error:
+        return None
+    return _searcher(pattern)
+
+
+def _quiet() -> Any:
+    options = re2.Options()
+    options.log_errors = False
+    return options
 
 
 _NO_MATCH = (-1, -1)

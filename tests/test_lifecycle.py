@@ -8,10 +8,13 @@ from __future__ import annotations
 import multiprocessing
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hostile_text import hostile_text, unsafe
 from policygate import decisionlog, lifecycle
+from policygate.cli import main
 
 T = "2026-12-03T10:00:{:02d}Z"
 
@@ -166,3 +169,17 @@ def test_only_what_moved_outside_the_gate_is_found(moves, tamper):
     findings = lifecycle.out_of_band(entries, changed)
     expected = [] if changed == registry else [(model, alias)]
     assert [(f.model, f.name) for f in findings] == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(name=hostile_text("PASSED  credit-default", "\nline 9  promoted", surrogates=False))
+def test_log_show_and_timeline_print_no_control_character_a_log_holds(tmp_path_factory, name):
+    log = tmp_path_factory.mktemp("hostile") / "lifecycle.jsonl"
+    denied = _move(1, "m", "champion", "2", allowed=False, actor=name)
+    denied["failed"] = [{"rule": "registry-access/x", "message": name}]
+    lifecycle.append(log, [_move(0, "m", "champion", "1", actor=name), denied])
+    for args in (["log", "show", str(log)], ["log", "timeline", str(log), "--model", "m"]):
+        result = CliRunner().invoke(main, ["--no-config", *args])
+        assert result.exit_code == 0, result.output
+        assert unsafe(result.output) == []
+        assert len(result.output.splitlines()) == 4  # a value never starts a line

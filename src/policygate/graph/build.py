@@ -82,11 +82,6 @@ class RiskGraph:
             if control.parent is not None:
                 self._children.setdefault(control.parent, []).append(control.id)
 
-    @property
-    def engine(self) -> str:
-        """The CEL engine the register's selectors were compiled for."""
-        return self.register.engine
-
     def control(self, control_id: str) -> Control | None:
         return self._controls.get(control_id)
 
@@ -268,7 +263,6 @@ def load_risk_graph(
     *,
     extra_catalogs: Iterable[ControlCatalog] = (),
     records: Iterable[ModelRecord] | None = None,
-    engine: str | None = None,
 ) -> RiskGraph:
     """Load the risk registers at ``registers`` and build the graph.
 
@@ -276,7 +270,7 @@ def load_risk_graph(
     load error too (``check`` passes them; the ``graph`` commands report such
     ids as gaps instead).
     """
-    register = load_risk_registers(registers, engine=engine)
+    register = load_risk_registers(registers)
     errors = check_model_risks(records, register) if records is not None else []
     try:
         risk_graph = build_risk_graph(register, policies, extra_catalogs=extra_catalogs)

@@ -35,15 +35,6 @@ from .summary import LOAD_RULE
 
 BATCH = 32  # sources per task handed to a worker
 WINDOW_PER_JOB = 4  # batches in flight per worker
-# A worker is replaced after this many batches (8,000 sources): cel-expr-python
-# 0.1.3 never frees some objects it hands to Python (the arguments and results
-# of policygate's CEL functions, the strings of lists it reads), a few KB per
-# record, so a worker that lived forever would grow with the registry.
-TASKS_PER_WORKER = 250
-# For the same reason a serial audit on cel-cpp (``--jobs 1``) evaluates only this
-# many sources in its own process, and the rest in one worker replaced like those
-# of a parallel audit: a short audit starts no process, a long one stays flat.
-IN_PROCESS = 1_000
 
 
 @dataclass(frozen=True)
@@ -53,7 +44,6 @@ class AuditConfig:
     policies: tuple[str, ...]
     now: str
     params: Mapping[str, Any] = field(default_factory=dict)
-    engine: str | None = None
     waivers: tuple[str, ...] = ()
     inputs: tuple[str, ...] = ()
     fail_on: str = "error"
@@ -66,15 +56,10 @@ class Auditor:
     def __init__(self, config: AuditConfig) -> None:
         self.config = config
         self.policies: list[Policy] = load_policies(
-            config.policies, params=dict(config.params), engine=config.engine
+            config.policies, params=dict(config.params)
         )
         self.waivers: list[Waiver] = load_waivers(config.waivers) if config.waivers else []
         self.inputs = load_inputs(config.inputs)
-
-    @property
-    def leaks(self) -> bool:
-        """Whether evaluating keeps memory it cannot give back (cel-cpp, see above)."""
-        return any(policy.engine == "cel-cpp" for policy in self.policies)
 
     def evaluate(self, item: AuditItem) -> list[ModelReport]:
         """The model reports of one source; an unreadable source gives one ``error`` model."""
@@ -133,11 +118,9 @@ def audit_models(
     """Each item with its model reports, in item order, evaluated by ``jobs`` processes."""
     if jobs <= 1:
         auditor = auditor or Auditor(config)
-        items = iter(items)
-        for item in itertools.islice(items, IN_PROCESS if auditor.leaks else None):
+        for item in items:
             yield item, _safely(auditor, item)
-        if not auditor.leaks:
-            return
+        return
     yield from _in_workers(items, config, max(jobs, 1))
 
 
@@ -153,7 +136,7 @@ def _in_workers(
     )
     pending: deque[tuple[list[AuditItem], Future[list[list[ModelReport]]]]] = deque()
     # A forkserver outlives the audit that started it: hand each worker this
-    # process's environment (MLFLOW_TRACKING_URI, engine choice...) as it is now.
+    # process's environment (MLFLOW_TRACKING_URI...) as it is now.
     environment = dict(os.environ)
     # Every worker holds the reading end of this pipe and only this process the
     # writing end: when this process ends, however it ends (kill -9 too), the
@@ -165,7 +148,6 @@ def _in_workers(
             mp_context=context,
             initializer=_start_worker,
             initargs=(config, environment, lifeline),
-            max_tasks_per_child=TASKS_PER_WORKER,
         ) as pool:
             for batch in itertools.chain([first], batches):
                 pending.append((batch, pool.submit(_work, batch)))

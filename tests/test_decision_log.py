@@ -328,10 +328,11 @@ def test_log_show_history_of_a_model(in_root, tmp_path, evaluated):
     log_decisions(log, report, records, waivers, time=TIME)
     result = run("log", "show", str(log), "--model", "credit-limit")
     assert result.exit_code == 0
+    (production,) = [p for p in report.policies if p.name == "production-promotion"]
     assert result.stdout.splitlines() == [
         "line 3  2026-11-26T10:00:00Z  credit-limit@2.4.0  FAILED  staging -> production"
         "  (now 2026-11-26T00:00:00Z)",
-        f"    policies: production-promotion@1.0.0 ({report.policies[1].digest[:15]})",
+        f"    policies: production-promotion@1.0.0 ({production.digest[:15]})",
         "    failed: production-promotion/approval.required-roles[0]",
         "    waivers: credit-limit-parity-2026q4 (until 2027-03-31T00:00:00Z)",
         "1 decision for credit-limit",

@@ -18,7 +18,13 @@ from policygate.cli import main
 
 @pytest.fixture
 def as_admin(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> Seeded:
+    import mlflow
+
+    # a URI another test left in the process or the environment would win
+    mlflow.set_tracking_uri(None)
+    mlflow.set_registry_uri(None)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", seeded.server.uri)
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", seeded.server.uri)
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", ADMIN)
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", ADMIN_PASSWORD)
     monkeypatch.chdir(seeded.server.root.parent)  # away from the gate's policygate.yaml
@@ -127,3 +133,23 @@ def test_an_alias_set_in_the_database_only_is_found(as_admin):
 def test_the_audit_of_a_non_registry_source_is_a_usage_error(as_admin, tmp_path):
     result = run("audit", str(tmp_path), "--lifecycle-log", str(as_admin.server.log))
     assert result.exit_code == 2 and "is not mlflow:models:/" in result.output
+
+
+def test_a_log_that_cannot_take_the_entry_refuses_every_write(seeded):
+    log = seeded.server.log
+    original = log.read_bytes()
+    alice = seeded.server.client("alice")
+    try:
+        with log.open("ab") as interrupted:  # a write cut short: the log refuses appends
+            interrupted.write(b'{"v":1,"kind":"lifecycle"')
+        with pytest.raises(MlflowException) as denied:
+            alice.set_model_version_tag(seeded.model, "2", "reviewed", "again")
+        assert denied.value.error_code == "PERMISSION_DENIED"
+        assert "the lifecycle log cannot be appended" in str(denied.value)
+        assert "last line is incomplete" in str(denied.value)
+    finally:
+        log.write_bytes(original)
+    tags = seeded.server.client("admin").get_model_version(seeded.model, "2").tags
+    assert tags.get("reviewed") != "again"  # not applied: it could not have been logged
+    alice.set_model_version_tag(seeded.model, "2", "reviewed", "again")  # repaired: allowed
+    assert seeded.server.entries()[-1]["target"]["tag"]["value"] == "again"

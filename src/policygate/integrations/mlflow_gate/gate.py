@@ -141,6 +141,8 @@ class Gate:
             if self.settings.lifecycle_log:
                 lock = lifecycle.WriteLock(self.settings.lifecycle_log)
                 lock.acquire()
+                time = format_timestamp(utc_now())  # in the log's order
+                self.check_log(self.settings.lifecycle_log)
             pending = self.judge(route, time, actor, asked)
         except Denied as refused:
             self.log_refusal(route, time, refused.message)
@@ -158,6 +160,8 @@ class Gate:
         if not all(d.allowed for d in pending.decisions):
             try:
                 self.log(pending, allowed=False, applied=False, status=403)
+            except Exception:  # denied all the same
+                _logger.exception("policygate: a denial could not be logged")
             finally:
                 if lock is not None:
                     lock.release()
@@ -206,6 +210,16 @@ class Gate:
             pending.lock.release()
 
     # ------------------------------------------------------------------ judging
+
+    def check_log(self, path: str) -> None:
+        """Refuse to judge when the lifecycle log cannot take the entry (an interrupted
+        write, a full disk, no permission): a write the log would lose is not allowed."""
+        try:
+            lifecycle.append(path, [])
+        except PolicygateError as error:
+            raise Denied(
+                f"policygate: denied: the lifecycle log cannot be appended: {error}"
+            ) from None
 
     def actor(self) -> dict[str, Any]:
         """The authenticated MLflow user, or the trusted proxy header's when configured."""

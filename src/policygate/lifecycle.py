@@ -155,6 +155,20 @@ def append(path: str | os.PathLike[str], entries: Sequence[Mapping[str, Any]]) -
     return decisionlog.append(path, entries)
 
 
+def check_appendable(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`DecisionLogError` unless the log can be opened for appending and its
+    last line is a whole entry: the check :func:`append` makes, without writing."""
+    name = os.fspath(path)
+    try:
+        fd = os.open(name, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as error:
+        raise DecisionLogError(f"cannot open: {error.strerror}", Location(name)) from None
+    try:
+        decisionlog._tail(fd, name)
+    finally:
+        os.close(fd)
+
+
 class WriteLock:
     """The gate's write lock (``PATH.lock`` beside the log), held across judging,
     writing and logging one request.
@@ -527,6 +541,7 @@ __all__ = [
     "Finding",
     "Holding",
     "append",
+    "check_appendable",
     "classify",
     "describe",
     "entry",

@@ -212,10 +212,12 @@ class Gate:
     # ------------------------------------------------------------------ judging
 
     def check_log(self, path: str) -> None:
-        """Refuse to judge when the lifecycle log cannot take the entry (an interrupted
-        write, a full disk, no permission): a write the log would lose is not allowed."""
+        """Refuse to judge when the lifecycle log cannot take the entry (its last line cut
+        short by an interrupted write, no permission): a write the log would lose is not
+        allowed. (A disk that fills between this check and the entry is found by the
+        out-of-band audit.)"""
         try:
-            lifecycle.append(path, [])
+            lifecycle.check_appendable(path)
         except PolicygateError as error:
             raise Denied(
                 f"policygate: denied: the lifecycle log cannot be appended: {error}"

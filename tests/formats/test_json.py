@@ -66,7 +66,7 @@ EXPECTED = {
     "report_version": 1,
     "policygate_version": "0.1.0",
     "now": "2026-11-26T00:00:00Z",
-    "engine": "cel-python",
+    "engine": "policygate",
     "passed": False,
     "fail_on": "error",
     "summary": {

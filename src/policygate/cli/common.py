@@ -104,7 +104,6 @@ def _by_name(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
 
 POLICY_HELP = "Policy file or directory (repeatable)."
 CATALOG_HELP = "Extra control catalog (kind: ControlCatalog) besides the shipped ones."
-ENGINE_HELP = "CEL engine: policygate (the default: policygate's own), cel-python, or cel-cpp."
 
 
 def _compose(*options: Callable[[Any], Any]) -> Callable[[F], F]:
@@ -185,11 +184,6 @@ def with_record_defaults(records: Sequence[Any], assignments: Sequence[str]) -> 
         for conflict in set_conflicts(record, settings):
             click.echo(f"policygate: warning: {record.ref}: --set {conflict}", err=True)
     return [apply_set(record, settings) for record in records]
-
-
-def engine_option(help: str = ENGINE_HELP) -> Callable[[F], F]:
-    """``--engine NAME``, into ``engine``."""
-    return click.option("--engine", metavar="NAME", help=help)
 
 
 def limit_option() -> Callable[[F], F]:

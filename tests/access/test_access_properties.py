@@ -79,7 +79,9 @@ def hostile_requests(draw: st.DrawFn) -> object:
         return draw(JSON)
     base = draw(requests())
     for _ in range(draw(st.integers(1, 3))):
-        holder = draw(st.sampled_from([base, base["actor"], base["target"]]))
+        # a part replaced before may be no mapping any more: only mappings hold fields
+        holders = [h for h in (base, base.get("actor"), base.get("target")) if isinstance(h, dict)]
+        holder = draw(st.sampled_from(holders))
         holder[draw(FIELDS)] = draw(JSON)
     return base
 

@@ -8,7 +8,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from policygate.cli import main
 from policygate.errors import (
     CELCompileError,
     ErrorGroup,
@@ -1100,3 +1102,22 @@ def test_cel_type_names_are_not_undeclared_variables(tmp_path: Path) -> None:
     rule = "  rules:\n    - id: r\n      check: type(model.x) == double || type(model.x) == int\n"
     (policy,) = load_policies([write(tmp_path / "p.yaml", policy_text("p", rule))])
     assert policy.rules[0].check.text.startswith("type(")
+
+
+def test_many_load_errors_print_the_first_twenty_and_how_many_more(tmp_path):
+    """A directory of broken files gives every error to the library (``errors``) and a
+    terminal the first twenty, then "... and K more errors"."""
+    for i in range(25):
+        (tmp_path / f"p{i:02d}.yaml").write_text(
+            f"apiVersion: policygate/v1\nkind: Policy\nmetadata: {{name: p{i}}}\n"
+            "spec:\n  rules:\n    - {id: r, check: 'model.x >= '}\n",
+            encoding="utf-8",
+        )
+    with pytest.raises(ErrorGroup) as raised:
+        load_policies([tmp_path])
+    assert len(raised.value.errors) == 25
+    lines = str(raised.value).splitlines()
+    assert len(lines) == 21 and lines[-1] == "... and 5 more errors"
+    assert lines[0].startswith(f"{tmp_path}/p00.yaml:6:")
+    result = CliRunner().invoke(main, ["check", str(tmp_path), "-p", str(tmp_path)])
+    assert result.exit_code == 2 and result.stderr.rstrip().endswith("... and 5 more errors")

@@ -117,7 +117,14 @@ class NothingEvaluatedError(PolicygateError):
 
 
 class ErrorGroup(LoadError):
-    """Several load errors reported together, sorted by location (like a compiler)."""
+    """Several load errors reported together, sorted by location (like a compiler).
+
+    Printed, it shows the first :attr:`SHOWN` and how many more there are (a
+    directory of broken files must not bury the terminal); :attr:`errors` keeps
+    them all.
+    """
+
+    SHOWN = 20
 
     def __init__(self, errors: Iterable[PolicygateError]) -> None:
         self.errors = sorted(errors, key=_sort_key)
@@ -129,7 +136,11 @@ class ErrorGroup(LoadError):
         )
 
     def __str__(self) -> str:
-        return "\n".join(str(e) for e in self.errors)
+        shown = [str(e) for e in self.errors[: self.SHOWN]]
+        left = len(self.errors) - len(shown)
+        if left > 0:
+            shown.append(f"... and {left} more error{'s' if left != 1 else ''}")
+        return "\n".join(shown)
 
 
 def _sort_key(error: PolicygateError) -> tuple[str, int, int, str]:

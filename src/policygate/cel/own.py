@@ -34,6 +34,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import lang
+from .analysis import node_key
 from .budget import BudgetExceeded, Meter, check_expression, meter_for
 from .interface import (
     UNDECIDED,
@@ -292,7 +293,7 @@ class _OwnProgram(Program):
             return describe(lang.LocatedError(error.message, error.kind, origin), self.text)
 
         def watch(node: ast.Node, value: Any) -> None:
-            key = (type(node).__name__, node.span.offset)
+            key = node_key(node)
             if isinstance(value, lang.EvalError):
                 origins.setdefault(value.message, node)
                 seen[key] = (None, said(value))

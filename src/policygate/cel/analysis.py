@@ -16,7 +16,7 @@ from typing import Any
 
 from .interface import CELSyntaxError
 from .lang import ast
-from .lang.ast import Node
+from .lang.ast import Node, NodeKey, node_key
 from .lang.errors import CELSyntaxError as _LangSyntaxError
 from .lang.library import FUNCTIONS
 from .lang.operators import BUILDERS as _BUILDERS
@@ -28,14 +28,6 @@ MACROS = frozenset(
 )
 
 Key = str | None  # a field name, or None for "an element" (an index or an iteration)
-NodeKey = tuple[str, int]
-
-
-def node_key(node: Node) -> NodeKey:
-    """A node by its kind and where it was written: the same in the parsed tree and
-    in the checked tree the evaluator runs (the checker keeps every span), so a
-    value the observer reports for a node can be shown for the text it came from."""
-    return type(node).__name__, node.span.offset
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,6 @@ from types import MappingProxyType
 from typing import Any
 
 from . import lang
-from .analysis import node_key
 from .budget import BudgetExceeded, Meter, check_expression, meter_for
 from .interface import (
     UNDECIDED,
@@ -279,7 +278,7 @@ class _OwnProgram(Program):
     ) -> tuple[Any, str | None, dict[tuple[str, int], tuple[Any, str | None]]]:
         """Evaluate once with the engine's observer: the value (plain Python) or the
         error, and what every sub-expression evaluated to, by
-        :func:`~.analysis.node_key` (the last value seen: a node inside a macro is
+        :func:`~.lang.ast.node_key` (the last value seen: a node inside a macro is
         seen once per element). A node absent from it was not evaluated (``&&``,
         ``||`` and ``?:`` decided without it)."""
         assert isinstance(activation, _OwnActivation)
@@ -293,7 +292,7 @@ class _OwnProgram(Program):
             return describe(lang.LocatedError(error.message, error.kind, origin), self.text)
 
         def watch(node: ast.Node, value: Any) -> None:
-            key = node_key(node)
+            key = ast.node_key(node)
             if isinstance(value, lang.EvalError):
                 origins.setdefault(value.message, node)
                 seen[key] = (None, said(value))

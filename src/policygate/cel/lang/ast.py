@@ -145,3 +145,13 @@ def children(node: Node) -> tuple[Node, ...]:
             node.result,
         )
     return ()
+
+
+NodeKey = tuple[str, int]
+
+
+def node_key(node: Node) -> NodeKey:
+    """A node by its kind and where it was written: the same in the parsed tree and
+    in the checked tree the evaluator runs (the checker keeps every span), so a
+    value the observer reports for a node can be shown for the text it came from."""
+    return type(node).__name__, node.span.offset

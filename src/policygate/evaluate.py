@@ -1,5 +1,10 @@
 """models × policies → Report. No I/O, no printing: data in, a value out.
 
+Records and policies come loaded (:func:`policygate.run.load_run`, or
+:func:`policygate.load_models`); a path is refused here, never read, and
+neither the environment nor a file is consulted. The one outside value is the
+clock when ``now`` is not given (a :class:`~policygate.run.Run` fixes it).
+
 Fail closed throughout: an expression that cannot be evaluated is an ``error``
 result, and a model that no rule was evaluated for does not pass.
 """
@@ -19,7 +24,7 @@ from .cel.budget import DEFAULT_BUDGET, Budget, Meter
 from .errors import UsageError, format_json_path
 from .fieldpaths import evidence_line
 from .message import format_value, render_template
-from .models import ModelRecord, apply_set, load_models, model_from_data
+from .models import ModelRecord, apply_set, model_from_data
 from .policy import Expression, Policy, Rule, apply_params
 from .report import (
     FAIL_ON,
@@ -104,6 +109,7 @@ def evaluate(
             PolicyRef(p.name, p.version, p.source, p.digest, dict(p.params)) for p in policies
         ),
         risk_registers=risk_graph.register.documents if risk_graph is not None else None,
+        rating_scale=risk_graph.register.rating_scale if risk_graph is not None else (),
     )
 
 
@@ -129,8 +135,9 @@ def _as_records(models: Sequence[ModelInput] | ModelInput) -> list[ModelRecord]:
             records.append(model)
         elif isinstance(model, Mapping):
             records.append(model_from_data(dict(model)))
-        else:
-            records.extend(load_models([model]))
+        else:  # loading is not evaluating: load_run (or policygate.evaluate) reads files
+            raise UsageError(f"evaluate takes model records or mappings, not the path "
+                             f"{os.fspath(model)!r}: load it with policygate.load_models")
     return records
 
 

@@ -196,6 +196,11 @@ class RiskUse:
     owner: str = ""
     via: tuple[str, ...] = ()
     controls: tuple[str, ...] = ()
+    # Ratings on the report's rating_scale (SPEC §12, policygate.graph.rating):
+    # inherent from likelihood × impact, residual from the states of the
+    # controls above for this model; "" = unrated.
+    inherent: str = ""
+    residual: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -204,6 +209,8 @@ class RiskUse:
             "category": self.category,
             "likelihood": self.likelihood,
             "impact": self.impact,
+            "inherent": self.inherent,
+            "residual": self.residual,
             "owner": self.owner,
             "via": list(self.via),
             "controls": list(self.controls),
@@ -296,6 +303,9 @@ class Report:
     policies: tuple[PolicyRef, ...] = ()
     version: str = field(default=__version__)
     risk_registers: tuple[RiskRegisterRef, ...] | None = None  # None: no risk register
+    # The risk ratings' labels, lowest first (policygate.graph.rating); () without
+    # a risk register.
+    rating_scale: tuple[str, ...] = ()
 
     @property
     def nothing_evaluated(self) -> bool:
@@ -345,6 +355,9 @@ class Report:
                 {"risk_registers": [r.to_dict() for r in self.risk_registers]}
                 if self.risk_registers is not None
                 else {}
+            ),
+            **(
+                {"rating_scale": list(self.rating_scale)} if self.risk_registers is not None else {}
             ),
             "models": [m.to_dict() for m in self.models],
         }

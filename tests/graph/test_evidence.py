@@ -144,6 +144,8 @@ def test_report_json_carries_risks_and_control_details(setup):
         "category": "",
         "likelihood": "",
         "impact": "",
+        "inherent": "",
+        "residual": "",
         "owner": "",
         "via": ["record"],
         "controls": ["eu-ai-act:art-10"],

@@ -87,12 +87,12 @@ def test_registers_in_a_directory_merge(write):
 
 
 def test_schema_violation_names_file_line_column_and_path(write):
-    path = write("reg.yaml", REGISTER.replace("likelihood: likely", "likelihood: often"))
+    path = write("reg.yaml", REGISTER.replace("likelihood: likely", "likelihood: [often]"))
     with pytest.raises(SchemaError) as caught:
         load_risk_registers([path])
     assert str(caught.value) == (
-        f"{path}:10:19: must be one of 'rare', 'unlikely', 'possible', 'likely', "
-        "'almost-certain', got 'often' (at $.spec.risks[0].likelihood)"
+        f"{path}:10:19: must be of type ['string', 'integer'], got array "
+        "(at $.spec.risks[0].likelihood)"
     )
 
 

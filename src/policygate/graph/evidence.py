@@ -102,23 +102,12 @@ def assess_model(
         if applies:
             via.setdefault(risk.id, set()).add("applies_to")
 
-    risks = []
+    applied_risks = []
     called_for: dict[str, set[str]] = {}
     for risk_id in sorted(via):
         applied = register.risk(risk_id)
         assert applied is not None
-        risks.append(
-            RiskUse(
-                id=applied.id,
-                title=applied.title,
-                category=applied.category,
-                likelihood=applied.likelihood,
-                impact=applied.impact,
-                owner=applied.owner,
-                via=tuple(v for v in ("record", "applies_to") if v in via[risk_id]),
-                controls=applied.controls,
-            )
-        )
+        applied_risks.append(applied)
         for called in applied.controls:
             called_for.setdefault(called, set()).add(applied.id)
 
@@ -147,7 +136,27 @@ def assess_model(
             and risk_tier(record) in HIGH_RISK_TIERS
         ):
             extra.append(_missing_evidence(status))
-    return Assessment(tuple(risks), tuple(controls), tuple(extra))
+    # The residual rating: from the states of the controls each risk calls for
+    # (policygate.graph.rating: all satisfied lowers it, anything else keeps it).
+    states = {c.id: c.status.value for c in controls}
+    risks = tuple(
+        RiskUse(
+            id=applied.id,
+            title=applied.title,
+            category=applied.category,
+            likelihood=applied.likelihood,
+            impact=applied.impact,
+            owner=applied.owner,
+            via=tuple(v for v in ("record", "applies_to") if v in via[applied.id]),
+            controls=applied.controls,
+            inherent=applied.inherent,
+            residual=applied.matrix.residual(
+                applied.inherent, (states[c] for c in applied.controls)
+            ),
+        )
+        for applied in applied_risks
+    )
+    return Assessment(risks, tuple(controls), tuple(extra))
 
 
 def risk_tier(record: ModelRecord) -> Any:

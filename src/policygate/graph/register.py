@@ -24,9 +24,11 @@ from ..policy import Expression, _Loader, canonical_json, document_kind
 from ..report import RiskRegisterRef
 from ..validation import validate_document
 from .catalogs import ControlCatalog, unknown_control
+from .rating import DEFAULT_MATRIX, RiskMatrix, load_matrix, rate_risk
 
-LIKELIHOODS = ("rare", "unlikely", "possible", "likely", "almost-certain")
-IMPACTS = ("negligible", "minor", "moderate", "major", "severe")
+SELECTOR_VARIABLES = ("model", "params", "now", "inputs")
+"""What a risk's ``applies_to`` reads: a policy's variables but ``risks``, which
+the selectors decide."""
 
 
 @dataclass(frozen=True)
@@ -35,13 +37,16 @@ class Risk:
     title: str
     description: str = ""
     category: str = ""
-    likelihood: str = ""
+    likelihood: str = ""  # a level of ``matrix`` (a 1-5 in the file becomes its label)
     impact: str = ""
     owner: str = ""
     controls: tuple[str, ...] = ()
     applies_to: Expression | None = None
     source: str = ""
     location: Location | None = None
+    inherent: str = ""  # the matrix's rating of likelihood × impact; "" = unrated
+    # The matrix of the risk's document: its residual rating per model (evidence.py).
+    matrix: RiskMatrix = field(default=DEFAULT_MATRIX, compare=False, repr=False)
     # Where each entry of ``controls`` is written, for errors that point at it.
     control_locations: tuple[Location, ...] = field(default=(), compare=False, repr=False)
 
@@ -52,6 +57,9 @@ class RiskRegister:
 
     risks: tuple[Risk, ...]
     documents: tuple[RiskRegisterRef, ...] = ()
+    # The rating labels, lowest first, that every document's matrix shares; ()
+    # for a register built from no document.
+    rating_scale: tuple[str, ...] = ()
 
     def risk(self, risk_id: str) -> Risk | None:
         for risk in self.risks:
@@ -71,14 +79,18 @@ def load_risk_registers(
     """Every RiskRegister document under ``paths``, merged into one register.
 
     Any other kind is a load error here; so is a risk id defined twice, a
-    selector that does not compile, and a register without any document. All
-    errors are raised together, sorted by location.
+    selector that does not compile, a bad rating matrix (``spec.matrix``), a
+    risk's likelihood or impact that is no level of its document's matrix, two
+    documents whose matrices rate on different scales (a report has one), and a
+    register without any document. All errors are raised together, sorted by
+    location.
     """
     loader = _Loader(cel.get_backend(), limits)
     risks: list[Risk] = []
     documents: list[RiskRegisterRef] = []
     errors: list[PolicygateError] = []
     first: dict[str, Location | None] = {}
+    scale: tuple[tuple[str, ...], Location] | None = None
     for document in load_paths([os.fspath(p) for p in paths], limits):
         try:
             kind = document_kind(document)
@@ -96,6 +108,26 @@ def load_risk_registers(
             errors.extend(problems)
             continue
         documents.append(_reference(document))
+        try:
+            matrix = load_matrix(document)
+        except ErrorGroup as group:
+            errors.extend(group.errors)
+            continue
+        except PolicygateError as error:
+            errors.append(error)
+            continue
+        where_matrix = matrix.location or document.location()
+        if scale is None:
+            scale = (matrix.ratings, where_matrix)
+        elif matrix.ratings != scale[0]:
+            errors.append(
+                PolicyError(
+                    f"the matrix rates on {', '.join(matrix.ratings)}, but the register's "
+                    f"matrix at {scale[1]} rates on {', '.join(scale[0])}: the registers "
+                    "loaded together share one rating scale",
+                    where_matrix,
+                )
+            )
         for index, raw in enumerate(document.data["spec"]["risks"]):
             where = document.location(("spec", "risks", index, "id"))
             if raw["id"] in first:
@@ -108,7 +140,9 @@ def load_risk_registers(
                 continue
             first[raw["id"]] = where
             try:
-                risks.append(_risk(document, index, loader))
+                risks.append(_risk(document, index, loader, matrix))
+            except ErrorGroup as group:
+                errors.extend(group.errors)
             except PolicygateError as error:
                 errors.append(error)
     if errors:
@@ -116,7 +150,8 @@ def load_risk_registers(
     if not documents:
         searched = ", ".join(os.fspath(p) for p in paths)
         raise LoadError(f"no RiskRegister document found in {searched}")
-    return RiskRegister(tuple(risks), tuple(documents))
+    assert scale is not None
+    return RiskRegister(tuple(risks), tuple(documents), scale[0])
 
 
 def _reference(document: Document) -> RiskRegisterRef:
@@ -129,20 +164,23 @@ def _reference(document: Document) -> RiskRegisterRef:
     )
 
 
-def _risk(document: Document, index: int, loader: _Loader) -> Risk:
+def _risk(document: Document, index: int, loader: _Loader, matrix: RiskMatrix) -> Risk:
     base: JsonPath = ("spec", "risks", index)
     raw = document.data["spec"]["risks"][index]
+    likelihood, impact, inherent = rate_risk(matrix, raw, document, base)
     applies_to = None
     if "applies_to" in raw:
-        applies_to = loader._expression(document, (*base, "applies_to"))
+        applies_to = loader._expression(document, (*base, "applies_to"), SELECTOR_VARIABLES)
     controls = tuple(raw.get("controls") or ())
     return Risk(
         id=raw["id"],
         title=raw["title"],
         description=raw.get("description", ""),
         category=raw.get("category", ""),
-        likelihood=raw.get("likelihood", ""),
-        impact=raw.get("impact", ""),
+        likelihood=likelihood,
+        impact=impact,
+        inherent=inherent,
+        matrix=matrix,
         owner=raw.get("owner", ""),
         controls=controls,
         applies_to=applies_to,

@@ -1,15 +1,75 @@
 """The one error hierarchy of policygate.
 
-Errors are data (after jsonschema's ``ValidationError``): a message, a source
-location when there is one, and the JSON path of the offending value for
-document errors. The location is filled in as the error travels up, so leaf
-code (a CEL compile, a schema check) need not know which file it is in.
+Errors are data (after jsonschema's ``ValidationError`` and OPA's
+``rego_parse_error``): a stable :attr:`~PolicygateError.code` that programs
+compare (never the text, which is for people and may be reworded), a message,
+a source location when there is one, the JSON path of the offending value for
+document errors, and a ``context`` of further facts. The location is filled in
+as the error travels up, so leaf code (a CEL compile, a schema check) need not
+know which file it is in.
+
+Every code is registered in :data:`CODES` with a one-line description, and
+explained with how to fix it in ``docs/errors.md``; a test holds the package,
+the registry and the page to one another.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+CODES: Mapping[str, str] = MappingProxyType(
+    {
+        # the hierarchy's defaults, one per class
+        "error": "An error of policygate with no more specific code.",
+        "load-error": "A file or document could not be read or loaded.",
+        "schema-invalid": "A document does not match its JSON Schema.",
+        "policy-invalid": "A policy, waiver or related document is malformed.",
+        "cel-syntax": "A CEL expression does not parse.",
+        "cel-type": "A CEL expression parses but does not check (wrong arity, misused function).",
+        "cel-error": "A CEL expression given on its own does not compile or evaluate.",
+        "cel-evaluation": "Evaluating a CEL expression ended in an error (CEL's error value).",
+        "budget-exceeded": "A CEL evaluation would spend more cost units than its budget.",
+        "deadline-exceeded": "A CEL evaluation ran past its wall-clock deadline.",
+        "undeclared-variable": "A CEL expression reads a variable it does not have.",
+        "usage": "A command-line or API argument is wrong.",
+        "decision-log": "The decision log cannot be read or appended to.",
+        "nothing-evaluated": "No model, no policy or no applicable rule: nothing was evaluated.",
+        "multiple-errors": "Several errors reported together; each keeps its own code.",
+        "gate-failed": "The model did not pass the policy gate.",
+        "import-failed": "A model source could not be read or holds no model.",
+        "evidence-invalid": "An evidence entry or report cannot be read or holds nothing to judge.",
+        # more specific cases, passed at their raise sites
+        "yaml-syntax": "A file is not valid YAML or JSON.",
+        "yaml-tag": "A YAML tag, anchor or construct that policygate refuses.",
+        "duplicate-key": "A mapping defines the same key twice.",
+        "file-not-found": "A named file or directory does not exist.",
+        "file-unreadable": "A file exists but cannot be read (permissions, a directory, encoding).",
+        "file-too-large": "A file is larger than the size limit.",
+        "document-too-large": "A document has more nodes, depth or characters than the limits.",
+        "empty-file": "A named file holds no document at all.",
+        "unknown-kind": "A document's kind or apiVersion is not one policygate knows.",
+        "unknown-function": "A CEL expression calls a function CEL and policygate do not define.",
+        "expression-too-large": "A CEL expression is longer or nests deeper than the limits.",
+        "message-syntax": "A rule's message template or one of its placeholders does not parse.",
+        "duplicate-rule-id": "Two rules of one policy have the same id.",
+        "duplicate-policy-name": "Two loaded policies have the same name.",
+        "extends-unreadable": "A policy named in extends cannot be loaded or is not one policy.",
+        "extends-cycle": "A policy extends itself through its extends chain.",
+        "model-schema-invalid": "A policy's model_schema cannot be loaded or is no JSON Schema.",
+        "unknown-action": "An access rule names a registry action that does not exist.",
+        "enforce-from-invalid": "A rule's enforce_from is neither a date nor an RFC 3339 time.",
+        "param-unknown": "A --param names a parameter no loaded policy declares.",
+        "param-type": "A --param value is not of its declared default's type.",
+        "param-syntax": "A --param is not NAME=VALUE or its value does not parse.",
+        "unknown-format": "An output format name that is not registered.",
+        "signature-invalid": "A signature does not verify, or a key or signed file is malformed.",
+    }
+)
+"""Every error code policygate raises, with what it means (``docs/errors.md``
+says how to fix each)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -46,18 +106,50 @@ def format_json_path(path: Sequence[str | int]) -> str:
 
 
 class PolicygateError(Exception):
-    """Base of every error policygate raises."""
+    """Base of every error policygate raises.
+
+    ``code`` is the class's :attr:`code` unless the raise site names a more
+    specific case (``LoadError(..., code="file-too-large")``); ``context`` holds
+    further facts as plain JSON values (the limit, the offending name...).
+    """
+
+    code: str = "error"
 
     def __init__(
         self,
         message: str,
         location: Location | None = None,
         json_path: JsonPath | None = None,
+        *,
+        code: str | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.location = location
         self.json_path = json_path
+        if code is not None:
+            self.code = code  # the instance's own, over the class default
+        self.context: dict[str, Any] = dict(context or {})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as JSON data: ``code``, ``message``, ``location``
+        (``path``/``line``/``column``, or null), ``json_path`` (``$.spec...``, or
+        null) and ``context``."""
+        location = None
+        if self.location is not None:
+            location = {
+                "path": self.location.path,
+                "line": self.location.line,
+                "column": self.location.column,
+            }
+        return {
+            "code": self.code,
+            "message": self.message,
+            "location": location,
+            "json_path": format_json_path(self.json_path) if self.json_path else None,
+            "context": dict(self.context),
+        }
 
     def with_location(self, location: Location) -> PolicygateError:
         """Fill in the location if the error does not have one yet."""
@@ -80,17 +172,25 @@ class PolicygateError(Exception):
 class LoadError(PolicygateError):
     """A file could not be read or parsed, or breaks a limit."""
 
+    code = "load-error"
+
 
 class SchemaError(LoadError):
     """A document does not match its JSON Schema."""
+
+    code = "schema-invalid"
 
 
 class PolicyError(LoadError):
     """A policy, waiver or related document is malformed (extends cycle, duplicate id, ...)."""
 
+    code = "policy-invalid"
+
 
 class CELCompileError(PolicyError):
     """A CEL expression does not parse."""
+
+    code = "cel-syntax"
 
 
 class CELError(PolicygateError):
@@ -99,21 +199,31 @@ class CELError(PolicygateError):
     (:class:`policygate.CELEvaluationError`). ``line``/``column`` are 1-based
     within the expression, where known."""
 
+    code = "cel-error"
+
 
 class UndeclaredVariableError(CELCompileError):
     """A CEL expression reads a variable it does not have (SPEC §3)."""
+
+    code = "undeclared-variable"
 
 
 class UsageError(PolicygateError):
     """A command-line or API argument is wrong (bad --param, unknown format...)."""
 
+    code = "usage"
+
 
 class DecisionLogError(PolicygateError):
     """The decision log cannot be read or appended to (locked, truncated, not a log)."""
 
+    code = "decision-log"
+
 
 class NothingEvaluatedError(PolicygateError):
     """No model, no policy, or no applicable rule: evaluating nothing is not a pass."""
+
+    code = "nothing-evaluated"
 
 
 class ErrorGroup(LoadError):
@@ -125,6 +235,7 @@ class ErrorGroup(LoadError):
     """
 
     SHOWN = 20
+    code = "multiple-errors"
 
     def __init__(self, errors: Iterable[PolicygateError]) -> None:
         self.errors = sorted(errors, key=_sort_key)
@@ -134,6 +245,12 @@ class ErrorGroup(LoadError):
             f"{count} error{'s' if count != 1 else ''} occurred",
             first.location if first else None,
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every error of the group, each with its own code, beside the group's."""
+        data = super().to_dict()
+        data["errors"] = [error.to_dict() for error in self.errors]
+        return data
 
     def __str__(self) -> str:
         shown = [str(e) for e in self.errors[: self.SHOWN]]
@@ -152,6 +269,8 @@ def _sort_key(error: PolicygateError) -> tuple[str, int, int, str]:
 
 class GateFailed(PolicygateError):
     """Raised by :func:`policygate.gate` when the model does not pass; carries the report."""
+
+    code = "gate-failed"
 
     def __init__(self, report: object, message: str = "policy gate failed") -> None:
         super().__init__(message)

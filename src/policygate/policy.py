@@ -24,6 +24,7 @@ from .documents import DEFAULT_LIMITS, Document, Limits, load_file, load_paths, 
 from .errors import (
     CELCompileError,
     ErrorGroup,
+    JsonPath,
     LoadError,
     Location,
     NothingEvaluatedError,
@@ -151,6 +152,160 @@ class Policy:
         return replace(self, params=MappingProxyType(merged))
 
 
+# --------------------------------------------------------------------------- parsed
+
+
+@dataclass(frozen=True)
+class Source:
+    """A string of a policy as written, not compiled yet: a CEL expression, a message
+    template, an ``extends`` or ``model_schema`` reference. ``path`` is its JSON
+    path in the document, ``location`` where its value starts in the file."""
+
+    text: str
+    path: JsonPath
+    location: Location
+
+
+@dataclass(frozen=True)
+class RuleDocument:
+    """One rule as written: its CEL texts with their places, not compiled yet.
+
+    Parsed from whatever shape the rule has (lint reads what parses of a rule the
+    schema refuses); a field of the wrong type is ``None`` here and a schema
+    error of its :class:`PolicyDocument`.
+    """
+
+    index: int
+    id: str | None
+    location: Location
+    id_location: Location
+    check: Source | None
+    when: Source | None
+    for_each: Source | None
+    message: Source | None
+    controls: tuple[tuple[Any, Location], ...]
+    """Each control id as written (any type) and where it is."""
+    remediation: str | None
+    raw: Mapping[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def path(self) -> JsonPath:
+        return ("spec", "rules", self.index)
+
+    @property
+    def label(self) -> str:
+        """The rule's id, or ``#index`` for a rule without one."""
+        return self.id if self.id is not None else f"#{self.index}"
+
+
+@dataclass(frozen=True)
+class PolicyDocument:
+    """A Policy or AccessPolicy document parsed and validated, not compiled: the
+    one step ``lint`` and the loader share (:func:`parse`, then :func:`compile`).
+
+    ``errors`` are the document's schema errors: :func:`compile` refuses a
+    document that has any, while ``lint`` still checks what parses.
+    """
+
+    document: Document = field(repr=False, compare=False)
+    kind: str
+    name: str | None
+    name_location: Location
+    errors: tuple[PolicygateError, ...]
+    params: Mapping[str, Any]
+    extends: tuple[Source, ...]
+    applies_to: Source | None
+    model_schema: Source | None
+    abstract: bool
+    rules: tuple[RuleDocument, ...]
+
+    @property
+    def source(self) -> str:
+        return self.document.source
+
+    @property
+    def key(self) -> str:
+        """The document's identity in a load: its absolute path and index in the file."""
+        return f"{_abspath(self.document.source)}#{self.document.index}"
+
+    def location(self, path: JsonPath = ()) -> Location:
+        return self.document.location(path)
+
+
+def parse(document: Document) -> PolicyDocument:
+    """A Policy or AccessPolicy document as written, with its schema errors (never
+    raised here: see :class:`PolicyDocument`) and every string's place."""
+    kind = document_kind(document) or "Policy"
+    errors = tuple(validate_document(document, kind))
+    data = _mapping(document.data)
+    metadata, spec = _mapping(data.get("metadata")), _mapping(data.get("spec"))
+
+    def source(path: JsonPath, value: Any) -> Source | None:
+        return Source(value, path, document.location(path)) if isinstance(value, str) else None
+
+    rules = []
+    raw_rules = spec.get("rules")
+    for index, raw in enumerate(raw_rules if isinstance(raw_rules, list) else []):
+        if not isinstance(raw, dict):
+            continue
+        base: JsonPath = ("spec", "rules", index)
+        controls = raw.get("controls")
+        rules.append(
+            RuleDocument(
+                index=index,
+                id=raw["id"] if isinstance(raw.get("id"), str) else None,
+                location=document.location(base),
+                id_location=document.location((*base, "id")),
+                check=source((*base, "check"), raw.get("check")),
+                when=source((*base, "when"), raw.get("when")),
+                for_each=source((*base, "for_each"), raw.get("for_each")),
+                message=source((*base, "message"), raw.get("message")),
+                controls=tuple(
+                    (control, document.location((*base, "controls", position)))
+                    for position, control in enumerate(
+                        controls if isinstance(controls, list) else []
+                    )
+                ),
+                remediation=raw["remediation"] if isinstance(raw.get("remediation"), str) else None,
+                raw=raw,
+            )
+        )
+    extends = spec.get("extends")
+    references = [
+        source(("spec", "extends", index), ref)
+        for index, ref in enumerate(extends if isinstance(extends, list) else [])
+    ]
+    name = metadata.get("name")
+    return PolicyDocument(
+        document=document,
+        kind=kind,
+        name=name if isinstance(name, str) else None,
+        name_location=document.location(("metadata", "name")),
+        errors=errors,
+        params=MappingProxyType(dict(_mapping(spec.get("params")))),
+        extends=tuple(ref for ref in references if ref is not None),
+        applies_to=source(("spec", "applies_to"), spec.get("applies_to")),
+        model_schema=source(("spec", "model_schema"), spec.get("model_schema")),
+        abstract=spec.get("abstract") is True,
+        rules=tuple(rules),
+    )
+
+
+def compile(  # noqa: A001 - the stage's name, as cel-go and OPA call it
+    parsed: PolicyDocument, *, limits: Limits = DEFAULT_LIMITS
+) -> Policy:
+    """A parsed policy compiled with its ``extends`` chain: every expression a program.
+
+    Raises every load error of the document together (an :class:`ErrorGroup`
+    when there are several).
+    """
+    return Loader(cel.get_backend(), limits).compile(parsed)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 # --------------------------------------------------------------------------- params
 
 
@@ -170,15 +325,19 @@ def parse_param(assignment: str) -> tuple[str, Any]:
     name, sep, raw = assignment.partition("=")
     name = name.strip()
     if not sep or not name:
-        raise UsageError(f"--param {assignment!r}: expected NAME=VALUE")
+        raise UsageError(f"--param {assignment!r}: expected NAME=VALUE", code="param-syntax")
     if not name.isidentifier():
-        raise UsageError(f"--param {assignment!r}: {name!r} is not a parameter name")
+        raise UsageError(
+            f"--param {assignment!r}: {name!r} is not a parameter name", code="param-syntax"
+        )
     try:
         documents = load_text(raw, f"--param {name}")
     except LoadError as error:
-        raise UsageError(f"--param {name}: value does not parse: {error.message}") from None
+        raise UsageError(
+            f"--param {name}: value does not parse: {error.message}", code="param-syntax"
+        ) from None
     if len(documents) > 1:
-        raise UsageError(f"--param {name}: value holds several YAML documents")
+        raise UsageError(f"--param {name}: value holds several YAML documents", code="param-syntax")
     return name, documents[0].data if documents else None
 
 
@@ -189,7 +348,9 @@ def apply_params(policies: Sequence[Policy], overrides: Mapping[str, Any]) -> li
     if unknown:
         known = ", ".join(sorted(declared)) or "none"
         names = ", ".join(unknown)
-        raise UsageError(f"unknown param {names} (the loaded policies declare: {known})")
+        raise UsageError(
+            f"unknown param {names} (the loaded policies declare: {known})", code="param-unknown"
+        )
     for name, value in overrides.items():
         for policy in policies:
             if name in policy.params:
@@ -218,7 +379,8 @@ def _check_param_type(policy: Policy, name: str, default: Any, value: Any) -> No
     shown = repr(value) if not isinstance(value, str) or len(value) <= 40 else repr(value[:40])
     raise UsageError(
         f"--param {name}={shown} is not {expected}, as its default in policy "
-        f"{policy.name!r} is ({default!r})"
+        f"{policy.name!r} is ({default!r})",
+        code="param-type",
     )
 
 
@@ -242,7 +404,7 @@ def load_policies(
     """
     if kind not in POLICY_KINDS:
         raise UsageError(f"kind must be one of {', '.join(POLICY_KINDS)}, got {kind!r}")
-    loader = _Loader(cel.get_backend(), limits)
+    loader = Loader(cel.get_backend(), limits)
     documents = load_paths([os.fspath(p) for p in paths], limits)
     policies: list[Policy] = []
     errors: list[PolicygateError] = []
@@ -263,6 +425,7 @@ def load_policies(
                 PolicyError(
                     f"duplicate policy name {policy.name!r} (first defined at {seen[policy.name]})",
                     document.location(("metadata", "name")),
+                    code="duplicate-policy-name",
                 )
             )
             continue
@@ -298,44 +461,91 @@ def document_kind(document: Document) -> str | None:
             raise LoadError(
                 f"apiVersion must be {API_VERSION!r}, got {api!r}",
                 document.location(("apiVersion",) if "apiVersion" in data else ()),
+                code="unknown-kind",
             )
         return None
     if kind not in KINDS:
         raise LoadError(
             f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})",
             document.location(("kind",) if "kind" in data else ()),
+            code="unknown-kind",
         )
     return str(kind)
 
 
-class _Loader:
-    """One load: caches parsed files and compiled programs, tracks the extends chain."""
+class Loader:
+    """One load: parses each policy document once (:meth:`parse`), resolves its
+    ``extends`` (:meth:`extended`) and compiles it (:meth:`compile`), caching
+    files, parsed documents and programs. ``lint`` walks the same steps."""
 
     def __init__(self, backend: cel.Backend, limits: Limits) -> None:
         self.backend = backend
         self.limits = limits
         self._programs: dict[str, cel.Program] = {}
         self._resolved: dict[str, Policy] = {}
+        self._parsed: dict[str, PolicyDocument] = {}
+        self._files: dict[str, list[Document]] = {}
         self._raw_lines: dict[str, list[str]] = {}
 
     # -- documents -------------------------------------------------------------
 
-    def policy(self, document: Document, chain: tuple[str, ...] = ()) -> Policy:
-        kind = document_kind(document) or "Policy"
-        schema_errors = validate_document(document, kind)
-        if schema_errors:
-            raise ErrorGroup(schema_errors) if len(schema_errors) > 1 else schema_errors[0]
-        data = document.data
-        metadata, spec = data["metadata"], data.get("spec") or {}
+    def policy(self, document: Document) -> Policy:
+        """:meth:`parse` then :meth:`compile`."""
+        return self.compile(self.parse(document))
+
+    def parse(self, document: Document) -> PolicyDocument:
         key = f"{_abspath(document.source)}#{document.index}"
+        found = self._parsed.get(key)
+        if found is None or found.document is not document:
+            found = self._parsed[key] = parse(document)
+        return found
+
+    def extended(self, parsed: PolicyDocument, ref: Source) -> PolicyDocument:
+        """The policy an ``extends`` entry names, parsed; a :class:`PolicyError`
+        (``extends-unreadable``) when its file does not load or does not hold
+        exactly one policy of the same kind."""
+        base = Path.cwd() if parsed.source in ("-", "<stdin>") else Path(parsed.source).parent
+        path = base / ref.text
+        try:
+            found = [d for d in self.file(path) if document_kind(d) == parsed.kind]
+        except LoadError as error:
+            raise PolicyError(
+                f"extends {ref.text!r}: {error}", ref.location, code="extends-unreadable"
+            ) from None
+        if len(found) != 1:
+            raise PolicyError(
+                f"extends {ref.text!r}: expected exactly one {parsed.kind} in {path},"
+                f" found {len(found)}",
+                ref.location,
+                code="extends-unreadable",
+            )
+        return self.parse(found[0])
+
+    def file(self, path: str | os.PathLike[str]) -> list[Document]:
+        """The documents of a file, read once per load."""
+        key = os.path.abspath(path)
+        if key not in self._files:
+            self._files[key] = load_file(path, self.limits)
+        return self._files[key]
+
+    def compile(self, parsed: PolicyDocument, chain: tuple[str, ...] = ()) -> Policy:
+        """The policy with its parents' rules and params merged in and every
+        expression compiled; raises all of its load errors together."""
+        if parsed.errors:
+            raise ErrorGroup(parsed.errors) if len(parsed.errors) > 1 else parsed.errors[0]
+        document, kind, key = parsed.document, parsed.kind, parsed.key
         if key in self._resolved:
             return self._resolved[key]
 
         errors: list[PolicygateError] = []
         parents: list[Policy] = []
-        for i, ref in enumerate(spec.get("extends") or []):
+        for ref in parsed.extends:
             try:
-                parents.append(self._parent(document, i, ref, (*chain, key)))
+                extended = self.extended(parsed, ref)
+                if extended.key in (*chain, key):
+                    cycle = " -> ".join(k.split("#")[0] for k in (*chain, key, extended.key))
+                    raise PolicyError(f"extends cycle: {cycle}", ref.location, code="extends-cycle")
+                parents.append(self.compile(extended, (*chain, key)))
             except ErrorGroup as group:  # report them with this policy's own errors
                 errors.extend(group.errors)
             except PolicygateError as error:
@@ -344,47 +554,46 @@ class _Loader:
         params: dict[str, Any] = {}
         for parent in parents:
             params.update(parent.params)
-        params.update(spec.get("params") or {})
+        params.update(parsed.params)
 
         rules: dict[str, Rule] = {}
         for parent in parents:
             for rule in parent.rules:
                 rules[rule.id] = rule
         own_ids: dict[str, Location] = {}
-        for index, raw in enumerate(spec.get("rules") or []):
-            where = document.location(("spec", "rules", index, "id"))
-            if raw["id"] in own_ids:
+        for written in parsed.rules:
+            assert written.id is not None  # the schema requires it
+            if written.id in own_ids:
                 errors.append(
                     PolicyError(
-                        f"duplicate rule id {raw['id']!r}"
-                        f" (first at line {own_ids[raw['id']].line})",
-                        where,
+                        f"duplicate rule id {written.id!r}"
+                        f" (first at line {own_ids[written.id].line})",
+                        written.id_location,
+                        code="duplicate-rule-id",
                     )
                 )
                 continue
-            own_ids[raw["id"]] = where
+            own_ids[written.id] = written.id_location
             try:
-                rules[raw["id"]] = self._rule(document, index, raw)
+                rules[written.id] = self._rule(parsed, written)
             except ErrorGroup as group:
                 errors.extend(group.errors)
             except PolicygateError as error:
                 errors.append(error)
 
         applies_to = None
-        if "applies_to" in spec:
+        if parsed.applies_to is not None:
             try:
-                applies_to = self._expression(
-                    document, ("spec", "applies_to"), variables_of(kind)
-                )
+                applies_to = self._expression(document, parsed.applies_to.path, variables_of(kind))
             except PolicygateError as error:
                 errors.append(error)
         elif parents:
             applies_to = next((p.applies_to for p in reversed(parents) if p.applies_to), None)
 
         model_schema = None
-        if "model_schema" in spec:
+        if parsed.model_schema is not None:
             try:
-                model_schema = self._model_schema(document, spec["model_schema"])
+                model_schema = self._model_schema(document, parsed.model_schema.text)
             except PolicygateError as error:
                 errors.append(error)
         elif parents:
@@ -395,6 +604,8 @@ class _Loader:
         if errors:
             raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
 
+        data = document.data
+        metadata = data["metadata"]
         digest_input = {
             "document": data,
             "parents": [p.digest for p in parents],
@@ -409,7 +620,7 @@ class _Loader:
             applies_to=applies_to,
             model_schema=model_schema,
             rules=tuple(rules.values()),
-            abstract=bool(spec.get("abstract", False)),
+            abstract=parsed.abstract,
             source=document.source,
             location=document.location(),
             digest="sha256:" + hashlib.sha256(canonical_json(digest_input)).hexdigest(),
@@ -418,52 +629,29 @@ class _Loader:
         self._resolved[key] = policy
         return policy
 
-    def _parent(self, document: Document, index: int, ref: str, chain: tuple[str, ...]) -> Policy:
-        where = document.location(("spec", "extends", index))
-        base = Path.cwd() if document.source in ("-", "<stdin>") else Path(document.source).parent
-        path = base / ref
-        try:
-            kind = document_kind(document)
-            parent_docs = [d for d in load_file(path, self.limits) if document_kind(d) == kind]
-        except LoadError as error:
-            raise PolicyError(f"extends {ref!r}: {error}", where) from None
-        if len(parent_docs) != 1:
-            raise PolicyError(
-                f"extends {ref!r}: expected exactly one {kind} in {path}, found {len(parent_docs)}",
-                where,
-            )
-        parent_key = f"{_abspath(parent_docs[0].source)}#{parent_docs[0].index}"
-        if parent_key in chain:
-            cycle = " -> ".join(k.split("#")[0] for k in (*chain, parent_key))
-            raise PolicyError(f"extends cycle: {cycle}", where)
-        return self.policy(parent_docs[0], chain)
-
-    def _rule(self, document: Document, index: int, raw: Mapping[str, Any]) -> Rule:
-        base = ("spec", "rules", index)
+    def _rule(self, parsed: PolicyDocument, written: RuleDocument) -> Rule:
+        document, raw, base = parsed.document, written.raw, written.path
         errors: list[PolicygateError] = []
 
-        kind = document_kind(document) or "Policy"
-        outer = variables_of(kind)
-        variables = outer + (ITEM_VARIABLES if "for_each" in raw else ())
+        outer = variables_of(parsed.kind)
+        variables = outer + (ITEM_VARIABLES if written.for_each is not None else ())
 
-        def expr(name: str) -> Expression | None:
-            if name not in raw:
+        def expr(source: Source | None, names: tuple[str, ...]) -> Expression | None:
+            if source is None:
                 return None
             try:
-                return self._expression(
-                    document, (*base, name), variables if name == "check" else outer
-                )
+                return self._expression(document, source.path, names)
             except PolicygateError as error:
                 errors.append(error)
                 return None
 
-        check = expr("check")
-        when = expr("when")
-        for_each = expr("for_each")
+        check = expr(written.check, variables)
+        when = expr(written.when, outer)
+        for_each = expr(written.for_each, outer)
         message = None
-        if "message" in raw:
+        if written.message is not None:
             try:
-                message = self._message(document, (*base, "message"), variables)
+                message = self._message(document, written.message.path, variables)
             except PolicygateError as error:
                 errors.append(error)
         actions: tuple[str, ...] = ()
@@ -480,7 +668,8 @@ class _Loader:
                 enforce_from = parse_enforce_from(raw["enforce_from"])
             except ValueError as error:
                 errors.append(PolicyError(f"enforce_from: {error}",
-                                          document.location((*base, "enforce_from"))))  # fmt: skip
+                                          document.location((*base, "enforce_from")),
+                                          code="enforce-from-invalid"))  # fmt: skip
         if errors or check is None:
             raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
         return Rule(
@@ -509,7 +698,8 @@ class _Loader:
         for position, action in enumerate(raw["actions"]):
             if action not in ACTIONS:
                 where = document.location((*base, "actions", position))
-                errors.append(PolicyError(unknown_action_message(action), where))
+                errors.append(PolicyError(unknown_action_message(action), where,
+                                          code="unknown-action"))  # fmt: skip
         if errors:
             raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
         return tuple(raw["actions"])
@@ -535,7 +725,8 @@ class _Loader:
             program = self._compile(text)
         except cel.CELSyntaxError as error:
             at = self._inner_location(document, path, _offset(text, error.line, error.column))
-            raise CELCompileError(f"CEL {error.message} in {path[-1]}", at) from None
+            message = f"CEL {error.message} in {path[-1]}"
+            raise CELCompileError(message, at, code=error.code) from None
         self._declared(document, path, text, 0, variables)
         return Expression(text, program, location)
 
@@ -574,7 +765,7 @@ class _Loader:
             parts = split_template(template)
         except TemplateSyntaxError as error:
             at = self._inner_location(document, path, error.offset)
-            raise PolicyError(f"message: {error}", at) from None
+            raise PolicyError(f"message: {error}", at, code="message-syntax") from None
         programs = []
         for part in parts:
             if isinstance(part, Placeholder):
@@ -583,8 +774,11 @@ class _Loader:
                 except cel.CELSyntaxError as error:
                     offset = part.offset + _offset(part.text, error.line, error.column)
                     at = self._inner_location(document, path, offset)
+                    code = "unknown-function" if error.code == "unknown-function" else None
                     raise CELCompileError(
-                        f"CEL {error.message} in message placeholder {{{part.text}}}", at
+                        f"CEL {error.message} in message placeholder {{{part.text}}}",
+                        at,
+                        code=code or "message-syntax",
                     ) from None
                 self._declared(document, path, part.text, part.offset, variables)
         return Message(template, tuple(parts), tuple(programs))
@@ -620,9 +814,12 @@ class _Loader:
         try:
             docs = load_file(path, self.limits)
         except LoadError as error:
-            raise PolicyError(f"model_schema {reference!r}: {error}", where) from None
+            raise PolicyError(
+                f"model_schema {reference!r}: {error}", where, code="model-schema-invalid"
+            ) from None
         if len(docs) != 1 or not isinstance(docs[0].data, dict):
-            raise PolicyError(f"model_schema {reference!r}: expected one JSON Schema object", where)
+            raise PolicyError(f"model_schema {reference!r}: expected one JSON Schema object",
+                              where, code="model-schema-invalid")  # fmt: skip
         import jsonschema  # only for a policy that brings its own model schema
 
         try:  # a $ref may lead beside or below the schema or the policy, never to the network
@@ -631,10 +828,13 @@ class _Loader:
             )
         except jsonschema.SchemaError as error:
             raise PolicyError(
-                f"model_schema {reference!r} is not a valid JSON Schema: {error.message}", where
+                f"model_schema {reference!r} is not a valid JSON Schema: {error.message}", where,
+                code="model-schema-invalid",
             ) from None
         except LoadError as error:
-            raise PolicyError(f"model_schema {reference!r}: {error}", where) from None
+            raise PolicyError(
+                f"model_schema {reference!r}: {error}", where, code="model-schema-invalid"
+            ) from None
         return ModelSchema(str(path), validator, where)
 
 
@@ -706,7 +906,10 @@ def compile_policy_document(
     Raises every load error of the document together (an :class:`ErrorGroup`
     when there are several); ``lint`` reports them beside its own findings.
     """
-    return _Loader(cel.get_backend(), limits).policy(document)
+    return Loader(cel.get_backend(), limits).policy(document)
+
+
+_Loader = Loader  # the name graph/register.py imports
 
 
 def _get(data: Any, path: Iterable[str | int]) -> Any:

@@ -64,7 +64,8 @@ def check_expression(text: str) -> None:
     """Refuse an expression too long to parse cheaply; the engine's ``compile`` calls this."""
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise CELSyntaxError(
-            f"expression is longer than {MAX_EXPRESSION_LENGTH} characters ({len(text)})"
+            f"expression is longer than {MAX_EXPRESSION_LENGTH} characters ({len(text)})",
+            code="expression-too-large",
         )
 
 

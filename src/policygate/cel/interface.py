@@ -19,13 +19,21 @@ if TYPE_CHECKING:
 
 
 class CELSyntaxError(Exception):
-    """An expression does not parse; ``line``/``column`` are 1-based *within the expression*."""
+    """An expression does not parse; ``line``/``column`` are 1-based *within the expression*.
 
-    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+    ``code`` is the error code the loader's error carries (``cel-syntax``,
+    ``cel-type``, ``unknown-function``, ``expression-too-large``: see
+    :data:`policygate.errors.CODES`), so no caller reads the message back.
+    """
+
+    def __init__(
+        self, message: str, line: int = 1, column: int = 1, code: str = "cel-syntax"
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
         self.column = column
+        self.code = code
 
 
 class CELEvaluationError(Exception):

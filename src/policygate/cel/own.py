@@ -289,7 +289,8 @@ class _OwnProgram(Program):
 
         def said(error: lang.EvalError) -> str:
             origin = origins.get(error.message)
-            return describe(lang.LocatedError(error.message, error.kind, origin), self.text)
+            located = lang.LocatedError(error.message, error.kind, origin, error.overload)
+            return describe(located, self.text)
 
         def watch(node: ast.Node, value: Any) -> None:
             key = ast.node_key(node)
@@ -316,9 +317,7 @@ def describe(error: lang.CELEvaluationError, text: str) -> str:
     """The engine's reason, naming the sub-expression where it arose when that is
     not the whole expression (``no such key: model.spec.metrics.auc``), and an
     operator as it is written (``no such overload: '>=' (bool, double)``)."""
-    reason = _operator(error.reason)
-    if reason.startswith(_RANGE) and reason.endswith(")"):
-        reason = f"no such overload: a macro needs a list or a map, got {reason[len(_RANGE) : -1]}"
+    reason = _overload(error) or error.reason
     node = error.node if isinstance(error, lang.LocatedError) else None
     where = unparse(node) if node is not None else None
     if where is None:
@@ -332,18 +331,22 @@ def describe(error: lang.CELEvaluationError, text: str) -> str:
     return f"{reason} (in `{_shown(where)}`)"
 
 
-_OVERLOAD = "no such overload: "
 _PREFIX = {"-_": "-", "!_": "!"}
-_RANGE = _OVERLOAD + "comprehension range("
 
 
-def _operator(reason: str) -> str:
-    """``no such overload: _>=_(bool, double)`` as ``'>=' (bool, double)``."""
-    if not reason.startswith(_OVERLOAD):
-        return reason
-    name, paren, rest = reason[len(_OVERLOAD) :].partition("(")
-    symbol = _PREFIX.get(name) or _INFIX.get(name)
-    return f"{_OVERLOAD}'{symbol}' ({rest}" if paren and symbol else reason
+def _overload(error: lang.EvalError) -> str | None:
+    """CEL's "no such overload" as people write the operator (``'>=' (bool, double)``
+    for ``_>=_(bool, double)``), and a macro over what is not a list or a map, from
+    the function and operand types the error carries; ``None`` for any other error."""
+    if error.overload is None:
+        return None
+    function, operands = error.overload
+    if function == "comprehension range" and len(operands) == 1:
+        return f"no such overload: a macro needs a list or a map, got {operands[0]}"
+    symbol = _PREFIX.get(function) or _INFIX.get(function)
+    if symbol is None:
+        return None
+    return f"no such overload: '{symbol}' ({', '.join(operands)})"
 
 
 def _shown(text: str) -> str:
@@ -486,16 +489,17 @@ class OwnBackend(Backend):
             tree = lang.parse(text)
         except lang.CELSyntaxError as error:
             raise CELSyntaxError(
-                f"syntax error: {error.reason}", error.line, error.column
+                f"syntax error: {error.reason}", error.line, error.column, error.code
             ) from None
         try:
             checked = self._checked(tree)
             with stack_room(8 * tree_depth(checked) + 200):
                 program = lang.Program(text, checked)
         except lang.CELCheckError as error:
-            raise CELSyntaxError(error.reason, error.line, error.column) from None
+            raise CELSyntaxError(error.reason, error.line, error.column, error.code) from None
         except RecursionError:
-            raise CELSyntaxError("expression nests too deeply") from None
+            message = "expression nests too deeply"
+            raise CELSyntaxError(message, code="expression-too-large") from None
         compiled = _OwnProgram(text, program, free_names(program.tree))
         if len(self._programs) >= self._CACHED:
             self._programs.clear()
@@ -509,7 +513,7 @@ class OwnBackend(Backend):
         try:
             return lang.check(tree, VARIABLES)
         except lang.CELCheckError as error:
-            if not error.reason.startswith("undeclared reference to '"):
+            if error.code != "undeclared-variable":
                 raise
         loose = lang.check(tree, VARIABLES, strict=False)
         return lang.check(tree, set(VARIABLES) | free_names(loose))

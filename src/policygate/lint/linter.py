@@ -25,12 +25,9 @@ from ..cel.budget import DEFAULT_BUDGET
 from ..cel.lang.library import FUNCTIONS as ENGINE_FUNCTIONS
 from ..documents import DEFAULT_LIMITS, Document, Limits, expand_paths, load_file
 from ..errors import (
-    CELCompileError,
     ErrorGroup,
     Location,
     PolicygateError,
-    SchemaError,
-    UndeclaredVariableError,
     UsageError,
 )
 from ..graph.catalogs import ControlCatalog, all_catalogs
@@ -226,7 +223,7 @@ class _Linter:
                 code = _load_code(single)
                 if code == "schema" and single.location and single.location.path == document.source:
                     schema_ok = False
-                if "undeclared reference to function" in single.message:
+                if single.code == "unknown-function":
                     continue  # the unknown-function check names it, with a did-you-mean
                 self._error(single, code)
             return schema_ok
@@ -617,23 +614,23 @@ class _Linter:
         return self._lines[source]
 
 
+# The lint check each load error's code is reported under; any other code is ``load``.
+LOAD_CHECKS = {
+    "schema-invalid": "schema",
+    "undeclared-variable": "unknown-variable",
+    "cel-syntax": "cel-syntax",
+    "cel-type": "cel-syntax",
+    "expression-too-large": "cel-syntax",
+    "message-syntax": "message-syntax",
+    "duplicate-rule-id": "duplicate-id",
+    "extends-unreadable": "extends",
+    "extends-cycle": "extends",
+    "model-schema-invalid": "model-schema",
+}
+
+
 def _load_code(error: PolicygateError) -> str:
-    message = error.message
-    if isinstance(error, SchemaError):
-        return "schema"
-    if isinstance(error, UndeclaredVariableError):
-        return "unknown-variable"
-    if isinstance(error, CELCompileError):
-        return "message-syntax" if "message placeholder" in message else "cel-syntax"
-    if message.startswith("message:"):
-        return "message-syntax"
-    if message.startswith("duplicate rule id"):
-        return "duplicate-id"
-    if message.startswith(("extends", "extends cycle")):
-        return "extends"
-    if message.startswith("model_schema"):
-        return "model-schema"
-    return "load"
+    return LOAD_CHECKS.get(error.code, "load")
 
 
 def _constant_message(what: str, value: Any) -> str:

@@ -56,11 +56,17 @@ class LocatedError(CELEvaluationError):
     """An evaluation error with the sub-expression where it arose (``node``, when
     known: its line and column are the error's), so a caller can name it."""
 
-    def __init__(self, message: str, kind: str, node: Node | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        kind: str,
+        node: Node | None,
+        overload: tuple[str, tuple[str, ...]] | None = None,
+    ) -> None:
         if node is None:
-            super().__init__(message, kind)
+            super().__init__(message, kind, overload=overload)
         else:
-            super().__init__(message, kind, node.span.line, node.span.column)
+            super().__init__(message, kind, node.span.line, node.span.column, overload=overload)
         self.node = node
 
 
@@ -135,7 +141,7 @@ class Program:
             raise
         except EvalError as error:
             node = self._origin(act, error.message) if act.observer is None else None
-            raise LocatedError(error.message, error.kind, node) from None
+            raise LocatedError(error.message, error.kind, node, error.overload) from None
         except RecursionError:
             raise CELEvaluationError("a value nests too deeply to evaluate", "internal") from None
         except (TypeError, ValueError, ArithmeticError) as error:

@@ -27,6 +27,8 @@ CHUNK = 4096
 class DeadlineExceeded(BudgetExceeded):
     """The caller's deadline passed while the evaluation ran (see ``deadline``)."""
 
+    code = "deadline-exceeded"
+
     def __init__(self, limit: int) -> None:
         super().__init__(limit)
         self.args = ("CEL evaluation ran past its deadline",)

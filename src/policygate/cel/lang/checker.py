@@ -49,9 +49,11 @@ class _Checker:
         parts = container.split(".") if container else []
         self.prefixes = [".".join(parts[:i]) + "." for i in range(len(parts), 0, -1)] + [""]
 
-    def error(self, message: str, node: Node) -> CELCheckError:
+    def error(
+        self, message: str, node: Node, code: str | None = None, name: str | None = None
+    ) -> CELCheckError:
         span = node.span
-        return CELCheckError(message, span.offset, span.line, span.column)
+        return CELCheckError(message, span.offset, span.line, span.column, code=code, name=name)
 
     def resolve(self, name: str) -> str | None:
         """The declared (or type) name that ``name`` denotes, trying the container."""
@@ -107,7 +109,8 @@ class _Checker:
                 found = "." + found
             return ast.Ident(node.span, found) if found != node.name else node
         if self.strict:
-            raise self.error(f"undeclared reference to '{node.name.lstrip('.')}'", node)
+            name = node.name.lstrip(".")
+            raise self.error(f"undeclared reference to '{name}'", node, "undeclared-variable", name)
         return ast.Ident(node.span, node.name.lstrip("."))
 
     def qualified(self, node: Node, scope: frozenset[str]) -> tuple[Node, list[ast.Select]] | None:
@@ -175,7 +178,9 @@ class _Checker:
                     f"function '{function}' takes {want} argument(s), given {count}", node
                 )
         elif self.strict:
-            raise self.error(f"undeclared reference to function '{function}'", node)
+            raise self.error(
+                f"undeclared reference to function '{function}'", node, "unknown-function", function
+            )
         result = ast.Call(node.span, function, args, checked_target)
         if function in TABLES or function in _RELATIONAL:
             self.literal_types(result)

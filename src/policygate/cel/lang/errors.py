@@ -17,8 +17,12 @@ from policygate.errors import CELCompileError, CELError
 class CELSyntaxError(CELCompileError, CELError):
     """The text is not CEL; ``line`` and ``column`` are 1-based, ``offset`` 0-based."""
 
-    def __init__(self, message: str, offset: int, line: int, column: int) -> None:
-        super().__init__(f"{message} (line {line}, column {column})")
+    code = "cel-syntax"
+
+    def __init__(
+        self, message: str, offset: int, line: int, column: int, *, code: str | None = None
+    ) -> None:
+        super().__init__(f"{message} (line {line}, column {column})", code=code)
         self.reason = message
         self.offset = offset
         self.line = line
@@ -26,10 +30,27 @@ class CELSyntaxError(CELCompileError, CELError):
 
 
 class CELCheckError(CELCompileError, CELError):
-    """The expression parses but refers to an undeclared name or misuses a function."""
+    """The expression parses but refers to an undeclared name or misuses a function.
 
-    def __init__(self, message: str, offset: int, line: int, column: int) -> None:
-        super().__init__(f"{message} (line {line}, column {column})")
+    ``code`` says which: ``undeclared-variable`` (``name`` is the variable),
+    ``unknown-function`` (``name`` is the function) or ``cel-type`` (a wrong
+    arity or call style).
+    """
+
+    code = "cel-type"
+
+    def __init__(
+        self,
+        message: str,
+        offset: int,
+        line: int,
+        column: int,
+        *,
+        code: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(f"{message} (line {line}, column {column})", code=code)
+        self.name = name
         self.reason = message
         self.offset = offset
         self.line = line
@@ -42,11 +63,23 @@ class EvalError(CELError):
     ``kind`` is a short stable word (``no_matching_overload``, ``division_by_zero``,
     ``overflow``, ``no_such_key``, ``index_out_of_bounds``, ``invalid_argument``,
     ``budget``...) that tests and callers may compare without parsing the text.
+    ``overload`` is, for CEL's "no such overload", the function's name and its
+    operands' CEL types (``("_>=_", ("bool", "double"))``), so that a message can
+    be rephrased without reading it back.
     """
 
-    def __init__(self, message: str, kind: str = "invalid_argument") -> None:
+    code = "cel-evaluation"
+
+    def __init__(
+        self,
+        message: str,
+        kind: str = "invalid_argument",
+        *,
+        overload: tuple[str, tuple[str, ...]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.kind = kind
+        self.overload = overload
 
 
 class CELEvaluationError(EvalError):
@@ -63,10 +96,15 @@ class CELEvaluationError(EvalError):
         kind: str = "invalid_argument",
         line: int | None = None,
         column: int | None = None,
+        *,
+        overload: tuple[str, tuple[str, ...]] | None = None,
     ) -> None:
-        super().__init__(message if line is None else f"{message} (line {line}, column {column})")
+        super().__init__(
+            message if line is None else f"{message} (line {line}, column {column})",
+            kind,
+            overload=overload,
+        )
         self.reason = message
-        self.kind = kind
         self.line = line
         self.column = column
 
@@ -77,6 +115,8 @@ class BudgetExceeded(CELError):
     Not an :class:`EvalError`: no ``&&``, ``||`` or macro may absorb it, so an
     exhausted budget always ends the evaluation.
     """
+
+    code = "budget-exceeded"
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"CEL evaluation exceeded its cost budget of {limit} units")

@@ -64,7 +64,8 @@ def parse_source(text: str) -> Parsed:
     """:func:`parse`, keeping the source map of :class:`Parsed`."""
     if len(text) > MAX_LENGTH:
         raise CELSyntaxError(
-            f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}", 0, 1, 1
+            f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}", 0, 1, 1,
+            code="expression-too-large",
         )
     source = Source(text)
     with stack_room(MAX_NESTING * 12):

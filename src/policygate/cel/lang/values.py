@@ -239,10 +239,11 @@ def type_name(value: Any) -> str:
 
 def no_overload(function: str, *args: object) -> EvalError:
     """CEL's "no matching overload" for ``function`` over the CEL types of ``args``."""
-    kinds = ", ".join(type_name(a) for a in args)
+    types = tuple(type_name(a) for a in args)
     return EvalError(
-        f"no such overload: {function}({kinds})",
+        f"no such overload: {function}({', '.join(types)})",
         "no_matching_overload",
+        overload=(function, types),
     )
 
 

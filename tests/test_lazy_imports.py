@@ -28,7 +28,7 @@ def test_every_public_name_resolves():
 
 def test_evaluate_stays_the_function_when_its_module_is_imported():
     import policygate.evaluate as module_or_function  # noqa: F401
-    from policygate.evaluate import evaluate
+    from policygate.run import evaluate
 
     assert policygate.evaluate is evaluate
     assert callable(policygate.evaluate) and not isinstance(policygate.evaluate, type(sys))

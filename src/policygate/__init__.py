@@ -4,6 +4,8 @@ The public API (SPEC §7)::
 
     policies = policygate.load_policies(["policies/"])
     report = policygate.evaluate(["examples/models/credit-default-passes.yaml"], policies)
+    run = policygate.load_run(policygate.RunSpec(models=(...,), policies=(...,)))
+    report = policygate.evaluate(run)       # one run, as every command builds it
     report.passed, report.models[0].results, report.to_dict()
     policygate.render(report, "json")
     policygate.gate(model_dict, policies)   # raises GateFailed unless it passes
@@ -37,12 +39,12 @@ if TYPE_CHECKING:
         SchemaError,
         UsageError,
     )
-    from .evaluate import evaluate
     from .formats import render
     from .integrations.mlflow import promote
     from .models import ModelRecord, load_models
     from .policy import Policy, Rule, load_policies
     from .report import ModelReport, Report, Result, Status
+    from .run import Run, RunSpec, evaluate, load_run
     from .waivers import Waiver, load_waivers
 
 # Each public name and the module it comes from, imported on first use (PEP 562),
@@ -59,7 +61,7 @@ _EXPORTS: dict[str, str] = {
     "GateFailed": "errors", "LoadError": "errors", "Location": "errors",
     "NothingEvaluatedError": "errors", "PolicyError": "errors", "PolicygateError": "errors",
     "SchemaError": "errors", "UsageError": "errors",
-    "evaluate": "evaluate",
+    "evaluate": "run", "load_run": "run", "Run": "run", "RunSpec": "run",
     "render": "formats",
     "promote": "integrations.mlflow",  # imports MLflow only when called
     "ModelRecord": "models", "load_models": "models",
@@ -74,7 +76,7 @@ class _Package(types.ModuleType):
     name would otherwise set the package's attribute to the module."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if _EXPORTS.get(name) == name and isinstance(value, types.ModuleType):
+        if name in _EXPORTS and isinstance(value, types.ModuleType):
             return
         super().__setattr__(name, value)
 
@@ -112,6 +114,7 @@ __all__ = [
     "load_inputs",
     "load_models",
     "load_policies",
+    "load_run",
     "load_waivers",
     "promote",
     "render",
@@ -132,6 +135,8 @@ __all__ = [
     "Report",
     "Result",
     "Rule",
+    "Run",
+    "RunSpec",
     "Status",
     "Waiver",
 ]

@@ -1,5 +1,7 @@
-"""Library entry points that combine the stages: ``gate`` for deployment services,
-``load_inputs`` for ``--input NAME=PATH``."""
+"""Library entry points that combine the stages: ``gate`` for deployment services
+(over a loaded :class:`~policygate.run.Run` or models and policies), and
+``load_inputs`` for ``--input NAME=PATH`` (kept here for its callers; it lives in
+:mod:`policygate.run`)."""
 
 from __future__ import annotations
 
@@ -7,22 +9,22 @@ import datetime as _dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .approvals import Approvers, Attestation
-from .cel.budget import Budget
-from .documents import DEFAULT_LIMITS, Limits, load_file
-from .errors import GateFailed, LoadError, UsageError
-from .evaluate import ModelInput, evaluate
-from .policy import Policy
-from .report import Report
-from .waivers import Waiver
+from .errors import GateFailed
+from .run import Run, evaluate, load_inputs
 
 if TYPE_CHECKING:
+    from .approvals import Approvers, Attestation
+    from .cel.budget import Budget
+    from .evaluate import ModelInput
     from .graph.build import RiskGraph
+    from .policy import Policy
+    from .report import Report
+    from .waivers import Waiver
 
 
 def gate(
-    models: Sequence[ModelInput] | ModelInput,
-    policies: Sequence[Policy],
+    models: Run | Sequence[ModelInput] | ModelInput,
+    policies: Sequence[Policy] | None = None,
     *,
     now: _dt.datetime | str | None = None,
     waivers: Sequence[Waiver] = (),
@@ -39,13 +41,18 @@ def gate(
 ) -> Report:
     """Evaluate and return the report if every model passed; else raise :class:`GateFailed`.
 
+    ``gate(run)`` evaluates a :func:`policygate.load_run` run; ``gate(models,
+    policies, ...)`` takes the keywords of :func:`policygate.evaluate`.
     Fails closed: nothing evaluated (no model, no applicable rule) is a failure too.
     """
-    report = evaluate(
-        models, policies, now=now, waivers=waivers, inputs=inputs, params=params, fail_on=fail_on,
-        approvers=approvers, attestations=attestations, request=request,
-        risk_graph=risk_graph, require_evidence=require_evidence, budget=budget, set=set,
-    )  # fmt: skip
+    if isinstance(models, Run):
+        report = evaluate(models)
+    else:
+        report = evaluate(
+            models, policies, now=now, waivers=waivers, inputs=inputs, params=params,
+            fail_on=fail_on, approvers=approvers, attestations=attestations, request=request,
+            risk_graph=risk_graph, require_evidence=require_evidence, budget=budget, set=set,
+        )  # fmt: skip
     if not report.passed:
         if report.nothing_evaluated:
             reason = report.nothing_evaluated_reason()
@@ -57,20 +64,4 @@ def gate(
     return report
 
 
-def load_inputs(assignments: Sequence[str], limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
-    """``NAME=PATH`` pairs into ``{name: data}``; a file of several documents gives a list."""
-    inputs: dict[str, Any] = {}
-    for assignment in assignments:
-        name, sep, path = assignment.partition("=")
-        name = name.strip()
-        if not sep or not name or not path:
-            raise UsageError(f"--input {assignment!r}: expected NAME=PATH")
-        if not name.isidentifier():
-            raise UsageError(f"--input {assignment!r}: {name!r} is not a valid name")
-        if name in inputs:
-            raise UsageError(f"--input {name} given twice")
-        documents = load_file(path, limits)
-        if not documents:
-            raise LoadError(f"--input {name}: {path} holds no document")
-        inputs[name] = documents[0].data if len(documents) == 1 else [d.data for d in documents]
-    return inputs
+__all__ = ["gate", "load_inputs"]

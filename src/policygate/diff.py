@@ -160,9 +160,14 @@ def diff(
     inputs: Mapping[str, Any] | None = None,
     fail_on: str = "error",
     request: Mapping[str, Any] | None = None,
+    head_risk_graph: Any = None,
+    **evaluation: Any,
 ) -> Impact:
     """Evaluate ``base`` and ``head`` over the same ``models`` and compare; access
-    policies judge ``request`` (the rules that judge its action, on each model)."""
+    policies judge ``request`` (the rules that judge its action, on each model).
+    ``evaluation`` gives both evaluations the rest of
+    :func:`policygate.evaluate.evaluate`'s keywords (``approvers``, ``risk_graph``...);
+    ``head_risk_graph`` is the risk registers' graph over ``head`` (default: ``risk_graph``)."""
     judged = None
     if request is not None or any(p.kind == "AccessPolicy" for p in (*base, *head)):
         from .access import for_request
@@ -172,9 +177,11 @@ def diff(
         judged, base = for_request(base, request, now)
         _, head = for_request(head, request, now)
     before = evaluate(models, base, now=now, waivers=waivers, inputs=inputs, fail_on=fail_on,
-                      request=judged)  # fmt: skip
+                      request=judged, **evaluation)  # fmt: skip
+    if head_risk_graph is not None:
+        evaluation = {**evaluation, "risk_graph": head_risk_graph}
     after = evaluate(models, head, now=before.now, waivers=waivers, inputs=inputs,
-                     fail_on=fail_on, request=judged)  # fmt: skip
+                     fail_on=fail_on, request=judged, **evaluation)  # fmt: skip
     model_changes: list[ModelChange] = []
     changes: list[ResultChange] = []
     for old, new in zip(before.models, after.models, strict=True):

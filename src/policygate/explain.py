@@ -197,9 +197,12 @@ def explain(
     approvers: Approvers | None = None,
     attestations: Sequence[Attestation] = (),
     request: Mapping[str, Any] | None = None,
+    **evaluation: Any,
 ) -> Explanation:
     """Explain ``rule`` (``RULE`` or ``POLICY/RULE``) for one model; an access rule
-    for the ``request`` it judges (docs/access-policies.md)."""
+    for the ``request`` it judges (docs/access-policies.md). ``evaluation`` gives the
+    rest of :func:`policygate.evaluate.evaluate`'s keywords (``risk_graph``,
+    ``budget``...), as the run of ``check`` has them."""
     from .access import for_request
 
     policy, found = find_rule(policies, rule)
@@ -216,6 +219,7 @@ def explain(
         fail_on=fail_on,
         approvers=approvers,
         attestations=attestations,
+        **evaluation,
     ).models[0]
     return _Explainer(
         model, report, moment, waivers, inputs or {}, catalogs, approvers, attestations, judged

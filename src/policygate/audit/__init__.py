@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ..evaluate import evaluate
 from ..report import ModelReport, Report
+from ..run import evaluate
 from .runner import AuditConfig, Auditor, audit_models, unreadable
 from .sources import AuditItem, expand_sources
 from .summary import AuditSummary
@@ -46,8 +46,7 @@ def report_header(auditor: Auditor) -> Report:
     Made by the evaluator itself (over no model), so its header is what
     ``check`` would write for the same policies and ``now``.
     """
-    config = auditor.config
-    return evaluate([], auditor.policies, now=config.now, fail_on=config.fail_on)
+    return evaluate(auditor.run)  # the run loaded holds no model: its sources come one by one
 
 
 __all__ = [

@@ -10,6 +10,7 @@ every process evaluates with the same fixed ``now``.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import itertools
 import multiprocessing
 import os
@@ -23,13 +24,11 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from ..api import load_inputs
 from ..errors import PolicygateError
-from ..evaluate import evaluate
-from ..models import ModelRecord, apply_set, load_models
-from ..policy import Policy, load_policies
+from ..models import load_models
+from ..policy import Policy
 from ..report import ModelReport, Result, Status
-from ..waivers import Waiver, load_waivers
+from ..run import RunSpec, evaluate, load_run
 from .sources import AuditItem
 from .summary import LOAD_RULE
 
@@ -39,7 +38,12 @@ WINDOW_PER_JOB = 4  # batches in flight per worker
 
 @dataclass(frozen=True)
 class AuditConfig:
-    """Everything a process needs to evaluate sources: paths and values, no loaded state."""
+    """Everything a process needs to evaluate sources: paths and values, no loaded state.
+
+    ``spec`` is the run every process loads (:func:`policygate.run.load_run`, the
+    sources being its models); without one it is made of the fields before it.
+    ``environ`` holds the ``POLICYGATE_*`` limits the command line was given.
+    """
 
     policies: tuple[str, ...]
     now: str
@@ -48,42 +52,39 @@ class AuditConfig:
     inputs: tuple[str, ...] = ()
     fail_on: str = "error"
     overlay: Mapping[str, Any] = field(default_factory=dict)  # --set: {dotted path: value}
+    spec: RunSpec | None = None
+    environ: Mapping[str, str] = field(default_factory=dict)
+
+    def run_spec(self) -> RunSpec:
+        if self.spec is not None:
+            return dataclasses.replace(self.spec, now=self.now, fail_on=self.fail_on)
+        from ..config import assignments
+
+        return RunSpec(policies=self.policies, waivers=self.waivers, inputs=self.inputs,
+                       params=tuple(assignments(self.params)), now=self.now,
+                       set=tuple(assignments(self.overlay)), fail_on=self.fail_on)  # fmt: skip
 
 
 class Auditor:
-    """Policies, waivers and inputs loaded once; then one source at a time."""
+    """The run (policies, waivers, inputs, approvers...) loaded once; then one source
+    at a time."""
 
     def __init__(self, config: AuditConfig) -> None:
         self.config = config
-        self.policies: list[Policy] = load_policies(
-            config.policies, params=dict(config.params)
-        )
-        self.waivers: list[Waiver] = load_waivers(config.waivers) if config.waivers else []
-        self.inputs = load_inputs(config.inputs)
+        self.run = load_run(config.run_spec(), environ=config.environ)
+        self.policies: list[Policy] = list(self.run.policies)
 
     def evaluate(self, item: AuditItem) -> list[ModelReport]:
         """The model reports of one source; an unreadable source gives one ``error`` model."""
         if item.error is not None:
             return [unreadable(item.source, item.error)]
         try:
-            records = [self._overlaid(r) for r in load_models([item.source])]
+            run = self.run.with_records(load_models([item.source]))
         except PolicygateError as error:
             return [unreadable(item.source, str(error))]
-        if not records:
+        if not run.records:
             return []
-        report = evaluate(
-            records,
-            self.policies,
-            now=self.config.now,
-            waivers=self.waivers,
-            inputs=self.inputs,
-            fail_on=self.config.fail_on,
-        )
-        return list(report.models)
-
-    def _overlaid(self, record: ModelRecord) -> ModelRecord:
-        """The record with ``--set``'s record defaults filled in (models.apply_set)."""
-        return apply_set(record, self.config.overlay) if self.config.overlay else record
+        return list(evaluate(run).models)
 
 
 def unreadable(source: str, message: str) -> ModelReport:

@@ -12,6 +12,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import click
 
@@ -21,42 +22,35 @@ from ..audit.summary import AuditSummary
 from ..errors import UsageError
 from ..files import write_atomic
 from ..formats import OutputFormat, render
-from ..graph.catalogs import load_catalogs, verify_control_ids
-from ..models import parse_set
-from ..policy import parse_param
-from ..report import FAIL_ON, Report
+from ..report import Report
 from ..timestamps import format_timestamp, utc_now
 from .common import (
-    catalog_option,
-    fail_on_option,
     format_option,
     handle_errors,
-    input_option,
-    now_option,
     output_option,
-    param_option,
     parse_report_option,
-    policy_option,
     report_option,
-    set_option,
-    waivers_option,
+    run_options,
+    run_spec,
 )
 
 SUMMARY = "summary"
 FORMATS = [SUMMARY, *(f.value for f in OutputFormat)]
 
 
+EXCLUDED = dict.fromkeys(
+    ("evidence", "attestation_log", "attestation_head"),
+    "an audit reads each source in turn (in worker processes); these are checked on the "
+    "records of one check run",
+)
+
+
 @click.command(name="audit")
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
-@policy_option(required=False)  # not needed for the out-of-band check alone
-@catalog_option("Extra control catalog besides the shipped ones.")
-@waivers_option()
-@input_option()
-@param_option()
-@set_option()
+@run_options(exclude=tuple(EXCLUDED),
+             help={"fail_on": "Lowest severity whose fail or error fails a model."})  # fmt: skip
 @click.option("--alias", metavar="NAME", help="MLflow sources: only the versions with this alias.")
 @click.option("--stage", metavar="STAGE", help="MLflow sources: only the versions in this stage.")
-@now_option()
 @click.option(
     "-j",
     "--jobs",
@@ -75,7 +69,6 @@ FORMATS = [SUMMARY, *(f.value for f in OutputFormat)]
     type=click.IntRange(min=1),
     help="Rules and controls listed in the summary.",
 )
-@fail_on_option("Lowest severity whose fail or error fails a model.", choices=FAIL_ON)
 @click.option(
     "--progress/--no-progress",
     default=None,
@@ -95,26 +88,19 @@ FORMATS = [SUMMARY, *(f.value for f in OutputFormat)]
 @handle_errors
 def audit_command(
     sources: Sequence[str],
-    policies: Sequence[str],
-    catalogs: Sequence[str],
-    waivers: Sequence[str],
-    inputs: Sequence[str],
-    params: Sequence[str],
-    assignments: Sequence[str],
     alias: str | None,
     stage: str | None,
-    now: str | None,
     jobs: int,
     fmt: str,
     output: str | None,
     extra_reports: Sequence[str],
     top: int,
-    fail_on: str,
     progress: bool | None,
     quiet: bool,
     lifecycle_log: str | None,
     protected_aliases: Sequence[str],
     protected_stages: Sequence[str],
+    **given: Any,
 ) -> None:
     """Evaluate every model of SOURCE... (directories, files, hf:/cyclonedx:/mct: cards,
     mlflow:models:/ for a whole registry) against the policies.
@@ -124,6 +110,8 @@ def audit_command(
     policygate audit mlflow:models:/ --alias champion -p policies/ --report json=audit.json
     policygate audit mlflow:models:/ --lifecycle-log lifecycle.jsonl --protected-alias champion
     """
+    spec = run_spec(given)
+    policies = spec.policies
     out_of_band = 0
     if lifecycle_log:
         out_of_band = _out_of_band(sources, lifecycle_log, protected_aliases, protected_stages)
@@ -132,17 +120,11 @@ def audit_command(
     elif not policies:
         raise UsageError("Missing option '-p' / '--policy' (or --lifecycle-log)")
     outputs = [(fmt, output), *(parse_report_option(v, FORMATS) for v in extra_reports)]
-    config = AuditConfig(
-        policies=tuple(policies),
-        now=now if now is not None else format_timestamp(utc_now()),
-        params=dict(parse_param(p) for p in params),
-        waivers=tuple(waivers),
-        inputs=tuple(inputs),
-        fail_on=fail_on,
-        overlay=parse_set(assignments),
-    )
+    now = spec.now if spec.now is not None else format_timestamp(utc_now())
+    config = AuditConfig(policies=policies, now=now, fail_on=spec.fail_on, spec=spec,
+                         environ={k: v for k, v in os.environ.items()
+                                  if k.startswith("POLICYGATE_")})  # fmt: skip
     auditor = Auditor(config)  # loads everything once here: usage and load errors exit 2 now
-    verify_control_ids(auditor.policies, load_catalogs(catalogs) if catalogs else ())
     header = report_header(auditor)
     items = list(expand_sources(list(sources), alias=alias, stage=stage))
     needs_spool = any(f != SUMMARY for f, _ in outputs)

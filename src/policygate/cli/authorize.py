@@ -9,38 +9,21 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Any
 
 import click
 
 from ..access import AccessDecision
-from ..access import authorize as authorize_request
-from ..api import load_inputs
-from ..approvals import load_approvers
-from ..documents import Limits
-from ..errors import NothingEvaluatedError, UsageError
-from ..limits import configure as configure_limits
-from ..models import ModelRecord, load_models
-from ..policy import ACTIONS, Policy, load_policies, parse_param
+from ..errors import UsageError
+from ..policy import ACTIONS
 from ..report import FAIL_ON, Status
-from ..waivers import load_waivers
-from .common import (
-    catalog_option,
-    fail_on_option,
-    format_option,
-    handle_errors,
-    input_option,
-    limit_option,
-    now_option,
-    param_option,
-    policy_option,
-    set_option,
-    waivers_option,
-    with_record_defaults,
-)
+from .common import format_option, handle_errors, load, run_options, run_spec
 
-if TYPE_CHECKING:
-    from ..graph.build import RiskGraph
+EXCLUDED = {
+    "require_evidence": "a promotion is judged by the promotion policies' results; "
+    "--require-evidence is check's",
+    "evidence": "--model names the one record judged, as its source gives it",
+}
 
 
 @click.command()
@@ -62,20 +45,14 @@ if TYPE_CHECKING:
 @click.option("--protected-stage", "protected_stages", multiple=True, metavar="STAGE",
               help="A protected stage: moving to it is a promotion (repeatable).")
 @click.option("--registry", default="", metavar="NAME", help="request.registry (e.g. mlflow).")
-@policy_option("Access policy or promotion policy, file or directory (repeatable).")
-@click.option("--approvers", multiple=True, metavar="PATH",
-              help="Approvers directory: the actor's roles (kind: Approvers).")
-@click.option("--risk-register", "risk_registers", multiple=True, metavar="PATH",
-              help="Risk register: the promotion policies' risks, as for check.")
-@catalog_option()
-@waivers_option()
-@input_option()
-@param_option()
-@set_option()
-@now_option()
-@limit_option()
-@fail_on_option("Lowest severity whose fail or error denies.",
-                choices=[f for f in FAIL_ON if f != "never"])  # never would allow everything
+@run_options(
+    exclude=tuple(EXCLUDED), required=("policies",),
+    help={"policies": "Access policy or promotion policy, file or directory (repeatable).",
+          "approvers": "Approvers directory: the actor's roles (kind: Approvers), and the "
+                       "signed approvals' keys.",
+          "fail_on": "Lowest severity whose fail or error denies."},
+    choices={"fail_on": [f for f in FAIL_ON if f != "never"]},  # never would allow everything
+)  # fmt: skip
 @format_option(["text", "json"], "Output format.")
 @handle_errors
 def authorize(
@@ -92,28 +69,23 @@ def authorize(
     protected_aliases: Sequence[str],
     protected_stages: Sequence[str],
     registry: str,
-    policies: Sequence[str],
-    approvers: Sequence[str],
-    risk_registers: Sequence[str],
-    catalogs: Sequence[str],
-    waivers: Sequence[str],
-    inputs: Sequence[str],
-    params: Sequence[str],
-    assignments: Sequence[str],
-    now: str | None,
-    limit_values: Sequence[str],
-    fail_on: str,
     fmt: str,
+    **given: Any,
 ) -> None:
     """Judge one registry request by ACTOR against access policies; exit 0 allowed, 1 denied.
 
     The actor's roles come from --approvers only (an actor never asserts its own).
     """
-    limits = configure_limits(limit_values)
-    access, promotion = _policies(policies, limits.load)
-    record = _record(source, limits.load) if source else None
-    if record is not None:  # --set (and the configuration's set:): the record's defaults
-        record = with_record_defaults([record], assignments)[0]
+    from ..access import authorize as authorize_request
+
+    run = load(run_spec(given, models=(source,) if source else ()), access="also")
+    if not run.access_policies:
+        raise UsageError(f"no access policy (kind: AccessPolicy) found in "
+                         f"{', '.join(run.spec.policies)}")  # fmt: skip
+    if source and len(run.records) != 1:
+        raise UsageError(f"--model {source}: expected one model record, found "
+                         f"{len(run.records)}")  # fmt: skip
+    record = run.records[0] if source else None
     key, _, value = (tag or "").partition("=")
     if tag is not None and not key:
         raise UsageError(f"--tag {tag!r}: expected KEY=VALUE")
@@ -128,54 +100,14 @@ def authorize(
         },
         "registry": registry,
     }  # fmt: skip
+    evaluation = run.evaluation()
+    del evaluation["require_evidence"]
     decision = authorize_request(
-        request, access_policies=access, policies=promotion, model=record,
-        protected_aliases=protected_aliases, protected_stages=protected_stages,
-        waivers=load_waivers(waivers, limits=limits.load) if waivers else (),
-        approvers=load_approvers(approvers) if approvers else None,
-        now=now, params=dict(parse_param(p) for p in params), inputs=load_inputs(inputs),
-        fail_on=fail_on, budget=limits.rule,
-        risk_graph=_risk_graph(risk_registers, catalogs, promotion, record, limits.load),
+        request, access_policies=run.access_policies, policies=run.policies, model=record,
+        protected_aliases=protected_aliases, protected_stages=protected_stages, **evaluation,
     )  # fmt: skip
     click.echo(decision.to_json() if fmt == "json" else render_text(decision), nl=False)
     sys.exit(0 if decision.allowed else 1)
-
-
-def _policies(paths: Sequence[str], limits: Limits) -> tuple[list[Policy], list[Policy]]:
-    """The access policies and the promotion policies under ``paths``; no access policy
-    at all is a usage error (there would be nothing to judge the request by)."""
-    try:
-        access = load_policies(paths, kind="AccessPolicy", limits=limits)
-    except NothingEvaluatedError:
-        raise UsageError(
-            f"no access policy (kind: AccessPolicy) found in {', '.join(paths)}"
-        ) from None
-    try:
-        promotion = load_policies(paths, limits=limits)
-    except NothingEvaluatedError:
-        promotion = []
-    return access, promotion
-
-
-def _risk_graph(registers: Sequence[str], catalogs: Sequence[str], policies: list[Policy],
-                record: ModelRecord | None, limits: Limits) -> RiskGraph | None:  # fmt: skip
-    """The risk graph of ``--risk-register`` over the promotion policies, as ``check``
-    builds it (a risk the record names that no register defines is an error)."""
-    if not registers:
-        return None
-    from ..graph.build import load_risk_graph
-    from ..graph.catalogs import load_catalogs
-
-    extra = load_catalogs(catalogs, limits=limits) if catalogs else []
-    records = [record] if record is not None else None
-    return load_risk_graph(registers, policies, records=records, extra_catalogs=extra)
-
-
-def _record(source: str, limits: Limits) -> ModelRecord:
-    records = load_models([source], limits=limits)
-    if len(records) != 1:
-        raise UsageError(f"--model {source}: expected one model record, found {len(records)}")
-    return records[0]
 
 
 _MARKS = {Status.PASS: "pass", Status.FAIL: "FAIL", Status.ERROR: "ERROR", Status.SKIP: "skip",

@@ -17,21 +17,15 @@ from ..classify import classify, render_json, render_text
 from ..errors import NothingEvaluatedError
 from ..models import load_models
 from ..policy import load_policies
-from .common import (
-    format_option,
-    handle_errors,
-    now_option,
-    policy_option,
-    set_option,
-    with_record_defaults,
-)
+from .common import format_option, handle_errors, run_options, with_record_defaults
 
 
 @click.command()
 @click.argument("models", nargs=-1, required=True, metavar="MODEL...")
-@policy_option("Policy file or directory holding the eu-ai-act-classification pack (repeatable).")
-@set_option("Supply a record field the source lacks (PATH=VALUE, repeatable).")
-@now_option()
+@run_options("policies", "set", "now", required=("policies",), help={
+    "policies": "Policy file or directory holding the eu-ai-act-classification pack "
+                "(repeatable).",
+    "set": "Supply a record field the source lacks (PATH=VALUE, repeatable)."})  # fmt: skip
 @format_option(["text", "json"], "Output format.")
 @handle_errors
 def classify_command(

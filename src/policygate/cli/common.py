@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ..errors import PolicygateError, UsageError
+from ..run import FAIL_ON
+
+if TYPE_CHECKING:
+    from ..run import Run, RunSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -102,8 +106,56 @@ def _by_name(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     return (*(item for item in configured if item.partition("=")[0].strip() not in given), *value)
 
 
-POLICY_HELP = "Policy file or directory (repeatable)."
-CATALOG_HELP = "Extra control catalog (kind: ControlCatalog) besides the shipped ones."
+def run_options(
+    *names: str,
+    exclude: Sequence[str] = (),
+    help: Mapping[str, str] | None = None,
+    required: Sequence[str] = (),
+    choices: Mapping[str, Sequence[str]] | None = None,
+) -> Callable[[F], F]:
+    """The click options of :class:`policygate.run.RunSpec`'s fields: ``names`` (default:
+    every field but ``exclude``), each as the spec declares it, ``help`` and
+    ``choices`` overriding it for one command. Read them back with :func:`run_spec`."""
+    from ..run import RunSpec
+
+    options = [(n, o) for n, o in RunSpec.options() if (n in names if names else n not in exclude)]
+    decorators = []
+    for name, option in options:
+        kwargs: dict[str, Any] = {"help": (help or {}).get(name, option.help)}
+        if option.flag:
+            kwargs["is_flag"] = True
+        else:
+            kwargs.update(metavar=option.metavar, multiple=option.multiple)
+        allowed = (choices or {}).get(name, option.choices)
+        if allowed is not None:
+            default = RunSpec.__dataclass_fields__[name].default
+            kwargs.update(type=click.Choice(list(allowed)), default=default, show_default=True)
+            kwargs.pop("metavar")
+        if option.by_name:
+            kwargs["callback"] = _by_name
+        if name in required:
+            kwargs["required"] = True
+        decorators.append(click.option(*option.flags, option.dest or name, **kwargs))
+    return _compose(*decorators)
+
+
+def run_spec(given: Mapping[str, Any], **fields: Any) -> RunSpec:
+    """The :class:`~policygate.run.RunSpec` of a command's options (what
+    :func:`run_options` declared) and ``fields`` (its MODEL arguments...)."""
+    from ..run import RunSpec
+
+    return RunSpec.from_options(given, **fields)
+
+
+def load(spec: RunSpec, **options: Any) -> Run:
+    """:func:`policygate.run.load_run` as a command runs it: the ``POLICYGATE_*`` limits
+    from the environment, and each warning of the run on stderr."""
+    from ..run import load_run
+
+    run = load_run(spec, environ=os.environ, **options)
+    for warning in run.warnings:
+        click.echo(f"policygate: warning: {warning}", err=True)
+    return run
 
 
 def _compose(*options: Callable[[Any], Any]) -> Callable[[F], F]:
@@ -117,59 +169,20 @@ def _compose(*options: Callable[[Any], Any]) -> Callable[[F], F]:
     return decorator
 
 
-def policy_option(help: str = POLICY_HELP, *, required: bool = True) -> Callable[[F], F]:
+def policy_option(help: str | None = None, *, required: bool = True) -> Callable[[F], F]:
     """``-p/--policy`` (repeatable), into ``policies``."""
-    return click.option("-p", "--policy", "policies", multiple=True, required=required,
-                        metavar="POLICY", help=help)  # fmt: skip
+    return run_options("policies", help={"policies": help} if help else None,
+                       required=("policies",) if required else ())  # fmt: skip
 
 
-def catalog_option(help: str = CATALOG_HELP) -> Callable[[F], F]:
+def catalog_option(help: str | None = None) -> Callable[[F], F]:
     """``--catalog`` (repeatable), into ``catalogs``."""
-    return click.option("--catalog", "catalogs", multiple=True, metavar="PATH", help=help)
+    return run_options("catalogs", help={"catalogs": help} if help else None)
 
 
-def policy_options(catalog_help: str = CATALOG_HELP) -> Callable[[F], F]:
-    """``-p/--policy`` and ``--catalog``, as ``check`` and ``audit`` have them."""
-    return _compose(policy_option(), catalog_option(catalog_help))
-
-
-def waivers_option() -> Callable[[F], F]:
-    return click.option("--waivers", multiple=True, metavar="PATH",
-                        help="Waiver file or directory.")  # fmt: skip
-
-
-def input_option() -> Callable[[F], F]:
-    return click.option("--input", "inputs", multiple=True, metavar="NAME=PATH", callback=_by_name,
-                        help="Extra document available to rules as inputs.NAME.")  # fmt: skip
-
-
-def param_option() -> Callable[[F], F]:
-    return click.option("--param", "params", multiple=True, metavar="NAME=VALUE", callback=_by_name,
-                        help="Override a policy parameter; VALUE is read as YAML.")  # fmt: skip
-
-
-def now_option() -> Callable[[F], F]:
-    return click.option("--now", metavar="RFC3339",
-                        help="Evaluate as of this time (default: now, UTC).")  # fmt: skip
-
-
-def evaluation_options(func: F) -> F:
-    """``--waivers``, ``--input``, ``--param``, ``--set`` and ``--now``, as ``check`` has
-    them, for the commands that evaluate like it (explain, diff)."""
-    options = (waivers_option(), input_option(), param_option(), set_option(), now_option())
-    return _compose(*options)(func)
-
-
-SET_HELP = (
-    "Record default (repeatable): fill PATH where a record says nothing, e.g. "
-    "spec.risk_tier=high; VALUE is read as YAML. A value the record gives is kept."
-)
-
-
-def set_option(help: str = SET_HELP) -> Callable[[F], F]:
+def set_option(help: str | None = None) -> Callable[[F], F]:
     """``--set PATH=VALUE`` (repeatable), into ``assignments``."""
-    return click.option("--set", "assignments", multiple=True, metavar="PATH=VALUE", help=help,
-                        callback=_by_name)  # fmt: skip
+    return run_options("set", help={"set": help} if help else None)
 
 
 def with_record_defaults(records: Sequence[Any], assignments: Sequence[str]) -> list[Any]:
@@ -186,15 +199,6 @@ def with_record_defaults(records: Sequence[Any], assignments: Sequence[str]) -> 
     return [apply_set(record, settings) for record in records]
 
 
-def limit_option() -> Callable[[F], F]:
-    """``--limit NAME=VALUE`` (repeatable), into ``limit_values``."""
-    from ..limits import describe as describe_limits
-
-    return click.option("--limit", "limit_values", multiple=True, metavar="NAME=VALUE",
-                        help=f"Change a limit (repeatable; also POLICYGATE_* variables, see "
-                             f"SECURITY.md): {describe_limits()}.")  # fmt: skip
-
-
 def format_option(choices: Sequence[str], help: str, *, default: str = "text") -> Callable[[F], F]:
     """``-f/--format``, into ``fmt``."""
     return click.option("-f", "--format", "fmt", default=default, show_default=True,
@@ -207,11 +211,11 @@ def output_option(help: str) -> Callable[[F], F]:
 
 
 def fail_on_option(
-    help: str, *, choices: Sequence[str], default: str = "error"
+    help: str, *, choices: Sequence[str] | None = None, default: str = "error"
 ) -> Callable[[F], F]:
-    """``--fail-on``."""
+    """``--fail-on`` (``lint``'s, whose levels are its findings', gives ``choices``)."""
     return click.option("--fail-on", default=default, show_default=True,
-                        type=click.Choice(choices), help=help)  # fmt: skip
+                        type=click.Choice(list(choices or FAIL_ON)), help=help)  # fmt: skip
 
 
 def report_option(help: str) -> Callable[[F], F]:

@@ -11,27 +11,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from typing import Any
 
 import click
 
 from ..errors import NothingEvaluatedError
-from ..evaluate import evaluate
 from ..files import write_atomic
-from ..models import load_models
-from ..policy import load_policies, parse_param
-from ..waivers import load_waivers
-from .common import (
-    catalog_option,
-    handle_errors,
-    input_option,
-    now_option,
-    param_option,
-    policy_option,
-    set_option,
-    waivers_option,
-    with_record_defaults,
-)
+from ..run import evaluate
+from .common import handle_errors, load, run_options, run_spec
 
 
 @click.group()
@@ -41,55 +28,22 @@ def docs() -> None:
 
 @docs.command(name="annex-iv", short_help="The EU AI Act Annex IV technical file.")
 @click.argument("model", metavar="MODEL")
-@policy_option("Policy file or directory (repeatable): the gate results the file reports.")
-@click.option("--risk-register", "risk_registers", multiple=True, metavar="PATH",
-              help="Risk register (kind: RiskRegister): the risks of section 5.")  # fmt: skip
-@catalog_option()
-@waivers_option()
-@input_option()
-@param_option()
-@set_option("Supply a record field the source lacks (PATH=VALUE, repeatable).")
-@now_option()
+@run_options(required=("policies",), help={
+    "policies": "Policy file or directory (repeatable): the gate results the file reports.",
+    "risk_registers": "Risk register (kind: RiskRegister): the risks of section 5.",
+    "set": "Supply a record field the source lacks (PATH=VALUE, repeatable)."})  # fmt: skip
 @click.option("-o", "--output", "directory", default=".", show_default=True, metavar="DIR",
               help="Directory the drafts are written to.")  # fmt: skip
 @handle_errors
-def annex_iv(
-    model: str,
-    policies: Sequence[str],
-    risk_registers: Sequence[str],
-    catalogs: Sequence[str],
-    waivers: Sequence[str],
-    inputs: Sequence[str],
-    params: Sequence[str],
-    assignments: Sequence[str],
-    now: str | None,
-    directory: str,
-) -> None:
+def annex_iv(model: str, directory: str, **given: Any) -> None:
     """Write MODEL's Annex IV technical documentation draft (Markdown and HTML)."""
     from ..annex_iv import render_html, render_markdown, technical_file
-    from ..api import load_inputs
-    from ..graph.catalogs import load_catalogs, verify_control_ids
 
-    records = with_record_defaults(load_models([model]), assignments)
+    run = load(run_spec(given, models=(model,)))
+    records = run.records
     if not records:
         raise NothingEvaluatedError(f"no model found in {model}")
-    loaded = load_policies(policies, params=dict(parse_param(p) for p in params))
-    extra = load_catalogs(catalogs) if catalogs else []
-    risk_graph = None
-    if risk_registers:
-        from ..graph.build import load_risk_graph
-
-        risk_graph = load_risk_graph(risk_registers, loaded, extra_catalogs=extra, records=records)
-    else:
-        verify_control_ids(loaded, extra)  # as check: an unknown control id is a load error
-    report = evaluate(
-        records,
-        loaded,
-        now=now,
-        waivers=load_waivers(waivers) if waivers else (),
-        inputs=load_inputs(inputs),
-        risk_graph=risk_graph,
-    )
+    report = evaluate(run)
     os.makedirs(directory, exist_ok=True)
     missing = False
     for record, evaluated in zip(records, report.models, strict=True):

@@ -32,7 +32,7 @@ from ..documents import load_text
 from ..errors import UsageError
 from ..formats.inert import inert
 from ..models import load_models
-from .common import format_option, handle_errors, now_option
+from .common import format_option, handle_errors, run_options
 
 
 @click.command("eval")
@@ -41,7 +41,7 @@ from .common import format_option, handle_errors, now_option
               help="A variable and its value, written in YAML (repeatable).")  # fmt: skip
 @click.option("-m", "--model", "model", metavar="MODEL",
               help="A model record (file or source) bound to `model`.")  # fmt: skip
-@now_option()
+@run_options("now")
 @format_option(["text", "json"], "Output format.")
 @handle_errors
 def eval_command(

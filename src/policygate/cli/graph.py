@@ -13,7 +13,6 @@ from typing import Any
 
 import click
 
-from ..api import load_inputs
 from ..errors import UsageError
 from ..files import write_atomic
 from ..graph import queries
@@ -25,30 +24,16 @@ from ..graph.render import coverage_text, gaps_text, impact_text, to_json
 from ..models import load_models
 from ..policy import load_policies, parse_param
 from ..report import Report
+from ..run import load_inputs
 from ..waivers import load_waivers
-from .common import (
-    catalog_option,
-    format_option,
-    handle_errors,
-    input_option,
-    now_option,
-    output_option,
-    param_option,
-    policy_option,
-    waivers_option,
-)
+from .common import format_option, handle_errors, output_option, run_options
 
 _INPUT_OPTIONS: list[Callable[[Any], Any]] = [
     click.argument("models", nargs=-1, metavar="[MODEL]..."),
-    policy_option("Policy file or directory (repeatable): its rules give evidence.",
-                  required=False),
-    click.option("--risk-register", "risk_registers", multiple=True, metavar="PATH",
-                 help="Risk register (kind: RiskRegister), repeatable."),
-    catalog_option("Extra control catalog besides the shipped ones."),
-    waivers_option(),
-    input_option(),
-    param_option(),
-    now_option(),
+    run_options("policies", "risk_registers", "catalogs", "waivers", "inputs", "params", "now",
+                help={"policies": "Policy file or directory (repeatable): its rules give "
+                                  "evidence.",
+                      "risk_registers": "Risk register (kind: RiskRegister), repeatable."}),
     output_option("Write here instead of stdout."),
 ]  # fmt: skip
 

@@ -9,22 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from typing import Any
 
 import click
 
 from ..errors import UsageError
-from ..limits import configure as configure_limits
-from ..report import FAIL_ON
-from .common import (
-    fail_on_option,
-    handle_errors,
-    input_option,
-    limit_option,
-    param_option,
-    policy_options,
-    set_option,
-    waivers_option,
-)
+from .common import handle_errors, run_options, run_spec
 
 
 def is_loopback(host: str) -> bool:
@@ -40,24 +30,21 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+EXCLUDED = {
+    "now": "each request is judged at its own now (the body's, else the time it comes)",
+    "evidence": "the records come with each request, with the evidence they hold",
+    "attestation_log": "checked on the records of a check run; a request's record is not "
+    "in the server's log",
+    "attestation_head": "as --attestation-log",
+}
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; anything but loopback needs --token-file.")  # fmt: skip
 @click.option("--port", default=8181, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on.")  # fmt: skip
-@policy_options()
-@waivers_option()
-@click.option("--risk-register", "risk_registers", multiple=True, metavar="PATH",
-              help="Risk register (kind: RiskRegister): reports show risks and "
-                   "controls.")  # fmt: skip
-@click.option("--approvers", multiple=True, metavar="PATH",
-              help="Approvers directory (kind: Approvers) that signed approvals are "
-                   "verified against.")  # fmt: skip
-@input_option()
-@param_option()
-@set_option()
-@fail_on_option("Lowest severity whose fail or error fails the gate.", choices=FAIL_ON)
-@limit_option()
+@run_options(exclude=tuple(EXCLUDED), required=("policies",))
 @click.option("--token-file", metavar="PATH",
               help="File holding the bearer token every request but /health must carry "
                    "(Authorization: Bearer TOKEN). Required off loopback.")  # fmt: skip
@@ -79,16 +66,6 @@ def is_loopback(host: str) -> bool:
 def serve(
     host: str,
     port: int,
-    policies: Sequence[str],
-    catalogs: Sequence[str],
-    waivers: Sequence[str],
-    risk_registers: Sequence[str],
-    approvers: Sequence[str],
-    inputs: Sequence[str],
-    params: Sequence[str],
-    assignments: Sequence[str],
-    fail_on: str,
-    limit_values: Sequence[str],
     token_file: str | None,
     decision_log: str | None,
     threads: int,
@@ -97,6 +74,7 @@ def serve(
     access_log: bool,
     protected_aliases: Sequence[str],
     protected_stages: Sequence[str],
+    **given: Any,
 ) -> None:
     """Answer gate decisions over HTTP: POST /v1/check, POST /v1/authorize (with access
     policies among -p), GET /v1/policies, GET /health.
@@ -114,17 +92,14 @@ def serve(
                          "pip install 'policygate[serve]'") from None
     from ..serve import ServeSettings, run
 
+    spec = run_spec(given)
     settings = ServeSettings(
-        host=host, port=port, policies=tuple(policies), catalogs=tuple(catalogs),
-        waivers=tuple(waivers), risk_registers=tuple(risk_registers),
-        approvers=tuple(approvers), inputs=tuple(inputs), params=tuple(params),
-        assignments=tuple(assignments), fail_on=fail_on, limit_values=tuple(limit_values),
-        token_file=token_file, decision_log=decision_log, threads=threads, workers=workers,
-        concurrency=concurrency, access_log=access_log,
+        host=host, port=port, policies=spec.policies, catalogs=spec.catalogs,
+        waivers=spec.waivers, risk_registers=spec.risk_registers, approvers=spec.approvers,
+        attestations=spec.attestations, require_evidence=spec.require_evidence,
+        inputs=spec.inputs, params=spec.params, assignments=spec.set, fail_on=spec.fail_on,
+        limit_values=spec.limits, token_file=token_file, decision_log=decision_log,
+        threads=threads, workers=workers, concurrency=concurrency, access_log=access_log,
         protected_aliases=tuple(protected_aliases), protected_stages=tuple(protected_stages),
     )  # fmt: skip
-    configure_limits(settings.limit_values)  # a bad --limit is exit 2 before anything loads
-    from ..models import parse_set
-
-    parse_set(settings.assignments)  # so is a bad --set
-    run(settings)
+    run(settings)  # loads the run before binding: a bad input is exit 2 and nothing listens

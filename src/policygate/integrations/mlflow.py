@@ -27,6 +27,8 @@ from ..waivers import Waiver
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
+    from ..run import Run
+
 TAG_PREFIX = "policygate."
 OUTCOME_TAGS = (
     "policygate.passed",  # "true" / "false"
@@ -56,6 +58,7 @@ def promote(
     fail_on: str = "error",
     mlflow_client: MlflowClient | None = None,
     set: Mapping[str, Any] | None = None,  # --set (SPEC §5): record defaults
+    run: Run | None = None,
 ) -> Report:
     """Gate the MLflow model version ``source`` and, if it passes, point ``alias`` at it.
 
@@ -63,7 +66,10 @@ def promote(
     without the ``mlflow:`` prefix), read from ``tracking_uri`` (default
     ``MLFLOW_TRACKING_URI``). ``target_stage`` is set as the record's
     ``metadata.target_stage`` (the promotion being asked for; ``None`` keeps
-    what the registry says). Returns the report when the gate passed; raises
+    what the registry says). With ``run`` (:func:`policygate.load_run`, no models)
+    the version is judged with that run's inputs (its policies, waivers,
+    approvers, risk registers...) and the keywords above it are not used.
+    Returns the report when the gate passed; raises
     :class:`GateFailed` (with ``.report``) when it did not, leaving the alias
     where it was.
     """
@@ -73,7 +79,7 @@ def promote(
     client = mlflow_client or mlflow_import.client(tracking_uri)
     record, name, version = read_version(location, client, overlay, target_stage)
     try:
-        report = gate(
+        report = gate(run.with_records([record])) if run is not None else gate(
             [record],
             policies,
             now=now,

@@ -48,6 +48,8 @@ class ServeSettings:
     access_log: bool = False
     protected_aliases: tuple[str, ...] = ()
     protected_stages: tuple[str, ...] = ()
+    attestations: tuple[str, ...] = ()
+    require_evidence: bool = False
 
     def sources(self) -> ServeSources:
         return ServeSources(
@@ -56,6 +58,8 @@ class ServeSettings:
             params=self.params, assignments=self.assignments, token_file=self.token_file,
             limits=configure_limits(self.limit_values),
             protected_aliases=self.protected_aliases, protected_stages=self.protected_stages,
+            attestations=self.attestations, require_evidence=self.require_evidence,
+            limit_values=self.limit_values,
         )  # fmt: skip
 
     def to_json(self) -> str:

@@ -208,6 +208,7 @@ class DecisionService:
             approvers=current.approvers, now=now, inputs=current.inputs,
             fail_on="error" if self.fail_on == "never" else self.fail_on,  # never: report-only
             budget=sources.limits.rule, risk_graph=current.risk_graph,
+            attestations=current.run.attestations if current.run is not None else (),
         )  # fmt: skip
         return Answer(200, _json(decision.to_dict()))
 
@@ -242,11 +243,10 @@ class DecisionService:
             problems = check_model_risks(records, current.register)
             if problems:
                 raise ErrorGroup(problems) if len(problems) > 1 else problems[0]
-        report = evaluate(
-            records, current.policies, now=now, waivers=current.waivers, inputs=current.inputs,
-            params=params, fail_on=self.fail_on, approvers=current.approvers,
-            risk_graph=current.risk_graph, budget=limits.rule, set=current.defaults or None,
-        )  # fmt: skip
+        assert current.run is not None  # load_set loads every set as a run
+        evaluation = {**current.run.evaluation(), "now": now, "fail_on": self.fail_on}
+        report = evaluate(records, current.policies, params=params,
+                          set=current.defaults or None, **evaluation)  # fmt: skip
         if self.decision_log:  # before answering: a decision not recorded is not given
             from ..decisionlog import log_decisions
 

@@ -15,12 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..api import load_inputs
 from ..errors import LoadError, UsageError
 from ..limits import RunLimits
-from ..policy import load_policies, parse_param
+from ..run import Run, RunSpec, load_run
 from ..timestamps import format_timestamp, utc_now
-from ..waivers import load_waivers
 
 if TYPE_CHECKING:
     from ..approvals import Approvers
@@ -49,6 +47,18 @@ class ServeSources:
     limits: RunLimits = field(default_factory=RunLimits)
     protected_aliases: tuple[str, ...] = ()
     protected_stages: tuple[str, ...] = ()
+    attestations: tuple[str, ...] = ()
+    require_evidence: bool = False
+    limit_values: tuple[str, ...] = ()
+
+    def run_spec(self) -> RunSpec:
+        """The run every request is judged in (its models come with the request)."""
+        return RunSpec(
+            policies=self.policies, catalogs=self.catalogs, waivers=self.waivers,
+            risk_registers=self.risk_registers, require_evidence=self.require_evidence,
+            approvers=self.approvers, attestations=self.attestations, inputs=self.inputs,
+            params=self.params, set=self.assignments, limits=self.limit_values,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -67,61 +77,29 @@ class PolicySet:
     """The access policies among ``-p`` (``/v1/authorize``); none: it answers 501."""
     defaults: Mapping[str, Any] = field(default_factory=dict)
     """``--set``'s record defaults, filled into every record judged (models.apply_set)."""
+    run: Run | None = None
+    """The run the set was loaded as (:func:`policygate.run.load_run`): every request
+    is evaluated with its inputs."""
 
 
 def load_set(sources: ServeSources) -> PolicySet:
-    """Load every source as ``check`` would; raises :class:`PolicygateError` (or
-    ``OSError``) when anything is wrong, having changed nothing."""
-    limits = sources.limits
-    overrides = dict(parse_param(p) for p in sources.params)
-    policies = load_policies(list(sources.policies), params=overrides,
-                             limits=limits.load)  # fmt: skip
-    catalogs = []
-    if sources.catalogs or any(rule.controls for policy in policies for rule in policy.rules):
-        from ..graph.catalogs import load_catalogs, verify_control_ids
+    """Load every source as ``check`` would (one :func:`policygate.run.load_run`);
+    raises :class:`PolicygateError` (or ``OSError``) when anything is wrong, having
+    changed nothing."""
+    import os
 
-        catalogs = load_catalogs(sources.catalogs, limits=limits.load) if sources.catalogs else []
-        verify_control_ids(policies, catalogs)
-    waivers = load_waivers(sources.waivers, limits=limits.load) if sources.waivers else []
-    approvers = None
-    if sources.approvers:
-        from ..approvals import load_approvers
-
-        approvers = load_approvers(sources.approvers, limits=limits.load)
-    inputs = load_inputs(sources.inputs, limits.load)
-    register = risk_graph = None
-    if sources.risk_registers:
-        from ..graph.build import build_risk_graph
-        from ..graph.register import load_risk_registers
-
-        register = load_risk_registers(sources.risk_registers,
-                                       limits=limits.load)  # fmt: skip
-        risk_graph = build_risk_graph(register, policies, extra_catalogs=catalogs)
-    token = read_token(sources.token_file) if sources.token_file else None
-    access = _access_policies(sources, overrides)
-    from ..models import parse_set
-
-    defaults = parse_set(sources.assignments)
-    return PolicySet(
-        policies=tuple(policies), waivers=tuple(waivers), approvers=approvers,
-        inputs=inputs, register=register, risk_graph=risk_graph, token=token,
-        loaded_at=format_timestamp(utc_now()), access_policies=tuple(access),
-        defaults=defaults,
-    )  # fmt: skip
-
-
-def _access_policies(sources: ServeSources, overrides: Mapping[str, Any]) -> list[Policy]:
-    """The access policies beside the promotion policies of ``-p`` (none is no error:
-    ``/v1/authorize`` then says it cannot judge); ``--param`` reaches those that
-    declare the parameter."""
     from ..errors import NothingEvaluatedError
 
-    try:
-        access = load_policies(list(sources.policies), kind="AccessPolicy",
-                               limits=sources.limits.load)  # fmt: skip
-    except NothingEvaluatedError:
-        return []
-    return [policy.with_params(overrides) for policy in access]
+    run = load_run(sources.run_spec(), access="also", environ=os.environ)
+    if not run.policies:  # /v1/check needs promotion policies; access ones may be absent
+        raise NothingEvaluatedError(f"no policy found in {', '.join(sources.policies)}")
+    token = read_token(sources.token_file) if sources.token_file else None
+    return PolicySet(
+        policies=run.policies, waivers=run.waivers, approvers=run.approvers,
+        inputs=run.inputs, register=run.risk_graph.register if run.risk_graph else None,
+        risk_graph=run.risk_graph, token=token, loaded_at=format_timestamp(utc_now()),
+        access_policies=run.access_policies, defaults=run.defaults, run=run,
+    )  # fmt: skip
 
 
 MAX_TOKEN_BYTES = 4096

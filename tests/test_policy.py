@@ -1070,8 +1070,9 @@ UNDECLARED = [
      "'index' is only bound inside a rule with for_each", 9, 22),
     ("for_each: model.l\n      when: item.x > 1\n      check: 'true'",
      "'item' is only bound inside a rule with for_each", 9, 13),
-    ("check: params.x > 1 || risk > 1", "undeclared variable 'risk' (known: model, params, now, "
-     "inputs)", 8, 30),
+    ("check: params.x > 1 || limit > 1", "undeclared variable 'limit' (known: model, params, "
+     "now, inputs, risks)", 8, 30),
+    ("check: params.x > 1 || risk > 1", "undeclared variable 'risk'; did you mean 'risks'?", 8, 30),
 ]  # fmt: skip
 
 

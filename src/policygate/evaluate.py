@@ -7,6 +7,12 @@ clock when ``now`` is not given (a :class:`~policygate.run.Run` fixes it).
 
 Fail closed throughout: an expression that cannot be evaluated is an ``error``
 result, and a model that no rule was evaluated for does not pass.
+
+Two passes per model (SPEC §12): first every rule that does not read ``risks``;
+their results give the control states and so the risks' residual ratings; then
+the rules that read ``risks`` (or whose policy's ``applies_to`` does), which see
+the rated risks. Their own results feed no rating (they may name no control: a
+load error), and they are reported in their policy's rule order.
 """
 
 from __future__ import annotations
@@ -28,11 +34,13 @@ from .models import ModelRecord, apply_set, model_from_data
 from .policy import Expression, Policy, Rule, apply_params
 from .report import (
     FAIL_ON,
+    ControlStatus,
     ModelReport,
     PolicyRef,
     PolicyUse,
     Report,
     Result,
+    RiskUse,
     Staged,
     Status,
     WaiverUse,
@@ -50,6 +58,38 @@ ModelInput = ModelRecord | Mapping[str, Any] | str | os.PathLike[str]
 
 ENGINE_RULE_POLICY = "policygate"
 _FINDINGS = (Status.FAIL, Status.ERROR)
+
+
+def risks_variable(
+    risks: Sequence[RiskUse] | None, controls: Sequence[ControlStatus] = ()
+) -> list[dict[str, Any]]:
+    """What rules read as ``risks`` (SPEC §12): one map per risk that applies to the
+    model, with its ratings and the state of each control it calls for
+    (``control_states``); an empty list without a risk register."""
+    states = {c.id: c.status.value for c in controls}
+    return [
+        {
+            "id": risk.id,
+            "title": risk.title,
+            "category": risk.category,
+            "likelihood": risk.likelihood,
+            "impact": risk.impact,
+            "inherent": risk.inherent,
+            "residual": risk.residual,
+            "owner": risk.owner,
+            "via": list(risk.via),
+            "controls": list(risk.controls),
+            "control_states": {c: states.get(c, "unverified") for c in risk.controls},
+        }
+        for risk in risks or ()
+    ]
+
+
+def reads_risks(policy: Policy) -> bool:
+    """Whether the policy's ``applies_to`` reads ``risks``: all its rules then do."""
+    return policy.applies_to is not None and "risks" in cel.free_variables(
+        policy.applies_to.program
+    )
 
 
 def evaluate(
@@ -165,14 +205,17 @@ class _Evaluator:
         self._plans: dict[int, tuple[Policy, list[tuple[Rule, Any, Any]], list[Result]]] = {}
         self.request: Mapping[str, Any] | None = None
         self._results: dict[tuple[int, int, Status, str | None, int | str | None], Result] = {}
+        # per policy (by id, holding it): its rules evaluated first, and those read risks
+        self._splits: dict[int, tuple[Policy, Policy | None, Policy | None]] = {}
 
     def model(self, record: ModelRecord, policies: Sequence[Policy]) -> ModelReport:
         # The quick evaluations' backstop: the rule seconds, counted from the model's
         # start (past it, each rule is evaluated with its own meter and deadline).
         until = time.monotonic() + self.budget.seconds
         self._deadline = lambda: time.monotonic() > until
-        results: list[Result] = []
-        uses: list[PolicyUse] = []
+        per_policy: list[list[Result]] = []
+        uses: list[PolicyUse | None] = []
+        late: list[tuple[int, Policy, Policy]] = []
         backend = cel.get_backend()
         # What the rules see: approvals marked verified or not, by the engine only.
         model_data = with_verified_approvals(
@@ -186,14 +229,36 @@ class _Evaluator:
         base = backend.activation(model=model_data, params={}, now=self.now, inputs=self.inputs)
         if self.request is not None:
             base = base.bind(request=self.request)
-        for policy in policies:
-            activation = base.bind(params=policy.params)
-            use, policy_results = self._policy(record, policy, backend, activation)
+        for index, policy in enumerate(policies):
+            first, later = self._split(policy)
+            use, found = None, list[Result]()
+            if first is not None:
+                use, found = self._policy(record, first, backend, base.bind(params=policy.params))
+            # A policy whose applies_to could not be decided has its one error already.
+            if later is not None and (use is None or use.applicable is not None):
+                late.append((index, policy, later))
             uses.append(use)
-            results.extend(policy_results)
+            per_policy.append(found)
 
         if self.waivers:
-            results = [self._waive(record, r) for r in results]
+            per_policy = [[self._waive(record, r) for r in found] for found in per_policy]
+        assessment = None
+        if self.risk_graph is not None:
+            assessment = self._assess(record, [r for found in per_policy for r in found], base)
+        if late:  # the rules that read risks, on the ratings the others' evidence gave
+            rated = base.bind(
+                risks=risks_variable(assessment.risks, assessment.controls) if assessment else []
+            )
+            for index, policy, later in late:
+                use, found = self._policy(record, later, backend, rated.bind(params=policy.params))
+                if self.waivers:
+                    found = [self._waive(record, r) for r in found]
+                uses[index] = uses[index] or use
+                order = {rule.id: n for n, rule in enumerate(policy.rules)}
+                per_policy[index] = sorted(
+                    [*per_policy[index], *found], key=lambda r: order.get(r.rule, -1)
+                )
+        results = [r for found in per_policy for r in found]
         # After waivers: a model whose every result was skipped or waived had nothing
         # decided on its own evidence, and does not pass by waivers alone.
         evaluated = any(r.status not in (Status.SKIP, Status.WAIVED) for r in results)
@@ -217,8 +282,7 @@ class _Evaluator:
             )
         controls = control_statuses(results)
         risks = None
-        if self.risk_graph is not None:
-            assessment = self._assess(record, results, base)
+        if assessment is not None:
             results.extend(assessment.results)
             controls, risks = assessment.controls, assessment.risks
         passed = not any(r.fails_at(self.fail_on) for r in results if r.status in _FINDINGS)
@@ -227,12 +291,31 @@ class _Evaluator:
             version=record.version,
             source=record.source,
             passed=passed,
-            policies=tuple(uses),
+            policies=tuple(use for use in uses if use is not None),
             results=tuple(results),
             controls=controls,
             evaluated=evaluated,
             risks=risks,
         )
+
+    def _split(self, policy: Policy) -> tuple[Policy | None, Policy | None]:
+        """The policy as two views: the rules evaluated first, and those that read
+        ``risks`` (all of them when its applies_to does); ``None`` for an empty one."""
+        found = self._splits.get(id(policy))
+        if found is None or found[0] is not policy:
+            first: Policy | None = policy
+            later: Policy | None = None
+            if reads_risks(policy):
+                first, later = None, policy
+            elif any(rule.reads_risks for rule in policy.rules):
+                first = replace(policy, rules=tuple(r for r in policy.rules if not r.reads_risks))
+                later = replace(
+                    policy,
+                    rules=tuple(r for r in policy.rules if r.reads_risks),
+                    model_schema=None,  # checked once, with the first view
+                )
+            found = self._splits[id(policy)] = (policy, first, later)
+        return found[1], found[2]
 
     def _assess(
         self, record: ModelRecord, results: list[Result], base: cel.Activation

@@ -23,7 +23,7 @@ from typing import Any
 from . import cel
 from .approvals import Approvers, Attestation, with_verified_approvals
 from .errors import Location, UsageError
-from .evaluate import evaluate
+from .evaluate import evaluate, risks_variable
 from .formats.inert import inert
 from .graph.catalogs import ControlCatalog, all_catalogs
 from .lint.fields import did_you_mean
@@ -330,7 +330,11 @@ class _Explainer:
         backend = cel.get_backend()
         activation = backend.activation(
             model=self.data, params={}, now=self.now, inputs=self.inputs
-        ).bind(params=dict(policy.params))
+        ).bind(
+            params=dict(policy.params),
+            # what a rule reading risks saw: the ratings the report gives (SPEC §12)
+            risks=risks_variable(self.report.risks, self.report.controls),
+        )
         if self.request is not None:
             activation = activation.bind(request=self.request)
         results = tuple(

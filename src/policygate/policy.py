@@ -49,8 +49,9 @@ KINDS = (
     "Attestation",
 )
 SEVERITIES = ("info", "warning", "error")
-POLICY_VARIABLES = ("model", "params", "now", "inputs")
-"""The variables of every expression of a policy (SPEC §3)."""
+POLICY_VARIABLES = ("model", "params", "now", "inputs", "risks")
+"""The variables of every expression of a policy (SPEC §3); ``risks`` (§12) is the
+model's rated risks, and a rule that reads it is evaluated after the others."""
 ITEM_VARIABLES = ("item", "key", "index")
 """Bound besides, in the ``check`` and ``message`` of a rule with ``for_each``."""
 ACCESS_VARIABLES = (*POLICY_VARIABLES, "request")
@@ -108,6 +109,14 @@ class Rule:
     def judges(self, action: str) -> bool:
         """Whether this rule judges a request of ``action``."""
         return not self.actions or action in self.actions
+
+    @property
+    def reads_risks(self) -> bool:
+        """Whether an expression of the rule reads ``risks`` (SPEC §12): such a rule
+        is evaluated after the others, on the ratings their evidence gave."""
+        found = [e.program for e in (self.check, self.when, self.for_each) if e is not None]
+        found.extend(self.message.programs if self.message is not None else ())
+        return any("risks" in cel.free_variables(program) for program in found)
 
 
 @dataclass(frozen=True)
@@ -589,6 +598,13 @@ class Loader:
                 errors.append(error)
         elif parents:
             applies_to = next((p.applies_to for p in reversed(parents) if p.applies_to), None)
+        if applies_to is not None and "risks" in cel.free_variables(applies_to.program):
+            reader = "is of a policy whose applies_to reads risks"
+            errors.extend(
+                risks_rule_with_controls(rule.id, rule.location or document.location(), reader)
+                for rule in rules.values()
+                if rule.controls
+            )
 
         model_schema = None
         if parsed.model_schema is not None:
@@ -672,7 +688,7 @@ class Loader:
                                           code="enforce-from-invalid"))  # fmt: skip
         if errors or check is None:
             raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
-        return Rule(
+        rule = Rule(
             id=raw["id"],
             check=check,
             title=raw.get("title", ""),
@@ -688,6 +704,9 @@ class Loader:
             actions=actions,
             enforce_from=enforce_from,
         )
+        if rule.controls and rule.reads_risks:
+            raise risks_rule_with_controls(rule.id, document.location((*base, "controls")))
+        return rule
 
     @staticmethod
     def _actions(
@@ -874,6 +893,19 @@ def inner_locator(
         return Location(start.path, line, column + 1)
 
     return locate
+
+
+def risks_rule_with_controls(
+    rule_id: str, where: Location, reader: str = "reads risks"
+) -> PolicyError:
+    """A rule that reads ``risks`` may give no evidence for a control: its result
+    would change the ratings it reads (SPEC §12)."""
+    return PolicyError(
+        f"rule {rule_id!r} {reader} and names controls: a rule that reads the risk "
+        "ratings gives no evidence for the controls they are rated from; move the "
+        "controls to a rule that does not read risks",
+        where,
+    )
 
 
 def variables_of(kind: str) -> tuple[str, ...]:

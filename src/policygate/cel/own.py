@@ -50,7 +50,7 @@ from .lang.parser import tree_depth
 from .lang.stack import stack_room
 from .lang.values import TYPE_IDENTS, CelType, Duration, Optional, Timestamp, Uint
 
-VARIABLES = ("model", "params", "now", "inputs", "item", "key", "index")
+VARIABLES = ("model", "params", "now", "inputs", "risks", "item", "key", "index")
 """Every variable a policygate expression may read (SPEC §3); the loader narrows
 them per place (``item`` only inside ``for_each``)."""
 
@@ -532,6 +532,7 @@ class OwnBackend(Backend):
                 "params": _params(params),
                 "now": self._timestamp(now),
                 "inputs": document(dict(inputs)),
+                "risks": [],  # the model's rated risks, bound by evaluate (SPEC §12)
             }
         )
 

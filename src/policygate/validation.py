@@ -311,10 +311,19 @@ def schema_errors(
     For an unexpected key the path names the key itself, not its parent object,
     so that the location points at the offending line.
     """
-    found: list[tuple[JsonPath, str]] = []
+    for path, message, _ in schema_violations(validator, data):
+        yield path, message
+
+
+def schema_violations(
+    validator: jsonschema.protocols.Validator | ShippedValidator, data: Any
+) -> Iterator[tuple[JsonPath, str, bool]]:
+    """:func:`schema_errors` with, for each, whether it is an unknown key (whose
+    place is the key, not its value): said as data, never read back from the text."""
+    found: list[tuple[JsonPath, str, bool]] = []
     for error in _violations(validator, data):
         if isinstance(error, str):  # a $ref that did not resolve: never a pass
-            found.append(((), error))
+            found.append(((), error, False))
             continue
         path: JsonPath = tuple(error.absolute_path)
         schema = error.schema if isinstance(error.schema, dict) else {}
@@ -323,9 +332,9 @@ def schema_errors(
             patterns = list(schema.get("patternProperties", {}))
             for key in error.instance:
                 if key not in allowed and not any(re.search(p, key) for p in patterns):
-                    found.append(((*path, key), f"unknown key {short_value(key, 80)}"))
+                    found.append(((*path, key), f"unknown key {short_value(key, 80)}", True))
             continue
-        found.append((path, _message(error)))
+        found.append((path, _message(error), False))
     # Indexes sort as numbers ($.rules[2] before $.rules[10]), keys as text.
     found.sort(key=lambda pm: [(0, p, "") if isinstance(p, int) else (1, 0, p) for p in pm[0]])
     yield from found
@@ -393,13 +402,13 @@ def validate_document(document: Document, kind: str) -> list[SchemaError]:
     if quick_valid(kind, document.data):
         return []
     return [
-        SchemaError(message, schema_error_location(document, path, message), path)
-        for path, message in schema_errors(shipped_validator(kind), document.data)
+        SchemaError(message, schema_error_location(document, path, unknown_key), path)
+        for path, message, unknown_key in schema_violations(shipped_validator(kind), document.data)
     ]
 
 
-def schema_error_location(document: Document, path: JsonPath, message: str) -> Location:
+def schema_error_location(document: Document, path: JsonPath, unknown_key: bool) -> Location:
     """An unknown key points at the key; anything else at the offending value."""
-    if message.startswith("unknown key"):
+    if unknown_key:
         return document.key_location(path)
     return document.location(path)

@@ -159,7 +159,7 @@ def read_with_clients(arn: str, sagemaker: Any, s3: Any) -> dict[str, Any]:
             body = s3.get_object(Bucket=bucket, Key=key)["Body"]
             data: bytes = body.read(DEFAULT_LIMITS.max_bytes + 1)
         except Exception as error:
-            if "NoSuchKey" in type(error).__name__ or "NoSuchKey" in str(error):
+            if "NoSuchKey" in (type(error).__name__, _aws_error_code(error)):
                 return None
             raise ImporterError(
                 f"cannot fetch {short_value(uri, 120)}: {short_value(str(error), 200)}",
@@ -434,3 +434,11 @@ def _str(value: Any) -> str | None:
 
 
 IMPORTER = SageMakerImporter()
+
+
+def _aws_error_code(error: Exception) -> str | None:
+    """The error code a botocore ``ClientError`` carries (``NoSuchKey``), as data."""
+    response = getattr(error, "response", None)
+    details = response.get("Error") if isinstance(response, dict) else None
+    code = details.get("Code") if isinstance(details, dict) else None
+    return code if isinstance(code, str) else None

@@ -7,8 +7,9 @@ render(result, "sarif")
 
 from __future__ import annotations
 
+from .checks import CHECKS
 from .formats import FORMATS, render
 from .linter import lint_paths
-from .problem import CHECKS, Check, Level, LintResult, Problem
+from .problem import Check, Level, LintResult, Problem
 
 __all__ = ["CHECKS", "FORMATS", "Check", "Level", "LintResult", "Problem", "lint_paths", "render"]

@@ -25,60 +25,6 @@ class Check:
     summary: str
 
 
-CHECKS: dict[str, Check] = {
-    check.code: check
-    for check in (
-        Check("load", Level.ERROR, "The file cannot be read or parsed."),
-        Check("schema", Level.ERROR, "The document does not match the Policy schema."),
-        Check("cel-syntax", Level.ERROR, "A CEL expression does not parse."),
-        Check("message-syntax", Level.ERROR, "A message placeholder does not parse."),
-        Check("extends", Level.ERROR, "A policy in the extends chain cannot be loaded."),
-        Check("model-schema", Level.ERROR, "The model_schema cannot be loaded."),
-        Check("duplicate-id", Level.ERROR, "A rule id or policy name is defined twice."),
-        Check(
-            "unknown-variable", Level.ERROR, "An expression reads a variable that is never bound."
-        ),
-        Check(
-            "unknown-param",
-            Level.ERROR,
-            "An expression reads a param no policy in the chain declares.",
-        ),
-        Check(
-            "unknown-field",
-            Level.WARNING,
-            "An expression reads a field the model schema does not have.",
-        ),
-        Check(
-            "unknown-function",
-            Level.ERROR,
-            "An expression calls a function CEL and policygate do not define (it cannot load).",
-        ),
-        Check("unknown-control", Level.ERROR, "A rule names a control id no catalog defines."),
-        Check("missing-controls", Level.WARNING, "A rule names no control it gives evidence for."),
-        Check(
-            "missing-remediation",
-            Level.WARNING,
-            "A rule says nothing about what to do when it fails.",
-        ),
-        Check(
-            "constant-condition",
-            Level.WARNING,
-            "A when, applies_to or check does not depend on the model.",
-        ),
-        Check(
-            "int-arithmetic",
-            Level.WARNING,
-            "An int literal meets a document number (a double) in arithmetic: an error.",
-        ),
-        Check(
-            "cost-over-budget",
-            Level.WARNING,
-            "An expression's static worst case is over the rule budget: it always errors.",
-        ),
-    )
-}
-
-
 @dataclass(frozen=True)
 class Cost:
     """An expression's static worst case in the engine's units (``None``: it

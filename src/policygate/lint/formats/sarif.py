@@ -16,7 +16,8 @@ from typing import Any
 from urllib.parse import quote
 
 from ... import __version__
-from ..problem import CHECKS, LintResult, Problem
+from ..checks import CHECKS
+from ..problem import LintResult, Problem
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://policygate.dev/docs/authoring"

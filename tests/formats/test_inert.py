@@ -133,7 +133,8 @@ def test_github_annotations_hold_no_unsafe_character_and_no_forged_command(texts
     lines = text.split("\n")
     assert lines[-1] == ""
     commands = [line for line in lines if line.startswith("::")]
-    assert len(commands) == 3 == len(lines) - 2  # fail, error, waived; the summary; the end
+    # fail, error, waived, the model's risk ratings; the summary; the end
+    assert len(commands) == 4 == len(lines) - 2
     for line in commands:
         head, sep, _ = line[2:].partition("::")
         assert sep and head.split(" ", 1)[0] in {"error", "warning", "notice"}

@@ -19,7 +19,7 @@ from typing import Any
 from ..report import ModelReport, Report, Result, Status
 from .inert import inert
 from .ordering import by_attention, failures_first, result_label
-from .text import summary_line
+from .text import by_rating, rating_label, summary_line
 
 _COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -41,11 +41,24 @@ def render(report: Report, **_: Any) -> str:
             line = _annotation(model, result)
             if line is not None:
                 lines.append(line)
+    for model in failures_first(report.models):
+        if model.risks:  # with a risk register: both ratings, worst residual first
+            lines.append(_ratings(model, report.rating_scale))
     if report.nothing_evaluated:
         reason = escape_data(report.nothing_evaluated_reason())
         lines.append(f"::error title=policygate::nothing evaluated: {reason}")
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
+
+
+def _ratings(model: ModelReport, scale: tuple[str, ...]) -> str:
+    """One notice per model: each risk's inherent → residual rating."""
+    ratings = "\n".join(
+        f"{risk.id}: {rating_label(risk)}" for risk in by_rating(model.risks or (), scale)
+    )
+    title = f"{model.ref}: risk ratings (inherent → residual)"
+    properties = f"file={escape_property(model.source)},line=1,title={escape_property(title)}"
+    return f"::notice {properties}::{escape_data(ratings)}"
 
 
 def _annotation(model: ModelReport, result: Result) -> str | None:

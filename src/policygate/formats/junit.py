@@ -23,6 +23,7 @@ from typing import Any
 
 from ..report import ModelReport, Report, Result, Status
 from .ordering import result_label
+from .text import by_rating, rating_label
 
 # Characters XML 1.0 cannot hold, even escaped; model content is untrusted.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -104,6 +105,11 @@ def _suite(report: Report, model: ModelReport, index: int) -> ET.Element:
     ]
     facts += [(f"policy.{p.name}", p.digest) for p in report.policies]
     facts += [(f"control.{c.id}", c.status.value) for c in model.controls]
+    if model.risks is not None:  # with a risk register: both ratings of each risk
+        facts.append(("rating_scale", ", ".join(report.rating_scale)))
+        for risk in model.risks:
+            facts.append((f"risk.{risk.id}.inherent", risk.inherent or "unrated"))
+            facts.append((f"risk.{risk.id}.residual", risk.residual or "unrated"))
     suite = testsuite(
         model.ref,
         package=f"policygate.{model.name}",
@@ -116,7 +122,10 @@ def _suite(report: Report, model: ModelReport, index: int) -> ET.Element:
     for result in model.results:
         suite.append(_case(model, result))
     verdict = "PASSED" if model.passed else "FAILED"
-    close_suite(suite, f"{verdict} {model.ref} ({model.source})")
+    out = [f"{verdict} {model.ref} ({model.source})"]
+    risks = by_rating(model.risks or (), report.rating_scale)
+    out += [f"risk {r.id}: {rating_label(r)}" for r in risks]
+    close_suite(suite, "\n".join(out))
     return suite
 
 

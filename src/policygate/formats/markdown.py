@@ -20,7 +20,7 @@ from typing import Any
 from ..report import ModelReport, Report, Result, Status
 from .inert import inert
 from .ordering import by_attention, failures_first, needs_attention, result_label
-from .text import summary_line
+from .text import by_rating, summary_line
 
 _ICON = {
     Status.PASS: "✅",
@@ -66,12 +66,13 @@ def render(report: Report, max_chars: int = MAX_CHARS, **_: Any) -> str:
         meta.append("policies " + _cell(", ".join(policies)))
     lines += [" · ".join(meta), ""]
     models = list(failures_first(report.models))
-    sections = [_model(model) for model in models]
+    scale = report.rating_scale
+    sections = [_model(model, scale) for model in models]
     if _size(lines) + sum(_size(section) for section in sections) <= max_chars:
         return _joined(lines + [line for section in sections for line in section])
     used, budget = _size(lines), max_chars - _NOTE_ROOM
     for shown, model in enumerate(models):
-        section = _model(model, details=False)
+        section = _model(model, scale, details=False)
         if used + _size(section) > budget:
             lines += _left_out(len(models) - shown, sum(not m.passed for m in models[shown:]))
             break
@@ -115,7 +116,7 @@ def _verdict(report: Report) -> str:
     )
 
 
-def _model(model: ModelReport, details: bool = True) -> list[str]:
+def _model(model: ModelReport, scale: tuple[str, ...] = (), details: bool = True) -> list[str]:
     verdict = "✅ passed" if model.passed else "❌ failed"
     lines = [f"### {_cell(model.ref)} — {verdict}", "", f"Source: {_cell(model.source)}", ""]
     counts = model.counts()
@@ -127,6 +128,8 @@ def _model(model: ModelReport, details: bool = True) -> list[str]:
     else:
         lines.append(f"| ✅ pass | every rule | — | {tally} | — |")
     lines.append("")
+    if model.risks is not None:  # evaluated with a risk register
+        lines += _risks(model, scale)
     if not details:
         return lines
     # A policy that does not apply skips every rule: one row says so, not one per rule.
@@ -163,6 +166,25 @@ def _model(model: ModelReport, details: bool = True) -> list[str]:
             "",
         ]
     return lines
+
+
+def _risks(model: ModelReport, scale: tuple[str, ...]) -> list[str]:
+    """The model's risks with both ratings, worst residual first."""
+    risks = by_rating(model.risks or (), scale)
+    if not risks:
+        return ["Risks: none", ""]
+    return [
+        "| Risk | Inherent | Residual | Likelihood × impact | Title |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {_cell(r.id)} | {_cell(r.inherent or 'unrated')} | "
+            f"{_cell(r.residual or 'unrated')} | "
+            f"{_cell(f'{r.likelihood} × {r.impact}' if r.likelihood else '—')} | "
+            f"{_cell(r.title)} |"
+            for r in risks
+        ),
+        "",
+    ]
 
 
 def _not_applicable(model: ModelReport, policy: str) -> str:

@@ -64,10 +64,36 @@ def render(report: Report, **_: Any) -> str:
                 {"name": p.name, "version": p.version, "source": p.source, "digest": p.digest}
                 for p in report.policies
             ],
+            **(_risk_ratings(report) if report.risk_registers is not None else {}),
         },
     }
     log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def _risk_ratings(report: Report) -> dict[str, Any]:
+    """With a risk register: the rating scale and each model's risks with both ratings."""
+    return {
+        "ratingScale": list(report.rating_scale),
+        "riskRatings": [
+            {
+                "model": model.name,
+                "modelVersion": model.version,
+                "risks": [
+                    {
+                        "id": risk.id,
+                        "title": risk.title,
+                        "likelihood": risk.likelihood,
+                        "impact": risk.impact,
+                        "inherent": risk.inherent,
+                        "residual": risk.residual,
+                    }
+                    for risk in model.risks or ()
+                ],
+            }
+            for model in report.models
+        ],
+    }
 
 
 def _rules(report: Report) -> tuple[list[dict[str, Any]], dict[str, int]]:

@@ -4,9 +4,10 @@ counts, one summary line that counts every status.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..report import ModelReport, Report, Result, Status
+from ..report import ModelReport, Report, Result, RiskUse, Status
 from .inert import inert as _inert
 from .ordering import RESULT_ORDER as _RESULT_ORDER
 from .ordering import SEVERITY_ORDER as _SEVERITY_ORDER
@@ -36,7 +37,7 @@ def render(report: Report, *, color: bool = False, verbose: bool = False, **_: A
     lines: list[str] = []
     models = sorted(report.models, key=lambda m: m.passed)  # stable: failures first
     for model in models:
-        lines.extend(_model(model, paint, verbose))
+        lines.extend(_model(model, paint, verbose, report.rating_scale))
         lines.append("")
     if report.nothing_evaluated:
         reason = _inert(report.nothing_evaluated_reason())
@@ -58,7 +59,9 @@ def summary_line(report: Report, paint: Any = None) -> str:
     return f"{head} · {tail}"
 
 
-def _model(model: ModelReport, paint: Any, verbose: bool) -> list[str]:
+def _model(
+    model: ModelReport, paint: Any, verbose: bool, scale: tuple[str, ...] = ()
+) -> list[str]:
     # Model records are untrusted: every string from one goes through _inert, so a
     # line break or a terminal escape in it cannot print a line that looks like a verdict.
     verdict = paint("green", "PASSED") if model.passed else paint("red", "FAILED")
@@ -78,7 +81,7 @@ def _model(model: ModelReport, paint: Any, verbose: bool) -> list[str]:
     counts = model.counts()
     lines.append("  " + ", ".join(f"{counts[s.value]} {s.value}" for s in Status))
     if model.risks is not None:  # evaluated with a risk register
-        lines.extend(_risks_and_controls(model, paint))
+        lines.extend(_risks_and_controls(model, paint, scale))
         return lines
     violated = [c.id for c in model.controls if c.status.value == "violated"]
     if violated:
@@ -126,11 +129,11 @@ _CONTROL_STYLE = {
 _CONTROL_ORDER = ("violated", "waived", "unverified", "satisfied")
 
 
-def _risks_and_controls(model: ModelReport, paint: Any) -> list[str]:
-    """The model's risks, then every control they call for with its state (worst
-    first), then the other controls a rule named that are violated or waived."""
-    risks = ", ".join(r.id for r in model.risks or ()) or "none"
-    lines = [_inert(f"  risks: {risks}")]
+def _risks_and_controls(model: ModelReport, paint: Any, scale: tuple[str, ...]) -> list[str]:
+    """The model's risks with their ratings (worst residual first), then every
+    control they call for with its state (worst first), then the other controls a
+    rule named that are violated or waived."""
+    lines = _risk_lines(model, scale)
     called = [c for c in model.controls if c.risks]
     called.sort(key=lambda c: _CONTROL_ORDER.index(c.status.value))
     counts = ", ".join(
@@ -150,4 +153,33 @@ def _risks_and_controls(model: ModelReport, paint: Any) -> list[str]:
         others = [c.id for c in model.controls if not c.risks and c.status.value == state]
         if others:
             lines.append(_inert(f"  other controls {state}: {', '.join(others)}"))
+    return lines
+
+
+def rating_label(risk: RiskUse) -> str:
+    """``critical → high`` (inherent → residual), or ``unrated``."""
+    if not risk.inherent:
+        return "unrated"
+    return f"{risk.inherent} → {risk.residual}"
+
+
+def by_rating(risks: Iterable[RiskUse], scale: Sequence[str]) -> list[RiskUse]:
+    """Worst residual first, then worst inherent, then by id; unrated last."""
+
+    def rank(rating: str) -> int:
+        return scale.index(rating) if rating in scale else -1
+
+    return sorted(risks, key=lambda r: (-rank(r.residual), -rank(r.inherent), r.id))
+
+
+def _risk_lines(model: ModelReport, scale: tuple[str, ...]) -> list[str]:
+    risks = by_rating(model.risks or (), scale)
+    if not risks:
+        return ["  risks: none"]
+    lines = [f"  risks: {len(risks)} (inherent → residual)"]
+    width = max(len(rating_label(r)) for r in risks)
+    ids = max(len(r.id) for r in risks)
+    for risk in risks:
+        title = f"  {risk.title}" if risk.title else ""
+        lines.append(_inert(f"    {rating_label(risk):<{width}}  {risk.id:<{ids}}{title}").rstrip())
     return lines

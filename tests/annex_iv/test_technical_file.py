@@ -178,7 +178,8 @@ def test_gate_results_and_risks_go_to_sections_2_and_5():
     tf = technical_file(record(data), report.models[0])
     assert tf.gate == "passed"  # a partial section is a warning
     assert tf.sections[1].notes[0].startswith("Gate results for cv@2: passed (")
-    assert any(n.startswith("Risk R-DISCRIMINATION (") for n in tf.sections[4].notes)
+    (note,) = [n for n in tf.sections[4].notes if n.startswith("Risk R-DISCRIMINATION (")]
+    assert "likelihood likely, impact major, rated critical, residual critical;" in note
 
 
 HOSTILE = "<script>alert(1)</script> [x](javascript:alert(1)) @team \u202e <img src=x>"

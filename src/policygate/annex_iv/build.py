@@ -193,8 +193,10 @@ def _notes(number: int, record: ModelRecord, model: ModelReport) -> tuple[str, .
         for risk in model.risks or ():
             controls = {c.id: c.status.value for c in model.controls}
             states = ", ".join(f"{c} {controls.get(c, 'unverified')}" for c in risk.controls)
+            rating = (f"rated {risk.inherent}, residual {risk.residual}" if risk.inherent
+                      else "unrated")  # fmt: skip
             notes.append(f"Risk {risk.id} ({risk.title}): likelihood {risk.likelihood}, "
-                         f"impact {risk.impact}; controls: {states or 'none'}")  # fmt: skip
+                         f"impact {risk.impact}, {rating}; controls: {states or 'none'}")  # fmt: skip
     if number in (2, 9):
         for control in model.controls:
             if number == 9 and not control.id.endswith(("art-72", "A.6.2.6")):

@@ -196,7 +196,8 @@ def _notes(number: int, record: ModelRecord, model: ModelReport) -> tuple[str, .
             rating = (f"rated {risk.inherent}, residual {risk.residual}" if risk.inherent
                       else "unrated")  # fmt: skip
             notes.append(f"Risk {risk.id} ({risk.title}): likelihood {risk.likelihood}, "
-                         f"impact {risk.impact}, {rating}; controls: {states or 'none'}")  # fmt: skip
+                         f"impact {risk.impact}, {rating}; "
+                         f"controls: {states or 'none'}")  # fmt: skip
     if number in (2, 9):
         for control in model.controls:
             if number == 9 and not control.id.endswith(("art-72", "A.6.2.6")):

@@ -72,6 +72,7 @@ def test_nodes_and_edges(risk_graph):
         "category": "",
         "likelihood": "",
         "impact": "",
+        "inherent": "",
         "owner": "",
         "defined": True,
         "source": graph.nodes["risk:R-1"]["source"],

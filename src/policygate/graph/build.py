@@ -234,6 +234,7 @@ def build_risk_graph(
             category=risk.category,
             likelihood=risk.likelihood,
             impact=risk.impact,
+            inherent=risk.inherent,
             owner=risk.owner,
             defined=True,
             source=str(risk.location or risk.source),

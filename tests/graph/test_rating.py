@@ -466,3 +466,74 @@ def test_json_report_without_a_register_has_no_scale():
     policies = policygate.load_policies(["policies/"])
     data = policygate.evaluate(["examples/models/"], policies, now=NOW).to_dict()
     assert "rating_scale" not in data
+
+
+def test_a_custom_scale_reaches_the_json_report(write):
+    policies = policygate.load_policies([write("p.yaml", POLICY)])
+    register = load_risk_registers([write("reg.yaml", CUSTOM)])
+    graph = build_risk_graph(register, policies)
+    data = {"name": "m", "version": "1", "gap": 0.05, "card": "x", "risks": ["R-A", "R-B"]}
+    report = policygate.evaluate([data], policies, now=NOW, risk_graph=graph).to_dict()
+    shipped_validator("Report").validate(report)
+    assert report["rating_scale"] == ["green", "amber", "red"]
+    ratings = {r["id"]: (r["inherent"], r["residual"]) for r in report["models"][0]["risks"]}
+    assert ratings == {"R-A": ("red", "green"), "R-B": ("amber", "amber")}
+
+
+# --------------------------------------------------------------------------- laws, end to end
+
+
+@pytest.fixture(scope="module")
+def rated_setup(tmp_path_factory):
+    base = tmp_path_factory.mktemp("rated")
+    (base / "p.yaml").write_text(POLICY, encoding="utf-8")
+    (base / "reg.yaml").write_text(RATED, encoding="utf-8")
+    policies = policygate.load_policies([base / "p.yaml"])
+    return policies, build_risk_graph(load_risk_registers([base / "reg.yaml"]), policies)
+
+
+MODELS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "gap": st.sampled_from([0.0, 0.05, 0.5]),
+            "card": st.booleans(),
+            "risks": st.lists(st.sampled_from(RISK_IDS), unique=True),
+        }
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+@given(MODELS)
+def test_evaluated_ratings_keep_the_laws(rated_setup, models):
+    """Whatever the evidence: residual never above inherent, lowered exactly when
+    every control the risk calls for is satisfied, and the heat map counts every
+    rated (model, risk) pair once, on or below its diagonal."""
+    policies, graph = rated_setup
+    records = []
+    for n, fields in enumerate(models):
+        data = {"name": f"m{n}", "version": "1", "gap": fields["gap"], "risks": fields["risks"]}
+        if fields["card"]:
+            data["card"] = "x"
+        records.append(data)
+    report = policygate.evaluate(records, policies, now=NOW, risk_graph=graph)
+    scale = report.rating_scale
+    rated = 0
+    for model in report.models:
+        states = {c.id: c.status.value for c in model.controls}
+        for risk in model.risks or ():
+            if not risk.inherent:
+                assert risk.residual == ""
+                continue
+            rated += 1
+            assert rank(risk.residual, scale) <= rank(risk.inherent, scale)
+            satisfied = bool(risk.controls) and all(
+                states[c] == "satisfied" for c in risk.controls
+            )
+            expected = DEFAULT_MATRIX.lowered(risk.inherent, 1) if satisfied else risk.inherent
+            assert risk.residual == expected
+    found = heat_map(report)
+    assert found.total == rated
+    for i, row in enumerate(found.counts):
+        assert all(count == 0 for count in row[i + 1 :])

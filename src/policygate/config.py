@@ -17,7 +17,6 @@ An unknown key, a value of the wrong kind or an unknown ``fail_on`` is a
 from __future__ import annotations
 
 import difflib
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .errors import Location, UsageError
+from .run import assignments
 
 FILE_NAME = "policygate.yaml"
 PYPROJECT = "pyproject.toml"
@@ -391,27 +391,28 @@ def _plain(value: Any) -> Any:
 def option_defaults(config: Config, options: Sequence[str], command: str) -> dict[str, Any]:
     """Defaults for a command's options, by their parameter names, in the strings the
     options take (``NAME=VALUE``...): what click's ``default_map`` is given. Only
-    the options the command has are filled."""
+    the options the command has are filled. The evaluation inputs are
+    :class:`~policygate.run.RunSpec`'s fields, filled as :meth:`RunSpec.from_config`
+    fills them, so a command and the library read a configuration the same way."""
+    from .run import RunSpec
+
     registry = config.registry
-    policies = list(config.policies)
-    if command in ("authorize", "serve"):  # their -p takes access policies too
-        policies += [p for p in registry.access_policies if p not in policies]
+    spec = RunSpec.from_config(config)
     candidates: dict[str, Any] = {
-        "policies": policies,
-        "waivers": list(config.waivers),
-        "risk_registers": list(config.risk_registers),
-        "approvers": list(config.approvers),
-        "catalogs": list(config.catalogs),
-        "inputs": [f"{name}={path}" for name, path in config.inputs.items()],
-        "params": assignments(config.params),
-        "assignments": assignments(config.set),
+        option.dest or name: list(getattr(spec, name))
+        for name, option in RunSpec.options() if option.config and option.multiple
+    }  # fmt: skip
+    if command in ("authorize", "serve"):  # their -p takes access policies too
+        policies = candidates["policies"]
+        policies += [p for p in registry.access_policies if p not in policies]
+    candidates.update({
         "extra_reports": [f"{fmt}={path}" for fmt, path in config.reports],
         "protected_aliases": list(registry.protected_aliases),
         "protected_stages": list(registry.protected_stages),
         "access_policies": list(registry.access_policies),
         "lifecycle_log": registry.lifecycle_log,
         "fail_on": _fail_on(config.fail_on, command),
-    }
+    })  # fmt: skip
     return {
         name: value
         for name, value in candidates.items()
@@ -426,12 +427,6 @@ def _fail_on(value: str | None, command: str) -> str | None:
     if command == "lint" or (command == "authorize" and value == "never"):
         return None
     return value
-
-
-def assignments(values: Mapping[str, Any]) -> list[str]:
-    """``{name: value}`` as ``NAME=VALUE`` strings whose VALUE reads back as the same
-    YAML (JSON is YAML), as ``--param`` and ``--set`` parse them."""
-    return [f"{name}={json.dumps(value, ensure_ascii=False)}" for name, value in values.items()]
 
 
 __all__ = [

@@ -172,8 +172,6 @@ class RunSpec:
     def from_config(cls, config: Any, **fields: Any) -> RunSpec:
         """The spec the configuration file (:class:`policygate.config.Config`) gives;
         ``fields`` override it."""
-        from .config import assignments
-
         values: dict[str, Any] = {}
         for name, option in cls.options():
             if option.config is None:
@@ -187,6 +185,15 @@ class RunSpec:
                 values[name] = value
         values.update(fields)
         return cls(**values)
+
+
+def assignments(values: Mapping[str, Any]) -> list[str]:
+    """``{name: value}`` as ``NAME=VALUE`` strings whose VALUE reads back as the same
+    YAML (JSON is YAML), as ``--param`` and ``--set`` parse them: how a configuration's
+    ``params`` and ``set`` become a spec's."""
+    import json
+
+    return [f"{name}={json.dumps(value, ensure_ascii=False)}" for name, value in values.items()]
 
 
 @dataclass(frozen=True)
@@ -482,4 +489,6 @@ def render(report: Report, fmt: str, **options: Any) -> str:
     return render_format(report, fmt, **options)
 
 
-__all__ = ["Option", "Run", "RunSpec", "evaluate", "load_inputs", "load_run", "render"]
+__all__ = [
+    "Option", "Run", "RunSpec", "assignments", "evaluate", "load_inputs", "load_run", "render",
+]  # fmt: skip

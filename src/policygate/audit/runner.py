@@ -28,7 +28,7 @@ from ..errors import PolicygateError
 from ..models import load_models
 from ..policy import Policy
 from ..report import ModelReport, Result, Status
-from ..run import RunSpec, evaluate, load_run
+from ..run import RunSpec, assignments, evaluate, load_run
 from .sources import AuditItem
 from .summary import LOAD_RULE
 
@@ -58,8 +58,6 @@ class AuditConfig:
     def run_spec(self) -> RunSpec:
         if self.spec is not None:
             return dataclasses.replace(self.spec, now=self.now, fail_on=self.fail_on)
-        from ..config import assignments
-
         return RunSpec(policies=self.policies, waivers=self.waivers, inputs=self.inputs,
                        params=tuple(assignments(self.params)), now=self.now,
                        set=tuple(assignments(self.overlay)), fail_on=self.fail_on)  # fmt: skip

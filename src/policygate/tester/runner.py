@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..evaluate import evaluate
 from ..report import ModelReport, Result, Status
 from .cases import RuleExpectation, TestCase, TestSuite
 from .coverage import Coverage, measure
+
+if TYPE_CHECKING:
+    from ..cel.budget import Budget
 
 # When a rule gives several results (one per for_each element), the rule's
 # status is the most serious of them.
@@ -61,14 +65,15 @@ class TestRun:
         return 0 if self.passed and not self.below(threshold) else 1
 
 
-def run_suites(suites: Sequence[TestSuite]) -> TestRun:
-    results = [run_case(suite, case) for suite in suites for case in suite.cases]
+def run_suites(suites: Sequence[TestSuite], budget: Budget | None = None) -> TestRun:
+    """Every case of ``suites``; ``budget`` bounds each rule as ``check --limit`` does."""
+    results = [run_case(suite, case, budget) for suite in suites for case in suite.cases]
     return TestRun(tuple(suites), tuple(results), measure(suites, [r.report for r in results]))
 
 
-def run_case(suite: TestSuite, case: TestCase) -> TestResult:
+def run_case(suite: TestSuite, case: TestCase, budget: Budget | None = None) -> TestResult:
     if case.request is not None:
-        return _run_request(suite, case)
+        return _run_request(suite, case, budget)
     assert case.model is not None
     report = evaluate(
         [case.model],
@@ -78,6 +83,7 @@ def run_case(suite: TestSuite, case: TestCase) -> TestResult:
         inputs=case.inputs,
         params=case.params,
         fail_on=case.fail_on,
+        budget=budget,
     ).models[0]
     mismatches: list[Mismatch] = []
     if case.passed is not None and case.passed != report.passed:
@@ -94,7 +100,7 @@ def run_case(suite: TestSuite, case: TestCase) -> TestResult:
     return TestResult(case, tuple(mismatches), report)
 
 
-def _run_request(suite: TestSuite, case: TestCase) -> TestResult:
+def _run_request(suite: TestSuite, case: TestCase, budget: Budget | None) -> TestResult:
     """A case with a request, judged as ``authorize`` judges one (the roles it gives
     are trusted: a test has no directory to take them from)."""
     from ..access import authorize
@@ -105,7 +111,7 @@ def _run_request(suite: TestSuite, case: TestCase) -> TestResult:
         access_policies=[p for p in suite.policies if p.kind == "AccessPolicy"],
         policies=[p for p in suite.policies if p.kind == "Policy"],
         model=case.model, waivers=case.waivers, now=case.now, params=case.params,
-        inputs=case.inputs, fail_on=case.fail_on, trust_request_roles=True,
+        inputs=case.inputs, fail_on=case.fail_on, trust_request_roles=True, budget=budget,
     )  # fmt: skip
     results = decision.all_results()
     target = decision.request["target"]

@@ -311,6 +311,8 @@ class Gate:
                     approvers=settings.approvers,
                     now=time,
                     fail_on=settings.fail_on,
+                    inputs=settings.inputs,
+                    risk_graph=settings.risk_graph,
                 )
             )
         details = dict(first.get("details") or {})

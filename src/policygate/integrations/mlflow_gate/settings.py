@@ -42,6 +42,10 @@ class GateSettings:
     """The configuration's ``set``: dotted path -> value, filled in where a record is silent."""
     fail_on: str = "error"
     source: str = ""
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    """The configuration's ``inputs``, as rules read them in ``check``."""
+    risk_graph: Any = None
+    """The configuration's ``risk_registers`` over the promotion policies."""
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> GateSettings:
@@ -66,39 +70,38 @@ def load_settings(environ: Mapping[str, str] | None = None) -> GateSettings:
 
 
 def settings_from_config(config: Any) -> GateSettings:
-    """Load what a :class:`policygate.config.Config` names: policies, access policies,
-    waivers, approvers; ``set`` gives the record defaults every imported record gets."""
-    from ...access import load_access_policies
-    from ...policy import load_policies
-    from ...waivers import load_waivers
+    """Load what a :class:`policygate.config.Config` names, as one run
+    (:func:`policygate.run.load_run`, SPEC §11's keys filling :class:`RunSpec`): the
+    access policies of ``registry.access_policies`` with the run's waivers,
+    approvers, inputs and risk registers, and the promotion policies of ``policies``;
+    ``set`` gives the record defaults every imported record gets."""
+    import dataclasses
+
+    from ...run import RunSpec, load_run
 
     registry = config.registry
-    access_paths = list(registry.access_policies or ())
+    access_paths = tuple(registry.access_policies or ())
     if not access_paths:
         raise UsageError(
             f"{config.path}: registry.access_policies is empty: the gate judges every "
             "registry write by access policies (kind: AccessPolicy)"
         )
-    params = dict(config.params or {})
-    access = load_access_policies(access_paths, params=params)
-    policies = load_policies(list(config.policies), params=params) if config.policies else []
-    waivers = load_waivers(list(config.waivers)) if config.waivers else []
-    approvers = None
-    if config.approvers:
-        from ...approvals import load_approvers
-
-        approvers = load_approvers(list(config.approvers))
+    spec = RunSpec.from_config(config)
+    run = load_run(dataclasses.replace(spec, policies=access_paths), access="only")
+    promotion = load_run(spec) if spec.policies else None
     return GateSettings(
-        access_policies=access,
-        policies=policies,
-        waivers=waivers,
-        approvers=approvers,
+        access_policies=run.policies,
+        policies=promotion.policies if promotion is not None else (),
+        waivers=run.waivers,
+        approvers=run.approvers,
         protected_aliases=tuple(registry.protected_aliases or ()),
         protected_stages=tuple(registry.protected_stages or ()),
         lifecycle_log=os.fspath(registry.lifecycle_log) if registry.lifecycle_log else None,
         identity_header=registry.identity_header or None,
-        params=params,
+        params=dict(config.params or {}),
         record_defaults=dict(config.set or {}),
         fail_on=config.fail_on or "error",
         source=str(config.path),
+        inputs=run.inputs,
+        risk_graph=promotion.risk_graph if promotion is not None else None,
     )

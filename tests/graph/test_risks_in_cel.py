@@ -228,10 +228,16 @@ def test_a_risk_selector_may_not_read_risks(write):
     assert str(caught.value).startswith(f"{path}:10:25: ")
 
 
-def test_lint_knows_risks(write):
+def test_lint_knows_risks_and_asks_no_controls_of_its_rules(write):
     result = lint_paths([write("p.yaml", POLICY)])
     codes = [p.code for p in result.problems]
     assert "unknown-variable" not in codes and "undeclared-variable" not in codes
+    missing = [p.message for p in result.problems if p.code == "missing-controls"]
+    assert missing == []
+    other = POLICY.replace("      controls: [eu-ai-act:art-10]\n", "")
+    missing = [p.message for p in lint_paths([write("o.yaml", other)]).problems
+               if p.code == "missing-controls"]  # fmt: skip
+    assert missing == ["rule 'fair' names no controls it gives evidence for"]
     broken = lint_paths([write("q.yaml", POLICY.replace("!risks.exists", "!risk.exists"))])
     assert "undeclared variable 'risk'; did you mean 'risks'?" in [
         p.message for p in broken.problems

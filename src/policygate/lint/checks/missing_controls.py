@@ -1,8 +1,12 @@
 """``missing-controls``: a promotion rule that names no control it gives evidence
-for (an access rule judges a request, not a model: it is not asked)."""
+for (an access rule judges a request, not a model: it is not asked; nor is a rule
+that reads ``risks``, which may name none, SPEC §12)."""
 
 from __future__ import annotations
 
+from ... import cel
+from ...message import Placeholder, TemplateSyntaxError, split_template
+from ...policy import RuleDocument
 from ..context import LintRun
 from ..problem import Check, Level
 
@@ -16,9 +20,28 @@ def run(lint: LintRun) -> None:
         if policy.parsed.kind != "Policy":
             continue
         for rule in policy.parsed.rules:
-            if not rule.raw.get("controls"):
+            if not rule.raw.get("controls") and not _reads_risks(rule):
                 lint.report(
                     rule.id_location,
                     "missing-controls",
                     f"rule {rule.label!r} names no controls it gives evidence for",
                 )
+
+
+def _reads_risks(rule: RuleDocument) -> bool:
+    """Whether an expression of the rule reads ``risks`` (one that does not parse
+    reads nothing here: its syntax error is a problem of its own)."""
+    texts = [s.text for s in (rule.check, rule.when, rule.for_each) if s is not None]
+    if rule.message is not None:
+        try:
+            parts = split_template(rule.message.text)
+        except TemplateSyntaxError:
+            parts = []
+        texts.extend(p.text for p in parts if isinstance(p, Placeholder))
+    for text in texts:
+        try:
+            if "risks" in cel.analyze(text).variables:
+                return True
+        except cel.CELSyntaxError:
+            continue
+    return False

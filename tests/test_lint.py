@@ -456,6 +456,8 @@ SARIF_SUBSET = {
                                 "ruleIndex": {"type": "integer", "minimum": -1},
                                 "level": {"enum": ["none", "note", "warning", "error"]},
                                 "message": _MESSAGE,
+                                # SARIF's property bag (3.8): a load error's own code
+                                "properties": {"type": "object"},
                                 "locations": {
                                     "type": "array",
                                     "items": {

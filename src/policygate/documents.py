@@ -269,20 +269,18 @@ class _PyLoader(yaml.SafeLoader):
 
     def fetch_flow_collection_start(self, token_class: type) -> None:
         if self.flow_level >= self.max_depth:
-            raise yaml.scanner.ScannerError(
-                None, None, _depth_message(self.max_depth), self.get_mark()
-            )
+            raise _LimitError(None, None, _depth_message(self.max_depth), self.get_mark())
         super().fetch_flow_collection_start(token_class)
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         nesting = int(self.check_event(SequenceStartEvent, MappingStartEvent))
         if nesting and self._depth >= self.max_depth:
             mark = self.peek_event().start_mark
-            raise yaml.composer.ComposerError(None, None, _depth_message(self.max_depth), mark)
+            raise _LimitError(None, None, _depth_message(self.max_depth), mark)
         self._nodes += 1  # before composing: a wide file stops here, not after
         if self._nodes > self.max_nodes:
             mark = self.peek_event().start_mark
-            raise yaml.composer.ComposerError(None, None, _file_nodes_message(self.max_nodes), mark)
+            raise _LimitError(None, None, _file_nodes_message(self.max_nodes), mark)
         self._depth += nesting
         try:
             return super().compose_node(parent, index)
@@ -403,7 +401,7 @@ def load_file(
     else:
         documents = load_text(_read_file(name, limits), name, limits)
     if not documents:
-        raise LoadError(NO_DOCUMENT, Location(name, 1, 1))
+        raise LoadError(NO_DOCUMENT, Location(name, 1, 1), code="empty-file")
     return documents
 
 
@@ -484,16 +482,18 @@ def _stat(path: str) -> os.stat_result:
 
 def _os_error(error: OSError, location: Location) -> LoadError:
     if error.errno == errno.ELOOP:
-        return LoadError("symlink loop (too many levels of symbolic links)", location)
+        message = "symlink loop (too many levels of symbolic links)"
+        return LoadError(message, location, code="file-unreadable")
     if error.errno == errno.ENOENT:
         if os.path.islink(location.path):
-            return LoadError("broken symbolic link: its target does not exist", location)
-        return LoadError("no such file or directory", location)
+            message = "broken symbolic link: its target does not exist"
+            return LoadError(message, location, code="file-not-found")
+        return LoadError("no such file or directory", location, code="file-not-found")
     if error.errno in (errno.EACCES, errno.EPERM):
-        return LoadError("permission denied", location)
+        return LoadError("permission denied", location, code="file-unreadable")
     if error.errno == errno.EISDIR:
-        return LoadError("is a directory, not a file", location)
-    return LoadError(f"cannot read: {error.strerror or error}", location)
+        return LoadError("is a directory, not a file", location, code="file-unreadable")
+    return LoadError(f"cannot read: {error.strerror or error}", location, code="file-unreadable")
 
 
 _KINDS = (
@@ -516,7 +516,8 @@ def _not_regular(mode: int) -> str | None:
 def _documents_under(root: str, warn: Callable[[str], None]) -> list[str]:
     def fail(error: OSError) -> None:
         raise LoadError(
-            f"cannot read directory: {error.strerror}", Location(error.filename or root)
+            f"cannot read directory: {error.strerror}", Location(error.filename or root),
+            code="file-unreadable",
         )
 
     found: list[tuple[tuple[str, ...], str]] = []
@@ -545,7 +546,8 @@ def _documents_under(root: str, warn: Callable[[str], None]) -> list[str]:
             if not document:
                 if os.path.islink(path) and _is_loop(path):
                     raise LoadError(
-                        "symlink loop (too many levels of symbolic links)", Location(path)
+                        "symlink loop (too many levels of symbolic links)", Location(path),
+                        code="file-unreadable",
                     )
                 continue
             kind = None if mode is None else _not_regular(mode)
@@ -587,13 +589,16 @@ def _open_nonblocking(path: str, flags: int) -> int:
 def _refuse_unless_regular(mode: int, location: Location) -> None:
     kind = _not_regular(mode)
     if kind == "a directory":
-        raise LoadError("is a directory, not a file", location)
+        raise LoadError("is a directory, not a file", location, code="file-unreadable")
     if kind is not None:
-        raise LoadError(f"not a regular file ({kind})", location)
+        raise LoadError(f"not a regular file ({kind})", location, code="file-unreadable")
 
 
 def _too_large(size: int, limits: Limits, location: Location) -> LoadError:
-    return LoadError(f"file is larger than {limits.max_bytes} bytes ({size} bytes)", location)
+    return LoadError(
+        f"file is larger than {limits.max_bytes} bytes ({size} bytes)", location,
+        code="file-too-large",
+    )
 
 
 _BOM = "\ufeff"
@@ -611,7 +616,8 @@ def _decode(text: str | bytes, source: str, limits: Limits) -> str:
         except UnicodeDecodeError as error:
             line, column = _line_column(raw[: error.start].decode("utf-8"))
             raise LoadError(
-                f"not valid UTF-8 at byte {error.start}", Location(source, line, column)
+                f"not valid UTF-8 at byte {error.start}", Location(source, line, column),
+                code="file-unreadable",
             ) from None
     return text[1:] if text.startswith(_BOM) else text
 
@@ -620,6 +626,11 @@ def _line_column(prefix: str) -> Position:
     """1-based position just after ``prefix``."""
     line_start = prefix.rfind("\n") + 1
     return prefix.count("\n") + 1, len(prefix) - line_start + 1
+
+
+class _LimitError(yaml.composer.ComposerError):
+    """The Python reader stops at a limit (depth, nodes): a document too large, not a
+    syntax error, though PyYAML's machinery carries it."""
 
 
 class _LibyamlRefused(Exception):
@@ -651,6 +662,7 @@ def _load(
                 raise LoadError(
                     f"more than {limits.max_documents} documents in one file",
                     _mark_location(source, root.start_mark),
+                    code="document-too-large",
                 )
             if _is_empty(root):
                 continue
@@ -662,9 +674,11 @@ def _load(
             raise _LibyamlRefused(error) from None
         raise _syntax_error(error, text, source) from None
     except (ValueError, OverflowError) as error:  # e.g. \U00110000 in the Python scanner
-        raise LoadError(f"invalid escape or character: {error}", _where(loader, source)) from None
+        raise LoadError(f"invalid escape or character: {error}", _where(loader, source),
+                        code="yaml-syntax") from None  # fmt: skip
     except RecursionError:  # only when max_depth is set above what Python's stack allows
-        raise LoadError("nesting too deep to load", _where(loader, source)) from None
+        raise LoadError("nesting too deep to load", _where(loader, source),
+                        code="document-too-large") from None  # fmt: skip
     finally:
         if loader is not None:
             loader.dispose()
@@ -688,12 +702,14 @@ def _count_nodes(text: str, source: str, limits: Limits, loader_class: type) -> 
                 documents += 1
                 if documents > limits.max_documents:
                     message = f"more than {limits.max_documents} documents in one file"
-                    raise LoadError(message, _event_location(source, event))
+                    raise LoadError(message, _event_location(source, event),
+                                    code="document-too-large")  # fmt: skip
             elif isinstance(event, _NODE_EVENTS):
                 nodes += 1
                 if nodes > limits.max_nodes:
                     message = _file_nodes_message(limits.max_nodes)
-                    raise LoadError(message, _event_location(source, event))
+                    raise LoadError(message, _event_location(source, event),
+                                    code="document-too-large")  # fmt: skip
     except yaml.YAMLError as error:
         raise _LibyamlRefused(error) from None
     finally:
@@ -733,13 +749,18 @@ def _syntax_error(error: yaml.YAMLError, text: str, source: str) -> LoadError:
         character = error.character
         code = ord(character) if isinstance(character, str) else int(character)
         location = Location(source, *_line_column(text[: error.position]))
-        return LoadError(f"{error.reason}: #x{code:04x}", location)
+        return LoadError(f"{error.reason}: #x{code:04x}", location, code="yaml-syntax")
     if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
         mark = error.context_mark
         opened = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         message = _for_people(error.problem or "invalid YAML", error.context or "", opened)
-        return LoadError(message, _mark_location(source, error.problem_mark))
-    return LoadError(str(error).splitlines()[0] if str(error) else "invalid YAML", Location(source))
+        return LoadError(
+            message,
+            _mark_location(source, error.problem_mark),
+            code="document-too-large" if isinstance(error, _LimitError) else "yaml-syntax",
+        )
+    message = str(error).splitlines()[0] if str(error) else "invalid YAML"
+    return LoadError(message, Location(source), code="yaml-syntax")
 
 
 # PyYAML's names for the tokens it expected or found, in words.
@@ -838,8 +859,9 @@ class _Builder:
         data = self._build(root, ())
         return Document(self.source, index, data, self.positions, self.key_positions)
 
-    def _error(self, message: str, node: Node) -> LoadError:
-        return LoadError(message, _mark_location(self.source, node.start_mark))
+    def _error(self, message: str, node: Node, code: str = "document-too-large") -> LoadError:
+        """An error at ``node``; most are the limits, the others say their code."""
+        return LoadError(message, _mark_location(self.source, node.start_mark), code=code)
 
     # The measuring pass makes the limits exact and cheap: a node's expanded
     # size is computed once and reused at each alias, so refusing a document
@@ -856,7 +878,7 @@ class _Builder:
                 raise self._error(_depth_message(self.limits.max_depth), node)
             return size
         if key in self._open:
-            raise self._error("recursive alias: a node contains itself", node)
+            raise self._error("recursive alias: a node contains itself", node, code="yaml-tag")
         height = 0
         if isinstance(node, ScalarNode):
             size = 1
@@ -957,7 +979,8 @@ class _Builder:
                 entries.append((key, key_node, value_node))
             if key in seen:
                 first = seen[key].start_mark.line + 1
-                raise self._error(f"duplicate key {key!r} (first at line {first})", key_node)
+                raise self._error(f"duplicate key {key!r} (first at line {first})", key_node,
+                                  code="duplicate-key")  # fmt: skip
             seen[key] = key_node
         for merge in merges:
             if isinstance(merge, SequenceNode):
@@ -966,7 +989,9 @@ class _Builder:
             for source in sources:
                 if not isinstance(source, MappingNode):
                     raise self._error(
-                        "merge key '<<' takes a mapping or a list of mappings", source
+                        "merge key '<<' takes a mapping or a list of mappings",
+                        source,
+                        code="yaml-tag",
                     )
                 self._check_tag(source, _MAP)
                 for key, key_node, value_node in self._entries(source):
@@ -979,12 +1004,13 @@ class _Builder:
         if not isinstance(node, ScalarNode):
             self._check_tag(node, _SEQ if isinstance(node, SequenceNode) else _MAP)
             kind = "a sequence" if isinstance(node, SequenceNode) else "a mapping"
-            raise self._error(f"mapping key must be a string, got {kind}", node)
+            raise self._error(f"mapping key must be a string, got {kind}", node, code="yaml-tag")
         key_kind = _KEY_KINDS.get(node.tag)
         if key_kind is not None:
             quoted = "'" + node.value.replace("'", "''") + "'"
             raise self._error(
-                f"mapping key must be a string, got {key_kind} (quote it: {quoted})", node
+                f"mapping key must be a string, got {key_kind} (quote it: {quoted})", node,
+                code="yaml-tag",
             )
         value = self._scalar(node)
         assert isinstance(value, str)
@@ -993,7 +1019,7 @@ class _Builder:
     def _scalar(self, node: ScalarNode) -> Any:
         tag = node.tag
         if tag not in _SCALAR_TAGS:
-            raise self._error(_tag_message(tag), node)
+            raise self._error(_tag_message(tag), node, code="yaml-tag")
         if tag in (_STR, _MERGE):  # a "<<" that is not a key is just text
             return self._text(node)
         value: str = node.value
@@ -1012,11 +1038,13 @@ class _Builder:
                     f"{_shown(value)} is not a finite number; JSON has no infinity or NaN"
                     " (quote it for a string)",
                     node,
+                    code="yaml-tag",
                 )
             return number
         # Only an explicit tag gets here (!!bool yes, !!int 1_000): a plain scalar
         # got its tag from these same patterns.
-        raise self._error(f"{_shown(value)} is not a valid {_short_tag(tag)}", node)
+        message = f"{_shown(value)} is not a valid {_short_tag(tag)}"
+        raise self._error(message, node, code="yaml-tag")
 
     def _integer(self, node: ScalarNode) -> int:
         """A core-schema integer; more than 4300 digits (Python's cap on converting
@@ -1045,12 +1073,13 @@ class _Builder:
             try:
                 value = value.encode("utf-16", "surrogatepass").decode("utf-16")
             except UnicodeDecodeError:
-                raise self._error("unpaired surrogate escape in a string", node) from None
+                message = "unpaired surrogate escape in a string"
+                raise self._error(message, node, code="yaml-syntax") from None
         return value
 
     def _check_tag(self, node: Node, expected: str) -> None:
         if node.tag != expected:
-            raise self._error(_tag_message(node.tag), node)
+            raise self._error(_tag_message(node.tag), node, code="yaml-tag")
 
 
 def _children(node: Node) -> Iterator[Node]:

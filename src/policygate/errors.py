@@ -43,7 +43,7 @@ CODES: Mapping[str, str] = MappingProxyType(
         "evidence-invalid": "An evidence entry or report cannot be read or holds nothing to judge.",
         # more specific cases, passed at their raise sites
         "yaml-syntax": "A file is not valid YAML or JSON.",
-        "yaml-tag": "A YAML tag, anchor or construct that policygate refuses.",
+        "yaml-tag": "A YAML tag, construct or value policygate refuses (a key not a string...).",
         "duplicate-key": "A mapping defines the same key twice.",
         "file-not-found": "A named file or directory does not exist.",
         "file-unreadable": "A file exists but cannot be read (permissions, a directory, encoding).",

@@ -126,13 +126,15 @@ def load_private_key(pem: bytes, source: str, passphrase: bytes | None = None) -
             raise UsageError(
                 f"{source}: the key is encrypted; give its passphrase with --passphrase-env NAME"
             ) from None
-        raise UsageError(f"{source}: {error}") from None
+        raise UsageError(f"{source}: {error}", code="signature-invalid") from None
     except ValueError as error:
         raise UsageError(
-            f"{source}: not a readable PEM private key (or a wrong passphrase): {error}"
+            f"{source}: not a readable PEM private key (or a wrong passphrase): {error}",
+            code="signature-invalid",
         ) from None
     if not isinstance(key, ed25519.Ed25519PrivateKey):
-        raise UsageError(f"{source}: not an Ed25519 key ({type(key).__name__})")
+        raise UsageError(f"{source}: not an Ed25519 key ({type(key).__name__})",
+                         code="signature-invalid")  # fmt: skip
     return PrivateKey(key)
 
 

@@ -12,6 +12,8 @@ from ..errors import LoadError
 class EvidenceError(LoadError):
     """An evidence entry or report that cannot be read or holds nothing to judge."""
 
+    code = "evidence-invalid"
+
 
 @dataclass(frozen=True)
 class Findings:

@@ -26,7 +26,8 @@ def renderer(name: str | OutputFormat) -> Renderer:
         fmt = OutputFormat(name)
     except ValueError:
         known = ", ".join(f.value for f in OutputFormat)
-        raise UsageError(f"unknown format {name!r} (known: {known})") from None
+        message = f"unknown format {name!r} (known: {known})"
+        raise UsageError(message, code="unknown-format") from None
     module = importlib.import_module(f"{__name__}.{MODULES[fmt]}")  # formats load lazily
     render: Renderer = module.render
     return render

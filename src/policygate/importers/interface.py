@@ -41,6 +41,8 @@ SOURCE_LABEL = "policygate/source"  # metadata.labels key naming the format a re
 class ImporterError(LoadError):
     """A source could not be read or holds no model (broken card, BOM without a model card...)."""
 
+    code = "import-failed"
+
 
 class Importer(ABC):
     """Reads one kind of source; ``location`` is what follows ``FORMAT:`` in a source."""

@@ -8,7 +8,7 @@ the loader uses (:func:`policygate.policy.parse`); each module of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,13 +94,24 @@ class LintRun:
     )
 
     def report(
-        self, location: Location, code: str, message: str, level: Level | None = None
+        self,
+        location: Location,
+        code: str,
+        message: str,
+        level: Level | None = None,
+        error_code: str | None = None,
     ) -> None:
         """A finding; the same place, code and message is reported once."""
         chosen = level or self.checks[code].level
         self.problems.setdefault(
-            (location, code, message), Problem(location, chosen, code, message)
+            (location, code, message), Problem(location, chosen, code, message, error_code)
         )
+
+    def load_errors(self) -> Iterator[PolicygateError]:
+        """Every load error of the run: the files', then each policy's."""
+        yield from self.file_errors
+        for policy in self.policies:
+            yield from policy.load_errors
 
     def report_error(self, error: PolicygateError, code: str) -> None:
         """A load error as a finding of ``code``, its message as ``check`` prints it."""
@@ -108,7 +119,7 @@ class LintRun:
         location = error.location or Location("<unknown>")
         prefix = f"{location}: "
         message = text[len(prefix) :] if text.startswith(prefix) else error.message
-        self.report(location, code, message)
+        self.report(location, code, message, error_code=error.code)
 
     def chain(self, parsed: PolicyDocument) -> list[PolicyDocument]:
         """``parsed`` and every policy it extends, parents first, each once."""

@@ -50,10 +50,14 @@ class Cost:
 
 @dataclass(frozen=True)
 class Problem:
+    """One finding. ``code`` is the lint check's; ``error_code`` is, for a finding
+    that is a load error, that error's code (:data:`policygate.errors.CODES`)."""
+
     location: Location
     level: Level
     code: str
     message: str
+    error_code: str | None = None
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         loc = self.location
@@ -70,6 +74,7 @@ class Problem:
             "level": self.level.value,
             "code": self.code,
             "message": self.message,
+            **({"error_code": self.error_code} if self.error_code else {}),
         }
 
 

@@ -76,8 +76,15 @@ class Answer:
     headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
-def error_answer(status: int, message: str) -> Answer:
-    return Answer(status, _json({"error": message}))
+def error_answer(status: int, message: str, error: PolicygateError | None = None) -> Answer:
+    """``{"error": message}``; for a policygate error also its ``code`` and, for several,
+    each one as data (``errors``: code, message, location, JSON path)."""
+    body: dict[str, Any] = {"error": message}
+    if error is not None:
+        body["code"] = error.code
+        if isinstance(error, ErrorGroup):
+            body["errors"] = [single.to_dict() for single in error.errors]
+    return Answer(status, _json(body))
 
 
 def _json(data: Any) -> bytes:
@@ -219,7 +226,7 @@ class DecisionService:
         except RequestError as error:
             return error_answer(error.status, error.message)
         except PolicygateError as error:
-            return error_answer(400, str(error))
+            return error_answer(400, str(error), error)
         except (RecursionError, MemoryError) as error:
             return error_answer(400, f"{type(error).__name__}: {error}")
         except Exception as error:  # fail closed, no traceback in the answer

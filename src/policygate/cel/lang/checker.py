@@ -110,7 +110,8 @@ class _Checker:
             return ast.Ident(node.span, found) if found != node.name else node
         if self.strict:
             name = node.name.lstrip(".")
-            raise self.error(f"undeclared reference to '{name}'", node, "undeclared-variable", name)
+            message = f"undeclared reference to '{name}'"
+            raise self.error(message, node, code="undeclared-variable", name=name)
         return ast.Ident(node.span, node.name.lstrip("."))
 
     def qualified(self, node: Node, scope: frozenset[str]) -> tuple[Node, list[ast.Select]] | None:
@@ -179,7 +180,10 @@ class _Checker:
                 )
         elif self.strict:
             raise self.error(
-                f"undeclared reference to function '{function}'", node, "unknown-function", function
+                f"undeclared reference to function '{function}'",
+                node,
+                code="unknown-function",
+                name=function,
             )
         result = ast.Call(node.span, function, args, checked_target)
         if function in TABLES or function in _RELATIONAL:

@@ -15,9 +15,8 @@ from policygate.errors import CELCompileError, CELError
 
 
 class CELSyntaxError(CELCompileError, CELError):
-    """The text is not CEL; ``line`` and ``column`` are 1-based, ``offset`` 0-based."""
-
-    code = "cel-syntax"
+    """The text is not CEL; ``line`` and ``column`` are 1-based, ``offset`` 0-based
+    (its code is :class:`CELCompileError`'s, ``cel-syntax``)."""
 
     def __init__(
         self, message: str, offset: int, line: int, column: int, *, code: str | None = None

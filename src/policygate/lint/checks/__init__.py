@@ -3,8 +3,9 @@
 Each module has ``CHECKS`` (the codes it reports, with their usual level and a
 summary), ``run(lint)`` (its findings, from the :class:`~..context.LintRun`)
 and, when some of its findings are load errors that compiling already finds,
-``LOAD_ERRORS``: the error codes (:data:`policygate.errors.CODES`) it reports,
-mapped to its own lint code (``None``: it reports the case itself, better). A
+``LOAD_ERRORS``: the error codes (:data:`policygate.errors.CODES`) it claims,
+mapped to its own lint code (``None``: it reports the case itself, better);
+each reports the load errors it claims, and ``load`` those nobody claims. A
 new check is a new module and one line in :data:`MODULES`; a test proves that
 every code is documented in ``docs/authoring.md`` and every documented code has
 its module.
@@ -57,7 +58,10 @@ def _checks() -> dict[str, Check]:
 def _load_errors() -> dict[str, str | None]:
     found: dict[str, str | None] = {}
     for module in MODULES:
-        found.update(getattr(module, "LOAD_ERRORS", {}))
+        for error_code, lint_code in getattr(module, "LOAD_ERRORS", {}).items():
+            if error_code in found:
+                raise AssertionError(f"error code {error_code!r} is claimed twice")
+            found[error_code] = lint_code
     return found
 
 

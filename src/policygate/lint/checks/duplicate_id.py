@@ -14,6 +14,9 @@ LOAD_ERRORS: dict[str, str | None] = {"duplicate-rule-id": "duplicate-id"}
 
 
 def run(lint: LintRun) -> None:
+    for error in lint.load_errors():
+        if error.code in LOAD_ERRORS:
+            lint.report_error(error, "duplicate-id")
     names: dict[str, Location] = {}
     for policy in lint.policies:
         if policy.given:

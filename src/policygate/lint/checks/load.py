@@ -2,8 +2,8 @@
 named), reported under the code of its kind.
 
 The error's own code (:data:`policygate.errors.CODES`) says which lint code it
-is; a case another check reports better is left to it (see
-:data:`..LOAD_ERRORS`), and any other is ``load``.
+is; a case another check claims is left to it (see :data:`..LOAD_ERRORS`),
+and any other is ``load``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ CHECKS = (
     Check("unknown-variable", Level.ERROR, "An expression reads a variable that is never bound."),
 )
 
-LOAD_ERRORS: dict[str, str | None] = {
+LOAD_ERRORS: dict[str, str] = {
     "schema-invalid": "schema",
     "unknown-kind": "schema",
     "undeclared-variable": "unknown-variable",
@@ -36,8 +36,8 @@ LOAD_ERRORS: dict[str, str | None] = {
 
 
 def run(lint: LintRun) -> None:
-    errors = [*lint.file_errors, *(e for policy in lint.policies for e in policy.load_errors)]
-    for error in errors:
-        code = lint.error_checks.get(error.code, "load")
-        if code is not None:
-            lint.report_error(error, code)
+    for error in lint.load_errors():
+        if error.code in LOAD_ERRORS:
+            lint.report_error(error, LOAD_ERRORS[error.code] or "load")
+        elif error.code not in lint.error_checks:  # nobody's case: a load problem
+            lint.report_error(error, "load")

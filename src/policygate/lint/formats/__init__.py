@@ -20,7 +20,8 @@ FORMATS: dict[str, str] = {
 
 def render(result: LintResult, fmt: str = "text", **options: Any) -> str:
     if fmt not in FORMATS:
-        raise UsageError(f"unknown lint format {fmt!r} (known: {', '.join(FORMATS)})")
+        known = ", ".join(FORMATS)
+        raise UsageError(f"unknown lint format {fmt!r} (known: {known})", code="unknown-format")
     module = importlib.import_module(f"{__name__}.{FORMATS[fmt]}")
     text: str = module.render(result, **options)
     return text

@@ -68,13 +68,16 @@ def _result(problem: Problem, rule_index: int) -> dict[str, Any]:
     }
     if region:
         physical["region"] = region
-    return {
+    result: dict[str, Any] = {
         "ruleId": problem.code,
         "ruleIndex": rule_index,
         "level": problem.level.value,
         "message": {"text": problem.message},
         "locations": [{"physicalLocation": physical}],
     }
+    if problem.error_code:  # a load error: its own code, as SARIF's property bag holds extras
+        result["properties"] = {"errorCode": problem.error_code}
+    return result
 
 
 def _uri(path: str) -> str:

@@ -18,7 +18,8 @@ REPORTERS: dict[str, str] = {
 
 def reporter(name: str) -> Reporter:
     if name not in REPORTERS:
-        raise UsageError(f"unknown test format {name!r} (known: {', '.join(REPORTERS)})")
+        raise UsageError(f"unknown test format {name!r} (known: {', '.join(REPORTERS)})",
+                         code="unknown-format")  # fmt: skip
     module = importlib.import_module(f"{__name__}.{REPORTERS[name]}")
     render: Reporter = module.render
     return render

@@ -10,15 +10,27 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from html import escape
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 from lxml import html as lxml_html
 
+from hostile_text import hostile_text
 from policygate.formats import render
-from policygate.formats.svggraph import model_graph
-from policygate.report import ModelReport, PolicyUse, Result, Status
+from policygate.formats.html import breakable_id, model_anchors
+from policygate.formats.svggraph import Graphs, Node, evidence_graph
+from policygate.report import (
+    ModelReport,
+    PolicyUse,
+    Report,
+    Result,
+    Status,
+    control_statuses,
+)
 
 FLAGS = [
     "--headless",
@@ -74,14 +86,14 @@ def test_chromium_shows_verdict_failing_rules_and_control_statuses(
     assert "Gate FAILED" in verdict and "2 of 4 models failed" in verdict
     assert "Exit code 1" in verdict
 
-    first = dom.get_element_by_id("model-0")
+    first = dom.get_element_by_id("model-credit-limit-2.4.0")
     text = visible_text(first)
     assert "credit-limit@2.4.0" in text
     findings = first.xpath(".//h3[.='Findings']/following-sibling::table[1]")[0]
     rows = [cells(tr) for tr in findings.xpath(".//tbody/tr")]
     assert rows[0][:3] == ["fail", "production-promotion/approval.required-roles[0]", "error"]
     assert rows[0][3].startswith("No approved, unexpired approval by role model-risk-officer")
-    assert rows[0][5].startswith("Request the approval")
+    assert rows[0][4].startswith("Request the approval")
     assert rows[1][:3] == ["waived", "production-promotion/fairness.gap[0]", "error"]
     assert "credit-limit-parity-2026q4 (until 2027-03-31T00:00:00Z" in rows[1][3]
 
@@ -92,7 +104,8 @@ def test_chromium_shows_verdict_failing_rules_and_control_statuses(
     }
     assert statuses["eu-ai-act:art-17"] == "violated"
     assert statuses["eu-ai-act:art-10"] == "waived"
-    assert statuses["eu-ai-act:art-15"] == "satisfied"
+    (satisfied,) = first.xpath(".//p[@class='sat']")
+    assert "art-15" in visible_text(satisfied).split("eu-ai-act: ")[1].split(";")[0].split(", ")
 
     facts = dom.get_element_by_id("run")
     terms = [visible_text(e) for e in facts.xpath(".//dt")]
@@ -105,10 +118,12 @@ def test_chromium_shows_verdict_failing_rules_and_control_statuses(
     assert waiver[:4] == [
         "credit-limit-parity-2026q4", "active", "2027-03-31T00:00:00Z", "carol.haddad@example.com"
     ]  # fmt: skip
+    # Without a risk register: a graph per framework of the controls not satisfied.
     svg = first.xpath(".//*[local-name()='svg']")
-    assert len(svg) == 1 and "production-promotion/approval.required-roles" in (
-        " ".join(svg[0].xpath(".//*[local-name()='title']/text()"))
-    )
+    assert len(svg) == 1
+    titles = " ".join(svg[0].xpath(".//*[local-name()='title']/text()"))
+    assert "production-promotion/approval.required-roles: fail" in titles
+    assert "eu-ai-act:art-15" not in titles  # satisfied: in the table, not the graph
 
 
 def test_chromium_keeps_hostile_text_as_text(hostile_report, chromium, tmp_path):
@@ -116,7 +131,20 @@ def test_chromium_keeps_hostile_text_as_text(hostile_report, chromium, tmp_path)
     assert dom.xpath("//script") == [] and dom.xpath("//img") == []
     assert dom.xpath("//b") == []  # not even harmless markup from a rule title
     assert '<script>alert("x")</script>' in visible_text(dom)
-    assert "Gap <b>title</b>" in [s.get("title") for s in dom.xpath("//span[@title]")]
+    rules = dom.get_element_by_id("rules")
+    assert "Gap <b>title</b>" in [cells(tr)[1] for tr in rules.xpath(".//tbody/tr")]
+    # The model's name makes no markup anywhere: its link, its section, its graph's label.
+    # the parser drops NUL; whitespace collapses as visible_text does
+    ref = re.sub(r"\s+", " ", hostile_report.models[0].ref.replace("\x00", ""))
+    (link,) = dom.get_element_by_id("models").xpath(".//tbody/tr/td[1]/a")
+    assert visible_text(link) == ref
+    anchor = link.get("href")[1:]
+    assert re.fullmatch(r"model-[a-z0-9._-]+", anchor)
+    section = dom.get_element_by_id(anchor)
+    assert ref in visible_text(section.xpath("./h2")[0])
+    (svg,) = section.xpath(".//*[local-name()='svg']")
+    assert '<script>alert("x")</script>' in svg.get("aria-label")  # an attribute value
+    assert svg.xpath(".//*[local-name()='script' or local-name()='foreignObject']") == []
 
 
 def test_screenshot(example_report, chromium, tmp_path):
@@ -148,68 +176,118 @@ def test_same_report_same_bytes(example_report):
     assert render(example_report, "html") == render(example_report, "html")
 
 
-def _svg(model: ModelReport) -> etree._Element:
-    return etree.fromstring(model_graph(model).encode("utf-8"))
+_APPLIES = (PolicyUse("p", True),)
 
 
-def test_graph_without_risks_is_model_control_rule():
+def _results_model(*results: Result, policies=_APPLIES):
+    return ModelReport("m", "1", "m.yaml", False, policies, results, control_statuses(results))
+
+
+def _page(*models: ModelReport, **report) -> lxml_html.HtmlElement:
+    text = render(Report(now="2026-11-26T00:00:00Z", fail_on="error", models=models, **report),
+                  "html")  # fmt: skip
+    return lxml_html.fromstring(text)
+
+
+def test_evidence_lists_only_rules_of_policies_that_apply():
+    """Issue 19: the evidence of a control named the rules of a policy that does
+    not apply to the model (skipped), as if they were evidence about it."""
     results = (
-        Result(policy="p", rule="a", status=Status.FAIL, controls=("c:1",)),
-        Result(policy="p", rule="b", status=Status.PASS, controls=("c:1", "c:2")),
-        Result(policy="p", rule="c", status=Status.PASS),
+        Result(policy="applies", rule="gap", status=Status.FAIL, controls=("c:1",)),
+        Result(policy="applies", rule="ok", status=Status.PASS, controls=("c:1",)),
+        Result(policy="elsewhere", rule="gap", status=Status.SKIP, controls=("c:1",)),
     )
-    from policygate.report import control_statuses
+    model = _results_model(
+        *results, policies=(PolicyUse("applies", True), PolicyUse("elsewhere", False))
+    )
+    (row,) = _page(model).xpath("//section[@class='model']//table[@class='ctl']/tbody/tr")
+    control, status, evidence = cells(row)
+    assert (control, status) == ("c:1", "violated")
+    assert evidence == "applies/ gap, ok"
+    assert row.xpath("./td[3]/strong/text()") == ["gap"]  # the rule that did not pass, marked
 
-    model = ModelReport("m", "1", "m.yaml", False, (PolicyUse("p", True),), results,
-                        control_statuses(results))  # fmt: skip
-    svg = _svg(model)
+
+def test_rules_of_an_undecided_policy_stay_evidence():
+    """A policy whose applies_to could not be evaluated may apply: its rules (an
+    error) stay in the evidence, fail closed."""
+    results = (Result(policy="p", rule="r", status=Status.ERROR, controls=("c:1",)),)
+    model = _results_model(*results, policies=(PolicyUse("p", None),))
+    (row,) = _page(model).xpath("//table[@class='ctl']/tbody/tr")
+    assert cells(row) == ["c:1", "violated", "p/ r"]
+
+
+def test_no_mid_word_breaks():
+    """Issue 19: ``overflow-wrap: anywhere`` broke rule and control ids mid-word."""
+    from policygate.formats.html import _CSS
+
+    assert "anywhere" not in _CSS and "break-all" not in _CSS
+    assert breakable_id("production-promotion/approval.required-roles[0]") == (
+        "production-promotion/<wbr>approval.required-roles[0]"
+    )
+    assert breakable_id("nist-ai-rmf:MEASURE-2") == "nist-ai-rmf:<wbr>MEASURE-2"
+
+
+@given(st.text(max_size=40))
+def test_an_id_breaks_only_after_a_separator(text):
+    marked = breakable_id(text)
+    assert marked.replace("<wbr>", "") == escape(text, quote=True)
+    pieces = marked.split("<wbr>")
+    assert all(piece.endswith(("/", ":")) for piece in pieces[:-1])
+
+
+@given(st.lists(st.tuples(hostile_text(max_size=12), st.text(max_size=6)), max_size=12))
+def test_model_anchors_are_safe_and_unique(refs):
+    models = [ModelReport(n, v, "m.yaml", True, (), ()) for n, v in refs]
+    anchors = model_anchors(models)
+    assert len(set(anchors)) == len(anchors) == len(models)
+    assert all(re.fullmatch(r"model-[a-z0-9._-]+", a) for a in anchors)
+
+
+def test_graph_per_group_rules_follow_their_controls():
+    controls = [Node("c:1", "violated"), Node("c:2", "satisfied")]
+    evidence = {
+        "c:1": [Node("p/a", "fail"), Node("p/b", "pass")],
+        "c:2": [Node("p/b", "pass"), Node("p/c", "pass")],
+    }
+    graph = evidence_graph(Node("R-1", "violated"), "Risk", controls, evidence)
+    svg = etree.fromstring(f'<svg xmlns="http://www.w3.org/2000/svg">{graph.body}</svg>')
     ns = {"s": "http://www.w3.org/2000/svg"}
     headings = svg.xpath("//s:text[@class='col']/text()", namespaces=ns)
-    assert headings == ["Model (1)", "Controls (2)", "Rules (3)"]
-    nodes = {
-        g.xpath("./s:text/text()", namespaces=ns)[0]: g.get("class")
+    assert headings == ["Risk (1)", "Controls (2)", "Rules giving evidence (3)"]
+    nodes = [
+        (g.xpath("./s:text/text()", namespaces=ns)[0], g.get("class"))
         for g in svg.xpath("//s:g", namespaces=ns)
-    }
-    assert nodes == {
-        "m@1": "node bad",
-        "c:1": "node bad",
-        "c:2": "node good",
-        "p/a": "node bad",
-        "p/b": "node good",
-        "p/c": "node good",
-    }
-    # c:1→p/a, c:1→p/b, c:2→p/b, m→c:1, m→c:2, and m→p/c (a rule with no control)
-    assert len(svg.xpath("//s:path", namespaces=ns)) == 6
-
-
-class _WithRisks(ModelReport):
-    """A model report as the risk register work will give it: risks in ``to_dict``."""
-
-    def to_dict(self):
-        data = super().to_dict()
-        data["risks"] = [{"id": "R-BIAS", "title": "Unfair outcomes", "controls": ["c:1"]}]
-        data["controls"].append({"id": "c:9", "status": "unverified", "rules": []})
-        return data
-
-
-def test_graph_draws_risks_when_the_report_has_them():
-    results = (Result(policy="p", rule="a", status=Status.FAIL, controls=("c:1",)),)
-    from policygate.report import control_statuses
-
-    model = _WithRisks("m", "1", "m.yaml", False, (PolicyUse("p", True),), results,
-                       control_statuses(results))  # fmt: skip
-    svg = _svg(model)
-    ns = {"s": "http://www.w3.org/2000/svg"}
-    headings = svg.xpath("//s:text[@class='col']/text()", namespaces=ns)
-    assert headings == ["Model (1)", "Risks (1)", "Controls (2)", "Rules (1)"]
+    ]
+    # p/b, shared by both controls, sits between the rules of c:1 and of c:2
+    assert nodes == [("R-1", "node bad"), ("c:1", "node bad"), ("c:2", "node good"),
+                     ("p/a", "node bad"), ("p/b", "node good"), ("p/c", "node good")]  # fmt: skip
+    # R-1→c:1, c:1→p/a, c:1→p/b, R-1→c:2, c:2→p/b, c:2→p/c: no edge from the root to a rule
     edges = [p.get("class") for p in svg.xpath("//s:path", namespaces=ns)]
-    # m→R-BIAS, R-BIAS→c:1, c:1→p/a, and m→c:9 dashed: no risk calls for c:9
-    assert sorted(edges) == ["edge bad", "edge bad", "edge bad", "edge warn direct"]
-    text = render_html_of(model)
-    assert "<h3>Risks</h3>" in text and "Unfair outcomes" in text
+    assert edges == ["edge bad", "edge bad", "edge good", "edge good", "edge good", "edge good"]
 
 
-def render_html_of(model: ModelReport) -> str:
-    from policygate.report import Report
+def test_a_graph_drawn_again_is_a_use_of_the_first():
+    one = evidence_graph(Node("R-1", "satisfied"), "Risk", [Node("c:1", "satisfied")], {})
+    two = evidence_graph(Node("R-2", "violated"), "Risk", [Node("c:2", "violated")], {})
+    graphs = Graphs()
+    first = graphs.svg([one, two], "first")
+    again = graphs.svg([one, two], "again")
+    other = graphs.svg([two], "other")
+    assert first.count('id="g-') == 2 and "<use" not in first
+    (stack,) = re.findall(r'<g id="(s-[0-9a-f]+)">', first)
+    assert re.search(rf'<use href="#{stack}"/></svg>$', again) and "R-1" not in again
+    drawn = re.findall(r'<g id="(g-[0-9a-f]+)">', first)[1]  # two's, second in the stack
+    assert f'<use href="#{drawn}" y="0"/>' in other and "R-2" not in other
 
-    return render(Report(now="2026-11-26T00:00:00Z", fail_on="error", models=(model,)), "html")
+
+def test_every_fragment_link_and_use_reaches_an_element_drawn_before_it(example_report):
+    text = render(example_report, "html")
+    document = lxml_html.fromstring(text)
+    ids = [e.get("id") for e in document.iter() if e.get("id")]
+    assert len(ids) == len(set(ids))
+    for element in document.iter():
+        href = element.get("href")
+        if href is not None:
+            assert href[1:] in ids, href
+    for match in re.finditer(r'<use href="#([^"]+)"', text):
+        assert f'id="{match.group(1)}"' in text[: match.start()]

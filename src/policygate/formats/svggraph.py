@@ -1,24 +1,27 @@
-"""The model → risk → control → rule graph of one model, as an inline SVG.
+"""Evidence graphs as inline SVG: one small graph per risk of a model, never
+every edge of a report at once.
 
-Drawn from the report alone (formats never evaluate): the model's risks and
-control statuses as the JSON report carries them, and its results. Without
-risks in the report the graph is model → control → rule. Columns left to
-right, nodes coloured by status, edges coloured by the status of the node they
-lead to, and every label escaped (model content is untrusted). A node's full
-text is in its ``<title>`` (a tooltip) when the label has to be shortened.
+A graph has three columns: a root (a risk, or a model's controls of one
+framework when there is no risk register), the controls it calls for, and the
+rules that give evidence for each of them. Nodes are coloured by status, an
+edge by the status of the node it leads to, and every label is escaped (model
+content is untrusted). A node's full text is in its ``<title>`` (a tooltip).
+
+A report of a thousand models draws the same few graphs again and again (the
+same risk, its controls and rules in the same states): :class:`Graphs` draws
+each distinct one once and makes every later one an SVG ``<use>`` of it, a
+reference inside the same page (no fetch; the Content-Security-Policy allows it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import hashlib
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Any
 
-from ..report import ModelReport, Result, Status
-from .ordering import RESULT_ORDER
-
-# Worst first: the status a rule node shows is the worst of its results.
+# Worst first: a control's states in the order a reader must see them.
 CONTROL_ORDER = {"violated": 0, "unverified": 1, "waived": 2, "satisfied": 3}
 
 STATUS_CLASS = {
@@ -34,168 +37,182 @@ STATUS_CLASS = {
     "failed": "bad",
 }
 
-_ROW = 30  # vertical distance between nodes
+_ROW = 28  # vertical distance between nodes
 _NODE_HEIGHT = 22
-_GAP = 90  # horizontal gap between columns
-_CHAR = 6.6  # average width of a 12px character, for shortening labels
-_TOP = 34  # room for the column headings
+_GAP = 70  # horizontal gap between columns
+_TOP = 26  # room for the column headings
+_WIDTHS = ((100, 220), (110, 220), (160, 430))  # (least, most) of root, controls, rules
+_PAD = 14  # a label's margins inside its box
+
+# The most a graph may hold and stay one a reader can follow; a bigger one is a table.
+MAX_CONTROLS = 8
+MAX_RULES = 16
 
 
 @dataclass(frozen=True)
-class _Node:
-    key: str
+class Node:
     label: str
     status: str
-    detail: str
+    detail: str = ""
 
 
-def model_graph(model: ModelReport) -> str:
-    """The SVG of one model's graph (a string holding one ``<svg>`` element)."""
-    data = model.to_dict()
-    risks = [_as_mapping(r) for r in data.get("risks") or ()]
-    controls = [_as_mapping(c) for c in data.get("controls") or ()]
-    # Rules of a policy that does not apply to the model are only noise here.
-    inapplicable = {p.name for p in model.policies if p.applicable is False}
-    rules = _rule_nodes([r for r in model.results if r.policy not in inapplicable])
+@dataclass(frozen=True)
+class Graph:
+    """The drawing (the SVG's content) and its size in pixels."""
 
-    control_status = {str(c.get("id")): str(c.get("status", "unverified")) for c in controls}
+    body: str
+    width: int
+    height: int
+
+
+def fits(controls: Sequence[str], evidence: Mapping[str, Sequence[Node]]) -> bool:
+    """Whether a graph of these controls and their rules is small enough to draw."""
+    rules = {rule.label for c in controls for rule in evidence.get(c, ())}
+    return len(controls) <= MAX_CONTROLS and len(rules) <= MAX_RULES
+
+
+def evidence_graph(
+    root: Node, heading: str, controls: Sequence[Node], evidence: Mapping[str, Sequence[Node]]
+) -> Graph:
+    """``root`` → each of ``controls`` → the rules ``evidence`` lists for it.
+
+    Rules are placed in the order of the mean row of the controls that name
+    them, so the edges of one control stay together and cross as little as
+    they can.
+    """
+    rules: dict[str, Node] = {}
+    rows: dict[str, list[int]] = {}  # rule -> the rows of the controls it gives evidence for
     edges: list[tuple[str, str]] = []
-    root = _Node("model", model.ref, "passed" if model.passed else "failed", model.source)
-
-    risk_nodes = []
-    linked_controls: set[str] = set()
-    for risk in risks:
-        risk_id = str(risk.get("id", ""))
-        title = str(risk.get("title", ""))
-        status = _risk_status(risk, control_status)
-        risk_nodes.append(_Node(f"risk:{risk_id}", risk_id, status, f"{risk_id} {title}".strip()))
-        edges.append(("model", f"risk:{risk_id}"))
-        for control_id in _strings(risk.get("controls")):
-            control_status.setdefault(control_id, "unverified")
-            edges.append((f"risk:{risk_id}", f"control:{control_id}"))
-            linked_controls.add(control_id)
-    for control in controls:
-        for risk_id in _strings(control.get("risks")):
-            edge = (f"risk:{risk_id}", f"control:{control.get('id')}")
-            if f"risk:{risk_id}" in {n.key for n in risk_nodes} and edge not in edges:
-                edges.append(edge)
-                linked_controls.add(str(control.get("id")))
-
-    ordered = sorted(control_status.items(), key=lambda kv: (CONTROL_ORDER.get(kv[1], 9), kv[0]))
-    control_nodes = [_Node(f"control:{c}", c, s, f"{c}: {s}") for c, s in ordered]
-    for node in control_nodes:
-        if node.label not in linked_controls:
-            edges.append(("model", node.key))  # evidenced, but no risk of the report calls for it
-    ruled: set[str] = set()
-    for control in controls:
-        for rule_ref in _strings(control.get("rules")):
-            edges.append((f"control:{control.get('id')}", f"rule:{rule_ref}"))
-            ruled.add(rule_ref)
-    for node in rules:
-        if node.label not in ruled:
-            edges.append(("model", node.key))
-
-    columns: list[tuple[str, list[_Node]]] = [("Model", [root])]
-    if risk_nodes:
-        columns.append(("Risks", risk_nodes))
-    columns += [("Controls", control_nodes), ("Rules", rules)]
+    for row, control in enumerate(controls):
+        edges.append(("root", f"c:{control.label}"))
+        for rule in evidence.get(control.label, ()):
+            rules.setdefault(rule.label, rule)
+            rows.setdefault(rule.label, []).append(row)
+            edges.append((f"c:{control.label}", f"r:{rule.label}"))
+    # Each rule level with the mean row of its controls (a barycentre ordering):
+    # the rules of one control stay together, the shared ones between them.
+    order = sorted(rules, key=lambda r: sum(rows[r]) / len(rows[r]))
+    rules = {r: rules[r] for r in order}
+    columns = [
+        (heading, [("root", root)]),
+        ("Controls", [(f"c:{c.label}", c) for c in controls]),
+        ("Rules giving evidence", [(f"r:{r.label}", r) for r in rules.values()]),
+    ]
     return _draw(columns, edges)
 
 
-def _rule_nodes(results: Sequence[Result]) -> list[_Node]:
-    worst: dict[str, Status] = {}
-    titles: dict[str, str] = {}
-    for result in results:
-        current = worst.get(result.rule_ref)
-        if current is None or RESULT_ORDER[result.status] < RESULT_ORDER[current]:
-            worst[result.rule_ref] = result.status
-        titles.setdefault(result.rule_ref, result.title)
-    ordered = sorted(worst, key=lambda ref: (RESULT_ORDER[worst[ref]], ref))
-    return [
-        _Node(f"rule:{ref}", ref, worst[ref].value, f"{ref}: {worst[ref].value} {titles[ref]}")
-        for ref in ordered
-    ]
-
-
-def _risk_status(risk: Mapping[str, Any], control_status: Mapping[str, str]) -> str:
-    if "status" in risk:
-        return str(risk["status"])
-    states = [control_status.get(c, "unverified") for c in _strings(risk.get("controls"))]
-    if not states:
-        return "unverified"
-    return min(states, key=lambda s: CONTROL_ORDER.get(s, 9))
-
-
-def _as_mapping(value: Any) -> Mapping[str, Any]:
-    if isinstance(value, Mapping):
-        return value
-    return {"id": str(value)}
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Iterable):
-        return [str(v.get("id")) if isinstance(v, Mapping) else str(v) for v in value]
-    return []
-
-
-def _draw(columns: list[tuple[str, list[_Node]]], edges: list[tuple[str, str]]) -> str:
-    widths = {"Model": 180, "Risks": 170, "Controls": 190, "Rules": 360}
-    tallest = max(len(nodes) for _, nodes in columns)
-    height = _TOP + tallest * _ROW + 10
+def _draw(columns: list[tuple[str, list[tuple[str, Node]]]], edges: list[tuple[str, str]]) -> Graph:
+    tallest = max(1, *(len(nodes) for _, nodes in columns))
+    height = _TOP + tallest * _ROW
     where: dict[str, tuple[float, float, float]] = {}  # key -> (x, y, width)
-    x = 10.0
-    parts: list[str] = []
-    for heading, nodes in columns:
-        width = widths[heading]
-        parts.append(
-            f'<text class="col" x="{x:.0f}" y="16">{escape(heading)} ({len(nodes)})</text>'
+    status_of: dict[str, str] = {}
+    x = 4.0
+    heads: list[str] = []
+    for (heading, nodes), (least, most) in zip(columns, _WIDTHS, strict=True):
+        widest = max((_text_width(node.label) for _, node in nodes), default=0.0)
+        width = math.ceil(min(most, max(least, widest + _PAD, _text_width(heading) + 30)))
+        heads.append(
+            f'<text class="col" x="{x:.0f}" y="14">{escape(heading)} ({len(nodes)})</text>'
         )
         offset = _TOP + (tallest - len(nodes)) * _ROW / 2
-        for i, node in enumerate(nodes):
-            where[node.key] = (x, offset + i * _ROW, width)
+        for i, (key, node) in enumerate(nodes):
+            where[key] = (x, offset + i * _ROW, width)
+            status_of[key] = node.status
         x += width + _GAP
-    total_width = x - _GAP + 10
+    total_width = x - _GAP + 4
 
     lines: list[str] = []
-    seen: set[tuple[str, str]] = set()
-    status_of = {n.key: n.status for _, nodes in columns for n in nodes}
-    for source, target in edges:
-        if (source, target) in seen or source not in where or target not in where:
-            continue
-        seen.add((source, target))
+    for source, target in dict.fromkeys(edges):
         sx, sy, sw = where[source]
         tx, ty, _ = where[target]
         x1, y1 = sx + sw, sy + _NODE_HEIGHT / 2
         x2, y2 = tx, ty + _NODE_HEIGHT / 2
         mid = (x1 + x2) / 2
         css = STATUS_CLASS.get(status_of[target], "muted")
-        if source == "model" and not target.startswith("risk:") and len(columns) == 4:
-            css += " direct"  # no risk of the model calls for it: drawn dashed
         lines.append(
-            f'<path class="edge {css}" d="M{x1:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} '
-            f'{mid:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"/>'
+            f'<path class="edge {css}" d="M{x1:.0f},{y1:.0f}C{mid:.0f},{y1:.0f} '
+            f'{mid:.0f},{y2:.0f} {x2:.0f},{y2:.0f}"/>'
         )
     boxes: list[str] = []
     for _, nodes in columns:
-        for node in nodes:
-            nx, ny, box = where[node.key]
+        for key, node in nodes:
+            nx, ny, box = where[key]
             css = STATUS_CLASS.get(node.status, "muted")
-            label = _shorten(node.label, box - 12)
+            label = _shorten(node.label, box - _PAD)
+            detail = node.detail or f"{node.label}: {node.status}"
             boxes.append(
-                f'<g class="node {css}"><title>{escape(node.detail)}</title>'
+                f'<g class="node {css}"><title>{escape(detail)}</title>'
                 f'<rect x="{nx:.0f}" y="{ny:.0f}" width="{box:.0f}" '
                 f'height="{_NODE_HEIGHT}" rx="4"/>'
                 f'<text x="{nx + 6:.0f}" y="{ny + 15:.0f}">{escape(label)}</text></g>'
             )
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="graph" role="img" '
-        f'width="{total_width:.0f}" height="{height:.0f}" '
-        f'viewBox="0 0 {total_width:.0f} {height:.0f}">' + "".join(parts + lines + boxes) + "</svg>"
-    )
+    return Graph("".join(heads + lines + boxes), round(total_width), round(height))
+
+
+def _text_width(text: str) -> float:
+    """About how wide ``text`` is at 12px in a sans-serif font (DejaVu Sans, the
+    widest of the fonts the CSS names): capitals and digits are wider."""
+    return sum(_WIDE.get(c, 8.0 if c.isupper() else 6.7) for c in text)
+
+
+_WIDE = {**dict.fromkeys("0123456789", 7.4), **dict.fromkeys("mwMW@%", 10.0),
+         **dict.fromkeys(".,:;/|![]()'`il", 4.2)}  # fmt: skip
 
 
 def _shorten(text: str, width: float) -> str:
-    fits = max(4, int(width / _CHAR))
-    return text if len(text) <= fits else text[: fits - 1] + "…"
+    """``text``, cut with an ellipsis to fit ``width`` (the full text is the node's title)."""
+    if _text_width(text) <= width:
+        return text
+    while text and _text_width(text + "…") > width:
+        text = text[:-1]
+    return text + "…"
+
+
+_STACK_GAP = 14  # between the graphs of one model
+
+
+class Graphs:
+    """Draws each distinct graph once in a page; a repeat is a ``<use>`` of the first.
+
+    A model's graphs are stacked in one ``<svg>``, and a stack seen before (the
+    same graphs in the same order) is itself one ``<use>``: most models of a
+    large report cost a single element.
+    """
+
+    def __init__(self) -> None:
+        self._drawn: set[str] = set()
+
+    def svg(self, graphs: Sequence[Graph], label: str) -> str:
+        """One inline ``<svg>`` element (HTML gives it the SVG namespace) holding
+        ``graphs`` one under the other; ``label`` (escaped here) names it for
+        screen readers."""
+        width = max(g.width for g in graphs)
+        height = sum(g.height for g in graphs) + _STACK_GAP * (len(graphs) - 1)
+        keys = [_key("g", g.body) for g in graphs]
+        stack = _key("s", " ".join(keys))
+        if stack in self._drawn:
+            inner = f'<use href="#{stack}"/>'
+        else:
+            self._drawn.add(stack)
+            y = 0
+            pieces = []
+            for key, graph in zip(keys, graphs, strict=True):
+                if key in self._drawn:
+                    pieces.append(f'<use href="#{key}" y="{y}"/>')
+                else:
+                    self._drawn.add(key)
+                    pieces.append(
+                        f'<g transform="translate(0,{y})"><g id="{key}">{graph.body}</g></g>'
+                    )
+                if y:
+                    pieces.append(f'<path class="sep" d="M0,{y - _STACK_GAP / 2:.0f}H{width}"/>')
+                y += graph.height + _STACK_GAP
+            inner = f'<g id="{stack}">{"".join(pieces)}</g>'
+        return (
+            f'<svg role="img" aria-label="{escape(label)}" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}">{inner}</svg>'
+        )
+
+
+def _key(prefix: str, text: str) -> str:
+    return f"{prefix}-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]

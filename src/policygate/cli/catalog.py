@@ -12,7 +12,7 @@ import click
 from ..errors import ErrorGroup, UsageError
 from ..graph.catalogs import all_catalogs, check_catalogs, load_catalogs
 from ..graph.render import catalogs_json, catalogs_text
-from .common import catalog_option, format_option, handle_errors
+from .common import format_option, handle_errors, run_options
 from .graph import _inputs as graph_inputs
 from .graph import _load as load_graph
 from .graph import _write as write_output
@@ -25,7 +25,7 @@ def catalog() -> None:
 
 @catalog.command(name="list")
 @click.option("--framework", metavar="NAME", help="Only this framework (eu-ai-act, ...).")
-@catalog_option("Extra control catalog besides the shipped ones.")
+@run_options("catalogs", help={"catalogs": "Extra control catalog besides the shipped ones."})
 @format_option(["text", "json"], "Output format.")
 @handle_errors
 def list_controls(framework: str | None, catalogs: Sequence[str], fmt: str) -> None:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import click
 
 from ..classify import classify, render_json, render_text
 from ..errors import NothingEvaluatedError
-from ..models import load_models
-from ..policy import load_policies
-from .common import format_option, handle_errors, run_options, with_record_defaults
+from .common import format_option, handle_errors, load, run_options, run_spec
 
 
 @click.command()
@@ -28,19 +27,12 @@ from .common import format_option, handle_errors, run_options, with_record_defau
     "set": "Supply a record field the source lacks (PATH=VALUE, repeatable)."})  # fmt: skip
 @format_option(["text", "json"], "Output format.")
 @handle_errors
-def classify_command(
-    models: Sequence[str],
-    policies: Sequence[str],
-    assignments: Sequence[str],
-    now: str | None,
-    fmt: str,
-) -> None:
+def classify_command(models: Sequence[str], fmt: str, **given: Any) -> None:
     """Derive the EU AI Act risk tier of each MODEL from its spec.use."""
-    loaded = load_policies(policies)
-    records = with_record_defaults(load_models(list(models)), assignments)
-    if not records:
+    run = load(run_spec(given, models=tuple(models)))
+    if not run.records:
         raise NothingEvaluatedError(f"no model found in {', '.join(models)}")
-    classifications = classify(records, loaded, now=now)
+    classifications = classify(run.records, run.policies, now=run.now)
     render = render_json if fmt == "json" else render_text
     click.echo(render(classifications), nl=False)
     sys.exit(0 if all(c.consistent for c in classifications) else 1)

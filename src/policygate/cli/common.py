@@ -169,36 +169,6 @@ def _compose(*options: Callable[[Any], Any]) -> Callable[[F], F]:
     return decorator
 
 
-def policy_option(help: str | None = None, *, required: bool = True) -> Callable[[F], F]:
-    """``-p/--policy`` (repeatable), into ``policies``."""
-    return run_options("policies", help={"policies": help} if help else None,
-                       required=("policies",) if required else ())  # fmt: skip
-
-
-def catalog_option(help: str | None = None) -> Callable[[F], F]:
-    """``--catalog`` (repeatable), into ``catalogs``."""
-    return run_options("catalogs", help={"catalogs": help} if help else None)
-
-
-def set_option(help: str | None = None) -> Callable[[F], F]:
-    """``--set PATH=VALUE`` (repeatable), into ``assignments``."""
-    return run_options("set", help={"set": help} if help else None)
-
-
-def with_record_defaults(records: Sequence[Any], assignments: Sequence[str]) -> list[Any]:
-    """``records`` with ``--set`` applied (:func:`policygate.models.apply_set`); each
-    default that a record contradicts is kept out and named in a warning on stderr."""
-    from ..models import apply_set, parse_set, set_conflicts
-
-    settings = parse_set(assignments)
-    if not settings:
-        return list(records)
-    for record in records:
-        for conflict in set_conflicts(record, settings):
-            click.echo(f"policygate: warning: {record.ref}: --set {conflict}", err=True)
-    return [apply_set(record, settings) for record in records]
-
-
 def format_option(choices: Sequence[str], help: str, *, default: str = "text") -> Callable[[F], F]:
     """``-f/--format``, into ``fmt``."""
     return click.option("-f", "--format", "fmt", default=default, show_default=True,

@@ -12,7 +12,7 @@ from ..errors import UsageError
 from ..files import write_atomic
 from ..importers import SourceFormat, import_records, split_source
 from ..importers.interface import overlay_from_assignments
-from .common import handle_errors, output_option, set_option
+from .common import handle_errors, output_option, run_options
 
 FORMATS = [f.value for f in SourceFormat]
 
@@ -21,7 +21,8 @@ FORMATS = [f.value for f in SourceFormat]
 @click.argument("fmt", metavar="FORMAT")
 @click.argument("source", metavar="SOURCE", required=False)
 @output_option("Write the record here instead of stdout.")
-@set_option("Set a field the source cannot hold (e.g. spec.risk_tier=high); VALUE is read as YAML.")
+@run_options("set", help={"set": "Set a field the source cannot hold (e.g. spec.risk_tier=high); "
+                                  "VALUE is read as YAML."})  # fmt: skip
 @handle_errors
 def import_command(
     fmt: str, source: str | None, output: str | None, assignments: Sequence[str]

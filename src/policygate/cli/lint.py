@@ -13,11 +13,11 @@ import click
 from ..graph.catalogs import load_catalogs
 from ..lint import FORMATS, lint_paths, render
 from .common import (
-    catalog_option,
     fail_on_option,
     format_option,
     handle_errors,
     output_option,
+    run_options,
 )
 
 
@@ -25,7 +25,7 @@ from .common import (
 @click.argument("policies", nargs=-1, required=True, metavar="POLICY...")
 @format_option(list(FORMATS), "Output format.")
 @output_option("Write the findings here instead of stdout.")
-@catalog_option()
+@run_options("catalogs")
 @click.option(
     "--model-schema",
     metavar="PATH",

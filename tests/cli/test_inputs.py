@@ -100,6 +100,16 @@ def test_every_evaluating_command_takes_every_evaluation_input_but_those_it_name
         assert given.multiple == option.multiple, (name, field)
 
 
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_a_command_says_in_its_help_which_inputs_it_leaves_out_and_why(name):
+    excluded = _excluded(name)
+    shown = " ".join(run(*COMMANDS[name][1], "--help").stdout.split())
+    flags = {field: option.flags[-1] for field, option in RunSpec.options()}
+    for field, reason in excluded.items():
+        assert f"{flags[field]}: " in shown or f"{flags[field]}, " in shown, (name, field)
+        assert " ".join(reason.split()) in shown, (name, field)
+
+
 def test_the_commands_leave_out_only_what_cannot_apply():
     """The exclusions are few: every command but test takes the approvers, the risk
     registers, the params, --set and the limits."""

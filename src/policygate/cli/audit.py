@@ -27,6 +27,7 @@ from ..timestamps import format_timestamp, utc_now
 from .common import (
     format_option,
     handle_errors,
+    not_taken,
     output_option,
     parse_report_option,
     report_option,
@@ -45,7 +46,7 @@ EXCLUDED = dict.fromkeys(
 )
 
 
-@click.command(name="audit")
+@click.command(name="audit", epilog=not_taken(EXCLUDED))
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
 @run_options(exclude=tuple(EXCLUDED),
              help={"fail_on": "Lowest severity whose fail or error fails a model."})  # fmt: skip

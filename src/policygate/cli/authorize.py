@@ -17,7 +17,7 @@ from ..access import AccessDecision
 from ..errors import UsageError
 from ..policy import ACTIONS
 from ..report import FAIL_ON, Status
-from .common import format_option, handle_errors, load, run_options, run_spec
+from .common import format_option, handle_errors, load, not_taken, run_options, run_spec
 
 EXCLUDED = {
     "require_evidence": "a promotion is judged by the promotion policies' results; "
@@ -26,7 +26,7 @@ EXCLUDED = {
 }
 
 
-@click.command()
+@click.command(epilog=not_taken(EXCLUDED))
 @click.option("--action", required=True, type=click.Choice(ACTIONS), metavar="ACTION",
               help=f"The registry action: {', '.join(ACTIONS)}.")  # fmt: skip
 @click.option("--actor", required=True, metavar="NAME", help="Who asks (an approvers identity).")

@@ -139,6 +139,18 @@ def run_options(
     return _compose(*decorators)
 
 
+def not_taken(excluded: Mapping[str, str]) -> str:
+    """A command's help epilog: the evaluation inputs it leaves out, and why."""
+    from ..run import RunSpec
+
+    flags = {name: option.flags[-1] for name, option in RunSpec.options()}
+    by_reason: dict[str, list[str]] = {}
+    for name, reason in excluded.items():
+        by_reason.setdefault(reason, []).append(flags[name])
+    return "Evaluation inputs not taken (docs/library.md): " + "; ".join(
+        f"{', '.join(names)}: {reason}" for reason, names in by_reason.items()) + "."  # fmt: skip
+
+
 def run_spec(given: Mapping[str, Any], **fields: Any) -> RunSpec:
     """The :class:`~policygate.run.RunSpec` of a command's options (what
     :func:`run_options` declared) and ``fields`` (its MODEL arguments...)."""

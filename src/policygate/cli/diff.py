@@ -17,12 +17,20 @@ import click
 from ..diff import diff as impact_of
 from ..diff import render_json, render_text
 from ..errors import NothingEvaluatedError
-from .common import format_option, handle_errors, load, output_option, run_options, run_spec
+from .common import (
+    format_option,
+    handle_errors,
+    load,
+    not_taken,
+    output_option,
+    run_options,
+    run_spec,
+)
 
 EXCLUDED = {"policies": "--base and --head name the two policy sets"}
 
 
-@click.command()
+@click.command(epilog=not_taken(EXCLUDED))
 @click.argument("models", nargs=-1, required=True, metavar="MODEL...")
 @click.option("--base", "base", multiple=True, required=True, metavar="POLICY",
               help="The policies as they are (file or directory, repeatable).")  # fmt: skip

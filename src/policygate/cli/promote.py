@@ -21,6 +21,7 @@ from .common import (
     format_option,
     handle_errors,
     load,
+    not_taken,
     output_option,
     parse_report_option,
     report_option,
@@ -36,7 +37,7 @@ EXCLUDED = dict.fromkeys(
 )
 
 
-@click.command()
+@click.command(epilog=not_taken(EXCLUDED))
 @click.argument("source", metavar="mlflow:models:/NAME/VERSION")
 @run_options(exclude=tuple(EXCLUDED), required=("policies",))
 @click.option("--alias", metavar="NAME", help="Point this alias at the version if the gate passes.")

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ..errors import UsageError
-from .common import handle_errors, run_options, run_spec
+from .common import handle_errors, not_taken, run_options, run_spec
 
 
 def is_loopback(host: str) -> bool:
@@ -39,7 +39,7 @@ EXCLUDED = {
 }
 
 
-@click.command()
+@click.command(epilog=not_taken(EXCLUDED))
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; anything but loopback needs --token-file.")  # fmt: skip
 @click.option("--port", default=8181, show_default=True, type=click.IntRange(0, 65535),

@@ -16,7 +16,7 @@ import click
 from ..files import write_atomic
 from ..limits import configure
 from ..tester import REPORTERS, load_suites, render, run_suites
-from .common import format_option, handle_errors, output_option, run_options
+from .common import format_option, handle_errors, not_taken, output_option, run_options
 
 INCLUDED = ("limits",)
 EXCLUDED = {
@@ -31,7 +31,7 @@ EXCLUDED = {
 }  # fmt: skip
 
 
-@click.command()
+@click.command(epilog=not_taken(EXCLUDED))
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--coverage", is_flag=True, help="Report which rule branches the tests exercised.")
 @click.option(

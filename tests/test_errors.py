@@ -332,3 +332,40 @@ def test_no_code_decides_by_an_errors_text():
         if _matching(line)
     ]
     assert found == []
+
+
+def test_configuration_request_limit_and_waiver_errors_say_their_case(tmp_path: Path):
+    import datetime as dt
+
+    from policygate.access.request import normalize_request
+    from policygate.config import load_config_file
+    from policygate.limits import configure
+    from policygate.waivers import load_waivers
+
+    (tmp_path / "policygate.yaml").write_text("polices: [p/]\n", encoding="utf-8")
+    with pytest.raises(UsageError) as raised:
+        load_config_file(tmp_path / "policygate.yaml")
+    assert raised.value.code == "config-invalid"
+    with pytest.raises(UsageError) as raised:
+        normalize_request({"action": "fly"}, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    assert raised.value.code == "request-invalid"
+    with pytest.raises(UsageError) as raised:
+        configure(["max-nodes=-1"], environ={})
+    assert raised.value.code == "limit-invalid"
+    waiver = _write(tmp_path / "w.yaml", WAIVER.replace("EXPIRES", "soon"))
+    with pytest.raises(PolicygateError) as raised:
+        load_waivers([waiver])
+    assert raised.value.code == "waiver-invalid"
+
+
+WAIVER = """\
+apiVersion: policygate/v1
+kind: Waiver
+metadata: {name: w}
+spec:
+  rule: p/r
+  models: [m]
+  justification: Because.
+  approved_by: carol@example.com
+  expires_at: "EXPIRES"
+"""

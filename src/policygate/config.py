@@ -24,7 +24,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .errors import Location, UsageError
+from .errors import ConfigError, Location, UsageError
 from .run import assignments
 
 FILE_NAME = "policygate.yaml"
@@ -149,7 +149,7 @@ def _yaml(path: Path) -> tuple[Any, _Locate]:
     documents = load_file(path)
     if len(documents) != 1:
         found = "no document" if not documents else f"{len(documents)} documents"
-        raise UsageError(f"a configuration file holds one document, {path} holds {found}",
+        raise ConfigError(f"a configuration file holds one document, {path} holds {found}",
                          Location(str(path)))  # fmt: skip
     document = documents[0]
 
@@ -175,7 +175,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(_toml_text(path))
     except tomllib.TOMLDecodeError as error:
-        raise UsageError(f"{path} does not parse: {error}", Location(str(path))) from None
+        raise ConfigError(f"{path} does not parse: {error}", Location(str(path))) from None
 
 
 def _toml_text(path: Path) -> str:
@@ -186,11 +186,11 @@ def _toml_text(path: Path) -> str:
     try:
         return read_bytes(path).decode("utf-8")
     except UnicodeDecodeError as error:
-        raise UsageError(f"{path} does not parse: {error}", Location(str(path))) from None
+        raise ConfigError(f"{path} does not parse: {error}", Location(str(path))) from None
     except LoadError as error:
-        raise UsageError(error.message, Location(str(path))) from None
+        raise ConfigError(error.message, Location(str(path))) from None
     except OSError as error:  # a file that cannot be read is an error, never a traceback
-        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+        raise ConfigError(f"cannot read {path}: {error.strerror or error}") from None
 
 
 def _pyproject(path: Path) -> tuple[Any, _Locate]:
@@ -224,7 +224,7 @@ def _parse(data: Any, locate: _Locate, path: Path) -> Config:
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
-        raise UsageError("the configuration must be a mapping of settings", locate(()))
+        raise ConfigError("the configuration must be a mapping of settings", locate(()))
     base = path.parent
     sources: dict[str, Location] = {}
     values: dict[str, Any] = {}
@@ -242,13 +242,13 @@ def _parse(data: Any, locate: _Locate, path: Path) -> Config:
             })  # fmt: skip
             for name in named:
                 if not str(name).isidentifier():
-                    raise UsageError(f"inputs: {name!r} is not a valid name",
+                    raise ConfigError(f"inputs: {name!r} is not a valid name",
                                      locate((*where, name), True))  # fmt: skip
         elif key == "params":
             params = _mapping(raw, where, locate, key)
             for name in params:
                 if not str(name).isidentifier():
-                    raise UsageError(f"params: {name!r} is not a parameter name",
+                    raise ConfigError(f"params: {name!r} is not a parameter name",
                                      locate((*where, name), True))  # fmt: skip
             values[key] = MappingProxyType(dict(params))
         elif key == "set":
@@ -259,12 +259,12 @@ def _parse(data: Any, locate: _Locate, path: Path) -> Config:
                 try:
                     set_path_parts(str(name), "set:")
                 except UsageError as error:
-                    raise UsageError(error.message, locate((*where, name), True)) from None
+                    raise ConfigError(error.message, locate((*where, name), True)) from None
             values[key] = MappingProxyType(dict(defaults))
         elif key == "fail_on":
             value = _string(raw, where, locate, key)
             if value not in _FAIL_ON:
-                raise UsageError(f"fail_on must be one of {', '.join(_FAIL_ON)}, got {value!r}",
+                raise ConfigError(f"fail_on must be one of {', '.join(_FAIL_ON)}, got {value!r}",
                                  locate(where))  # fmt: skip
             values[key] = value
         elif key == "reports":
@@ -309,7 +309,7 @@ def _reports(raw: Any, where: tuple[str, ...], locate: _Locate, base: Path) -> t
         for index, item in enumerate(_strings(raw, where, locate, "reports")):
             fmt, sep, target = item.partition("=")
             if not sep or not fmt or not target:
-                raise UsageError(f"reports: {item!r}: expected FORMAT=PATH",
+                raise ConfigError(f"reports: {item!r}: expected FORMAT=PATH",
                                  locate((*where, index)))  # fmt: skip
             pairs.append((fmt, target))
     from .formats import OutputFormat
@@ -317,7 +317,7 @@ def _reports(raw: Any, where: tuple[str, ...], locate: _Locate, base: Path) -> t
     known = [f.value for f in OutputFormat]
     for fmt, _ in pairs:
         if fmt not in known:
-            raise UsageError(f"reports: unknown format {fmt!r} (known: {', '.join(known)})",
+            raise ConfigError(f"reports: unknown format {fmt!r} (known: {', '.join(known)})",
                              locate(where))  # fmt: skip
     return tuple((fmt, _path(base, target)) for fmt, target in pairs)
 
@@ -333,7 +333,7 @@ def _known(
         if key not in known:
             close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(known)})"
-            raise UsageError(f"unknown configuration key {prefix}{key}{hint}",
+            raise ConfigError(f"unknown configuration key {prefix}{key}{hint}",
                              locate((*where, key), True))  # fmt: skip
 
 
@@ -342,14 +342,14 @@ def _strings(raw: Any, where: tuple[Any, ...], locate: _Locate, name: str) -> li
     if isinstance(raw, str):
         return [raw]
     if not isinstance(raw, list):
-        raise UsageError(f"{name} must be a string or a list of strings, got {_kind(raw)}",
+        raise ConfigError(f"{name} must be a string or a list of strings, got {_kind(raw)}",
                          locate(where))  # fmt: skip
     return [_string(item, (*where, i), locate, name) for i, item in enumerate(raw)]
 
 
 def _string(raw: Any, where: tuple[Any, ...], locate: _Locate, name: str) -> str:
     if not isinstance(raw, str) or not raw:
-        raise UsageError(f"{name} must be a non-empty string, got {_kind(raw)}", locate(where))
+        raise ConfigError(f"{name} must be a non-empty string, got {_kind(raw)}", locate(where))
     return raw
 
 
@@ -357,7 +357,7 @@ def _mapping(raw: Any, where: tuple[Any, ...], locate: _Locate, name: str) -> Ma
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        raise UsageError(f"{name} must be a mapping, got {_kind(raw)}", locate(where))
+        raise ConfigError(f"{name} must be a mapping, got {_kind(raw)}", locate(where))
     return raw
 
 

@@ -41,6 +41,8 @@ CODES: Mapping[str, str] = MappingProxyType(
         "gate-failed": "The model did not pass the policy gate.",
         "import-failed": "A model source could not be read or holds no model.",
         "evidence-invalid": "An evidence entry or report cannot be read or holds nothing to judge.",
+        "config-invalid": "The configuration file has an unknown key or a wrong value.",
+        "request-invalid": "A registry request to authorize is incomplete or malformed.",
         # more specific cases, passed at their raise sites
         "yaml-syntax": "A file is not valid YAML or JSON.",
         "yaml-tag": "A YAML tag, construct or value policygate refuses (a key not a string...).",
@@ -66,6 +68,8 @@ CODES: Mapping[str, str] = MappingProxyType(
         "param-syntax": "A --param is not NAME=VALUE or its value does not parse.",
         "unknown-format": "An output format name that is not registered.",
         "signature-invalid": "A signature does not verify, or a key or signed file is malformed.",
+        "limit-invalid": "A --limit is not NAME=VALUE with a known name and a positive value.",
+        "waiver-invalid": "A waiver's expiry is not an RFC 3339 time.",
     }
 )
 """Every error code policygate raises, with what it means (``docs/errors.md``
@@ -212,6 +216,18 @@ class UsageError(PolicygateError):
     """A command-line or API argument is wrong (bad --param, unknown format...)."""
 
     code = "usage"
+
+
+class ConfigError(UsageError):
+    """The configuration file (``policygate.yaml``, ``[tool.policygate]``) is wrong (SPEC §11)."""
+
+    code = "config-invalid"
+
+
+class AccessRequestError(UsageError):
+    """A registry request given to ``authorize`` (or the gate) is incomplete or malformed."""
+
+    code = "request-invalid"
 
 
 class DecisionLogError(PolicygateError):

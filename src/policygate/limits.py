@@ -97,7 +97,8 @@ def configure(
         named = _BY_NAME.get(name.strip())
         if not sep or named is None:
             known = ", ".join(_BY_NAME)
-            raise UsageError(f"--limit {assignment!r}: expected NAME=VALUE, NAME one of {known}")
+            raise UsageError(f"--limit {assignment!r}: expected NAME=VALUE, NAME one of {known}",
+                             code="limit-invalid")  # fmt: skip
         values[named] = (raw.strip(), f"--limit {named.name}")
     load: dict[str, Any] = {}
     rule: dict[str, Any] = {}
@@ -107,7 +108,7 @@ def configure(
     try:
         return RunLimits(replace(DEFAULT_LIMITS, **load), replace(DEFAULT_BUDGET, **rule))
     except UsageError as error:  # pragma: no cover - _parse already refused such values
-        raise UsageError(f"limit: {error.message}") from None
+        raise UsageError(f"limit: {error.message}", code="limit-invalid") from None
 
 
 def _parse(setting: Setting, raw: str, origin: str) -> Any:
@@ -115,9 +116,10 @@ def _parse(setting: Setting, raw: str, origin: str) -> Any:
         value = setting.parse(raw)
     except ValueError:
         kind = "an integer" if setting.parse is int else "a number"
-        raise UsageError(f"{origin}: {raw!r} is not {kind}") from None
+        raise UsageError(f"{origin}: {raw!r} is not {kind}", code="limit-invalid") from None
     if not value > 0 or value != value or value == float("inf"):
-        raise UsageError(f"{origin}: must be positive and finite, got {raw!r}")
+        message = f"{origin}: must be positive and finite, got {raw!r}"
+        raise UsageError(message, code="limit-invalid")
     return value
 
 

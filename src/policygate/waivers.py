@@ -113,7 +113,7 @@ def waiver_from_document(document: Document) -> Waiver:
         expires_at = parse_timestamp(spec["expires_at"])
     except ValueError as error:
         where = document.location(("spec", "expires_at"))
-        raise PolicyError(f"expires_at: {error}", where) from None
+        raise PolicyError(f"expires_at: {error}", where, code="waiver-invalid") from None
     return Waiver(
         name=document.data["metadata"]["name"],
         rule=spec["rule"],

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..documents import DEFAULT_LIMITS, Limits
-from ..errors import UsageError
+from ..errors import AccessRequestError
 from ..policy import ACTIONS, unknown_action_message
 from ..timestamps import format_timestamp, parse_timestamp
 
@@ -61,7 +61,8 @@ def normalize_request(
     protected_aliases: Sequence[str] = (),
     protected_stages: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The complete request the rules see, or a :class:`UsageError` naming what is wrong.
+    """The complete request the rules see, or an :class:`AccessRequestError` (a
+    usage error) naming what is wrong.
 
     ``request.time`` defaults to ``now``; ``request.protected`` holds the
     protected aliases and stages (the request's own, if any, and those given
@@ -70,14 +71,14 @@ def normalize_request(
     top = _mapping(request, "request", _TOP)
     action = top.get("action")
     if action is None:
-        raise UsageError("request.action is required")
+        raise AccessRequestError("request.action is required")
     if action not in ACTIONS:
-        raise UsageError(f"request.action: {unknown_action_message(action)}")
+        raise AccessRequestError(f"request.action: {unknown_action_message(action)}")
 
     actor_in = _mapping(top.get("actor"), "request.actor", _ACTOR, required=True)
     name = _text(actor_in.get("name"), "request.actor.name")
     if not name:
-        raise UsageError("request.actor.name is required (who asks)")
+        raise AccessRequestError("request.actor.name is required (who asks)")
     given_roles = _texts(actor_in.get("roles", []), "request.actor.roles")
     actor = {
         "name": name,
@@ -101,11 +102,11 @@ def normalize_request(
         },
     }
     if not target["model"]:
-        raise UsageError("request.target.model is required (the registered model)")
+        raise AccessRequestError("request.target.model is required (the registered model)")
     for field in REQUIRED.get(action, ()):
         value = target["tag"]["key"] if field == "tag.key" else target[field]
         if not value:
-            raise UsageError(f"request.target.{field} is required for {action}")
+            raise AccessRequestError(f"request.target.{field} is required for {action}")
 
     protected_in = _mapping(top.get("protected", {}), "request.protected", _PROTECTED)
     protected = {
@@ -122,7 +123,7 @@ def normalize_request(
         try:
             time = format_timestamp(parse_timestamp(_text(time, "request.time")))
         except ValueError as error:
-            raise UsageError(f"request.time: {error}") from None
+            raise AccessRequestError(f"request.time: {error}") from None
     context = _mapping(top.get("context", {}), "request.context", None)
     normalized = {
         "action": action,
@@ -145,7 +146,7 @@ def load_request(path: str, limits: Limits = DEFAULT_LIMITS) -> Any:
     documents = load_file(path, limits)
     if len(documents) != 1:
         found = "no document" if not documents else f"{len(documents)} documents"
-        raise UsageError(f"--request {path}: expected one request, found {found}")
+        raise AccessRequestError(f"--request {path}: expected one request, found {found}")
     return documents[0].data
 
 
@@ -189,14 +190,14 @@ def _mapping(
         return {}
     if not isinstance(value, Mapping):
         shown = "nothing" if value is None else type(value).__name__
-        raise UsageError(f"{where} must be a mapping, got {shown}")
+        raise AccessRequestError(f"{where} must be a mapping, got {shown}")
     for key in value:
         if not isinstance(key, str):
-            raise UsageError(f"{where}: keys must be strings, got {key!r}")
+            raise AccessRequestError(f"{where}: keys must be strings, got {key!r}")
         if known is not None and key not in known:
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(known)})"
-            raise UsageError(f"{where}: unknown key {key!r}{hint}")
+            raise AccessRequestError(f"{where}: unknown key {key!r}{hint}")
     return value
 
 
@@ -204,7 +205,7 @@ def _text(value: Any, where: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise UsageError(f"{where} must be a string, got {type(value).__name__}")
+        raise AccessRequestError(f"{where} must be a string, got {type(value).__name__}")
     return value
 
 
@@ -217,16 +218,17 @@ def _version(value: Any) -> str:
 
 def _texts(value: Any, where: str) -> list[str]:
     if not isinstance(value, (list, tuple)):
-        raise UsageError(f"{where} must be a list of strings, got {type(value).__name__}")
+        raise AccessRequestError(f"{where} must be a list of strings, got {type(value).__name__}")
     for item in value:
         if not isinstance(item, str):
-            raise UsageError(f"{where} must be a list of strings, got {type(item).__name__} in it")
+            kind = type(item).__name__
+            raise AccessRequestError(f"{where} must be a list of strings, got {kind} in it")
     return list(value)
 
 
 def _flag(value: Any, where: str) -> bool:
     if not isinstance(value, bool):
-        raise UsageError(f"{where} must be true or false, got {type(value).__name__}")
+        raise AccessRequestError(f"{where} must be true or false, got {type(value).__name__}")
     return value
 
 

@@ -172,8 +172,10 @@ _BREAK_AFTER = re.compile(r"([/:])(?=.)")
 def breakable_id(text: str) -> str:
     """An id (rule, control, model) escaped, that a line may break after ``/`` or
     ``:`` (and after ``-``, where the browser itself may), never mid-word: the
-    CSS keeps ``overflow-wrap`` and ``word-break`` normal for ids."""
-    return _BREAK_AFTER.sub(r"\1<wbr>", _e(text))
+    CSS keeps ``overflow-wrap`` and ``word-break`` normal for ids. ``<wbr/>``, not
+    ``<wbr>``: an HTML 4 parser (libxml2's, lxml's) knows no void ``wbr`` and
+    would nest what follows inside it."""
+    return _BREAK_AFTER.sub(r"\1<wbr/>", _e(text))
 
 
 def _badge(status: str, text: str | None = None) -> str:

@@ -251,6 +251,16 @@ def test_serve_judges_requests_with_the_approvers(signed):
         assert (status, answer["passed"]) == (200, passed)
 
 
+def test_serve_judges_a_request_that_gives_no_now_at_its_now(signed):
+    from policygate.serve import ServeSettings, build_app
+
+    record = policygate.load_models(["model.yaml"])[0].data
+    app = build_app(ServeSettings(policies=("plain.yaml",), now=NOW))
+    assert _post(app, "/v1/check", {"models": [record]})[1]["now"] == NOW
+    given = "2026-12-01T00:00:00Z"
+    assert _post(app, "/v1/check", {"models": [record], "now": given})[1]["now"] == given
+
+
 def test_docs_annex_iv_evaluates_with_the_approvers(signed):
     args = ("docs", "annex-iv", "model.yaml", "-p", "signed.yaml", "--now", NOW, "-o", "out")
     run(*args, *VERIFIED)

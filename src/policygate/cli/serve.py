@@ -31,7 +31,6 @@ def is_loopback(host: str) -> bool:
 
 
 EXCLUDED = {
-    "now": "each request is judged at its own now (the body's, else the time it comes)",
     "evidence": "the records come with each request, with the evidence they hold",
     "attestation_log": "checked on the records of a check run; a request's record is not "
     "in the server's log",
@@ -44,7 +43,9 @@ EXCLUDED = {
               help="Address to listen on; anything but loopback needs --token-file.")  # fmt: skip
 @click.option("--port", default=8181, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on.")  # fmt: skip
-@run_options(exclude=tuple(EXCLUDED), required=("policies",))
+@run_options(exclude=tuple(EXCLUDED), required=("policies",),
+             help={"now": "Judge a request whose body gives no now as of this time "
+                          "(default: when it comes)."})  # fmt: skip
 @click.option("--token-file", metavar="PATH",
               help="File holding the bearer token every request but /health must carry "
                    "(Authorization: Bearer TOKEN). Required off loopback.")  # fmt: skip
@@ -96,7 +97,7 @@ def serve(
     settings = ServeSettings(
         host=host, port=port, policies=spec.policies, catalogs=spec.catalogs,
         waivers=spec.waivers, risk_registers=spec.risk_registers, approvers=spec.approvers,
-        attestations=spec.attestations, require_evidence=spec.require_evidence,
+        attestations=spec.attestations, require_evidence=spec.require_evidence, now=spec.now,
         inputs=spec.inputs, params=spec.params, assignments=spec.set, fail_on=spec.fail_on,
         limit_values=spec.limits, token_file=token_file, decision_log=decision_log,
         threads=threads, workers=workers, concurrency=concurrency, access_log=access_log,

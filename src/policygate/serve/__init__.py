@@ -50,6 +50,8 @@ class ServeSettings:
     protected_stages: tuple[str, ...] = ()
     attestations: tuple[str, ...] = ()
     require_evidence: bool = False
+    now: str | None = None
+    """``--now``: the time a request that names none is judged at (default: its arrival)."""
 
     def sources(self) -> ServeSources:
         return ServeSources(
@@ -59,7 +61,7 @@ class ServeSettings:
             limits=configure_limits(self.limit_values),
             protected_aliases=self.protected_aliases, protected_stages=self.protected_stages,
             attestations=self.attestations, require_evidence=self.require_evidence,
-            limit_values=self.limit_values,
+            limit_values=self.limit_values, now=self.now,
         )  # fmt: skip
 
     def to_json(self) -> str:

@@ -208,6 +208,8 @@ class DecisionService:
 
         sources = self.served.sources
         request, record, now = parse_authorize_request(body, sources.limits.load)
+        if now is None and current.run is not None:
+            now = current.run.spec.now  # --now, as for /v1/check
         decision = authorize(
             request, access_policies=current.access_policies, policies=current.policies,
             model=record, protected_aliases=sources.protected_aliases,
@@ -251,6 +253,8 @@ class DecisionService:
             if problems:
                 raise ErrorGroup(problems) if len(problems) > 1 else problems[0]
         assert current.run is not None  # load_set loads every set as a run
+        # the body's now, else --now, else the time the request is judged
+        now = now if now is not None else current.run.spec.now
         evaluation = {**current.run.evaluation(), "now": now, "fail_on": self.fail_on}
         report = evaluate(records, current.policies, params=params,
                           set=current.defaults or None, **evaluation)  # fmt: skip

@@ -50,6 +50,7 @@ class ServeSources:
     attestations: tuple[str, ...] = ()
     require_evidence: bool = False
     limit_values: tuple[str, ...] = ()
+    now: str | None = None
 
     def run_spec(self) -> RunSpec:
         """The run every request is judged in (its models come with the request)."""
@@ -57,7 +58,7 @@ class ServeSources:
             policies=self.policies, catalogs=self.catalogs, waivers=self.waivers,
             risk_registers=self.risk_registers, require_evidence=self.require_evidence,
             approvers=self.approvers, attestations=self.attestations, inputs=self.inputs,
-            params=self.params, set=self.assignments, limits=self.limit_values,
+            params=self.params, set=self.assignments, limits=self.limit_values, now=self.now,
         )  # fmt: skip
 
 

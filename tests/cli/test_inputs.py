@@ -178,6 +178,17 @@ def test_diff_evaluates_both_sides_with_the_approvers(signed):
     assert "signed/signed" in unverified.stdout
 
 
+@pytest.mark.parametrize("name", ["explain", "diff"])
+def test_explain_and_diff_also_write_reports(signed, name):
+    args = {"explain": ("explain", "model.yaml", "-p", "signed.yaml", "--rule", "signed"),
+            "diff": ("diff", "model.yaml", "--base", "plain.yaml", "--head", "signed.yaml")}[name]
+    result = run(*args, "--now", NOW, *VERIFIED, "--report", "json=out.json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(Path("out.json").read_text(encoding="utf-8"))  # the JSON, besides
+    assert result.stdout == run(*args, "--now", NOW, *VERIFIED).stdout  # the text on stdout
+    assert run(*args, "--report", "xml=out.xml").exit_code == 2
+
+
 def test_audit_verifies_approvals_with_approvers(signed):
     args = ("audit", "model.yaml", "-p", "signed.yaml", "--now", NOW, "-q")
     assert run(*args, *VERIFIED).exit_code == 0

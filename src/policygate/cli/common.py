@@ -207,6 +207,24 @@ def report_option(help: str) -> Callable[[F], F]:
                         help=help)  # fmt: skip
 
 
+def write_outputs(
+    text: Callable[[str], str],
+    fmt: str,
+    output: str | None,
+    reports: Sequence[tuple[str, str]] = (),
+) -> None:
+    """``text(fmt)`` on stdout (or in ``-o``), and in each ``--report FORMAT=PATH`` file."""
+    if reports or output:
+        from ..files import write_atomic  # (tempfile & co.: only when writing files)
+
+        for extra_fmt, path in reports:
+            write_atomic(path, text(extra_fmt))
+        if output:
+            write_atomic(output, text(fmt))
+            return
+    click.echo(text(fmt), nl=False)
+
+
 def parse_report_option(value: str, formats: Sequence[str]) -> tuple[str, str]:
     """One ``--report FORMAT=PATH`` value, FORMAT one of ``formats``."""
     fmt, sep, path = value.partition("=")

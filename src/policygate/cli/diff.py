@@ -23,11 +23,15 @@ from .common import (
     load,
     not_taken,
     output_option,
+    parse_report_option,
+    report_option,
     run_options,
     run_spec,
+    write_outputs,
 )
 
 EXCLUDED = {"policies": "--base and --head name the two policy sets"}
+FORMATS = ["text", "json"]
 
 
 @click.command(epilog=not_taken(EXCLUDED))
@@ -38,8 +42,9 @@ EXCLUDED = {"policies": "--base and --head name the two policy sets"}
               help="The policies as they would be (file or directory, repeatable).")  # fmt: skip
 @run_options(exclude=tuple(EXCLUDED),
              help={"fail_on": "Lowest severity whose new fail or error exits 1."})  # fmt: skip
-@format_option(["text", "json"], "Output format.")
+@format_option(FORMATS, "Output format.")
 @output_option("Write the impact here instead of stdout.")
+@report_option("Also write the impact in FORMAT (text, json) to PATH (repeatable).")
 @click.option("--request", "request_file", metavar="FILE",
               help="A registry request (YAML or JSON): compare the access policies of --base "
                    "and --head on it (docs/access-policies.md).")  # fmt: skip
@@ -50,12 +55,14 @@ def diff(
     head: Sequence[str],
     fmt: str,
     output: str | None,
+    extra_reports: Sequence[str],
     request_file: str | None,
     **given: Any,
 ) -> None:
     """Evaluate MODEL under the --base and the --head policies; list what changes outcome."""
     from ..access import load_request
 
+    reports = [parse_report_option(value, FORMATS) for value in extra_reports]
     access = "only" if request_file else "no"
     spec = run_spec(given, models=tuple(models), policies=tuple(base))
     old = load(spec, access=access)
@@ -67,11 +74,6 @@ def diff(
         request=load_request(request_file) if request_file else None,
         head_risk_graph=new.risk_graph, **old.evaluation(),
     )  # fmt: skip
-    text = render_json(impact) if fmt == "json" else render_text(impact)
-    if output:
-        from ..files import write_atomic
-
-        write_atomic(output, text)
-    else:
-        click.echo(text, nl=False)
+    write_outputs(lambda f: render_json(impact) if f == "json" else render_text(impact), fmt,
+                  output, reports)  # fmt: skip
     sys.exit(impact.exit_code())

@@ -8,6 +8,7 @@ builds it, so approvals are verified with ``--approvers`` as there.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -16,7 +17,18 @@ from ..errors import NothingEvaluatedError
 from ..explain import explain as explain_rule
 from ..explain import render_json, render_text
 from ..report import Status
-from .common import format_option, handle_errors, load, run_options, run_spec
+from .common import (
+    format_option,
+    handle_errors,
+    load,
+    parse_report_option,
+    report_option,
+    run_options,
+    run_spec,
+    write_outputs,
+)
+
+FORMATS = ["text", "json"]
 
 
 @click.command()
@@ -25,19 +37,26 @@ from .common import format_option, handle_errors, load, run_options, run_spec
 @run_options(required=("policies",),
              help={"catalogs": "Extra control catalog, for the titles of the rule's "
                                "controls."})  # fmt: skip
-@format_option(["text", "json"], "Output format.")
+@format_option(FORMATS, "Output format.")
+@report_option("Also write the explanation in FORMAT (text, json) to PATH (repeatable).")
 @click.option("-v", "--verbose", is_flag=True, help="Trace passing for_each elements too.")
 @click.option("--request", "request_file", metavar="FILE",
               help="The registry request an access rule judges (YAML or JSON).")  # fmt: skip
 @handle_errors
 def explain(
-    model: str, rule: str, fmt: str, verbose: bool, request_file: str | None, **given: Any
+    model: str,
+    rule: str,
+    fmt: str,
+    extra_reports: Sequence[str],
+    verbose: bool,
+    request_file: str | None,
+    **given: Any,
 ) -> None:
     """Explain how RULE was evaluated for MODEL: every value it read and compared."""
     from ..access import load_request
 
-    request = load_request(request_file) if request_file else None
-    # an access rule judges a request
+    reports = [parse_report_option(value, FORMATS) for value in extra_reports]
+    request = load_request(request_file) if request_file else None  # an access rule's
     run = load(run_spec(given, models=(model,)), access="only" if request else "no")
     if not run.records:
         raise NothingEvaluatedError(f"no model found in {model}")
@@ -46,9 +65,7 @@ def explain(
                      **run.evaluation())  # fmt: skip
         for record in run.records
     ]
-    if fmt == "json":
-        click.echo(render_json(explanations), nl=False)
-    else:
-        click.echo(render_text(explanations, verbose=verbose), nl=False)
+    write_outputs(lambda f: render_json(explanations) if f == "json"
+                  else render_text(explanations, verbose=verbose), fmt, None, reports)  # fmt: skip
     failed = any(e.status in (Status.FAIL, Status.ERROR) for e in explanations)
     sys.exit(1 if failed else 0)

@@ -108,7 +108,7 @@ class RunSpec:
     approvers: tuple[str, ...] = _option(
         (), "--approvers", metavar="PATH", config="approvers",
         help="Approvers directory (kind: Approvers) that signed approvals are verified "
-             "against (and authorize takes an actor's roles from).")  # fmt: skip
+             "against.")  # fmt: skip
     attestations: tuple[str, ...] = _option(
         (), "--attestations", metavar="PATH",
         help="Signed approvals kept outside the records (kind: Attestation).")

@@ -190,6 +190,12 @@ def _cell(status: str, *, close: bool = True) -> str:
     )
 
 
+def _whole_ids(ids: Iterable[str]) -> str:
+    """Ids a line breaks between, never inside (not even after a hyphen): for the
+    tables written once per report, where the bytes of a span per id do not count."""
+    return ", ".join(f'<span class="nowrap">{_e(i)}</span>' for i in ids)
+
+
 _SLUG = re.compile(r"[^a-z0-9._-]+")
 
 
@@ -640,8 +646,9 @@ def _framework_graphs(model: ModelReport, graphs: Graphs) -> str:
 _MARK = {"bad": "strong", "warn": "em", "muted": "i"}
 
 
-def _rule_list(rules: Iterable[Node]) -> str:
-    """Rule ids grouped by policy (``policy: a, b``), a rule that did not pass marked."""
+def _rule_list(rules: Iterable[Node], *, whole: bool = False) -> str:
+    """Rule ids grouped by policy (``policy/ a, b``), a rule that did not pass
+    marked; ``whole``: each id unbroken (see :func:`_whole_ids`)."""
     by_policy: dict[str, list[str]] = {}
     for rule in rules:
         policy, _, name = rule.label.partition("/")
@@ -649,6 +656,8 @@ def _rule_list(rules: Iterable[Node]) -> str:
         tag = _MARK.get(STATUS_CLASS.get(rule.status, "muted"))
         if tag:
             text = f"<{tag}>{text}</{tag}>"
+        if whole:
+            text = f'<span class="nowrap">{text}</span>'
         by_policy.setdefault(policy, []).append(text)
     return "<br>".join(f"{_e(p)}/ {', '.join(names)}" for p, names in by_policy.items())
 
@@ -756,7 +765,7 @@ def _register(report: Report) -> str:
             f"<td>{_e(risk.title)}</td><td>{_e(risk.category)}</td><td>{_e(risk.likelihood)}</td>"
             f"<td>{_e(risk.impact)}</td><td>{_rating(risk.inherent, scale)}</td>"
             f"<td>{_e(risk.owner)}</td>"
-            f'<td class="m">{", ".join(breakable_id(c) for c in risk.controls)}</td>'
+            f'<td class="m">{_whole_ids(risk.controls)}</td>'
             f'<td class="n">{applies[risk_id]}</td>'
             f'<td class="n">{lowered.get(risk_id, 0)}</td></tr>'
         )
@@ -794,6 +803,7 @@ def _controls(report: Report) -> str:
     rows = []
     for control_id in sorted(first, key=lambda c: (_framework(first[c]), c)):
         counts = tally[control_id]
+        evidence = sorted(rules[control_id])
         title = f"<td>{_e(first[control_id].title or '')}</td>" if titled else ""
         numbers = "".join(
             f'<td class="n">{counts.get(s, 0)}</td>'
@@ -801,7 +811,7 @@ def _controls(report: Report) -> str:
         )
         rows.append(
             f'<tr><td class="m id">{_e(control_id)}</td>{title}{_cell(_across_models(counts))}'
-            f'{numbers}<td class="m">{", ".join(map(breakable_id, sorted(rules[control_id])))}'
+            f'{numbers}<td class="m">{_rule_list((Node(r, "pass") for r in evidence), whole=True)}'
             "</td></tr>"
         )
     title_head = "<th>Title</th>" if titled else ""
@@ -836,7 +846,7 @@ def _rules(report: Report) -> str:
         rows.append(
             f'<tr><td class="m">{breakable_id(ref)}</td><td>{_e(result.title)}</td>'
             f"<td>{_e(result.severity)}</td>{numbers}"
-            f'<td class="m">{", ".join(breakable_id(c) for c in result.controls)}</td>'
+            f'<td class="m">{_whole_ids(result.controls)}</td>'
             f"<td>{_e(result.remediation)}</td></tr>"
         )
     heads = "".join(f'<th class="n">{_e(s.value)}</th>' for s in RESULT_ORDER)

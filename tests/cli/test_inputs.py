@@ -281,8 +281,14 @@ def test_docs_annex_iv_evaluates_with_the_approvers(signed):
     assert verified != unverified
 
 
-@pytest.mark.parametrize("name", ["check", "explain", "diff", "audit", "authorize"])
-def test_a_param_of_the_wrong_kind_is_exit_2_in_every_command(signed, name):
+@pytest.mark.parametrize("name", ["check", "explain", "diff", "audit", "authorize", "serve",
+                                  "promote"])
+def test_a_param_of_the_wrong_kind_is_exit_2_in_every_command(signed, name, monkeypatch):
+    def never(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("it went on past loading")
+
+    monkeypatch.setattr("uvicorn.run", never)  # serve: nothing listens
+    monkeypatch.setattr("policygate.integrations.mlflow.promote", never)
     common = ("--now", NOW, "--param", "min_auc=high")
     args = {
         "check": ("check", "model.yaml", "-p", "signed.yaml"),
@@ -291,6 +297,8 @@ def test_a_param_of_the_wrong_kind_is_exit_2_in_every_command(signed, name):
         "audit": ("audit", "model.yaml", "-p", "signed.yaml"),
         "authorize": ("authorize", "--action", "set-alias", "--actor", BOB, "-p", "access.yaml",
                       "-p", "signed.yaml"),
+        "serve": ("serve", "-p", "signed.yaml", "--port", "0"),
+        "promote": ("promote", "mlflow:models:/credit-default/3", "-p", "signed.yaml"),
     }[name]  # fmt: skip
     result = run(*args, *common)
     assert result.exit_code == 2

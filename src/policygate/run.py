@@ -353,6 +353,8 @@ def _policies(
     parameter's default in every policy that declares it (SPEC §5: exit 2)."""
     from .policy import apply_params, load_policies
 
+    if not spec.policies:  # nothing to load; evaluating then fails closed (nothing evaluated)
+        return [], []
     if access != "also":
         kind = "AccessPolicy" if access == "only" else "Policy"
         return load_policies(spec.policies, params=params, limits=limits, kind=kind), []

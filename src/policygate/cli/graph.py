@@ -7,8 +7,9 @@ question. Exit codes: 0 done, 1 ``gaps`` found gaps, 2 usage or load error.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -17,16 +18,11 @@ from ..errors import UsageError
 from ..files import write_atomic
 from ..graph import queries
 from ..graph.build import RiskGraph, evaluated_graph
-from ..graph.catalogs import load_catalogs
 from ..graph.export import EXPORTERS, export
 from ..graph.register import load_risk_registers
 from ..graph.render import coverage_text, gaps_text, impact_text, to_json
-from ..models import load_models
-from ..policy import load_policies, parse_param
 from ..report import Report
-from ..run import load_inputs
-from ..waivers import load_waivers
-from .common import format_option, handle_errors, output_option, run_options
+from .common import format_option, handle_errors, load, output_option, run_options, run_spec
 
 _INPUT_OPTIONS: list[Callable[[Any], Any]] = [
     click.argument("models", nargs=-1, metavar="[MODEL]..."),
@@ -44,30 +40,17 @@ def _inputs(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _load(
-    *,
-    models: Sequence[str],
-    policies: Sequence[str],
-    risk_registers: Sequence[str],
-    catalogs: Sequence[str],
-    waivers: Sequence[str],
-    inputs: Sequence[str],
-    params: Sequence[str],
-    now: str | None,
-    need_register: str | None = None,
-) -> tuple[RiskGraph, Report]:
-    if need_register and not risk_registers:
+def _load(need_register: str | None = None, **given: Any) -> tuple[RiskGraph, Report]:
+    """The graph and the report of the run the options give. The risk registers are
+    loaded on their own: a record's risk that no register defines is a gap here."""
+    spec = run_spec(given, models=tuple(given["models"]))
+    if need_register and not spec.risk_registers:
         raise UsageError(f"graph {need_register} needs --risk-register")
-    overrides = dict(parse_param(p) for p in params)
-    return evaluated_graph(
-        load_models(models) if models else [],
-        load_policies(policies, params=overrides) if policies else [],
-        load_risk_registers(risk_registers) if risk_registers else None,
-        extra_catalogs=load_catalogs(catalogs) if catalogs else (),
-        now=now,
-        waivers=load_waivers(waivers) if waivers else (),
-        inputs=load_inputs(inputs),
-    )
+    run = load(dataclasses.replace(spec, risk_registers=()))
+    register = load_risk_registers(spec.risk_registers) if spec.risk_registers else None
+    return evaluated_graph(list(run.records), list(run.policies), register,
+                           extra_catalogs=run.catalogs, now=run.now, waivers=run.waivers,
+                           inputs=run.inputs)  # fmt: skip
 
 
 def _write(text: str, output: str | None) -> None:

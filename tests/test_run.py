@@ -238,3 +238,11 @@ def test_the_configuration_fills_the_same_spec_for_commands_and_the_library(
     names = [p.name for p in check_command.params if p.name]
     filled = option_defaults(config, names, "check")
     assert RunSpec.from_options(filled) == RunSpec.from_config(config)
+
+
+def test_a_run_without_policies_fails_closed():
+    run = load_run(RunSpec(models=(PASSES,), now=NOW))
+    report = evaluate(run)
+    assert report.nothing_evaluated and not report.passed and report.exit_code() == 2
+    with pytest.raises(policygate.GateFailed, match="nothing evaluated|no policy"):
+        policygate.gate(run)

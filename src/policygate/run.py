@@ -234,7 +234,8 @@ class Run:
         }  # fmt: skip
 
     def with_records(self, records: Sequence[ModelRecord]) -> Run:
-        """The same run for other records (``serve``: the request's), ``--set`` filled in."""
+        """The same run for other records (an audit's source, the version ``promote``
+        reads from the registry), ``--set``'s defaults filled in."""
         from .models import apply_set
 
         if self.defaults:
@@ -256,7 +257,8 @@ def load_run(
     together (a usage error when the inputs contradict each other).
 
     ``access`` says which policies ``-p`` gives: ``no`` promotion policies
-    (``kind: Policy``, at least one), ``only`` access policies (``explain`` and
+    (``kind: Policy``; paths that hold none are an error, no paths load none and
+    the run evaluates to nothing evaluated), ``only`` access policies (``explain`` and
     ``diff`` with a request), ``also`` both kinds, either may be absent
     (``authorize``, ``serve``; the caller says which it needs). ``environ`` gives
     the ``POLICYGATE_*`` limits (the command line passes ``os.environ``; the

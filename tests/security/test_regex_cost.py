@@ -121,7 +121,7 @@ REGEXES: dict[tuple[str, str], tuple[int, str, str]] = {
         POLICY,
         "a model schema's patternProperties on field names of a policy",
     ),
-    ("lint/linter.py", "_Linter._functions"): (1, POLICY, "policy expressions"),
+    ("lint/checks/unknown_function.py", "run"): (1, POLICY, "policy expressions"),
     ("quickschema.py", "_Compiler._pattern"): (
         1,
         POLICY,
@@ -140,7 +140,7 @@ REGEXES: dict[tuple[str, str], tuple[int, str, str]] = {
     ("approvals/sign.py", "_DURATION"): (1, POLICY, "--expires on the command line"),
     ("tester/cases.py", "_REF"): (1, POLICY, "rule references in policy test files"),
     ("tester/cases.py", "_Suite._expectations"): (1, POLICY, "a policy test's own message pattern"),
-    ("validation.py", "schema_errors"): (
+    ("validation.py", "schema_violations"): (
         1,
         POLICY,
         "a schema's patternProperties (shipped, or a policy's model_schema) on record keys",

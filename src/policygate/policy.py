@@ -1,6 +1,12 @@
 """Policies: parse, validate, resolve ``extends`` and ``params``, compile every CEL
 expression once.
 
+Two stages, as a compiler has them: :func:`parse` reads a document into a
+:class:`PolicyDocument` (validated, every CEL text with its place, nothing
+compiled; what lint checks), and :func:`compile` turns that into a
+:class:`Policy` (``Loader.compile`` within one load, with its ``extends``
+chain resolved through :meth:`Loader.extended`, which lint follows too).
+
 A loaded :class:`Policy` is self-contained: its parents' rules are merged in,
 its params are final, and every expression is a compiled program that the
 evaluator runs without looking at text again.
@@ -928,20 +934,6 @@ def undeclared_message(name: str, variables: Sequence[str]) -> str:
     if close:
         return f"undeclared variable {name!r}; did you mean {close[0]!r}?"
     return f"undeclared variable {name!r} (known: {', '.join(variables)})"
-
-
-def compile_policy_document(
-    document: Document, *, limits: Limits = DEFAULT_LIMITS
-) -> Policy:
-    """One Policy document, validated and compiled with its ``extends`` chain.
-
-    Raises every load error of the document together (an :class:`ErrorGroup`
-    when there are several); ``lint`` reports them beside its own findings.
-    """
-    return Loader(cel.get_backend(), limits).policy(document)
-
-
-_Loader = Loader  # the name graph/register.py imports
 
 
 def _get(data: Any, path: Iterable[str | int]) -> Any:

@@ -20,7 +20,7 @@ from .. import cel
 from ..documents import DEFAULT_LIMITS, Document, Limits, load_paths
 from ..errors import ErrorGroup, JsonPath, LoadError, Location, PolicyError, PolicygateError
 from ..models import ModelRecord
-from ..policy import Expression, _Loader, canonical_json, document_kind
+from ..policy import Expression, Loader, canonical_json, document_kind
 from ..report import RiskRegisterRef
 from ..validation import validate_document
 from .catalogs import ControlCatalog, unknown_control
@@ -85,7 +85,7 @@ def load_risk_registers(
     register without any document. All errors are raised together, sorted by
     location.
     """
-    loader = _Loader(cel.get_backend(), limits)
+    loader = Loader(cel.get_backend(), limits)
     risks: list[Risk] = []
     documents: list[RiskRegisterRef] = []
     errors: list[PolicygateError] = []
@@ -164,7 +164,7 @@ def _reference(document: Document) -> RiskRegisterRef:
     )
 
 
-def _risk(document: Document, index: int, loader: _Loader, matrix: RiskMatrix) -> Risk:
+def _risk(document: Document, index: int, loader: Loader, matrix: RiskMatrix) -> Risk:
     base: JsonPath = ("spec", "risks", index)
     raw = document.data["spec"]["risks"][index]
     likelihood, impact, inherent = rate_risk(matrix, raw, document, base)

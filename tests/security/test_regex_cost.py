@@ -96,6 +96,8 @@ REGEXES: dict[tuple[str, str], tuple[int, str, str]] = {
     ),
     ("formats/junit.py", "_NOT_XML"): (1, MESSAGE, "report messages: one character class"),
     ("formats/inert.py", "_UNSAFE"): (1, MESSAGE, "report messages: one character class"),
+    ("formats/html.py", "_BREAK_AFTER"): (1, INPUT, "ids and model names: one class, a lookahead"),
+    ("formats/html.py", "_SLUG"): (1, INPUT, "model names for anchors: one class run, replaced"),
     ("cel/lang/functions.py", "_INT_TEXT"): (1, INPUT, "int() text: one digit run, anchored"),
     ("cel/lang/functions.py", "_UINT_TEXT"): (1, INPUT, "uint() text: one digit run, anchored"),
     ("cel/lang/functions.py", "_FLOAT_TEXT"): (
@@ -273,6 +275,12 @@ def _intended(text: str) -> Any:
     return intended_use(text + "\n" + text)
 
 
+def _html_anchor(text: str) -> Any:
+    from policygate.report import ModelReport
+
+    return _attr("formats.html", "model_anchors")([ModelReport(text, text, "m.yaml", True, (), ())])
+
+
 def _lang(module: str, function: str) -> Callable[[str], Any]:
     return lambda text: _attr(f"cel.lang.{module}", function)(text)
 
@@ -318,6 +326,12 @@ PROBES = [
         (("importers/interface.py", "metric_key"),),
         _attr("importers.interface", "metric_key"),
         "-_ a1",
+    ),
+    Probe(
+        "html report id",
+        (("formats/html.py", "_BREAK_AFTER"), ("formats/html.py", "_SLUG")),
+        lambda text: (_attr("formats.html", "breakable_id")(text), _html_anchor(text)),
+        "/:.-_ aZ<",
     ),
     Probe(
         "source date",

@@ -131,7 +131,8 @@ def record_from_document(document: Document) -> ModelRecord | None:
         if problems:
             raise ErrorGroup(problems) if len(problems) > 1 else problems[0]
     elif not isinstance(document.data, Mapping):
-        raise LoadError("a model record must be a mapping", document.location())
+        raise LoadError("a model record must be a mapping", document.location(),
+                        code="schema-invalid")  # fmt: skip
     return model_from_data(document.data, document.source, document)
 
 
@@ -207,7 +208,8 @@ def apply_set(
     if not settings:
         return record
     if not isinstance(record.data, Mapping):
-        raise LoadError("a model record must be a mapping", Location(record.source))
+        raise LoadError("a model record must be a mapping", Location(record.source),
+                        code="schema-invalid")  # fmt: skip
     data = _fill(record.data, [(set_path_parts(str(p), source), v) for p, v in settings.items()])
     if data.get("kind") == "ModelRecord":
         from .importers import validate_record

@@ -52,5 +52,6 @@ def test_several_errors_are_each_given_as_data(service: DecisionService):
     assert isinstance(errors, list) and len(errors) == 2
     for error in errors:
         assert set(error) == {"code", "message", "location", "json_path", "context"}
+        assert error["code"] == "schema-invalid"  # a record that is no mapping
     assert str(data["error"]).count("\n") == 1  # the two messages, as check prints them
 

@@ -6,6 +6,8 @@ heat map the HTML report draws."""
 from __future__ import annotations
 
 import itertools
+import tempfile
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -537,3 +539,32 @@ def test_evaluated_ratings_keep_the_laws(rated_setup, models):
     assert found.total == rated
     for i, row in enumerate(found.counts):
         assert all(count == 0 for count in row[i + 1 :])
+
+
+@given(st.lists(st.lists(st.sampled_from(["green", "amber", "red"]), min_size=3, max_size=3),
+                min_size=3, max_size=3))  # fmt: skip
+def test_a_matrix_loads_exactly_when_it_never_rates_a_likelier_or_graver_risk_lower(rows):
+    scale = ["green", "amber", "red"]
+    monotone = all(
+        scale.index(rows[r][c]) >= max(
+            scale.index(rows[r - 1][c]) if r else 0, scale.index(rows[r][c - 1]) if c else 0
+        )
+        for r in range(3)
+        for c in range(3)
+    )
+    names = ("low", "medium", "high")
+    cells = "\n".join(
+        f"      {name}: [{', '.join(row)}]" for name, row in zip(names, rows, strict=True)
+    )
+    text = CUSTOM.split("    cells:\n")[0] + "    cells:\n" + cells + "\n  risks: []\n"
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "reg.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            register = load_risk_registers([path])
+        except PolicygateError as error:
+            assert not monotone, str(error)
+            assert "matrix cells:" in str(error) and "is rated" in str(error)
+        else:
+            assert monotone
+            assert register.rating_scale == ("green", "amber", "red")

@@ -568,3 +568,16 @@ def test_a_matrix_loads_exactly_when_it_never_rates_a_likelier_or_graver_risk_lo
         else:
             assert monotone
             assert register.rating_scale == ("green", "amber", "red")
+
+
+def test_every_risk_of_the_shipped_register_is_rated():
+    root = Path(__file__).resolve().parents[2]
+    register = load_risk_registers([root / "examples" / "risk-register.yaml"])
+    assert {r.id: r.inherent for r in register.risks} == {
+        "R-DISCRIMINATION": "critical",
+        "R-DRIFT": "high",
+        "R-UNAPPROVED-RELEASE": "high",
+        "R-OPACITY": "high",
+        "R-AUTOMATION-BIAS": "critical",
+        "R-MISUSE": "critical",
+    }

@@ -28,8 +28,6 @@ class LintedPolicy:
     parsed: PolicyDocument
     parents: list[tuple[Source, PolicyDocument]]
     """The policies its ``extends`` names that load, in order, each with its entry."""
-    chain: list[PolicyDocument]
-    """It and every policy it extends, parents first, each once."""
     params: set[str]
     """Every param the chain declares."""
     fields: SchemaFields | None

@@ -143,7 +143,6 @@ class _Linter:
         return LintedPolicy(
             parsed=parsed,
             parents=self._parents(parsed),
-            chain=chain,
             params=params,
             fields=self._schema_for(chain),
             load_errors=errors,

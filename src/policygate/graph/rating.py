@@ -2,12 +2,13 @@
 impact through a matrix, and its residual rating for one model from the
 states of the controls it calls for.
 
-The default matrix is a 5×5 likelihood × consequence matrix in the style
-ISO 31000 / IEC 31010:2019 (B.10.3) describe and that risk offices commonly
-use, with the bands of the NPSA's *A risk matrix for risk managers* (2008):
-the product of the two levels (1-5 each) is low for 1-3, medium for 4-6, high
-for 8-12 and critical for 15-25. It is policygate's default, not a table any
-standard prescribes: a register declares its own under ``spec.matrix``.
+The default matrix is a 5×5 likelihood × consequence matrix in the style that
+ISO 31000 risk processes use and IEC 31010:2019 describes among its techniques
+(Annex B, the consequence/likelihood matrix), with the bands of the NPSA's
+*A risk matrix for risk managers* (2008): the product of the two levels (1-5
+each) is low for 1-3, medium for 4-6, high for 8-12 and critical for 15-25.
+It is policygate's default, not a table any standard prescribes: a register
+declares its own under ``spec.matrix``.
 
 Residual: when every control a risk calls for is ``satisfied`` for the model,
 the rating is lowered by the matrix's ``lower_when_satisfied`` steps along the
@@ -26,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import JsonPath, Location, PolicyError
+from ..errors import ErrorGroup, JsonPath, LoadError, Location, PolicyError
 
 if TYPE_CHECKING:
     from ..documents import Document
@@ -239,10 +240,9 @@ def _check_monotone(matrix: RiskMatrix, at: Any, errors: list[PolicyError]) -> N
                 )
 
 
-def _group(errors: list[PolicyError]) -> PolicyError:
-    from ..errors import ErrorGroup
-
-    return ErrorGroup(errors) if len(errors) > 1 else errors[0]  # type: ignore[return-value]
+def _group(errors: list[PolicyError]) -> LoadError:
+    """The errors raised together (sorted by location), or the one."""
+    return ErrorGroup(errors) if len(errors) > 1 else errors[0]
 
 
 def rate_risk(

@@ -252,3 +252,22 @@ def test_explain_shows_what_a_risks_rule_saw(write):
     assert item.check.error is None and item.check.value is False
     exists = next(p for p in item.check.parts if p.text.startswith("risks.exists"))
     assert exists.value is True
+
+
+def test_when_and_for_each_may_read_risks_too(write):
+    text = POLICY.replace(
+        """      check: '!risks.exists(r, r.residual == "critical")'
+      message: 'critical: {risks.filter(r, r.residual == "critical").map(r, r.id)}'
+""",
+        """      when: size(risks) > 1
+      for_each: risks
+      check: item.residual != "critical"
+      message: '{item.id} is {item.residual}'
+""",
+    )
+    policies, graph = _setup(write, text)
+    report = policygate.evaluate([_model(gap=0.5)], policies, now=NOW, risk_graph=graph)
+    found = [(r.item, r.status, r.message) for r in _results(report, "no-critical")]
+    assert found == [(0, Status.FAIL, "R-BIAS is critical"), (1, Status.PASS, None)]
+    one = policygate.evaluate([_model(risks=["R-BIAS"])], policies, now=NOW, risk_graph=graph)
+    assert [r.status for r in _results(one, "no-critical")] == [Status.SKIP]

@@ -42,7 +42,7 @@ CODES: Mapping[str, str] = MappingProxyType(
         "import-failed": "A model source could not be read or holds no model.",
         "evidence-invalid": "An evidence entry or report cannot be read or holds nothing to judge.",
         "config-invalid": "The configuration file has an unknown key or a wrong value.",
-        "request-invalid": "A registry request to authorize is incomplete or malformed.",
+        "request-invalid": "A request (to authorize, or to serve) is incomplete or malformed.",
         # more specific cases, passed at their raise sites
         "yaml-syntax": "A file is not valid YAML or JSON.",
         "yaml-tag": "A YAML tag, construct or value policygate refuses (a key not a string...).",

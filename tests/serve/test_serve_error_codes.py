@@ -55,3 +55,9 @@ def test_several_errors_are_each_given_as_data(service: DecisionService):
         assert error["code"] == "schema-invalid"  # a record that is no mapping
     assert str(data["error"]).count("\n") == 1  # the two messages, as check prints them
 
+
+
+def test_a_request_of_the_wrong_shape_is_request_invalid(service: DecisionService):
+    for body in (b'{"models": []}', b'{"modles": [{}]}', b'{"models": [{}], "now": 3}', b"[1]"):
+        status, data = _answer(service, body)
+        assert (status, data["code"]) == (400, "request-invalid"), body

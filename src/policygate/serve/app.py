@@ -289,25 +289,27 @@ def parse_check_request(
     if len(documents) != 1 or not isinstance(documents[0].data, dict):
         where = documents[1].location() if len(documents) > 1 else None
         raise LoadError(f"the request must be one JSON object {REQUEST_SHAPE}",
-                        where or (documents[0].location() if documents else None))  # fmt: skip
+                        where or (documents[0].location() if documents else None),
+                        code="request-invalid")  # fmt: skip
     request = documents[0]
     data: dict[str, Any] = request.data
     unknown = sorted(set(data) - set(CHECK_KEYS))
     if unknown:
         expected = ", ".join(CHECK_KEYS)
         raise LoadError(f"unknown key {unknown[0]!r} in the request (expected: {expected})",
-                        request.key_location((unknown[0],)))  # fmt: skip
+                        request.key_location((unknown[0],)), code="request-invalid")  # fmt: skip
     models = data.get("models")
     if not isinstance(models, list) or not models:
         raise LoadError("models must be a non-empty list of model records",
-                        request.location(("models",)))  # fmt: skip
+                        request.location(("models",)), code="request-invalid")  # fmt: skip
     now = data.get("now")
     if now is not None and not isinstance(now, str):
-        raise LoadError("now must be an RFC 3339 string", request.location(("now",)))
+        raise LoadError("now must be an RFC 3339 string", request.location(("now",)),
+                        code="request-invalid")  # fmt: skip
     params = data.get("params")
     if params is not None and not isinstance(params, dict):
         raise LoadError("params must be a mapping of parameter names to values",
-                        request.location(("params",)))  # fmt: skip
+                        request.location(("params",)), code="request-invalid")  # fmt: skip
     records: list[ModelRecord] = []
     errors: list[PolicygateError] = []
     for index, document in enumerate(_record_documents(request, len(models))):
@@ -324,7 +326,8 @@ def parse_check_request(
         if record is None:
             kind = models[index].get("kind")
             errors.append(LoadError(f"models[{index}] is a {kind}, not a model record",
-                                    document.location(("kind",))))  # fmt: skip
+                                    document.location(("kind",)),
+                                    code="request-invalid"))  # fmt: skip
             continue
         records.append(record)
     if errors:
@@ -335,7 +338,8 @@ def parse_check_request(
         try:
             parse_timestamp(now)
         except ValueError as error:
-            raise LoadError(f"now: {error}", request.location(("now",))) from None
+            raise LoadError(f"now: {error}", request.location(("now",)),
+                            code="request-invalid") from None  # fmt: skip
     return records, now, params or None
 
 
@@ -353,17 +357,18 @@ def parse_authorize_request(
     if len(documents) != 1 or not isinstance(documents[0].data, dict):
         where = documents[1].location() if len(documents) > 1 else None
         raise LoadError(f"the request must be one JSON object {AUTHORIZE_SHAPE}",
-                        where or (documents[0].location() if documents else None))  # fmt: skip
+                        where or (documents[0].location() if documents else None),
+                        code="request-invalid")  # fmt: skip
     document = documents[0]
     data: dict[str, Any] = document.data
     unknown = sorted(set(data) - set(AUTHORIZE_KEYS))
     if unknown:
         expected = ", ".join(AUTHORIZE_KEYS)
         raise LoadError(f"unknown key {unknown[0]!r} in the request (expected: {expected})",
-                        document.key_location((unknown[0],)))  # fmt: skip
+                        document.key_location((unknown[0],)), code="request-invalid")  # fmt: skip
     if "request" not in data:
         raise LoadError(f"the request has no 'request': expected {AUTHORIZE_SHAPE}",
-                        document.location())  # fmt: skip
+                        document.location(), code="request-invalid")  # fmt: skip
     now = data.get("now")
     if now is not None:
         from ..timestamps import parse_timestamp
@@ -371,22 +376,25 @@ def parse_authorize_request(
         try:
             parse_timestamp(now if isinstance(now, str) else "")
         except ValueError as error:
-            raise LoadError(f"now: {error}", document.location(("now",))) from None
+            raise LoadError(f"now: {error}", document.location(("now",)),
+                            code="request-invalid") from None  # fmt: skip
     record = None
     if data.get("model") is not None:
         if not isinstance(data["model"], dict):
             raise LoadError("model must be a model record (a JSON object)",
-                            document.location(("model",)))  # fmt: skip
+                            document.location(("model",)), code="request-invalid")  # fmt: skip
         record = record_from_document(_sub_document(document, "model"))
         if record is None:
             raise LoadError(f"model is a {data['model'].get('kind')}, not a model record",
-                            document.location(("model", "kind")))  # fmt: skip
+                            document.location(("model", "kind")),
+                            code="request-invalid")  # fmt: skip
     request = data["request"]
     actor = request.get("actor") if isinstance(request, dict) else None
     if isinstance(actor, dict) and actor.get("gate") is True:  # docs/access-policies.md
         where = document.location(("request", "actor", "gate"))
         raise LoadError("request.actor.gate: only the admission gate says a write is its own, "
-                        "never a client of /v1/authorize", where)  # fmt: skip
+                        "never a client of /v1/authorize", where,
+                        code="request-invalid")  # fmt: skip
     return request, record, now
 
 

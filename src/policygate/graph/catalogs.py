@@ -73,7 +73,8 @@ def load_catalogs(
     for document in load_paths([os.fspath(p) for p in paths], limits):
         try:
             if document_kind(document) != "ControlCatalog":
-                raise PolicyError("expected a ControlCatalog document", document.location())
+                raise PolicyError("expected a ControlCatalog document", document.location(),
+                                  code="unknown-kind")  # fmt: skip
             problems = validate_document(document, "ControlCatalog")
             if problems:
                 errors.extend(problems)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..access.decide import DECISION_RULES
 from ..documents import DEFAULT_LIMITS, Document, Limits, expand_paths, load_file
@@ -33,6 +33,9 @@ from ..report import Status
 from ..timestamps import parse_timestamp, utc_now
 from ..validation import validate_document
 from ..waivers import Waiver, duplicate_names, load_waivers, waiver_from_document
+
+if TYPE_CHECKING:
+    from ..graph.build import RiskGraph
 
 _REF = re.compile(r"^(?:(?P<policy>[^/\[\]]+)/)?(?P<rule>[^/\[\]]+)(?:\[(?P<item>.*)\])?$")
 
@@ -88,6 +91,8 @@ class TestSuite:
     location: Location
     policies: tuple[Policy, ...]
     cases: tuple[TestCase, ...]
+    # spec.risk_registers: the graph every case is evaluated with (SPEC §12), or None
+    risk_graph: RiskGraph | None = None
 
 
 def load_suites(
@@ -170,6 +175,7 @@ class _Suite:
         data = self.document.data
         spec = data["spec"]
         policies = self._policies(spec["policies"])
+        risk_graph = self._risk_graph(spec.get("risk_registers"), policies)
         self.policy_rules = self._rule_index(policies)
         cases: list[TestCase] = []
         seen: dict[str, Location] = {}
@@ -196,9 +202,29 @@ class _Suite:
             location=self.at(),
             policies=tuple(policies),
             cases=tuple(cases),
+            risk_graph=risk_graph,
         )
 
     # -- policies ----------------------------------------------------------------
+
+    def _risk_graph(self, refs: list[str] | None, policies: list[Policy]) -> RiskGraph | None:
+        """The graph of ``spec.risk_registers`` and the suite's policies, as ``check
+        --risk-register`` builds it; its load errors join the suite's."""
+        if not refs:
+            return None
+        from ..graph.build import load_risk_graph
+
+        try:
+            return load_risk_graph(
+                [self.base / ref for ref in refs], [p for p in policies if p.kind == "Policy"]
+            )
+        except PolicygateError as error:
+            if error.location is not None and error.location.line is None:
+                where = self.at("spec", "risk_registers")
+                self.errors.append(PolicyError(f"risk_registers: {error}", where))
+            else:
+                self.errors.extend(error.errors if isinstance(error, ErrorGroup) else [error])
+            return None
 
     def _policies(self, refs: list[str]) -> list[Policy]:
         policies: list[Policy] = []

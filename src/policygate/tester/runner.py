@@ -84,6 +84,7 @@ def run_case(suite: TestSuite, case: TestCase, budget: Budget | None = None) -> 
         params=case.params,
         fail_on=case.fail_on,
         budget=budget,
+        risk_graph=suite.risk_graph,
     ).models[0]
     mismatches: list[Mismatch] = []
     if case.passed is not None and case.passed != report.passed:

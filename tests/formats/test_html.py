@@ -291,3 +291,15 @@ def test_every_fragment_link_and_use_reaches_an_element_drawn_before_it(example_
             assert href[1:] in ids, href
     for match in re.finditer(r'<use href="#([^"]+)"', text):
         assert f'id="{match.group(1)}"' in text[: match.start()]
+
+
+def test_a_model_no_risk_applies_to_is_said_so_not_unrated():
+    from dataclasses import replace
+
+    model = replace(_results_model(Result(policy="p", rule="r", status=Status.PASS)), risks=())
+    page = _page(model, risk_registers=(), rating_scale=("low", "high"))
+    (row,) = page.get_element_by_id("models").xpath(".//tbody/tr")
+    assert cells(row)[2] == "no risk"
+    assert "No risk of the register applies" in visible_text(
+        page.xpath("//section[@class='model']")[0]
+    )

@@ -62,6 +62,15 @@ def test_an_html4_parser_reads_every_section(thousand):
     document = lxml_html.fromstring(render(thousand, "html"))
     assert len(document.xpath("//body/section[@class='model']")) == 1000
     assert document.xpath("//body/section[last()]/@id") == ["policies"]
+    # and nothing to fetch: the CSP forbids it, and no element names anything outside
+    csp = document.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")
+    assert csp == ["default-src 'none'; style-src 'unsafe-inline'; img-src data:"]
+    assert document.xpath("//script|//link|//img|//iframe|//object|//embed") == []
+    ids = {e.get("id") for e in document.iter() if isinstance(e.tag, str) and e.get("id")}
+    for element in document.iter():
+        if isinstance(element.tag, str) and element.get("href") is not None:
+            assert element.get("href")[1:] in ids and element.get("href")[0] == "#"
+        assert element.get("src") is None
 
 
 def test_chromium_summary_links_reach_every_model_section(fleet, chromium, tmp_path):

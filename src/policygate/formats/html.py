@@ -463,7 +463,13 @@ def _overview(report: Report, models: Sequence[ModelReport], anchors: Sequence[s
         shown = ", ".join(breakable_id(r) for r in failed[:4])
         if len(failed) > 4:
             shown += f" and {len(failed) - 4} more"
-        residual = _rating_cell(_worst_residual(model, scale), scale) if risked else ""
+        residual = ""
+        if risked:
+            residual = (
+                _rating_cell(_worst_residual(model, scale), scale)
+                if model.risks
+                else '<td class="muted">no risk'
+            )
         rows.append(
             f'<tr><td><a href="#{anchor}">{_e(model.ref)}</a>'
             f"{_cell('passed' if model.passed else 'failed', close=False)}"

@@ -303,3 +303,25 @@ def test_a_model_no_risk_applies_to_is_said_so_not_unrated():
     assert "No risk of the register applies" in visible_text(
         page.xpath("//section[@class='model']")[0]
     )
+
+
+def page_width(chromium: str, text: str, tmp_path: Path, window: int) -> int:
+    """How wide the page lays out in a ``window``-pixel-wide Chromium. Measured on a
+    copy with a script that writes ``scrollWidth`` into the DOM (the report itself
+    runs no script: its CSP would refuse this one, so the copy drops the CSP)."""
+    probe = (
+        "<script>addEventListener('load', () => document.body.setAttribute("
+        "'data-width', document.documentElement.scrollWidth))</script></head>"
+    )
+    copy = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", text, count=1)
+    page = tmp_path / "measured.html"
+    page.write_text(copy.replace("</head>", probe, 1), encoding="utf-8")
+    dom = browse(chromium, page, tmp_path, "--dump-dom", f"--window-size={window},1000").stdout
+    return int(lxml_html.fromstring(dom).xpath("//body/@data-width")[0])
+
+
+def test_chromium_lays_the_report_out_within_the_window(example_report, chromium, tmp_path):
+    """The evidence column of a report without a risk register was kept on one
+    line (a rule meant for the risk register's "called for by" column), and ran
+    off the page."""
+    assert page_width(chromium, render(example_report, "html"), tmp_path, 1400) <= 1400

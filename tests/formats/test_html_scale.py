@@ -210,3 +210,7 @@ def test_chromium_renders_the_thousand_model_summary(thousand, chromium, tmp_pat
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")) == (1400, 2000)
     assert len(data) > 100_000, "the verdict, heat map, coverage and the models' table"
+
+
+def test_chromium_lays_the_fleet_report_out_within_the_window(fleet, chromium, tmp_path):
+    assert test_html.page_width(chromium, render(fleet, "html"), tmp_path, 1400) <= 1400

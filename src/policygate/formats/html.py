@@ -105,7 +105,7 @@ figure svg { font: 12px system-ui, "DejaVu Sans", sans-serif; fill: var(--ink); 
 .node.muted rect { fill: var(--muted-bg); stroke: var(--line); }
 details > summary { cursor: pointer; color: var(--link); margin: 6px 0; }
 ul.results { margin: 4px 0; padding-left: 18px; }
-table.ctl td:first-child, table.rsk td:first-child, table.ctl td:nth-child(3) {
+table.ctl td:first-child, table.rsk td:first-child, table.ctl.traced td:nth-child(3) {
   white-space: nowrap; }
 table.ovr td:first-child, table.ovr td:last-child { font-family: ui-monospace,
   "DejaVu Sans Mono", monospace; font-size: 12.5px; }
@@ -702,7 +702,8 @@ def _model_controls(model: ModelReport) -> str:
     if rows:
         called_head = "<th>Called for by</th>" if traced else ""
         parts.append(
-            f'<table class="ctl"><thead><tr><th>Control</th><th>Status</th>{called_head}'
+            f'<table class="ctl{" traced" if traced else ""}"><thead><tr><th>Control</th>'
+            f"<th>Status</th>{called_head}"
             "<th>Evidence (rules of the policies that apply)</th></tr>"
             "</thead><tbody>" + "".join(rows) + "</tbody></table>"
         )

@@ -61,3 +61,39 @@ def test_check_does_not_load_what_it_does_not_use(tmp_path):
     # Policies that name controls are verified against the catalogs; still no jsonschema.
     loaded = _modules_after(run.format(policy="policies/"))
     assert "policygate.graph.catalogs" in loaded and "jsonschema" not in loaded
+
+
+def _check_modules(policy: str, *extra: str) -> set[str]:
+    """The modules a `policygate check` of the example record against ``policy`` loads."""
+    argv = ["check", "examples/models/credit-default-passes.yaml", "-p", policy,
+            "--now", "2026-11-26T00:00:00Z", "-q", "--fail-on", "never", *extra]  # fmt: skip
+    run = f"from policygate.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n    pass"
+    return _modules_after(run)
+
+
+def test_check_of_unsigned_approvals_loads_no_signing(tmp_path):
+    """The record has approvals but no approvers directory is given: they are marked
+    unverified without the directory, signing, digest or attestation modules."""
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "apiVersion: policygate/v1\nkind: Policy\nmetadata: {name: p}\n"
+        "spec:\n  rules:\n    - {id: ok, check: 'model.spec.approvals.all(a, !a.verified)'}\n",
+        encoding="utf-8",
+    )
+    loaded = _check_modules(str(policy))
+    assert "policygate.approvals.verify" in loaded
+    for unused in ("policygate.approvals.directory", "policygate.approvals.signing",
+                   "policygate.approvals.attestations", "policygate.approvals.digest",
+                   "policygate.approvals.sign"):  # fmt: skip
+        assert unused not in loaded, unused
+
+
+def test_lazy_approvals_package_keeps_its_names():
+    import policygate.approvals as approvals
+
+    for name in approvals.__all__:
+        assert getattr(approvals, name) is not None, name
+    assert set(approvals.__all__) <= set(dir(approvals))
+    from policygate.approvals.verify import with_verified_approvals
+
+    assert approvals.with_verified_approvals is with_verified_approvals

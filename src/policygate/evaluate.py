@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from . import cel
-from .approvals import Approvers, Attestation, with_verified_approvals
+from .approvals.verify import with_verified_approvals
 from .cel.budget import DEFAULT_BUDGET, Budget, Meter
 from .errors import UsageError, format_json_path
 from .fieldpaths import evidence_line
@@ -51,6 +51,7 @@ from .validation import schema_errors
 from .waivers import Waiver, check_unique_names
 
 if TYPE_CHECKING:
+    from .approvals import Approvers, Attestation
     from .graph.build import RiskGraph
     from .graph.evidence import Assessment
 

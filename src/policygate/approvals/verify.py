@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..timestamps import format_timestamp, parse_timestamp
-from .attestations import Attestation
-from .digest import record_digest, signed_payload
-from .directory import Approvers
-from .signing import ALGORITHM, signature_is_valid
+
+if TYPE_CHECKING:  # both are loaded by whoever made them; signing and digests on use
+    from .attestations import Attestation
+    from .directory import Approvers
 
 NO_DIRECTORY = "no approvers directory given"
 REQUIRED_FIELDS = ("role", "approver", "decision", "scope", "granted_at", "expires_at")
@@ -67,6 +67,8 @@ def with_verified_approvals(
 
 
 def _digest(data: Any) -> str | None:
+    from .digest import record_digest
+
     try:
         return record_digest(data)
     except (TypeError, ValueError):  # a library caller's dict holding non-JSON values
@@ -89,6 +91,9 @@ def verify_approval(
     """``(verified, reason)`` for one approval of the record with ``digest``. Never raises."""
     if approvers is None:
         return False, NO_DIRECTORY
+    from .digest import signed_payload
+    from .signing import ALGORITHM, signature_is_valid
+
     signature = approval.get("signature")
     if signature is None:
         return False, "not signed"

@@ -9,103 +9,218 @@ tracer; a span lets each of them name ``line:column``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError
 from typing import Any
 
+# Plain classes with __slots__, written out rather than made by @dataclass: the tree
+# is built on every cold start, and twelve generated classes cost ~10 ms of import.
+# They keep what the dataclasses gave: frozen (FrozenInstanceError), keyword or
+# positional construction with the same defaults, repr, match args, and equality
+# by value for Span only (every node compares by identity, so it can key a trace).
 
-@dataclass(frozen=True, slots=True)
-class Span:
+
+class _Frozen:
+    __slots__ = ()
+    __match_args__: tuple[str, ...] = ()
+    _fields: tuple[str, ...] = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        return f"{type(self).__qualname__}({shown})"
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._fields)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        for name, value in zip(self._fields, state, strict=True):
+            object.__setattr__(self, name, value)
+
+
+_set = object.__setattr__
+
+
+class Span(_Frozen):
     """Where a node starts: 0-based ``offset``, 1-based ``line`` and ``column``."""
 
+    __slots__ = ("offset", "line", "column")
+    __match_args__ = _fields = ("offset", "line", "column")
     offset: int
     line: int
     column: int
 
+    def __init__(self, offset: int, line: int, column: int) -> None:
+        _set(self, "offset", offset)
+        _set(self, "line", line)
+        _set(self, "column", column)
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Node:
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Span)
+        return (self.offset, self.line, self.column) == (other.offset, other.line, other.column)
+
+    def __hash__(self) -> int:
+        return hash((self.offset, self.line, self.column))
+
+
+class Node(_Frozen):
     """Base of every node; identity equality, so nodes can key a trace."""
 
+    __slots__ = ("span",)
+    __match_args__: tuple[str, ...] = ("span",)
+    _fields: tuple[str, ...] = ("span",)
     span: Span
 
+    def __init__(self, span: Span) -> None:
+        _set(self, "span", span)
 
-@dataclass(frozen=True, slots=True, eq=False)
+
 class Literal(Node):
     """A constant: int, Uint, float, str, bytes, bool or None."""
 
+    __slots__ = ("value",)
+    __match_args__ = _fields = ("span", "value")
     value: Any
 
+    def __init__(self, span: Span, value: Any) -> None:
+        _set(self, "span", span)
+        _set(self, "value", value)
 
-@dataclass(frozen=True, slots=True, eq=False)
+
 class Ident(Node):
     """A name: a variable, a comprehension variable or a type (``int``)."""
 
+    __slots__ = ("name",)
+    __match_args__ = _fields = ("span", "name")
     name: str
 
+    def __init__(self, span: Span, name: str) -> None:
+        _set(self, "span", span)
+        _set(self, "name", name)
 
-@dataclass(frozen=True, slots=True, eq=False)
+
 class Select(Node):
     """``operand.field``; ``test_only`` for ``has(operand.field)``, ``optional`` for ``.?``."""
 
+    __slots__ = ("operand", "field", "test_only", "optional")
+    __match_args__ = _fields = ("span", "operand", "field", "test_only", "optional")
     operand: Node
     field: str
-    test_only: bool = False
-    optional: bool = False
+    test_only: bool
+    optional: bool
+
+    def __init__(
+        self, span: Span, operand: Node, field: str, test_only: bool = False,
+        optional: bool = False,
+    ) -> None:  # fmt: skip
+        _set(self, "span", span)
+        _set(self, "operand", operand)
+        _set(self, "field", field)
+        _set(self, "test_only", test_only)
+        _set(self, "optional", optional)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class Call(Node):
     """A function (``size(x)``), a method (``x.size()``: ``target``) or an operator."""
 
+    __slots__ = ("function", "args", "target")
+    __match_args__ = _fields = ("span", "function", "args", "target")
     function: str
     args: tuple[Node, ...]
-    target: Node | None = None
+    target: Node | None
+
+    def __init__(
+        self, span: Span, function: str, args: tuple[Node, ...], target: Node | None = None
+    ) -> None:
+        _set(self, "span", span)
+        _set(self, "function", function)
+        _set(self, "args", args)
+        _set(self, "target", target)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class ListExpr(Node):
     """``[a, ?b]``: ``optional_indices`` name the elements written with ``?``."""
 
+    __slots__ = ("elements", "optional_indices")
+    __match_args__ = _fields = ("span", "elements", "optional_indices")
     elements: tuple[Node, ...]
-    optional_indices: frozenset[int] = frozenset()
+    optional_indices: frozenset[int]
+
+    def __init__(
+        self, span: Span, elements: tuple[Node, ...],
+        optional_indices: frozenset[int] = frozenset(),
+    ) -> None:  # fmt: skip
+        _set(self, "span", span)
+        _set(self, "elements", elements)
+        _set(self, "optional_indices", optional_indices)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class MapEntry:
+class MapEntry(_Frozen):
     """One ``key: value`` of a map literal (``?key: value`` when ``optional``)."""
 
+    __slots__ = ("span", "key", "value", "optional")
+    __match_args__ = _fields = ("span", "key", "value", "optional")
     span: Span
     key: Node
     value: Node
-    optional: bool = False
+    optional: bool
+
+    def __init__(self, span: Span, key: Node, value: Node, optional: bool = False) -> None:
+        _set(self, "span", span)
+        _set(self, "key", key)
+        _set(self, "value", value)
+        _set(self, "optional", optional)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class MapExpr(Node):
     """``{k: v, ...}``."""
 
+    __slots__ = ("entries",)
+    __match_args__ = _fields = ("span", "entries")
     entries: tuple[MapEntry, ...]
 
+    def __init__(self, span: Span, entries: tuple[MapEntry, ...]) -> None:
+        _set(self, "span", span)
+        _set(self, "entries", entries)
 
-@dataclass(frozen=True, slots=True, eq=False)
-class FieldInit:
+
+class FieldInit(_Frozen):
     """One ``field: value`` of a message construction."""
 
+    __slots__ = ("span", "field", "value", "optional")
+    __match_args__ = _fields = ("span", "field", "value", "optional")
     span: Span
     field: str
     value: Node
-    optional: bool = False
+    optional: bool
+
+    def __init__(self, span: Span, field: str, value: Node, optional: bool = False) -> None:
+        _set(self, "span", span)
+        _set(self, "field", field)
+        _set(self, "value", value)
+        _set(self, "optional", optional)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class MessageExpr(Node):
     """``Type{field: value}``: parsed, but no message type exists to build."""
 
+    __slots__ = ("type_name", "fields")
+    __match_args__ = _fields = ("span", "type_name", "fields")
     type_name: str
     fields: tuple[FieldInit, ...]
 
+    def __init__(self, span: Span, type_name: str, fields: tuple[FieldInit, ...]) -> None:
+        _set(self, "span", span)
+        _set(self, "type_name", type_name)
+        _set(self, "fields", fields)
 
-@dataclass(frozen=True, slots=True, eq=False)
+
 class Comprehension(Node):
     """CEL's one loop, which every macro expands to (cel-go's shape).
 
@@ -114,6 +229,10 @@ class Comprehension(Node):
     (index, element) and a map (key, value).
     """
 
+    __slots__ = ("iter_var", "iter_var2", "iter_range", "accu_var", "accu_init",
+                 "loop_condition", "loop_step", "result")  # fmt: skip
+    __match_args__ = _fields = ("span", "iter_var", "iter_var2", "iter_range", "accu_var",
+                                "accu_init", "loop_condition", "loop_step", "result")  # fmt: skip
     iter_var: str
     iter_var2: str | None
     iter_range: Node
@@ -122,6 +241,20 @@ class Comprehension(Node):
     loop_condition: Node
     loop_step: Node
     result: Node
+
+    def __init__(
+        self, span: Span, iter_var: str, iter_var2: str | None, iter_range: Node,
+        accu_var: str, accu_init: Node, loop_condition: Node, loop_step: Node, result: Node,
+    ) -> None:  # fmt: skip
+        _set(self, "span", span)
+        _set(self, "iter_var", iter_var)
+        _set(self, "iter_var2", iter_var2)
+        _set(self, "iter_range", iter_range)
+        _set(self, "accu_var", accu_var)
+        _set(self, "accu_init", accu_init)
+        _set(self, "loop_condition", loop_condition)
+        _set(self, "loop_step", loop_step)
+        _set(self, "result", result)
 
 
 def children(node: Node) -> tuple[Node, ...]:

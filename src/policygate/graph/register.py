@@ -15,6 +15,7 @@ import hashlib
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .. import cel
 from ..documents import DEFAULT_LIMITS, Document, Limits, load_paths
@@ -62,10 +63,16 @@ class RiskRegister:
     rating_scale: tuple[str, ...] = ()
 
     def risk(self, risk_id: str) -> Risk | None:
+        return self._by_id.get(risk_id)
+
+    @cached_property
+    def _by_id(self) -> dict[str, Risk]:
+        """The risks by id, the first of an id kept: a lookup per risk a model
+        names, so a record naming thousands costs no more than their number."""
+        found: dict[str, Risk] = {}
         for risk in self.risks:
-            if risk.id == risk_id:
-                return risk
-        return None
+            found.setdefault(risk.id, risk)
+        return found
 
     def ids(self) -> list[str]:
         return [risk.id for risk in self.risks]

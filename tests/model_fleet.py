@@ -16,6 +16,7 @@ import copy
 import os
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -89,8 +90,14 @@ def fleet_report(count: int, seed: int = 19) -> Report:
         waivers = load_waivers(["examples/waivers/"])
         register = load_risk_registers(["examples/risk-register.yaml"])
         graph = build_risk_graph(register, policies)
-        return evaluate(
+        report = evaluate(
             list(fleet(count, seed)), policies, waivers=waivers, risk_graph=graph, now=NOW
         )
     finally:
         os.chdir(cwd)
+    # Records given as data have no file: name the one each would have in a registry.
+    models = tuple(
+        replace(m, source=f"registry/team-{i % 20:02d}/{m.name}.yaml")
+        for i, m in enumerate(report.models)
+    )
+    return replace(report, models=models)

@@ -48,6 +48,7 @@ h2 { font-size: 20px; margin: 32px 0 8px; border-bottom: 1px solid var(--line);
   padding-bottom: 4px; }
 h3 { font-size: 15px; margin: 18px 0 6px; }
 h2 a.top { float: right; font-size: 12px; font-weight: normal; }
+h2 { overflow-wrap: break-word; }  /* only a name longer than the line breaks */
 .verdict { border-radius: 8px; padding: 16px 20px; margin-bottom: 16px; }
 .verdict.bad { background: var(--bad-bg); border: 2px solid var(--bad); }
 .verdict.good { background: var(--good-bg); border: 2px solid var(--good); }
@@ -110,6 +111,9 @@ table.ctl td:first-child, table.rsk td:first-child, table.ctl.traced td:nth-chil
 table.ovr td:first-child, table.ovr td:last-child { font-family: ui-monospace,
   "DejaVu Sans Mono", monospace; font-size: 12.5px; }
 table.ovr td { white-space: nowrap; }
+/* A name longer than 40em (a hostile one) wraps inside its cell, a shorter one never. */
+table.ovr td:first-child a { display: inline-block; width: max-content; max-width: 40em;
+  white-space: normal; overflow-wrap: anywhere; }
 table.ovr td:last-child { white-space: normal; }
 section.model:target > h2 { background: var(--muted-bg); }
 table.ctl td:first-child, table.ctl td:nth-child(n+3) { font-family: ui-monospace,

@@ -97,3 +97,22 @@ def test_lazy_approvals_package_keeps_its_names():
     from policygate.approvals.verify import with_verified_approvals
 
     assert approvals.with_verified_approvals is with_verified_approvals
+
+
+def test_check_loads_no_time_zones_or_decimals_unless_a_rule_needs_them(tmp_path):
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "apiVersion: policygate/v1\nkind: Policy\nmetadata: {name: p}\n"
+        "spec:\n  rules:\n    - {id: auc, check: 'model.spec.metrics.auc >= 0.5'}\n"
+        "    - {id: t, check: 'now - timestamp(\"2026-01-01T00:00:00Z\") > duration(\"1h\")'}\n",
+        encoding="utf-8",
+    )
+    loaded = _check_modules(str(policy))
+    for unused in ("zoneinfo", "decimal"):
+        assert unused not in loaded, unused
+    # A double made a string, and a time zone named, load them on use.
+    assert _modules_after(
+        "from policygate import cel_evaluate\n"
+        "assert cel_evaluate('string(1.5)') == '1.5'\n"
+        "assert cel_evaluate('timestamp(\"2026-01-01T00:00:00Z\").getHours(\"Europe/Paris\")') == 1"
+    ) >= {"decimal", "zoneinfo"}

@@ -16,7 +16,6 @@ An unknown key, a value of the wrong kind or an unknown ``fail_on`` is a
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -331,6 +330,8 @@ def _known(
 ) -> None:
     for key in table:
         if key not in known:
+            import difflib  # only to word an error
+
             close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(known)})"
             raise ConfigError(f"unknown configuration key {prefix}{key}{hint}",

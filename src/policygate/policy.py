@@ -15,7 +15,6 @@ evaluator runs without looking at text again.
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import hashlib
 import json
 import os
@@ -921,6 +920,8 @@ def variables_of(kind: str) -> tuple[str, ...]:
 
 def unknown_action_message(action: Any) -> str:
     """What loading a policy and authorizing a request say of an unknown action."""
+    import difflib  # only to word an error
+
     close = difflib.get_close_matches(str(action), ACTIONS, n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(ACTIONS)})"
     return f"unknown action {action!r}{hint}"
@@ -930,6 +931,8 @@ def undeclared_message(name: str, variables: Sequence[str]) -> str:
     """What ``check`` and ``lint`` say of a reference to ``name``."""
     if name in ITEM_VARIABLES:
         return f"{name!r} is only bound inside a rule with for_each"
+    import difflib  # only to word an error
+
     close = difflib.get_close_matches(name, variables, n=1, cutoff=0.6)
     if close:
         return f"undeclared variable {name!r}; did you mean {close[0]!r}?"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from policygate.cel.lang.errors import EvalError
 from policygate.cel.lang.values import (
@@ -102,6 +101,8 @@ def zone(name: str) -> tzinfo:
         if offset.group(1) == "-":
             minutes = -minutes
         return timezone(timedelta(minutes=minutes))
+    from zoneinfo import ZoneInfo  # on first use: a rule naming a zone is rare
+
     try:
         return ZoneInfo(name)
     except (ValueError, KeyError, OSError):

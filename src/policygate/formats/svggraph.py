@@ -15,7 +15,6 @@ reference inside the same page (no fetch; the Content-Security-Policy allows it)
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -181,6 +180,16 @@ class Graphs:
 
     def __init__(self) -> None:
         self._drawn: set[str] = set()
+        # An id per distinct graph body and per distinct stack, numbered as first
+        # seen: never a digest, whose collision (model text picks the bodies) would
+        # draw one model's graph in place of another's.
+        self._ids: dict[str | tuple[str, ...], str] = {}
+
+    def _id(self, prefix: str, content: str | tuple[str, ...]) -> str:
+        found = self._ids.get(content)
+        if found is None:
+            found = self._ids[content] = f"{prefix}-{len(self._ids) + 1}"
+        return found
 
     def svg(self, graphs: Sequence[Graph], label: str) -> str:
         """One inline ``<svg>`` element (HTML gives it the SVG namespace) holding
@@ -188,8 +197,8 @@ class Graphs:
         screen readers."""
         width = max(g.width for g in graphs)
         height = sum(g.height for g in graphs) + _STACK_GAP * (len(graphs) - 1)
-        keys = [_key("g", g.body) for g in graphs]
-        stack = _key("s", " ".join(keys))
+        keys = [self._id("g", g.body) for g in graphs]
+        stack = self._id("s", tuple(keys))
         if stack in self._drawn:
             inner = f'<use href="#{stack}"/>'
         else:
@@ -212,7 +221,3 @@ class Graphs:
             f'<svg role="img" aria-label="{escape(label)}" width="{width}" height="{height}" '
             f'viewBox="0 0 {width} {height}">{inner}</svg>'
         )
-
-
-def _key(prefix: str, text: str) -> str:
-    return f"{prefix}-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]

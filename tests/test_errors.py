@@ -8,11 +8,15 @@ from __future__ import annotations
 import ast
 import dataclasses
 import importlib
+import json
+import pickle
 import pkgutil
 import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import policygate
 from policygate.documents import DEFAULT_LIMITS, load_file, load_text
@@ -369,3 +373,32 @@ spec:
   approved_by: carol@example.com
   expires_at: "EXPIRES"
 """
+
+
+# --------------------------------------------------------------------------- laws
+
+_LOCATIONS = st.none() | st.builds(
+    Location, st.text(min_size=1, max_size=20), st.none() | st.integers(1, 10**6),
+    st.none() | st.integers(1, 10**4),
+)  # fmt: skip
+_PATHS = st.none() | st.lists(st.text(max_size=10) | st.integers(0, 100), max_size=4).map(tuple)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    message=st.text(max_size=60),
+    location=_LOCATIONS,
+    json_path=_PATHS,
+    code=st.sampled_from(sorted(CODES)),
+    context=st.dictionaries(st.text(max_size=8), st.integers() | st.text(max_size=8), max_size=3),
+)
+def test_the_code_is_data_beside_the_text(message, location, json_path, code, context):
+    """The code never changes what an error prints (the CLI's and lint's text stay
+    as they were); as data it survives JSON and a process boundary (pickle)."""
+    plain = LoadError(message, location, json_path)
+    coded = LoadError(message, location, json_path, code=code, context=context)
+    assert str(coded) == str(plain)
+    data = coded.to_dict()
+    assert json.loads(json.dumps(data)) == data
+    assert data["code"] == code and plain.to_dict()["code"] == "load-error"
+    assert pickle.loads(pickle.dumps(coded)).to_dict() == data

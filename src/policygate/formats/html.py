@@ -222,7 +222,12 @@ def model_anchors(models: Sequence[ModelReport]) -> list[str]:
 
 
 def _risk_anchor(risk_id: str) -> str:
-    return "risk-" + (_SLUG.sub("-", risk_id.lower()).strip("-.") or "x")
+    """``risk-<id>``, one per id: risk ids are case-sensitive (``R-1`` and ``r-1``
+    are two risks), so the case is kept, and any character but an ASCII letter,
+    digit, ``_`` or ``-`` is written ``.<hex>.``."""
+    return "risk-" + "".join(
+        c if c.isascii() and (c.isalnum() or c in "_-") else f".{ord(c):x}." for c in risk_id
+    )
 
 
 def _verdict_word(report: Report) -> str:

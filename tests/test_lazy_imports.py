@@ -116,3 +116,37 @@ def test_check_loads_no_time_zones_or_decimals_unless_a_rule_needs_them(tmp_path
         "assert cel_evaluate('string(1.5)') == '1.5'\n"
         "assert cel_evaluate('timestamp(\"2026-01-01T00:00:00Z\").getHours(\"Europe/Paris\")') == 1"
     ) >= {"decimal", "zoneinfo"}
+
+
+def test_check_makes_few_dataclasses_at_import(tmp_path):
+    """Each @dataclass costs ~1 ms of generated code at import; the classes the check
+    path builds and never replaces, compares or lists fields of are plain classes."""
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "apiVersion: policygate/v1\nkind: Policy\nmetadata: {name: p}\n"
+        "spec:\n  rules:\n    - {id: auc, check: 'model.spec.metrics.auc >= 0.5'}\n",
+        encoding="utf-8",
+    )
+    argv = ["check", "examples/models/credit-default-passes.yaml", "-p", str(policy),
+            "--now", "2026-11-26T00:00:00Z", "-q", "--fail-on", "never"]  # fmt: skip
+    script = (
+        "import dataclasses, sys\n"
+        "made = []\n"
+        "process = dataclasses._process_class\n"
+        "def counted(cls, *args, **kwargs):\n"
+        "    made.append(f'{cls.__module__}.{cls.__qualname__}')\n"
+        "    return process(cls, *args, **kwargs)\n"
+        "dataclasses._process_class = counted\n"
+        "from policygate.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(' '.join(m for m in made if m.startswith('policygate.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    made = done.stdout.split()
+    plain = [m for m in made if m.startswith(("policygate.cel.lang.", "policygate.fieldpaths."))]
+    assert plain == [], plain
+    assert len(made) <= 33, made  # 57 before

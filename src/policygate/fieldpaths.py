@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from .documents import Document
 from .errors import JsonPath
@@ -42,10 +41,12 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True)
 class _Token:
-    kind: str
-    text: str
+    __slots__ = ("kind", "text")  # a plain class: no dataclass made at import
+
+    def __init__(self, kind: str, text: str) -> None:
+        self.kind = kind
+        self.text = text
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -139,13 +140,21 @@ def _top_level(tokens: Sequence[_Token], text: str, start: int = 0) -> int | Non
     return None
 
 
-@dataclass(frozen=True)
 class _Plan:
-    """How to find the field of one rule: computed once per rule text."""
+    """How to find the field of one rule: computed once per rule text (cached, shared:
+    never changed once made)."""
 
-    collection: JsonPath | None  # for_each over a plain model path
-    item_field: JsonPath | None  # the first item.x the check reads (() for bare item)
-    model_field: JsonPath | None  # the first model.x the check (or when, for_each) reads
+    __slots__ = ("collection", "item_field", "model_field")
+
+    def __init__(
+        self,
+        collection: JsonPath | None,  # for_each over a plain model path
+        item_field: JsonPath | None,  # the first item.x the check reads (() for bare item)
+        model_field: JsonPath | None,  # the first model.x the check (or when, for_each) reads
+    ) -> None:
+        self.collection = collection
+        self.item_field = item_field
+        self.model_field = model_field
 
 
 @functools.lru_cache(maxsize=4096)

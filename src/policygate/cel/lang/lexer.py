@@ -8,7 +8,6 @@ error at the offending character.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
 from typing import Any
 
 from policygate.cel.lang.ast import Span
@@ -60,15 +59,23 @@ _IDENT_REST = _IDENT_START | frozenset("0123456789")
 _DIGITS = frozenset("0123456789")
 
 
-@dataclass(frozen=True, slots=True)
 class Token:
     """``kind`` is ``int``, ``uint``, ``double``, ``string``, ``bytes``, ``ident``,
-    ``eof`` or the punctuation itself; ``value`` the decoded literal or name."""
+    ``eof`` or the punctuation itself; ``value`` the decoded literal or name.
 
-    kind: str
-    value: Any
-    offset: int
-    end: int  # the offset just after the token
+    A plain class (no dataclass made at import): the parser reads tokens, never
+    changes or compares them."""
+
+    __slots__ = ("kind", "value", "offset", "end")
+
+    def __init__(self, kind: str, value: Any, offset: int, end: int) -> None:
+        self.kind = kind
+        self.value = value
+        self.offset = offset
+        self.end = end  # the offset just after the token
+
+    def __repr__(self) -> str:
+        return f"Token({self.kind!r}, {self.value!r}, {self.offset}, {self.end})"
 
 
 class Source:

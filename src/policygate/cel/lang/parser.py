@@ -12,7 +12,6 @@ cel-go, into :class:`~policygate.cel.lang.ast.Comprehension` nodes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from policygate.cel.lang import ast
 from policygate.cel.lang.ast import Node, Span
@@ -40,7 +39,6 @@ _MULTIPLICATIVE = {"*": "_*_", "/": "_/_", "%": "_%_"}
 _KEYWORDS = frozenset({"true", "false", "null", "in"})
 
 
-@dataclass(frozen=True)
 class Parsed:
     """A syntax tree with what only the source text knows, for tools that show it
     (lint, explain): each node's ``extent`` (start and end offsets of the text it
@@ -48,11 +46,21 @@ class Parsed:
     or ``has()`` was written as which macro call (name, receiver, arguments), and
     which ``&&``/``||`` nodes are inner links of one written chain."""
 
-    tree: Node
-    extents: dict[Node, tuple[int, int]]
-    field_starts: dict[Node, int]
-    macros: dict[Node, tuple[str, Node | None, tuple[Node, ...]]]
-    chains: frozenset[Node]
+    __slots__ = ("tree", "extents", "field_starts", "macros", "chains")  # no dataclass made
+
+    def __init__(
+        self,
+        tree: Node,
+        extents: dict[Node, tuple[int, int]],
+        field_starts: dict[Node, int],
+        macros: dict[Node, tuple[str, Node | None, tuple[Node, ...]]],
+        chains: frozenset[Node],
+    ) -> None:
+        self.tree = tree
+        self.extents = extents
+        self.field_starts = field_starts
+        self.macros = macros
+        self.chains = chains
 
 
 def parse(text: str) -> Node:
@@ -108,6 +116,8 @@ class _Parser:
     # -- tokens ---------------------------------------------------------------
 
     def peek(self, ahead: int = 0) -> Token:
+        if not ahead:  # the parser's most frequent call: pos never passes the eof token
+            return self.tokens[self.pos]
         return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
 
     def next(self) -> Token:

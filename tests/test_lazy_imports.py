@@ -147,6 +147,8 @@ def test_check_makes_few_dataclasses_at_import(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                           text=True, check=True)  # fmt: skip
     made = done.stdout.split()
-    plain = [m for m in made if m.startswith(("policygate.cel.lang.", "policygate.fieldpaths."))]
+    plain = [m for m in made if m.startswith(("policygate.cel.lang.", "policygate.fieldpaths.",
+                                              "policygate.limits.Setting", "policygate.message.",
+                                              "policygate.documents._"))]  # fmt: skip
     assert plain == [], plain
-    assert len(made) <= 33, made  # 57 before
+    assert len(made) <= 30, made  # 57 before

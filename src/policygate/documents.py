@@ -816,13 +816,15 @@ _KEY_KINDS = {_INT: "int", _FLOAT: "float", _BOOL: "bool", _NULL: "null"}
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
-@dataclass
 class _Spent:
     """What the documents of one file built so far expand to, against its limits."""
 
-    nodes: int = 0
-    chars: int = 0
-    aliased: bool = False  # an alias was met: the messages speak of expansion
+    __slots__ = ("nodes", "chars", "aliased")  # a plain class: no dataclass made at import
+
+    def __init__(self) -> None:
+        self.nodes = 0
+        self.chars = 0
+        self.aliased = False  # an alias was met: the messages speak of expansion
 
 
 class _Builder:

@@ -41,16 +41,22 @@ from .documents import DEFAULT_LIMITS, Limits
 from .errors import UsageError
 
 
-@dataclass(frozen=True)
 class Setting:
-    """One configurable limit: its names and the field it sets."""
+    """One configurable limit: its names and the field it sets (a plain class, not a
+    dataclass: eight are made at import on every cold start; never changed)."""
 
-    name: str  # --limit NAME=VALUE
-    env: str  # POLICYGATE_...
-    target: str  # "load" (documents.Limits) or "rule" (cel.budget.Budget)
-    field: str
-    parse: Callable[[str], Any]
-    help: str
+    __slots__ = ("name", "env", "target", "field", "parse", "help")
+
+    def __init__(
+        self, name: str, env: str, target: str, field: str, parse: Callable[[str], Any],
+        help: str,
+    ) -> None:  # fmt: skip
+        self.name = name  # --limit NAME=VALUE
+        self.env = env  # POLICYGATE_...
+        self.target = target  # "load" (documents.Limits) or "rule" (cel.budget.Budget)
+        self.field = field
+        self.parse = parse
+        self.help = help
 
 
 SETTINGS: tuple[Setting, ...] = (

@@ -11,7 +11,7 @@ import datetime as _dt
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError
 from typing import Any
 
 from .timestamps import format_timestamp
@@ -23,10 +23,32 @@ class TemplateSyntaxError(ValueError):
         self.offset = offset
 
 
-@dataclass(frozen=True)
 class Placeholder:
+    """One ``{expression}`` of a template (a plain class, not a dataclass: it is made
+    at import on every cold start); immutable, equal and hashed by its fields."""
+
+    __slots__ = ("text", "offset")
     text: str
     offset: int  # index in the template of the first character of the expression
+
+    def __init__(self, text: str, offset: int) -> None:
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "offset", offset)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not Placeholder:
+            return NotImplemented
+        assert isinstance(other, Placeholder)
+        return (self.text, self.offset) == (other.text, other.offset)
+
+    def __hash__(self) -> int:
+        return hash((self.text, self.offset))
+
+    def __repr__(self) -> str:
+        return f"Placeholder(text={self.text!r}, offset={self.offset!r})"
 
 
 def split_template(template: str) -> list[str | Placeholder]:

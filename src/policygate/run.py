@@ -315,7 +315,7 @@ def load_run(
 
         risk_graph = load_risk_graph(spec.risk_registers, policies,
                                      records=records if spec.models else None,
-                                     extra_catalogs=catalogs)  # fmt: skip
+                                     extra_catalogs=catalogs, limits=load)  # fmt: skip
     return Run(
         spec=spec, now=moment, records=tuple(records), policies=tuple(policies),
         access_policies=tuple(access_policies), catalogs=tuple(catalogs),

@@ -8,8 +8,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from click.testing import CliRunner
 
 import policygate
+from policygate.cli import main
 from policygate.errors import LoadError
 from policygate.graph import build_risk_graph
 from policygate.graph.register import Risk, RiskRegister, load_risk_registers
@@ -75,3 +77,72 @@ def test_a_control_a_risk_lists_twice_is_a_load_error_at_the_list(tmp_path):
     assert raised.value.code == "schema-invalid"
     assert raised.value.json_path == ("spec", "risks", 0, "controls")
     assert f"{path}:9:" in str(raised.value)
+
+
+# --------------------------------------------------------------------------- limits
+
+SMALL_POLICY = """\
+apiVersion: policygate/v1
+kind: Policy
+metadata: {name: small}
+spec:
+  rules:
+    - {id: named, check: model.name != ""}
+"""
+SMALL_REGISTER = """\
+apiVersion: policygate/v1
+kind: RiskRegister
+metadata: {name: padded}
+spec:
+  risks:
+    - {id: R-1, title: One}
+"""
+PADDING = "# " + "x" * 4000 + "\n"  # a register over the 3000 bytes the run allows
+
+
+def test_the_run_limits_bound_the_risk_registers_as_every_other_file(tmp_path):
+    """``--limit max-file-bytes`` applies to every file read (policygate.limits):
+    the risk registers too, which were loaded at the default limits whatever
+    --limit or POLICYGATE_* said."""
+    (tmp_path / "policy.yaml").write_text(SMALL_POLICY, encoding="utf-8")
+    (tmp_path / "model.yaml").write_text("name: m\nversion: '1'\n", encoding="utf-8")
+    register = tmp_path / "register.yaml"
+    register.write_text(PADDING + SMALL_REGISTER, encoding="utf-8")
+    args = [str(tmp_path / "model.yaml"), "-p", str(tmp_path / "policy.yaml"),
+            "--risk-register", str(register), "--now", NOW]  # fmt: skip
+    assert CliRunner().invoke(main, ["check", *args]).exit_code == 0
+    result = CliRunner().invoke(main, ["check", *args, "--limit", "max-file-bytes=3000"])
+    assert result.exit_code == 2, result.output
+    assert f"{register}" in result.output and "3000" in result.output
+    env = {"POLICYGATE_MAX_FILE_BYTES": "3000"}
+    result = CliRunner().invoke(main, ["check", *args], env=env)
+    assert result.exit_code == 2, result.output
+    assert f"{register}" in result.output
+
+
+def test_policy_tests_load_their_risk_registers_within_the_limits(tmp_path):
+    (tmp_path / "policy.yaml").write_text(SMALL_POLICY, encoding="utf-8")
+    register = tmp_path / "register.yaml"
+    register.write_text(PADDING + SMALL_REGISTER, encoding="utf-8")
+    tests = tmp_path / "policy_test.yaml"
+    tests.write_text(
+        "apiVersion: policygate/v1\nkind: PolicyTest\nmetadata: {name: t}\nspec:\n"
+        "  policies: [policy.yaml]\n  risk_registers: [register.yaml]\n"
+        "  model: {name: m, version: '1'}\n  now: '2026-11-26T00:00:00Z'\n"
+        "  tests:\n    - {name: passes, expect: {passed: true}}\n",
+        encoding="utf-8",
+    )
+    assert CliRunner().invoke(main, ["test", str(tests)]).exit_code == 0
+    result = CliRunner().invoke(main, ["test", str(tests), "--limit", "max-file-bytes=3000"])
+    assert result.exit_code == 2, result.output
+    assert f"{register}" in result.output and "3000" in result.output
+
+
+def test_the_graph_commands_load_the_risk_registers_within_the_limits(tmp_path):
+    register = tmp_path / "register.yaml"
+    register.write_text(PADDING + SMALL_REGISTER, encoding="utf-8")
+    args = ["graph", "gaps", "--risk-register", str(register)]
+    assert CliRunner().invoke(main, args).exit_code != 2
+    result = CliRunner().invoke(main, args, env={"POLICYGATE_MAX_FILE_BYTES": "3000"})
+    assert result.exit_code == 2, result.output
+    assert f"{register}" in result.output and "3000" in result.output

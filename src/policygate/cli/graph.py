@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from ..documents import DEFAULT_LIMITS
 from ..errors import UsageError
 from ..files import write_atomic
 from ..graph import queries
@@ -47,7 +48,9 @@ def _load(need_register: str | None = None, **given: Any) -> tuple[RiskGraph, Re
     if need_register and not spec.risk_registers:
         raise UsageError(f"graph {need_register} needs --risk-register")
     run = load(dataclasses.replace(spec, risk_registers=()))
-    register = load_risk_registers(spec.risk_registers) if spec.risk_registers else None
+    limits = run.limits.load if run.limits is not None else DEFAULT_LIMITS
+    registers = spec.risk_registers
+    register = load_risk_registers(registers, limits=limits) if registers else None
     return evaluated_graph(list(run.records), list(run.policies), register,
                            extra_catalogs=run.catalogs, now=run.now, waivers=run.waivers,
                            inputs=run.inputs)  # fmt: skip

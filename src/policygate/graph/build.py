@@ -24,6 +24,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..documents import DEFAULT_LIMITS, Limits
 from ..errors import ErrorGroup, LoadError, PolicygateError
 from ..evaluate import evaluate
 from ..policy import Expression, Policy
@@ -264,14 +265,16 @@ def load_risk_graph(
     *,
     extra_catalogs: Iterable[ControlCatalog] = (),
     records: Iterable[ModelRecord] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> RiskGraph:
-    """Load the risk registers at ``registers`` and build the graph.
+    """Load the risk registers at ``registers`` (within ``limits``, as every other
+    file of the run) and build the graph.
 
     With ``records``, a risk id a record names that no register defines is a
     load error too (``check`` passes them; the ``graph`` commands report such
     ids as gaps instead).
     """
-    register = load_risk_registers(registers)
+    register = load_risk_registers(registers, limits=limits)
     errors = check_model_risks(records, register) if records is not None else []
     try:
         risk_graph = build_risk_graph(register, policies, extra_catalogs=extra_catalogs)

@@ -216,7 +216,9 @@ class _Suite:
 
         try:
             return load_risk_graph(
-                [self.base / ref for ref in refs], [p for p in policies if p.kind == "Policy"]
+                [self.base / ref for ref in refs],
+                [p for p in policies if p.kind == "Policy"],
+                limits=self.limits,
             )
         except PolicygateError as error:
             if error.location is not None and error.location.line is None:

@@ -189,3 +189,17 @@ def test_a_scalar_reads_as_json_writes_it(value: object) -> None:
     plain = _plain(value)
     expected = plain if isinstance(plain, str) else json.dumps(plain, ensure_ascii=False)
     assert format_value(value) == expected
+
+
+def test_a_placeholder_is_an_immutable_value_that_copies_and_pickles():
+    import copy
+    import dataclasses
+    import pickle
+
+    placeholder = P("model.name", 3)
+    assert pickle.loads(pickle.dumps(placeholder)) == placeholder
+    assert copy.deepcopy(placeholder) == placeholder == copy.copy(placeholder)
+    assert hash(placeholder) == hash(P("model.name", 3)) and placeholder != P("model.name", 4)
+    assert repr(placeholder) == "Placeholder(text='model.name', offset=3)"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        placeholder.text = "x"  # type: ignore[misc]

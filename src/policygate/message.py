@@ -50,6 +50,9 @@ class Placeholder:
     def __repr__(self) -> str:
         return f"Placeholder(text={self.text!r}, offset={self.offset!r})"
 
+    def __reduce__(self) -> tuple[type[Placeholder], tuple[str, int]]:  # pickle, copy
+        return Placeholder, (self.text, self.offset)
+
 
 def split_template(template: str) -> list[str | Placeholder]:
     """Literal text and placeholders, in order."""

@@ -187,3 +187,15 @@ def test_message_construction_parses_but_does_not_evaluate() -> None:
     assert isinstance(tree, ast.MessageExpr)
     assert tree.type_name == "google.protobuf.Int64Value"
     assert [f.field for f in tree.fields] == ["value"]
+
+
+def test_the_tree_copies_and_pickles_with_its_spans() -> None:
+    import copy
+    import pickle
+
+    node = parse("a.b + [1, 2][0]")
+    for copied in (pickle.loads(pickle.dumps(node)), copy.deepcopy(node)):
+        assert repr(copied) == repr(node) and copied is not node
+        assert copied.span == node.span and hash(copied.span) == hash(node.span)
+    assert node != parse("a.b + [1, 2][0]")  # nodes compare by identity; spans by value
+    assert repr(node.span) == "Span(offset=4, line=1, column=5)"

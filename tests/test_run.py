@@ -246,3 +246,27 @@ def test_a_run_without_policies_fails_closed():
     assert report.nothing_evaluated and not report.passed and report.exit_code() == 2
     with pytest.raises(policygate.GateFailed, match="nothing evaluated|no policy"):
         policygate.gate(run)
+
+
+def test_a_bad_risk_register_is_raised_together_with_the_other_load_errors(tmp_path):
+    """load_run raises every load error together (docs/library.md): the risk
+    register's with a policy's, not one after the other is fixed."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "apiVersion: policygate/v1\nkind: Policy\nmetadata: {name: bad}\nspec:\n"
+        "  rules:\n    - {id: a, check: 'model.x >'}\n",
+        encoding="utf-8",
+    )
+    register = tmp_path / "register.yaml"
+    register.write_text(
+        "apiVersion: policygate/v1\nkind: RiskRegister\nmetadata: {name: r}\nspec:\n"
+        "  risks:\n    - {id: R-1, title: One, likelihood: sometimes, impact: minor}\n",
+        encoding="utf-8",
+    )
+    spec = RunSpec(models=(PASSES,), policies=(str(policy),),
+                   risk_registers=(str(register),), now=NOW)  # fmt: skip
+    with pytest.raises(ErrorGroup) as raised:
+        load_run(spec)
+    paths = sorted(str(e.location.path) for e in raised.value.errors if e.location)
+    assert paths == [str(policy), str(register)]
+    assert "sometimes" in str(raised.value)

@@ -301,6 +301,11 @@ def load_run(
     attestations = attempt(lambda: _attestations(spec.attestations, load), [])
     inputs = attempt(lambda: load_inputs(spec.inputs, load), {})
     records, warnings = attempt(lambda: _records(spec, defaults, load), ([], []))
+    register = None
+    if spec.risk_registers:  # loaded with the rest, so its errors come with theirs
+        from .graph.register import load_risk_registers
+
+        register = attempt(lambda: load_risk_registers(spec.risk_registers, limits=load))
     if errors:
         raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
     # What follows reads the records and policies loaded above.
@@ -310,12 +315,11 @@ def load_run(
         require_logged_decisions(spec.attestation_log, records, attestations,
                                  head=validate_head(spec.attestation_head))  # fmt: skip
     risk_graph = None
-    if spec.risk_registers:
-        from .graph.build import load_risk_graph
+    if register is not None:
+        from .graph.build import risk_graph_of
 
-        risk_graph = load_risk_graph(spec.risk_registers, policies,
-                                     records=records if spec.models else None,
-                                     extra_catalogs=catalogs, limits=load)  # fmt: skip
+        risk_graph = risk_graph_of(register, policies, records=records if spec.models else None,
+                                   extra_catalogs=catalogs)  # fmt: skip
     return Run(
         spec=spec, now=moment, records=tuple(records), policies=tuple(policies),
         access_policies=tuple(access_policies), catalogs=tuple(catalogs),

@@ -275,6 +275,17 @@ def load_risk_graph(
     ids as gaps instead).
     """
     register = load_risk_registers(registers, limits=limits)
+    return risk_graph_of(register, policies, extra_catalogs=extra_catalogs, records=records)
+
+
+def risk_graph_of(
+    register: RiskRegister,
+    policies: Iterable[Policy] = (),
+    *,
+    extra_catalogs: Iterable[ControlCatalog] = (),
+    records: Iterable[ModelRecord] | None = None,
+) -> RiskGraph:
+    """The graph of a loaded register, as :func:`load_risk_graph` builds it."""
     errors = check_model_risks(records, register) if records is not None else []
     try:
         risk_graph = build_risk_graph(register, policies, extra_catalogs=extra_catalogs)

@@ -259,6 +259,14 @@ class Comprehension(Node):
 
 def children(node: Node) -> tuple[Node, ...]:
     """The direct sub-expressions of ``node``, in source order."""
+    kind = type(node)  # the frequent kinds first, by identity (every compile walks trees)
+    if kind is Select:
+        return (node.operand,)  # type: ignore[attr-defined]
+    if kind is Call:
+        target = node.target  # type: ignore[attr-defined]
+        return node.args if target is None else (target, *node.args)  # type: ignore[attr-defined]
+    if kind is Ident or kind is Literal:
+        return ()
     if isinstance(node, Select):
         return (node.operand,)
     if isinstance(node, Call):

@@ -70,6 +70,12 @@ CODES: Mapping[str, str] = MappingProxyType(
         "signature-invalid": "A signature does not verify, or a key or signed file is malformed.",
         "limit-invalid": "A --limit is not NAME=VALUE with a known name and a positive value.",
         "waiver-invalid": "A waiver's expiry is not an RFC 3339 time.",
+        "risk-matrix-invalid": "A risk register's matrix is malformed or rates a worse risk lower.",
+        "risk-level-unknown": "A risk's likelihood or impact is no level of its register's matrix.",
+        "risk-rating-incomplete": "A risk gives a likelihood without an impact, or the reverse.",
+        "rating-scale-mismatch": "Risk registers loaded together rate on different scales.",
+        "duplicate-risk-id": "Two risks of the loaded registers have the same id.",
+        "risks-rule-controls": "A rule that reads the risk ratings names controls.",
     }
 )
 """Every error code policygate raises, with what it means (``docs/errors.md``

@@ -910,6 +910,7 @@ def risks_rule_with_controls(
         "ratings gives no evidence for the controls they are rated from; move the "
         "controls to a rule that does not read risks",
         where,
+        code="risks-rule-controls",
     )
 
 

@@ -131,7 +131,7 @@ def load_matrix(document: Document) -> RiskMatrix:
         for index, value in enumerate(values):
             if values.index(value) != index:
                 errors.append(
-                    PolicyError(f"matrix {name}: {value!r} is listed twice", *at(name, index))
+                    _matrix_error(f"matrix {name}: {value!r} is listed twice", *at(name, index))
                 )
         return values
 
@@ -143,7 +143,7 @@ def load_matrix(document: Document) -> RiskMatrix:
     if "cells" not in raw:
         if (likelihoods, impacts, ratings) != (LIKELIHOODS, IMPACTS, RATINGS):
             errors.append(
-                PolicyError(
+                _matrix_error(
                     "matrix: cells are required when the levels or ratings are not the defaults",
                     *at(),
                 )
@@ -178,7 +178,7 @@ def _cells(
     for key in raw:
         if key not in likelihoods:
             errors.append(
-                PolicyError(
+                _matrix_error(
                     f"matrix cells: {key!r} is not a likelihood of the matrix "
                     f"(likelihood: {', '.join(likelihoods)})",
                     *at("cells", key),
@@ -188,14 +188,14 @@ def _cells(
     for likelihood in likelihoods:
         if likelihood not in raw:
             errors.append(
-                PolicyError(f"matrix cells: no row for likelihood {likelihood!r}", *at("cells"))
+                _matrix_error(f"matrix cells: no row for likelihood {likelihood!r}", *at("cells"))
             )
             rows.append(("",) * len(impacts))
             continue
         row = tuple(raw[likelihood])
         if len(row) != len(impacts):
             errors.append(
-                PolicyError(
+                _matrix_error(
                     f"matrix cells: the row of {likelihood!r} has {len(row)} ratings, "
                     f"one per impact needs {len(impacts)} ({', '.join(impacts)})",
                     *at("cells", likelihood),
@@ -204,7 +204,7 @@ def _cells(
         for index, rating in enumerate(row):
             if rating not in ratings:
                 errors.append(
-                    PolicyError(
+                    _matrix_error(
                         f"matrix cells: {rating!r} is not a rating of the matrix "
                         f"(ratings: {', '.join(ratings)})",
                         *at("cells", likelihood, index),
@@ -222,7 +222,7 @@ def _check_monotone(matrix: RiskMatrix, at: Any, errors: list[PolicyError]) -> N
             here = scale.index(matrix.cells[row][i])
             if i and scale.index(matrix.cells[row][i - 1]) > here:
                 errors.append(
-                    PolicyError(
+                    _matrix_error(
                         f"matrix cells: {likelihood!r} × {impact!r} is rated "
                         f"{matrix.cells[row][i]!r}, below {matrix.cells[row][i - 1]!r} "
                         f"for the lower impact {matrix.impacts[i - 1]!r}",
@@ -231,13 +231,18 @@ def _check_monotone(matrix: RiskMatrix, at: Any, errors: list[PolicyError]) -> N
                 )
             if row and scale.index(matrix.cells[row - 1][i]) > here:
                 errors.append(
-                    PolicyError(
+                    _matrix_error(
                         f"matrix cells: {likelihood!r} × {impact!r} is rated "
                         f"{matrix.cells[row][i]!r}, below {matrix.cells[row - 1][i]!r} "
                         f"for the lower likelihood {matrix.likelihoods[row - 1]!r}",
                         *at("cells", likelihood, i),
                     )
                 )
+
+
+def _matrix_error(message: str, location: Location, json_path: JsonPath) -> PolicyError:
+    """A problem of a register's ``spec.matrix``, at the value."""
+    return PolicyError(message, location, json_path, code="risk-matrix-invalid")
 
 
 def _group(errors: list[PolicyError]) -> LoadError:
@@ -265,6 +270,7 @@ def rate_risk(
                     "or neither to leave it unrated",
                     document.location(base),
                     base,
+                    code="risk-rating-incomplete",
                 )
             )
             continue
@@ -276,6 +282,7 @@ def rate_risk(
                     f"expected one of {', '.join(scale)} or 1-{len(scale)}",
                     document.location((*base, name)),
                     (*base, name),
+                    code="risk-level-unknown",
                 )
             )
             continue

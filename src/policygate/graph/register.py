@@ -107,7 +107,11 @@ def load_risk_registers(
         if kind != "RiskRegister":
             found = kind or "an untyped document"
             errors.append(
-                PolicyError(f"expected a RiskRegister document, found {found}", document.location())
+                PolicyError(
+                    f"expected a RiskRegister document, found {found}",
+                    document.location(),
+                    code="unknown-kind",
+                )
             )
             continue
         problems = validate_document(document, "RiskRegister")
@@ -133,6 +137,7 @@ def load_risk_registers(
                     f"matrix at {scale[1]} rates on {', '.join(scale[0])}: the registers "
                     "loaded together share one rating scale",
                     where_matrix,
+                    code="rating-scale-mismatch",
                 )
             )
         for index, raw in enumerate(document.data["spec"]["risks"]):
@@ -142,6 +147,7 @@ def load_risk_registers(
                     PolicyError(
                         f"duplicate risk id {raw['id']!r} (first defined at {first[raw['id']]})",
                         where,
+                        code="duplicate-risk-id",
                     )
                 )
                 continue

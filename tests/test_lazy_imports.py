@@ -152,3 +152,21 @@ def test_check_makes_few_dataclasses_at_import(tmp_path):
                                               "policygate.documents._"))]  # fmt: skip
     assert plain == [], plain
     assert len(made) <= 30, made  # 57 before
+
+
+def test_check_without_waivers_loads_no_waiver_module(tmp_path):
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "apiVersion: policygate/v1\nkind: Policy\nmetadata: {name: p}\n"
+        "spec:\n  rules:\n    - {id: auc, check: 'model.spec.metrics.auc >= 0.5'}\n",
+        encoding="utf-8",
+    )
+    assert "policygate.waivers" not in _check_modules(str(policy))
+    waiver = tmp_path / "w.yaml"
+    waiver.write_text(
+        "apiVersion: policygate/v1\nkind: Waiver\nmetadata: {name: w}\n"
+        "spec: {rule: p/auc, model: credit-default, reason: r, approved_by: a@example.com,"
+        " expires: '2027-01-01T00:00:00Z'}\n",
+        encoding="utf-8",
+    )
+    assert "policygate.waivers" in _check_modules(str(policy), "--waivers", str(waiver))

@@ -151,9 +151,11 @@ def parse_set(assignments: Sequence[str], option: str = "--set") -> dict[str, An
 
     A malformed assignment or a refused path is a :class:`UsageError` (exit 2).
     """
+    settings: dict[str, Any] = {}
+    if not assignments:
+        return settings  # (the importers' YAML reading is loaded only for assignments)
     from .importers.interface import yaml_value
 
-    settings: dict[str, Any] = {}
     for assignment in assignments:
         path, sep, raw = assignment.partition("=")
         path = path.strip()

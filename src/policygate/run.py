@@ -388,9 +388,11 @@ def _policies(
 
 
 def _waivers(paths: Sequence[str], limits: Any) -> list[Waiver]:
+    if not paths:
+        return []
     from .waivers import load_waivers
 
-    return load_waivers(paths, limits=limits) if paths else []
+    return load_waivers(paths, limits=limits)
 
 
 def _approvers(paths: Sequence[str], limits: Any) -> Approvers | None:

@@ -1,12 +1,13 @@
 """``missing-controls``: a promotion rule that names no control it gives evidence
 for (an access rule judges a request, not a model: it is not asked; nor is a rule
-that reads ``risks``, which may name none, SPEC §12)."""
+that reads ``risks``, or any rule of a policy whose ``applies_to``, its own or the
+one it inherits, reads ``risks``: those may name none, SPEC §12)."""
 
 from __future__ import annotations
 
 from ... import cel
 from ...message import Placeholder, TemplateSyntaxError, split_template
-from ...policy import RuleDocument
+from ...policy import PolicyDocument, RuleDocument
 from ..context import LintRun
 from ..problem import Check, Level
 
@@ -17,7 +18,7 @@ CHECKS = (
 
 def run(lint: LintRun) -> None:
     for policy in lint.policies:
-        if policy.parsed.kind != "Policy":
+        if policy.parsed.kind != "Policy" or _applies_to_reads_risks(lint, policy.parsed):
             continue
         for rule in policy.parsed.rules:
             if not rule.raw.get("controls") and not _reads_risks(rule):
@@ -26,6 +27,15 @@ def run(lint: LintRun) -> None:
                     "missing-controls",
                     f"rule {rule.label!r} names no controls it gives evidence for",
                 )
+
+
+def _applies_to_reads_risks(lint: LintRun, parsed: PolicyDocument) -> bool:
+    """Whether the policy's ``applies_to`` reads ``risks``: its own, else the
+    nearest one of its ``extends`` chain (what the loader gives it)."""
+    for ancestor in reversed(lint.chain(parsed)):
+        if ancestor.applies_to is not None:
+            return _any_reads_risks([ancestor.applies_to.text])
+    return False
 
 
 def _reads_risks(rule: RuleDocument) -> bool:
@@ -38,6 +48,10 @@ def _reads_risks(rule: RuleDocument) -> bool:
         except TemplateSyntaxError:
             parts = []
         texts.extend(p.text for p in parts if isinstance(p, Placeholder))
+    return _any_reads_risks(texts)
+
+
+def _any_reads_risks(texts: list[str]) -> bool:
     for text in texts:
         try:
             if "risks" in cel.analyze(text).variables:

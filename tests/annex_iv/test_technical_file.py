@@ -305,3 +305,36 @@ def test_filling_a_field_never_lowers_a_section(removed, restored):
     fewer, more = strip(removed), strip(removed - restored)
     for a, b in zip(fewer.sections, more.sections, strict=True):
         assert RANK[b.status] >= RANK[a.status], a.section.number
+
+
+def test_two_models_whose_names_give_one_file_name_get_two_drafts(tmp_path):
+    """``a/b`` and ``a:b`` (or one record twice in the directory) were written to
+    the same file: the second draft replaced the first, and both lines named it."""
+    models = tmp_path / "models"
+    models.mkdir()
+    complete = copy.deepcopy(FULL)
+    complete["metadata"]["name"] = "a/b"
+    partial = without(FULL, ("spec", "documentation", "declaration_of_conformity"))
+    partial["metadata"]["name"] = "a:b"
+    write(models / "1.json", complete)
+    write(models / "2.json", partial)
+    out = tmp_path / "out"
+    args = ["docs", "annex-iv", str(models), "-p", str(PACK), "-o", str(out), "--now", NOW]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    drafts = sorted(p.name for p in out.iterdir() if p.suffix == ".md")
+    assert len(drafts) == 2, drafts
+    titles = sorted((out / d).read_text().splitlines()[0] for d in drafts)
+    assert titles == ["# Technical documentation (Annex IV): a/b@2",
+                      "# Technical documentation (Annex IV): a:b@2"]  # fmt: skip
+
+
+def test_the_summary_line_of_a_model_name_holding_a_newline_is_one_line(tmp_path):
+    data = copy.deepcopy(FULL)
+    data["metadata"]["name"] = "cv@2: 9 complete, 0 partial, 0 missing: ok.md\nforged"
+    model = write(tmp_path / "cv.json", data)
+    args = ["docs", "annex-iv", str(model), "-p", str(PACK), "-o", str(tmp_path), "--now", NOW]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 1, result.stdout
+    assert "\\x0a" in result.stdout

@@ -17,6 +17,7 @@ import click
 
 from ..errors import NothingEvaluatedError
 from ..files import write_atomic
+from ..formats.inert import inert
 from ..run import evaluate
 from .common import handle_errors, load, run_options, run_spec
 
@@ -46,15 +47,21 @@ def annex_iv(model: str, directory: str, **given: Any) -> None:
     report = evaluate(run)
     os.makedirs(directory, exist_ok=True)
     missing = False
+    used: set[str] = set()  # two records may give one file name: each gets its own
     for record, evaluated in zip(records, report.models, strict=True):
         tf = technical_file(record, evaluated)
-        stem = os.path.join(directory, file_stem(tf.ref))
+        name, n = file_stem(tf.ref), 1
+        while name.lower() in used:  # a case-insensitive file system too
+            n += 1
+            name = f"{file_stem(tf.ref)}-{n}"
+        used.add(name.lower())
+        stem = os.path.join(directory, name)
         write_atomic(stem + ".md", render_markdown(tf))
         write_atomic(stem + ".html", render_html(tf))
         counts = tf.counts()
         missing = missing or counts["missing"] > 0
         click.echo(
-            f"{tf.ref}: {counts['complete']} complete, {counts['partial']} partial, "
+            f"{inert(tf.ref)}: {counts['complete']} complete, {counts['partial']} partial, "
             f"{counts['missing']} missing: {stem}.md, {stem}.html"
         )
     sys.exit(1 if missing else 0)

@@ -25,7 +25,14 @@ from .common import (
 @click.argument("policies", nargs=-1, required=True, metavar="POLICY...")
 @format_option(list(FORMATS), "Output format.")
 @output_option("Write the findings here instead of stdout.")
-@run_options("catalogs")
+@run_options(
+    "catalogs",
+    "risk_registers",
+    help={
+        "risk_registers": "Risk register whose rating scales unknown-rating checks "
+        "labels against (default: the default matrix's, as warnings)."
+    },
+)
 @click.option(
     "--model-schema",
     metavar="PATH",
@@ -48,13 +55,15 @@ def lint(
     fmt: str,
     output: str | None,
     catalogs: Sequence[str],
+    risk_registers: Sequence[str],
     model_schema: str | None,
     fail_on: str,
     costs: bool,
 ) -> None:
     """Check POLICY files or directories without evaluating anything; exit 0 clean, 1 problems."""
     extra = load_catalogs(catalogs) if catalogs else []
-    result = lint_paths(policies, catalogs=extra, model_schema=model_schema, costs=costs)
+    result = lint_paths(policies, catalogs=extra, model_schema=model_schema, costs=costs,
+                        risk_registers=risk_registers)  # fmt: skip
     text = render(result, fmt)
     if output:
         from ..files import write_atomic  # (tempfile & co.: only when writing a file)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import cel
 from ..documents import Document
@@ -19,6 +20,9 @@ from ..policy import PolicyDocument, RuleDocument, Source, inner_locator
 from .fields import Path as FieldPath
 from .fields import SchemaFields
 from .problem import Check, Cost, Level, Problem
+
+if TYPE_CHECKING:
+    from .checks.unknown_rating import RatingScales
 
 
 @dataclass
@@ -85,6 +89,9 @@ class LintRun:
     problems: dict[tuple[Location, str, str], Problem] = field(default_factory=dict)
     costs: list[Cost] = field(default_factory=list)
     chains: dict[str, list[PolicyDocument]] = field(default_factory=dict)
+    rating_scales: RatingScales | None = None
+    """The loaded risk registers' labels (``lint --risk-register``); ``None``: the
+    default matrix's."""
     _lines: dict[str, list[str]] = field(default_factory=dict)
     # Each expression's string aligned with the file once, however many findings.
     _locators: dict[tuple[str, int, tuple[str | int, ...]], Callable[[int], Location]] = field(

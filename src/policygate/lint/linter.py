@@ -38,6 +38,7 @@ from ..policy import (
 from ..validation import shipped_schema
 from .checks import CHECKS, LOAD_ERRORS, MODULES
 from .checks.unknown_function import CEL_FUNCTIONS
+from .checks.unknown_rating import RatingScales, register_scales
 from .context import Expression, LintedPolicy, LintRun
 from .fields import Path as FieldPath
 from .fields import SchemaFields, render_path
@@ -51,6 +52,7 @@ def lint_paths(
     model_schema: str | os.PathLike[str] | None = None,
     limits: Limits = DEFAULT_LIMITS,
     costs: bool = False,
+    risk_registers: Sequence[str | os.PathLike[str]] = (),
 ) -> LintResult:
     """Lint every Policy document under ``paths`` (and the policies they extend).
 
@@ -58,8 +60,13 @@ def lint_paths(
     policies that declare none (default: the shipped ModelRecord schema).
     Raises :class:`UsageError` when no Policy document is found. ``costs``: the
     result lists every expression's static worst case (``lint --cost``).
+    ``risk_registers``: the registers whose rating scales ``unknown-rating``
+    checks labels against (default: the default matrix's, as warnings); one that
+    does not load raises its load error.
     """
     linter = _Linter(catalogs, model_schema, limits)
+    if risk_registers:
+        linter.rating_scales = register_scales(risk_registers, limits)
     result, lint = linter.run([os.fspath(p) for p in paths])
     if costs:
         ordered = sorted(lint.costs, key=lambda c: (c.location.path, c.location.line or 0,
@@ -81,9 +88,11 @@ class _Linter:
         self.loader = Loader(cel.get_backend(), limits)
         self.controls = sorted({c for catalog in all_catalogs(catalogs) for c in catalog.ids()})
         self.default_schema = self._default_schema(model_schema)
+        self.rating_scales: RatingScales | None = None
 
     def run(self, paths: list[str]) -> tuple[LintResult, LintRun]:
-        lint = LintRun(checks=CHECKS, error_checks=LOAD_ERRORS, controls=self.controls)
+        lint = LintRun(checks=CHECKS, error_checks=LOAD_ERRORS, controls=self.controls,
+                       rating_scales=self.rating_scales)  # fmt: skip
         files = expand_paths(paths)
         queue: list[tuple[Document, bool]] = []
         for name in files:

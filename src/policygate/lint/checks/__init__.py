@@ -28,6 +28,7 @@ from . import (
     unknown_field,
     unknown_function,
     unknown_param,
+    unknown_rating,
 )
 
 MODULES: tuple[ModuleType, ...] = (
@@ -37,6 +38,7 @@ MODULES: tuple[ModuleType, ...] = (
     unknown_field,
     unknown_function,
     unknown_control,
+    unknown_rating,
     missing_controls,
     missing_remediation,
     constant_condition,

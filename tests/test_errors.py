@@ -22,6 +22,7 @@ import policygate
 from policygate.documents import DEFAULT_LIMITS, load_file, load_text
 from policygate.errors import (
     CODES,
+    EVALUATION_CODES,
     ErrorGroup,
     LoadError,
     Location,
@@ -91,8 +92,31 @@ def test_the_scan_sees_the_raise_sites():
 
 
 def test_every_code_the_package_names_is_registered():
-    unregistered = {code: where for code, where in _codes_in_source().items() if code not in CODES}
+    registered = {*CODES, *EVALUATION_CODES}
+    found = _codes_in_source().items()
+    unregistered = {code: where for code, where in found if code not in registered}
     assert unregistered == {}
+
+
+def test_every_evaluation_code_is_an_engine_kinds_or_named_in_the_package():
+    from policygate.cel.lang.errors import KIND_CODES
+
+    named = set(_codes_in_source()) | set(KIND_CODES.values())
+    assert sorted(set(EVALUATION_CODES) - named) == []
+    assert set(KIND_CODES.values()) <= {*CODES, *EVALUATION_CODES}
+
+
+def test_evaluation_codes_are_their_own_registry():
+    assert set(EVALUATION_CODES).isdisjoint(CODES)
+    tree = ast.parse((ROOT / "errors.py").read_text(encoding="utf-8"))
+    literal = next(
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Dict)
+        and any(isinstance(k, ast.Constant) and k.value == "no-such-key" for k in node.keys)
+    )
+    keys = [k.value for k in literal.keys if isinstance(k, ast.Constant)]
+    assert len(keys) == len(set(keys)) == len(EVALUATION_CODES)
 
 
 def test_every_registered_code_is_named_somewhere_in_the_package():
@@ -125,15 +149,19 @@ def test_codes_are_unique_in_the_registry_text():
 
 
 def test_codes_are_stable_words():
-    for code, description in CODES.items():
+    for code, description in {**CODES, **EVALUATION_CODES}.items():
         assert re.fullmatch(r"[a-z]+(-[a-z]+)*", code), code
         assert description.endswith(".") and len(description) <= 100, code
 
 
 def test_every_code_is_documented_once_and_every_documented_code_exists():
-    headings = re.findall(r"^### `([^`]+)`$", DOCS.read_text(encoding="utf-8"), re.MULTILINE)
+    text = DOCS.read_text(encoding="utf-8")
+    headings = re.findall(r"^### `([^`]+)`$", text, re.MULTILINE)
     assert len(headings) == len(set(headings)), "a code documented twice"
-    assert sorted(headings) == sorted(CODES)
+    assert sorted(headings) == sorted({*CODES, *EVALUATION_CODES})
+    _, after = text.split("\n## Evaluation errors\n")
+    section = after.split("\n## ")[0]  # up to the next section
+    assert set(EVALUATION_CODES) <= set(re.findall(r"^### `([^`]+)`$", section, re.MULTILINE))
 
 
 # --------------------------------------------------------------------------- as data

@@ -81,6 +81,34 @@ CODES: Mapping[str, str] = MappingProxyType(
 """Every error code policygate raises, with what it means (``docs/errors.md``
 says how to fix each)."""
 
+EVALUATION_CODES: Mapping[str, str] = MappingProxyType(
+    {
+        # the CEL engine's evaluation errors (cel.lang.errors.KIND_CODES)
+        "no-such-key": "An expression reads a key or field the map or record does not have.",
+        "no-matching-overload": "An operator or function is applied to values of the wrong types.",
+        "division-by-zero": "An integer is divided by zero.",
+        "modulus-by-zero": "The remainder of an integer by zero is taken.",
+        "overflow": "Integer or unsigned arithmetic leaves the 64-bit range.",
+        "range-error": "A conversion, timestamp or duration is out of its type's range.",
+        "index-out-of-bounds": "A list or string index is negative or past the end.",
+        "invalid-argument": "A function is given a value it cannot use (a bad format, optional).",
+        "conversion-error": "A string cannot be converted (to a number, a bool, a timestamp...).",
+        "bad-regex": "A matches() pattern is not a valid RE2 regular expression.",
+        "repeated-key": "A map literal gives the same key twice.",
+        "unknown-variable": "An expression reads a declared variable that has no value.",
+        "unbound-function": "An unchecked expression calls a function that is not defined.",
+        "unsupported": "An expression uses a CEL feature policygate does not support.",
+        "internal-error": "The evaluation failed in a way policygate does not expect (a bug).",
+        # policygate's own, around the engine
+        "not-a-bool": "A check, when or applies_to yields a value that is not a bool.",
+        "not-a-collection": "A for_each yields a value that is neither a list nor a map.",
+        "unknown-risk": "A model record names a risk the risk register does not define.",
+    }
+)
+"""The codes of an ``error`` result's evaluation (``Result.error_code``), beside
+:data:`CODES`: a result's code is one of these, or the :data:`CODES` entry of the
+error that made it (``budget-exceeded``, a source's load error, ...)."""
+
 
 @dataclass(frozen=True, order=True)
 class Location:

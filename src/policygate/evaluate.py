@@ -274,6 +274,7 @@ class _Evaluator:
                     rule="applicability",
                     status=Status.ERROR,
                     title="At least one rule applies to the model",
+                    error_code="nothing-evaluated",
                     message=(
                         "every rule that applies to this model was waived; a model that "
                         "nothing was evaluated for does not pass"
@@ -361,6 +362,7 @@ class _Evaluator:
                         message=f"cannot decide whether the policy applies: {error}",
                         remediation="Give the model the fields that applies_to reads.",
                         waivable=False,
+                        error_code=error.code,
                     )
                 ]
             if not applies:
@@ -502,14 +504,16 @@ class _Evaluator:
                 if not backend.truth(rule.when.program.evaluate(activation, meter)):
                     return [self._result(policy, rule, Status.SKIP, "when is false")]
             except cel.CELEvaluationError as error:
-                error_result = _result(policy, rule, Status.ERROR, f"cannot evaluate when: {error}")
+                message = f"cannot evaluate when: {error}"
+                error_result = _result(policy, rule, Status.ERROR, message, code=error.code)
                 return [replace(error_result, waivable=False)]
         if rule.for_each is None:
             return [self._check(policy, rule, backend, activation, None, meter)]
         try:
             elements = backend.elements(rule.for_each.program.evaluate(activation, meter))
         except cel.CELEvaluationError as error:
-            return [_result(policy, rule, Status.ERROR, f"cannot evaluate for_each: {error}")]
+            message = f"cannot evaluate for_each: {error}"
+            return [_result(policy, rule, Status.ERROR, message, code=error.code)]
         if not elements:
             return [self._result(policy, rule, Status.SKIP, "for_each is empty")]
         results = []
@@ -517,7 +521,9 @@ class _Evaluator:
             if meter.timed_out:  # one error for the rest, not one per item of a huge list
                 left = len(elements) - position
                 message = f"cannot evaluate check: {meter.exceeded} ({left} items not evaluated)"
-                results.append(_result(policy, rule, Status.ERROR, message, key))
+                results.append(
+                    _result(policy, rule, Status.ERROR, message, key, code="deadline-exceeded")
+                )
                 break
             if isinstance(key, int):
                 bound = activation.bind(item=element, index=key, key=key)
@@ -538,7 +544,8 @@ class _Evaluator:
         try:
             ok = backend.truth(rule.check.program.evaluate(activation, meter))
         except cel.CELEvaluationError as error:
-            return _result(policy, rule, Status.ERROR, f"cannot evaluate check: {error}", item)
+            message = f"cannot evaluate check: {error}"
+            return _result(policy, rule, Status.ERROR, message, item, code=error.code)
         return self._verdict(policy, rule, ok, backend, activation, meter, item)
 
     def _verdict(
@@ -601,6 +608,7 @@ def _with_waiver(
         status=status,
         waiver=use,
         message=result.message if message is None else message,
+        error_code=result.error_code if status is Status.ERROR else None,
     )
 
 
@@ -610,8 +618,11 @@ def _result(
     status: Status,
     message: str | None,
     item: int | str | None = None,
+    *,
+    code: str | None = None,
 ) -> Result:
     return Result(
+        error_code=code,
         policy=policy.name,
         rule=rule.id,
         status=status,

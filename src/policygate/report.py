@@ -83,6 +83,19 @@ class Result:
     # Staged enforcement (a rule's enforce_from, not yet reached): the failure is
     # reported at warning severity; this says from when, and at which severity.
     staged: Staged | None = None
+    # For an error: a stable code saying what went wrong (policygate.errors'
+    # EVALUATION_CODES, or the CODES entry of the error that made it); None for
+    # every other status. In the JSON report only for an error.
+    error_code: str | None = None
+
+    def __post_init__(self) -> None:
+        # The code belongs to the error status alone: a waived or re-stated result
+        # drops it, and an error built without one says that nobody named its cause.
+        if self.status == Status.ERROR:
+            if self.error_code is None:
+                object.__setattr__(self, "error_code", "internal-error")
+        elif self.error_code is not None:
+            object.__setattr__(self, "error_code", None)
 
     @property
     def rule_ref(self) -> str:
@@ -108,6 +121,7 @@ class Result:
             "remediation": self.remediation,
             "waiver": self.waiver.to_dict() if self.waiver else None,
             **({"enforce_from": self.staged.to_dict()} if self.staged else {}),
+            **({"error_code": self.error_code} if self.status is Status.ERROR else {}),
         }
 
 

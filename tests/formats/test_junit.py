@@ -64,7 +64,7 @@ SEVERE = Result(
     controls=("eu-ai-act:art-15",), remediation="Retrain.", title="AUC",
 )  # fmt: skip
 WARN_ERROR = Result(policy="p", rule="owner", status=Status.ERROR, severity="warning",
-                    message="no such key: owner")  # fmt: skip
+                    message="no such key: owner", error_code="no-such-key")  # fmt: skip
 WAIVED = Result(
     policy="p", rule="gap", status=Status.WAIVED, message="gap 0.18",
     waiver=WaiverUse("w1", "w.yaml", "Retraining planned.", "carol@example.com",
@@ -95,7 +95,7 @@ controls: eu-ai-act:art-15
 fix: Retrain.</failure>
     </testcase>
     <testcase name="p/owner" classname="m@1.p" time="0">
-      <error type="warning" message="no such key: owner">error (warning): no such key: owner</error>
+      <error type="no-such-key" message="no such key: owner">error (warning): no such key: owner</error>
     </testcase>
     <testcase name="p/gap" classname="m@1.p" time="0">
       <skipped message="waived by w1 until 2027-01-01T00:00:00Z (carol@example.com): \

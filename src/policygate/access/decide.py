@@ -68,7 +68,7 @@ class AccessDecision:
         own = tuple(
             Result(policy=DECISION_POLICY, rule=rule.partition("/")[2], status=Status.ERROR,
                    title="A promotion is judged on the model record", category="approval",
-                   message=message)
+                   message=message, error_code="nothing-evaluated")
             for rule, message in self.failing
             if rule.partition("/")[0] == DECISION_POLICY
             and rule.partition("/")[2] in DECISION_RULES

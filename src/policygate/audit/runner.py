@@ -75,18 +75,22 @@ class Auditor:
     def evaluate(self, item: AuditItem) -> list[ModelReport]:
         """The model reports of one source; an unreadable source gives one ``error`` model."""
         if item.error is not None:
-            return [unreadable(item.source, item.error)]
+            return [unreadable(item.source, item.error, item.error_code)]
         try:
             run = self.run.with_records(load_models([item.source]))
         except PolicygateError as error:
-            return [unreadable(item.source, str(error))]
+            return [unreadable(item.source, str(error), error.code)]
         if not run.records:
             return []
         return list(evaluate(run).models)
 
 
-def unreadable(source: str, message: str) -> ModelReport:
-    """The report of a source that could not be read: failed, with one ``error`` result."""
+_INTERNAL = "internal-error"  # a worker or the evaluation failed: no load error's code
+
+
+def unreadable(source: str, message: str, code: str = "load-error") -> ModelReport:
+    """The report of a source that could not be read: failed, with one ``error`` result
+    whose ``error_code`` is ``code``, the code of the PolicygateError that stopped it."""
     return ModelReport(
         name=source,
         version="",
@@ -98,6 +102,7 @@ def unreadable(source: str, message: str) -> ModelReport:
                 policy=LOAD_RULE[0],
                 rule=LOAD_RULE[1],
                 status=Status.ERROR,
+                error_code=code,
                 title="The model source can be read",
                 category="metadata",
                 message=message,
@@ -166,7 +171,8 @@ def _collect(
         reports = future.result()
     except Exception as error:  # a worker died: its sources fail, the audit goes on
         reports = [
-            [unreadable(i.source, f"worker failed: {type(error).__name__}: {error}")] for i in batch
+            [unreadable(i.source, f"worker failed: {type(error).__name__}: {error}", _INTERNAL)]
+            for i in batch
         ]
     yield from zip(batch, reports, strict=True)
 
@@ -189,7 +195,9 @@ def _safely(auditor: Auditor, item: AuditItem) -> list[ModelReport]:
     except Exception as error:
         if os.environ.get("POLICYGATE_DEBUG"):
             raise
-        return [unreadable(item.source, f"internal error ({type(error).__name__}: {error})")]
+        return [
+            unreadable(item.source, f"internal error ({type(error).__name__}: {error})", _INTERNAL)
+        ]
 
 
 _WORKER: Auditor | None = None

@@ -32,6 +32,7 @@ class AuditItem:
 
     source: str
     error: str | None = None
+    error_code: str = "load-error"  # the PolicygateError's code, when error is set
 
 
 def expand_sources(
@@ -42,7 +43,7 @@ def expand_sources(
         try:
             yield from _expand(argument, alias, stage)
         except PolicygateError as error:
-            yield AuditItem(argument, str(error))
+            yield AuditItem(argument, str(error), error.code)
 
 
 def _expand(argument: str, alias: str | None, stage: str | None) -> Iterator[AuditItem]:

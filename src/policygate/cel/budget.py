@@ -94,7 +94,10 @@ DEFAULT_BUDGET = Budget()
 
 
 class BudgetExceeded(CELEvaluationError):
-    """An evaluation ran out of its budget; the rule's result is an ``error``."""
+    """An evaluation ran out of its budget; the rule's result is an ``error``
+    (code ``budget-exceeded`` for the cost, ``deadline-exceeded`` for the time)."""
+
+    code = "budget-exceeded"
 
 
 class Meter:
@@ -143,12 +146,15 @@ class Meter:
                 self._time_up()
             else:
                 return
-        raise BudgetExceeded(self.exceeded)
+        raise BudgetExceeded(self.exceeded, self._code())
 
     def check(self) -> None:
         """Raise :class:`BudgetExceeded` if the current evaluation ran out."""
         if self.exceeded is not None:
-            raise BudgetExceeded(self.exceeded)
+            raise BudgetExceeded(self.exceeded, self._code())
+
+    def _code(self) -> str:
+        return "deadline-exceeded" if self.timed_out else "budget-exceeded"
 
     def _check_time(self) -> None:
         if self.timed_out or self._clock() > self.deadline:

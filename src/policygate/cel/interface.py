@@ -37,7 +37,20 @@ class CELSyntaxError(Exception):
 
 
 class CELEvaluationError(Exception):
-    """Evaluating an expression failed; the message names the field or the cause."""
+    """Evaluating an expression failed; the message names the field or the cause.
+
+    ``code`` says what failed as a stable word (``no-such-key``,
+    ``division-by-zero``, ``budget-exceeded``...: see
+    :data:`policygate.errors.EVALUATION_CODES`), so an ``error`` result carries it
+    and no caller reads the message back.
+    """
+
+    code: str = "internal-error"
+
+    def __init__(self, message: object = "", code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
 
 
 class Program(abc.ABC):

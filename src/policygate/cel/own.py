@@ -45,7 +45,7 @@ from .interface import (
 )
 from .lang import ast
 from .lang.activation import Activation as EngineActivation
-from .lang.errors import CELError
+from .lang.errors import CELError, evaluation_code
 from .lang.parser import tree_depth
 from .lang.stack import stack_room
 from .lang.values import TYPE_IDENTS, CelType, Duration, Optional, Timestamp, Uint
@@ -217,13 +217,19 @@ class _OwnProgram(Program):
             value, units = self._program.measure(activation.variables, limit, None, _expired(meter))
         except lang.DeadlineExceeded:
             meter.check()  # the meter timed out in the hook: its message
-            raise CELEvaluationError("evaluation budget exceeded") from None  # pragma: no cover
+            raise CELEvaluationError(  # pragma: no cover
+                "evaluation budget exceeded", "deadline-exceeded"
+            ) from None
         except lang.BudgetExceeded:
             meter.charge(limit + 1)  # over the cost limit: the meter's message and option
-            raise CELEvaluationError("evaluation budget exceeded") from None  # pragma: no cover
+            raise CELEvaluationError(  # pragma: no cover
+                "evaluation budget exceeded", "budget-exceeded"
+            ) from None
         except lang.CELEvaluationError as error:
             meter.check()
-            raise CELEvaluationError(describe(error, self.text)) from None
+            raise CELEvaluationError(
+                describe(error, self.text), evaluation_code(error.kind)
+            ) from None
         meter.charge(units)
         return value
 
@@ -565,7 +571,9 @@ class OwnBackend(Backend):
     def truth(self, value: Any) -> bool:
         if value is True or value is False:
             return value
-        raise CELEvaluationError(f"check must yield a bool, got {type_name(value)}")
+        raise CELEvaluationError(
+            f"check must yield a bool, got {type_name(value)}", code="not-a-bool"
+        )
 
     def elements(self, value: Any) -> list[tuple[int | str, Any]]:
         kind = type(value)
@@ -573,7 +581,9 @@ class OwnBackend(Backend):
             return list(enumerate(value))
         if kind is dict:
             return sorted(((str(k), v) for k, v in value.items()), key=lambda kv: kv[0])
-        raise CELEvaluationError(f"for_each must yield a list or a map, got {type_name(value)}")
+        raise CELEvaluationError(
+            f"for_each must yield a list or a map, got {type_name(value)}", code="not-a-collection"
+        )
 
 
 def _timedelta(nanos: int) -> _dt.timedelta:

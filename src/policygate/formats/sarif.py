@@ -170,6 +170,8 @@ def _result(model: ModelReport, result: Result, rule_index: int) -> dict[str, An
             "controls": list(result.controls),
         },
     }
+    if result.status is Status.ERROR:  # the stable code, as lint's errorCode
+        sarif["properties"]["errorCode"] = result.error_code
     if result.waiver is not None:
         w = result.waiver
         waiver = {

@@ -66,6 +66,7 @@ def assess_model(
                 error.message,
                 "Risks are known",
                 remediation="Write spec.risks as a list of risk ids from the register.",
+                code=error.code,
             )
         )
     for risk_id, _ in declared:
@@ -78,6 +79,7 @@ def assess_model(
                     "Risks are known",
                     item=risk_id,
                     remediation="Define the risk in the register, or fix the id in spec.risks.",
+                    code="unknown-risk",
                 )
             )
         else:
@@ -97,6 +99,7 @@ def assess_model(
                     "Risk applicability",
                     item=risk.id,
                     remediation="Give the model the fields the risk's applies_to reads.",
+                    code=error.code,
                 )
             )
         if applies:
@@ -193,8 +196,10 @@ def _engine(
     *,
     item: str | None = None,
     remediation: str = "",
+    code: str | None = None,
 ) -> Result:
     return Result(
+        error_code=code if status is Status.ERROR else None,
         policy=ENGINE_RULE_POLICY,
         rule=rule,
         status=status,

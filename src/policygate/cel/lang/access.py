@@ -107,7 +107,7 @@ def insert_entry(out: dict[Value, Value], key: Value, value: Value) -> None:
     they are one key to it. Such a map is refused rather than silently merged.
     """
     if not is_missing(map_lookup(out, key)):
-        raise EvalError(f"Failed with repeated key: {key!r}", "invalid_argument")
+        raise EvalError(f"Failed with repeated key: {key!r}", "repeated_key")
     if key in out:
         raise EvalError(
             f"a map cannot hold both the keys {key!r} and {_collision(out, key)!r}",

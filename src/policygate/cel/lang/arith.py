@@ -48,7 +48,7 @@ def _div_int(a: int, b: int) -> int:
 
 def _mod_int(a: int, b: int) -> int:
     if b == 0:
-        raise EvalError("modulus by zero", "division_by_zero")
+        raise EvalError("modulus by zero", "modulus_by_zero")
     r = abs(a) % abs(b)
     return r if a >= 0 else -r
 
@@ -61,7 +61,7 @@ def _div_uint(a: int, b: int) -> Uint:
 
 def _mod_uint(a: int, b: int) -> Uint:
     if b == 0:
-        raise EvalError("modulus by zero", "division_by_zero")
+        raise EvalError("modulus by zero", "modulus_by_zero")
     return Uint(a % b)
 
 

@@ -11,6 +11,9 @@ says an error is absorbed, so the error-free path pays nothing for them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from policygate.errors import CELCompileError, CELError
 
 
@@ -61,7 +64,9 @@ class EvalError(CELError):
 
     ``kind`` is a short stable word (``no_matching_overload``, ``division_by_zero``,
     ``overflow``, ``no_such_key``, ``index_out_of_bounds``, ``invalid_argument``,
-    ``budget``...) that tests and callers may compare without parsing the text.
+    ``budget``...: every one is a key of :data:`KIND_CODES`) that tests and
+    callers may compare without parsing the text; :func:`evaluation_code` gives
+    the stable code a report carries for it.
     ``overload`` is, for CEL's "no such overload", the function's name and its
     operands' CEL types (``("_>=_", ("bool", "double"))``), so that a message can
     be rephrased without reading it back.
@@ -79,6 +84,47 @@ class EvalError(CELError):
         super().__init__(message)
         self.kind = kind
         self.overload = overload
+
+    @property
+    def evaluation_code(self) -> str:
+        """The stable code a report's ``error`` result carries for this error
+        (``no-such-key`` for ``no_such_key``...: :data:`KIND_CODES`)."""
+        return evaluation_code(self.kind)
+
+
+KIND_CODES: Mapping[str, str] = MappingProxyType(
+    {
+        "no_such_key": "no-such-key",
+        "no_matching_overload": "no-matching-overload",
+        "division_by_zero": "division-by-zero",
+        "modulus_by_zero": "modulus-by-zero",
+        "overflow": "overflow",
+        "range": "range-error",
+        "index_out_of_bounds": "index-out-of-bounds",
+        "invalid_argument": "invalid-argument",
+        "conversion": "conversion-error",
+        "bad_regex": "bad-regex",
+        "repeated_key": "repeated-key",
+        "unknown_variable": "unknown-variable",
+        "unbound_function": "unbound-function",
+        "unsupported": "unsupported",
+        "internal": "internal-error",
+        "budget": "budget-exceeded",
+        "deadline": "deadline-exceeded",
+    }
+)
+"""The engine's error kinds and the code each gives a result (every code is in
+:data:`policygate.errors.EVALUATION_CODES` or, for the budget's two,
+:data:`policygate.errors.CODES`; a test holds them together). The codes follow
+cel-spec's conformance error texts where there is one ("no such key", "no
+matching overload", "divide by zero", "return error for overflow", "range",
+"Type conversion error", "Failed with repeated key", "unknown variable",
+"unbound function")."""
+
+
+def evaluation_code(kind: str) -> str:
+    """The stable code of an engine error of ``kind`` (an unknown kind: ``internal-error``)."""
+    return KIND_CODES.get(kind, "internal-error")
 
 
 class CELEvaluationError(EvalError):

@@ -63,20 +63,20 @@ def to_int(value: Any) -> int:
         return value
     if t is Uint:
         if value > INT64_MAX:
-            raise EvalError("range error: uint too large for int", "overflow")
+            raise EvalError("range error: uint too large for int", "range")
         return int(value)
     if t is float:
         if value != value or value <= INT64_MIN or value >= INT64_MAX:
-            raise EvalError("range error: double out of int range", "overflow")
+            raise EvalError("range error: double out of int range", "range")
         return int(value)
     if t is str:
         if not _INT_TEXT.match(value):
-            raise EvalError(f"cannot convert {_quoted(value)} to int", "invalid_argument")
+            raise EvalError(f"cannot convert {_quoted(value)} to int", "conversion")
         if len(value.lstrip("+-").lstrip("0")) > _MAX_DIGITS:  # never converted: int()'s limit
-            raise EvalError("range error: int out of range", "overflow")
+            raise EvalError("range error: int out of range", "range")
         parsed = int(value)
         if parsed < INT64_MIN or parsed > INT64_MAX:
-            raise EvalError("range error: int out of range", "overflow")
+            raise EvalError("range error: int out of range", "range")
         return parsed
     if t is Timestamp:
         return value.nanos // NANOS
@@ -90,11 +90,11 @@ def to_uint(value: Any) -> Uint:
         return value
     if t is int:
         if value < 0:
-            raise EvalError("range error: negative int to uint", "overflow")
+            raise EvalError("range error: negative int to uint", "range")
         return Uint(value)
     if t is float:
         if value != value or value < 0 or value >= UINT64_MAX:
-            raise EvalError("range error: double out of uint range", "overflow")
+            raise EvalError("range error: double out of uint range", "range")
         return Uint(int(value))
     if t is str:
         if (
@@ -102,7 +102,7 @@ def to_uint(value: Any) -> Uint:
             or len(value.lstrip("0")) > _MAX_DIGITS
             or int(value) > UINT64_MAX
         ):
-            raise EvalError(f"cannot convert {_quoted(value)} to uint", "invalid_argument")
+            raise EvalError(f"cannot convert {_quoted(value)} to uint", "conversion")
         return Uint(int(value))
     raise no_overload("uint", value)
 
@@ -118,7 +118,7 @@ def to_double(value: Any) -> float:
         if _HEX_FLOAT_TEXT.match(value):  # Go's ParseFloat reads 0x1p-2 too
             return float.fromhex(value)
         if not _FLOAT_TEXT.match(value):
-            raise EvalError(f"cannot convert {_quoted(value)} to double", "invalid_argument")
+            raise EvalError(f"cannot convert {_quoted(value)} to double", "conversion")
         return float(value)
     raise no_overload("double", value)
 
@@ -165,7 +165,7 @@ def to_string(value: Any) -> str:
         try:
             return value.decode("utf-8")
         except UnicodeDecodeError:
-            raise EvalError("invalid UTF-8 in bytes to string", "invalid_argument") from None
+            raise EvalError("invalid UTF-8 in bytes to string", "conversion") from None
     if t is Timestamp:
         return format_timestamp(value)
     if t is Duration:
@@ -193,7 +193,7 @@ def to_bool(value: Any) -> bool:
             return True
         if value in _FALSE:
             return False
-        raise EvalError(f"cannot convert {_quoted(value)} to bool", "invalid_argument")
+        raise EvalError(f"cannot convert {_quoted(value)} to bool", "conversion")
     raise no_overload("bool", value)
 
 

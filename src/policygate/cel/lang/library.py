@@ -28,7 +28,7 @@ def days(n: Any) -> Duration:
         raise no_overload("days", n)
     total = float(n) * SECONDS_PER_DAY
     if not math.isfinite(total):
-        raise EvalError(f"days({n}): duration out of range", "overflow")
+        raise EvalError(f"days({n}): duration out of range", "range")
     whole = int(total)
     return Duration(whole * NANOS + round((total - whole) * 1e9))
 

@@ -20,7 +20,7 @@ def search(pattern: str, text: str) -> bool:
     try:
         return matches(text, pattern)
     except re2.error as error:
-        raise EvalError(str(error), "invalid_argument") from None
+        raise EvalError(str(error), "bad_regex") from None
 
 
 def matches(text: str, pattern: str) -> bool:

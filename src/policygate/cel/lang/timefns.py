@@ -46,18 +46,18 @@ def parse_timestamp(text: str) -> Timestamp:
     """
     found = _RFC3339.match(text)
     if found is None:
-        raise EvalError(f"timestamp {text!r} is not RFC 3339", "invalid_argument")
+        raise EvalError(f"timestamp {text!r} is not RFC 3339", "conversion")
     year, month, day, hour, minute, second = (int(found.group(i)) for i in range(1, 7))
     fraction = found.group(7) or ""
     try:  # second 60 and above refused too (Go's time.Parse: no leap seconds)
         moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError as exc:
-        raise EvalError(f"timestamp {text!r}: {exc}", "invalid_argument") from None
+        raise EvalError(f"timestamp {text!r}: {exc}", "conversion") from None
     seconds = (moment - _EPOCH) // timedelta(seconds=1)
     if found.group(9):
         hours, minutes = int(found.group(10)), int(found.group(11))
         if hours > 23 or minutes > 59:  # RFC 3339's time-numoffset: at most 23:59
-            raise EvalError(f"timestamp {text!r}: offset out of range", "invalid_argument")
+            raise EvalError(f"timestamp {text!r}: offset out of range", "conversion")
         offset = hours * 3600 + minutes * 60
         seconds -= offset if found.group(9) == "+" else -offset
     nanos = int(fraction.ljust(9, "0")) if fraction else 0
@@ -75,13 +75,13 @@ def parse_duration(text: str) -> Duration:
     if body == "0":
         return Duration(0)
     if not body:
-        raise EvalError(f"invalid duration {text!r}", "invalid_argument")
+        raise EvalError(f"invalid duration {text!r}", "conversion")
     total = 0
     pos = 0
     while pos < len(body):
         part = _DURATION_PART.match(body, pos)
         if part is None:
-            raise EvalError(f"invalid duration {text!r}", "invalid_argument")
+            raise EvalError(f"invalid duration {text!r}", "conversion")
         number, unit = part.group(1), part.group(2)
         whole, _, fraction = number.partition(".")
         scale = _UNIT_NANOS[unit]
@@ -117,7 +117,7 @@ def local(value: Timestamp, zone_name: str | None) -> datetime:
     try:
         return moment.astimezone(zone(zone_name))
     except OverflowError:
-        raise EvalError("timestamp out of range in that time zone", "overflow") from None
+        raise EvalError("timestamp out of range in that time zone", "range") from None
 
 
 def timestamp_getter(name: str, value: Timestamp, zone_name: str | None) -> int:

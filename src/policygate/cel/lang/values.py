@@ -63,7 +63,7 @@ class Timestamp:
     def __init__(self, nanos: int) -> None:
         seconds = nanos // NANOS
         if seconds < TIMESTAMP_MIN_SECONDS or seconds > TIMESTAMP_MAX_SECONDS:
-            raise EvalError("timestamp out of range", "overflow")
+            raise EvalError("timestamp out of range", "range")
         self.nanos = nanos
 
     @classmethod
@@ -107,7 +107,7 @@ class Duration:
 
     def __init__(self, nanos: int) -> None:
         if nanos > DURATION_MAX_NANOS or nanos < -DURATION_MAX_NANOS:
-            raise EvalError("duration out of range", "overflow")
+            raise EvalError("duration out of range", "range")
         self.nanos = nanos
 
     @classmethod
@@ -228,7 +228,7 @@ def type_of(value: Any) -> CelType:
     try:
         return TYPE_OF[type(value)]
     except KeyError:
-        raise EvalError(f"no CEL type for a Python {type(value).__name__}") from None
+        raise EvalError(f"no CEL type for a Python {type(value).__name__}", "unsupported") from None
 
 
 def type_name(value: Any) -> str:

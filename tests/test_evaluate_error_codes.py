@@ -293,10 +293,17 @@ def test_the_schema_wants_the_code_exactly_on_an_error(tmp_path: Path):
         validator.validate(data)
 
 
+SCHEMAS = Path(__file__).parent / "data" / "schemas"  # the official SARIF and JUnit schemas
+
+
 def test_sarif_gives_the_code_as_a_result_property(tmp_path: Path):
+    from jsonschema import Draft4Validator
+
     from policygate.formats import renderer
 
     sarif = json.loads(renderer("sarif")(_report(tmp_path)))
+    schema = json.loads((SCHEMAS / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    Draft4Validator(schema).validate(sarif)
     properties = {r["ruleId"]: r["properties"] for r in sarif["runs"][0]["results"]}
     assert properties["p/missing"]["errorCode"] == "no-such-key"
     assert "errorCode" not in properties["p/fails"]
@@ -305,11 +312,34 @@ def test_sarif_gives_the_code_as_a_result_property(tmp_path: Path):
 def test_junit_gives_the_code_as_the_error_type(tmp_path: Path):
     import xml.etree.ElementTree as ET
 
+    from lxml import etree
+
     from policygate.formats import renderer
 
-    root = ET.fromstring(renderer("junit")(_report(tmp_path)))
+    text = renderer("junit")(_report(tmp_path))
+    schema = etree.XMLSchema(etree.parse(str(SCHEMAS / "junit.xsd")))
+    assert schema.validate(etree.fromstring(text.encode("utf-8"))), schema.error_log
+    root = ET.fromstring(text)
     assert [e.get("type") for e in root.iter("error")] == ["no-such-key"]
     assert [f.get("type") for f in root.iter("failure")] == ["error"]  # a severity, as before
+
+
+def test_serve_answers_with_the_json_reports_code(tmp_path: Path):
+    from policygate.serve import ServeSettings, build_app
+
+    policy = tmp_path / "gate.yaml"
+    policy.write_text(
+        "apiVersion: policygate/v1\nkind: Policy\nmetadata: {name: gate}\n"
+        "spec:\n  rules:\n    - {id: auc, check: 'model.auc >= 0.8'}\n",
+        encoding="utf-8",
+    )
+    service = build_app(ServeSettings(policies=(str(policy),)))
+    answer = service.check(service.served.current, b'{"models": [{"name": "m"}]}')
+    assert answer.status == 200, answer.body
+    data = json.loads(answer.body)
+    shipped_validator("Report").validate(data)
+    (result,) = data["models"][0]["results"]
+    assert (result["status"], result["error_code"]) == ("error", "no-such-key")
 
 
 def test_text_and_markdown_do_not_show_the_code(tmp_path: Path):

@@ -91,7 +91,7 @@ class Result:
     def __post_init__(self) -> None:
         # The code belongs to the error status alone: a waived or re-stated result
         # drops it, and an error built without one says that nobody named its cause.
-        if self.status == Status.ERROR:
+        if self.status is Status.ERROR:
             if self.error_code is None:
                 object.__setattr__(self, "error_code", "internal-error")
         elif self.error_code is not None:

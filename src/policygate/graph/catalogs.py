@@ -134,16 +134,25 @@ def check_control_ids(
                 seen.add((rule.id, control))
                 errors.append(
                     PolicyError(
-                        unknown_control(control, known, f"in rule {rule.id!r}"),
+                        unknown_control(
+                            control, known, f"in rule {rule.id!r}", suggest=len(errors) < SUGGESTED
+                        ),
                         rule.location or Location(policy.source),
                     )
                 )
     return errors
 
 
-def unknown_control(control: str, known: Sequence[str], where: str) -> str:
-    """The message for a control id no catalog defines, with the closest known id."""
-    hint = difflib.get_close_matches(control, known, n=1)
+SUGGESTED = 20
+"""How many unknown ids of one check get a did-you-mean: difflib compares each
+with every known id, so a file naming thousands would take minutes, and an
+ErrorGroup prints the first twenty anyway."""
+
+
+def unknown_control(control: str, known: Sequence[str], where: str, suggest: bool = True) -> str:
+    """The message for a control id no catalog defines, with the closest known id
+    when ``suggest``."""
+    hint = difflib.get_close_matches(control, known, n=1) if suggest else []
     suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
     return f"unknown control id {control!r} {where}{suggestion}"
 
@@ -173,7 +182,9 @@ def check_catalogs(catalogs: Sequence[ControlCatalog]) -> list[PolicyError]:
     for control in controls.values():
         for target, where in _mappings(control):
             if target not in controls:
-                message = unknown_control(target, known, f"in maps_to of {control.id!r}")
+                message = unknown_control(
+                    target, known, f"in maps_to of {control.id!r}", suggest=len(errors) < SUGGESTED
+                )
                 errors.append(PolicyError(message, where))
         if control.parent is not None and control.parent not in controls:
             others = [k for k in known if k != control.id]

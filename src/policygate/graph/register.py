@@ -24,7 +24,7 @@ from ..models import ModelRecord
 from ..policy import Expression, Loader, canonical_json, document_kind
 from ..report import RiskRegisterRef
 from ..validation import validate_document
-from .catalogs import ControlCatalog, unknown_control
+from .catalogs import SUGGESTED, ControlCatalog, unknown_control
 from .rating import DEFAULT_MATRIX, RiskMatrix, load_matrix, rate_risk
 
 SELECTOR_VARIABLES = ("model", "params", "now", "inputs")
@@ -219,7 +219,9 @@ def check_register_controls(
         locations = risk.control_locations or (risk.location,) * len(risk.controls)
         for control, where in zip(risk.controls, locations, strict=True):
             if control not in known_set:
-                message = unknown_control(control, known, f"in risk {risk.id!r}")
+                message = unknown_control(
+                    control, known, f"in risk {risk.id!r}", suggest=len(errors) < SUGGESTED
+                )
                 errors.append(PolicyError(message, where or Location(risk.source)))
     return errors
 
@@ -270,7 +272,7 @@ def check_model_risks(
         for risk_id, where in declared:
             if risk_id in known_set:
                 continue
-            hint = difflib.get_close_matches(risk_id, known, n=1)
+            hint = difflib.get_close_matches(risk_id, known, n=1) if len(errors) < SUGGESTED else []
             suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
             errors.append(
                 LoadError(

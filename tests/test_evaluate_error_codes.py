@@ -197,6 +197,37 @@ def test_the_deadline_is_deadline_exceeded(tmp_path: Path):
     assert result.error_code == "deadline-exceeded"
 
 
+class _TurningLate(Budget):
+    """A budget whose meters' clock says 0 for ``readings`` readings (the first sets
+    the deadline, 5 s later), then 100 s."""
+
+    readings = 0
+
+    def meter(self, clock: Any = None) -> Meter:
+        ticks, late = count(), self.readings
+        return Meter(self, lambda: 0.0 if next(ticks) < late else 100.0)
+
+
+@settings(max_examples=20, deadline=None)
+@given(readings=st.integers(1, 12))
+def test_a_for_each_cut_short_by_the_deadline_is_deadline_exceeded(tmp_path_factory, readings):
+    """Whenever the time runs out (before the list, inside an element, between
+    two), every error result of the rule says deadline-exceeded, but for the one
+    element with no ``v`` when it is reached in time."""
+    budget = _TurningLate(seconds=5.0)
+    object.__setattr__(budget, "readings", readings)
+    rule = {"id": "r", "for_each": "model.spec.xs", "check": "item.v > 0.5"}
+    elements = [{"v": 1.0}, {"v": 1.0}, {"w": 1.0}, {"v": 1.0}, {"v": 1.0}]
+    record = {**RECORD, "spec": {**RECORD["spec"], "xs": elements}}
+    results = _results(tmp_path_factory.mktemp("late"), [rule], record=record, budget=budget)
+    errors = [(r.item, r.error_code) for r in results if r.status is Status.ERROR]
+    assert errors
+    assert all(code == "deadline-exceeded" or (item, code) == (2, "no-such-key")
+               for item, code in errors), errors  # fmt: skip
+    if readings == 1:  # late from the first reading after the meter's start
+        assert errors == [(None, "deadline-exceeded")]
+
+
 def test_an_unknown_risk_is_unknown_risk(tmp_path: Path):
     register = tmp_path / "reg.yaml"
     register.write_text(

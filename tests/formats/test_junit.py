@@ -95,7 +95,8 @@ controls: eu-ai-act:art-15
 fix: Retrain.</failure>
     </testcase>
     <testcase name="p/owner" classname="m@1.p" time="0">
-      <error type="no-such-key" message="no such key: owner">error (warning): no such key: owner</error>
+      <error type="no-such-key" message="no such key: owner">error (warning): \
+no such key: owner</error>
     </testcase>
     <testcase name="p/gap" classname="m@1.p" time="0">
       <skipped message="waived by w1 until 2027-01-01T00:00:00Z (carol@example.com): \

@@ -41,14 +41,15 @@ DOCS = ROOT.parents[1] / "docs" / "errors.md"
 
 def _codes_in_source() -> dict[str, list[str]]:
     """Every code the package names: ``code="..."`` at a raise site (each string in
-    the value, for ``code="a" if ... else "b"``) and ``code = "..."`` in a class."""
+    the value, for ``code="a" if ... else "b"``; ``error_code=`` of a result too) and
+    ``code = "..."`` in a class."""
     found: dict[str, list[str]] = {}
     for path in sorted(ROOT.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         where = str(path.relative_to(ROOT))
         values: list[ast.expr] = []
         for node in ast.walk(tree):
-            if isinstance(node, ast.keyword) and node.arg == "code":
+            if isinstance(node, ast.keyword) and node.arg in ("code", "error_code"):
                 values.append(node.value)
             elif isinstance(node, ast.ClassDef):
                 for statement in node.body:

@@ -76,12 +76,15 @@ def test_a_rule_reading_risks_is_tested_on_the_registers_ratings(tmp_path):
     assert [(r.id, r.inherent, r.residual) for r in risks] == [("R-BIAS", "critical", "high")]
 
 
-def test_without_risk_registers_risks_is_empty(tmp_path):
+def test_without_risk_registers_a_rule_reading_risks_is_an_error(tmp_path):
     tests = TESTS.replace("  risk_registers: [reg.yaml]\n", "")
     run = run_suites(load_suites([write(tmp_path, tests)]))
-    # No register: nothing is critical, so the failing case's expectation is not met.
-    assert [r.passed for r in run.results] == [True, False]
-    assert run.results[0].report.risks is None
+    # No register: the rule cannot judge, in neither case (fail closed, no-risk-register).
+    assert [r.passed for r in run.results] == [False, False]
+    report = run.results[0].report
+    assert report.risks is None
+    (result,) = [r for r in report.results if r.rule == "no-critical"]
+    assert (result.status.value, result.error_code) == ("error", "no-risk-register")
 
 
 def test_a_register_that_does_not_load_is_an_error_at_the_test_file(tmp_path):

@@ -103,6 +103,7 @@ EVALUATION_CODES: Mapping[str, str] = MappingProxyType(
         "not-a-bool": "A check, when or applies_to yields a value that is not a bool.",
         "not-a-collection": "A for_each yields a value that is neither a list nor a map.",
         "unknown-risk": "A model record names a risk the risk register does not define.",
+        "no-risk-register": "A rule reads risks, and the run has no risk register to rate them.",
     }
 )
 """The codes of an ``error`` result's evaluation (``Result.error_code``), beside

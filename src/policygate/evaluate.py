@@ -255,6 +255,8 @@ class _Evaluator:
             )
             for index, policy, later in late:
                 use, found = self._policy(record, later, backend, rated.bind(params=policy.params))
+                if self.risk_graph is None:
+                    found = [_without_register(r) for r in found]
                 if self.waivers:
                     found = [self._waive(record, r) for r in found]
                 uses[index] = uses[index] or use
@@ -655,3 +657,21 @@ def _fail_message(
 def rules_of(policies: Iterable[Policy]) -> list[str]:
     """Every ``policy/rule`` reference, for listings and coverage."""
     return [f"{p.name}/{r.id}" for p in policies for r in p.rules]
+
+
+def _without_register(result: Result) -> Result:
+    """A rule that reads ``risks`` judged without a risk register: ``risks`` is an
+    empty list then, so ``!risks.exists(r, r.residual == "critical")`` would pass
+    every model unjudged. Fail closed: what it decided is an ``error``; a rule its
+    policy's ``applies_to`` or its ``when`` left out stays ``skip``."""
+    if result.status is Status.SKIP:
+        return result
+    return replace(
+        result,
+        status=Status.ERROR,
+        error_code="no-risk-register",
+        message="the rule reads risks, and no risk register was given (--risk-register): "
+        "without one no model has risks to judge",
+        remediation="Evaluate with the risk register that rates this model's risks "
+        "(--risk-register, or risk_registers in the configuration file).",
+    )

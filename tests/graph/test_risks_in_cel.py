@@ -117,12 +117,32 @@ def test_a_risks_rules_failure_changes_no_rating(write):
     assert all("p/no-critical" not in c.rules for c in one.controls)
 
 
-def test_without_a_register_risks_is_an_empty_list(write):
+def test_without_a_register_a_rule_that_reads_risks_fails_closed(write):
+    # risks would be an empty list, and !risks.exists(...) would pass every model unjudged.
+    policies = policygate.load_policies([write("p.yaml", POLICY)])
+    report = policygate.evaluate([_model()], policies, now=NOW)
+    (result,) = _results(report, "no-critical")
+    assert result.status is Status.ERROR
+    assert result.error_code == "no-risk-register"
+    assert "--risk-register" in result.message
+    assert not report.passed
+
+
+def test_without_a_register_a_risks_rule_its_when_leaves_out_stays_skip(write):
+    text = POLICY.replace("""'!risks.exists(r, r.residual == "critical")'""",
+                          """'!risks.exists(r, r.residual == "critical")'\n      when: 'false'""")
+    policies = policygate.load_policies([write("p.yaml", text)])
+    report = policygate.evaluate([_model()], policies, now=NOW)
+    assert [r.status for r in _results(report, "no-critical")] == [Status.SKIP]
+
+
+def test_with_a_register_a_model_without_risks_reads_an_empty_list(write):
     text = POLICY.replace(
         """'!risks.exists(r, r.residual == "critical")'""", "'risks == []'"
     )
-    policies = policygate.load_policies([write("p.yaml", text)])
-    report = policygate.evaluate([_model()], policies, now=NOW)
+    policies, graph = _setup(write, policy=text)
+    report = policygate.evaluate([_model(risks=[])], policies, now=NOW, risk_graph=graph)
+    assert report.models[0].risks == ()
     assert [r.status for r in _results(report, "no-critical")] == [Status.PASS]
 
 

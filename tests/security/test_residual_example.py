@@ -54,3 +54,15 @@ def test_rated_risks_below_critical_pass_it(tmp_path):
     )
     code, out = check(register)
     assert code == 0, out
+
+
+def test_the_shipped_residual_rules_fail_closed_without_a_risk_register():
+    # Without a register risks is empty: both rules would pass every model unjudged.
+    argv = ["check", str(MODEL), "-p", str(ROOT / "policies"), "-p", str(RESIDUAL),
+            "--now", NOW, "-f", "json"]  # fmt: skip
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 1
+    (model,) = json.loads(result.stdout)["models"]
+    residual = [r for r in model["results"] if r["policy"] == "residual-risk"]
+    assert residual and {r["status"] for r in residual} == {"error"}
+    assert {r["error_code"] for r in residual} == {"no-risk-register"}

@@ -548,11 +548,13 @@ def test_duplicate_policy_names_across_files(tmp_path: Path) -> None:
     assert error.location == Location(str(second), 4, 9)
 
 
-def test_the_same_file_given_twice_is_a_duplicate_name(tmp_path: Path) -> None:
+def test_the_same_file_given_twice_is_loaded_once(tmp_path: Path) -> None:
+    # (two files that hold one name are a duplicate, above; one file named twice is
+    # one policy, however it is named: the path again, its directory, a link)
     path = write_policy(tmp_path / "a.yaml", "same", SIMPLE_RULES)
-    error = load_error([path, path])
-    assert isinstance(error, PolicyError)
-    assert "duplicate policy name 'same'" in error.message
+    os.symlink(path, tmp_path / "link.yaml.lnk")
+    policies = load_policies([path, tmp_path, path, tmp_path / "link.yaml.lnk"])
+    assert [p.name for p in policies] == ["same"]
 
 
 def test_abstract_policies_are_not_returned_but_can_be_extended(tmp_path: Path) -> None:

@@ -457,6 +457,10 @@ def expand_paths(
     it is kept, and loading it is the error. A symlink loop is an error, named
     or met in a directory, whatever its name: it may have been meant as a
     directory of documents.
+
+    A file named twice (``-p policies/ -p policies/base.yaml``, a symlink or a
+    hard link to one already met) is read once, where it first appears: its
+    documents would otherwise be reported as duplicates of themselves.
     """
     expanded: list[str] = []
     for path in paths:
@@ -466,7 +470,26 @@ def expand_paths(
             expanded.extend(_documents_under(path, warn or _warn))
         else:
             expanded.append(path)
-    return expanded
+    return _once(expanded)
+
+
+def _once(paths: list[str]) -> list[str]:
+    """``paths`` without a second mention of a file (by device and inode)."""
+    seen: set[tuple[int, int]] = set()
+    kept: list[str] = []
+    for path in paths:
+        if path != "-":
+            try:
+                info = os.stat(path)
+            except OSError:  # loading it says what is wrong
+                kept.append(path)
+                continue
+            if stat.S_ISREG(info.st_mode):
+                if (info.st_dev, info.st_ino) in seen:
+                    continue
+                seen.add((info.st_dev, info.st_ino))
+        kept.append(path)
+    return kept
 
 
 def _warn(message: str) -> None:

@@ -254,9 +254,15 @@ class _Evaluator:
                 risks=risks_variable(assessment.risks, assessment.controls) if assessment else []
             )
             for index, policy, later in late:
-                use, found = self._policy(record, later, backend, rated.bind(params=policy.params))
-                if self.risk_graph is None:
-                    found = [_without_register(r) for r in found]
+                if self.risk_graph is None and reads_risks(policy):
+                    # Its applies_to would see no risks: whether it applies is not known.
+                    use = PolicyUse(policy.name, None)
+                    found = [_undecided_without_register(policy)]
+                else:
+                    bound = rated.bind(params=policy.params)
+                    use, found = self._policy(record, later, backend, bound)
+                    if self.risk_graph is None:
+                        found = [_without_register(r) for r in found]
                 if self.waivers:
                     found = [self._waive(record, r) for r in found]
                 uses[index] = uses[index] or use
@@ -659,6 +665,30 @@ def rules_of(policies: Iterable[Policy]) -> list[str]:
     return [f"{p.name}/{r.id}" for p in policies for r in p.rules]
 
 
+_NO_REGISTER = (
+    "no risk register was given (--risk-register): without one no model has risks to judge"
+)
+_GIVE_REGISTER = ("Evaluate with the risk register that rates this model's risks "
+                  "(--risk-register, or risk_registers in the configuration file).")
+
+
+def _undecided_without_register(policy: Policy) -> Result:
+    """A policy whose ``applies_to`` reads ``risks``, evaluated without a register:
+    ``risks.exists(...)`` would be false and the policy silently not apply."""
+    return Result(
+        policy=policy.name,
+        rule="applies_to",
+        status=Status.ERROR,
+        title="Policy applicability",
+        category="metadata",
+        message="cannot decide whether the policy applies: its applies_to reads risks, "
+        f"and {_NO_REGISTER}",
+        remediation=_GIVE_REGISTER,
+        waivable=False,
+        error_code="no-risk-register",
+    )
+
+
 def _without_register(result: Result) -> Result:
     """A rule that reads ``risks`` judged without a risk register: ``risks`` is an
     empty list then, so ``!risks.exists(r, r.residual == "critical")`` would pass
@@ -670,8 +700,6 @@ def _without_register(result: Result) -> Result:
         result,
         status=Status.ERROR,
         error_code="no-risk-register",
-        message="the rule reads risks, and no risk register was given (--risk-register): "
-        "without one no model has risks to judge",
-        remediation="Evaluate with the risk register that rates this model's risks "
-        "(--risk-register, or risk_registers in the configuration file).",
+        message=f"the rule reads risks, and {_NO_REGISTER}",
+        remediation=_GIVE_REGISTER,
     )

@@ -199,6 +199,31 @@ def test_a_policy_whose_applies_to_reads_risks_is_evaluated_after(write):
     assert [r.status for r in _results(drift_only, "reviewed")] == [Status.SKIP]
 
 
+def test_without_a_register_a_policy_whose_applies_to_reads_risks_is_undecided(write):
+    # risks.exists(...) would be false: the policy would silently not apply, and the
+    # models pass on the other policies.
+    text = """\
+    apiVersion: policygate/v1
+    kind: Policy
+    metadata: {name: critical-only}
+    spec:
+      applies_to: 'risks.exists(r, r.inherent == "critical")'
+      rules:
+        - id: reviewed
+          check: has(model.review)
+    """
+    evidence = POLICY.split("    - id: no-critical")[0] + POLICY.split("r.id)}'\n")[1]
+    policies = policygate.load_policies([write("e.yaml", evidence), write("c.yaml", text)])
+    model = policygate.evaluate([_model()], policies, now=NOW).models[0]
+    uses = [(u.name, u.applicable) for u in model.policies]
+    assert uses == [("p", True), ("critical-only", None)]
+    (undecided,) = [r for r in model.results if r.policy == "critical-only"]
+    assert (undecided.rule, undecided.status, undecided.error_code) == (
+        "applies_to", Status.ERROR, "no-risk-register"
+    )
+    assert not model.passed
+
+
 def test_a_policy_schema_is_checked_once_when_rules_read_risks(write):
     (write("schema.json", '{"type": "object", "required": ["gap"]}'))
     text = POLICY.replace("spec:\n", "spec:\n  model_schema: schema.json\n", 1)

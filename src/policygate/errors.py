@@ -297,6 +297,12 @@ class ErrorGroup(LoadError):
             first.location if first else None,
         )
 
+    @classmethod
+    def of(cls, errors: Sequence[PolicygateError]) -> PolicygateError:
+        """What to raise for ``errors`` (at least one): the one error itself, or
+        all of them as a group."""
+        return cls(errors) if len(errors) > 1 else errors[0]
+
     def to_dict(self) -> dict[str, Any]:
         """Every error of the group, each with its own code, beside the group's."""
         data = super().to_dict()

@@ -100,7 +100,7 @@ def load_models(
         if record is not None:
             records.append(record)
     if errors:
-        raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+        raise ErrorGroup.of(errors)
     return [with_evidence(record, limits) for record in records]
 
 
@@ -129,7 +129,7 @@ def record_from_document(document: Document) -> ModelRecord | None:
     if kind == "ModelRecord":
         problems = validate_document(document, "ModelRecord")
         if problems:
-            raise ErrorGroup(problems) if len(problems) > 1 else problems[0]
+            raise ErrorGroup.of(problems)
     elif not isinstance(document.data, Mapping):
         raise LoadError("a model record must be a mapping", document.location(),
                         code="schema-invalid")  # fmt: skip

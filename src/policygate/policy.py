@@ -449,7 +449,7 @@ def load_policies(
     if errors:
         # A broken parent is reached once on its own and once through each child.
         errors = list({str(error): error for error in errors}.values())
-        raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+        raise ErrorGroup.of(errors)
     if not policies:
         where = ", ".join(os.fspath(p) for p in paths)
         what = "access policy" if kind == "AccessPolicy" else "policy"
@@ -546,7 +546,7 @@ class Loader:
         """The policy with its parents' rules and params merged in and every
         expression compiled; raises all of its load errors together."""
         if parsed.errors:
-            raise ErrorGroup(parsed.errors) if len(parsed.errors) > 1 else parsed.errors[0]
+            raise ErrorGroup.of(parsed.errors)
         document, kind, key = parsed.document, parsed.kind, parsed.key
         if key in self._resolved:
             return self._resolved[key]
@@ -623,7 +623,7 @@ class Loader:
             )
 
         if errors:
-            raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+            raise ErrorGroup.of(errors)
 
         data = document.data
         metadata = data["metadata"]
@@ -692,7 +692,7 @@ class Loader:
                                           document.location((*base, "enforce_from")),
                                           code="enforce-from-invalid"))  # fmt: skip
         if errors or check is None:
-            raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+            raise ErrorGroup.of(errors)
         rule = Rule(
             id=raw["id"],
             check=check,
@@ -725,7 +725,7 @@ class Loader:
                 errors.append(PolicyError(unknown_action_message(action), where,
                                           code="unknown-action"))  # fmt: skip
         if errors:
-            raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+            raise ErrorGroup.of(errors)
         return tuple(raw["actions"])
 
     # -- CEL -------------------------------------------------------------------

@@ -307,7 +307,7 @@ def load_run(
 
         register = attempt(lambda: load_risk_registers(spec.risk_registers, limits=load))
     if errors:
-        raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+        raise ErrorGroup.of(errors)
     # What follows reads the records and policies loaded above.
     if spec.attestation_log:
         from .approvals.attestation_log import require_logged_decisions, validate_head
@@ -379,7 +379,7 @@ def _policies(
             errors.append(error)
     if errors:  # each broken file once, though both loads read it
         unique = list({str(error): error for error in errors}.values())
-        raise ErrorGroup(unique) if len(unique) > 1 else unique[0]
+        raise ErrorGroup.of(unique)
     promotion, access_policies = found["Policy"], found["AccessPolicy"]
     if params:
         both = apply_params([*promotion, *access_policies], params)

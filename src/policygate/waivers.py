@@ -75,7 +75,7 @@ def load_waivers(
             errors.append(error)
     errors.extend(duplicate_names(waivers))
     if errors:
-        raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+        raise ErrorGroup.of(errors)
     return waivers
 
 
@@ -100,14 +100,14 @@ def check_unique_names(waivers: Sequence[Waiver]) -> None:
     """Raise the load errors of :func:`duplicate_names`, if any."""
     errors = duplicate_names(waivers)
     if errors:
-        raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+        raise ErrorGroup.of(errors)
 
 
 def waiver_from_document(document: Document) -> Waiver:
     """One Waiver document (its ``kind`` already known), validated against the shipped schema."""
     problems = validate_document(document, "Waiver")
     if problems:
-        raise ErrorGroup(problems) if len(problems) > 1 else problems[0]
+        raise ErrorGroup.of(problems)
     spec = document.data["spec"]
     try:
         expires_at = parse_timestamp(spec["expires_at"])

@@ -205,7 +205,7 @@ def require_logged_decisions(
     logged = read_attestation_log(name, head=head)
     errors = missing_from_records(records, logged, attestations, log=name)
     if errors:
-        raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+        raise ErrorGroup.of(errors)
     return logged
 
 

@@ -53,7 +53,7 @@ def load_attestations(
             )
         )
     if errors:
-        raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+        raise ErrorGroup.of(errors)
     return attestations
 
 

@@ -114,7 +114,7 @@ def load_approvers(
         approvers.extend(_parse(document, errors))
     errors.extend(_duplicates(approvers))
     if errors:
-        raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+        raise ErrorGroup.of(errors)
     return Approvers(tuple(approvers), tuple(sources))
 
 

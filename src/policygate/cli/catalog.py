@@ -33,7 +33,7 @@ def list_controls(framework: str | None, catalogs: Sequence[str], fmt: str) -> N
     loaded = all_catalogs(load_catalogs(catalogs) if catalogs else ())
     errors = check_catalogs(loaded)
     if errors:
-        raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+        raise ErrorGroup.of(errors)
     if framework is not None:
         known = sorted({c.framework for c in loaded})
         loaded = [c for c in loaded if c.framework == framework]

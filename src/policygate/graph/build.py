@@ -207,7 +207,7 @@ def build_risk_graph(
         *check_control_ids(policies, catalogs),
     ]
     if errors:
-        raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+        raise ErrorGroup.of(errors)
 
     graph = nx.DiGraph()
     for catalog in catalogs:
@@ -294,7 +294,7 @@ def risk_graph_of(
     except PolicygateError as error:
         errors.append(error)
     if errors:
-        raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+        raise ErrorGroup.of(errors)
     return risk_graph
 
 

@@ -83,7 +83,7 @@ def load_catalogs(
         except PolicygateError as error:
             errors.append(error)
     if errors:
-        raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+        raise ErrorGroup.of(errors)
     return catalogs
 
 
@@ -235,4 +235,4 @@ def verify_control_ids(policies: Iterable[Policy], extra: Iterable[ControlCatalo
     catalogs = all_catalogs(extra)
     errors = check_catalogs(catalogs) + check_control_ids(policies, catalogs)
     if errors:
-        raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+        raise ErrorGroup.of(errors)

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ErrorGroup, JsonPath, LoadError, Location, PolicyError
+from ..errors import ErrorGroup, JsonPath, Location, PolicyError
 
 if TYPE_CHECKING:
     from ..documents import Document
@@ -139,7 +139,7 @@ def load_matrix(document: Document) -> RiskMatrix:
     impacts = labels("impact", IMPACTS)
     ratings = labels("ratings", RATINGS)
     if errors:  # the cells are read by these labels: nothing more to say until they are
-        raise _group(errors)
+        raise ErrorGroup.of(errors)
     if "cells" not in raw:
         if (likelihoods, impacts, ratings) != (LIKELIHOODS, IMPACTS, RATINGS):
             errors.append(
@@ -152,7 +152,7 @@ def load_matrix(document: Document) -> RiskMatrix:
     else:
         cells = _cells(raw["cells"], likelihoods, impacts, ratings, at, errors)
     if errors:
-        raise _group(errors)
+        raise ErrorGroup.of(errors)
     matrix = RiskMatrix(
         likelihoods=likelihoods,
         impacts=impacts,
@@ -163,7 +163,7 @@ def load_matrix(document: Document) -> RiskMatrix:
     )
     _check_monotone(matrix, at, errors)
     if errors:
-        raise _group(errors)
+        raise ErrorGroup.of(errors)
     return matrix
 
 
@@ -245,11 +245,6 @@ def _matrix_error(message: str, location: Location, json_path: JsonPath) -> Poli
     return PolicyError(message, location, json_path, code="risk-matrix-invalid")
 
 
-def _group(errors: list[PolicyError]) -> LoadError:
-    """The errors raised together (sorted by location), or the one."""
-    return ErrorGroup(errors) if len(errors) > 1 else errors[0]
-
-
 def rate_risk(
     matrix: RiskMatrix, raw: Mapping[str, Any], document: Document, base: JsonPath
 ) -> tuple[str, str, str]:
@@ -288,7 +283,7 @@ def rate_risk(
             continue
         levels.append(level)
     if errors:
-        raise _group(errors)
+        raise ErrorGroup.of(errors)
     likelihood, impact = levels
     return (
         matrix.likelihoods[likelihood],

@@ -159,7 +159,7 @@ def load_risk_registers(
             except PolicygateError as error:
                 errors.append(error)
     if errors:
-        raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+        raise ErrorGroup.of(errors)
     if not documents:
         searched = ", ".join(os.fspath(p) for p in paths)
         raise LoadError(f"no RiskRegister document found in {searched}")

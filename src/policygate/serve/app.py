@@ -251,7 +251,7 @@ class DecisionService:
 
             problems = check_model_risks(records, current.register)
             if problems:
-                raise ErrorGroup(problems) if len(problems) > 1 else problems[0]
+                raise ErrorGroup.of(problems)
         assert current.run is not None  # load_set loads every set as a run
         # the body's now, else --now, else the time the request is judged
         now = now if now is not None else current.run.spec.now
@@ -331,7 +331,7 @@ def parse_check_request(
             continue
         records.append(record)
     if errors:
-        raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+        raise ErrorGroup.of(errors)
     if now is not None:
         from ..timestamps import parse_timestamp
 

@@ -124,7 +124,7 @@ def load_suites(
             except PolicygateError as error:
                 errors.append(error)
     if errors:
-        raise ErrorGroup(errors) if len(errors) > 1 else errors[0]
+        raise ErrorGroup.of(errors)
     if not suites:
         where = ", ".join(os.fspath(p) for p in paths)
         raise NothingEvaluatedError(f"no test found in {where} (kind: PolicyTest)")
@@ -171,7 +171,7 @@ class _Suite:
     def load(self) -> TestSuite:
         problems = validate_document(self.document, "PolicyTest")
         if problems:
-            raise ErrorGroup(problems) if len(problems) > 1 else problems[0]
+            raise ErrorGroup.of(problems)
         data = self.document.data
         spec = data["spec"]
         policies = self._policies(spec["policies"])
@@ -195,7 +195,7 @@ class _Suite:
             if case is not None:
                 cases.append(case)
         if self.errors:
-            raise ErrorGroup(self.errors) if len(self.errors) > 1 else self.errors[0]
+            raise ErrorGroup.of(self.errors)
         return TestSuite(
             name=data["metadata"]["name"],
             source=self.document.source,
@@ -249,7 +249,7 @@ class _Suite:
                 else:
                     self.errors.extend(error.errors if isinstance(error, ErrorGroup) else [error])
         if self.errors:
-            raise ErrorGroup(self.errors) if len(self.errors) > 1 else self.errors[0]
+            raise ErrorGroup.of(self.errors)
         return policies
 
     def _access_policies(self, ref: str, policies: list[Policy]) -> bool:

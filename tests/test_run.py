@@ -270,3 +270,63 @@ def test_a_bad_risk_register_is_raised_together_with_the_other_load_errors(tmp_p
     paths = sorted(str(e.location.path) for e in raised.value.errors if e.location)
     assert paths == [str(policy), str(register)]
     assert "sometimes" in str(raised.value)
+
+
+# --- one plan per policy for all of a run's with_records runs (audit's sources) ------
+
+MODELS = sorted(str(p) for p in (ROOT / "examples" / "models").glob("*.yaml"))
+
+
+def _fresh(run: Run) -> policygate.Report:
+    """The run's report from an evaluation that shares nothing with another."""
+    from policygate.evaluate import evaluate as evaluate_records
+
+    return evaluate_records(list(run.records), list(run.policies), **run.evaluation())
+
+
+def test_a_runs_with_records_runs_share_its_plans():
+    """An audit evaluates each source as ``run.with_records(...)``: the rules' plans
+    (quick evaluations, passes, the rules that read risks set apart) are made once
+    for all of them, not once per source: the second source's passes are the very
+    objects the first one's were."""
+    run = load_run(RunSpec(models=(PASSES,), policies=(POLICIES,), now=NOW))
+    first = evaluate(run.with_records(run.records))
+    second = evaluate(run.with_records(run.records))
+    # (a for_each rule's passes, one per item, are made by each evaluation)
+    each = {(p.name, r.id) for p in run.policies for r in p.rules if r.for_each is not None}
+    passes = [(a, b) for a, b in zip(first.models[0].results, second.models[0].results,
+                                     strict=True)
+              if a.status.value == "pass" and (a.policy, a.rule) not in each]  # fmt: skip
+    assert len(passes) > 5 and all(a is b for a, b in passes)
+    assert run.memo["plans"] and set(run.memo["plans"]) <= {id(p) for p in run.policies}
+
+
+@pytest.mark.parametrize("register", [False, True])
+def test_shared_plans_give_the_reports_fresh_evaluations_give(register):
+    """Sharing the plans changes no result: every example model, evaluated one by one
+    through the run's memo, gets the report an evaluation sharing nothing gives;
+    with the residual-risk policy, whose rules reading ``risks`` are set apart."""
+    policies = (POLICIES, str(ROOT / "examples" / "policies" / "residual-risk.yaml"))
+    registers = (str(ROOT / "examples" / "risk-register.yaml"),) if register else ()
+    run = load_run(RunSpec(models=tuple(MODELS), policies=policies,
+                           risk_registers=registers, now=NOW))  # fmt: skip
+    for _ in range(2):  # the second time round, every plan comes from the memo
+        for record in run.records:
+            alone = run.with_records([record])
+            assert evaluate(alone).to_dict() == _fresh(alone).to_dict()
+    assert run.memo["splits"]
+
+
+def test_a_memo_given_other_policies_each_time_stays_bounded(monkeypatch, policy):
+    import sys
+
+    evaluation = sys.modules["policygate.evaluate"]  # (the package's name is the function)
+    monkeypatch.setattr(evaluation, "_MEMO_POLICIES", 3)
+    memo: dict[str, Any] = {}
+    record = {"apiVersion": "policygate/v1", "kind": "ModelRecord",
+              "metadata": {"name": "m", "version": "1"},
+              "spec": {"metrics": {"auc": 0.9}}}  # fmt: skip
+    for _ in range(10):  # new policy objects each time: nothing to reuse
+        policies = policygate.load_policies([policy])
+        evaluation.evaluate([record], policies, now=NOW, memo=memo)
+        assert len(memo["plans"]) <= 4

@@ -109,6 +109,7 @@ def evaluate(
     budget: Budget | None = None,
     request: Mapping[str, Any] | None = None,
     set: Mapping[str, Any] | None = None,  # --set (SPEC §5): record defaults
+    memo: dict[str, Any] | None = None,
 ) -> Report:
     """Evaluate every model against every policy and return the report.
 
@@ -122,6 +123,10 @@ def evaluate(
     directory none is. ``budget`` bounds what each rule may spend (SECURITY.md);
     a rule that exceeds it gets an ``error`` result. ``request`` is what access
     policies' rules read as ``request`` (:func:`policygate.authorize`, SPEC §8).
+    ``memo`` is a dict the evaluation keeps what it plans once per policy in
+    (each rule's quick evaluations, its pass): evaluations of the same policy
+    objects that share it plan them once (a :class:`policygate.run.Run` holds
+    one for all its ``with_records`` runs, an audit's sources).
     """
     if require_evidence and risk_graph is None:
         raise UsageError("require_evidence needs a risk register (risk_graph)")
@@ -138,7 +143,8 @@ def evaluate(
     if params:
         policies = apply_params(policies, params)
     evaluator = _Evaluator(
-        moment, tuple(waivers), dict(inputs or {}), fail_on, risk_graph, require_evidence
+        moment, tuple(waivers), dict(inputs or {}), fail_on, risk_graph, require_evidence,
+        memo=None if params else memo,  # (params made new policy objects: nothing to share)
     )
     evaluator.approvers, evaluator.attestations = approvers, tuple(attestations)
     evaluator.budget = budget or DEFAULT_BUDGET
@@ -185,6 +191,9 @@ def _as_records(models: Sequence[ModelInput] | ModelInput) -> list[ModelRecord]:
     return records
 
 
+_MEMO_POLICIES = 10_000  # a memo planning more policies than this starts again
+
+
 class _Evaluator:
     def __init__(
         self,
@@ -194,6 +203,7 @@ class _Evaluator:
         fail_on: str,
         risk_graph: RiskGraph | None = None,
         require_evidence: bool = False,
+        memo: dict[str, Any] | None = None,
     ) -> None:
         self.now = now
         self.waivers = waivers
@@ -205,12 +215,19 @@ class _Evaluator:
         self.attestations: tuple[Attestation, ...] = ()
         self.budget = DEFAULT_BUDGET
         self._deadline: Callable[[], bool] | None = None
-        # per policy (by id, holding it): its rules' quick evaluations and passes
-        self._plans: dict[int, tuple[Policy, list[tuple[Rule, Any, Any]], list[Result]]] = {}
+        # Per policy (by id, holding it so that the id stays its own): its rules' quick
+        # evaluations and passes, and its rules evaluated first and those that read
+        # risks. Neither depends on anything but the policy, so a memo can share them.
+        if memo is None:
+            memo = {}
+        elif len(memo.get("plans", ())) > _MEMO_POLICIES:  # other policies each time
+            memo.clear()
+        self._plans: dict[int, tuple[Policy, list[tuple[Rule, Any, Any]], list[Result]]]
+        self._plans = memo.setdefault("plans", {})
+        self._splits: dict[int, tuple[Policy, Policy | None, Policy | None]]
+        self._splits = memo.setdefault("splits", {})
         self.request: Mapping[str, Any] | None = None
         self._results: dict[tuple[int, int, Status, str | None, int | str | None], Result] = {}
-        # per policy (by id, holding it): its rules evaluated first, and those read risks
-        self._splits: dict[int, tuple[Policy, Policy | None, Policy | None]] = {}
 
     def model(self, record: ModelRecord, policies: Sequence[Policy]) -> ModelReport:
         # The quick evaluations' backstop: the rule seconds, counted from the model's

@@ -217,6 +217,9 @@ class Run:
     limits: RunLimits | None = None
     warnings: tuple[str, ...] = ()
     """What the caller should say: each ``--set`` default a record contradicts."""
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """What evaluating plans once per policy (:func:`policygate.evaluate.evaluate`'s
+    ``memo``), shared by this run and every :meth:`with_records` run made of it."""
 
     @property
     def fail_on(self) -> str:
@@ -470,7 +473,8 @@ def evaluate(
     if isinstance(run, Run):
         if policies is not None or keywords:
             raise UsageError("evaluate(run) takes no other argument: the run holds them")
-        return evaluate_records(list(run.records), list(run.policies), **run.evaluation())
+        return evaluate_records(list(run.records), list(run.policies), **run.evaluation(),
+                                memo=run.memo)  # fmt: skip
     if policies is None:
         raise UsageError("evaluate needs a Run, or models and policies")
     return evaluate_records(_loaded(run), policies, **keywords)

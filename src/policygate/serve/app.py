@@ -256,7 +256,7 @@ class DecisionService:
         # the body's now, else --now, else the time the request is judged
         now = now if now is not None else current.run.spec.now
         evaluation = {**current.run.evaluation(), "now": now, "fail_on": self.fail_on}
-        report = evaluate(records, current.policies, params=params,
+        report = evaluate(records, current.policies, params=params, memo=current.run.memo,
                           set=current.defaults or None, **evaluation)  # fmt: skip
         if self.decision_log:  # before answering: a decision not recorded is not given
             from ..decisionlog import log_decisions

@@ -274,7 +274,7 @@ def w4(work: Path, rules: int) -> None:
     policy.write_text(base[0] + "  rules:\n" + "\n".join(c.rstrip("\n") for c in copies) + "\n",
                       encoding="utf-8")  # fmt: skip
     seconds = _process_seconds([*POLICYGATE, "lint", str(policy)], 1)
-    row("policygate lint", f"{seconds:,.2f} s", "", verdict(seconds < 2))
+    row("policygate lint", f"{seconds:,.2f} s", "", verdict(seconds < 1))
 
 
 # --------------------------------------------------------------------------- main

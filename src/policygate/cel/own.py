@@ -162,10 +162,15 @@ def _params(value: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class _OwnActivation(Activation):
-    __slots__ = ("variables",)
+    __slots__ = ("variables", "engine", "start")
 
     def __init__(self, variables: dict[str, Any]) -> None:
         self.variables = variables
+        # The engine's activation the quick path evaluates on, restarted per program
+        # (one per model and policy, not one per rule), made on first use; ``start``
+        # is its budget and reserve as made (EngineActivation.restart, inlined).
+        self.engine: EngineActivation | None = None
+        self.start = (0, 0)
 
     def bind(self, **variables: Any) -> _OwnActivation:
         merged = dict(self.variables)
@@ -196,13 +201,19 @@ def _expired(meter: Meter) -> Any:
     return expired
 
 
+# What Program._run raises, or turns into a CELEvaluationError, for an evaluation that
+# gives no value: the quick path calls the compiled root itself and takes any as no answer.
+_NO_ANSWER = (CELError, RecursionError, TypeError, ValueError, ArithmeticError)
+
+
 class _OwnProgram(Program):
-    __slots__ = ("text", "_program", "_free")
+    __slots__ = ("text", "_program", "_free", "_bare")
 
     def __init__(self, text: str, program: lang.Program, free: frozenset[str]) -> None:
         self.text = text
         self._program = program
         self._free = free
+        self._bare = program.bare()
 
     def free_variables(self) -> set[str]:
         """The variables the checked tree reads (no other parser loaded)."""
@@ -233,14 +244,31 @@ class _OwnProgram(Program):
         meter.charge(units)
         return value
 
-
-    def quick(
-        self, activation: Activation, limit: int, deadline: Callable[[], bool] | None
-    ) -> Any:
+    def quick(self, activation: Activation, limit: int, deadline: Callable[[], bool] | None) -> Any:
         assert isinstance(activation, _OwnActivation)
+        act = activation.engine
+        if act is None or act.limit != limit or act.deadline is not deadline:
+            act = activation.engine = EngineActivation(activation.variables, limit, None, deadline)
+            activation.start = act.budget, act.reserve
+        else:
+            act.budget, act.reserve = activation.start
+            if act.locals:  # (a loop puts its locals back even when it raises)
+                act.locals = {}
+        bare = self._bare
+        if bare is None:  # a deep tree: Program._run makes room on the stack for it
+            try:
+                return self._program._run(act)
+            except CELError:  # an error, the budget or the deadline: evaluate() says which
+                return UNDECIDED
+        closure, cost = bare
+        # What Program._run does, but for an error: whatever it raises (or turns into a
+        # CELEvaluationError) is no answer here, and evaluate() finds where it arose.
         try:
-            return self._program._run(EngineActivation(activation.variables, limit, None, deadline))
-        except CELError:  # an error, the budget or the deadline: evaluate() says which
+            act.budget -= cost
+            if act.budget < 0:
+                act.overdraw()
+            return closure(act)
+        except _NO_ANSWER:
             return UNDECIDED
 
     def quick_each(
@@ -261,18 +289,30 @@ class _OwnProgram(Program):
             return UNDECIDED
         if not pairs:
             return UNDECIDED
-        base, run = activation.variables, check._program._run
+        # One set of variables and one engine activation for all the elements: each
+        # element rebinds item, index and key and restarts the budget.
+        variables = dict(activation.variables)
+        act = EngineActivation(variables, limit, None, deadline)
+        bare = check._bare
+        run = check._program._run
         outcomes: list[tuple[int | str, Any, bool]] = []
         for position, (key, element) in enumerate(pairs):
             if deadline is not None and position & 255 == 255 and deadline():
                 return UNDECIDED  # a long list past the time: the evaluator's meter says so
-            variables = dict(base)
             variables["item"] = element
             variables["index"] = key if kind is list else position
             variables["key"] = key
+            if position:
+                act.restart()
             try:
-                ok = run(EngineActivation(variables, limit, None, deadline))
-            except CELError:
+                if bare is None:
+                    ok = run(act)
+                else:
+                    act.budget -= bare[1]
+                    if act.budget < 0:
+                        act.overdraw()
+                    ok = bare[0](act)
+            except _NO_ANSWER:
                 return UNDECIDED
             if type(ok) is not bool:
                 return UNDECIDED

@@ -106,6 +106,15 @@ class Program:
         )
         return self._run(act)
 
+    def bare(self) -> tuple[Closure, int] | None:
+        """The compiled root and the units :meth:`_run` charges before calling it,
+        for a caller that runs it on an :class:`Activation` of its own and takes
+        any error as "no answer" (the quick path of :mod:`policygate.cel.own`):
+        what the root raises is then all it needs, not the node it arose at.
+        ``None`` for a deep tree, which needs :func:`stack_room` around it (and
+        for it, ``_run``)."""
+        return None if self._deep else (self._closure, self._cost)
+
     def measure(
         self,
         variables: Mapping[str, Any] | None = None,

@@ -61,6 +61,18 @@ class Activation:
         else:
             self.budget, self.reserve = CHUNK, budget - CHUNK
 
+    def restart(self) -> None:
+        """Back to the state :meth:`__init__` left: the whole budget again and no
+        loop locals, for one more evaluation on the same variables (the quick
+        path evaluates a model's rules on one activation)."""
+        budget = self.limit
+        if self.deadline is None or budget <= CHUNK:
+            self.budget, self.reserve = budget, 0
+        else:
+            self.budget, self.reserve = CHUNK, budget - CHUNK
+        if self.locals:  # (a loop puts its locals back even when it raises)
+            self.locals = {}
+
     def left(self) -> int:
         """The units this evaluation may still spend."""
         return self.budget + self.reserve

@@ -475,7 +475,7 @@ def expand_paths(
 
 def _once(paths: list[str]) -> list[str]:
     """``paths`` without a second mention of a file (by device and inode)."""
-    seen: set[tuple[int, int]] = set()
+    seen: set[int] = set()  # device and inode as one number: a small set for many files
     kept: list[str] = []
     for path in paths:
         if path != "-":
@@ -485,9 +485,10 @@ def _once(paths: list[str]) -> list[str]:
                 kept.append(path)
                 continue
             if stat.S_ISREG(info.st_mode):
-                if (info.st_dev, info.st_ino) in seen:
+                identity = info.st_dev << 64 | info.st_ino
+                if identity in seen:
                     continue
-                seen.add((info.st_dev, info.st_ino))
+                seen.add(identity)
         kept.append(path)
     return kept
 
@@ -537,48 +538,90 @@ def _not_regular(mode: int) -> str | None:
 
 
 def _documents_under(root: str, warn: Callable[[str], None]) -> list[str]:
-    def fail(error: OSError) -> None:
-        raise LoadError(
-            f"cannot read directory: {error.strerror}", Location(error.filename or root),
-            code="file-unreadable",
-        )
-
-    found: list[tuple[tuple[str, ...], str]] = []
+    """The documents under ``root``, sorted by path components: a walk that visits
+    each directory's entries in sorted order, so nothing but the paths found and
+    the listings of the directories being walked is held (no sort of them all)."""
+    found: list[str] = []
     visited: set[tuple[int, int]] = set()
-    for directory, dirnames, filenames in os.walk(root, onerror=fail, followlinks=True):
-        info = os.stat(directory)
+    # Each directory being walked: its path and its entries not walked yet, reversed.
+    stack: list[tuple[str, list[str], set[str]]] = []
+
+    def enter(directory: str) -> None:
+        try:
+            info = os.stat(directory)
+        except OSError as error:
+            raise _unreadable_directory(error, root) from None
         if (info.st_dev, info.st_ino) in visited:  # a symlink back into the tree
-            dirnames[:] = []
-            continue
+            return
         visited.add((info.st_dev, info.st_ino))
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        relative = os.path.relpath(directory, root)
-        parts = () if relative == os.curdir else tuple(relative.split(os.sep))
-        for name in filenames:
-            if name.startswith("."):
-                continue
-            path = os.path.join(directory, name)
-            document = name.lower().endswith(_EXTENSIONS)
-            try:
-                # os.walk lists a symlink it cannot follow (a loop) among the files.
-                mode = os.stat(path).st_mode if document else None
-            except OSError as error:
-                if error.errno == errno.ELOOP:
-                    raise _os_error(error, Location(path)) from None
-                mode = None  # dangling: loading it says so
-            if not document:
-                if os.path.islink(path) and _is_loop(path):
-                    raise LoadError(
-                        "symlink loop (too many levels of symbolic links)", Location(path),
-                        code="file-unreadable",
-                    )
-                continue
-            kind = None if mode is None else _not_regular(mode)
-            if kind is not None:
-                warn(f"{path}: skipped: not a regular file ({kind})")
-                continue
-            found.append((parts + (name,), path))
-    return [path for _, path in sorted(found)]
+        names, subdirectories = _listing(directory, root)
+        names.reverse()
+        stack.append((directory, names, subdirectories))
+
+    enter(root)
+    while stack:
+        directory, names, subdirectories = stack[-1]
+        if not names:
+            stack.pop()
+            continue
+        name = names.pop()
+        if name in subdirectories:
+            enter(os.path.join(directory, name))
+            continue
+        _found_file(directory, name, found, warn)
+    return found
+
+
+def _listing(directory: str, root: str) -> tuple[list[str], set[str]]:
+    """The names of ``directory``'s visible entries, sorted, and those that are
+    directories (a symlink to one included; one that cannot be followed is a file)."""
+    names: list[str] = []
+    subdirectories: set[str] = set()
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                names.append(entry.name)
+                try:
+                    if entry.is_dir():
+                        subdirectories.add(entry.name)
+                except OSError:
+                    pass
+    except OSError as error:
+        raise _unreadable_directory(error, root) from None
+    names.sort()
+    return names, subdirectories
+
+
+def _unreadable_directory(error: OSError, root: str) -> LoadError:
+    return LoadError(f"cannot read directory: {error.strerror}",
+                     Location(error.filename or root), code="file-unreadable")  # fmt: skip
+
+
+def _found_file(directory: str, name: str, found: list[str], warn: Callable[[str], None]) -> None:
+    """Add the file ``name`` of ``directory`` to ``found`` if it is a document to load."""
+    path = os.path.join(directory, name)
+    document = name.lower().endswith(_EXTENSIONS)
+    try:
+        # A symlink that cannot be followed (a loop) is listed among the files.
+        mode = os.stat(path).st_mode if document else None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise _os_error(error, Location(path)) from None
+        mode = None  # dangling: loading it says so
+    if not document:
+        if os.path.islink(path) and _is_loop(path):
+            raise LoadError(
+                "symlink loop (too many levels of symbolic links)", Location(path),
+                code="file-unreadable",
+            )
+        return
+    kind = None if mode is None else _not_regular(mode)
+    if kind is not None:
+        warn(f"{path}: skipped: not a regular file ({kind})")
+        return
+    found.append(path)
 
 
 def _is_loop(path: str) -> bool:

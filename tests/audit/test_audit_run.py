@@ -206,6 +206,35 @@ def test_a_progress_bar_only_when_asked_or_on_a_terminal(tree, monkeypatch):
     assert "auditing" not in run(*args).stderr
 
 
+def test_without_a_bar_the_sources_are_listed_as_the_audit_goes(tree, monkeypatch):
+    """Nothing needs the number of sources without a progress bar: the first model is
+    evaluated before the second source is listed, so an audit of many files does not
+    hold an item for each of them (with the bar, they are listed first, for its total)."""
+    import policygate.cli.audit as command
+
+    events: list[str] = []
+    real_expand, real_evaluate = command.expand_sources, command.Auditor.evaluate
+
+    def expand(*args, **keywords):
+        for item in real_expand(*args, **keywords):
+            events.append("listed")
+            yield item
+
+    def evaluate(self, item):
+        events.append("evaluated")
+        return real_evaluate(self, item)
+
+    monkeypatch.setattr(command, "expand_sources", expand)
+    monkeypatch.setattr(command.Auditor, "evaluate", evaluate)
+    args = ["audit", str(tree / "registry" / "team-0"), "-p", str(tree / "policy.yaml"),
+            "--now", NOW]  # fmt: skip
+    assert run(*args).exit_code in (0, 1)
+    assert events[:3] == ["listed", "evaluated", "listed"] and events.count("listed") == 10
+    events.clear()
+    assert run(*args, "--progress").exit_code in (0, 1)
+    assert events[:11] == ["listed"] * 10 + ["evaluated"]
+
+
 def test_the_library_streams_models_to_a_spool(tree):
     config = AuditConfig(policies=(str(tree / "policy.yaml"),), now=NOW)
     auditor = Auditor(config)

@@ -10,7 +10,7 @@ result, and the audit goes on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 
 from ..report import ModelReport, Report
 from ..run import evaluate
@@ -20,7 +20,7 @@ from .summary import AuditSummary
 
 
 def audit(
-    items: Sequence[AuditItem],
+    items: Iterable[AuditItem],
     config: AuditConfig,
     *,
     jobs: int = 1,

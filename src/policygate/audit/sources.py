@@ -26,7 +26,7 @@ _CARD_FILES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per source listed: small
 class AuditItem:
     """One source to evaluate, or the error that kept an argument from expanding."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import click
@@ -127,10 +127,15 @@ def audit_command(
                                   if k.startswith("POLICYGATE_")})  # fmt: skip
     auditor = Auditor(config)  # loads everything once here: usage and load errors exit 2 now
     header = report_header(auditor)
-    items = list(expand_sources(list(sources), alias=alias, stage=stage))
+    if progress is None:
+        progress = sys.stderr.isatty() and not os.environ.get("CI")
+    # Listed as the audit goes; all first only for the bar's total (one item a source).
+    items: Iterable[AuditItem] = expand_sources(list(sources), alias=alias, stage=stage)
+    if progress:
+        items = list(items)
     needs_spool = any(f != SUMMARY for f, _ in outputs)
     with ReportSpool() as spool:
-        with _progress(progress, len(items)) as advance:  # the bar ends before any output
+        with _progress(progress, items) as advance:  # the bar ends before any output
             summary = audit(
                 items,
                 config,
@@ -185,13 +190,13 @@ def _write(
 
 
 @contextlib.contextmanager
-def _progress(wanted: bool | None, total: int) -> Iterator[Callable[[AuditItem], None]]:
-    """A rich progress bar on stderr when wanted (default: stderr is a terminal and not CI)."""
-    if wanted is None:
-        wanted = sys.stderr.isatty() and not os.environ.get("CI")
+def _progress(wanted: bool, items: Iterable[AuditItem]) -> Iterator[Callable[[AuditItem], None]]:
+    """A rich progress bar on stderr when wanted, to the number of ``items`` (a list then)."""
     if not wanted:
         yield lambda item: None
         return
+    assert isinstance(items, list)
+    total = len(items)
     from rich.console import Console
     from rich.progress import (
         BarColumn,

@@ -191,6 +191,9 @@ def _as_records(models: Sequence[ModelInput] | ModelInput) -> list[ModelRecord]:
     return records
 
 
+# A rule, its when's and check's quick evaluations (none for a for_each) and its pass.
+_Entry = tuple[Rule, Any, Any, Result]
+
 _MEMO_POLICIES = 10_000  # a memo planning more policies than this starts again
 
 
@@ -222,12 +225,13 @@ class _Evaluator:
             memo = {}
         elif len(memo.get("plans", ())) > _MEMO_POLICIES:  # other policies each time
             memo.clear()
-        self._plans: dict[int, tuple[Policy, list[tuple[Rule, Any, Any]], list[Result]]]
-        self._plans = memo.setdefault("plans", {})
+        self._plans: dict[int, tuple[Policy, list[_Entry]]] = memo.setdefault("plans", {})
         self._splits: dict[int, tuple[Policy, Policy | None, Policy | None]]
         self._splits = memo.setdefault("splits", {})
         self.request: Mapping[str, Any] | None = None
         self._results: dict[tuple[int, int, Status, str | None, int | str | None], Result] = {}
+        # Per (policy, rule): its failure, the message left to render when it has one.
+        self._failures: dict[tuple[int, int], Result] = {}
 
     def model(self, record: ModelRecord, policies: Sequence[Policy]) -> ModelReport:
         # The quick evaluations' backstop: the rule seconds, counted from the model's
@@ -398,9 +402,8 @@ class _Evaluator:
         results: list[Result] = []
         if policy.model_schema is not None:
             results.extend(self._schema(record, policy))
-        entries, passes = self._plan(policy)
         limit, deadline = self.budget.cost, self._deadline
-        for position, (rule, when, check) in enumerate(entries):
+        for rule, when, check, passed in self._plan(policy):
             if check is not None:
                 # Most rules pass: their value without a meter first (Program.quick).
                 # Anything but a plain answer (an error, the budget, a non-bool) is
@@ -409,11 +412,10 @@ class _Evaluator:
                 if decided is True:
                     value = check(activation, limit, deadline)
                     if value is True:
-                        results.append(passes[position])
+                        results.append(passed)
                         continue
                     if value is False:  # a plain false: the failure, its message rendered
-                        meter = self.budget.meter()
-                        found = [self._verdict(policy, rule, False, backend, activation, meter)]
+                        found = [self._failure(policy, rule, backend, activation, None)]
                     else:
                         found = self._rule(policy, rule, backend, activation)
                 elif decided is False:
@@ -485,23 +487,20 @@ class _Evaluator:
         staged = Staged(date=date, severity=result.severity)
         return replace(result, severity=severity, message=message, staged=staged)
 
-    def _plan(
-        self, policy: Policy
-    ) -> tuple[list[tuple[Rule, Any, Any]], list[Result]]:
-        """Each rule with its programs' quick evaluations (none for a ``for_each``),
-        and each rule's pass, made once per evaluation of many models."""
+    def _plan(self, policy: Policy) -> list[_Entry]:
+        """Each rule with its programs' quick evaluations (none for a ``for_each``)
+        and its pass, made once per evaluation of many models."""
         found = self._plans.get(id(policy))
         if found is None or found[0] is not policy:
             entries = [
-                (rule, None, None)
+                (rule, None, None, self._result(policy, rule, Status.PASS, None))
                 if rule.for_each is not None
                 else (rule, rule.when.program.quick if rule.when else None,
-                      rule.check.program.quick)
+                      rule.check.program.quick, self._result(policy, rule, Status.PASS, None))
                 for rule in policy.rules
             ]  # fmt: skip
-            passes = [self._result(policy, rule, Status.PASS, None) for rule in policy.rules]
-            found = self._plans[id(policy)] = (policy, entries, passes)
-        return found[1], found[2]
+            found = self._plans[id(policy)] = (policy, entries)
+        return found[1]
 
     def _rule(
         self, policy: Policy, rule: Rule, backend: cel.Backend, activation: cel.Activation
@@ -514,12 +513,12 @@ class _Evaluator:
                 return [
                     self._result(policy, rule, Status.PASS, None, key)
                     if ok
-                    else self._verdict(
-                        policy, rule, False, backend,
+                    else self._failure(
+                        policy, rule, backend,
                         activation.bind(item=element, index=position, key=key)
                         if not isinstance(key, int)
                         else activation.bind(item=element, index=key, key=key),
-                        self.budget.meter(), key,
+                        None, key,
                     )  # fmt: skip
                     for position, (key, element, ok) in enumerate(outcomes)
                 ]
@@ -587,8 +586,33 @@ class _Evaluator:
         ``activation`` (the one the check saw)."""
         if ok:
             return self._result(policy, rule, Status.PASS, None, item)
-        message = _fail_message(rule, backend, activation, meter)
-        return _result(policy, rule, Status.FAIL, message, item)
+        return self._failure(policy, rule, backend, activation, meter, item)
+
+    def _failure(
+        self,
+        policy: Policy,
+        rule: Rule,
+        backend: cel.Backend,
+        activation: cel.Activation,
+        meter: Meter | None,
+        item: int | str | None = None,
+    ) -> Result:
+        """The rule's failure, its message rendered on ``activation`` with ``meter``
+        (a new one for the rule when ``None``). Made from the rule's failure, built
+        once per evaluation: without a message of its own that is all of it."""
+        failure = self._failures.get((id(policy), id(rule)))
+        if failure is None:
+            message: str | None = f"check failed: {rule.check.text.strip()}"
+            if rule.message is not None:
+                message = None  # rendered per model
+            failure = self._failures[id(policy), id(rule)] = _result(
+                policy, rule, Status.FAIL, message
+            )
+        if rule.message is None:
+            return failure if item is None else failure.reworded(failure.message, item)
+        if meter is None:
+            meter = self.budget.meter()
+        return failure.reworded(_fail_message(rule, backend, activation, meter), item)
 
     # -- waivers -----------------------------------------------------------------
 
@@ -664,8 +688,7 @@ def _result(
 def _fail_message(
     rule: Rule, backend: cel.Backend, activation: cel.Activation, meter: Meter
 ) -> str:
-    if rule.message is None:
-        return f"check failed: {rule.check.text.strip()}"
+    assert rule.message is not None  # (without one, _Evaluator._failure says "check failed")
     programs = rule.message.programs
 
     def value_of(index: int) -> str:

@@ -97,6 +97,17 @@ class Result:
         elif self.error_code is not None:
             object.__setattr__(self, "error_code", None)
 
+    def reworded(self, message: str | None, item: int | str | None = None) -> Result:
+        """This result with another ``message`` and ``item``: what
+        ``dataclasses.replace`` gives, without running ``__init__`` and
+        ``__post_init__`` again on fields they already checked (a rule's failure is
+        made from its template once per model that fails it)."""
+        fields = dict(self.__dict__)
+        fields["message"], fields["item"] = message, item
+        new = object.__new__(Result)
+        object.__setattr__(new, "__dict__", fields)
+        return new
+
     @property
     def rule_ref(self) -> str:
         return f"{self.policy}/{self.rule}"

@@ -29,6 +29,50 @@ def field_path(operand: Closure, fields: tuple[str, ...]) -> Closure:
     return path
 
 
+def variable_path(
+    name: str, fields: tuple[str, ...], unbound: Closure, test: str | None = None
+) -> Closure:
+    """``name.a.b`` (``has(name.a.b)`` with ``test="b"``) read from the variable
+    ``name`` in one closure, with :func:`field_path`'s errors; ``unbound`` is the
+    variable's own closure, for when it is not bound (its error, or a type's name)."""
+
+    def path(act: Activation) -> Value:
+        try:
+            value = act.variables[name]
+        except KeyError:
+            value = unbound(act)
+        for field in fields:
+            if type(value) is dict:
+                try:
+                    value = value[field]
+                except KeyError:
+                    raise EvalError(f"no such key: '{field}'", "no_such_key") from None
+            else:
+                value = select_field(value, field)
+        if test is None:
+            return value
+        if type(value) is dict:
+            return test in value
+        return has_field(value, test)
+
+    return path
+
+
+def local_field(name: str, field: str) -> Closure:
+    """``x.a`` for a loop variable ``x`` in one closure (``a.role`` in ``exists``)."""
+
+    def select(act: Activation) -> Value:
+        value = act.locals[name]
+        if type(value) is dict:
+            try:
+                return value[field]
+            except KeyError:
+                raise EvalError(f"no such key: '{field}'", "no_such_key") from None
+        return select_field(value, field)
+
+    return select
+
+
 def has_field(value: Value, field: str) -> bool:
     if type(value) is Optional:
         return value.has and has_field(value.value, field)

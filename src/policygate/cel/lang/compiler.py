@@ -26,8 +26,10 @@ from policygate.cel.lang.access import (
     field_path,
     has_field,
     insert_entry,
+    local_field,
     optional_select,
     select_field,
+    variable_path,
 )
 from policygate.cel.lang.activation import Activation, Closure, Observer, Value, charge
 from policygate.cel.lang.arith import TABLES
@@ -177,15 +179,10 @@ class _Compiler:
         return variable
 
     def select(self, node: ast.Select, scope: frozenset[str]) -> Closure:
-        if not node.test_only and not node.optional and not self.traced:
-            fields = [node.field]
-            inner = node
-            while _plain_select(inner.operand):
-                inner = inner.operand  # type: ignore[assignment]
-                fields.append(inner.field)
-            if len(fields) > 1:
-                fields.reverse()
-                return field_path(self.child(inner.operand, inner, scope), tuple(fields))
+        if not node.optional and not self.traced:
+            fused = self._fused(node, scope)
+            if fused is not None:
+                return fused
         operand = self.child(node.operand, node, scope)
         field = node.field
         if node.test_only:
@@ -214,6 +211,29 @@ class _Compiler:
             return select_field(value, field)
 
         return select
+
+    def _fused(self, node: ast.Select, scope: frozenset[str]) -> Closure | None:
+        """A path of plain selects (``x.a.b.c``, or ``has(x.a.b.c)``) as one closure
+        when it reads a variable, a loop variable or is two fields long or more;
+        ``None`` for any other select. Its nodes are charged as before (a block's
+        cost comes from the tree), and an error is the one the nodes would raise."""
+        test = node.field if node.test_only else None
+        fields = [] if node.test_only else [node.field]
+        inner = node.operand
+        while _plain_select(inner):
+            assert isinstance(inner, ast.Select)
+            fields.append(inner.field)
+            inner = inner.operand
+        fields.reverse()
+        if isinstance(inner, ast.Ident):
+            if inner.name not in scope:  # a variable (".y" is one even inside a loop on y)
+                unbound = self.ident(inner, scope)
+                return variable_path(inner.name.lstrip("."), tuple(fields), unbound, test)
+            if test is None and len(fields) == 1 and inner.name not in self.accumulators:
+                return local_field(inner.name, fields[0])
+        if test is None and len(fields) > 1:
+            return field_path(self.child(inner, node, scope), tuple(fields))
+        return None
 
     # -- calls ----------------------------------------------------------------
 

@@ -1,0 +1,101 @@
+"""Paths compiled as one closure (``x.a.b``, ``has(x.a.b)``, a loop variable's
+``e.f``) mean what their nodes mean.
+
+The traced compilation (with an observer, what ``explain`` and an error's
+origin use) compiles every node on its own; the plain one fuses a path of
+selects into one closure. The law: both give the same value, or the same
+error, for the same cost units and the same point where the budget runs out.
+(``all`` and ``exists`` are left out: the plain compilation runs them without
+the generic loop's accumulator, :meth:`_Compiler.quantifier`, which charges the
+same units per element but may stop the budget at another node.)
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from policygate.cel.lang import BudgetExceeded, CELEvaluationError, compile
+
+ROOTS = st.sampled_from(["x", "y", ".x", "e", "int", "missing"])
+FIELDS = st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=3)
+PATHS = st.builds(lambda r, f: r + "." + ".".join(f), ROOTS, FIELDS)
+LEAVES = PATHS | PATHS.map(lambda p: f"has({p})") | st.sampled_from(["1", "'a'", "true"])
+
+
+def _grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.tuples(inner, inner).map(lambda p: f"({p[0]} == {p[1]})"),
+        st.tuples(inner, inner).map(lambda p: f"({p[0]} && {p[1]})"),
+        st.tuples(inner, inner).map(lambda p: f"({p[0]} || {p[1]})"),
+        st.tuples(PATHS, inner).map(lambda p: f"{p[0]}.map(e, {p[1]})"),
+        st.tuples(PATHS, inner).map(lambda p: f"{p[0]}.map(x, {p[1]})"),
+        inner.map(lambda t: f"[{t}, {t}].filter(e, e == {t})"),
+        st.tuples(PATHS, PATHS).map(lambda p: f"{p[0]}.filter(e, has(e.a) && {p[1]} == 1)"),
+    )
+
+
+EXPRESSIONS = st.recursive(LEAVES, _grow, max_leaves=6)
+VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(0, 2) | st.sampled_from(["a", "b"]),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["a", "b", "c"]), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+def _outcome(text: str, variables: dict[str, Any], budget: int, traced: bool) -> Any:
+    program = compile(text, {"x", "y", "e", "missing"}, checked=False)
+    observer = (lambda node, value: None) if traced else None
+    try:
+        value, units = program.measure(variables, budget, observer)
+    except BudgetExceeded:
+        return ("budget", None)
+    except CELEvaluationError as error:
+        return ("error", (error.reason, error.kind))
+    return ("value", repr(value), units)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    text=EXPRESSIONS,
+    x=VALUES,
+    y=VALUES,
+    budget=st.integers(1, 200),
+)
+def test_a_fused_path_is_its_nodes(text: str, x: Any, y: Any, budget: int) -> None:
+    variables = {"x": x, "y": y}  # "e" is unbound outside its loops, "missing" always
+    plain = _outcome(text, variables, budget, traced=False)
+    assert plain == _outcome(text, variables, budget, traced=True), text
+
+
+def _calls(text: str, variables: dict[str, Any]) -> int:
+    program = compile(text, set(variables))
+    count = [0]
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            count[0] += 1
+
+    sys.setprofile(profile)
+    try:
+        program.evaluate(variables)
+    finally:
+        sys.setprofile(None)
+    return count[0]
+
+
+def test_a_path_is_one_call_not_one_per_node() -> None:
+    """Counting the work: ``has(x.a.b.c)`` and ``x.a.b.c`` are one closure call
+    each, as a literal is, not one per select and one for the variable."""
+    variables = {"x": {"a": {"b": {"c": 1}}}}
+    literal = _calls("true", variables)
+    assert _calls("has(x.a.b.c)", variables) == literal
+    assert _calls("x.a.b.c", variables) == literal
+    assert _calls("x.a", variables) == literal
+    assert _calls("has(x.a)", variables) == literal

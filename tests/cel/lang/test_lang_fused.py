@@ -66,7 +66,7 @@ def _outcome(text: str, variables: dict[str, Any], budget: int, traced: bool) ->
     text=EXPRESSIONS,
     x=VALUES,
     y=VALUES,
-    budget=st.integers(1, 200),
+    budget=st.integers(1, 200) | st.just(10**6),
 )
 def test_a_fused_path_is_its_nodes(text: str, x: Any, y: Any, budget: int) -> None:
     variables = {"x": x, "y": y}  # "e" is unbound outside its loops, "missing" always
@@ -99,3 +99,52 @@ def test_a_path_is_one_call_not_one_per_node() -> None:
     assert _calls("x.a.b.c", variables) == literal
     assert _calls("x.a", variables) == literal
     assert _calls("has(x.a)", variables) == literal
+
+
+QUANTIFIED = st.one_of(
+    st.tuples(PATHS, EXPRESSIONS).map(lambda p: f"{p[0]}.exists(e, {p[1]})"),
+    st.tuples(PATHS, EXPRESSIONS).map(lambda p: f"{p[0]}.all(x, {p[1]})"),
+    st.tuples(PATHS, EXPRESSIONS).map(lambda p: f"{p[0]}.exists(e, e == {p[1]})"),
+    st.tuples(EXPRESSIONS, EXPRESSIONS).map(lambda p: f"[{p[0]}, 1, {p[1]}].all(e, e == 1)"),
+)
+
+
+def _value(outcome: Any) -> Any:
+    return outcome[:2]
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(text=QUANTIFIED, x=VALUES, y=VALUES)
+def test_all_and_exists_give_what_their_loops_give(text: str, x: Any, y: Any) -> None:
+    """``all`` and ``exists`` (run without the accumulator) give the value or the
+    error of the generic loop of their expansion. (Not its units: they stop at
+    the deciding element, and the traced loop charges a few units more.)"""
+    variables = {"x": x, "y": y}
+    plain = _outcome(text, variables, 10**6, traced=False)
+    assert _value(plain) == _value(_outcome(text, variables, 10**6, traced=True)), text
+
+
+ELEMENTS = st.sampled_from(["1", "2", "'a'", "true", "false", "[1]", "{'a': 1}", "x", "null"])
+PREDICATES = st.sampled_from(
+    ["e == 1", "e", "e > 0", "has(e.a)", "e.a == 1", "x == e", "1 / (e - 1) == 1"]
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    elements=st.lists(ELEMENTS, min_size=1, max_size=5) | st.lists(EXPRESSIONS, max_size=3),
+    predicate=PREDICATES | EXPRESSIONS,
+    quantifier=st.sampled_from(["all", "exists"]),
+    x=VALUES,
+    budget=st.integers(1, 60) | st.just(10**6),
+)
+def test_one_loop_variable_costs_what_two_cost(
+    elements: list[str], predicate: str, quantifier: str, x: Any, budget: int
+) -> None:
+    """Over a list, ``l.all(e, p)`` is ``l.all(i, e, p)`` (the index unused): the
+    same value or error, units and budget stop, one loop variable or two."""
+    items = "[" + ", ".join(elements) + "]"
+    one = f"{items}.{quantifier}(e, {predicate})"
+    two = f"{items}.{quantifier}(i, e, {predicate})"
+    variables = {"x": x, "y": None}
+    assert _outcome(one, variables, budget, False) == _outcome(two, variables, budget, False)

@@ -432,6 +432,8 @@ class _Compiler:
         function = "_&&_" if is_all else "_||_"
         per_item = 1 + block_cost(node.loop_condition) + 2 + block_cost(predicate)
         names = (first,) if second is None else (first, second)
+        if second is None:
+            return _quantify_one(iter_range, first, test, per_item, decisive, function)
 
         def quantify(act: Activation) -> Value:
             items = iter_range(act)
@@ -533,6 +535,52 @@ def _fold(impl: Callable[..., Value], values: list[Value]) -> Value:
         return impl(*values)
     except EvalError:
         return _MISSING
+
+
+def _quantify_one(
+    iter_range: Closure, name: str, test: Closure, per_item: int, decisive: bool, function: str
+) -> Closure:
+    """:meth:`_Compiler.quantifier`'s loop for one loop variable (``all(x, p)``,
+    ``exists(x, p)``), the common case, with its charges, order and errors."""
+    undecisive = not decisive
+
+    def quantify(act: Activation) -> Value:
+        items = iter_range(act)
+        act.budget -= 2  # the accumulator init and result, as the generic loop charges
+        if act.budget < 0:
+            act.overdraw()
+        kind = type(items)
+        if not (kind is list or kind is tuple or kind is dict):
+            raise no_overload("comprehension range", items)
+        local = act.locals
+        saved = local.get(name, _MISSING)
+        failure: EvalError | None = None
+        try:
+            for item in items:
+                act.budget -= per_item
+                if act.budget < 0:
+                    act.overdraw()
+                local[name] = item
+                try:
+                    outcome = test(act)
+                except EvalError as error:
+                    if failure is None:
+                        failure = error
+                    continue
+                if outcome is decisive:
+                    return decisive
+                if outcome is not undecisive and failure is None:
+                    failure = no_overload(function, outcome)
+        finally:
+            if saved is _MISSING:
+                local.pop(name, None)
+            else:
+                local[name] = saved
+        if failure is not None:
+            raise failure
+        return undecisive
+
+    return quantify
 
 
 class _Failed:

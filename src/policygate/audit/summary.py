@@ -17,6 +17,7 @@ from ..report import (
 )
 
 LOAD_RULE = ("policygate", "load")  # the result of a source that could not be read
+_VALUES = {status: status.value for status in Status}
 
 
 @dataclass
@@ -41,15 +42,22 @@ class AuditSummary:
         self.models += 1
         self.passed += model.passed
         self.evaluated += model.evaluated
+        statuses: list[str] = []
+        failing: set[str] = set()
+        load_message: str | None = None
         for result in model.results:
-            self.results[result.status.value] += 1
-        failing = {r.rule_ref for r in model.results if r.status in (Status.FAIL, Status.ERROR)}
-        if any((r.policy, r.rule) == LOAD_RULE for r in model.results):
+            status = result.status
+            statuses.append(_VALUES[status])
+            if result.rule == LOAD_RULE[1] and result.policy == LOAD_RULE[0]:
+                if load_message is None:
+                    load_message = str(result.message)
+            elif status is Status.FAIL or status is Status.ERROR:
+                failing.add(result.rule_ref)
+        self.results.update(statuses)
+        if load_message is not None:
             self.unreadable += 1
-            failing.discard("/".join(LOAD_RULE))
             if len(self.unreadable_examples) < 10:
-                message = next(r.message for r in model.results if (r.policy, r.rule) == LOAD_RULE)
-                self.unreadable_examples.append(str(message))
+                self.unreadable_examples.append(load_message)
         self.failing_rules.update(failing)
         date = first_staged_failure(model, self.fail_on)
         if date is not None:

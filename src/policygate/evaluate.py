@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from . import cel
 from .approvals.verify import with_verified_approvals
 from .cel.budget import DEFAULT_BUDGET, Budget, Meter
+from .cel.interface import SKIPPED
 from .errors import UsageError, format_json_path
 from .fieldpaths import evidence_line
 from .message import format_value, render_template
@@ -191,8 +192,8 @@ def _as_records(models: Sequence[ModelInput] | ModelInput) -> list[ModelRecord]:
     return records
 
 
-# A rule, its when's and check's quick evaluations (none for a for_each) and its pass.
-_Entry = tuple[Rule, Any, Any, Result]
+# What a rule's quick evaluation runs: its when (if any) and its check (none for a for_each).
+_Quick = tuple[cel.Program | None, cel.Program | None]
 
 _MEMO_POLICIES = 10_000  # a memo planning more policies than this starts again
 
@@ -225,13 +226,15 @@ class _Evaluator:
             memo = {}
         elif len(memo.get("plans", ())) > _MEMO_POLICIES:  # other policies each time
             memo.clear()
-        self._plans: dict[int, tuple[Policy, list[_Entry]]] = memo.setdefault("plans", {})
+        self._plans: dict[int, tuple[Policy, list[tuple[Rule, Result]], list[_Quick]]]
+        self._plans = memo.setdefault("plans", {})
         self._splits: dict[int, tuple[Policy, Policy | None, Policy | None]]
         self._splits = memo.setdefault("splits", {})
         self.request: Mapping[str, Any] | None = None
         self._results: dict[tuple[int, int, Status, str | None, int | str | None], Result] = {}
         # Per (policy, rule): its failure, the message left to render when it has one.
         self._failures: dict[tuple[int, int], Result] = {}
+        self._item_passes: dict[tuple[int, int], dict[int | str, Result]] = {}
 
     def model(self, record: ModelRecord, policies: Sequence[Policy]) -> ModelReport:
         # The quick evaluations' backstop: the rule seconds, counted from the model's
@@ -402,26 +405,19 @@ class _Evaluator:
         results: list[Result] = []
         if policy.model_schema is not None:
             results.extend(self._schema(record, policy))
-        limit, deadline = self.budget.cost, self._deadline
-        for rule, when, check, passed in self._plan(policy):
-            if check is not None:
-                # Most rules pass: their value without a meter first (Program.quick).
-                # Anything but a plain answer (an error, the budget, a non-bool) is
-                # evaluated again by _rule, which gives the same value or the error.
-                decided = True if when is None else when(activation, limit, deadline)
-                if decided is True:
-                    value = check(activation, limit, deadline)
-                    if value is True:
-                        results.append(passed)
-                        continue
-                    if value is False:  # a plain false: the failure, its message rendered
-                        found = [self._failure(policy, rule, backend, activation, None)]
-                    else:
-                        found = self._rule(policy, rule, backend, activation)
-                elif decided is False:
-                    found = [self._result(policy, rule, Status.SKIP, "when is false")]
-                else:
-                    found = self._rule(policy, rule, backend, activation)
+        entries, programs = self._plan(policy)
+        # Most rules pass: their values without a meter first (Backend.quick_rules).
+        # Anything but a plain answer (an error, the budget, a non-bool; a for_each)
+        # is evaluated again by _rule, which gives the same value or the error.
+        values = backend.quick_rules(activation, programs, self.budget.cost, self._deadline)
+        for (rule, passed), value in zip(entries, values, strict=True):
+            if value is True:
+                results.append(passed)
+                continue
+            if value is False:  # a plain false: the failure, its message rendered
+                found = [self._failure(policy, rule, backend, activation, None)]
+            elif value is SKIPPED:
+                found = [self._result(policy, rule, Status.SKIP, "when is false")]
             else:
                 found = self._rule(policy, rule, backend, activation)
             for result in found:
@@ -487,20 +483,22 @@ class _Evaluator:
         staged = Staged(date=date, severity=result.severity)
         return replace(result, severity=severity, message=message, staged=staged)
 
-    def _plan(self, policy: Policy) -> list[_Entry]:
-        """Each rule with its programs' quick evaluations (none for a ``for_each``)
-        and its pass, made once per evaluation of many models."""
+    def _plan(self, policy: Policy) -> tuple[list[tuple[Rule, Result]], list[_Quick]]:
+        """Each rule with its pass, and the programs its quick evaluation runs (its
+        when and check; none for a ``for_each``), made once per evaluation of many
+        models."""
         found = self._plans.get(id(policy))
         if found is None or found[0] is not policy:
-            entries = [
-                (rule, None, None, self._result(policy, rule, Status.PASS, None))
+            passes = [self._result(policy, rule, Status.PASS, None) for rule in policy.rules]
+            entries = list(zip(policy.rules, passes, strict=True))
+            programs: list[_Quick] = [
+                (None, None)
                 if rule.for_each is not None
-                else (rule, rule.when.program.quick if rule.when else None,
-                      rule.check.program.quick, self._result(policy, rule, Status.PASS, None))
+                else (rule.when.program if rule.when else None, rule.check.program)
                 for rule in policy.rules
-            ]  # fmt: skip
-            found = self._plans[id(policy)] = (policy, entries)
-        return found[1]
+            ]
+            found = self._plans[id(policy)] = (policy, entries, programs)
+        return found[1], found[2]
 
     def _rule(
         self, policy: Policy, rule: Rule, backend: cel.Backend, activation: cel.Activation
@@ -510,18 +508,22 @@ class _Evaluator:
                 activation, rule.check.program, self.budget.cost, self._deadline
             )
             if type(outcomes) is list:
-                return [
-                    self._result(policy, rule, Status.PASS, None, key)
-                    if ok
-                    else self._failure(
-                        policy, rule, backend,
-                        activation.bind(item=element, index=position, key=key)
-                        if not isinstance(key, int)
-                        else activation.bind(item=element, index=key, key=key),
-                        None, key,
-                    )  # fmt: skip
-                    for position, (key, element, ok) in enumerate(outcomes)
-                ]
+                # Each item's pass, built once per evaluation (as _result does).
+                passes = self._item_passes.get((id(policy), id(rule)))
+                if passes is None:
+                    passes = self._item_passes[id(policy), id(rule)] = {}
+                results = []
+                for position, (key, element, ok) in enumerate(outcomes):
+                    if ok:
+                        passed = passes.get(key)
+                        if passed is None:
+                            passed = passes[key] = _result(policy, rule, Status.PASS, None, key)
+                        results.append(passed)
+                    else:
+                        index = key if isinstance(key, int) else position
+                        bound = activation.bind(item=element, index=index, key=key)
+                        results.append(self._failure(policy, rule, backend, bound, None, key))
+                return results
         meter = self.budget.meter()  # everything this rule evaluates shares its deadline
         if rule.when is not None:
             try:

@@ -199,3 +199,36 @@ def test_one_engine_activation_serves_a_models_quick_evaluations(
     activation = backend.activation(model={"n": 1}, params={}, now=NOW, inputs={})
     assert all(p.quick(activation, 30_000, None) is True for p in programs)
     assert len(made) == 1
+
+
+@SETTINGS
+@given(
+    rules=st.lists(
+        st.tuples(st.none() | EXPRESSIONS, st.none() | EXPRESSIONS), min_size=1, max_size=6
+    ),
+    model=DOCUMENTS,
+    limit=st.integers(1, 120) | st.just(30_000),
+)
+def test_quick_rules_is_quick_per_rule(
+    backend: cel.Backend, rules: list[tuple[str | None, str | None]], model: dict[str, Any],
+    limit: int,
+) -> None:  # fmt: skip
+    """The backend's one call per policy gives what the interface's rule-by-rule
+    default gives (each when, then each check, with Program.quick)."""
+    pairs = []
+    for when, check in rules:
+        compiled = _compiled(backend, [t for t in (when, check) if t is not None])
+        pairs.append(
+            (compiled.pop(0) if when is not None else None, compiled[0] if check else None)
+        )
+    base = backend.activation(model=model, params={"p": 2}, now=NOW, inputs={})
+    activation = base.bind(item=1, index=0, key="k")
+    got = backend.quick_rules(activation, pairs, limit, None)
+    default = cel.Backend.quick_rules(backend, activation, pairs, limit, None)
+    assert len(got) == len(default) == len(pairs)
+    assert all(_same(a, b) for a, b in zip(got, default, strict=True)), (rules, got, default)
+    for (when, check), value in zip(pairs, got, strict=True):
+        if check is None:
+            assert value is UNDECIDED
+        elif when is None:
+            assert _same(value, _metered(check, activation, limit))

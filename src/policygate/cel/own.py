@@ -29,13 +29,14 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
 from . import lang
 from .budget import BudgetExceeded, Meter, check_expression, meter_for
 from .interface import (
+    SKIPPED,
     UNDECIDED,
     Activation,
     Backend,
@@ -581,6 +582,49 @@ class OwnBackend(Backend):
                 "risks": [],  # the model's rated risks, bound by evaluate (SPEC §12)
             }
         )
+
+    def quick_rules(
+        self,
+        activation: Activation,
+        rules: Sequence[tuple[Program | None, Program | None]],
+        limit: int,
+        deadline: Callable[[], bool] | None,
+    ) -> list[Any]:
+        """:meth:`_OwnProgram.quick` for each rule's check, its wrapping paid once per
+        policy: one engine activation, restarted per check, the root called here."""
+        assert isinstance(activation, _OwnActivation)
+        act = activation.engine
+        if act is None or act.limit != limit or act.deadline is not deadline:
+            act = activation.engine = EngineActivation(activation.variables, limit, None, deadline)
+            activation.start = act.budget, act.reserve
+        budget, reserve = activation.start
+        out: list[Any] = []
+        for when, check in rules:
+            if check is None:
+                out.append(UNDECIDED)
+                continue
+            if when is not None:
+                decided = when.quick(activation, limit, deadline)
+                if decided is not True:
+                    out.append(SKIPPED if decided is False else UNDECIDED)
+                    continue
+            assert isinstance(check, _OwnProgram)
+            bare = check._bare
+            if bare is None:  # a deep tree: through quick(), and Program._run's stack guard
+                out.append(check.quick(activation, limit, deadline))
+                continue
+            closure, cost = bare
+            act.budget, act.reserve = budget, reserve  # (quick's restart)
+            if act.locals:
+                act.locals = {}
+            try:
+                act.budget -= cost
+                if act.budget < 0:
+                    act.overdraw()
+                out.append(closure(act))
+            except _NO_ANSWER:
+                out.append(UNDECIDED)
+        return out
 
     def _timestamp(self, now: _dt.datetime) -> Timestamp:
         cached = self._now

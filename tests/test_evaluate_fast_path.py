@@ -215,3 +215,31 @@ def test_reworded_is_replace(result: Result, message: str | None, item: int | st
     assert _fields(fast) == _fields(plain) and fast.to_dict() == plain.to_dict()
     with pytest.raises(dataclasses.FrozenInstanceError):
         fast.message = "changed"  # type: ignore[misc]
+
+
+def test_a_placeholder_with_a_plain_value_is_not_evaluated_again(
+    policies: list[Policy], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting the work: a failure's message takes each placeholder's quick value;
+    only one that has none (an error here) is evaluated with the meter."""
+    from policygate.cel.own import _OwnProgram
+
+    metered: list[str] = []
+    original = _OwnProgram.evaluate
+
+    def counted(self: _OwnProgram, *args: Any, **kwargs: Any) -> Any:
+        metered.append(self.text)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(_OwnProgram, "evaluate", counted)
+    model = {
+        "apiVersion": "policygate/v1", "kind": "ModelRecord",
+        "metadata": {"name": "m", "version": "1", "owner": "Fraud Team", "stage": "staging"},
+        "spec": {"metrics": {"auc": 0.5}, "fairness": [], "risks": []},
+    }  # fmt: skip
+    report = evaluate([model] * 20, policies, now=NOW)
+    messages = {r.rule: r.message for r in report.models[0].results if r.status is Status.FAIL}
+    assert messages["auc"] == "auc 0.5 vs 0.8"
+    assert messages["owner"] == "owner Fraud Team (<no such key: model.metadata.nothing>)"
+    assert "model.spec.metrics.auc" not in metered and "params.min_auc" not in metered
+    assert metered.count("model.metadata.nothing") == 20

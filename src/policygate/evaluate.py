@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from . import cel
 from .approvals.verify import with_verified_approvals
 from .cel.budget import DEFAULT_BUDGET, Budget, Meter
-from .cel.interface import SKIPPED
+from .cel.interface import SKIPPED, UNDECIDED
 from .errors import UsageError, format_json_path
 from .fieldpaths import evidence_line
 from .message import format_value, render_template
@@ -614,7 +614,8 @@ class _Evaluator:
             return failure if item is None else failure.reworded(failure.message, item)
         if meter is None:
             meter = self.budget.meter()
-        return failure.reworded(_fail_message(rule, backend, activation, meter), item)
+        message = _fail_message(rule, backend, activation, meter, self._deadline)
+        return failure.reworded(message, item)
 
     # -- waivers -----------------------------------------------------------------
 
@@ -688,14 +689,31 @@ def _result(
 
 
 def _fail_message(
-    rule: Rule, backend: cel.Backend, activation: cel.Activation, meter: Meter
+    rule: Rule,
+    backend: cel.Backend,
+    activation: cel.Activation,
+    meter: Meter,
+    deadline: Callable[[], bool] | None = None,
 ) -> str:
+    """The rule's message, each placeholder evaluated with ``meter`` as
+    ``Program.evaluate`` does: the meter begun, the value, the meter's time
+    checked. The value is the quick one when there is one (``deadline`` is the
+    quick evaluations' backstop); anything else is evaluated with the meter,
+    which gives the same value or the error the placeholder shows."""
     assert rule.message is not None  # (without one, _Evaluator._failure says "check failed")
     programs = rule.message.programs
+    cost = meter.budget.cost
 
     def value_of(index: int) -> str:
+        program = programs[index]
         try:
-            return format_value(backend.to_python(programs[index].evaluate(activation, meter)))
+            meter.begin()  # (evaluate's first step: a rule past its time says so)
+            value = program.quick(activation, cost, deadline)
+            if value is UNDECIDED:
+                value = program.evaluate(activation, meter)
+            else:
+                meter.charge(0)  # (evaluate's last step: the time, checked after the value)
+            return format_value(backend.to_python(value))
         except cel.CELEvaluationError as error:
             return f"<{error}>"
 

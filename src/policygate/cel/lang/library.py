@@ -18,6 +18,9 @@ from policygate.cel.lang.values import NANOS, Duration, no_overload
 SECONDS_PER_DAY = 86_400
 
 
+_DAYS: dict[float, Duration] = {}  # days(n) by n: rules ask it of a few params, per element
+
+
 def days(n: Any) -> Duration:
     """``days(n)``: a duration of ``n`` days, ``n`` an int or a double (never a bool).
 
@@ -26,11 +29,18 @@ def days(n: Any) -> Duration:
     t = type(n)
     if t is not int and t is not float:
         raise no_overload("days", n)
+    found = _DAYS.get(n)  # (an int and the equal double are the same duration)
+    if found is not None:
+        return found
     total = float(n) * SECONDS_PER_DAY
     if not math.isfinite(total):
         raise EvalError(f"days({n}): duration out of range", "range")
     whole = int(total)
-    return Duration(whole * NANOS + round((total - whole) * 1e9))
+    found = Duration(whole * NANOS + round((total - whole) * 1e9))
+    if len(_DAYS) >= 256:
+        _DAYS.clear()
+    _DAYS[n] = found
+    return found
 
 
 #: policygate's own functions (SPEC §3), written ``f(x)``.

@@ -38,6 +38,7 @@ def gate(
     budget: Budget | None = None,
     request: Mapping[str, Any] | None = None,  # access policies' request (authorize)
     set: Mapping[str, Any] | None = None,  # --set (SPEC §5): record defaults
+    memo: dict[str, Any] | None = None,  # plans shared with other evaluations (evaluate's)
 ) -> Report:
     """Evaluate and return the report if every model passed; else raise :class:`GateFailed`.
 
@@ -52,6 +53,7 @@ def gate(
             models, policies, now=now, waivers=waivers, inputs=inputs, params=params,
             fail_on=fail_on, approvers=approvers, attestations=attestations, request=request,
             risk_graph=risk_graph, require_evidence=require_evidence, budget=budget, set=set,
+            memo=memo,
         )  # fmt: skip
     if not report.passed:
         if report.nothing_evaluated:

@@ -4,9 +4,11 @@ interface of :mod:`.interface`.
 The engine evaluates plain Python values, so this adapter does little:
 
 - **Documents' numbers are doubles** (SPEC §3: YAML ``7`` and ``7.0`` are one
-  value). ``model``, ``params`` and ``inputs`` are copied once per activation
+  value). ``model``, ``params`` and ``inputs`` are converted once per activation
   with every ``int`` made a ``float``; the walk calls a function per container,
-  not per scalar, and leaves bools alone (a bool is never a number). A policy's
+  not per scalar, and leaves bools alone (a bool is never a number). A map or
+  list with nothing to convert is shared, not copied (no evaluation changes a
+  value; the document given is never changed either). A policy's
   read-only ``params`` is converted once, not once per model. ``index`` stays an
   int, and ``item``/``key`` are the engine's values already (they come from
   :meth:`OwnBackend.elements`). ``now`` becomes the engine's timestamp.
@@ -62,9 +64,10 @@ _LOOP_VARIABLES = frozenset({"item", "key", "index"})
 
 
 def document(value: Any) -> Any:
-    """A document as CEL reads it (SPEC §3): a copy with every number a double and
-    every map key a string; bools, strings and
-    nulls as they are, dates and durations as the engine's."""
+    """A document as CEL reads it (SPEC §3): every number a double and every map
+    key a string; bools, strings and nulls as they are, dates and durations as
+    the engine's. ``value`` is never changed: a map or list that needs converting
+    is copied, one that does not is shared."""
     kind = type(value)
     if kind is dict:
         return _map(value)
@@ -74,35 +77,61 @@ def document(value: Any) -> Any:
 
 
 def _map(value: dict[Any, Any]) -> dict[str, Any]:
+    """``value`` itself when nothing in it needs converting (string keys, no int, no
+    other type), else a copy with what does converted: an evaluation never changes
+    a document, so what is already as CEL reads it is shared, not copied."""
+    out = None
+    new: Any
+    for key, item in value.items():
+        if type(key) is not str:
+            return _copied_map(value)
+        kind = type(item)
+        if kind is str or kind is float or kind is bool or item is None:
+            continue
+        if kind is int:
+            new = _double(item)
+        elif kind is dict:
+            new = _map(item)
+        elif kind is list:
+            new = _list(item)
+        else:
+            new = _other(item)
+        if new is not item:
+            if out is None:
+                out = dict(value)
+            out[key] = new
+    return value if out is None else out
+
+
+def _copied_map(value: dict[Any, Any]) -> dict[str, Any]:
+    """A map with a key that is no string: a copy, each key made one (``str``)."""
     out = {}
     for key, item in value.items():
-        kind = type(item)
-        if kind is int:
-            item = _double(item)
-        elif kind is dict:
-            item = _map(item)
-        elif kind is list:
-            item = _list(item)
-        elif not (kind is str or kind is float or kind is bool or item is None):
-            item = _other(item)
-        out[key if type(key) is str else str(key)] = item
+        out[key if type(key) is str else str(key)] = document(item)
     return out
 
 
 def _list(value: list[Any]) -> list[Any]:
-    out = []
-    for item in value:
+    """``value`` itself when nothing in it needs converting, else a copy (as ``_map``)."""
+    out = None
+    new: Any
+    for position, item in enumerate(value):
         kind = type(item)
+        if kind is str or kind is float or kind is bool or item is None:
+            continue
         if kind is int:
-            item = _double(item)
+            new = _double(item)
         elif kind is dict:
-            item = _map(item)
+            new = _map(item)
         elif kind is list:
-            item = _list(item)
-        elif not (kind is str or kind is float or kind is bool or item is None):
-            item = _other(item)
-        out.append(item)
-    return out
+            new = _list(item)
+        else:
+            new = _other(item)
+        if new is not item:
+            if out is None:
+                out = list(value)
+            out[position] = new
+    return value if out is None else out
 
 
 def _double(value: int) -> float:

@@ -148,3 +148,44 @@ def test_one_loop_variable_costs_what_two_cost(
     two = f"{items}.{quantifier}(i, e, {predicate})"
     variables = {"x": x, "y": None}
     assert _outcome(one, variables, budget, False) == _outcome(two, variables, budget, False)
+
+
+def _guards(root: str, fields: list[str], tail: str | None) -> str:
+    leaves = [f"has({root}.{'.'.join(fields[: i + 1])})" for i in range(len(fields))]
+    return " && ".join(leaves + ([tail] if tail is not None else []))
+
+
+GUARDED = st.builds(
+    _guards,
+    st.sampled_from(["x", ".x", "y", "e", "missing"]),
+    st.lists(st.sampled_from(["a", "b", "c"]), min_size=2, max_size=4),
+    st.none() | EXPRESSIONS | st.sampled_from(["x.a.b == 1", "1 / 0 == 1", "'s'", "false"]),
+)
+NESTED = st.recursive(
+    st.none() | st.integers(0, 2) | st.sampled_from(["a", ""]),
+    lambda inner: st.dictionaries(st.sampled_from(["a", "b", "c"]), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(
+    text=GUARDED | st.tuples(GUARDED, GUARDED).map(lambda p: f"{p[0]} && ({p[1]})"),
+    x=NESTED,
+    y=VALUES,
+    budget=st.integers(1, 40) | st.just(10**6),
+)
+def test_a_paths_guards_are_their_has_leaves(text: str, x: Any, y: Any, budget: int) -> None:
+    """``has(x.a) && has(x.a.b) && ...`` decided in one walk down the path gives
+    the chain of nodes' value or error, units and budget stop, on any document."""
+    variables = {"x": x, "y": y}
+    plain = _outcome(text, variables, budget, traced=False)
+    assert plain == _outcome(text, variables, budget, traced=True), text
+
+
+def test_a_paths_guards_are_one_call() -> None:
+    """Counting the work: the guards of a path are one closure call, not one per leaf."""
+    variables = {"x": {"a": {"b": {"c": 1}}}}
+    literal = _calls("true", variables)
+    assert _calls("has(x.a) && has(x.a.b) && has(x.a.b.c)", variables) == literal
+    assert _calls("has(x.a) && has(x.a.b) && has(x.a.b.d)", variables) == literal

@@ -289,6 +289,7 @@ class _Compiler:
         """A tree of one logical operator as one closure (:func:`logic_chain`)."""
         function = node.function
         leaves: list[Closure] = []
+        nodes: list[Node] = []
         charges: list[int] = []
         pending = [0]  # the charges of the nodes entered before the next leaf
 
@@ -300,6 +301,7 @@ class _Compiler:
                 right = walk(current.args[1])
                 return (left, right)
             index = len(leaves)
+            nodes.append(current)
             leaves.append(self.node(current, scope))
             charges.append(pending[0] + block_cost(current))
             pending[0] = 0
@@ -307,7 +309,8 @@ class _Compiler:
 
         first = walk(node.args[0])
         second = walk(node.args[1])
-        return logic_chain(function, leaves, charges, (first, second))
+        guard = _path_guards(nodes, scope) if function == "_&&_" else None
+        return logic_chain(function, leaves, charges, (first, second), guard)
 
     def list_expr(self, node: ast.ListExpr, scope: frozenset[str]) -> Closure:
         elements = tuple(self.child(e, node, scope) for e in node.elements)
@@ -671,6 +674,35 @@ def _traced(node: Node, compiled: Closure) -> Closure:
         return value
 
     return traced
+
+
+def _path_guards(leaves: list[Node], scope: frozenset[str]) -> tuple[str, tuple[str, ...]] | None:
+    """``(x, (a, b, c))`` when an ``&&`` chain's leaves start with ``has(x.a)``,
+    ``has(x.a.b)``, ``has(x.a.b.c)`` (two at least; ``x`` a variable, no loop's),
+    the guards of a path (``logic_chain``'s ``guard``); else ``None``."""
+    name: str | None = None
+    fields: list[str] = []
+    for leaf in leaves:
+        if not (isinstance(leaf, ast.Select) and leaf.test_only):
+            break
+        path = [leaf.field]
+        inner = leaf.operand
+        while _plain_select(inner):
+            assert isinstance(inner, ast.Select)
+            path.append(inner.field)
+            inner = inner.operand
+        path.reverse()
+        if not (isinstance(inner, ast.Ident) and inner.name not in scope):
+            break
+        root = inner.name.lstrip(".")
+        if name is None:
+            name = root
+        if root != name or path != [*fields, leaf.field]:
+            break
+        fields.append(leaf.field)
+    if name is None or len(fields) < 2:
+        return None
+    return name, tuple(fields)
 
 
 def _plain_select(node: Node) -> bool:

@@ -192,25 +192,98 @@ def _or(args: list[Closure], costs: list[int]) -> Closure:
 Shape = int | tuple["Shape", "Shape"]  # a chain's tree: a leaf's index, or (left, right)
 
 
+def _fold_error(function: str, decisive: bool, node: Shape, outcomes: list[Value]) -> Value:
+    """What the tree of nodes ``node`` ends in, its leaves' ``outcomes`` given (none
+    of them ``decisive``): an error, or the bool every leaf gave."""
+    if isinstance(node, int):
+        return outcomes[node]
+    a = _fold_error(function, decisive, node[0], outcomes)
+    b = _fold_error(function, decisive, node[1], outcomes)
+    if a is not decisive and b is not decisive and type(a) is bool and type(b) is bool:
+        return a
+    return _logic_error(function, a, b)
+
+
+def _guarded_chain(
+    function: str,
+    pairs: tuple[tuple[Closure, int], ...],
+    shape: Shape,
+    guard: tuple[str, tuple[str, ...]],
+) -> Closure:
+    """:func:`logic_chain` for an ``&&`` chain that starts with a path's guards."""
+    name, fields = guard
+    count = len(pairs)
+    guards = tuple(zip(fields, (cost for _, cost in pairs), strict=False))
+    # The leaves left to run from each position, with their positions.
+    steps = [(leaf, cost, position) for position, (leaf, cost) in enumerate(pairs)]
+    rests = tuple(tuple(steps[k:]) for k in range(count + 1))
+
+    def chain(act: Activation) -> Value:
+        start = 0
+        value = act.variables.get(name, _UNBOUND)
+        for field, cost in guards:  # has(x.f1), has(x.f1.f2), ... on plain maps
+            if type(value) is not dict:
+                break  # (not a map, or x unbound: the leaf runs as it is)
+            act.budget -= cost
+            if act.budget < 0:
+                act.overdraw()
+            if field not in value:
+                return False
+            value = value[field]
+            start += 1
+        outcomes: list[Value] | None = None
+        for leaf, cost, position in rests[start]:
+            act.budget -= cost
+            if act.budget < 0:
+                act.overdraw()
+            try:
+                value = leaf(act)
+            except EvalError as error:
+                value = error
+            if value is False:
+                return False
+            if type(value) is not bool:
+                if outcomes is None:
+                    outcomes = [True] * count
+                outcomes[position] = value
+        if outcomes is None:
+            return True
+        ended = _fold_error(function, False, shape, outcomes)
+        if isinstance(ended, EvalError):
+            raise ended
+        return ended  # pragma: no cover - a fold of bools only is no error, and not reached
+
+    return chain
+
+
+_UNBOUND = object()
+
+
 def logic_chain(
-    function: str, leaves: list[Closure], charges: list[int], shape: Shape
+    function: str,
+    leaves: list[Closure],
+    charges: list[int],
+    shape: Shape,
+    guard: tuple[str, tuple[str, ...]] | None = None,
 ) -> Closure:
     """A chain of ``&&`` (or ``||``) nodes in one closure, with the meaning, order and
     charges of the nodes it replaces: the leaves run in turn, each after its
     ``charges`` (its block and those of the nodes first entered on the way to it);
     the first ``false`` (``true``) decides; otherwise every leaf ran, and the error
-    is the one the tree of nodes (``shape``) would have ended in."""
+    is the one the tree of nodes (``shape``) would have ended in.
+
+    ``guard`` is ``(name, fields)`` when an ``&&`` chain starts with the guards of
+    a path, ``has(x.a) && has(x.a.b) && has(x.a.b.c) && ...`` (``x`` the variable
+    ``name``, one leaf per field): those leaves are decided in one walk down the
+    path, each charged as it is reached, as long as each value walked is a map;
+    at the first that is not one (or an unbound ``x``), the leaves from there run
+    as they are."""
     decisive = function == "_||_"  # the value that decides: true for ||, false for &&
     pairs = tuple(zip(leaves, charges, strict=True))
     count = len(pairs)
-
-    def fold(node: Shape, outcomes: list[Value]) -> Value:
-        if isinstance(node, int):
-            return outcomes[node]
-        a, b = fold(node[0], outcomes), fold(node[1], outcomes)
-        if a is not decisive and b is not decisive and type(a) is bool and type(b) is bool:
-            return a
-        return _logic_error(function, a, b)
+    if guard is not None:
+        assert function == "_&&_" and len(guard[1]) <= count
+        return _guarded_chain(function, pairs, shape, guard)
 
     def chain(act: Activation) -> Value:
         outcomes: list[Value] | None = None
@@ -230,7 +303,7 @@ def logic_chain(
                 outcomes[position] = value
         if outcomes is None:
             return not decisive
-        ended = fold(shape, outcomes)
+        ended = _fold_error(function, decisive, shape, outcomes)
         if isinstance(ended, EvalError):
             raise ended
         return ended  # pragma: no cover - a fold of bools only is no error, and not reached

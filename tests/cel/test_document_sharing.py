@@ -22,7 +22,9 @@ VALUES = st.recursive(
     | st.text(max_size=3),
     lambda inner: (
         st.lists(inner, max_size=4)
-        | st.dictionaries(st.text(max_size=3) | st.integers(0, 2), inner, max_size=4)
+        | st.dictionaries(st.text(max_size=3) | st.integers(0, 2), inner, max_size=4).filter(
+            lambda d: len({str(k) for k in d}) == len(d)  # (0 and "0" would be one key)
+        )
     ),
     max_leaves=25,
 )

@@ -10,6 +10,7 @@ where they are allowed (cel-cpp 0.1.3's own conversions and corners, docs/cel.md
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from typing import Any
@@ -91,10 +92,8 @@ def _writes_a_nonfinite_double(text: str) -> bool:
         if type(value) is float and not math.isfinite(value):
             seen.append(True)
 
-    try:
+    with contextlib.suppress(CELEvaluationError, CELCheckError, BudgetExceeded):
         compile(text, checked=False).evaluate({}, observer=watch)
-    except (CELEvaluationError, CELCheckError, BudgetExceeded):
-        pass
     return bool(seen)
 
 

@@ -434,9 +434,13 @@ class _Compiler:
         decisive = not is_all  # all() stops at false, exists() at true
         function = "_&&_" if is_all else "_||_"
         per_item = 1 + block_cost(node.loop_condition) + 2 + block_cost(predicate)
+        # Decided before the last element, the generic loop still looks at the next
+        # one (its unit and its condition, which is then false): charged here too, so
+        # that explain's traced evaluation, which runs the generic loop, spends alike.
+        after = 1 + block_cost(node.loop_condition)
         names = (first,) if second is None else (first, second)
         if second is None:
-            return _quantify_one(iter_range, first, test, per_item, decisive, function)
+            return _quantify_one(iter_range, first, test, per_item, after, decisive, function)
 
         def quantify(act: Activation) -> Value:
             items = iter_range(act)
@@ -452,7 +456,8 @@ class _Compiler:
             saved = [local.get(n, _MISSING) for n in names]
             failure: EvalError | None = None
             try:
-                for item in pairs:
+                last = len(items) - 1
+                for position, item in enumerate(pairs):
                     act.budget -= per_item
                     if act.budget < 0:
                         act.overdraw()
@@ -467,6 +472,8 @@ class _Compiler:
                             failure = error
                         continue
                     if outcome is decisive:
+                        if position < last:
+                            charge(act, after)
                         return decisive
                     if outcome is not (not decisive) and failure is None:
                         failure = no_overload(function, outcome)
@@ -541,7 +548,13 @@ def _fold(impl: Callable[..., Value], values: list[Value]) -> Value:
 
 
 def _quantify_one(
-    iter_range: Closure, name: str, test: Closure, per_item: int, decisive: bool, function: str
+    iter_range: Closure,
+    name: str,
+    test: Closure,
+    per_item: int,
+    after: int,
+    decisive: bool,
+    function: str,
 ) -> Closure:
     """:meth:`_Compiler.quantifier`'s loop for one loop variable (``all(x, p)``,
     ``exists(x, p)``), the common case, with its charges, order and errors."""
@@ -559,7 +572,8 @@ def _quantify_one(
         saved = local.get(name, _MISSING)
         failure: EvalError | None = None
         try:
-            for item in items:
+            last = len(items) - 1
+            for position, item in enumerate(items):
                 act.budget -= per_item
                 if act.budget < 0:
                     act.overdraw()
@@ -571,6 +585,10 @@ def _quantify_one(
                         failure = error
                     continue
                 if outcome is decisive:
+                    if position < last:  # what the generic loop spends on the next one
+                        act.budget -= after
+                        if act.budget < 0:
+                            act.overdraw()
                     return decisive
                 if outcome is not undecisive and failure is None:
                     failure = no_overload(function, outcome)

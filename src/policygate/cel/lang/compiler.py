@@ -438,18 +438,18 @@ class _Compiler:
         # one (its unit and its condition, which is then false): charged here too, so
         # that explain's traced evaluation, which runs the generic loop, spends alike.
         after = 1 + block_cost(node.loop_condition)
-        names = (first,) if second is None else (first, second)
         if second is None:
             return _quantify_one(iter_range, first, test, per_item, after, decisive, function)
+        names = (first, second)
 
         def quantify(act: Activation) -> Value:
             items = iter_range(act)
             charge(act, 2)  # the accumulator init and result, as the generic loop charges
             kind = type(items)
             if kind is list or kind is tuple:
-                pairs: Any = enumerate(items) if second is not None else items
+                pairs: Any = enumerate(items)  # (index, element)
             elif kind is dict:
-                pairs = items.items() if second is not None else items
+                pairs = items.items()  # (key, value)
             else:
                 raise no_overload("comprehension range", items)
             local = act.locals
@@ -461,10 +461,7 @@ class _Compiler:
                     act.budget -= per_item
                     if act.budget < 0:
                         act.overdraw()
-                    if second is None:
-                        local[first] = item
-                    else:
-                        local[first], local[second] = item
+                    local[first], local[second] = item
                     try:
                         outcome = test(act)
                     except EvalError as error:

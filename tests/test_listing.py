@@ -82,3 +82,19 @@ def test_listing_many_files_holds_little_more_than_their_paths(tmp_path):
     assert len(paths) == 20_000
     size = sum(len(p) + 49 + 8 for p in paths)  # a str's bytes, its header, a list slot
     assert peak < 2.5 * size, (peak, size)
+
+
+def test_a_directory_nested_1200_deep_is_listed_not_a_crash(tmp_path):
+    """The walk keeps its own stack: a tree deeper than Python's recursion limit
+    (which os.walk's recursion hit, an internal error) is listed like any other."""
+    here = os.getcwd()
+    try:
+        os.chdir(tmp_path)
+        for _ in range(1200):  # one level at a time (pathlib's mkdir(parents=True) recurses)
+            os.mkdir("d")
+            os.chdir("d")
+        Path("m.yaml").write_text("{}\n", encoding="utf-8")
+    finally:
+        os.chdir(here)
+    deepest = os.path.join(str(tmp_path), *["d"] * 1200, "m.yaml")
+    assert expand_paths([str(tmp_path)]) == [deepest]

@@ -84,17 +84,27 @@ def test_listing_many_files_holds_little_more_than_their_paths(tmp_path):
     assert peak < 2.5 * size, (peak, size)
 
 
-def test_a_directory_nested_1200_deep_is_listed_not_a_crash(tmp_path):
+def test_a_directory_nested_1200_deep_is_listed_not_a_crash():
     """The walk keeps its own stack: a tree deeper than Python's recursion limit
-    (which os.walk's recursion hit, an internal error) is listed like any other."""
+    (which os.walk's recursion hit, an internal error) is listed like any other.
+    (Outside pytest's tmp_path, and removed level by level: shutil.rmtree recurses.)"""
+    root = tempfile.mkdtemp(prefix="policygate-deep-")
     here = os.getcwd()
+    levels = 0
     try:
-        os.chdir(tmp_path)
-        for _ in range(1200):  # one level at a time (pathlib's mkdir(parents=True) recurses)
+        os.chdir(root)
+        for _ in range(1200):
             os.mkdir("d")
             os.chdir("d")
+            levels += 1
         Path("m.yaml").write_text("{}\n", encoding="utf-8")
+        os.chdir(here)
+        deepest = os.path.join(root, *["d"] * levels, "m.yaml")
+        assert expand_paths([root]) == [deepest]
     finally:
         os.chdir(here)
-    deepest = os.path.join(str(tmp_path), *["d"] * 1200, "m.yaml")
-    assert expand_paths([str(tmp_path)]) == [deepest]
+        leaf = os.path.join(root, *["d"] * levels)
+        if os.path.exists(os.path.join(leaf, "m.yaml")):
+            os.remove(os.path.join(leaf, "m.yaml"))
+        for level in range(levels, -1, -1):
+            os.rmdir(os.path.join(root, *["d"] * level))

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policygate.cel.lang import BudgetExceeded, CELEvaluationError, compile
+from policygate.cel.lang.values import CelType, Duration, Optional, Timestamp, Uint
 
 ROOTS = st.sampled_from(["x", "y", ".x", "e", "int", "missing"])
 FIELDS = st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=3)
@@ -189,3 +190,57 @@ def test_a_paths_guards_are_one_call() -> None:
     literal = _calls("true", variables)
     assert _calls("has(x.a) && has(x.a.b) && has(x.a.b.c)", variables) == literal
     assert _calls("has(x.a) && has(x.a.b) && has(x.a.b.d)", variables) == literal
+
+
+# What a path may meet on its way that is no map: each refuses a field's subscript
+# (a TypeError), though "b" in "abc" and "a" in ["a"] are true.
+ODD = st.sampled_from(
+    [
+        "abc",
+        b"abc",
+        ["a", "b"],
+        ("a",),
+        Uint(1),
+        1.5,
+        Timestamp(0),
+        Duration(1),
+        Optional(True, {"a": {"b": 1}}),
+        Optional(True, "abc"),
+        Optional(False),
+        CelType("map"),
+    ]
+)
+ODD_VALUES = st.recursive(
+    st.none() | st.integers(0, 2) | ODD,
+    lambda inner: st.dictionaries(st.sampled_from(["a", "b", "c"]), inner, max_size=3)
+    | inner.map(lambda v: Optional(True, v)),
+    max_leaves=10,
+)
+ODD_PATHS = st.builds(
+    lambda root, optional, fields, test: (
+        f"has({root}{optional}.{'.'.join(fields)})"
+        if test
+        else f"{root}{optional}.{'.'.join(fields)}"
+    ),
+    st.sampled_from(["x", ".x", "y", "missing", "int"]),
+    st.sampled_from(["", ".?a", ".?b"]),
+    st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=5),
+    st.booleans(),
+)
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(
+    text=ODD_PATHS | st.tuples(ODD_PATHS, ODD_PATHS).map(lambda p: f"{p[0]} == {p[1]}"),
+    x=ODD_VALUES,
+    y=ODD_VALUES,
+    budget=st.integers(1, 12) | st.just(10**6),
+)
+def test_a_path_read_by_subscripts_is_its_nodes(text: str, x: Any, y: Any, budget: int) -> None:
+    """A path of maps is read by subscripts alone, anything else node by node: on
+    documents holding strings, bytes, lists, optionals, timestamps and the like
+    (none of which is a map, though some answer ``in``), the fused path gives the
+    nodes' value or error, units and budget stop."""
+    variables = {"x": x, "y": y}
+    plain = _outcome(text, variables, budget, traced=False)
+    assert plain == _outcome(text, variables, budget, traced=True), text

@@ -11,22 +11,41 @@ from policygate.cel.lang.values import NONE, Optional, Uint, no_overload, type_n
 _MISSING = object()
 
 
+#: What subscripting a value that is no map with a field's name raises: every CEL
+#: value but ``dict`` (a list, a string, a number, null, Timestamp, Optional...)
+#: refuses a string subscript with a TypeError, and a map without the key raises
+#: KeyError. So ``v[a][b]`` that raises neither walked maps only, and is the value
+#: the checked walk gives; either error sends the path to the checked walk, which
+#: raises the node's own error (or selects on an Optional).
+_NOT_THERE = (KeyError, TypeError)
+
+
 def field_path(operand: Closure, fields: tuple[str, ...]) -> Closure:
     """``x.a.b.c`` in one closure: the commonest shape of a rule reads a document path."""
 
     def path(act: Activation) -> Value:
-        value = operand(act)
-        for field in fields:
-            if type(value) is dict:
-                try:
-                    value = value[field]
-                except KeyError:
-                    raise EvalError(f"no such key: '{field}'", "no_such_key") from None
-            else:
-                value = select_field(value, field)
+        start = value = operand(act)
+        try:
+            for field in fields:
+                value = value[field]
+        except _NOT_THERE:
+            return _walk(start, fields)
         return value
 
     return path
+
+
+def _walk(value: Value, fields: tuple[str, ...]) -> Value:
+    """``value.f1.f2...`` node by node: each map's field, or the select's error."""
+    for field in fields:
+        if type(value) is dict:
+            try:
+                value = value[field]
+            except KeyError:
+                raise EvalError(f"no such key: '{field}'", "no_such_key") from None
+        else:
+            value = select_field(value, field)
+    return value
 
 
 def variable_path(
@@ -34,26 +53,77 @@ def variable_path(
 ) -> Closure:
     """``name.a.b`` (``has(name.a.b)`` with ``test="b"``) read from the variable
     ``name`` in one closure, with :func:`field_path`'s errors; ``unbound`` is the
-    variable's own closure, for when it is not bound (its error, or a type's name)."""
+    variable's own closure, for when it is not bound (its error, or a type's name).
 
-    def path(act: Activation) -> Value:
+    A path of maps is read by subscripts alone (see ``_NOT_THERE``); anything else
+    (a missing key, a value that is no map, an unbound variable) is walked node by
+    node, which gives the value or the error the nodes give."""
+
+    def checked(act: Activation) -> Value:
         try:
             value = act.variables[name]
         except KeyError:
             value = unbound(act)
-        for field in fields:
-            if type(value) is dict:
-                try:
-                    value = value[field]
-                except KeyError:
-                    raise EvalError(f"no such key: '{field}'", "no_such_key") from None
-            else:
-                value = select_field(value, field)
+        value = _walk(value, fields)
         if test is None:
             return value
         if type(value) is dict:
             return test in value
         return has_field(value, test)
+
+    if test is not None:  # has(): the last value must be a map ("b" in "abc" is True)
+
+        def has(act: Activation) -> Value:
+            try:
+                value = act.variables[name]
+                for field in fields:
+                    value = value[field]
+            except _NOT_THERE:
+                return checked(act)
+            if type(value) is dict:
+                return test in value
+            return checked(act)
+
+        return has
+    if len(fields) == 1:
+        (first,) = fields
+
+        def path1(act: Activation) -> Value:
+            try:
+                return act.variables[name][first]
+            except _NOT_THERE:
+                return checked(act)
+
+        return path1
+    if len(fields) == 2:
+        first, second = fields
+
+        def path2(act: Activation) -> Value:
+            try:
+                return act.variables[name][first][second]
+            except _NOT_THERE:
+                return checked(act)
+
+        return path2
+    if len(fields) == 3:
+        first, second, third = fields
+
+        def path3(act: Activation) -> Value:
+            try:
+                return act.variables[name][first][second][third]
+            except _NOT_THERE:
+                return checked(act)
+
+        return path3
+
+    def path(act: Activation) -> Value:
+        try:
+            value = act.variables[name]
+            for field in fields:
+                value = value[field]
+        except _NOT_THERE:
+            return checked(act)
+        return value
 
     return path
 
@@ -63,12 +133,10 @@ def local_field(name: str, field: str) -> Closure:
 
     def select(act: Activation) -> Value:
         value = act.locals[name]
-        if type(value) is dict:
-            try:
-                return value[field]
-            except KeyError:
-                raise EvalError(f"no such key: '{field}'", "no_such_key") from None
-        return select_field(value, field)
+        try:
+            return value[field]
+        except _NOT_THERE:
+            return _walk(value, (field,))
 
     return select
 

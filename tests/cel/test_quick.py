@@ -232,3 +232,41 @@ def test_quick_rules_is_quick_per_rule(
             assert value is UNDECIDED
         elif when is None:
             assert _same(value, _metered(check, activation, limit))
+
+
+def _never() -> bool:
+    return False
+
+
+def _outcomes(outcomes: Any) -> Any:
+    if not isinstance(outcomes, list):
+        return outcomes
+    return [(key, ok) for key, _, ok in outcomes]
+
+
+@SETTINGS
+@given(
+    rules=st.lists(st.tuples(EXPRESSIONS, EXPRESSIONS), min_size=2, max_size=4),
+    model=DOCUMENTS,
+    limits=st.lists(st.integers(1, 200) | st.just(30_000), min_size=1, max_size=2),
+)
+def test_for_each_rules_on_one_activation_give_what_each_gives_alone(
+    backend: cel.Backend,
+    rules: list[tuple[str, str]],
+    model: dict[str, Any],
+    limits: list[int],
+) -> None:
+    """quick_each shares one engine activation among the for_each rules of one
+    activation (a policy's): what one rule's items left bound (item, index, key, a
+    budget spent, an error in a loop) changes nothing for the next rule's."""
+    compiled = [tuple(_compiled(backend, list(pair))) for pair in rules]
+    shared = backend.activation(model=model, params={"p": 2}, now=NOW, inputs={})
+    never = _never
+    for limit in limits:  # (another limit makes the shared activation again)
+        for each, check in compiled + compiled:
+            got = each.quick_each(shared, check, limit, never)
+            alone = backend.activation(model=model, params={"p": 2}, now=NOW, inputs={})
+            expected = each.quick_each(alone, check, limit, never)
+            assert _outcomes(got) == _outcomes(expected), (each.text, check.text)
+            if isinstance(got, list):
+                assert all(_same(a, b) for (_, a, _), (_, b, _) in zip(got, expected, strict=True))

@@ -192,7 +192,7 @@ def _params(value: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class _OwnActivation(Activation):
-    __slots__ = ("variables", "engine", "start")
+    __slots__ = ("variables", "engine", "start", "each")
 
     def __init__(self, variables: dict[str, Any]) -> None:
         self.variables = variables
@@ -201,6 +201,10 @@ class _OwnActivation(Activation):
         # is its budget and reserve as made (EngineActivation.restart, inlined).
         self.engine: EngineActivation | None = None
         self.start = (0, 0)
+        # quick_each's: on a copy of the variables that each element rebinds item,
+        # index and key in (all three, before its check), shared by the for_each
+        # rules of a policy.
+        self.each: EngineActivation | None = None
 
     def bind(self, **variables: Any) -> _OwnActivation:
         merged = dict(self.variables)
@@ -319,12 +323,23 @@ class _OwnProgram(Program):
             return UNDECIDED
         if not pairs:
             return UNDECIDED
-        # One set of variables and one engine activation for all the elements: each
-        # element rebinds item, index and key and restarts the budget.
-        variables = dict(activation.variables)
-        act = EngineActivation(variables, limit, None, deadline)
+        # One set of variables and one engine activation for all the elements (and
+        # the activation's other for_each rules): each element rebinds item, index
+        # and key and restarts the budget (EngineActivation.restart, inlined).
+        act = activation.each
+        if act is None or act.limit != limit or act.deadline is not deadline:
+            act = activation.each = EngineActivation(
+                dict(activation.variables), limit, None, deadline
+            )
+        else:
+            act.restart()
+        variables = act.variables
+        budget, reserve = act.budget, act.reserve
         bare = check._bare
         run = check._program._run
+        if bare is not None:
+            closure, cost = bare
+            budget -= cost  # (the root's charge, before it runs)
         outcomes: list[tuple[int | str, Any, bool]] = []
         for position, (key, element) in enumerate(pairs):
             if deadline is not None and position & 255 == 255 and deadline():
@@ -332,16 +347,16 @@ class _OwnProgram(Program):
             variables["item"] = element
             variables["index"] = key if kind is list else position
             variables["key"] = key
-            if position:
-                act.restart()
+            act.budget, act.reserve = budget, reserve
+            if act.locals:
+                act.locals = {}
             try:
                 if bare is None:
                     ok = run(act)
                 else:
-                    act.budget -= bare[1]
-                    if act.budget < 0:
+                    if budget < 0:
                         act.overdraw()
-                    ok = bare[0](act)
+                    ok = closure(act)
             except _NO_ANSWER:
                 return UNDECIDED
             if type(ok) is not bool:

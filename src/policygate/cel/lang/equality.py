@@ -111,7 +111,9 @@ def contains(container: Any, element: Any) -> bool:
     tc = type(container)
     if tc is list or tc is tuple:
         te = type(element)
-        if te is str or te is float:
+        if te is str:  # (a string equals a string only: no other CEL value == one)
+            return element in container
+        if te is float:
             for item in container:
                 if type(item) is te and item == element:
                     return True

@@ -226,7 +226,7 @@ class _Evaluator:
             memo = {}
         elif len(memo.get("plans", ())) > _MEMO_POLICIES:  # other policies each time
             memo.clear()
-        self._plans: dict[int, tuple[Policy, list[tuple[Rule, Result]], list[_Quick]]]
+        self._plans: dict[int, tuple[Policy, list[tuple[Rule, Result]], tuple[_Quick, ...]]]
         self._plans = memo.setdefault("plans", {})
         self._splits: dict[int, tuple[Policy, Policy | None, Policy | None]]
         self._splits = memo.setdefault("splits", {})
@@ -235,6 +235,7 @@ class _Evaluator:
         # Per (policy, rule): its failure, the message left to render when it has one.
         self._failures: dict[tuple[int, int], Result] = {}
         self._item_passes: dict[tuple[int, int], dict[int | str, Result]] = {}
+        self._controls_named: tuple[Sequence[Policy], bool] | None = None
 
     def model(self, record: ModelRecord, policies: Sequence[Policy]) -> ModelReport:
         # The quick evaluations' backstop: the rule seconds, counted from the model's
@@ -317,7 +318,8 @@ class _Evaluator:
                     remediation="Check the model's risk tier and the policies' applies_to/when.",
                 )
             )
-        controls = control_statuses(results)
+        # No rule names a control: no result does (only a rule's results name any).
+        controls = control_statuses(results) if self._names_controls(policies) else ()
         risks = None
         if assessment is not None:
             results.extend(assessment.results)
@@ -334,6 +336,14 @@ class _Evaluator:
             evaluated=evaluated,
             risks=risks,
         )
+
+    def _names_controls(self, policies: Sequence[Policy]) -> bool:
+        """Whether a rule of ``policies`` names a control (asked once per sequence)."""
+        found = self._controls_named
+        if found is None or found[0] is not policies:
+            named = any(rule.controls for policy in policies for rule in policy.rules)
+            found = self._controls_named = (policies, named)
+        return found[1]
 
     def _split(self, policy: Policy) -> tuple[Policy | None, Policy | None]:
         """The policy as two views: the rules evaluated first, and those that read
@@ -483,7 +493,7 @@ class _Evaluator:
         staged = Staged(date=date, severity=result.severity)
         return replace(result, severity=severity, message=message, staged=staged)
 
-    def _plan(self, policy: Policy) -> tuple[list[tuple[Rule, Result]], list[_Quick]]:
+    def _plan(self, policy: Policy) -> tuple[list[tuple[Rule, Result]], tuple[_Quick, ...]]:
         """Each rule with its pass, and the programs its quick evaluation runs (its
         when and check; none for a ``for_each``), made once per evaluation of many
         models."""
@@ -491,12 +501,12 @@ class _Evaluator:
         if found is None or found[0] is not policy:
             passes = [self._result(policy, rule, Status.PASS, None) for rule in policy.rules]
             entries = list(zip(policy.rules, passes, strict=True))
-            programs: list[_Quick] = [
+            programs: tuple[_Quick, ...] = tuple(  # (a tuple: the backend plans it once)
                 (None, None)
                 if rule.for_each is not None
                 else (rule.when.program if rule.when else None, rule.check.program)
                 for rule in policy.rules
-            ]
+            )
             found = self._plans[id(policy)] = (policy, entries, programs)
         return found[1], found[2]
 

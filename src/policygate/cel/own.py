@@ -562,6 +562,12 @@ def free_names(tree: ast.Node) -> frozenset[str]:
 # --------------------------------------------------------------------------- the backend
 
 
+# A rule's quick evaluation as planned: (compiled root, its charge, when, check).
+_QuickStep = tuple[
+    Callable[[EngineActivation], Any] | None, int, "_OwnProgram | None", "_OwnProgram | None"
+]
+
+
 class OwnBackend(Backend):
     name = "policygate"
 
@@ -570,6 +576,7 @@ class OwnBackend(Backend):
     def __init__(self) -> None:
         self._programs: dict[str, _OwnProgram] = {}
         self._now: tuple[_dt.datetime, Timestamp] | None = None
+        self._plans: dict[int, tuple[object, Sequence[_QuickStep]]] = {}
 
     def compile(self, text: str) -> Program:
         found = self._programs.get(text)
@@ -635,7 +642,9 @@ class OwnBackend(Backend):
         deadline: Callable[[], bool] | None,
     ) -> list[Any]:
         """:meth:`_OwnProgram.quick` for each rule's check, its wrapping paid once per
-        policy: one engine activation, restarted per check, the root called here."""
+        policy: one engine activation, restarted per check, the root called here.
+        What each rule runs is planned once for a tuple of rules (evaluate's, per
+        policy): a check without a ``when`` is its compiled root and its charge."""
         assert isinstance(activation, _OwnActivation)
         act = activation.engine
         if act is None or act.limit != limit or act.deadline is not deadline:
@@ -643,7 +652,19 @@ class OwnBackend(Backend):
             activation.start = act.budget, act.reserve
         budget, reserve = activation.start
         out: list[Any] = []
-        for when, check in rules:
+        for closure, cost, when, check in self._quick_plan(rules):
+            if closure is not None:  # a check without a when: quick()'s restart, inlined
+                act.budget = budget - cost
+                act.reserve = reserve
+                if act.locals:
+                    act.locals = {}
+                try:
+                    if act.budget < 0:
+                        act.overdraw()
+                    out.append(closure(act))
+                except _NO_ANSWER:
+                    out.append(UNDECIDED)
+                continue
             if check is None:
                 out.append(UNDECIDED)
                 continue
@@ -652,23 +673,41 @@ class OwnBackend(Backend):
                 if decided is not True:
                     out.append(SKIPPED if decided is False else UNDECIDED)
                     continue
-            assert isinstance(check, _OwnProgram)
-            bare = check._bare
-            if bare is None:  # a deep tree: through quick(), and Program._run's stack guard
-                out.append(check.quick(activation, limit, deadline))
-                continue
-            closure, cost = bare
-            act.budget, act.reserve = budget, reserve  # (quick's restart)
-            if act.locals:
-                act.locals = {}
-            try:
-                act.budget -= cost
-                if act.budget < 0:
-                    act.overdraw()
-                out.append(closure(act))
-            except _NO_ANSWER:
-                out.append(UNDECIDED)
+            out.append(check.quick(activation, limit, deadline))
         return out
+
+    _PLANNED = 4096
+
+    def _quick_plan(
+        self, rules: Sequence[tuple[Program | None, Program | None]]
+    ) -> Sequence[_QuickStep]:
+        """Each rule as ``(root, charge, when, check)``: the check's compiled root and
+        its block's charge when it has no ``when`` and a root of its own (not a deep
+        tree); else ``(None, 0, when, check)``, run through :meth:`_OwnProgram.quick`.
+        Kept by the tuple's id (holding it, so that the id stays its own); a list
+        is planned at each call (it may change)."""
+        cached = type(rules) is tuple
+        if cached:
+            found = self._plans.get(id(rules))
+            if found is not None and found[0] is rules:
+                return found[1]
+        steps: list[_QuickStep] = []
+        for when, check in rules:
+            if check is not None:
+                assert isinstance(check, _OwnProgram)
+            if when is not None:
+                assert isinstance(when, _OwnProgram)
+            bare = check._bare if when is None and check is not None else None
+            if bare is not None:
+                steps.append((bare[0], bare[1], None, None))
+            else:
+                steps.append((None, 0, when, check))
+        plan = tuple(steps)
+        if cached:
+            if len(self._plans) >= self._PLANNED:
+                self._plans.clear()
+            self._plans[id(rules)] = (rules, plan)
+        return plan
 
     def _timestamp(self, now: _dt.datetime) -> Timestamp:
         cached = self._now

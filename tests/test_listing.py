@@ -12,7 +12,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policygate.documents import expand_paths
+from policygate import documents
+from policygate.audit import expand_sources
+from policygate.documents import expand_paths, iter_paths
 
 # Names that sort awkwardly against each other: a directory "a" and a file
 # "a.yaml", "a-b" before "a.", upper case before lower, hidden ones.
@@ -56,6 +58,23 @@ def test_a_directory_lists_its_documents_sorted_by_path_components(tree):
         assert expand_paths([str(root)]) == _expected(root)
 
 
+@settings(max_examples=100)
+@given(TREES.filter(lambda t: isinstance(t, dict)), st.integers(1, 4))
+def test_a_directory_read_in_chunks_lists_the_same(tree, chunk):
+    """A directory of more names than a chunk is read once per chunk of names: the
+    listing is the same, whatever the chunk's size."""
+    saved = documents._CHUNK
+    documents._CHUNK = chunk
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            root = Path(folder) / "root"
+            root.mkdir()
+            _write(root, tree)
+            assert expand_paths([str(root)]) == _expected(root)
+    finally:
+        documents._CHUNK = saved
+
+
 def test_a_symlinked_directory_is_walked_where_it_is_first_met(tmp_path):
     """``b-link`` points at ``c``: the walk meets it first (b < c), so c's documents are
     listed under b-link and c itself is not walked again."""
@@ -69,8 +88,8 @@ def test_a_symlinked_directory_is_walked_where_it_is_first_met(tmp_path):
 
 def test_listing_many_files_holds_little_more_than_their_paths(tmp_path):
     """Listing 20,000 files allocates at most about twice their paths' size at its
-    peak (the paths kept, the one directory's names being walked, the set that finds
-    a file met twice): no sort key or pair per file on top."""
+    peak (the paths kept, the one directory's names being walked): no sort key or
+    pair per file on top."""
     for i in range(20_000):
         (tmp_path / f"model-{i:06d}.yaml").touch()
     tracemalloc.start()
@@ -82,6 +101,56 @@ def test_listing_many_files_holds_little_more_than_their_paths(tmp_path):
     assert len(paths) == 20_000
     size = sum(len(p) + 49 + 8 for p in paths)  # a str's bytes, its header, a list slot
     assert peak < 2.5 * size, (peak, size)
+
+
+def test_an_audit_lists_20000_files_holding_a_chunk_of_names_not_each_path(
+    tmp_path, monkeypatch
+):
+    """An audit takes its sources as the walk finds them, and a directory larger
+    than a chunk is read a chunk of names at a time: what the listing holds does not
+    grow with the files (it was every path, and a number per file met)."""
+    monkeypatch.setattr(documents, "_CHUNK", 1000, raising=False)
+    for i in range(20_000):
+        (tmp_path / f"model-{i:06d}.yaml").touch()
+    size = 20_000 * (len(str(tmp_path / "model-000000.yaml")) + 49 + 8)
+    tracemalloc.start()
+    try:
+        count = 0
+        last = ""
+        for item in expand_sources([str(tmp_path)]):
+            assert item.error is None and item.source > last
+            last = item.source
+            count += 1
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 20_000
+    assert peak < size / 8, (peak, size)
+
+
+def test_a_directory_of_more_than_a_chunk_is_read_once_per_chunk(tmp_path, monkeypatch):
+    """Reading again is the price of holding a chunk: 10 files in chunks of 3 are
+    four reads of the directory; 3 files, one."""
+    reads = []
+    scandir = os.scandir
+
+    def counted(path):
+        reads.append(path)
+        return scandir(path)
+
+    monkeypatch.setattr(documents, "_CHUNK", 3)
+    monkeypatch.setattr(documents.os, "scandir", counted)
+    for i in range(10):
+        (tmp_path / f"m{i}.yaml").touch()
+    assert [Path(p).name for p in iter_paths([str(tmp_path)])] == [f"m{i}.yaml" for i in range(10)]
+    assert len(reads) == 4
+    few = tmp_path / "few"
+    few.mkdir()
+    for i in range(3):
+        (few / f"m{i}.yaml").touch()
+    reads.clear()
+    assert len(list(iter_paths([str(few)]))) == 3
+    assert len(reads) == 1
 
 
 def test_a_directory_nested_1200_deep_is_listed_not_a_crash():

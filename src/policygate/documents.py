@@ -91,6 +91,7 @@ read as a YAML line break.
 from __future__ import annotations
 
 import errno
+import heapq
 import math
 import os
 import re
@@ -112,6 +113,7 @@ __all__ = [
     "Limits",
     "NO_DOCUMENT",
     "expand_paths",
+    "iter_paths",
     "load_file",
     "load_paths",
     "load_text",
@@ -440,16 +442,20 @@ _EXTENSIONS = (".yaml", ".yml", ".json")
 
 
 def expand_paths(
-    paths: Sequence[str], *, warn: Callable[[str], None] | None = None
+    paths: Sequence[str],
+    *,
+    warn: Callable[[str], None] | None = None,
+    extensions: tuple[str, ...] = _EXTENSIONS,
 ) -> list[str]:
     """Files as given, directories replaced by the documents under them.
 
     Directories are searched recursively for ``*.yaml``, ``*.yml`` and
-    ``*.json`` (extension case-insensitive), skipping hidden files and
-    directories (``.git``), following symlinks but never into a directory
-    already visited. Results under one directory are sorted by path components
-    so runs are reproducible. A directory without documents contributes
-    nothing: whether that is an error is the caller's decision.
+    ``*.json`` (extension case-insensitive; ``extensions`` for others),
+    skipping hidden files and directories (``.git``), following symlinks but
+    never into a directory already visited. Results under one directory are
+    sorted by path components so runs are reproducible. A directory without
+    documents contributes nothing: whether that is an error is the caller's
+    decision.
 
     A named pipe, socket or device with a document's name met in a directory
     is skipped, and ``warn`` is called with ``"PATH: skipped: ..."`` (by
@@ -462,35 +468,169 @@ def expand_paths(
     hard link to one already met) is read once, where it first appears: its
     documents would otherwise be reported as duplicates of themselves.
     """
-    expanded: list[str] = []
+    return list(iter_paths(paths, warn=warn, extensions=extensions))
+
+
+def iter_paths(
+    paths: Sequence[str],
+    *,
+    warn: Callable[[str], None] | None = None,
+    extensions: tuple[str, ...] = _EXTENSIONS,
+) -> Iterator[str]:
+    """:func:`expand_paths` one path at a time, as the walk finds them: what is
+    held is the listings of the directories being walked, one number per
+    directory entered, and one per file that can be met again (a hard link, a
+    symlink's target, a file named), never one per file found. An error (an
+    unreadable directory, a symlink loop) is raised where the walk meets it."""
+    walk = _Walk(warn or _warn, extensions)
     for path in paths:
         if path == "-":
-            expanded.append(path)
+            yield path
         elif stat.S_ISDIR(_stat(path).st_mode):
-            expanded.extend(_documents_under(path, warn or _warn))
-        else:
-            expanded.append(path)
-    return _once(expanded)
+            yield from walk.directory(path)
+        elif walk.first(path, None):
+            yield path
 
 
-def _once(paths: list[str]) -> list[str]:
-    """``paths`` without a second mention of a file (by device and inode)."""
-    seen: set[int] = set()  # device and inode as one number: a small set for many files
-    kept: list[str] = []
-    for path in paths:
-        if path != "-":
+class _Walk:
+    """Directories walked in sorted order, and what tells a file met before.
+
+    A regular file with one link has one directory entry. Met there, it cannot
+    have been met there before, as each directory is entered once; it can only
+    have been met through a symlink to it or by name, and those record its
+    device and inode. Met through a symlink or by name, it was met before if
+    recorded, or if its directory entry was walked past already. A file with
+    more links is recorded wherever it is met."""
+
+    __slots__ = ("extensions", "met", "walking", "warn")
+
+    def __init__(self, warn: Callable[[str], None], extensions: tuple[str, ...]) -> None:
+        self.warn = warn
+        self.extensions = extensions
+        self.met: set[int] = set()  # device and inode as one number
+        # Each directory entered (device, inode): its frame while it is walked, None after.
+        self.walking: dict[tuple[int, int], _Frame | None] = {}
+
+    def directory(self, root: str) -> Iterator[str]:
+        """The documents under ``root``, sorted by path components."""
+        stack: list[_Frame] = []
+        self._enter(root, root, stack)
+        while stack:
+            frame = stack[-1]
+            name = next(frame.entries, None)
+            if name is None:
+                stack.pop()
+                self.walking[frame.key] = None
+                continue
+            if name.endswith(_DIRECTORY):
+                name = frame.current = name[:-1]
+                self._enter(os.path.join(frame.path, name), root, stack)
+                continue
+            frame.current = name
+            path = os.path.join(frame.path, name)
+            if self._found(path, name):
+                yield path
+
+    def _enter(self, directory: str, root: str, stack: list[_Frame]) -> None:
+        try:
+            info = os.stat(directory)
+        except OSError as error:
+            raise _unreadable_directory(error, root) from None
+        key = (info.st_dev, info.st_ino)
+        if key in self.walking:  # a symlink back into the tree, or walked already
+            return
+        frame = _Frame(directory, key, _entries(directory, root, _CHUNK))
+        self.walking[key] = frame
+        stack.append(frame)
+
+    def _listed(self, name: str) -> bool:
+        """Whether a file of this name is one the walk lists (if regular)."""
+        return not name.startswith(".") and name.lower().endswith(self.extensions)
+
+    def _found(self, path: str, name: str) -> bool:
+        """Whether the entry ``path`` of a directory being walked is a document to load."""
+        try:
+            info = os.lstat(path)
+        except OSError:  # gone since the listing: loading it says so
+            return self._listed(name)
+        if stat.S_ISLNK(info.st_mode):
+            return self._linked(path, name)
+        if not self._listed(name):
+            return False
+        kind = _not_regular(info.st_mode)
+        if kind is not None:
+            self.warn(f"{path}: skipped: not a regular file ({kind})")
+            return False
+        identity = info.st_dev << 64 | info.st_ino
+        if identity in self.met:
+            return False
+        if info.st_nlink > 1:
+            self.met.add(identity)
+        return True
+
+    def _linked(self, path: str, name: str) -> bool:
+        """A symlink met in a directory: a loop is an error whatever its name."""
+        try:
+            info = os.stat(path)
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise _os_error(error, Location(path)) from None
+            return self._listed(name)  # dangling: loading it says so
+        if not self._listed(name):
+            return False
+        kind = _not_regular(info.st_mode)
+        if kind is not None:
+            self.warn(f"{path}: skipped: not a regular file ({kind})")
+            return False
+        return self.first(path, info)
+
+    def first(self, path: str, info: os.stat_result | None) -> bool:
+        """Whether ``path`` (named, or a symlink met in a walk) is a file met for the
+        first time, recording it if so. What cannot be read counts as new: loading
+        it says what is wrong."""
+        if info is None:
             try:
                 info = os.stat(path)
-            except OSError:  # loading it says what is wrong
-                kept.append(path)
-                continue
-            if stat.S_ISREG(info.st_mode):
-                identity = info.st_dev << 64 | info.st_ino
-                if identity in seen:
-                    continue
-                seen.add(identity)
-        kept.append(path)
-    return kept
+            except OSError:
+                return True
+        if not stat.S_ISREG(info.st_mode):
+            return True
+        identity = info.st_dev << 64 | info.st_ino
+        if identity in self.met:
+            return False
+        if info.st_nlink == 1 and self._walked_past(path):
+            return False
+        self.met.add(identity)
+        return True
+
+    def _walked_past(self, path: str) -> bool:
+        """Whether the one directory entry of the file ``path`` names was listed
+        already: its directory entered, its name passed, and one the walk lists."""
+        entry = os.path.realpath(path)
+        directory, name = os.path.split(entry)
+        try:
+            info = os.stat(directory)
+        except OSError:
+            return False
+        key = (info.st_dev, info.st_ino)
+        if key not in self.walking:
+            return False
+        frame = self.walking[key]
+        passed = frame is None or (frame.current is not None and name < frame.current)
+        return passed and self._listed(name)
+
+
+class _Frame:
+    """A directory being walked: its entries not walked yet, as :func:`_entries`
+    gives them, and the name of the entry being walked."""
+
+    __slots__ = ("current", "entries", "key", "path")
+
+    def __init__(self, path: str, key: tuple[int, int], entries: Iterator[str]) -> None:
+        self.path = path
+        self.key = key
+        self.entries = entries
+        self.current: str | None = None
 
 
 def _warn(message: str) -> None:
@@ -537,99 +677,56 @@ def _not_regular(mode: int) -> str | None:
     return next((kind for test, kind in _KINDS if test(mode)), "not a file")
 
 
-def _documents_under(root: str, warn: Callable[[str], None]) -> list[str]:
-    """The documents under ``root``, sorted by path components: a walk that visits
-    each directory's entries in sorted order, so nothing but the paths found and
-    the listings of the directories being walked is held (no sort of them all)."""
-    found: list[str] = []
-    visited: set[tuple[int, int]] = set()
-    # Each directory being walked: its path and its entries not walked yet, reversed.
-    stack: list[tuple[str, list[str], set[str]]] = []
+# The entries of one directory held at once, at least: a directory of more is read
+# again for each next chunk of its names (a 64th of them, if that is more).
+_CHUNK = 8192
+_DIRECTORY = "\0"  # marks a directory's name: no name holds it, and it sorts first
 
-    def enter(directory: str) -> None:
-        try:
-            info = os.stat(directory)
-        except OSError as error:
-            raise _unreadable_directory(error, root) from None
-        if (info.st_dev, info.st_ino) in visited:  # a symlink back into the tree
+
+def _entries(directory: str, root: str, chunk: int) -> Iterator[str]:
+    """The names of ``directory``'s visible entries in sorted order, those that are
+    directories (a symlink to one included; one that cannot be followed is a file)
+    ending with ``_DIRECTORY``: as ``"a" < "a.yaml" < "ab"``, ``"a\\0"`` sorts where
+    ``"a"`` does.
+
+    What is held is one chunk of names: the smallest ``chunk`` after the last one
+    given, found in one read of the directory. A directory of at most ``chunk``
+    entries is read once, and one of a million files 64 times for a few MB held,
+    not a hundred."""
+    after: str | None = None
+    while True:
+        seen = [0]
+        names = heapq.nsmallest(chunk, _visible(directory, root, after, seen))
+        yield from names
+        if seen[0] <= len(names):
             return
-        visited.add((info.st_dev, info.st_ino))
-        names, subdirectories = _listing(directory, root)
-        names.reverse()
-        stack.append((directory, names, subdirectories))
-
-    enter(root)
-    while stack:
-        directory, names, subdirectories = stack[-1]
-        if not names:
-            stack.pop()
-            continue
-        name = names.pop()
-        if name in subdirectories:
-            enter(os.path.join(directory, name))
-            continue
-        _found_file(directory, name, found, warn)
-    return found
+        if after is None:
+            chunk = max(chunk, seen[0] // 64)
+        after = names[-1].rstrip(_DIRECTORY)
 
 
-def _listing(directory: str, root: str) -> tuple[list[str], set[str]]:
-    """The names of ``directory``'s visible entries, sorted, and those that are
-    directories (a symlink to one included; one that cannot be followed is a file)."""
-    names: list[str] = []
-    subdirectories: set[str] = set()
+def _visible(directory: str, root: str, after: str | None, seen: list[int]) -> Iterator[str]:
+    """The visible entries of ``directory`` named after ``after``, marked as
+    :func:`_entries` gives them, counted in ``seen[0]``."""
     try:
         with os.scandir(directory) as entries:
             for entry in entries:
-                if entry.name.startswith("."):
+                name = entry.name
+                if name.startswith(".") or (after is not None and name <= after):
                     continue
-                names.append(entry.name)
+                seen[0] += 1
                 try:
-                    if entry.is_dir():
-                        subdirectories.add(entry.name)
+                    is_directory = entry.is_dir()
                 except OSError:
-                    pass
+                    is_directory = False
+                yield name + _DIRECTORY if is_directory else name
     except OSError as error:
         raise _unreadable_directory(error, root) from None
-    names.sort()
-    return names, subdirectories
 
 
 def _unreadable_directory(error: OSError, root: str) -> LoadError:
     return LoadError(f"cannot read directory: {error.strerror}",
                      Location(error.filename or root), code="file-unreadable")  # fmt: skip
-
-
-def _found_file(directory: str, name: str, found: list[str], warn: Callable[[str], None]) -> None:
-    """Add the file ``name`` of ``directory`` to ``found`` if it is a document to load."""
-    path = os.path.join(directory, name)
-    document = name.lower().endswith(_EXTENSIONS)
-    try:
-        # A symlink that cannot be followed (a loop) is listed among the files.
-        mode = os.stat(path).st_mode if document else None
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise _os_error(error, Location(path)) from None
-        mode = None  # dangling: loading it says so
-    if not document:
-        if os.path.islink(path) and _is_loop(path):
-            raise LoadError(
-                "symlink loop (too many levels of symbolic links)", Location(path),
-                code="file-unreadable",
-            )
-        return
-    kind = None if mode is None else _not_regular(mode)
-    if kind is not None:
-        warn(f"{path}: skipped: not a regular file ({kind})")
-        return
-    found.append(path)
-
-
-def _is_loop(path: str) -> bool:
-    try:
-        os.stat(path)
-    except OSError as error:
-        return error.errno == errno.ELOOP
-    return False
 
 
 def _read_file(name: str, limits: Limits) -> bytes:

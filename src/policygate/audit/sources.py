@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..documents import expand_paths
+from ..documents import iter_paths
 from ..errors import PolicygateError
 from ..importers import SourceFormat, split_source
 
@@ -49,27 +49,17 @@ def expand_sources(
 def _expand(argument: str, alias: str | None, stage: str | None) -> Iterator[AuditItem]:
     parsed = split_source(argument)
     if parsed is None:
-        for path in expand_paths([argument]):
+        for path in iter_paths([argument]):  # as the walk finds them: nothing per file kept
             yield AuditItem(path)
         return
     fmt, location = parsed
     if fmt is SourceFormat.MLFLOW and location.startswith("models:/"):
         yield from _registry(location, alias, stage)
     elif fmt in _CARD_FILES and os.path.isdir(location):
-        for path in _files_under(location, _CARD_FILES[fmt]):
+        for path in iter_paths([location], extensions=_CARD_FILES[fmt]):
             yield AuditItem(f"{fmt.value}:{path}")
     else:
         yield AuditItem(argument)
-
-
-def _files_under(root: str, suffixes: tuple[str, ...]) -> list[str]:
-    found = []
-    for directory, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            if not name.startswith(".") and name.lower().endswith(suffixes):
-                found.append(os.path.join(directory, name))
-    return sorted(found, key=lambda p: p.split(os.sep))
 
 
 def _registry(location: str, alias: str | None, stage: str | None) -> Iterator[AuditItem]:

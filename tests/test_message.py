@@ -203,3 +203,19 @@ def test_a_placeholder_is_an_immutable_value_that_copies_and_pickles():
     assert repr(placeholder) == "Placeholder(text='model.name', offset=3)"
     with pytest.raises(dataclasses.FrozenInstanceError):
         placeholder.text = "x"  # type: ignore[misc]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.floats()
+    | st.integers(10**14, 10**17).map(float)
+    | st.integers(-(10**17), -(10**14)).map(float)
+    | st.sampled_from([1e15, -1e15, 1e15 - 1, 0.0, -0.0, float("nan"), float("inf")])
+)
+def test_a_double_reads_as_its_plain_value_does(number: float) -> None:
+    """A double's quick way to its text (format_value's first lines) gives what its
+    plain value (an int when integral and below 1e15, its repr else) gives."""
+    from policygate.message import _plain
+
+    plain = _plain(number)
+    assert format_value(number) == (plain if isinstance(plain, str) else repr(plain))

@@ -30,7 +30,7 @@ from .cel.budget import DEFAULT_BUDGET, Budget, Meter
 from .cel.interface import SKIPPED, UNDECIDED
 from .errors import UsageError, format_json_path
 from .fieldpaths import evidence_line
-from .message import format_value, render_template
+from .message import format_value
 from .models import ModelRecord, apply_set, model_from_data
 from .policy import Expression, Policy, Rule, apply_params
 from .report import (
@@ -713,9 +713,14 @@ def _fail_message(
     assert rule.message is not None  # (without one, _Evaluator._failure says "check failed")
     programs = rule.message.programs
     cost = meter.budget.cost
-
-    def value_of(index: int) -> str:
+    out: list[str] = []  # (render_template's join, each placeholder's value in turn)
+    index = 0
+    for part in rule.message.parts:
+        if isinstance(part, str):
+            out.append(part)
+            continue
         program = programs[index]
+        index += 1
         try:
             meter.begin()  # (evaluate's first step: a rule past its time says so)
             value = program.quick(activation, cost, deadline)
@@ -723,11 +728,10 @@ def _fail_message(
                 value = program.evaluate(activation, meter)
             else:
                 meter.charge(0)  # (evaluate's last step: the time, checked after the value)
-            return format_value(backend.to_python(value))
+            out.append(format_value(backend.to_python(value)))
         except cel.CELEvaluationError as error:
-            return f"<{error}>"
-
-    return render_template(list(rule.message.parts), value_of)
+            out.append(f"<{error}>")
+    return "".join(out)
 
 
 def rules_of(policies: Iterable[Policy]) -> list[str]:

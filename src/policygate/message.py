@@ -118,6 +118,13 @@ def format_value(value: Any) -> str:
     Lists and maps read as JSON whose elements follow the same rules, so a YAML
     ``[1, 2]`` (doubles inside CEL) reads ``[1, 2]``, not ``[1.0, 2.0]``.
     """
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is float:  # (what _plain, then the lines below, make of one)
+        if value.is_integer() and abs(value) < 1e15:
+            return repr(int(value))
+        return repr(value)  # finite, or nan, inf, -inf as _plain writes them
     if isinstance(value, str):
         return value
     if isinstance(value, (list, tuple, dict)):

@@ -114,6 +114,7 @@ __all__ = [
     "NO_DOCUMENT",
     "expand_paths",
     "iter_paths",
+    "walk_paths",
     "load_file",
     "load_paths",
     "load_text",
@@ -478,10 +479,27 @@ def iter_paths(
     extensions: tuple[str, ...] = _EXTENSIONS,
 ) -> Iterator[str]:
     """:func:`expand_paths` one path at a time, as the walk finds them: what is
-    held is the listings of the directories being walked, one number per
+    held is a chunk of the names of each directory being walked, one number per
     directory entered, and one per file that can be met again (a hard link, a
     symlink's target, a file named), never one per file found. An error (an
     unreadable directory, a symlink loop) is raised where the walk meets it."""
+    for found in walk_paths(paths, warn=warn, extensions=extensions):
+        if isinstance(found, LoadError):
+            raise found
+        yield found
+
+
+def walk_paths(
+    paths: Sequence[str],
+    *,
+    warn: Callable[[str], None] | None = None,
+    extensions: tuple[str, ...] = _EXTENSIONS,
+) -> Iterator[str | LoadError]:
+    """:func:`iter_paths`, going on past what a walk cannot read: a directory that
+    cannot be read or a symlink loop met in a directory is given as its
+    :class:`LoadError`, where it was met, and the walk goes on (an audit reports it
+    as a source that could not be read, and evaluates the rest). A path named that
+    does not exist is still raised."""
     walk = _Walk(warn or _warn, extensions)
     for path in paths:
         if path == "-":
@@ -511,25 +529,40 @@ class _Walk:
         # Each directory entered (device, inode): its frame while it is walked, None after.
         self.walking: dict[tuple[int, int], _Frame | None] = {}
 
-    def directory(self, root: str) -> Iterator[str]:
-        """The documents under ``root``, sorted by path components."""
+    def directory(self, root: str) -> Iterator[str | LoadError]:
+        """The documents under ``root``, sorted by path components, and what could
+        not be read among them."""
         stack: list[_Frame] = []
-        self._enter(root, root, stack)
+        try:
+            self._enter(root, root, stack)
+        except LoadError as error:
+            yield error
         while stack:
             frame = stack[-1]
-            name = next(frame.entries, None)
+            found: str | LoadError | None = None
+            try:
+                name = next(frame.entries, None)
+            except LoadError as error:  # the rest of this directory cannot be read
+                name, found = None, error
             if name is None:
                 stack.pop()
                 self.walking[frame.key] = None
-                continue
-            if name.endswith(_DIRECTORY):
+            elif name.endswith(_DIRECTORY):
                 name = frame.current = name[:-1]
-                self._enter(os.path.join(frame.path, name), root, stack)
-                continue
-            frame.current = name
-            path = os.path.join(frame.path, name)
-            if self._found(path, name):
-                yield path
+                try:
+                    self._enter(os.path.join(frame.path, name), root, stack)
+                except LoadError as error:
+                    found = error
+            else:
+                frame.current = name
+                path = os.path.join(frame.path, name)
+                try:
+                    if self._found(path, name):
+                        found = path
+                except LoadError as error:
+                    found = error
+            if found is not None:
+                yield found
 
     def _enter(self, directory: str, root: str, stack: list[_Frame]) -> None:
         try:

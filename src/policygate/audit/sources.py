@@ -14,8 +14,8 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..documents import iter_paths
-from ..errors import PolicygateError
+from ..documents import walk_paths
+from ..errors import LoadError, PolicygateError
 from ..importers import SourceFormat, split_source
 
 # What a directory given to an importer holds.
@@ -49,17 +49,31 @@ def expand_sources(
 def _expand(argument: str, alias: str | None, stage: str | None) -> Iterator[AuditItem]:
     parsed = split_source(argument)
     if parsed is None:
-        for path in iter_paths([argument]):  # as the walk finds them: nothing per file kept
-            yield AuditItem(path)
+        # As the walk finds them (nothing kept per file), past what cannot be read.
+        for found in walk_paths([argument]):
+            if isinstance(found, str):
+                yield AuditItem(found)
+            else:
+                yield _unwalkable(found, argument)
         return
     fmt, location = parsed
     if fmt is SourceFormat.MLFLOW and location.startswith("models:/"):
         yield from _registry(location, alias, stage)
     elif fmt in _CARD_FILES and os.path.isdir(location):
-        for path in iter_paths([location], extensions=_CARD_FILES[fmt]):
-            yield AuditItem(f"{fmt.value}:{path}")
+        for found in walk_paths([location], extensions=_CARD_FILES[fmt]):
+            if isinstance(found, str):
+                yield AuditItem(f"{fmt.value}:{found}")
+            else:
+                yield _unwalkable(found, argument)
     else:
         yield AuditItem(argument)
+
+
+def _unwalkable(error: LoadError, argument: str) -> AuditItem:
+    """What a walk could not read (a directory, a symlink loop): a failed item named
+    by its path, the walk going on past it."""
+    source = error.location.path if error.location is not None else argument
+    return AuditItem(source, str(error), error.code)
 
 
 def _registry(location: str, alias: str | None, stage: str | None) -> Iterator[AuditItem]:

@@ -646,11 +646,21 @@ def _quantifier_shape(node: ast.Comprehension) -> Node | None:
 
 
 def _mentions(node: Node, name: str) -> bool:
+    """Whether ``node`` reads the variable ``name`` of its own scope: not where a
+    comprehension inside binds that name again (a nested macro's accumulator has the
+    same name, ``@result``, and is its own), only in its parts that see the outer one."""
     stack = [node]
     while stack:
         current = stack.pop()
         if isinstance(current, ast.Ident) and current.name == name:
             return True
+        if isinstance(current, ast.Comprehension):
+            if name == current.accu_var:  # bound from the init on: the range and init see ours
+                stack += [current.iter_range, current.accu_init]
+                continue
+            if name in (current.iter_var, current.iter_var2):  # bound in the loop only
+                stack += [current.iter_range, current.accu_init, current.result]
+                continue
         stack.extend(ast.children(current))
     return False
 

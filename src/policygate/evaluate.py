@@ -60,6 +60,7 @@ ModelInput = ModelRecord | Mapping[str, Any] | str | os.PathLike[str]
 
 ENGINE_RULE_POLICY = "policygate"
 _FINDINGS = (Status.FAIL, Status.ERROR)
+_UNDECIDING = (Status.SKIP, Status.WAIVED)  # (a model with only these had nothing evaluated)
 
 
 def risks_variable(
@@ -295,10 +296,15 @@ class _Evaluator:
                 per_policy[index] = sorted(
                     [*per_policy[index], *found], key=lambda r: order.get(r.rule, -1)
                 )
-        results = [r for found in per_policy for r in found]
+        # (One policy's list is the model's own, made for it: taken as it is.)
+        results = per_policy[0] if len(per_policy) == 1 else [r for f in per_policy for r in f]
         # After waivers: a model whose every result was skipped or waived had nothing
         # decided on its own evidence, and does not pass by waivers alone.
-        evaluated = any(r.status not in (Status.SKIP, Status.WAIVED) for r in results)
+        evaluated = False
+        for result in results:
+            if result.status not in _UNDECIDING:
+                evaluated = True
+                break
         if not evaluated and policies:
             waived = any(r.status is Status.WAIVED for r in results)
             results.append(
@@ -324,7 +330,11 @@ class _Evaluator:
         if assessment is not None:
             results.extend(assessment.results)
             controls, risks = assessment.controls, assessment.risks
-        passed = not any(r.fails_at(self.fail_on) for r in results if r.status in _FINDINGS)
+        passed = True
+        for result in results:
+            if result.status in _FINDINGS and result.fails_at(self.fail_on):
+                passed = False
+                break
         return ModelReport(
             name=record.name,
             version=record.version,
@@ -430,6 +440,9 @@ class _Evaluator:
                 found = [self._result(policy, rule, Status.SKIP, "when is false")]
             else:
                 found = self._rule(policy, rule, backend, activation)
+            if rule.enforce_from is None and record.document is None:
+                results.extend(found)  # (nothing to stage, no file to point in)
+                continue
             for result in found:
                 if rule.enforce_from is not None and result.status in _FINDINGS:
                     result = self._staged(rule, result)

@@ -75,6 +75,11 @@ def test_a_directory_read_in_chunks_lists_the_same(tree, chunk):
         documents._CHUNK = saved
 
 
+@given(st.sets(st.text(min_size=1, max_size=4)), st.integers(1, 40))
+def test_a_chunk_is_the_smallest_names_sorted(names, count):
+    assert documents._smallest(iter(names), count) == sorted(names)[:count]
+
+
 def test_a_symlinked_directory_is_walked_where_it_is_first_met(tmp_path):
     """``b-link`` points at ``c``: the walk meets it first (b < c), so c's documents are
     listed under b-link and c itself is not walked again."""

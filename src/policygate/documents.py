@@ -91,7 +91,6 @@ read as a YAML line break.
 from __future__ import annotations
 
 import errno
-import heapq
 import math
 import os
 import re
@@ -711,8 +710,8 @@ def _not_regular(mode: int) -> str | None:
 
 
 # The entries of one directory held at once, at least: a directory of more is read
-# again for each next chunk of its names (a 64th of them, if that is more).
-_CHUNK = 8192
+# again for each next chunk of its names (a 32nd of them, if that is more).
+_CHUNK = 16384
 _DIRECTORY = "\0"  # marks a directory's name: no name holds it, and it sorts first
 
 
@@ -724,18 +723,38 @@ def _entries(directory: str, root: str, chunk: int) -> Iterator[str]:
 
     What is held is one chunk of names: the smallest ``chunk`` after the last one
     given, found in one read of the directory. A directory of at most ``chunk``
-    entries is read once, and one of a million files 64 times for a few MB held,
+    entries is read once, and one of a million files 32 times for a few MB held,
     not a hundred."""
     after: str | None = None
     while True:
         seen = [0]
-        names = heapq.nsmallest(chunk, _visible(directory, root, after, seen))
+        names = _smallest(_visible(directory, root, after, seen), chunk)
         yield from names
         if seen[0] <= len(names):
             return
         if after is None:
-            chunk = max(chunk, seen[0] // 64)
+            chunk = max(chunk, seen[0] // 32)
         after = names[-1].rstrip(_DIRECTORY)
+
+
+def _smallest(names: Iterator[str], count: int) -> list[str]:
+    """The ``count`` smallest of distinct ``names``, sorted, holding at most half as
+    many again: past that, the list is sorted and cut, and what sorts after its
+    last name is not taken any more."""
+    kept: list[str] = []
+    bound: str | None = None
+    most = count + count // 2
+    for name in names:
+        if bound is not None and name > bound:
+            continue
+        kept.append(name)
+        if len(kept) >= most:
+            kept.sort()
+            del kept[count:]
+            bound = kept[-1]
+    kept.sort()
+    del kept[count:]
+    return kept
 
 
 def _visible(directory: str, root: str, after: str | None, seen: list[int]) -> Iterator[str]:

@@ -337,7 +337,7 @@ class _Walker:
         self.emit(path, depth + 1)
         names = [a.name for a in arguments if isinstance(a, ast.Ident)]
         two = name in ("transformList", "transformMap") or (
-            name in ("all", "exists", "existsOne") and len(arguments) == 3
+            name in ("all", "exists", "existsOne", "exists_one") and len(arguments) == 3
         )
         variables = names[:2] if two else names[:1]
         element = None

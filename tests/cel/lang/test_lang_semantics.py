@@ -188,6 +188,12 @@ def test_collection_errors(text: str, message: str) -> None:
         ("[3, 4].transformList(i, v, i * v)", [0, 4]),
         ("{'a': 1}.transformMap(k, v, v + 1)", {"a": 2}),
         ("[1, 2, 3].exists_one(x, x > 2)", True),
+        # The two-variable form under either name, as cel-go registers both.
+        ("[5, 7, 8].exists_one(i, v, v % 5 == i)", True),
+        ("[0, 1, 2, 3, 4].exists_one(i, v, v % 2 == i)", False),
+        ("[7, 1].exists_one(i, v, i == 0 && v == 7)", True),
+        ("{'a': 1, 'b': 2}.exists_one(k, v, k == 'b' && v == 2)", True),
+        ("{'a': 1, 'b': 2}.existsOne(k, v, v > 0)", False),
         ("{'a': 1, 'b': 2}.all(k, v, v > 0)", True),
         ("[[1], [2, 3]].map(l, l.map(x, x * 2))", [[2], [4, 6]]),
     ],

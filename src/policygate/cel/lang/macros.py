@@ -2,7 +2,8 @@
 
 ``has(a.b)``, ``all``, ``exists``, ``exists_one``/``existsOne``, ``map`` (2 and
 3 arguments), ``filter``, the two-variable forms ``all(k, v, p)``,
-``exists(k, v, p)``, ``existsOne(k, v, p)``, ``transformList`` and
+``exists(k, v, p)``, ``existsOne(k, v, p)`` (``exists_one(k, v, p)`` too, as
+cel-go has it), ``transformList`` and
 ``transformMap`` (cel-go's ext comprehensions), and ``optMap``/``optFlatMap``
 on optionals. A call that does not have a macro's shape stays a call.
 """
@@ -30,8 +31,6 @@ def expand_macro(
         return None
     count = len(args)
     if name in ("all", "exists", "exists_one", "existsOne") and count in (2, 3):
-        if name == "exists_one" and count == 3:
-            return None
         names = _vars(args[:-1], source)
         return _quantifier(span, name, target, names, args[-1])
     if name in ("map", "filter") and count in (2, 3):

@@ -630,3 +630,17 @@ def test_an_expression_over_the_budget_is_warned_and_cost_lists_worst_cases(tmp_
     data = json.loads(runner.invoke(main, ["lint", str(tmp_path / "p.yaml"), "--cost",
                                            "-f", "json"]).output)  # fmt: skip
     assert {c["worst_case"] for c in data["costs"]} >= {6}
+
+
+@pytest.mark.parametrize("check", ["model.metadata.tags.all(t, t == 'prod')",
+                                   "model.metadata.tags.exists_one(i, t, i == 0 && t == 'prod')",
+                                   "model.metadata.tags.exists(t, t.startsWith('p'))"])  # fmt: skip
+def test_an_unknown_field_a_loop_variable_ranges_over_is_one_problem(tmp_path, check):
+    """The loop variable reads its collection's path too: one unknown field where it
+    is written is reported once, not once more for the variable."""
+    rule = f"    - id: tags\n      check: \"{check}\"\n      controls: [eu-ai-act:art-15]\n" \
+           "      remediation: fix\n"
+    write(tmp_path, "p.yaml", policy(rule))
+    found = [line for line in lines(tmp_path, "p.yaml") if "[unknown-field]" in line]
+    assert found == ["p.yaml:7:30: warning: model.metadata.tags: model.metadata has no field"
+                     " 'tags' in the ModelRecord schema; did you mean 'stage'? [unknown-field]"]

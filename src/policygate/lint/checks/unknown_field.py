@@ -36,6 +36,9 @@ def run(lint: LintRun) -> None:
                     if isinstance(key, str):
                         seen.setdefault(path[:index], set()).add(key)
     checked: dict[tuple[int, FieldPath], FieldProblem | None] = {}  # same schema, same path
+    # A loop variable reads its collection's path too (``tags.all(t, t == "x")``):
+    # one unknown field where it is written is one problem.
+    reported: set[tuple[int, int, str]] = set()
     for expression, reference, path, skip in reads:
         fields = expression.policy.fields
         if fields is None:
@@ -52,6 +55,9 @@ def run(lint: LintRun) -> None:
             if key_index < len(reference.key_starts)
             else reference.start
         )
+        if (id(expression), offset, problem.message) in reported:
+            continue
+        reported.add((id(expression), offset, problem.message))
         written = expression.text[reference.start : reference.end]
         message = f"{written}: {problem.message}"
         lint.report(lint.at(expression, offset), "unknown-field", message, problem.level)

@@ -196,6 +196,24 @@ def _as_records(models: Sequence[ModelInput] | ModelInput) -> list[ModelRecord]:
 # What a rule's quick evaluation runs: its when (if any) and its check (none for a for_each).
 _Quick = tuple[cel.Program | None, cel.Program | None]
 
+
+def _quick_misses(
+    backend: cel.Backend,
+    activation: cel.Activation,
+    programs: Sequence[_Quick],
+    limit: int,
+    deadline: Callable[[], bool] | None,
+) -> list[tuple[int, Any]]:
+    """The rules' quick values that are not a plain ``true``, with their positions:
+    the backend's own ``quick_misses`` when it has one, else from ``quick_rules``."""
+    misses = getattr(backend, "quick_misses", None)
+    if misses is not None:
+        found: list[tuple[int, Any]] = misses(activation, programs, limit, deadline)
+        return found
+    values = backend.quick_rules(activation, programs, limit, deadline)
+    return [(n, value) for n, value in enumerate(values) if value is not True]
+
+
 _MEMO_POLICIES = 10_000  # a memo planning more policies than this starts again
 
 
@@ -227,7 +245,7 @@ class _Evaluator:
             memo = {}
         elif len(memo.get("plans", ())) > _MEMO_POLICIES:  # other policies each time
             memo.clear()
-        self._plans: dict[int, tuple[Policy, list[tuple[Rule, Result]], tuple[_Quick, ...]]]
+        self._plans: dict[int, tuple[Policy, tuple[Rule, ...], list[Result], tuple[_Quick, ...]]]
         self._plans = memo.setdefault("plans", {})
         self._splits: dict[int, tuple[Policy, Policy | None, Policy | None]]
         self._splits = memo.setdefault("splits", {})
@@ -425,15 +443,17 @@ class _Evaluator:
         results: list[Result] = []
         if policy.model_schema is not None:
             results.extend(self._schema(record, policy))
-        entries, programs = self._plan(policy)
+        rules, passes, programs = self._plan(policy)
         # Most rules pass: their values without a meter first (Backend.quick_rules).
         # Anything but a plain answer (an error, the budget, a non-bool; a for_each)
         # is evaluated again by _rule, which gives the same value or the error.
-        values = backend.quick_rules(activation, programs, self.budget.cost, self._deadline)
-        for (rule, passed), value in zip(entries, values, strict=True):
-            if value is True:
-                results.append(passed)
-                continue
+        misses = _quick_misses(backend, activation, programs, self.budget.cost, self._deadline)
+        start = 0  # (the rules between two misses passed: their passes, as they are)
+        for position, value in misses:
+            if position > start:
+                results.extend(passes[start:position])
+            start = position + 1
+            rule = rules[position]
             if value is False:  # a plain false: the failure, its message rendered
                 found = [self._failure(policy, rule, backend, activation, None)]
             elif value is SKIPPED:
@@ -451,6 +471,7 @@ class _Evaluator:
                     if line is not None:
                         result = replace(result, line=line)
                 results.append(result)
+        results.extend(passes[start:] if start else passes)
         return PolicyUse(policy.name, True), results
 
     def _result(
@@ -506,22 +527,21 @@ class _Evaluator:
         staged = Staged(date=date, severity=result.severity)
         return replace(result, severity=severity, message=message, staged=staged)
 
-    def _plan(self, policy: Policy) -> tuple[list[tuple[Rule, Result]], tuple[_Quick, ...]]:
-        """Each rule with its pass, and the programs its quick evaluation runs (its
+    def _plan(self, policy: Policy) -> tuple[tuple[Rule, ...], list[Result], tuple[_Quick, ...]]:
+        """The rules, each one's pass, and the programs its quick evaluation runs (its
         when and check; none for a ``for_each``), made once per evaluation of many
         models."""
         found = self._plans.get(id(policy))
         if found is None or found[0] is not policy:
             passes = [self._result(policy, rule, Status.PASS, None) for rule in policy.rules]
-            entries = list(zip(policy.rules, passes, strict=True))
             programs: tuple[_Quick, ...] = tuple(  # (a tuple: the backend plans it once)
                 (None, None)
                 if rule.for_each is not None
                 else (rule.when.program if rule.when else None, rule.check.program)
                 for rule in policy.rules
             )
-            found = self._plans[id(policy)] = (policy, entries, programs)
-        return found[1], found[2]
+            found = self._plans[id(policy)] = (policy, tuple(policy.rules), passes, programs)
+        return found[1], found[2], found[3]
 
     def _rule(
         self, policy: Policy, rule: Rule, backend: cel.Backend, activation: cel.Activation

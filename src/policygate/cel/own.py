@@ -641,18 +641,36 @@ class OwnBackend(Backend):
         limit: int,
         deadline: Callable[[], bool] | None,
     ) -> list[Any]:
-        """:meth:`_OwnProgram.quick` for each rule's check, its wrapping paid once per
-        policy: one engine activation, restarted per check, the root called here.
-        What each rule runs is planned once for a tuple of rules (evaluate's, per
-        policy): a check without a ``when`` is its compiled root and its charge."""
+        """:meth:`_OwnProgram.quick` for each rule's check: :meth:`quick_misses`,
+        every rule not in it a plain ``true``."""
+        out: list[Any] = [True] * len(rules)
+        for position, value in self.quick_misses(activation, rules, limit, deadline):
+            out[position] = value
+        return out
+
+    def quick_misses(
+        self,
+        activation: Activation,
+        rules: Sequence[tuple[Program | None, Program | None]],
+        limit: int,
+        deadline: Callable[[], bool] | None,
+    ) -> list[tuple[int, Any]]:
+        """:meth:`quick_rules`' values that are not a plain ``true``, each with its
+        rule's position, in order (most rules pass: the evaluator takes the passes
+        between two of them as they are). The wrapping is paid once per policy: one
+        engine activation, restarted per check, the root called here. What each
+        rule runs is planned once for a tuple of rules (evaluate's, per policy): a
+        check without a ``when`` is its compiled root and its charge."""
         assert isinstance(activation, _OwnActivation)
         act = activation.engine
         if act is None or act.limit != limit or act.deadline is not deadline:
             act = activation.engine = EngineActivation(activation.variables, limit, None, deadline)
             activation.start = act.budget, act.reserve
         budget, reserve = activation.start
-        out: list[Any] = []
+        misses: list[tuple[int, Any]] = []
+        position = -1
         for closure, cost, when, check in self._quick_plan(rules):
+            position += 1
             if closure is not None:  # a check without a when: quick()'s restart, inlined
                 act.budget = budget - cost
                 act.reserve = reserve
@@ -661,20 +679,24 @@ class OwnBackend(Backend):
                 try:
                     if act.budget < 0:
                         act.overdraw()
-                    out.append(closure(act))
+                    value = closure(act)
                 except _NO_ANSWER:
-                    out.append(UNDECIDED)
+                    value = UNDECIDED
+                if value is not True:
+                    misses.append((position, value))
                 continue
             if check is None:
-                out.append(UNDECIDED)
+                misses.append((position, UNDECIDED))
                 continue
             if when is not None:
                 decided = when.quick(activation, limit, deadline)
                 if decided is not True:
-                    out.append(SKIPPED if decided is False else UNDECIDED)
+                    misses.append((position, SKIPPED if decided is False else UNDECIDED))
                     continue
-            out.append(check.quick(activation, limit, deadline))
-        return out
+            value = check.quick(activation, limit, deadline)
+            if value is not True:
+                misses.append((position, value))
+        return misses
 
     _PLANNED = 4096
 

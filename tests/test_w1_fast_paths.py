@@ -222,3 +222,55 @@ def test_quick_misses_are_the_rules_quick_values_that_are_not_true(
     for (_, got), (_, value) in zip(misses, expected, strict=True):
         assert got is value or (got == value and type(got) is type(value))
     assert any(v is UNDECIDED for _, v in misses)  # (the for_each rules at least)
+
+
+APPROVAL_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-2, 2), st.text("ab", max_size=2),
+    st.lists(st.integers(0, 2), max_size=2),
+)  # fmt: skip
+APPROVALS = st.lists(
+    st.one_of(
+        st.dictionaries(
+            st.sampled_from(["role", "decision", "verified", "verification", "signature"]),
+            APPROVAL_VALUES, max_size=4,
+        ),
+        APPROVAL_VALUES,
+    ),
+    max_size=3,
+)  # fmt: skip
+RECORDS = st.one_of(
+    st.builds(
+        lambda approvals, more: {
+            "metadata": {"name": "m"},
+            "spec": {"approvals": approvals, **more},
+        },
+        APPROVALS,
+        st.dictionaries(st.sampled_from(["metrics", "risks"]), APPROVAL_VALUES, max_size=2),
+    ),
+    st.builds(lambda spec: {"spec": spec}, APPROVAL_VALUES | st.just({}) | APPROVALS),
+    APPROVAL_VALUES,
+)
+
+
+@settings(SETTINGS, max_examples=200)
+@given(data=RECORDS)
+def test_unverified_approvals_without_a_directory_are_the_general_paths(data: Any) -> None:
+    """Without an approvers directory or attestations, approvals are marked by a
+    path of their own; an attestation for another model takes the general one."""
+    from policygate.approvals import Attestation
+    from policygate.approvals.verify import with_verified_approvals
+
+    before = copy.deepcopy(data)
+    other = Attestation(name="a", model_name="other", model_version="9", approval={"role": "x"})
+    fast = with_verified_approvals(data, name="m", version="1", now=NOW_DT)
+    general = with_verified_approvals(
+        data, name="m", version="1", now=NOW_DT, attestations=[other]
+    )
+    assert repr(fast) == repr(general)  # (the same keys in the same order, the same types)
+    assert data == before  # (the record itself is never changed)
+    if isinstance(data, dict) and isinstance(data.get("spec"), dict):
+        approvals = data["spec"].get("approvals")
+        if isinstance(approvals, list):
+            assert fast is not data
+            marked = [a for a in fast["spec"]["approvals"] if isinstance(a, dict)]
+            assert all(a["verified"] is False for a in marked)

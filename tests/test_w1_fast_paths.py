@@ -274,3 +274,87 @@ def test_unverified_approvals_without_a_directory_are_the_general_paths(data: An
             assert fast is not data
             marked = [a for a in fast["spec"]["approvals"] if isinstance(a, dict)]
             assert all(a["verified"] is False for a in marked)
+
+
+@SETTINGS
+@given(
+    name=st.text(max_size=3),
+    version=st.text(max_size=3),
+    passed=st.booleans(),
+    evaluated=st.booleans(),
+    count=st.integers(0, 3),
+    risks=st.none() | st.just(()),
+)
+def test_a_model_report_made_by_the_evaluator_is_the_dataclasss(
+    name: str, version: str, passed: bool, evaluated: bool, count: int, risks: Any
+) -> None:
+    from policygate.report import ModelReport, PolicyUse
+
+    fields: dict[str, Any] = dict(
+        name=name, version=version, source="s", passed=passed,
+        policies=(PolicyUse("p", True),) * count,
+        results=tuple(Result(policy="p", rule=f"r{n}", status=Status.PASS) for n in range(count)),
+        controls=(), evaluated=evaluated, risks=risks,
+    )  # fmt: skip
+    made = ModelReport.made(**fields)
+    plain = ModelReport(**fields)
+    assert made == plain and hash(made) == hash(plain)
+    assert list(made.__dict__.items()) == list(plain.__dict__.items())
+    assert made.to_dict() == plain.to_dict()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.passed = not passed  # type: ignore[misc]
+
+
+EACH_CHECKS = st.sampled_from(
+    [
+        "item.value <= params.max_gap", "item.attribute in params.attributes",
+        "now - timestamp(item.measured_at) < days(params.max_fairness_age_days)",
+        "index < 2", "key == index", "item.value + 1.0 > 1.05", "size(item) > 3",
+    ]
+)  # fmt: skip
+
+
+@settings(SETTINGS, max_examples=150)
+@given(
+    seed=st.integers(0, 10_000),
+    edits=EDITS,
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["model.spec.fairness.metrics", "model.spec.approvals", "[1, 2]"]),
+            EACH_CHECKS,
+            st.integers(1, 12) | st.just(30_000),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_for_each_rules_over_one_collection_give_what_each_gives_alone(
+    policies: list[Policy],
+    seed: int,
+    edits: list[tuple[tuple[str, ...], Any]],
+    steps: list[tuple[str, str, int]],
+) -> None:
+    """quick_each keeps a collection's elements for the next rule over the same
+    program on the same activation: what that rule gives is what it gives alone
+    (another limit or deadline, or another program, takes the collection again)."""
+    backend = cel.get_backend()
+    (policy,) = policies
+    model = _edited(workload.record(seed, random.Random(seed)), edits)
+
+    def activation() -> cel.Activation:
+        base = backend.activation(model=model, params={}, now=NOW_DT, inputs={})
+        return base.bind(params=policy.params)
+
+    shared = activation()
+    deadlines = [None, lambda: False]
+    for n, (collection, check, limit) in enumerate(steps):
+        each, test = backend.compile(collection), backend.compile(check)
+        deadline = deadlines[n % 2]
+        got = each.quick_each(shared, test, limit, deadline)
+        expected = each.quick_each(activation(), test, limit, deadline)
+        if isinstance(expected, list):
+            assert isinstance(got, list)
+            assert [(k, ok) for k, _, ok in got] == [(k, ok) for k, _, ok in expected]
+            assert [e for _, e, _ in got] == [e for _, e, _ in expected]
+        else:
+            assert got is expected is UNDECIDED

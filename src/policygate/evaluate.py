@@ -255,6 +255,7 @@ class _Evaluator:
         self._failures: dict[tuple[int, int], Result] = {}
         self._item_passes: dict[tuple[int, int], dict[int | str, Result]] = {}
         self._controls_named: tuple[Sequence[Policy], bool] | None = None
+        self._uses: dict[str, PolicyUse] = {}
 
     def model(self, record: ModelRecord, policies: Sequence[Policy]) -> ModelReport:
         # The quick evaluations' backstop: the rule seconds, counted from the model's
@@ -353,12 +354,12 @@ class _Evaluator:
             if result.status in _FINDINGS and result.fails_at(self.fail_on):
                 passed = False
                 break
-        return ModelReport(
+        return ModelReport.made(
             name=record.name,
             version=record.version,
             source=record.source,
             passed=passed,
-            policies=tuple(use for use in uses if use is not None),
+            policies=tuple([use for use in uses if use is not None]),
             results=tuple(results),
             controls=controls,
             evaluated=evaluated,
@@ -472,7 +473,14 @@ class _Evaluator:
                         result = replace(result, line=line)
                 results.append(result)
         results.extend(passes[start:] if start else passes)
-        return PolicyUse(policy.name, True), results
+        return self._applied(policy), results
+
+    def _applied(self, policy: Policy) -> PolicyUse:
+        """The policy's use as applied, made once per evaluation (a frozen value)."""
+        found = self._uses.get(policy.name)
+        if found is None:
+            found = self._uses[policy.name] = PolicyUse(policy.name, True)
+        return found
 
     def _result(
         self,

@@ -278,6 +278,34 @@ class ModelReport:
     evaluated: bool = True  # whether any rule of a policy gave evidence (not only skips)
     risks: tuple[RiskUse, ...] | None = None  # None: evaluated without a risk register
 
+    @classmethod
+    def made(
+        cls,
+        *,
+        name: str,
+        version: str,
+        source: str,
+        passed: bool,
+        policies: tuple[PolicyUse, ...],
+        results: tuple[Result, ...],
+        controls: tuple[ControlStatus, ...],
+        evaluated: bool,
+        risks: tuple[RiskUse, ...] | None,
+    ) -> ModelReport:
+        """What ``ModelReport(...)`` makes of these fields (the evaluator's, one per
+        model), without the generated ``__init__``'s frozen-field setting."""
+        new = object.__new__(cls)
+        object.__setattr__(
+            new,
+            "__dict__",
+            {
+                "name": name, "version": version, "source": source, "passed": passed,
+                "policies": policies, "results": results, "controls": controls,
+                "evaluated": evaluated, "risks": risks,
+            },
+        )  # fmt: skip
+        return new
+
     @property
     def ref(self) -> str:
         return f"{self.name}@{self.version}" if self.version else self.name

@@ -192,7 +192,7 @@ def _params(value: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class _OwnActivation(Activation):
-    __slots__ = ("variables", "engine", "start", "each")
+    __slots__ = ("variables", "engine", "start", "each", "pairs")
 
     def __init__(self, variables: dict[str, Any]) -> None:
         self.variables = variables
@@ -205,6 +205,8 @@ class _OwnActivation(Activation):
         # index and key in (all three, before its check), shared by the for_each
         # rules of a policy.
         self.each: EngineActivation | None = None
+        # quick_each's last collection: (program, limit, deadline, its type, its pairs).
+        self.pairs: tuple[_OwnProgram, int, Any, type, list[tuple[Any, Any]]] | None = None
 
     def bind(self, **variables: Any) -> _OwnActivation:
         merged = dict(self.variables)
@@ -313,14 +315,22 @@ class _OwnProgram(Program):
         deadline: Callable[[], bool] | None,
     ) -> list[tuple[int | str, Any, bool]] | object:
         assert isinstance(activation, _OwnActivation) and isinstance(check, _OwnProgram)
-        collection = self.quick(activation, limit, deadline)
-        kind = type(collection)
-        if kind is list:
-            pairs: list[tuple[Any, Any]] = list(enumerate(collection))
-        elif kind is dict:
-            pairs = sorted(((str(k), v) for k, v in collection.items()), key=lambda kv: kv[0])
+        # The collection's elements, kept on the activation for the next for_each rule
+        # over the same program (a policy's rules often range over one list): the
+        # activation's variables do not change, nor does a quick value of them.
+        kept = activation.pairs
+        if kept is not None and kept[0] is self and kept[1] == limit and kept[2] is deadline:
+            kind, pairs = kept[3], kept[4]
         else:
-            return UNDECIDED
+            collection = self.quick(activation, limit, deadline)
+            kind = type(collection)
+            if kind is list:
+                pairs = list(enumerate(collection))
+            elif kind is dict:
+                pairs = sorted(((str(k), v) for k, v in collection.items()), key=lambda kv: kv[0])
+            else:
+                pairs = []
+            activation.pairs = (self, limit, deadline, kind, pairs)
         if not pairs:
             return UNDECIDED
         # One set of variables and one engine activation for all the elements (and

@@ -36,6 +36,9 @@ def check(
         return checker.visit(root, frozenset())
 
 
+#: The last parts of the namespaced functions (``of`` for ``optional.of``): a method
+#: by another name is no namespaced function's call.
+_NAMESPACED = frozenset(name.rsplit(".", 1)[1] for name in FUNCTIONS if "." in name)
 _STATIC_TYPES: dict[type, type] = {int: int, Uint: Uint, float: float, str: str, bytes: bytes}
 _RELATIONAL = frozenset({"_<_", "_<=_", "_>_", "_>=_"})
 _NUMERIC = frozenset({int, Uint, float})
@@ -48,6 +51,12 @@ class _Checker:
         self.strict = strict
         parts = container.split(".") if container else []
         self.prefixes = [".".join(parts[:i]) + "." for i in range(len(parts), 0, -1)] + [""]
+        # Every part of a dotted name that a qualified name could resolve to: a chain
+        # whose first name is none of them resolves to nothing (as its first name is
+        # a part of whatever it resolves to, with or without the container)
+        self.dotted_parts = frozenset(
+            part for name in (*declared, *TYPE_IDENTS) if "." in name for part in name.split(".")
+        )
 
     def error(
         self, message: str, node: Node, code: str | None = None, name: str | None = None
@@ -69,6 +78,13 @@ class _Checker:
         return None
 
     def visit(self, node: Node, scope: frozenset[str]) -> Node:
+        kind = type(node)  # the frequent kinds first, by identity
+        if kind is ast.Select:
+            return self.select(node, scope)  # type: ignore[arg-type]
+        if kind is ast.Call:
+            return self.call(node, scope)  # type: ignore[arg-type]
+        if kind is ast.Ident:
+            return self.ident(node, scope)  # type: ignore[arg-type]
         if isinstance(node, ast.Literal):
             return node
         if isinstance(node, ast.Ident):
@@ -123,6 +139,9 @@ class _Checker:
             cursor = cursor.operand
         if not isinstance(cursor, ast.Ident) or cursor.name in scope or not chain:
             return None
+        first = cursor.name[1:] if cursor.name.startswith(".") else cursor.name
+        if "." not in first and first not in self.dotted_parts:
+            return None  # a.b.c where no declared (or type) name has a part named a
         chain.reverse()
         names = [cursor.name] + [s.field for s in chain]
         for count in range(len(names), 1, -1):
@@ -153,7 +172,7 @@ class _Checker:
     def call(self, node: ast.Call, scope: frozenset[str]) -> Node:
         function = node.function.lstrip(".")
         target = node.target
-        if target is not None:
+        if target is not None and function in _NAMESPACED:
             namespace = _dotted(target)
             if (
                 namespace is not None

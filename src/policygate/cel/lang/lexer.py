@@ -38,6 +38,8 @@ RESERVED = frozenset(
 
 _PUNCT2 = frozenset({"==", "!=", "<=", ">=", "&&", "||", ".?", "[?"})
 _PUNCT1 = frozenset("+-*/%!<>?:.,()[]{}")
+_PUNCT2_OR_COMMENT = _PUNCT2 | {"//"}
+_PUNCT_START = _PUNCT1 | frozenset("=&|")  # every first character of a punctuation
 _SIMPLE_ESCAPES = {
     "a": "\a",
     "b": "\b",
@@ -59,35 +61,39 @@ _IDENT_REST = _IDENT_START | frozenset("0123456789")
 _DIGITS = frozenset("0123456789")
 
 
-class Token:
-    """``kind`` is ``int``, ``uint``, ``double``, ``string``, ``bytes``, ``ident``,
-    ``eof`` or the punctuation itself; ``value`` the decoded literal or name.
+#: A token: ``(kind, value, offset, end)``. ``kind`` is ``int``, ``uint``, ``double``,
+#: ``string``, ``bytes``, ``ident``, ``quoted``, ``eof`` or the punctuation itself;
+#: ``value`` the decoded literal or name; ``end`` the offset just after the token.
+#: A tuple (no object per token): the parser reads tokens, never changes them.
+Token = tuple[str, Any, int, int]
 
-    A plain class (no dataclass made at import): the parser reads tokens, never
-    changes or compares them."""
-
-    __slots__ = ("kind", "value", "offset", "end")
-
-    def __init__(self, kind: str, value: Any, offset: int, end: int) -> None:
-        self.kind = kind
-        self.value = value
-        self.offset = offset
-        self.end = end  # the offset just after the token
-
-    def __repr__(self) -> str:
-        return f"Token({self.kind!r}, {self.value!r}, {self.offset}, {self.end})"
+#: Kinds after which ``.5`` is a selection, not a number.
+_OPERAND_ENDS = frozenset(
+    ["ident", "quoted", "int", "uint", "double", "string", "bytes", ")", "]", "}"]
+)
 
 
 class Source:
     """The text being read, with the line table that turns an offset into a span."""
 
+    __slots__ = ("text", "_line_starts")
+
     def __init__(self, text: str) -> None:
         self.text = text
-        self._line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        starts = [0]
+        if "\n" in text:
+            at = text.find("\n")
+            while at >= 0:
+                starts.append(at + 1)
+                at = text.find("\n", at + 1)
+        self._line_starts = starts
 
     def span(self, offset: int) -> Span:
-        line = bisect.bisect_right(self._line_starts, offset)
-        return Span(offset, line, offset - self._line_starts[line - 1] + 1)
+        starts = self._line_starts
+        if len(starts) == 1:  # one line: most expressions
+            return Span(offset, 1, offset + 1)
+        line = bisect.bisect_right(starts, offset)
+        return Span(offset, line, offset - starts[line - 1] + 1)
 
     def error(self, message: str, offset: int) -> CELSyntaxError:
         span = self.span(offset)
@@ -100,29 +106,55 @@ def tokenize(source: Source) -> list[Token]:
     n = len(text)
     i = 0
     out: list[Token] = []
+    append = out.append
+    ident_start = _IDENT_START
+    ident_rest = _IDENT_REST
+    punct_start = _PUNCT_START
+    punct2 = _PUNCT2_OR_COMMENT
     while i < n:
         ch = text[i]
-        if ch in " \t\n\r\f":
+        if ch == " ":
             i += 1
             continue
-        if ch == "/" and text.startswith("//", i):
-            end = text.find("\n", i)
-            i = n if end < 0 else end + 1
-            continue
         start = i
-        if ch in _IDENT_START:
-            while i < n and text[i] in _IDENT_REST:
+        if ch in ident_start:
+            i += 1
+            while i < n and text[i] in ident_rest:
                 i += 1
             word = text[start:i]
-            if i < n and text[i] in "'\"" and _is_string_prefix(word):
+            if i < n and text[i] in "'\"" and word.lower() in _STRING_PREFIXES:
                 i = _read_string(source, start, i, word.lower(), out)
                 continue
-            out.append(Token("ident", word, start, i))
+            append(("ident", word, start, i))
             continue
-        if ch in _DIGITS or (
-            ch == "." and i + 1 < n and text[i + 1] in _DIGITS and not _ends_operand(out)
-        ):
+        if ch in punct_start:
+            two = text[i : i + 2]
+            if two in punct2:
+                if two != "//":
+                    append((two, two, start, start + 2))
+                    i += 2
+                    continue
+                end = text.find("\n", i)  # a comment, to the end of its line
+                i = n if end < 0 else end + 1
+                continue
+            if (
+                ch == "."
+                and i + 1 < n
+                and text[i + 1] in _DIGITS
+                and (not out or out[-1][0] not in _OPERAND_ENDS)
+            ):
+                i = _read_number(source, i, out)
+                continue
+            if ch in _PUNCT1:
+                append((ch, ch, start, start + 1))
+                i += 1
+                continue
+            raise source.error(f"unexpected character {ch!r}", start)
+        if ch in _DIGITS:
             i = _read_number(source, i, out)
+            continue
+        if ch in "\t\n\r\f":
+            i += 1
             continue
         if ch in "'\"":
             i = _read_string(source, start, i, "", out)
@@ -130,20 +162,12 @@ def tokenize(source: Source) -> list[Token]:
         if ch == "`":
             i = _read_quoted_ident(source, i, out)
             continue
-        two = text[i : i + 2]
-        if two in _PUNCT2:
-            out.append(Token(two, two, start, start + 2))
-            i += 2
-            continue
-        if ch in _PUNCT1:
-            out.append(Token(ch, ch, start, start + 1))
-            i += 1
-            continue
         raise source.error(f"unexpected character {ch!r}", start)
-    out.append(Token("eof", None, n, n))
+    append(("eof", None, n, n))
     return out
 
 
+_STRING_PREFIXES = frozenset(["r", "b", "rb", "br"])
 _QUOTED_IDENT = _IDENT_REST | frozenset("./- ")
 
 
@@ -155,27 +179,8 @@ def _read_quoted_ident(source: Source, i: int, out: list[Token]) -> int:
         end += 1
     if end >= len(text) or text[end] != "`" or end == i + 1:
         raise source.error("invalid quoted field name", i)
-    out.append(Token("quoted", text[i + 1 : end], i, end + 1))
+    out.append(("quoted", text[i + 1 : end], i, end + 1))
     return end + 1
-
-
-def _ends_operand(tokens: list[Token]) -> bool:
-    return bool(tokens) and tokens[-1].kind in (
-        "ident",
-        "quoted",
-        "int",
-        "uint",
-        "double",
-        "string",
-        "bytes",
-        ")",
-        "]",
-        "}",
-    )
-
-
-def _is_string_prefix(word: str) -> bool:
-    return word.lower() in ("r", "b", "rb", "br")
 
 
 def _read_number(source: Source, i: int, out: list[Token]) -> int:
@@ -210,7 +215,7 @@ def _read_number(source: Source, i: int, out: list[Token]) -> int:
             while i < n and text[i] in _DIGITS:
                 i += 1
     if is_float:
-        out.append(Token("double", float(text[start:i]), start, i))
+        out.append(("double", float(text[start:i]), start, i))
         return i
     if i - start - _leading_zeros(text, start, i) > _MAX_DIGITS:  # past 64 bits: never converted
         raise source.error("integer literal out of range", start)
@@ -235,9 +240,9 @@ def _finish_int(source: Source, start: int, i: int, value: int, out: list[Token]
     if i < len(text) and text[i] in "uU":
         if value > 2**64 - 1:
             raise source.error("unsigned integer literal out of range", start)
-        out.append(Token("uint", value, start, i + 1))
+        out.append(("uint", value, start, i + 1))
         return i + 1
-    out.append(Token("int", value, start, i))
+    out.append(("int", value, start, i))
     return i
 
 
@@ -249,6 +254,13 @@ def _read_string(source: Source, start: int, i: int, prefix: str, out: list[Toke
     quote = text[i]
     delim = quote * 3 if text.startswith(quote * 3, i) else quote
     i += len(delim)
+    if not prefix and len(delim) == 1:  # the usual 'text': no escape, no newline
+        close = text.find(quote, i)
+        if close >= 0:
+            plain = text[i:close]
+            if "\\" not in plain and "\n" not in plain and "\r" not in plain:
+                out.append(("string", plain, start, close + 1))
+                return close + 1
     parts: list[str] = []
     data = bytearray() if is_bytes else None
     n = len(text)
@@ -270,9 +282,9 @@ def _read_string(source: Source, start: int, i: int, prefix: str, out: list[Toke
             parts.append(ch)
         i += 1
     if data is not None:
-        out.append(Token("bytes", bytes(data), start, i))
+        out.append(("bytes", bytes(data), start, i))
     else:
-        out.append(Token("string", "".join(parts), start, i))
+        out.append(("string", "".join(parts), start, i))
     return i
 
 

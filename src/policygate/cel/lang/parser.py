@@ -11,8 +11,6 @@ cel-go, into :class:`~policygate.cel.lang.ast.Comprehension` nodes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from policygate.cel.lang import ast
 from policygate.cel.lang.ast import Node, Span
 from policygate.cel.lang.errors import CELSyntaxError
@@ -89,21 +87,59 @@ def parse_source(text: str) -> Parsed:
 
 
 def tree_depth(root: Node) -> int:
-    """The depth of the tree under ``root``, measured without recursion."""
-    deepest = 0
-    stack: list[tuple[Node, int]] = [(root, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > deepest:
-            deepest = depth
-        for child in ast.children(node):
-            stack.append((child, depth + 1))
-    return deepest
+    """The depth of the tree under ``root``, measured without recursion (level by
+    level). The last tree measured is remembered: a compile asks it of one tree
+    more than once (a tree is frozen, and kept alive here, so its depth stays)."""
+    if _last_depth[0] is root:
+        return _last_depth[1]  # type: ignore[return-value]
+    depth = 0
+    level: list[Node] = [root]
+    select, call, ident, literal = ast.Select, ast.Call, ast.Ident, ast.Literal
+    children = ast.children
+    while level:
+        depth += 1
+        below: list[Node] = []
+        for node in level:
+            kind = type(node)
+            if kind is select:
+                below.append(node.operand)  # type: ignore[attr-defined]
+            elif kind is call:
+                if node.target is not None:  # type: ignore[attr-defined]
+                    below.append(node.target)  # type: ignore[attr-defined]
+                below += node.args  # type: ignore[attr-defined]
+            elif kind is not ident and kind is not literal:
+                below += children(node)
+        level = below
+    _last_depth[0] = root
+    _last_depth[1] = depth
+    return depth
+
+
+_last_depth: list[object] = [None, 0]
+
+#: Binary operators: precedence (``||`` loosest) and function.
+_BINARY: dict[str, tuple[int, str]] = {
+    "||": (1, "_||_"),
+    "&&": (2, "_&&_"),
+    **{kind: (3, function) for kind, function in _RELATIONS.items()},
+    **{kind: (4, function) for kind, function in _ADDITIVE.items()},
+    **{kind: (5, function) for kind, function in _MULTIPLICATIVE.items()},
+}
+_IN = (3, "@in")
+_LITERALS = frozenset({"int", "uint", "double", "string", "bytes"})
+_CONSTANTS = {"true": True, "false": False, "null": None}
 
 
 class _Parser:
+    """Precedence climbing over the binary operators (one call per operand, not one
+    per level), tokens as tuples ``(kind, value, offset, end)``."""
+
     def __init__(self, source: Source, tokens: list[Token]) -> None:
         self.source = source
+        self.span = source.span
+        # No "{" in the text: no message construction, so a name followed by "." is
+        # a name (a string's "{" only costs the general path)
+        self.braces = "{" in source.text
         self.tokens = tokens
         self.pos = 0
         self.nesting = 0
@@ -116,15 +152,15 @@ class _Parser:
     # -- tokens ---------------------------------------------------------------
 
     def peek(self, ahead: int = 0) -> Token:
-        if not ahead:  # the parser's most frequent call: pos never passes the eof token
+        if not ahead:
             return self.tokens[self.pos]
         return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
 
     def next(self) -> Token:
         token = self.tokens[self.pos]
-        if token.kind != "eof":
+        if token[0] != "eof":
             self.pos += 1
-            self.last_end = token.end
+            self.last_end = token[3]
         return token
 
     def mark(self, node: Node, start: int) -> Node:
@@ -135,22 +171,26 @@ class _Parser:
         return node
 
     def accept(self, kind: str) -> Token | None:
-        if self.tokens[self.pos].kind == kind:
-            return self.next()
+        token = self.tokens[self.pos]
+        if token[0] == kind:
+            if kind != "eof":
+                self.pos += 1
+                self.last_end = token[3]
+            return token
         return None
 
     def expect(self, kind: str) -> Token:
-        token = self.peek()
-        if token.kind != kind:
+        token = self.tokens[self.pos]
+        if token[0] != kind:
             want = "end of expression" if kind == "eof" else repr(kind)
             raise self.error(f"expected {want}, found {_describe(token)}", token)
-        return self.next()
+        if kind != "eof":
+            self.pos += 1
+            self.last_end = token[3]
+        return token
 
     def error(self, message: str, token: Token) -> CELSyntaxError:
-        return self.source.error(message, token.offset)
-
-    def span(self, token: Token) -> Span:
-        return self.source.span(token.offset)
+        return self.source.error(message, token[2])
 
     # -- grammar --------------------------------------------------------------
 
@@ -160,147 +200,172 @@ class _Parser:
         if self.nesting > MAX_NESTING:
             raise self.error(f"expression nests deeper than {MAX_NESTING}", self.peek())
         try:
-            start = self.peek().offset
-            condition = self.logical("||", "_||_", self.conjunction)
-            question = self.accept("?")
-            if question is None:
+            start = self.tokens[self.pos][2]
+            condition = self.binary(1)
+            question = self.tokens[self.pos]
+            if question[0] != "?":
                 return condition
-            then = self.logical("||", "_||_", self.conjunction)
+            self.pos += 1
+            self.last_end = question[3]
+            then = self.binary(1)
             self.expect(":")
             otherwise = self.expression()
-            node = ast.Call(self.span(question), "_?_:_", (condition, then, otherwise))
-            return self.mark(node, start)
+            node = ast.Call(self.span(question[2]), "_?_:_", (condition, then, otherwise))
+            self.extents[node] = (start, self.last_end)
+            return node
         finally:
             self.nesting -= 1
 
-    def conjunction(self) -> Node:
-        return self.logical("&&", "_&&_", self.relation)
+    def binary(self, least: int) -> Node:
+        """The operators of precedence ``least`` and tighter, left to right; a chain
+        of ``&&`` (or ``||``) is balanced (:func:`_balance`)."""
+        tokens = self.tokens
+        token = tokens[self.pos]
+        start = token[2]
+        left = self.unary() if token[0] == "!" or token[0] == "-" else self.member()
+        while True:
+            token = tokens[self.pos]
+            found = _BINARY.get(token[0])
+            if found is None:
+                if token[0] != "ident" or token[1] != "in":
+                    return left
+                found = _IN
+            precedence, function = found
+            if precedence < least:
+                return left
+            if precedence <= 2:
+                left = self.logical(left, start, token[0], function, precedence)
+                continue
+            self.pos += 1
+            self.last_end = token[3]
+            right = self.binary(precedence + 1)
+            left = ast.Call(self.span(token[2]), function, (left, right))
+            self.extents[left] = (start, self.last_end)
 
-    def logical(self, op: str, function: str, read: Callable[[], Node]) -> Node:
-        """A chain of ``op`` over the next tighter level (``read``), balanced."""
-        start = self.peek().offset
-        terms: list[Node] = [read()]
+    def logical(self, first: Node, start: int, op: str, function: str, precedence: int) -> Node:
+        """A chain of ``op`` from its ``first`` term (read from ``start``), balanced."""
+        tokens = self.tokens
+        terms: list[Node] = [first]
         bounds = [(start, self.last_end)]
         spans: list[Span] = []
-        while (token := self.accept(op)) is not None:
-            spans.append(self.span(token))
-            term_start = self.peek().offset
-            terms.append(read())
+        while (token := tokens[self.pos])[0] == op:
+            self.pos += 1
+            self.last_end = token[3]
+            spans.append(self.span(token[2]))
+            term_start = tokens[self.pos][2]
+            terms.append(self.binary(precedence + 1))
             bounds.append((term_start, self.last_end))
-        if len(terms) == 1:
-            return terms[0]
         root = _balance(function, terms, spans, bounds, self.extents, self.chains)
         self.chains.discard(root)
         return root
 
-    def relation(self) -> Node:
-        start = self.peek().offset
-        left = self.additive()
-        while True:
-            token = self.peek()
-            if token.kind in _RELATIONS:
-                function = _RELATIONS[token.kind]
-            elif token.kind == "ident" and token.value == "in":
-                function = "@in"
-            else:
-                return left
-            self.next()
-            right = self.additive()
-            left = self.mark(ast.Call(self.span(token), function, (left, right)), start)
-
-    def additive(self) -> Node:
-        start = self.peek().offset
-        left = self.multiplicative()
-        while (token := self.peek()).kind in _ADDITIVE:
-            self.next()
-            right = self.multiplicative()
-            node = ast.Call(self.span(token), _ADDITIVE[token.kind], (left, right))
-            left = self.mark(node, start)
-        return left
-
-    def multiplicative(self) -> Node:
-        start = self.peek().offset
-        left = self.unary()
-        while (token := self.peek()).kind in _MULTIPLICATIVE:
-            self.next()
-            right = self.unary()
-            node = ast.Call(self.span(token), _MULTIPLICATIVE[token.kind], (left, right))
-            left = self.mark(node, start)
-        return left
-
     def unary(self) -> Node:
         """Unary = Member | "!" {"!"} Member | "-" {"-"} Member."""
-        token = self.peek()
-        if token.kind not in ("!", "-"):
+        token = self.tokens[self.pos]
+        kind = token[0]
+        if kind != "!" and kind != "-":
             return self.member()
         ops: list[Token] = []
-        while self.peek().kind == token.kind:
+        while self.tokens[self.pos][0] == kind:
             ops.append(self.next())
         if (
-            token.kind == "-"
-            and self.peek().kind in ("int", "double")
-            and not self._postfix_follows()
+            kind == "-"
+            and self.peek()[0] in ("int", "double")
+            and self.peek(1)[0] not in (".", ".?", "[", "[?")
         ):
             # -9223372036854775808 is a literal, not the negation of one that overflows.
             number = self.next()
             last = ops.pop()
-            value = -number.value
-            if number.kind == "int" and value < INT64_MIN:
+            value = -number[1]
+            if number[0] == "int" and value < INT64_MIN:
                 raise self.error("integer literal out of range", number)
-            operand: Node = self.mark(ast.Literal(self.span(last), value), last.offset)
+            operand: Node = self.mark(ast.Literal(self.span(last[2]), value), last[2])
         else:
             operand = self.member()
-        function = "!_" if token.kind == "!" else "-_"
+        function = "!_" if kind == "!" else "-_"
         for op in reversed(ops):
-            operand = self.mark(ast.Call(self.span(op), function, (operand,)), op.offset)
+            operand = self.mark(ast.Call(self.span(op[2]), function, (operand,)), op[2])
         return operand
 
-    def _postfix_follows(self) -> bool:
-        return self.peek(1).kind in (".", ".?", "[", "[?")
-
     def member(self) -> Node:
-        start = self.peek().offset
-        node = self.primary()
+        tokens = self.tokens
+        token = tokens[self.pos]
+        start = token[2]
+        if token[0] == "ident" and self._plain_name(tokens[self.pos + 1][0]):
+            # a plain name (the most frequent primary): name_or_call's one outcome
+            word = token[1]
+            self.pos += 1
+            self.last_end = token[3]
+            if word in _KEYWORDS:
+                if word in _CONSTANTS:
+                    node: Node = ast.Literal(self.span(start), _CONSTANTS[word])
+                    self.extents[node] = (start, self.last_end)
+                    return self._postfix(node, start)
+                raise self.error(f"{word!r} is a keyword", token)
+            if word in RESERVED:
+                raise self.error(f"{word!r} is a reserved word", token)
+            node = ast.Ident(self.span(start), word)
+            self.extents[node] = (start, self.last_end)
+        else:
+            node = self.primary()
+        return self._postfix(node, start)
+
+    def _plain_name(self, following: str) -> bool:
+        """Whether a name followed by a token of kind ``following`` is a plain name
+        (not a call, not a message construction ``a.b.C{...}``)."""
+        if following == "(":
+            return False
+        return not self.braces or (following != "{" and following != ".")
+
+    def _postfix(self, node: Node, start: int) -> Node:
+        """The selections, calls and indexes after ``node``, read from ``start``."""
+        tokens = self.tokens
         while True:
-            token = self.peek()
-            if token.kind in (".", ".?"):
-                self.next()
-                name = self.accept("quoted") or self.expect("ident")
-                if name.kind == "quoted":
-                    field = ast.Select(
-                        self.span(token), node, name.value, optional=token.kind == ".?"
-                    )
-                    self.field_starts[field] = name.offset
-                    node = self.mark(field, start)
+            token = tokens[self.pos]
+            kind = token[0]
+            if kind == "." or kind == ".?":
+                self.pos += 1
+                self.last_end = token[3]
+                name = tokens[self.pos]
+                if name[0] == "quoted":
+                    self.pos += 1
+                    self.last_end = name[3]
+                    field = ast.Select(self.span(token[2]), node, name[1], optional=kind == ".?")
+                    self.field_starts[field] = name[2]
+                    self.extents[field] = (start, self.last_end)
+                    node = field
                     continue
-                if token.kind == "." and self.peek().kind == "(":
+                name = self.expect("ident")
+                if kind == "." and tokens[self.pos][0] == "(":
                     args = self.arguments()
-                    node = self.mark(self.call(name, name.value, args, node), start)
+                    node = self.mark(self.call(name, name[1], args, node), start)
                     continue
-                if name.value in _KEYWORDS:
-                    raise self.error(f"{name.value!r} is a keyword, not a field name", name)
-                field = ast.Select(self.span(token), node, name.value, optional=token.kind == ".?")
-                self.field_starts[field] = name.offset
-                node = self.mark(field, start)
-            elif token.kind in ("[", "[?"):
-                self.next()
+                if name[1] in _KEYWORDS:
+                    raise self.error(f"{name[1]!r} is a keyword, not a field name", name)
+                field = ast.Select(self.span(token[2]), node, name[1], False, kind == ".?")
+                self.field_starts[field] = name[2]
+                self.extents[field] = (start, self.last_end)
+                node = field
+            elif kind == "[" or kind == "[?":
+                self.pos += 1
+                self.last_end = token[3]
                 index = self.expression()
                 self.expect("]")
-                function = "_[?_]" if token.kind == "[?" else "_[_]"
-                node = self.mark(ast.Call(self.span(token), function, (node, index)), start)
+                function = "_[?_]" if kind == "[?" else "_[_]"
+                node = ast.Call(self.span(token[2]), function, (node, index))
+                self.extents[node] = (start, self.last_end)
             else:
                 return node
 
     def primary(self) -> Node:
-        token = self.peek()
-        kind = token.kind
-        span = self.span(token)
-        if kind in ("int", "uint", "double", "string", "bytes"):
+        token = self.tokens[self.pos]
+        kind = token[0]
+        if kind in _LITERALS:
             self.next()
-            if kind == "int" and token.value > 2**63 - 1:
+            if kind == "int" and token[1] > 2**63 - 1:
                 raise self.error("integer literal out of range", token)
-            value = Uint(token.value) if kind == "uint" else token.value
-            return self.mark(ast.Literal(span, value), token.offset)
+            value = Uint(token[1]) if kind == "uint" else token[1]
+            return self.mark(ast.Literal(self.span(token[2]), value), token[2])
         if kind == "ident" or kind == ".":
             return self.name_or_call()
         if kind == "(":
@@ -315,42 +380,38 @@ class _Parser:
         raise self.error(f"unexpected {_describe(token)}", token)
 
     def name_or_call(self) -> Node:
-        first = self.peek()
+        first = self.tokens[self.pos]
         leading_dot = self.accept(".") is not None
         token = self.expect("ident")
-        word = token.value
-        span = self.span(first)
-        if not leading_dot and word in ("true", "false", "null"):
-            value = {"true": True, "false": False, "null": None}[word]
-            return self.mark(ast.Literal(span, value), first.offset)
+        word = token[1]
+        span = self.span(first[2])
+        if not leading_dot and word in _CONSTANTS:
+            return self.mark(ast.Literal(span, _CONSTANTS[word]), first[2])
         if word in _KEYWORDS:
             raise self.error(f"{word!r} is a keyword", token)
         if word in RESERVED:
             raise self.error(f"{word!r} is a reserved word", token)
-        if self.peek().kind == "(":
+        if self.tokens[self.pos][0] == "(":
             args = self.arguments()
             call = self.call(token, ("." if leading_dot else "") + word, args, None)
-            return self.mark(call, first.offset)
+            return self.mark(call, first[2])
         name = ("." if leading_dot else "") + word
-        if self.peek().kind == "{" and self._message_follows():
-            return self.mark(self.message_literal(span, name), first.offset)
+        if self.peek()[0] == "{":
+            # ``Name{`` can only be a message construction (no other rule puts ``{`` there)
+            return self.mark(self.message_literal(span, name), first[2])
         # A qualified message name: a.b.C{...}
-        if self.peek().kind == "." and self._qualified_message_follows():
+        if self.peek()[0] == "." and self._qualified_message_follows():
             parts = [name]
             while self.accept(".") is not None:
-                parts.append(self.expect("ident").value)
-            return self.mark(self.message_literal(span, ".".join(parts)), first.offset)
-        return self.mark(ast.Ident(span, name), first.offset)
-
-    def _message_follows(self) -> bool:
-        """``Name{`` can only be a message construction (no other rule puts ``{`` there)."""
-        return self.peek().kind == "{"
+                parts.append(self.expect("ident")[1])
+            return self.mark(self.message_literal(span, ".".join(parts)), first[2])
+        return self.mark(ast.Ident(span, name), first[2])
 
     def _qualified_message_follows(self) -> bool:
         ahead = 0
-        while self.peek(ahead).kind == "." and self.peek(ahead + 1).kind == "ident":
+        while self.peek(ahead)[0] == "." and self.peek(ahead + 1)[0] == "ident":
             ahead += 2
-        return ahead > 0 and self.peek(ahead).kind == "{"
+        return ahead > 0 and self.peek(ahead)[0] == "{"
 
     def arguments(self) -> list[Node]:
         self.expect("(")
@@ -364,19 +425,20 @@ class _Parser:
             self.expect(",")
 
     def call(self, token: Token, name: str, args: list[Node], target: Node | None) -> Node:
-        span = self.span(token)
-        expanded = expand_macro(span, name, tuple(args), target, self.source)
+        span = self.span(token[2])
+        arguments = tuple(args)
+        expanded = expand_macro(span, name, arguments, target, self.source)
         if expanded is not None:
-            self.macros[expanded] = (name, target, tuple(args))
+            self.macros[expanded] = (name, target, arguments)
             return expanded
-        return ast.Call(span, name, tuple(args), target)
+        return ast.Call(span, name, arguments, target)
 
     def list_literal(self) -> Node:
         open_token = self.next()
         elements: list[Node] = []
         optional: set[int] = set()
-        first_optional = open_token.kind == "[?"  # the lexer read "[?x" as one token
-        while self.peek().kind != "]" or first_optional:
+        first_optional = open_token[0] == "[?"  # the lexer read "[?x" as one token
+        while self.peek()[0] != "]" or first_optional:
             if first_optional or self.accept("?") is not None:
                 first_optional = False
                 optional.add(len(elements))
@@ -384,34 +446,35 @@ class _Parser:
             if self.accept(",") is None:
                 break
         self.expect("]")
-        node = ast.ListExpr(self.span(open_token), tuple(elements), frozenset(optional))
-        return self.mark(node, open_token.offset)
+        node = ast.ListExpr(self.span(open_token[2]), tuple(elements), frozenset(optional))
+        return self.mark(node, open_token[2])
 
     def map_literal(self) -> Node:
         open_token = self.expect("{")
         entries: list[ast.MapEntry] = []
-        while self.peek().kind != "}":
+        while self.peek()[0] != "}":
             start = self.peek()
             optional = self.accept("?") is not None
             key = self.expression()
             self.expect(":")
             value = self.expression()
-            entries.append(ast.MapEntry(self.span(start), key, value, optional))
+            entries.append(ast.MapEntry(self.span(start[2]), key, value, optional))
             if self.accept(",") is None:
                 break
         self.expect("}")
-        return self.mark(ast.MapExpr(self.span(open_token), tuple(entries)), open_token.offset)
+        node = ast.MapExpr(self.span(open_token[2]), tuple(entries))
+        return self.mark(node, open_token[2])
 
     def message_literal(self, span: Span, name: str) -> Node:
         self.expect("{")
         fields: list[ast.FieldInit] = []
-        while self.peek().kind != "}":
+        while self.peek()[0] != "}":
             start = self.peek()
             optional = self.accept("?") is not None
             field = self.accept("quoted") or self.expect("ident")
             self.expect(":")
             value = self.expression()
-            fields.append(ast.FieldInit(self.span(start), field.value, value, optional))
+            fields.append(ast.FieldInit(self.span(start[2]), field[1], value, optional))
             if self.accept(",") is None:
                 break
         self.expect("}")
@@ -441,10 +504,11 @@ def _balance(
 
 
 def _describe(token: Token) -> str:
-    if token.kind == "eof":
+    kind = token[0]
+    if kind == "eof":
         return "end of expression"
-    if token.kind == "ident":
-        return f"{token.value!r}"
-    if token.kind in ("int", "uint", "double", "string", "bytes"):
-        return f"{token.kind} literal"
-    return repr(token.kind)
+    if kind == "ident":
+        return f"{token[1]!r}"
+    if kind in _LITERALS:
+        return f"{kind} literal"
+    return repr(kind)

@@ -169,7 +169,9 @@ _SAMPLES = [
     "a.in(b)", "a.in", "in", "if", ".true", "true.f", "x.true", "f(", "(a", "a]", "a b",
     "x.all(y)", "x.all(1, y)", "x.all(y, y, z)", "has(a)", "has(a.?b)", "a.b.c(", "a.b.M{",
     "a.5", ".5.f", "x[0].5", "1..5", "a // c\n && b", "// only", "\n\n  a\n.b",
-    "(" * 260 + "1" + ")" * 260, "a" + ".b" * 300, "a" + " + a" * 300, "[" * 100 + "]" * 100,
+    "(" * 260 + "1" + ")" * 260, "(" * 240 + "1" + ")" * 240, "[" * 240 + "]" * 240,
+    "-(" * 200 + "1" + ")" * 200, "f(" * 240 + ")" * 240, "a[" * 240 + "0" + "]" * 240,
+    "a" + ".b" * 300, "a" + " + a" * 300, "[" * 100 + "]" * 100,
 ]  # fmt: skip
 
 
@@ -243,6 +245,9 @@ def _checked(check: Any, parse: Any, text: str, declared: tuple[str, ...],
 @example("b.c", ("a.b.c",), "a", True)
 @example("protobuf.Timestamp", (), "google", True)
 @example("x.optional.none()", ("x",), "", True)
+@example("[" * 240 + "a.b" + "]" * 240, ("a.b",), "", True)  # deeper than the stack allows
+@example("!(" * 120 + "a.b" + ")" * 120, ("a",), "", True)
+@example("[" * 240 + "c" + "]" * 240, ("a.b",), "", True)
 def test_checked_trees_are_the_reference_ones(
     text: str, declared: tuple[str, ...], container: str, strict: bool
 ) -> None:
@@ -253,5 +258,31 @@ def test_checked_trees_are_the_reference_ones(
     assert old_kind == new_kind, (old, new)
     if old_kind == "ok":
         _pair(old, new, {})
+    else:
+        assert old == new
+
+
+def _deep_in_stack(frames: int, call: Any) -> Any:
+    """``call()`` with ``frames`` more frames on the stack (a caller deep already)."""
+    return call() if frames == 0 else _deep_in_stack(frames - 1, call)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["!(" * 240 + "a.b" + ")" * 240, "[" * 240 + "c" + "]" * 240, "f(" * 245 + ")" * 245,
+     "dyn(" * 245 + "1" + ")" * 245,
+     "a" + ".b" * 249, "a" + " + a" * 248]  # fmt: skip
+)
+@pytest.mark.parametrize("frames", [0, 300, 700])
+def test_deep_texts_read_and_check_from_a_deep_stack(text: str, frames: int) -> None:
+    """A deep text, parsed and checked where the stack is already deep (the reading
+    that runs out of stack is done again with room): as the reference does."""
+    old = _deep_in_stack(frames, lambda: _checked(reference.check, reference.parse, text,
+                                                  ("a", "c", "f"), "", True))  # fmt: skip
+    new = _deep_in_stack(frames, lambda: _checked(checker.check, parser.parse, text,
+                                                  ("a", "c", "f"), "", True))  # fmt: skip
+    assert old[0] == new[0]
+    if old[0] == "ok":
+        _pair(old[1], new[1], {})
     else:
         assert old == new

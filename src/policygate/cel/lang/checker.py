@@ -32,8 +32,11 @@ def check(
 ) -> Node:
     """``root`` with its names resolved; raises :class:`CELCheckError` when ``strict``."""
     checker = _Checker(frozenset(declared), container, strict)
-    with stack_room(4 * 260):
+    try:  # most trees are shallow: no need to look at the stack first
         return checker.visit(root, frozenset())
+    except RecursionError:  # a deep one: checked again with room (checking changes nothing)
+        with stack_room(4 * 260):
+            return checker.visit(root, frozenset())
 
 
 #: The last parts of the namespaced functions (``of`` for ``optional.of``): a method

@@ -74,10 +74,16 @@ def parse_source(text: str) -> Parsed:
             code="expression-too-large",
         )
     source = Source(text)
-    with stack_room(MAX_NESTING * 12):
-        parser = _Parser(source, tokenize(source))
+    tokens = tokenize(source)
+    try:  # most texts nest a few levels: no need to look at the stack first
+        parser = _Parser(source, tokens)
         node = parser.expression()
         parser.expect("eof")
+    except RecursionError:  # a deep one: read again with room (the reading changes nothing)
+        with stack_room(MAX_NESTING * 12):
+            parser = _Parser(source, tokens)
+            node = parser.expression()
+            parser.expect("eof")
     depth = tree_depth(node)
     if depth > MAX_DEPTH:
         raise source.error(f"expression nests {depth} deep; the limit is {MAX_DEPTH}", 0)

@@ -1,6 +1,7 @@
 """The checker: names resolved against the declarations, arity, literal types.
 
-It returns a new tree in which every name is resolved: a qualified variable
+It returns a tree in which every name is resolved (a frozen tree: the nodes
+that need no change are the written ones, shared): a qualified variable
 (``x.y`` declared as one name) becomes one :class:`~ast.Ident`, a name in the
 container (``y`` in container ``x`` finds ``x.y``) its full name, and a
 namespaced function (``optional.of``, ``strings.quote``) a global call. In
@@ -14,6 +15,7 @@ reference is left for the evaluation to report.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import is_not
 
 from policygate.cel.lang import ast
 from policygate.cel.lang.arith import TABLES
@@ -98,26 +100,37 @@ class _Checker:
             return self.call(node, scope)
         if isinstance(node, ast.ListExpr):
             elements = tuple(self.visit(e, scope) for e in node.elements)
+            if _same(elements, node.elements):
+                return node
             return ast.ListExpr(node.span, elements, node.optional_indices)
         if isinstance(node, ast.MapExpr):
-            entries = tuple(
-                ast.MapEntry(
-                    e.span, self.visit(e.key, scope), self.visit(e.value, scope), e.optional
-                )
-                for e in node.entries
-            )
+            entries = tuple(self.entry(e, scope) for e in node.entries)
+            if _same(entries, node.entries):
+                return node
             return ast.MapExpr(node.span, entries)
         if isinstance(node, ast.MessageExpr):
             if self.strict:
                 raise self.error(f"undeclared message type '{node.type_name}'", node)
-            fields = tuple(
-                ast.FieldInit(f.span, f.field, self.visit(f.value, scope), f.optional)
-                for f in node.fields
-            )
+            fields = tuple(self.field_init(f, scope) for f in node.fields)
+            if _same(fields, node.fields):
+                return node
             return ast.MessageExpr(node.span, node.type_name, fields)
         if isinstance(node, ast.Comprehension):
             return self.comprehension(node, scope)
         raise AssertionError(f"unknown node {type(node).__name__}")
+
+    def entry(self, entry: ast.MapEntry, scope: frozenset[str]) -> ast.MapEntry:
+        key = self.visit(entry.key, scope)
+        value = self.visit(entry.value, scope)
+        if key is entry.key and value is entry.value:
+            return entry
+        return ast.MapEntry(entry.span, key, value, entry.optional)
+
+    def field_init(self, field: ast.FieldInit, scope: frozenset[str]) -> ast.FieldInit:
+        value = self.visit(field.value, scope)
+        if value is field.value:
+            return field
+        return ast.FieldInit(field.span, field.field, value, field.optional)
 
     def ident(self, node: ast.Ident, scope: frozenset[str]) -> Node:
         if node.name in scope:
@@ -131,7 +144,8 @@ class _Checker:
             name = node.name.lstrip(".")
             message = f"undeclared reference to '{name}'"
             raise self.error(message, node, code="undeclared-variable", name=name)
-        return ast.Ident(node.span, node.name.lstrip("."))
+        name = node.name.lstrip(".")
+        return node if name == node.name else ast.Ident(node.span, name)
 
     def qualified(self, node: Node, scope: frozenset[str]) -> tuple[Node, list[ast.Select]] | None:
         """Split ``a.b.c`` into the longest declared name and the selections after it."""
@@ -170,6 +184,8 @@ class _Checker:
                     operand = ast.Select(sel.span, operand, sel.field)
                 return ast.Select(node.span, operand, node.field, node.test_only, node.optional)
         operand = self.visit(node.operand, scope)
+        if operand is node.operand:
+            return node
         return ast.Select(node.span, operand, node.field, node.test_only, node.optional)
 
     def call(self, node: ast.Call, scope: frozenset[str]) -> Node:
@@ -207,7 +223,10 @@ class _Checker:
                 code="unknown-function",
                 name=function,
             )
-        result = ast.Call(node.span, function, args, checked_target)
+        if function == node.function and checked_target is node.target and _same(args, node.args):
+            result: ast.Call = node
+        else:
+            result = ast.Call(node.span, function, args, checked_target)
         if function in TABLES or function in _RELATIONAL:
             self.literal_types(result)
         return result
@@ -240,6 +259,14 @@ class _Checker:
         condition = self.visit(node.loop_condition, inner)
         step = self.visit(node.loop_step, inner)
         result = self.visit(node.result, scope | {node.accu_var})
+        if (
+            iter_range is node.iter_range
+            and init is node.accu_init
+            and condition is node.loop_condition
+            and step is node.loop_step
+            and result is node.result
+        ):
+            return node
         return ast.Comprehension(
             node.span,
             node.iter_var,
@@ -275,6 +302,12 @@ def _static_type(node: Node) -> type | None:
     if isinstance(node, ast.MapExpr):
         return dict
     return None
+
+
+def _same(checked: tuple[object, ...], written: tuple[object, ...]) -> bool:
+    """Whether the checker left each part as written (then so is the whole: a checked
+    tree shares what needed no resolving, as a frozen tree may)."""
+    return not any(map(is_not, checked, written))  # (of equal lengths)
 
 
 def _dotted(node: Node) -> str | None:

@@ -96,8 +96,9 @@ def tree_depth(root: Node) -> int:
     """The depth of the tree under ``root``, measured without recursion (level by
     level). The last tree measured is remembered: a compile asks it of one tree
     more than once (a tree is frozen, and kept alive here, so its depth stays)."""
-    if _last_depth[0] is root:
-        return _last_depth[1]  # type: ignore[return-value]
+    last = _last_depth[0]  # one tuple, replaced whole: safe across threads
+    if last[0] is root:
+        return last[1]
     depth = 0
     level: list[Node] = [root]
     select, call, ident, literal = ast.Select, ast.Call, ast.Ident, ast.Literal
@@ -116,12 +117,11 @@ def tree_depth(root: Node) -> int:
             elif kind is not ident and kind is not literal:
                 below += children(node)
         level = below
-    _last_depth[0] = root
-    _last_depth[1] = depth
+    _last_depth[0] = (root, depth)
     return depth
 
 
-_last_depth: list[object] = [None, 0]
+_last_depth: list[tuple[Node | None, int]] = [(None, 0)]
 
 #: Binary operators: precedence (``||`` loosest) and function.
 _BINARY: dict[str, tuple[int, str]] = {

@@ -73,6 +73,12 @@ _OPERAND_ENDS = frozenset(
 )
 
 
+#: The span of each offset of a one-line text, shared by every text (a span is
+#: frozen and compares by value): a policy's expressions start alike.
+_FLAT_SPANS: dict[int, Span] = {}
+_FLAT_SHARED = 4096
+
+
 class Source:
     """The text being read, with the line table that turns an offset into a span."""
 
@@ -90,8 +96,13 @@ class Source:
 
     def span(self, offset: int) -> Span:
         starts = self._line_starts
-        if len(starts) == 1:  # one line: most expressions
-            return Span(offset, 1, offset + 1)
+        if len(starts) == 1:  # one line: most expressions, their spans shared
+            found = _FLAT_SPANS.get(offset)
+            if found is None:
+                found = Span(offset, 1, offset + 1)
+                if offset < _FLAT_SHARED:
+                    _FLAT_SPANS[offset] = found
+            return found
         line = bisect.bisect_right(starts, offset)
         return Span(offset, line, offset - starts[line - 1] + 1)
 

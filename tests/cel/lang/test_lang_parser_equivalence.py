@@ -286,3 +286,25 @@ def test_deep_texts_read_and_check_from_a_deep_stack(text: str, frames: int) -> 
         _pair(old[1], new[1], {})
     else:
         assert old == new
+
+
+# ----------------------------------------------------------------- the nodes built
+
+_values = st.one_of(st.integers(), st.text(max_size=3), st.booleans(), st.none())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_values, min_size=5, max_size=5), st.booleans())
+def test_nodes_hold_what_they_were_built_with(values: list[Any], by_keyword: bool) -> None:
+    """Each field of a node (set through its slot's descriptor) is the argument given
+    for it, positionally or by keyword; the node stays frozen."""
+    import dataclasses
+
+    for kind in (ast.Span, ast.Literal, ast.Ident, ast.Select, ast.Call):
+        given_values = dict(zip(kind._fields, values, strict=False))
+        node = kind(**given_values) if by_keyword else kind(*given_values.values())
+        assert {name: getattr(node, name) for name in kind._fields} == given_values
+        shown = ", ".join(f"{name}={value!r}" for name, value in given_values.items())
+        assert repr(node) == f"{kind.__qualname__}({shown})"
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            node.span = None  # type: ignore[misc]

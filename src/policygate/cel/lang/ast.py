@@ -9,6 +9,7 @@ tracer; a span lets each of them name ``line:column``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import FrozenInstanceError
 from typing import Any
 
@@ -55,9 +56,9 @@ class Span(_Frozen):
     column: int
 
     def __init__(self, offset: int, line: int, column: int) -> None:
-        _set(self, "offset", offset)
-        _set(self, "line", line)
-        _set(self, "column", column)
+        _span_offset(self, offset)
+        _span_line(self, line)
+        _span_column(self, column)
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -89,8 +90,8 @@ class Literal(Node):
     value: Any
 
     def __init__(self, span: Span, value: Any) -> None:
-        _set(self, "span", span)
-        _set(self, "value", value)
+        _node_span(self, span)
+        _literal_value(self, value)
 
 
 class Ident(Node):
@@ -101,8 +102,8 @@ class Ident(Node):
     name: str
 
     def __init__(self, span: Span, name: str) -> None:
-        _set(self, "span", span)
-        _set(self, "name", name)
+        _node_span(self, span)
+        _ident_name(self, name)
 
 
 class Select(Node):
@@ -119,11 +120,11 @@ class Select(Node):
         self, span: Span, operand: Node, field: str, test_only: bool = False,
         optional: bool = False,
     ) -> None:  # fmt: skip
-        _set(self, "span", span)
-        _set(self, "operand", operand)
-        _set(self, "field", field)
-        _set(self, "test_only", test_only)
-        _set(self, "optional", optional)
+        _node_span(self, span)
+        _select_operand(self, operand)
+        _select_field(self, field)
+        _select_test_only(self, test_only)
+        _select_optional(self, optional)
 
 
 class Call(Node):
@@ -138,10 +139,10 @@ class Call(Node):
     def __init__(
         self, span: Span, function: str, args: tuple[Node, ...], target: Node | None = None
     ) -> None:
-        _set(self, "span", span)
-        _set(self, "function", function)
-        _set(self, "args", args)
-        _set(self, "target", target)
+        _node_span(self, span)
+        _call_function(self, function)
+        _call_args(self, args)
+        _call_target(self, target)
 
 
 class ListExpr(Node):
@@ -255,6 +256,27 @@ class Comprehension(Node):
         _set(self, "loop_condition", loop_condition)
         _set(self, "loop_step", loop_step)
         _set(self, "result", result)
+
+
+# The slots of the most frequent nodes, set through their descriptors (no lookup of
+# the name per field, as object.__setattr__ does): ~30% less per node built.
+def _setter(cls: type, name: str) -> Callable[[Any, Any], None]:
+    return cls.__dict__[name].__set__  # type: ignore[no-any-return]
+
+
+_span_offset = _setter(Span, "offset")
+_span_line = _setter(Span, "line")
+_span_column = _setter(Span, "column")
+_node_span = _setter(Node, "span")
+_literal_value = _setter(Literal, "value")
+_ident_name = _setter(Ident, "name")
+_select_operand = _setter(Select, "operand")
+_select_field = _setter(Select, "field")
+_select_test_only = _setter(Select, "test_only")
+_select_optional = _setter(Select, "optional")
+_call_function = _setter(Call, "function")
+_call_args = _setter(Call, "args")
+_call_target = _setter(Call, "target")
 
 
 def children(node: Node) -> tuple[Node, ...]:

@@ -50,6 +50,13 @@ _NUMERIC = frozenset({int, Uint, float})
 _ORDERED = frozenset({int, Uint, float, str, bytes, bool})
 
 
+def _dotted_parts(names: Iterable[str]) -> frozenset[str]:
+    return frozenset(part for name in names if "." in name for part in name.split("."))
+
+
+_TYPE_PARTS = _dotted_parts(TYPE_IDENTS)
+
+
 class _Checker:
     def __init__(self, declared: frozenset[str], container: str, strict: bool) -> None:
         self.declared = declared
@@ -59,9 +66,7 @@ class _Checker:
         # Every part of a dotted name that a qualified name could resolve to: a chain
         # whose first name is none of them resolves to nothing (as its first name is
         # a part of whatever it resolves to, with or without the container)
-        self.dotted_parts = frozenset(
-            part for name in (*declared, *TYPE_IDENTS) if "." in name for part in name.split(".")
-        )
+        self.dotted_parts = _dotted_parts(declared) | _TYPE_PARTS
 
     def error(
         self, message: str, node: Node, code: str | None = None, name: str | None = None

@@ -37,7 +37,7 @@ _TOKEN = re.compile(
     | (?P<number>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?[uU]?)
     | (?P<punct>\|\||&&|==|!=|<=|>=|.)
     """,
-    re.VERBOSE | re.DOTALL,
+    re.VERBOSE | re.DOTALL | re.ASCII,
 )
 
 

@@ -98,7 +98,7 @@ def classify(
 
 def _version_key(version: str) -> tuple[int, int | str]:
     """Versions in MLflow's order: numbers numerically, anything else after them."""
-    return (0, int(version)) if version.isdigit() else (1, version)
+    return (0, int(version)) if version.isascii() and version.isdigit() else (1, version)
 
 
 def entry(

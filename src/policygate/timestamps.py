@@ -9,7 +9,7 @@ import re
 # 3339 does not (a week date, a missing offset, "+0530") and, before Python 3.11,
 # refused a lowercase "t", "Z" and fractions of other than 3 or 6 digits.
 _RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
     r"(?:[Zz]|([+-])(\d{2}):(\d{2}))",
     re.ASCII,
 )
@@ -21,11 +21,12 @@ def parse_timestamp(text: str) -> _dt.datetime:
     """Parse an RFC 3339 timestamp with an explicit offset (``Z`` or ``±hh:mm``), as UTC.
 
     The one grammar of every timestamp policygate reads: waiver and approval
-    dates, ``--now``, and CEL's ``timestamp()`` (RFC 3339's
-    ``date-time``: ``T`` or ``t``, ``Z`` or ``z``, a fraction of up to nine
-    digits, an offset of at most 23:59; no space, no date alone). A timestamp
-    without an offset is refused: "2026-12-01T00:00:00" means a different instant
-    in every office, and an expiry must not. Fractions finer than a microsecond
+    dates, ``--now``, and CEL's ``timestamp()`` (RFC 3339's ``date-time``: ASCII
+    digits, ``T`` or ``t``, ``Z`` or ``z``, a fraction of any length cut to nine
+    digits as Go's time.Parse (cel-go) cuts it, an offset of at most 23:59; no
+    space, no date alone). A timestamp without an offset is refused:
+    "2026-12-01T00:00:00" means a different instant in every office, and an
+    expiry must not. Fractions finer than a microsecond
     are truncated.
     """
     match = _RFC3339.fullmatch(text) if isinstance(text, str) and len(text) <= 64 else None

@@ -17,8 +17,10 @@ from policygate.importers.interface import as_number
 from policygate.importers.mlflow import _mlmodel_name
 
 OLD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-OLD_INT = re.compile(r"[+-]?\d+")
-OLD_FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# With ASCII digits, as the rewrites now read them (tests/security/test_ascii_digits.py):
+# "١" (an Arabic-Indic one) is no number.
+OLD_INT = re.compile(r"[+-]?\d+", re.ASCII)
+OLD_FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 def old_heading(line: str) -> str | None:

@@ -70,8 +70,9 @@ class Importer(ABC):
 # backtrack more than once per character: ``\d+\.?\d*`` (two digit runs
 # side by side when the dot is absent) took ten seconds on 20,000 digits and an
 # ``x``, quadratic in the length (issue 14).
-_INT = re.compile(r"[+-]?\d+")
-_FLOAT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+# ASCII digits only: float("٠.٩١") is 0.91 in Python, and no source writes that.
+_INT = re.compile(r"[+-]?\d+", re.ASCII)
+_FLOAT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 def as_number(value: Any) -> int | float | None:
@@ -144,9 +145,9 @@ def label_value(value: Any) -> str | None:
 
 
 _DATE_FORMATS = (
-    ("%Y-%m-%d", re.compile(r"\d{4}-\d{1,2}-\d{1,2}")),
-    ("%Y/%m/%d", re.compile(r"\d{4}/\d{1,2}/\d{1,2}")),
-    ("%m/%d/%Y", re.compile(r"\d{1,2}/\d{1,2}/\d{4}")),
+    ("%Y-%m-%d", re.compile(r"\d{4}-\d{1,2}-\d{1,2}", re.ASCII)),
+    ("%Y/%m/%d", re.compile(r"\d{4}/\d{1,2}/\d{1,2}", re.ASCII)),
+    ("%m/%d/%Y", re.compile(r"\d{1,2}/\d{1,2}/\d{4}", re.ASCII)),
 )
 
 

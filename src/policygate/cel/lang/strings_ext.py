@@ -165,7 +165,7 @@ def quote(s: Any) -> str:
 
 # -- format -----------------------------------------------------------------
 
-_CLAUSE = re.compile(r"%(?:\.(\d+))?(.)", re.DOTALL)
+_CLAUSE = re.compile(r"%(?:\.(\d+))?(.)", re.DOTALL | re.ASCII)
 
 
 def format_string(template: Any, args: Any) -> str:

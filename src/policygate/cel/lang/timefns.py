@@ -9,7 +9,7 @@ digits as needed, and durations as seconds (``'1.5s'``).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 
 from policygate.cel.lang.errors import EvalError
@@ -21,10 +21,11 @@ from policygate.cel.lang.values import (
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
-    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))\Z"
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
+    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))\Z",
+    re.ASCII,  # a digit is 0-9 (Python's \d also takes "٢٠٢٦")
 )
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)", re.ASCII)
 _UNIT_NANOS = {
     "ns": 1,
     "us": 1_000,
@@ -35,7 +36,7 @@ _UNIT_NANOS = {
     "m": 60 * NANOS,
     "h": 3600 * NANOS,
 }
-_OFFSET = re.compile(r"([+-]?)(\d{2}):(\d{2})\Z")
+_OFFSET = re.compile(r"([+-]?)(\d{1,4}):(\d{1,2})\Z", re.ASCII)
 
 
 @lru_cache(maxsize=4096)
@@ -60,7 +61,8 @@ def parse_timestamp(text: str) -> Timestamp:
             raise EvalError(f"timestamp {text!r}: offset out of range", "conversion")
         offset = hours * 3600 + minutes * 60
         seconds -= offset if found.group(9) == "+" else -offset
-    nanos = int(fraction.ljust(9, "0")) if fraction else 0
+    # Past nine digits the fraction is cut, as Go's time.Parse (cel-go) and cel-cpp do.
+    nanos = int(fraction[:9].ljust(9, "0")) if fraction else 0
     return Timestamp(seconds * NANOS + nanos)
 
 
@@ -93,14 +95,19 @@ def parse_duration(text: str) -> Duration:
 
 
 @lru_cache(maxsize=256)
-def zone(name: str) -> tzinfo:
-    """The time zone named ``name``: an IANA name or an offset ``[+-]HH:MM``."""
-    offset = _OFFSET.match(name)
-    if offset is not None:
+def zone(name: str) -> tzinfo | timedelta:
+    """The time zone named ``name``, as cel-go reads it: with no ``:``, an IANA name
+    (``''`` is UTC, as Go's ``time.LoadLocation`` has it), else an offset
+    ``[+-]H:M`` of any hours and minutes 0-59 (``'+05:30'``, ``'-8:00'``), given
+    as a ``timedelta`` (a ``timezone`` holds less than a day)."""
+    if ":" in name:
+        offset = _OFFSET.match(name)
+        if offset is None or int(offset.group(3)) > 59:
+            raise EvalError(f"unknown time zone {name!r}", "invalid_argument")
         minutes = int(offset.group(2)) * 60 + int(offset.group(3))
-        if offset.group(1) == "-":
-            minutes = -minutes
-        return timezone(timedelta(minutes=minutes))
+        return timedelta(minutes=-minutes if offset.group(1) == "-" else minutes)
+    if name in ("", "UTC"):
+        return UTC
     from zoneinfo import ZoneInfo  # on first use: a rule naming a zone is rare
 
     try:
@@ -109,22 +116,36 @@ def zone(name: str) -> tzinfo:
         raise EvalError(f"unknown time zone {name!r}", "invalid_argument") from None
 
 
-def local(value: Timestamp, zone_name: str | None) -> datetime:
-    """The wall-clock reading of ``value`` in ``zone_name`` (UTC when None)."""
+_CYCLE = timedelta(days=146_097)
+"""400 Gregorian years: the calendar and the days of the week repeat after it."""
+
+
+def local(value: Timestamp, zone_name: str | None) -> tuple[datetime, int]:
+    """The wall-clock reading of ``value`` in ``zone_name`` (UTC when None), and the
+    years to add to its year. Near the ends of CEL's range a zone's reading may fall
+    in year 0 or 10,000, which a ``datetime`` cannot hold (cel-go and cel-cpp give
+    them): the instant is read 400 years nearer, where every field but the year is
+    the same."""
     moment = _EPOCH + timedelta(microseconds=value.nanos // 1000)
     if zone_name is None:
-        return moment
-    try:
-        return moment.astimezone(zone(zone_name))
-    except OverflowError:
-        raise EvalError("timestamp out of range in that time zone", "range") from None
+        return moment, 0
+    where = zone(zone_name)
+    for shift in (0, 400, -400):
+        try:
+            shifted = moment + _CYCLE * (shift // 400)
+            if isinstance(where, timedelta):
+                return shifted + where, -shift
+            return shifted.astimezone(where), -shift
+        except OverflowError:
+            continue
+    raise EvalError("timestamp out of range in that time zone", "range")
 
 
 def timestamp_getter(name: str, value: Timestamp, zone_name: str | None) -> int:
     """``getFullYear``, ``getMonth``... (cel-go's 0- or 1-based fields)."""
-    moment = local(value, zone_name)
+    moment, years = local(value, zone_name)
     if name == "getFullYear":
-        return moment.year
+        return moment.year + years
     if name == "getMonth":
         return moment.month - 1
     if name == "getDate":

@@ -43,6 +43,8 @@ from policygate.cel.lang.operators import (
     SPECIAL_ARITY,
     Shape,
     arithmetic,
+    equal_constant,
+    equal_local,
     function_call,
     literal_matches,
     logic_chain,
@@ -249,6 +251,10 @@ class _Compiler:
             # Each operand is a block the operator charges when (and only if) it runs it.
             operands = [self.node(a, scope) for a in parts]
             return control(operands, [block_cost(a) for a in parts])
+        if function == "_==_" and len(parts) == 2 and not self.traced:
+            fused = self._equal(parts[0], parts[1], node, scope)
+            if fused is not None:
+                return fused
         args = [self.child(a, node, scope) for a in parts]
         special = SPECIAL.get(function)
         if special is not None and len(args) == SPECIAL_ARITY[function]:
@@ -284,6 +290,23 @@ class _Compiler:
 
             return unbound
         return function_call(function, entry[0], args)
+
+    def _equal(
+        self, left: Node, right: Node, node: ast.Call, scope: frozenset[str]
+    ) -> Closure | None:
+        """``x == "a"``, ``"a" == x`` (a literal string or number) and ``x == v`` (``v``
+        a loop variable) without the constant's or the variable's own closure;
+        ``None`` for any other ``==``."""
+        for operand, other, first in ((left, right, False), (right, left, True)):
+            if isinstance(other, ast.Literal) and type(other.value) in (str, float, int):
+                return equal_constant(self.child(operand, node, scope), other.value, first)
+        if (
+            isinstance(right, ast.Ident)
+            and right.name in scope
+            and right.name not in self.accumulators
+        ):
+            return equal_local(self.child(left, node, scope), right.name)
+        return None
 
     def chain(self, node: ast.Call, scope: frozenset[str]) -> Closure:
         """A tree of one logical operator as one closure (:func:`logic_chain`)."""
@@ -426,7 +449,6 @@ class _Compiler:
         units per element (the condition's and step's nodes), one closure call
         per element instead of five.
         """
-        iter_range = self.block(node.iter_range, scope)
         first, second = node.iter_var, node.iter_var2
         # The predicate runs once per element: its block is charged with the element.
         test = self.node(predicate, scope | {first} | ({second} if second else set()))
@@ -439,7 +461,13 @@ class _Compiler:
         # that explain's traced evaluation, which runs the generic loop, spends alike.
         after = 1 + block_cost(node.loop_condition)
         if second is None:
-            return _quantify_one(iter_range, first, test, per_item, after, decisive, function)
+            # The range's block charged by the loop itself (one closure call fewer).
+            return _quantify_one(
+                self.node(node.iter_range, scope),
+                block_cost(node.iter_range),
+                first, test, per_item, after, decisive, function,
+            )  # fmt: skip
+        iter_range = self.block(node.iter_range, scope)
         names = (first, second)
 
         def quantify(act: Activation) -> Value:
@@ -546,6 +574,7 @@ def _fold(impl: Callable[..., Value], values: list[Value]) -> Value:
 
 def _quantify_one(
     iter_range: Closure,
+    range_cost: int,
     name: str,
     test: Closure,
     per_item: int,
@@ -558,6 +587,9 @@ def _quantify_one(
     undecisive = not decisive
 
     def quantify(act: Activation) -> Value:
+        act.budget -= range_cost  # (the range's block, before it runs)
+        if act.budget < 0:
+            act.overdraw()
         items = iter_range(act)
         act.budget -= 2  # the accumulator init and result, as the generic loop charges
         if act.budget < 0:

@@ -370,6 +370,48 @@ def _equal(args: list[Closure]) -> Closure:
     return equal
 
 
+def equal_constant(operand: Closure, constant: Value, constant_first: bool) -> Closure:
+    """``x == "a"`` (or ``"a" == x``), ``constant`` a literal string or number: the
+    constant's closure left out (a literal is its value, and cannot fail), what
+    :func:`_equal` does after it (a constant is no container: nothing to charge)."""
+    kind = type(constant)
+    assert kind is str or kind is float or kind is int
+
+    if constant_first:
+
+        def equal_first(act: Activation) -> Value:
+            b = operand(act)
+            if type(b) is kind:
+                return constant == b
+            return cel_equal(constant, b)
+
+        return equal_first
+
+    def equal(act: Activation) -> Value:
+        a = operand(act)
+        if type(a) is kind:
+            return a == constant
+        return cel_equal(a, constant)
+
+    return equal
+
+
+def equal_local(operand: Closure, name: str) -> Closure:
+    """``x == v``, ``v`` a loop variable (no accumulator): its closure's read inlined."""
+
+    def equal(act: Activation) -> Value:
+        a = operand(act)
+        b = act.locals[name]
+        ta = type(a)
+        if ta is type(b) and (ta is str or ta is float or ta is int):
+            return a == b
+        if ta in _CONTAINERS and type(b) in _CONTAINERS:
+            charge(act, len(a))  # compared element by element
+        return cel_equal(a, b)
+
+    return equal
+
+
 def _not_equal(args: list[Closure]) -> Closure:
     left, right = args
 

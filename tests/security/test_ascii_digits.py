@@ -108,3 +108,20 @@ def test_now_is_not_read_from_other_digits() -> None:
     assert policygate.cel_evaluate("now", now="2026-01-01T00:00:00Z") == _dt.datetime(
         2026, 1, 1, tzinfo=_dt.UTC
     )
+
+
+def test_a_superscript_registry_version_is_no_version_number() -> None:
+    """``models:/m/²`` is not version 2 (nor sent to the registry as a number), and a
+    W&B artifact version ``v²`` has no index (``int()`` of it failed)."""
+    from types import SimpleNamespace
+
+    from policygate.errors import PolicygateError
+    from policygate.importers.mlflow import resolve_versions
+    from policygate.importers.wandb import artifact_fragment
+
+    with pytest.raises(PolicygateError, match="neither a version number nor a stage"):
+        resolve_versions("models:/credit/²", None)  # type: ignore[arg-type]
+    artifact = SimpleNamespace(name="credit:v²", version="v²", logged_by=lambda: None)
+    assert artifact_fragment(artifact)["versionIndex"] is None
+    artifact = SimpleNamespace(name="credit:v12", version="v12", logged_by=lambda: None)
+    assert artifact_fragment(artifact)["versionIndex"] == 12

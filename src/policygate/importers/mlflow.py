@@ -244,7 +244,7 @@ def resolve_versions(location: str, mlflow_client: MlflowClient) -> list[tuple[s
         found = mlflow_client.get_model_version_by_alias(name, alias)
         return [(name, str(found.version))]
     if version is not None:
-        if version.isdigit():
+        if version.isascii() and version.isdigit():
             return [(name, version)]
         stage = LEGACY_STAGES.get(version.lower())
         if stage is None:

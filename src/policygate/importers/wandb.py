@@ -100,7 +100,8 @@ def artifact_fragment(artifact: Any) -> dict[str, Any]:
             "name": collection,
             "project": {"entityName": entity, "name": project},
         },
-        "versionIndex": int(version[1:]) if version[1:].isdigit() else None,
+        "versionIndex": int(version[1:]) if version[1:].isascii() and version[1:].isdigit()
+        else None,
         "artifactType": {"name": getattr(artifact, "type", None)},
         "description": getattr(artifact, "description", None),
         "metadata": dict(getattr(artifact, "metadata", None) or {}),

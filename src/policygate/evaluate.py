@@ -752,16 +752,15 @@ def _fail_message(
     quick evaluations' backstop); anything else is evaluated with the meter,
     which gives the same value or the error the placeholder shows."""
     assert rule.message is not None  # (without one, _Evaluator._failure says "check failed")
-    programs = rule.message.programs
+    programs = iter(rule.message.programs)
     cost = meter.budget.cost
+    to_python = backend.to_python
     out: list[str] = []  # (render_template's join, each placeholder's value in turn)
-    index = 0
     for part in rule.message.parts:
-        if isinstance(part, str):
+        if type(part) is str:
             out.append(part)
             continue
-        program = programs[index]
-        index += 1
+        program = next(programs)
         try:
             meter.begin()  # (evaluate's first step: a rule past its time says so)
             value = program.quick(activation, cost, deadline)
@@ -769,7 +768,15 @@ def _fail_message(
                 value = program.evaluate(activation, meter)
             else:
                 meter.charge(0)  # (evaluate's last step: the time, checked after the value)
-            out.append(format_value(backend.to_python(value)))
+            kind = type(value)
+            if kind is str:  # (format_value of to_python of a string or a double)
+                out.append(value)
+            elif kind is float and value.is_integer() and abs(value) < 1e15:
+                out.append(repr(int(value)))
+            elif kind is float:
+                out.append(repr(value))
+            else:
+                out.append(format_value(to_python(value)))
         except cel.CELEvaluationError as error:
             out.append(f"<{error}>")
     return "".join(out)

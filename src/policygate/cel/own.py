@@ -58,6 +58,7 @@ VARIABLES = ("model", "params", "now", "inputs", "risks", "item", "key", "index"
 them per place (``item`` only inside ``for_each``)."""
 
 _LOOP_VARIABLES = frozenset({"item", "key", "index"})
+_ENGINE_PLAIN = frozenset({dict, list, str, float, int, bool, type(None)})
 
 
 # --------------------------------------------------------------------------- documents
@@ -212,7 +213,9 @@ class _OwnActivation(Activation):
         merged = dict(self.variables)
         for name, value in variables.items():
             if name in _LOOP_VARIABLES:
-                merged[name] = _native(value)
+                # (an element as the engine gave it is its own already: _native's
+                # conversions are of datetimes and timedeltas only)
+                merged[name] = value if type(value) in _ENGINE_PLAIN else _native(value)
             elif name == "params":
                 merged[name] = _params(value)
             else:

@@ -472,14 +472,14 @@ class _Compiler:
 
         def quantify(act: Activation) -> Value:
             items = iter_range(act)
-            charge(act, 2)  # the accumulator init and result, as the generic loop charges
             kind = type(items)
             if kind is list or kind is tuple:
                 pairs: Any = enumerate(items)  # (index, element)
             elif kind is dict:
                 pairs = items.items()  # (key, value)
-            else:
+            else:  # (before the accumulator's units: the generic loop raises first too)
                 raise no_overload("comprehension range", items)
+            charge(act, 2)  # the accumulator init and result, as the generic loop charges
             local = act.locals
             saved = [local.get(n, _MISSING) for n in names]
             failure: EvalError | None = None
@@ -591,12 +591,13 @@ def _quantify_one(
         if act.budget < 0:
             act.overdraw()
         items = iter_range(act)
+        kind = type(items)
+        if not (kind is list or kind is tuple or kind is dict):
+            # (before the accumulator's units: the generic loop raises first too)
+            raise no_overload("comprehension range", items)
         act.budget -= 2  # the accumulator init and result, as the generic loop charges
         if act.budget < 0:
             act.overdraw()
-        kind = type(items)
-        if not (kind is list or kind is tuple or kind is dict):
-            raise no_overload("comprehension range", items)
         local = act.locals
         saved = local.get(name, _MISSING)
         failure: EvalError | None = None

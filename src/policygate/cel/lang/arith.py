@@ -49,6 +49,8 @@ def _div_int(a: int, b: int) -> int:
 def _mod_int(a: int, b: int) -> int:
     if b == 0:
         raise EvalError("modulus by zero", "modulus_by_zero")
+    if a == INT64_MIN and b == -1:  # as cel-go: the quotient overflows, so does the remainder
+        raise EvalError("integer overflow", "overflow")
     r = abs(a) % abs(b)
     return r if a >= 0 else -r
 

@@ -255,6 +255,9 @@ class _Compiler:
             fused = self._equal(parts[0], parts[1], node, scope)
             if fused is not None:
                 return fused
+        if function in _OPTIONAL_OR and node.target is not None and len(node.args) == 1:
+            target = self.child(node.target, node, scope)
+            return _optional_or(function, target, self.child(node.args[0], node, scope))
         args = [self.child(a, node, scope) for a in parts]
         special = SPECIAL.get(function)
         if special is not None and len(args) == SPECIAL_ARITY[function]:
@@ -556,6 +559,26 @@ class _Compiler:
             return out
 
         return push
+
+
+#: ``opt.or(other)`` and ``opt.orValue(default)``: ``other`` is evaluated only when
+#: ``opt`` has no value, as cel-go, cel-cpp and cel-java evaluate them.
+_OPTIONAL_OR = frozenset({"or", "orValue"})
+
+
+def _optional_or(function: str, target: Closure, other: Closure) -> Closure:
+    """``opt.or(other)`` / ``opt.orValue(default)``, short-circuiting on a value (the
+    argument's nodes are charged with the block, whether it runs or not)."""
+    impl = FUNCTIONS[function][0]
+    unwrap = function == "orValue"
+
+    def optional_or(act: Activation) -> Value:
+        opt = target(act)
+        if type(opt) is Optional and opt.has:
+            return opt.value if unwrap else opt
+        return impl(opt, other(act))  # none: the other; not an optional: no overload
+
+    return optional_or
 
 
 #: Conversions whose result from literals is small and the same at every evaluation

@@ -131,6 +131,8 @@ def record_from_version(resource: dict[str, Any], source: str) -> dict[str, Any]
             "model_type": kind,
             "flavors": sorted(flavors) if isinstance(flavors, dict) else None,
             "stage": body.get("stage"),
+        },
+        {
             **{k: v for k, v in tags.items() if not k.startswith(OVERLAY_PREFIX)},
             **{
                 k: v

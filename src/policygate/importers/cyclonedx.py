@@ -176,11 +176,11 @@ def _record(
             "approach": _dict(parameters.get("approach")).get("type"),
             "architecture_family": parameters.get("architectureFamily"),
             "tags": component.get("tags"),
-            **{
-                p["name"]: p.get("value")
-                for p in properties
-                if not p["name"].startswith(OVERLAY_PREFIX)
-            },
+        },
+        {
+            p["name"]: p.get("value")
+            for p in properties
+            if not p["name"].startswith(OVERLAY_PREFIX)
         },
     )
     record["spec"]["extra"] = {

@@ -203,12 +203,26 @@ def new_record(name: str, version: str) -> dict[str, Any]:
     }
 
 
-def set_labels(record: dict[str, Any], labels: Mapping[str, Any]) -> None:
-    """Add ``labels`` (as strings, ``None`` skipped) to ``metadata.labels``."""
+def set_labels(
+    record: dict[str, Any], labels: Mapping[str, Any], free: Mapping[str, Any] | None = None
+) -> None:
+    """Add ``labels`` (as strings, ``None`` skipped) to ``metadata.labels``.
+
+    ``free`` are the labels the source's free-form fields give (registry tags,
+    custom properties, a BOM's properties): each is added unless its key is
+    one the importer derives (any key of ``labels``, given a value or not), so
+    a tag ``approval_status: Approved`` never stands in for the registry's
+    own status. The tag stays in ``spec.extra`` as written.
+    """
     target = record["metadata"].setdefault("labels", {})
+    reserved = {str(key) for key in labels} | set(target)
     for key, value in labels.items():
         text = label_value(value)
         if text is not None:
+            target[str(key)] = text
+    for key, value in (free or {}).items():
+        text = label_value(value)
+        if text is not None and str(key) not in reserved:
             target[str(key)] = text
 
 

@@ -959,11 +959,11 @@ def record_from_snapshot(
         record,
         {
             SOURCE_LABEL: "mlflow",
-            **labels,
             "mlflow.flavors": sorted(flavors) if isinstance(flavors, dict) else None,
             "mlflow.version": mlmodel.get("mlflow_version"),
             "mlflow.owner_from": owner_from,
         },
+        labels,
     )
     record["spec"]["extra"] = {"mlflow": _without_outputs(snap)}
     if overlay:

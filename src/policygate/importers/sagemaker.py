@@ -275,11 +275,11 @@ def record_from_package(response: dict[str, Any], source: str, fetch: Fetch) -> 
             "framework": first.get("Framework"),
             "framework_version": first.get("FrameworkVersion"),
             "arn": arn,
-            **{
-                k: v
-                for k, v in customer.items()
-                if not k.startswith(OVERLAY_PREFIX) and k != "intended_use"
-            },
+        },
+        {
+            k: v
+            for k, v in customer.items()
+            if not k.startswith(OVERLAY_PREFIX) and k != "intended_use"
         },
     )
     record["spec"]["extra"] = {"sagemaker": {"package": response, "metrics_reports": reports}}

@@ -233,11 +233,11 @@ def record_from_artifact(artifact: dict[str, Any], source: str) -> dict[str, Any
             "state": artifact.get("state"),
             "tags": [t["name"] if isinstance(t, dict) else t for t in _list(artifact.get("tags"))]
             or None,
-            **{
-                k: v
-                for k, v in metadata.items()
-                if k != "policygate" and isinstance(v, (str, int, float, bool))
-            },
+        },
+        {
+            k: v
+            for k, v in metadata.items()
+            if k != "policygate" and isinstance(v, (str, int, float, bool))
         },
     )
     record["spec"]["extra"] = {

@@ -11,6 +11,10 @@ attestations) comes out with two fields that only the engine writes:
 - ``verification``: on a verified approval, who signed with which key; on any
   other, the reason it does not count.
 
+A signed approval counts once: a second copy of one (pasted again into the
+record, or also given as an attestation) is not verified, its
+``verification`` naming the first.
+
 Whatever a record writes in ``verified`` or ``verification`` is overwritten,
 so a record cannot vouch for itself. Without an approvers directory nothing is
 verified (fail closed): ``verification`` is ``"no approvers directory given"``.
@@ -73,11 +77,34 @@ def with_verified_approvals(
     if not isinstance(approvals, list):
         return data
     digest = _digest(data) if approvers is not None else None
-    checked = [
-        _mark(approval, digest, approvers, now) if isinstance(approval, Mapping) else approval
-        for approval in [*approvals, *extra]
-    ]
+    checked: list[Any] = []
+    first_of: dict[tuple[str, bytes], int] = {}
+    for index, approval in enumerate([*approvals, *extra]):
+        if not isinstance(approval, Mapping):
+            checked.append(approval)
+            continue
+        marked = _mark(approval, digest, approvers, now)
+        if marked["verified"]:
+            # One signed approval counts once: a copy pasted into the record (or
+            # given again as an attestation) is the same decision, not a second one.
+            first = first_of.setdefault(_signed_statement(approval), index)
+            if first != index:
+                marked["verified"] = False
+                marked["verification"] = (
+                    f"a copy of the signed approval approvals[{first}]: "
+                    "one signed approval counts once"
+                )
+        checked.append(marked)
     return {**data, "spec": {**spec, "approvals": checked}}
+
+
+def _signed_statement(approval: Mapping[str, Any]) -> tuple[str, bytes]:
+    """What a verified approval's signature vouches for: the key and the signed bytes
+    (not the signature's text, which base64 lets a copy spell in several ways)."""
+    from .digest import signed_payload
+
+    signature = approval["signature"]
+    return signature["key"], signed_payload(approval, signature["record_digest"])
 
 
 def _digest(data: Any) -> str | None:

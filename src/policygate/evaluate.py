@@ -30,7 +30,7 @@ from .cel.budget import DEFAULT_BUDGET, Budget, Meter
 from .cel.interface import SKIPPED, UNDECIDED
 from .errors import UsageError, format_json_path
 from .fieldpaths import evidence_line
-from .message import format_value
+from .message import PLACEHOLDER_CHARACTERS, placeholder_text, shortened
 from .models import ModelRecord, apply_set, model_from_data
 from .policy import Expression, Policy, Rule, apply_params
 from .report import (
@@ -769,14 +769,14 @@ def _fail_message(
             else:
                 meter.charge(0)  # (evaluate's last step: the time, checked after the value)
             kind = type(value)
-            if kind is str:  # (format_value of to_python of a string or a double)
-                out.append(value)
+            if kind is str:  # (placeholder_text of a string or a double, inlined)
+                out.append(value if len(value) <= PLACEHOLDER_CHARACTERS else shortened(value))
             elif kind is float and value.is_integer() and abs(value) < 1e15:
                 out.append(repr(int(value)))
             elif kind is float:
                 out.append(repr(value))
             else:
-                out.append(format_value(to_python(value)))
+                out.append(placeholder_text(value, to_python))
         except cel.CELEvaluationError as error:
             out.append(f"<{error}>")
     return "".join(out)

@@ -112,6 +112,61 @@ def _closing_brace(template: str, start: int) -> int:
     raise TemplateSyntaxError("unclosed '{' in message (write '{{' for a literal brace)", start - 1)
 
 
+PLACEHOLDER_CHARACTERS = 1_000
+"""The most characters one placeholder writes into a failure's message. Its value
+comes from the record, and a ``for_each`` rule renders its message once per item:
+``{model.spec.description}`` in the message of a rule over a list of 20,000 items
+would otherwise repeat a megabyte-long field 20,000 times (gigabytes of report)."""
+
+_PREVIEW_ELEMENTS = 200  # of a list or map, in all, before the rest is written "…"
+
+
+def placeholder_text(value: Any, to_python: Callable[[Any], Any]) -> str:
+    """``format_value(to_python(value))``, bounded: at most
+    :data:`PLACEHOLDER_CHARACTERS` characters (then ``…``), and a list or map read
+    only as far as its first :data:`_PREVIEW_ELEMENTS` elements, so that the work
+    is bounded too, whatever the value's size."""
+    if type(value) is str:
+        return shortened(value)
+    if type(value) in (list, tuple, dict):
+        value = _preview(value, [_PREVIEW_ELEMENTS])
+    return shortened(format_value(to_python(value)))
+
+
+def shortened(text: str) -> str:
+    """``text`` cut to :data:`PLACEHOLDER_CHARACTERS` characters, saying so."""
+    if len(text) <= PLACEHOLDER_CHARACTERS:
+        return text
+    return f"{text[:PLACEHOLDER_CHARACTERS]}… ({len(text):,} characters in all)"
+
+
+def _preview(value: Any, room: list[int]) -> Any:
+    """``value`` with at most ``room[0]`` list and map elements in all (then a
+    ``"…"`` element or key) and each string cut to the characters a message shows."""
+    kind = type(value)
+    if kind is str:
+        return value if len(value) <= PLACEHOLDER_CHARACTERS else shortened(value)
+    if kind is list or kind is tuple:
+        elements: list[Any] = []
+        for element in value:
+            if room[0] <= 0:
+                elements.append("…")
+                break
+            room[0] -= 1
+            elements.append(_preview(element, room))
+        return elements
+    if kind is dict:
+        entries: dict[Any, Any] = {}
+        for key, element in value.items():
+            if room[0] <= 0:
+                entries["…"] = "…"
+                break
+            room[0] -= 1
+            entries[key] = _preview(element, room)
+        return entries
+    return value
+
+
 def format_value(value: Any) -> str:
     """How a CEL value reads inside a message: numbers short, timestamps RFC 3339.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from policygate.cel.lang.activation import Activation, Closure, Value
 from policygate.cel.lang.equality import is_missing, map_lookup
-from policygate.cel.lang.errors import EvalError
+from policygate.cel.lang.errors import EvalError, quoted
 from policygate.cel.lang.values import NONE, Optional, Uint, no_overload, type_name
 
 _MISSING = object()
@@ -186,7 +186,7 @@ def index(container: Value, key: Value) -> Value:
     if kind is dict:
         found = map_lookup(container, key)
         if is_missing(found):
-            raise EvalError(f"no such key: {key!r}", "no_such_key")
+            raise EvalError(f"no such key: {quoted(key)}", "no_such_key")
         return found
     if kind is Optional:
         return optional_index(container, key)
@@ -219,10 +219,10 @@ def insert_entry(out: dict[Value, Value], key: Value, value: Value) -> None:
     they are one key to it. Such a map is refused rather than silently merged.
     """
     if not is_missing(map_lookup(out, key)):
-        raise EvalError(f"Failed with repeated key: {key!r}", "repeated_key")
+        raise EvalError(f"Failed with repeated key: {quoted(key)}", "repeated_key")
     if key in out:
         raise EvalError(
-            f"a map cannot hold both the keys {key!r} and {_collision(out, key)!r}",
+            f"a map cannot hold both the keys {quoted(key)} and {quoted(_collision(out, key))}",
             "unsupported",
         )
     out[key] = value

@@ -17,6 +17,19 @@ from types import MappingProxyType
 from policygate.errors import CELCompileError, CELError
 
 
+def quoted(value: object, limit: int = 40) -> str:
+    """``value`` as an error message quotes it, cut short: the string may be a
+    record's field of a megabyte, and a ``for_each`` rule words its error once per
+    item. A string or bytes is cut to ``limit`` characters (and ``...``) before it
+    is quoted, anything else is its ``repr`` cut the same way."""
+    if type(value) is str:
+        return repr(value if len(value) <= limit else value[:limit] + "...")
+    if type(value) is bytes:
+        return repr(value if len(value) <= limit else value[:limit] + b"...")
+    text = repr(value)
+    return text if len(text) <= 2 * limit else text[: 2 * limit] + "..."
+
+
 class CELSyntaxError(CELCompileError, CELError):
     """The text is not CEL; ``line`` and ``column`` are 1-based, ``offset`` 0-based
     (its code is :class:`CELCompileError`'s, ``cel-syntax``)."""

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from policygate.cel.lang import timefns
-from policygate.cel.lang.errors import EvalError
+from policygate.cel.lang.errors import EvalError, quoted
 from policygate.cel.lang.regex import search
 from policygate.cel.lang.values import (
     INT64_MAX,
@@ -51,11 +51,6 @@ _TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
 _FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 
 
-def _quoted(text: str, limit: int = 40) -> str:
-    """``text`` quoted for a message, cut short: a record's field may be megabytes."""
-    return repr(text if len(text) <= limit else text[:limit] + "...")
-
-
 def to_int(value: Any) -> int:
     """``int(x)``: from uint (range), double (truncated, range), string, timestamp."""
     t = type(value)
@@ -71,7 +66,7 @@ def to_int(value: Any) -> int:
         return int(value)
     if t is str:
         if not _INT_TEXT.match(value):
-            raise EvalError(f"cannot convert {_quoted(value)} to int", "conversion")
+            raise EvalError(f"cannot convert {quoted(value)} to int", "conversion")
         if len(value.lstrip("+-").lstrip("0")) > _MAX_DIGITS:  # never converted: int()'s limit
             raise EvalError("range error: int out of range", "range")
         parsed = int(value)
@@ -102,7 +97,7 @@ def to_uint(value: Any) -> Uint:
             or len(value.lstrip("0")) > _MAX_DIGITS
             or int(value) > UINT64_MAX
         ):
-            raise EvalError(f"cannot convert {_quoted(value)} to uint", "conversion")
+            raise EvalError(f"cannot convert {quoted(value)} to uint", "conversion")
         return Uint(int(value))
     raise no_overload("uint", value)
 
@@ -118,7 +113,7 @@ def to_double(value: Any) -> float:
         if _HEX_FLOAT_TEXT.match(value):  # Go's ParseFloat reads 0x1p-2 too
             return float.fromhex(value)
         if not _FLOAT_TEXT.match(value):
-            raise EvalError(f"cannot convert {_quoted(value)} to double", "conversion")
+            raise EvalError(f"cannot convert {quoted(value)} to double", "conversion")
         return float(value)
     raise no_overload("double", value)
 
@@ -193,7 +188,7 @@ def to_bool(value: Any) -> bool:
             return True
         if value in _FALSE:
             return False
-        raise EvalError(f"cannot convert {_quoted(value)} to bool", "conversion")
+        raise EvalError(f"cannot convert {quoted(value)} to bool", "conversion")
     raise no_overload("bool", value)
 
 

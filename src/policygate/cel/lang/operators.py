@@ -15,7 +15,7 @@ from policygate.cel.lang.access import index, insert_entry, optional_index
 from policygate.cel.lang.activation import Activation, Closure, Value, charge
 from policygate.cel.lang.arith import TABLES, logical_not, negate
 from policygate.cel.lang.equality import ORDERED, cel_equal, contains
-from policygate.cel.lang.errors import EvalError
+from policygate.cel.lang.errors import EvalError, quoted
 from policygate.cel.lang.values import Uint, no_overload
 
 _NUMERIC = frozenset({int, float, Uint})
@@ -473,7 +473,7 @@ def _index_op(args: list[Closure]) -> Closure:
             try:
                 return value[k]
             except KeyError:
-                raise EvalError(f"no such key: {k!r}", "no_such_key") from None
+                raise EvalError(f"no such key: {quoted(k)}", "no_such_key") from None
         return index(value, k)
 
     return subscript

@@ -12,7 +12,7 @@ from typing import Any
 
 import re2  # type: ignore[import-untyped]
 
-from policygate.cel.lang.errors import EvalError
+from policygate.cel.lang.errors import EvalError, quoted
 
 
 def search(pattern: str, text: str) -> bool:
@@ -60,7 +60,9 @@ def _searcher(pattern: str) -> Callable[[str], bool]:
         reason = error.args[0] if error.args else ""
         if isinstance(reason, bytes):
             reason = reason.decode("utf-8", "replace")
-        message = f"matches(): invalid pattern {str(pattern)!r}: {reason}"
+        if len(reason) > 40:  # RE2 quotes the part of the pattern it stopped at
+            reason = reason[:40] + "..."
+        message = f"matches(): invalid pattern {quoted(str(pattern))}: {reason}"
 
         def refuse(text: str) -> bool:  # a bad pattern is compiled (and refused) once too
             raise re2.error(message)

@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 
-from policygate.cel.lang.errors import EvalError
+from policygate.cel.lang.errors import EvalError, quoted
 from policygate.cel.lang.values import (
     NANOS,
     Duration,
@@ -47,18 +47,18 @@ def parse_timestamp(text: str) -> Timestamp:
     """
     found = _RFC3339.match(text)
     if found is None:
-        raise EvalError(f"timestamp {text!r} is not RFC 3339", "conversion")
+        raise EvalError(f"timestamp {quoted(text)} is not RFC 3339", "conversion")
     year, month, day, hour, minute, second = (int(found.group(i)) for i in range(1, 7))
     fraction = found.group(7) or ""
     try:  # second 60 and above refused too (Go's time.Parse: no leap seconds)
         moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError as exc:
-        raise EvalError(f"timestamp {text!r}: {exc}", "conversion") from None
+        raise EvalError(f"timestamp {quoted(text)}: {exc}", "conversion") from None
     seconds = (moment - _EPOCH) // timedelta(seconds=1)
     if found.group(9):
         hours, minutes = int(found.group(10)), int(found.group(11))
         if hours > 23 or minutes > 59:  # RFC 3339's time-numoffset: at most 23:59
-            raise EvalError(f"timestamp {text!r}: offset out of range", "conversion")
+            raise EvalError(f"timestamp {quoted(text)}: offset out of range", "conversion")
         offset = hours * 3600 + minutes * 60
         seconds -= offset if found.group(9) == "+" else -offset
     # Past nine digits the fraction is cut, as Go's time.Parse (cel-go) and cel-cpp do.
@@ -77,13 +77,13 @@ def parse_duration(text: str) -> Duration:
     if body == "0":
         return Duration(0)
     if not body:
-        raise EvalError(f"invalid duration {text!r}", "conversion")
+        raise EvalError(f"invalid duration {quoted(text)}", "conversion")
     total = 0
     pos = 0
     while pos < len(body):
         part = _DURATION_PART.match(body, pos)
         if part is None:
-            raise EvalError(f"invalid duration {text!r}", "conversion")
+            raise EvalError(f"invalid duration {quoted(text)}", "conversion")
         number, unit = part.group(1), part.group(2)
         whole, _, fraction = number.partition(".")
         scale = _UNIT_NANOS[unit]
@@ -103,7 +103,7 @@ def zone(name: str) -> tzinfo | timedelta:
     if ":" in name:
         offset = _OFFSET.match(name)
         if offset is None or int(offset.group(3)) > 59:
-            raise EvalError(f"unknown time zone {name!r}", "invalid_argument")
+            raise EvalError(f"unknown time zone {quoted(name)}", "invalid_argument")
         minutes = int(offset.group(2)) * 60 + int(offset.group(3))
         return timedelta(minutes=-minutes if offset.group(1) == "-" else minutes)
     if name in ("", "UTC"):
@@ -113,7 +113,7 @@ def zone(name: str) -> tzinfo | timedelta:
     try:
         return ZoneInfo(name)
     except (ValueError, KeyError, OSError):
-        raise EvalError(f"unknown time zone {name!r}", "invalid_argument") from None
+        raise EvalError(f"unknown time zone {quoted(name)}", "invalid_argument") from None
 
 
 _CYCLE = timedelta(days=146_097)

@@ -240,7 +240,7 @@ def _tail(fd: int, name: str) -> tuple[int, str]:
     try:
         entry = json.loads(last)
         return int(entry["seq"]), str(entry[_HASH_KEY])
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, RecursionError):
         raise DecisionLogError(
             "the last line is not a decision log entry; run `policygate log verify`",
             Location(name, line),
@@ -387,7 +387,7 @@ def _check_line(raw: bytes, number: int, prev: str) -> str | None:
         return "incomplete line (no newline at the end: an interrupted write?)"
     try:
         entry = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past what json can read
         return "not valid JSON (edited or corrupted)"
     if not isinstance(entry, dict) or not isinstance(entry.get(_HASH_KEY), str):
         return "not a decision log entry"
@@ -425,7 +425,7 @@ def read_entries(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     for number, raw in _lines(name):
         try:
             entry = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise DecisionLogError("not valid JSON", Location(name, number)) from None
         if not isinstance(entry, dict):
             raise DecisionLogError("not a decision log entry", Location(name, number))

@@ -221,3 +221,23 @@ def test_exactly_the_decisions_left_out_are_reported(decided, kept, order):
     errors = missing_from_records(records(changed), read_attestation_log(log), log="L")
     reported = sorted(int(str(e).split("logged at L:")[1].split(" ")[0]) for e in errors)
     assert reported == [i + 1 for i in range(3) if not kept[i]]
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000 + b"\n"
+
+
+def test_a_deeply_nested_line_is_a_bad_line_at_its_place(decided):
+    """A line nested past what the JSON reader can descend is no entry: an error at its
+    line, as any line that is not JSON (not an internal RecursionError)."""
+    record, log = decided
+    with open(log, "ab") as handle:
+        handle.write(DEEP)
+    with pytest.raises(DecisionLogError) as caught:
+        read_attestation_log(log)
+    assert caught.value.location is not None and caught.value.location.line == 4
+    assert "not valid JSON" in str(caught.value)
+    with pytest.raises(DecisionLogError) as caught:
+        read_entries(log)
+    assert caught.value.location is not None and caught.value.location.line == 4
+    with pytest.raises(DecisionLogError, match="the last line is not a decision log entry"):
+        log_attestation(log, "credit-default", "3.1.0", record["spec"]["approvals"][0])

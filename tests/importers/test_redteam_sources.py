@@ -11,6 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from policygate.errors import LoadError
 from policygate.importers import import_records
 
 DATA = Path(__file__).parent.parent / "data"
@@ -125,3 +128,107 @@ def test_an_mlflow_tag_does_not_overwrite_the_source_label(tmp_path):
     labels = one("mlflow", path)["metadata"]["labels"]
     assert labels["policygate/source"] == "mlflow"
     assert labels["owner"] == "retention-ml"
+
+
+# --------------------------------------------------------------------------- overlays
+
+
+def test_a_custom_property_cannot_lift_the_registrys_rejection(tmp_path):
+    approval = "[{role: model-risk-officer, approver: carol, decision: approved}]"
+    path = sagemaker_package(
+        tmp_path,
+        ModelApprovalStatus="Rejected",
+        customer={"policygate:spec.approvals": "[]"},
+    )
+    approvals = one("sagemaker", path)["spec"]["approvals"]
+    assert [a["decision"] for a in approvals] == ["rejected"]
+    path = sagemaker_package(
+        tmp_path, ModelApprovalStatus="Rejected", customer={"policygate:spec.approvals": approval}
+    )
+    approvals = one("sagemaker", path)["spec"]["approvals"]
+    assert [(a["role"], a["decision"]) for a in approvals] == [
+        ("sagemaker-model-registry", "rejected"),
+        ("model-risk-officer", "approved"),  # added beside the registry's, never instead
+    ]
+
+
+def test_an_overlay_approval_that_is_no_list_beside_a_registry_approval_is_an_error(tmp_path):
+    path = sagemaker_package(
+        tmp_path, ModelApprovalStatus="Rejected", customer={"policygate:spec.approvals": "null"}
+    )
+    with pytest.raises(LoadError, match="spec.approvals"):
+        one("sagemaker", path)
+    path = sagemaker_package(
+        tmp_path, ModelApprovalStatus="Rejected", customer={"policygate:spec": "{}"}
+    )
+    with pytest.raises(LoadError, match="spec"):
+        one("sagemaker", path)
+
+
+def test_an_mlflow_tag_cannot_drop_a_rejected_transition_request(tmp_path):
+    export = json.loads((DATA / "mlflow" / "model-version-export.json").read_text())
+    version = export["model_version"]
+    version["transition_requests"].append(
+        {
+            "creation_timestamp": 1767229150000,
+            "user_id": "risk@example.com",
+            "activity_type": "REJECTED_REQUEST",
+            "to_stage": "Production",
+        }
+    )
+    version["tags"]["policygate.spec.approvals"] = "[]"
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export))
+    decisions = [a["decision"] for a in one("mlflow", path)["spec"]["approvals"]]
+    assert "rejected" in decisions
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("metadata.version", '"1"'), ("metadata.name", "other-model")]
+)
+def test_a_custom_property_cannot_retarget_the_packages_identity(tmp_path, field, value):
+    path = sagemaker_package(tmp_path, customer={f"policygate:{field}": value})
+    with pytest.raises(LoadError, match=field.replace(".", r"\.")):
+        one("sagemaker", path)
+
+
+def test_a_card_overlay_cannot_rename_the_repo_its_path_names(tmp_path):
+    card = tmp_path / "models" / "acme" / "scorer" / "README.md"
+    card.parent.mkdir(parents=True)
+    card.write_text(
+        "---\nlicense: mit\n"
+        "policygate: {metadata: {name: trusted/scorer}, spec: {risk_tier: limited}}\n---\n"
+    )
+    with pytest.raises(LoadError, match=r"metadata\.name"):
+        one("hf", card)
+    card.write_text("---\nlicense: mit\npolicygate: {spec: {risk_tier: limited}}\n---\n")
+    record = one("hf", card)
+    assert record["metadata"]["name"] == "acme/scorer" and record["spec"]["risk_tier"] == "limited"
+
+
+def test_a_bom_property_cannot_set_the_version_the_bom_gives(tmp_path):
+    bom = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "components": [
+            {
+                "type": "machine-learning-model",
+                "name": "scorer",
+                "version": "2",
+                "properties": [{"name": "policygate:metadata.version", "value": "\"1\""}],
+            }
+        ],
+    }
+    path = tmp_path / "bom.json"
+    path.write_text(json.dumps(bom))
+    with pytest.raises(LoadError, match=r"metadata\.version"):
+        one("cyclonedx", path)
+
+
+def test_import_set_may_still_name_the_record(tmp_path):
+    """``import --set`` is the operator's, not the source's: it may set the identity."""
+    path = sagemaker_package(tmp_path)
+    (record,) = import_records(
+        "sagemaker", str(path), {"metadata": {"version": "3-rc"}, "spec": {"risk_tier": "high"}}
+    )
+    assert record["metadata"]["version"] == "3-rc"

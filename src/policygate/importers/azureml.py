@@ -31,7 +31,7 @@ from .interface import (
     as_number,
     content_version,
     load_mapping,
-    merge_overlay,
+    merge_source_overlay,
     metric_key,
     new_record,
     normalize_timestamp,
@@ -154,7 +154,7 @@ def record_from_version(resource: dict[str, Any], source: str) -> dict[str, Any]
                 )
             overlay_path(overlay, parts, yaml_value(value, key))
     if overlay:
-        merge_overlay(record, overlay, source)
+        merge_source_overlay(record, overlay, source)
     return record
 
 

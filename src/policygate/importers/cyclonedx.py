@@ -25,7 +25,7 @@ from .interface import (
     content_version,
     label_value,
     load_mapping,
-    merge_overlay,
+    merge_source_overlay,
     metrics_by_slice,
     new_record,
     normalize_timestamp,
@@ -202,7 +202,7 @@ def _record(
                 )
             overlay_path(overlay, parts, yaml_value(str(prop.get("value", "")), prop["name"]))
     if overlay:
-        merge_overlay(record, overlay, source)
+        merge_source_overlay(record, overlay, source)
     return record
 
 

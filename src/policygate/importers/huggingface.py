@@ -23,7 +23,7 @@ from .interface import (
     ImporterError,
     as_number,
     content_version,
-    merge_overlay,
+    merge_source_overlay,
     new_record,
     prune,
     set_labels,
@@ -230,7 +230,7 @@ def record_from_card(front: dict[str, Any], body: str, source: str, digest: str)
     if overlay is not None:
         if not isinstance(overlay, dict):
             raise ImporterError("front matter key 'policygate' must be a mapping", Location(source))
-        merge_overlay(record, overlay, source)
+        merge_source_overlay(record, overlay, source)
     return record
 
 

@@ -257,6 +257,57 @@ def merge_overlay(record: dict[str, Any], overlay: Mapping[str, Any], origin: st
     _merge(record, overlay)
 
 
+SOURCE_OVERLAY_REFUSED = ("name", "version")
+"""``metadata`` fields a source's own overlay may not set: the record's identity."""
+
+
+def merge_source_overlay(record: dict[str, Any], overlay: Mapping[str, Any], origin: str) -> None:
+    """Merge the overlay a source carries (card key, tags, custom properties) into its record.
+
+    The source is written by the team it describes, next to what the registry
+    or the card's place says, so its overlay fills governance fields but never
+
+    - the identity, ``metadata.name`` and ``metadata.version``: the registry's
+      (or the card's path), and what waivers and attestations are matched by;
+    - the approvals the registry gave: overlay approvals are added after them,
+      so a rejection stays (a ``policygate:spec.approvals`` of ``[]`` lifted a
+      rejected SageMaker package's rejection);
+    - ``metadata`` or ``spec`` as a whole (a value that is no mapping would
+      replace every field the importer derived).
+
+    ``import --set`` is the operator's and goes through :func:`merge_overlay`.
+    """
+    for part in ("metadata", "spec"):
+        if part in overlay and not isinstance(overlay[part], Mapping):
+            raise ImporterError(
+                f"{origin}: the source's policygate overlay gives {part} as"
+                f" {type(overlay[part]).__name__}, not a mapping of fields",
+                Location(origin),
+            )
+    metadata = overlay.get("metadata") or {}
+    for name in SOURCE_OVERLAY_REFUSED:
+        if name in metadata:
+            raise ImporterError(
+                f"{origin}: the source's policygate overlay may not set metadata.{name}"
+                " (a record's identity is what its registry or location gives; waivers and"
+                " attestations are matched by it)",
+                Location(origin),
+            )
+    spec = overlay.get("spec") or {}
+    given = record.get("spec", {}).get("approvals")
+    if "approvals" in spec and given:
+        added = spec["approvals"]
+        if not isinstance(added, list):
+            raise ImporterError(
+                f"{origin}: the source's policygate overlay gives spec.approvals as"
+                f" {type(added).__name__}; approvals are a list, added to the"
+                f" {len(given)} the registry gives",
+                Location(origin),
+            )
+        overlay = {**overlay, "spec": {**spec, "approvals": [*given, *added]}}
+    merge_overlay(record, overlay, origin)
+
+
 def _merge(target: dict[str, Any], overlay: Mapping[str, Any]) -> None:
     for key, value in overlay.items():
         current = target.get(key)

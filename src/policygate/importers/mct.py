@@ -18,7 +18,7 @@ from .interface import (
     ImporterError,
     content_version,
     load_mapping,
-    merge_overlay,
+    merge_source_overlay,
     metrics_by_slice,
     new_record,
     normalize_timestamp,
@@ -119,7 +119,7 @@ def record_from_card(card: dict[str, Any], source: str) -> dict[str, Any]:
     if overlay is not None:
         if not isinstance(overlay, dict):
             raise ImporterError("key 'policygate' must be a mapping", Location(source))
-        merge_overlay(record, overlay, source)
+        merge_source_overlay(record, overlay, source)
     return record
 
 

@@ -35,7 +35,7 @@ from .interface import (
     ImporterError,
     as_number,
     content_version,
-    merge_overlay,
+    merge_source_overlay,
     new_record,
     normalize_timestamp,
     overlay_path,
@@ -971,7 +971,7 @@ def record_from_snapshot(
         for key, value in sorted(overlay.items()):
             parts = key[len(OUTPUT_TAG_PREFIX) :].split(".")
             overlay_path(patch, parts, yaml_value(str(value), f"tag {key}"))
-        merge_overlay(record, patch, source)
+        merge_source_overlay(record, patch, source)
     return record
 
 

@@ -32,7 +32,7 @@ from .interface import (
     as_number,
     content_version,
     load_mapping,
-    merge_overlay,
+    merge_source_overlay,
     new_record,
     normalize_timestamp,
     overlay_path,
@@ -295,7 +295,7 @@ def record_from_package(response: dict[str, Any], source: str, fetch: Fetch) -> 
                 )
             overlay_path(overlay, parts, yaml_value(value, key))
     if overlay:
-        merge_overlay(record, overlay, source)
+        merge_source_overlay(record, overlay, source)
     return record
 
 

@@ -29,7 +29,7 @@ from .interface import (
     ImporterError,
     as_number,
     load_mapping,
-    merge_overlay,
+    merge_source_overlay,
     metric_key,
     new_record,
     normalize_timestamp,
@@ -253,7 +253,7 @@ def record_from_artifact(artifact: dict[str, Any], source: str) -> dict[str, Any
     if overlay is not None:
         if not isinstance(overlay, dict):
             raise ImporterError("metadata key 'policygate' must be a mapping", Location(source))
-        merge_overlay(record, overlay, source)
+        merge_source_overlay(record, overlay, source)
     return record
 
 

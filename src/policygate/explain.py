@@ -27,7 +27,7 @@ from .evaluate import evaluate, risks_variable
 from .formats.inert import inert
 from .graph.catalogs import ControlCatalog, all_catalogs
 from .lint.fields import did_you_mean
-from .message import format_value
+from .message import format_value, preview
 from .models import ModelRecord
 from .policy import Expression, Policy, Rule
 from .report import ModelReport, Result, Status
@@ -553,8 +553,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def show(value: Any, limit: int = 120) -> str:
-    """A value as it reads in an explanation: JSON, strings quoted, long ones cut."""
-    text = json.dumps(_jsonable(value), ensure_ascii=False, separators=(", ", ": "), sort_keys=True)
+    """A value as it reads in an explanation: JSON, strings quoted, long ones cut.
+    Only as much of the value is read as can show (:func:`~.message.preview`): a
+    record's megabyte field is shown once per item of a ``for_each`` rule."""
+    shown = _jsonable(preview(value, limit, limit))
+    text = json.dumps(shown, ensure_ascii=False, separators=(", ", ": "), sort_keys=True)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

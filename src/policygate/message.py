@@ -129,23 +129,28 @@ def placeholder_text(value: Any, to_python: Callable[[Any], Any]) -> str:
     if type(value) is str:
         return shortened(value)
     if type(value) in (list, tuple, dict):
-        value = _preview(value, [_PREVIEW_ELEMENTS])
+        value = preview(value, _PREVIEW_ELEMENTS)
     return shortened(format_value(to_python(value)))
 
 
-def shortened(text: str) -> str:
-    """``text`` cut to :data:`PLACEHOLDER_CHARACTERS` characters, saying so."""
-    if len(text) <= PLACEHOLDER_CHARACTERS:
+def shortened(text: str, characters: int = PLACEHOLDER_CHARACTERS) -> str:
+    """``text`` cut to ``characters`` characters, saying so."""
+    if len(text) <= characters:
         return text
-    return f"{text[:PLACEHOLDER_CHARACTERS]}… ({len(text):,} characters in all)"
+    return f"{text[:characters]}… ({len(text):,} characters in all)"
 
 
-def _preview(value: Any, room: list[int]) -> Any:
-    """``value`` with at most ``room[0]`` list and map elements in all (then a
-    ``"…"`` element or key) and each string cut to the characters a message shows."""
+def preview(value: Any, elements: int, characters: int = PLACEHOLDER_CHARACTERS) -> Any:
+    """``value`` with at most ``elements`` list and map elements in all (then a
+    ``"…"`` element or key) and each string of more than ``characters`` cut
+    (:func:`shortened`): what a bounded rendering of it reads, in bounded time."""
+    return _preview(value, [elements], characters)
+
+
+def _preview(value: Any, room: list[int], characters: int) -> Any:
     kind = type(value)
     if kind is str:
-        return value if len(value) <= PLACEHOLDER_CHARACTERS else shortened(value)
+        return value if len(value) <= characters else shortened(value, characters)
     if kind is list or kind is tuple:
         elements: list[Any] = []
         for element in value:
@@ -153,7 +158,7 @@ def _preview(value: Any, room: list[int]) -> Any:
                 elements.append("…")
                 break
             room[0] -= 1
-            elements.append(_preview(element, room))
+            elements.append(_preview(element, room, characters))
         return elements
     if kind is dict:
         entries: dict[Any, Any] = {}
@@ -162,7 +167,7 @@ def _preview(value: Any, room: list[int]) -> Any:
                 entries["…"] = "…"
                 break
             room[0] -= 1
-            entries[key] = _preview(element, room)
+            entries[key] = _preview(element, room, characters)
         return entries
     return value
 

@@ -343,7 +343,7 @@ def test_days_refuses_what_is_not_a_number(backend: cel.Backend) -> None:
 def test_truth_and_elements(backend: cel.Backend) -> None:
     assert backend.truth(True) is True and backend.truth(False) is False
     for value, kind in ((1.0, "double"), (None, "null"), ("x", "string"), ([], "list")):
-        with pytest.raises(cel.CELEvaluationError, match=f"check must yield a bool, got {kind}"):
+        with pytest.raises(cel.CELEvaluationError, match=f"expected a bool, got {kind}"):
             backend.truth(value)
     assert backend.elements([3.0, "a"]) == [(0, 3.0), (1, "a")]
     assert backend.elements({"b": 1.0, "a": 2.0}) == [("a", 2.0), ("b", 1.0)]

@@ -774,7 +774,7 @@ class OwnBackend(Backend):
         if value is True or value is False:
             return value
         raise CELEvaluationError(
-            f"check must yield a bool, got {type_name(value)}", code="not-a-bool"
+            f"expected a bool, got {type_name(value)}", code="not-a-bool"
         )
 
     def elements(self, value: Any) -> list[tuple[int | str, Any]]:

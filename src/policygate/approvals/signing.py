@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,7 +76,69 @@ def parse_public_key(text: str) -> PublicKey:
         raise ValueError(f"public key is not valid base64: {text!r}") from None
     if len(raw) != 32:
         raise ValueError(f"an Ed25519 public key has 32 bytes, this one has {len(raw)}")
+    problem = key_problem(raw)
+    if problem is not None:
+        raise ValueError(f"not a usable Ed25519 public key: {problem}")
     return PublicKey(raw)
+
+
+# Curve25519 in Edwards form (RFC 8032, 5.1): -x^2 + y^2 = 1 + d x^2 y^2 over GF(p).
+_P = 2**255 - 19
+_D = -121665 * pow(121666, -1, _P) % _P
+_SQRT_MINUS_ONE = pow(2, (_P - 1) // 4, _P)
+
+
+def key_problem(raw: bytes) -> str | None:
+    """Why the 32 bytes ``raw`` are no public key a signature can be trusted with; ``None``
+    for a key that is (every key ``keygen`` makes).
+
+    A point of small order (the all-zero bytes of a placeholder, the identity...)
+    is refused first: with it as the public key, a signature of *any* message can
+    be made without a private key (``R = -[k]A``, ``S = 0``), and ``cryptography``
+    (OpenSSL) verifies it. Then an encoding that is not canonical (``y >= p``) or
+    no point of the curve.
+    """
+    number = int.from_bytes(raw, "little")
+    y, sign = number & ((1 << 255) - 1), number >> 255
+    point = _point(y % _P, sign)
+    if point is not None and _times_eight(point) == (0, 1):
+        return (
+            "a point of small order, with which anyone can make a signature that "
+            "verifies (a placeholder?); make a key pair with `policygate keygen`"
+        )
+    if y >= _P:
+        return "not the canonical encoding of a point (y is not below 2^255 - 19)"
+    if point is None:
+        return "not the encoding of a point of the curve"
+    return None
+
+
+def _point(y: int, sign: int) -> tuple[int, int] | None:
+    """The point ``(x, y)`` with the sign bit ``sign`` (RFC 8032, 5.1.3); ``None`` if none."""
+    u, v = (y * y - 1) % _P, (_D * y * y + 1) % _P
+    x2 = u * pow(v, -1, _P) % _P
+    x = pow(x2, (_P + 3) // 8, _P)
+    if (x * x - x2) % _P:
+        x = x * _SQRT_MINUS_ONE % _P
+    if (x * x - x2) % _P:
+        return None
+    if x == 0 and sign:
+        return None
+    if x & 1 != sign:
+        x = _P - x
+    return x, y
+
+
+def _times_eight(point: tuple[int, int]) -> tuple[int, int]:
+    """``[8]point`` by three doublings (the Edwards addition law is complete here)."""
+    x, y = point
+    for _ in range(3):
+        t = _D * x * x * y * y % _P
+        x, y = (
+            2 * x * y * pow(1 + t, -1, _P) % _P,
+            (y * y + x * x) * pow(1 - t, -1, _P) % _P,
+        )
+    return x, y
 
 
 @dataclass(frozen=True)
@@ -138,11 +201,18 @@ def load_private_key(pem: bytes, source: str, passphrase: bytes | None = None) -
     return PrivateKey(key)
 
 
+@functools.lru_cache(maxsize=256)
+def _refused(raw: bytes) -> bool:
+    return len(raw) != 32 or key_problem(raw) is not None
+
+
 def signature_is_valid(public: PublicKey, signature: str, payload: bytes) -> bool:
     """Whether ``signature`` (base64) is ``public``'s signature of ``payload``. Never raises."""
     ed25519 = _crypto()
     from cryptography.exceptions import InvalidSignature
 
+    if _refused(public.raw):  # made otherwise than by parse_public_key
+        return False
     try:
         raw = base64.b64decode(signature, validate=True)
         ed25519.Ed25519PublicKey.from_public_bytes(public.raw).verify(raw, payload)

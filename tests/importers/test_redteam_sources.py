@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policygate.errors import LoadError
 from policygate.importers import import_records
+from policygate.importers.interface import keyed_metrics, metric_key, unique_metric_keys
 
 DATA = Path(__file__).parent.parent / "data"
 SAGEMAKER = DATA / "sagemaker" / "credit-risk"
@@ -232,3 +235,90 @@ def test_import_set_may_still_name_the_record(tmp_path):
         "sagemaker", str(path), {"metadata": {"version": "3-rc"}, "spec": {"risk_tier": "high"}}
     )
     assert record["metadata"]["version"] == "3-rc"
+
+
+# --------------------------------------------------------------------------- metric names
+
+
+def test_azure_properties_whose_names_collide_are_no_headline_metric(tmp_path):
+    resource = json.loads((DATA / "azureml" / "model-version-rest.json").read_text())
+    # the job logged auc 0.874; a property AUC written beside it must not be judged instead
+    resource["properties"]["properties"].update({"AUC": "0.99", "Accuracy": "0.912"})
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(resource))
+    spec = one("azureml", path)["spec"]
+    assert "auc" not in spec["metrics"]
+    assert sorted(v for k, v in spec["metrics"].items() if k.startswith("auc_")) == [0.874, 0.99]
+    assert spec["metrics"]["accuracy"] == 0.912  # the same value under two names is one metric
+    resource["properties"]["properties"] = {"AUC": "0.99", "auc": "0.874"}  # the other order
+    path.write_text(json.dumps(resource))
+    assert "auc" not in one("azureml", path)["spec"]["metrics"]
+
+
+def test_wandb_summary_keys_that_collide_are_no_headline_metric(tmp_path):
+    answer = json.loads((DATA / "wandb" / "artifact-graphql.json").read_text())
+    run = answer["data"]["project"]["artifact"]["createdBy"]
+    summary = {"val": {"auc": 0.62}, "val/auc": 0.97, "val_auc": 0.62, "loss": 0.3}
+    for order in (summary, dict(reversed(summary.items()))):
+        run["summaryMetrics"] = json.dumps(order)
+        path = tmp_path / "artifact.json"
+        path.write_text(json.dumps(answer))
+        metrics = one("wandb", path)["spec"]["metrics"]
+        assert "val_auc" not in metrics and metrics["loss"] == 0.3
+        numbered = sorted(v for k, v in metrics.items() if k.startswith("val_auc_"))
+        assert numbered == [0.62, 0.62, 0.97]
+
+
+def test_a_numbered_card_metric_never_overwrites_another(tmp_path):
+    card = tmp_path / "README.md"
+    card.write_text(
+        "---\nmodel-index:\n- name: org/m\n  results:\n  - metrics:\n"
+        "    - {type: auc, value: 0.61}\n    - {type: auc, value: 0.62}\n"
+        "    - {type: auc_1, value: 0.95}\n---\n"
+    )
+    metrics = one("hf", card)["spec"]["metrics"]
+    assert sorted(metrics.values()) == [0.61, 0.62, 0.95] and "auc" not in metrics
+    assert metrics["auc_1"] == 0.95
+
+
+NAMES = ["auc", "AUC", "auc_1", "Auc-1", "acc", "auc_2", "auc_3"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(NAMES), st.sampled_from([None, "a", "A", "auc", "auc_1"])),
+        max_size=8,
+    )
+)
+def test_metric_keys_are_unique_so_no_metric_overwrites_another(pairs):
+    keys = unique_metric_keys(pairs)
+    assert len(keys) == len(pairs) == len(set(keys))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(NAMES), st.sampled_from([0.5, 0.9, 1])), max_size=8))
+def test_keyed_metrics_keep_every_disagreeing_value_and_never_pick_one(named):
+    metrics = keyed_metrics(named)
+    expected: list[float] = []
+    for key in dict.fromkeys(metric_key(n) for n, _ in named):
+        given = [v for n, v in named if metric_key(n) == key]
+        if len(set(given)) == 1:
+            assert metrics[key] == given[0]
+            expected.append(given[0])
+        else:
+            assert key not in metrics
+            expected += given
+    assert sorted(metrics.values()) == sorted(expected)
+
+
+def test_metric_keys_of_a_huge_result_take_linear_time():
+    """20,000 metrics fit a card's node limit; counting each key in the list was quadratic
+    (5 s for 19,000). 200,000 take well under a second now and hours quadratically."""
+    import time
+
+    pairs = [(f"m{i}", None) for i in range(200_000)] + [("m1", None)]
+    start = time.process_time()
+    keys = unique_metric_keys(pairs)
+    assert time.process_time() - start < 5
+    assert keys[1] == "m1_1" and keys[-1] == "m1_2" and len(set(keys)) == len(keys)

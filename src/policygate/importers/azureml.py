@@ -30,9 +30,9 @@ from .interface import (
     ImporterError,
     as_number,
     content_version,
+    keyed_metrics,
     load_mapping,
     merge_source_overlay,
-    metric_key,
     new_record,
     normalize_timestamp,
     overlay_path,
@@ -92,13 +92,14 @@ def record_from_version(resource: dict[str, Any], source: str) -> dict[str, Any]
             }
         )
     )
-    metrics = {
-        metric_key(key): number
+    numeric = {
+        key: number
         for key, value in properties.items()
         if not key.startswith(_SYSTEM_PREFIXES)
         and not key.startswith(OVERLAY_PREFIX)
         and (number := as_number(value)) is not None
     }
+    metrics = keyed_metrics(numeric.items())  # 'AUC' and 'auc' that disagree are numbered
     job_name = _str(job) or _job_from_uri(_str(uri))
     record["spec"] = prune(
         {
@@ -137,7 +138,7 @@ def record_from_version(resource: dict[str, Any], source: str) -> dict[str, Any]
             **{
                 k: v
                 for k, v in properties.items()
-                if metric_key(k) not in metrics and not k.startswith(OVERLAY_PREFIX)
+                if k not in numeric and not k.startswith(OVERLAY_PREFIX)
             },
         },
     )

@@ -26,6 +26,7 @@ import json
 import math
 import re
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
@@ -113,23 +114,59 @@ def unique_metric_keys(metrics: Iterable[tuple[str, str | None]]) -> list[str]:
 
     A Hugging Face result reports ``rouge`` four times (ROUGE-1, ROUGE-2,
     ROUGE-L, ROUGE-LSUM) and ``precision`` three times (macro, micro, weighted);
-    each gets a key of its own so none overwrites another.
+    each gets a key of its own so none overwrites another. Linear in the
+    number of metrics (a card may list 20,000).
     """
     pairs = list(metrics)
     types = [metric_key(t) for t, _ in pairs]
-    keys: list[str] = []
-    for (_, name), key in zip(pairs, types, strict=True):
-        if types.count(key) > 1 and name:
-            key = metric_key(name)
-        keys.append(key)
+    counts = Counter(types)
+    keys = [
+        metric_key(name) if counts[key] > 1 and name else key
+        for (_, name), key in zip(pairs, types, strict=True)
+    ]
+    return numbered(keys)
+
+
+def numbered(keys: list[str]) -> list[str]:
+    """``keys`` made unique: each key given more than once is numbered ``key_1``, ``key_2``...
+
+    A number is never one that another key already is (``accuracy`` twice beside an
+    ``accuracy_1`` gives ``accuracy_2`` and ``accuracy_3``), so no metric
+    overwrites another.
+    """
+    counts = Counter(keys)
+    taken = set(counts)
     seen: dict[str, int] = {}
     result = []
     for key in keys:
-        if keys.count(key) > 1:
-            seen[key] = seen.get(key, 0) + 1
-            key = f"{key}_{seen[key]}"
+        if counts[key] > 1:
+            while True:
+                seen[key] = seen.get(key, 0) + 1
+                candidate = f"{key}_{seen[key]}"
+                if candidate not in taken:
+                    break
+            taken.add(candidate)
+            key = candidate
         result.append(key)
     return result
+
+
+def keyed_metrics(named: Iterable[tuple[str, int | float]]) -> dict[str, int | float]:
+    """Metrics by :func:`metric_key` of their names, in order.
+
+    Names that give one key (``AUC`` and ``auc``, ``val/auc`` and ``val_auc``)
+    are one metric when their values agree; when they differ, each is numbered
+    (``auc_1``, ``auc_2``) and there is no ``auc``: which one the gate judged
+    would otherwise depend on the order the source listed them in.
+    """
+    values: dict[str, list[int | float]] = {}
+    for name, value in named:
+        values.setdefault(metric_key(name), []).append(value)
+    kept: list[tuple[str, int | float]] = []
+    for key, given in values.items():
+        kept += [(key, given[0])] if len(set(given)) == 1 else [(key, v) for v in given]
+    keys = numbered([k for k, _ in kept])
+    return {key: value for key, (_, value) in zip(keys, kept, strict=True)}
 
 
 def label_value(value: Any) -> str | None:

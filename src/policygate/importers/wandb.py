@@ -28,9 +28,9 @@ from .interface import (
     Importer,
     ImporterError,
     as_number,
+    keyed_metrics,
     load_mapping,
     merge_source_overlay,
-    metric_key,
     new_record,
     normalize_timestamp,
     prune,
@@ -265,7 +265,7 @@ def _summary_metrics(summary: dict[str, Any]) -> dict[str, int | float]:
     ``_timestamp``, ``_wandb``), logged media and tables (a mapping with a
     ``_type``) and text are not metrics; they stay in ``extra``.
     """
-    metrics: dict[str, int | float] = {}
+    named: list[tuple[str, int | float]] = []
 
     def walk(prefix: str, node: dict[str, Any], depth: int) -> None:
         for key, value in node.items():
@@ -278,10 +278,10 @@ def _summary_metrics(summary: dict[str, Any]) -> dict[str, int | float]:
                 continue
             number = as_number(value)
             if number is not None:
-                metrics.setdefault(metric_key(name), number)
+                named.append((name, number))
 
     walk("", summary, 1)
-    return metrics
+    return keyed_metrics(named)  # 'val/auc' and 'val_auc' that disagree are numbered
 
 
 def _json(value: Any, source: str, what: str) -> dict[str, Any]:

@@ -112,3 +112,19 @@ def test_other_kinds_are_refused(tmp_path):
     path.write_text("name: just a model\n")
     with pytest.raises(PolicygateError, match="found an untyped document"):
         load_approvers([path])
+
+
+def test_one_key_twice_for_one_identity_is_an_error(tmp_path, keys):
+    """Two windows for one key: only the first was ever read, so retiring the key by a
+    valid_until on the second entry changed nothing."""
+    bob = keys["bob"].public.text
+    message = load_error(
+        tmp_path,
+        f"    - id: a\n      roles: [r]\n      keys:\n        - {{public_key: '{bob}'}}\n"
+        f"        - {{public_key: '{bob}', valid_until: '2026-01-01T00:00:00Z'}}\n",
+    )
+    fingerprint = keys["bob"].public.fingerprint
+    assert message == (
+        f"approvers.yaml:10:24: key {fingerprint} is listed twice for 'a' "
+        "(first at approvers.yaml:9:24): give one key one entry"
+    )

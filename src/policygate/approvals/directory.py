@@ -164,13 +164,27 @@ def _parse(document: Document, errors: list[PolicygateError]) -> Iterator[Approv
                 window = _validity(document, (*path, "roles", r), role, errors)
                 roles.append(RoleGrant(role["role"], window))
         keys = []
+        first_at: dict[str, Location] = {}
         for k, key in enumerate(raw["keys"]):
             window = _validity(document, (*path, "keys", k), key, errors)
+            where = document.location((*path, "keys", k, "public_key"))
             try:
-                keys.append(ApproverKey(parse_public_key(key["public_key"]), window))
+                public = parse_public_key(key["public_key"])
             except ValueError as error:
-                where = document.location((*path, "keys", k, "public_key"))
                 errors.append(PolicyError(str(error), where))
+                continue
+            # One key, one window: a second entry (a valid_until meant to retire
+            # the key, say) would never be read, as a signature finds the first.
+            first = first_at.setdefault(public.fingerprint, where)
+            if first is not where:
+                errors.append(
+                    PolicyError(
+                        f"key {public.fingerprint} is listed twice for {raw['id']!r} "
+                        f"(first at {first}): give one key one entry",
+                        where,
+                    )
+                )
+            keys.append(ApproverKey(public, window))
         if len(errors) > before:
             continue
         yield Approver(

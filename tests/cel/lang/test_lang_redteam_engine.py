@@ -12,7 +12,7 @@ from cel_expr_python.ext import ext_optional, ext_strings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policygate.cel.lang import CELEvaluationError, Optional, compile
+from policygate.cel.lang import BudgetExceeded, CELEvaluationError, Optional, compile
 
 _ENV = cel.NewEnv(
     variables={"v": cel.Type.DYN},
@@ -28,7 +28,7 @@ def _both(text: str, variables: dict[str, Any] | None = None) -> list[tuple[bool
     for observer in (None, lambda node, value: None):
         try:
             out.append((True, program.evaluate(variables or {}, observer=observer)))
-        except CELEvaluationError as error:
+        except (CELEvaluationError, BudgetExceeded) as error:
             out.append((False, str(error)))
     return out
 
@@ -117,3 +117,108 @@ def test_or_and_or_value_still_fail(text: str, error: str) -> None:
     assert _cpp(text)[0] is False
     for ok, said in _both(text):
         assert not ok and error in said, text
+
+
+# -- double(string) past the double range ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["1e309", "-1e309", "1.7976931348623159e308", "1" * 400, "0x1p1024", "-0x1p2000"]
+)
+def test_double_of_a_text_past_the_range_is_an_error(text: str) -> None:
+    """cel-go's double() takes Go's ParseFloat, whose ErrRange (a finite text past
+    the double range) it refuses; it was an infinity (a record's '1e999' passed
+    ``double(s) > 0.9``), and a hex text past the range an internal error."""
+    for ok, said in _both("double(v)", {"v": text}) + _both("double(v) > 0.9", {"v": text}):
+        assert not ok and "cannot convert" in said, text
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("inf", float("inf")), ("-Infinity", float("-inf")), ("+INF", float("inf")),
+     ("1e-400", 0.0), ("1.7976931348623157e308", 1.7976931348623157e308),
+     ("0x1p1023", 2.0**1023)],
+)  # fmt: skip
+def test_double_of_infinity_and_underflow_as_go_reads_them(text: str, value: float) -> None:
+    assert _cpp("double(v)", {"v": text}) == (True, value)
+    for ok, mine in _both("double(v)", {"v": text}):
+        assert ok and mine == value
+
+
+# -- long digit texts: values or CEL's errors, never int()'s ---------------------------
+
+ZEROS = "0" * 5000
+
+
+@pytest.mark.parametrize(
+    ("text", "variables", "value"),
+    [
+        ("int(v)", {"v": "-" + ZEROS + "12"}, -12),
+        ("int(v)", {"v": "+" + ZEROS + "7"}, 7),
+        ("uint(v)", {"v": ZEROS + "7"}, 7),
+        ("uint(v)", {"v": ZEROS}, 0),
+        ("duration(v) == duration('7s')", {"v": ZEROS + "7s"}, True),
+        ("duration(v) == duration('0.5s')", {"v": "0.5" + ZEROS + "s"}, True),
+        ("duration(v) == duration('0.111111111s')", {"v": "0." + "1" * 5000 + "s"}, True),
+        ("('%.' + v + 'f').format([1.5])", {"v": ZEROS + "2"}, "1.50"),
+    ],
+)
+def test_long_digit_texts_are_read(text: str, variables: dict[str, Any], value: Any) -> None:
+    """Python's int() refuses a text of more than 4,300 digits, leading zeros
+    included: these were internal errors ("evaluation failed: Exceeds the limit")."""
+    for ok, mine in _both(text, variables):
+        assert ok and mine == value, (text, mine)
+
+
+@pytest.mark.parametrize(
+    ("text", "variables", "error"),
+    [
+        ("int(v)", {"v": "1" * 5000}, "out of range"),
+        ("duration(v)", {"v": "1" * 5000 + "s"}, "duration out of range"),
+        ("duration(v)", {"v": "1" * 5000 + "ns"}, "duration out of range"),
+        ("('%.' + v + 'f').format([1.0])", {"v": "9" * 5000}, "budget"),
+    ],
+)
+def test_long_digit_texts_fail_as_cel(text: str, variables: dict[str, Any], error: str) -> None:
+    for ok, said in _both(text, variables):
+        assert not ok and error in said and "evaluation failed" not in said, (text, said)
+
+
+# -- what format() and the text conversions build is charged ---------------------------
+
+
+def _units(text: str, variables: dict[str, Any]) -> int:
+    return compile(text, set(variables)).measure(variables)[1]
+
+
+def test_a_format_precision_is_charged() -> None:
+    """``'%.999999999f'.format([1.0])`` built a billion-character string (2 GB, 1.6 s)
+    within the default budget: a precision is charged as what it writes."""
+    with pytest.raises(BudgetExceeded):
+        compile("'%.999999999f'.format([1.0])").evaluate({})
+    assert _units("'%.50000f'.format([x])", {"x": 1.0}) > 50_000
+    assert compile("'%.3f'.format([x])", {"x"}).evaluate({"x": 1.0}) == "1.000"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [["b" * 10_000] * 10, {"k" + str(i): "b" * 10_000 for i in range(10)}, [["b" * 10_000] * 10]],
+)
+def test_format_charges_what_a_list_or_map_writes(value: Any) -> None:
+    """``'%s'.format([x])`` of a list of ten 10,000-character strings was charged
+    12 units and wrote 100,000 characters: 3,000 of them took 3-11 s inside the
+    default budget. It is charged the characters it writes."""
+    assert _units("'%s'.format([x])", {"x": value}) > 100_000
+    with pytest.raises(BudgetExceeded):
+        compile("n.map(i, '%s'.format([x]).size())", {"n", "x"}).evaluate(
+            {"n": list(range(3000)), "x": value}
+        )
+
+
+@pytest.mark.parametrize(("text", "value"), [("bytes(x)", "b" * 100_000),
+                                             ("string(x)", b"b" * 100_000)])  # fmt: skip
+def test_text_conversions_charge_the_text(text: str, value: Any) -> None:
+    """``n.map(i, bytes(s))`` kept a copy of a record's string per element uncharged:
+    a 1 MiB string and 10,000 elements were 10 GB within a rule's budget."""
+    assert _units(text, {"x": value}) > 100_000
+    assert _units(text, {"x": value[:2]}) < 10

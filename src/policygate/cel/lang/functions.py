@@ -67,9 +67,10 @@ def to_int(value: Any) -> int:
     if t is str:
         if not _INT_TEXT.match(value):
             raise EvalError(f"cannot convert {quoted(value)} to int", "conversion")
-        if len(value.lstrip("+-").lstrip("0")) > _MAX_DIGITS:  # never converted: int()'s limit
+        digits = value.lstrip("+-").lstrip("0")
+        if len(digits) > _MAX_DIGITS:  # never converted: int()'s limit
             raise EvalError("range error: int out of range", "range")
-        parsed = int(value)
+        parsed = -int(digits or "0") if value[0] == "-" else int(digits or "0")
         if parsed < INT64_MIN or parsed > INT64_MAX:
             raise EvalError("range error: int out of range", "range")
         return parsed
@@ -92,13 +93,10 @@ def to_uint(value: Any) -> Uint:
             raise EvalError("range error: double out of uint range", "range")
         return Uint(int(value))
     if t is str:
-        if (
-            not _UINT_TEXT.match(value)
-            or len(value.lstrip("0")) > _MAX_DIGITS
-            or int(value) > UINT64_MAX
-        ):
+        digits = value.lstrip("0") or "0"  # (int() refuses more than 4,300 digits, zeros too)
+        if not _UINT_TEXT.match(value) or len(digits) > _MAX_DIGITS or int(digits) > UINT64_MAX:
             raise EvalError(f"cannot convert {quoted(value)} to uint", "conversion")
-        return Uint(int(value))
+        return Uint(int(digits))
     raise no_overload("uint", value)
 
 
@@ -111,10 +109,18 @@ def to_double(value: Any) -> float:
         return float(value)
     if t is str:
         if _HEX_FLOAT_TEXT.match(value):  # Go's ParseFloat reads 0x1p-2 too
-            return float.fromhex(value)
+            try:
+                return float.fromhex(value)
+            except OverflowError:  # past the double range: as below
+                raise EvalError(f"cannot convert {quoted(value)} to double", "conversion") from None
         if not _FLOAT_TEXT.match(value):
             raise EvalError(f"cannot convert {quoted(value)} to double", "conversion")
-        return float(value)
+        parsed = float(value)
+        if math.isinf(parsed) and value.lstrip("+-")[:1] not in ("i", "I"):
+            # A finite number past the double range: Go's ParseFloat gives ±Inf with
+            # ErrRange, which cel-go's double() refuses (cel-cpp gives the infinity).
+            raise EvalError(f"cannot convert {quoted(value)} to double", "conversion")
+        return parsed
     raise no_overload("double", value)
 
 

@@ -9,6 +9,7 @@ the strings extension charge the size of what they build before building it.
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Callable
 
 from policygate.cel.lang.access import index, insert_entry, optional_index
@@ -98,6 +99,45 @@ def _replace_bound(values: list[Value]) -> int:
     return len(text) + len(values[2]) * (len(text) + 1)
 
 
+def _rendered(value: Value) -> int:
+    """What ``%s`` writes of ``value``, bounded: a string's or bytes' length, a list's
+    or map's elements and keys all the way down, one unit for anything else."""
+    total = 0
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        kind = type(current)
+        if kind is str or kind is bytes:
+            total += len(current)
+        elif kind is list or kind is tuple:
+            total += 1 + len(current)
+            stack.extend(current)
+        elif kind is dict:
+            total += 1 + 2 * len(current)
+            stack.extend(current)
+            stack.extend(current.values())
+        else:
+            total += 1
+    return total
+
+
+_PRECISION = re.compile(r"%\.([0-9]+)")
+
+
+def _format_bound(values: list[Value]) -> int:
+    """``template.format(args)``: the template, each argument as written (a list's
+    strings too) and each clause's precision (``%.1000000f`` writes a million digits)."""
+    template, args = values
+    if type(args) not in (list, tuple):
+        return 1
+    total = _length(template) + sum(_rendered(arg) for arg in args)
+    if type(template) is str and "%." in template:
+        for digits in _PRECISION.findall(template):
+            digits = digits.lstrip("0")
+            total += int(digits or "0") if len(digits) <= 18 else 10**18
+    return total
+
+
 BUILDERS: dict[str, Callable[[list[Value]], int]] = {
     "replace": _replace_bound,
     "join": lambda v: (
@@ -106,9 +146,10 @@ BUILDERS: dict[str, Callable[[list[Value]], int]] = {
         else 1
     ),
     "split": lambda v: _length(v[0]),
-    "format": lambda v: (
-        _length(v[0]) + sum(_length(x) for x in v[1]) if type(v[1]) in (list, tuple) else 1
-    ),
+    "format": _format_bound,
+    # Conversions that copy a text: string(bytes), bytes(string).
+    "string": lambda v: _length(v[0]),
+    "bytes": lambda v: _length(v[0]),
     "lowerAscii": lambda v: _length(v[0]),
     "upperAscii": lambda v: _length(v[0]),
     "reverse": lambda v: _length(v[0]),

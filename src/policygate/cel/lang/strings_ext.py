@@ -198,7 +198,13 @@ def format_string(template: Any, args: Any) -> str:
             raise EvalError(f"index {index} out of range", "invalid_argument")
         value = args[index]
         index += 1
-        precision = int(precision_text) if precision_text is not None else None
+        if precision_text is not None and len(precision_text.lstrip("0")) > 18:
+            raise EvalError(  # (as Go's Atoi past int64; int() refuses 4,300 digits)
+                "could not parse formatting clause: unable to convert precision specifier "
+                "to integer",
+                "invalid_argument",
+            )
+        precision = int(precision_text.lstrip("0") or "0") if precision_text is not None else None
         out.append(_VERBS[verb](value, precision))
 
 

@@ -36,6 +36,11 @@ _UNIT_NANOS = {
     "m": 60 * NANOS,
     "h": 3600 * NANOS,
 }
+#: Digits of a duration part's whole number past which it is out of range in any unit,
+#: and of its fraction past which the rest cannot change a nanosecond but on a boundary
+#: no text of a rule comes near (int() refuses texts of more than 4,300 digits).
+_WHOLE_DIGITS = 20
+_FRACTION_DIGITS = 400
 _OFFSET = re.compile(r"([+-]?)(\d{1,4}):(\d{1,2})\Z", re.ASCII)
 
 
@@ -87,9 +92,14 @@ def parse_duration(text: str) -> Duration:
         number, unit = part.group(1), part.group(2)
         whole, _, fraction = number.partition(".")
         scale = _UNIT_NANOS[unit]
+        whole = whole.lstrip("0")
+        if len(whole) > _WHOLE_DIGITS:  # out of range whatever the unit (and past int()'s limit)
+            raise EvalError("duration out of range", "range")
         total += int(whole or "0") * scale
         if fraction:
-            total += int(fraction) * scale // 10 ** len(fraction)
+            fraction = fraction[:_FRACTION_DIGITS].rstrip("0")
+            if fraction:
+                total += int(fraction) * scale // 10 ** len(fraction)
         pos = part.end()
     return Duration(sign * total)
 

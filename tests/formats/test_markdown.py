@@ -207,3 +207,44 @@ def test_a_policy_that_does_not_apply_is_one_row_not_one_per_rule(example_report
     assert "| ⏭️ skip | limited-risk-promotion (15 rules) | — | the policy does not apply" in text
     assert "| ⏭️ skip | limited-risk-promotion/" not in text
     assert "| ⏭️ skip | production-promotion (" in text  # for the limited-risk model
+
+
+def _items(count: int, message: str = "gap 0.2 > 0.1") -> ModelReport:
+    """One model whose for_each rule failed on ``count`` items."""
+    results = tuple(
+        Result(policy="p", rule="gap", status=Status.FAIL, message=message, item=n)
+        for n in range(count)
+    )
+    return ModelReport("huge", "1", "models/huge.yaml", False, (PolicyUse("p", True),), results,
+                       control_statuses(results))  # fmt: skip
+
+
+@pytest.mark.parametrize("count", [2_000, 20_000])
+def test_a_model_too_big_to_fit_shows_its_first_findings_and_how_many_more(count):
+    """A model whose findings alone pass GitHub's limit was left out whole: the
+    comment said a model failed and not which rule. It shows the findings that
+    fit, in order, and one row with the count of the rest."""
+    from policygate.formats.markdown import render as markdown
+
+    report = Report(now=NOW, fail_on="error", models=(_items(count), GOOD), policies=(POLICY,))
+    text = markdown(report)
+    assert len(text) <= 65_536
+    rows = [line for line in text.splitlines() if line.startswith("| ❌ fail | p/gap")]
+    assert len(rows) > 100 and rows[0].startswith("| ❌ fail | p/gap\\[0\\] |")
+    assert rows[-1].startswith(f"| ❌ fail | p/gap\\[{len(rows) - 1}\\] |")  # in order, none lost
+    assert f"| ✂️ | {count - len(rows):,} more findings of this model not shown |" in text
+    assert "### huge@1 — ❌ failed" in text
+    assert "; 1 more model (0 failed) not shown." in text  # the passing model, left out
+
+
+def test_a_model_that_fits_only_in_part_is_cut_after_the_models_before_it():
+    from policygate.formats.markdown import render as markdown
+
+    small = _items(3)
+    small = ModelReport("small", "1", small.source, False, small.policies, small.results,
+                        small.controls)  # fmt: skip
+    report = Report(now=NOW, fail_on="error", models=(small, _items(5_000)), policies=(POLICY,))
+    text = markdown(report, max_chars=20_000)
+    assert len(text) <= 20_000
+    assert text.index("### small@1") < text.index("### huge@1")
+    assert text.count("| ❌ fail | p/gap\\[") > 100 and "more findings of this model" in text

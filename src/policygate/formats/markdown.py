@@ -57,8 +57,10 @@ _NOTE_ROOM = 600  # kept for the note that says what was left out
 
 def render(report: Report, max_chars: int = MAX_CHARS, **_: Any) -> str:
     """The report, within ``max_chars``: failing models first, each in full; when
-    that is too long, each with only what needs attention, as many as fit, and a
-    note of what was left out."""
+    that is too long, each with only what needs attention, as many as fit (the
+    last one shown cut to its first findings if all of them do not), and a note
+    of what was left out. Nothing past the limit is rendered: a model with
+    20,000 failing items costs no more than the rows that are shown."""
     lines = [_verdict(report), "", _cell(summary_line(report)), ""]
     meta = [f"now {_cell(report.now)}", f"fail on {_cell(report.fail_on)}"]
     policies = [f"{p.name}@{p.version}" if p.version else p.name for p in report.policies]
@@ -67,13 +69,19 @@ def render(report: Report, max_chars: int = MAX_CHARS, **_: Any) -> str:
     lines += [" · ".join(meta), ""]
     models = list(failures_first(report.models))
     scale = report.rating_scale
-    sections = [_model(model, scale) for model in models]
-    if _size(lines) + sum(_size(section) for section in sections) <= max_chars:
-        return _joined(lines + [line for section in sections for line in section])
+    whole, used = list(lines), _size(lines)
+    for model in models:
+        section = _model(model, scale, room=max_chars - used)
+        if section is None:
+            break
+        whole += section
+        used += _size(section)
+    else:
+        return _joined(whole)
     used, budget = _size(lines), max_chars - _NOTE_ROOM
     for shown, model in enumerate(models):
-        section = _model(model, scale, details=False)
-        if used + _size(section) > budget:
+        section = _model(model, scale, details=False, room=budget - used)
+        if section is None:
             lines += _left_out(len(models) - shown, sum(not m.passed for m in models[shown:]))
             break
         lines += section
@@ -116,36 +124,64 @@ def _verdict(report: Report) -> str:
     )
 
 
-def _model(model: ModelReport, scale: tuple[str, ...] = (), details: bool = True) -> list[str]:
+_CUT_ROW = 120  # room kept for the row that says how many findings a cut model hides
+
+
+def _model(
+    model: ModelReport,
+    scale: tuple[str, ...] = (),
+    details: bool = True,
+    room: int | None = None,
+) -> list[str] | None:
+    """The model's section; with ``room`` (characters), ``None`` when it does not
+    fit in it, found before the rows past it are rendered. Without ``details``
+    (what needs attention only), a section that does not fit whole is cut to the
+    findings that do, and a row that says how many more there are; ``None`` only
+    when not even its first finding fits."""
     verdict = "✅ passed" if model.passed else "❌ failed"
     lines = [f"### {_cell(model.ref)} — {verdict}", "", f"Source: {_cell(model.source)}", ""]
     counts = model.counts()
     tally = ", ".join(f"{counts[s.value]} {s.value}" for s in Status)
     attention = by_attention(r for r in model.results if needs_attention(r))
     lines.append(_HEADER)
+    limit = float("inf") if room is None else room
+    used = _size(lines)
     if attention:
-        lines += [_row(r) for r in attention]
+        for position, result in enumerate(attention):
+            row = _row(result)
+            used += len(row) + 1
+            if used > limit - (0 if details else _CUT_ROW):
+                if details or position == 0:
+                    return None
+                hidden = len(attention) - position
+                lines.append(
+                    f"| ✂️ | {hidden:,} more finding{'s' if hidden != 1 else ''} of this "
+                    "model not shown | | in the full report | |"
+                )
+                return lines + [""]
+            lines.append(row)
     else:
         lines.append(f"| ✅ pass | every rule | — | {tally} | — |")
     lines.append("")
     if model.risks is not None:  # evaluated with a risk register
         lines += _risks(model, scale)
+    if _size(lines) > limit:
+        return None
     if not details:
         return lines
     # A policy that does not apply skips every rule: one row says so, not one per rule.
     skipped = {p.name for p in model.policies if p.applicable is False}
     listed = [r for r in model.results if not (r.status is Status.SKIP and r.policy in skipped)]
-    lines += [
-        "<details>",
-        f"<summary>All results ({len(model.results)}): {tally}</summary>",
-        "",
-        _HEADER,
-        *(_row(r) for r in by_attention(listed)),
-        *(_not_applicable(model, name) for name in sorted(skipped)),
-        "",
-        "</details>",
-        "",
-    ]
+    lines += ["<details>", f"<summary>All results ({len(model.results)}): {tally}</summary>", ""]
+    lines.append(_HEADER)
+    used = _size(lines)
+    for result in by_attention(listed):
+        lines.append(_row(result))
+        used += len(lines[-1]) + 1
+        if used > limit:  # (a model of many results: the rows past the room not rendered)
+            return None
+    lines += [_not_applicable(model, name) for name in sorted(skipped)]
+    lines += ["", "</details>", ""]
     if model.controls:
         states: dict[str, int] = {}
         for control in model.controls:
@@ -165,7 +201,7 @@ def _model(model: ModelReport, scale: tuple[str, ...] = (), details: bool = True
             "</details>",
             "",
         ]
-    return lines
+    return None if _size(lines) > limit else lines
 
 
 def _risks(model: ModelReport, scale: tuple[str, ...]) -> list[str]:

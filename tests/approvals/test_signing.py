@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from policygate.approvals import parse_duration
+from policygate.approvals.sign import expires_after
 from policygate.approvals.signing import (
     generate_key,
     load_private_key,
@@ -17,6 +18,7 @@ from policygate.approvals.signing import (
     signature_is_valid,
 )
 from policygate.errors import UsageError
+from policygate.timestamps import parse_timestamp
 
 
 def test_sign_and_verify_round_trip():
@@ -90,3 +92,16 @@ def test_durations(text, seconds):
 def test_bad_durations(text):
     with pytest.raises(UsageError, match="expected a positive whole number and a unit"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize("text", ["9999999999d", "99999999999999999999s", "2000000000w"])
+def test_a_duration_too_long_for_a_date_is_a_usage_error(text):
+    with pytest.raises(UsageError, match="too long"):
+        expires_after(parse_timestamp("2026-11-20T00:00:00Z"), text)
+
+
+def test_an_expiry_past_year_9999_is_a_usage_error():
+    granted = parse_timestamp("2026-11-20T00:00:00Z")
+    assert expires_after(granted, "90d") == parse_timestamp("2027-02-18T00:00:00Z")
+    with pytest.raises(UsageError, match="too long"):
+        expires_after(granted, "3000000d")

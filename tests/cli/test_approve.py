@@ -231,3 +231,11 @@ def test_help_lists_the_commands():
     result = run("--help")
     assert "approve" in result.stdout and "keygen" in result.stdout
     assert "--approvers" in run("check", "--help").stdout
+
+
+def test_an_expiry_too_far_for_a_date_is_a_usage_error(team):
+    result = run("approve", "model.yaml", "--role", "model-risk-officer", "--key", "bob.pem",
+                 "--approver", BOB, "--now", NOW, "--expires-in", "9999999999d")  # fmt: skip
+    assert result.exit_code == 2
+    assert "internal error" not in result.output
+    assert "duration '9999999999d': too long" in result.output

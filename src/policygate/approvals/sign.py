@@ -24,7 +24,19 @@ def parse_duration(text: str) -> _dt.timedelta:
             f"duration {text!r}: expected a positive whole number and a unit s, m, h, d or w "
             "(e.g. 90d)"
         )
-    return _dt.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        return _dt.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError:
+        raise UsageError(f"duration {text!r}: too long") from None
+
+
+def expires_after(granted_at: _dt.datetime, text: str) -> _dt.datetime:
+    """``granted_at`` plus the duration ``text``; a usage error past what a date holds."""
+    duration = parse_duration(text)
+    try:
+        return granted_at + duration
+    except OverflowError:
+        raise UsageError(f"duration {text!r}: too long (past the year 9999)") from None
 
 
 def sign_approval(

@@ -19,13 +19,12 @@ from ..approvals import (
     Approvers,
     attestation_document,
     load_approvers,
-    parse_duration,
     record_digest,
     sign_approval,
     verify_approval,
 )
 from ..approvals.record_text import add_approval
-from ..approvals.sign import DECISIONS
+from ..approvals.sign import DECISIONS, expires_after
 from ..approvals.signing import PrivateKey, load_private_key, require_crypto
 from ..errors import Location, UsageError
 from ..files import write_atomic
@@ -110,7 +109,7 @@ def approve(
         approver=identity,
         scope=scope or _target_stage(record),
         granted_at=granted_at,
-        expires_at=granted_at + parse_duration(expires_in),
+        expires_at=expires_after(granted_at, expires_in),
         decision=decision,
         risk_assessment=risk_assessment,
         note=note,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 import json
 
-from approvals_support import CREDIT_DEFAULT
+import pytest
+from approvals_support import BOB, CREDIT_DEFAULT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -77,3 +78,32 @@ def test_a_changed_field_changes_the_digest(path, value):
         return
     target[last] = value
     assert record_digest(changed) != record_digest(data)
+
+
+@pytest.mark.parametrize("key", [1, True, None, 1.5])
+def test_a_key_that_is_no_string_is_not_digested_as_its_text(key):
+    """JSON writes the key 1 as "1": two records a rule tells apart (m[1], m["1"])
+    would share one digest, and a signature of one would verify on the other."""
+    with pytest.raises(TypeError, match="not a string"):
+        record_digest({"spec": {"labels": {key: "a"}}})
+    with pytest.raises(TypeError, match="not a string"):
+        signed_payload({"role": "r", "extra": {key: "a"}}, "sha256:ab")
+    assert record_digest({"spec": {"labels": {json.dumps(key): "a"}}})
+
+
+def test_a_record_with_a_key_that_is_no_string_verifies_nothing(record, signer, approvers):
+    from policygate.approvals import with_verified_approvals
+    from policygate.timestamps import parse_timestamp
+
+    record["metadata"]["labels"] = {"1": "a"}
+    record["spec"]["approvals"] = [signer(record, "bob", "model-risk-officer", BOB)]
+    record["metadata"]["labels"] = {1: "a"}
+    data = with_verified_approvals(
+        record, name="credit-default", version="3.1.0",
+        now=parse_timestamp("2026-11-26T00:00:00Z"), approvers=approvers,
+    )  # fmt: skip
+    (approval,) = data["spec"]["approvals"]
+    assert approval["verified"] is False
+    assert approval["verification"] == (
+        "the model record cannot be digested (it holds non-JSON values)"
+    )

@@ -43,10 +43,19 @@ UNSIGNED_FIELDS = frozenset({"signature", "verified", "verification"})
 
 
 def normalise(value: Any) -> Any:
-    """Integral floats as ints, recursively: the number the engine would compare."""
+    """Integral floats as ints, recursively: the number the engine would compare.
+
+    A mapping key that is not a string is a ``TypeError``: JSON would write the
+    key ``1`` (or ``True``, ``None``) as the text ``"1"``, so two values a rule
+    tells apart would have one digest. (Records read from files have string keys
+    only; this is for values a library caller builds.)
+    """
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, Mapping):
+        for key in value:
+            if not isinstance(key, str):
+                raise TypeError(f"a mapping key is not a string: {key!r}")
         return {key: normalise(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [normalise(item) for item in value]

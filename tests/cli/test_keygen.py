@@ -68,3 +68,34 @@ def test_keygen_into_a_missing_directory(tmp_path):
     result = run("keygen", str(tmp_path / "no" / "k.pem"))
     assert result.exit_code == 2
     assert result.stderr.startswith(f"policygate: error: {tmp_path / 'no' / 'k.pem'}: cannot write")
+
+
+def test_keygen_force_never_writes_the_key_through_a_symbolic_link(tmp_path):
+    """A KEYFILE planted as a link (in a checkout of someone else's repository, say)
+    would have --force write the private key wherever the link points."""
+    elsewhere = tmp_path / "public-notes.txt"
+    elsewhere.write_text("notes\n")
+    elsewhere.chmod(0o644)
+    (tmp_path / "bob.pem").symlink_to(elsewhere)
+    result = run("keygen", str(tmp_path / "bob.pem"), "--force")
+    assert result.exit_code == 2
+    assert "symbolic link" in result.stderr
+    assert elsewhere.read_text() == "notes\n"
+    assert stat.S_IMODE(elsewhere.stat().st_mode) == 0o644
+
+
+def test_keygen_force_never_leaves_the_key_readable_under_the_old_mode(tmp_path, monkeypatch):
+    key = tmp_path / "bob.pem"
+    key.write_text("old\n")
+    key.chmod(0o644)
+    modes = []
+    real_fdopen = __import__("os").fdopen
+
+    def spying_fdopen(fd, *args, **kwargs):
+        modes.append(stat.S_IMODE(__import__("os").fstat(fd).st_mode))
+        return real_fdopen(fd, *args, **kwargs)
+
+    monkeypatch.setattr("policygate.cli.keygen.os.fdopen", spying_fdopen)
+    assert run("keygen", str(key), "--force").exit_code == 0
+    assert modes[0] == 0o600  # before the private key is written into it
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600

@@ -30,6 +30,8 @@ def keygen(keyfile: str, passphrase_env: str | None, force: bool) -> None:
     for path in (keyfile, keyfile + ".pub"):
         if not force and os.path.lexists(path):
             raise UsageError("exists already (use --force to replace it)", Location(path))
+        if os.path.islink(path):  # before either file is written
+            raise UsageError("is a symbolic link; not writing a key through it", Location(path))
     key = generate_key()
     public = key.public
     _write_secret(keyfile, key.to_pem(passphrase), force=force)
@@ -55,16 +57,27 @@ def passphrase_from_env(name: str | None) -> bytes | None:
 
 def _write_secret(path: str, content: bytes, *, force: bool) -> None:
     _write_new(path, content, 0o600, force=force)
-    os.chmod(path, 0o600)  # an overwritten file keeps its old mode otherwise
 
 
 def _write_new(path: str, content: bytes, mode: int, *, force: bool) -> None:
+    # Never through a symbolic link (--force would write the key where it points),
+    # and an overwritten file takes the mode before it takes the key.
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
+    if force and os.path.islink(path):
+        raise UsageError("is a symbolic link; not writing a key through it", Location(path))
     try:
-        fd = os.open(path, flags, mode)
+        fd = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), mode)
     except FileExistsError:
         raise UsageError("exists already (use --force to replace it)", Location(path)) from None
     except OSError as error:
+        if os.path.islink(path):  # made between the check and the open
+            raise UsageError("is a symbolic link; not writing a key through it",
+                             Location(path)) from None  # fmt: skip
+        raise UsageError(f"cannot write: {error.strerror or error}", Location(path)) from None
+    try:
+        os.fchmod(fd, mode)  # an overwritten file keeps its old mode otherwise
+    except OSError as error:
+        os.close(fd)
         raise UsageError(f"cannot write: {error.strerror or error}", Location(path)) from None
     with os.fdopen(fd, "wb") as handle:
         handle.write(content)

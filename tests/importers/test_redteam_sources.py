@@ -322,3 +322,67 @@ def test_metric_keys_of_a_huge_result_take_linear_time():
     keys = unique_metric_keys(pairs)
     assert time.process_time() - start < 5
     assert keys[1] == "m1_1" and keys[-1] == "m1_2" and len(set(keys)) == len(keys)
+
+
+# --------------------------------------------------------------------------- shapes
+
+
+def _write(tmp_path: Path, name: str, data: Any) -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [10**30, 1e308, 10**400, 253_402_300_800_000],
+    ids=["past-time_t", "float-max", "past-float", "year-10000"],
+)
+def test_a_timestamp_past_year_9999_is_no_date_and_no_internal_error(tmp_path, stamp):
+    sagemaker = sagemaker_package(tmp_path, CreationTime=stamp)
+    assert "created_at" not in one("sagemaker", sagemaker)["metadata"]
+    export = json.loads((DATA / "mlflow" / "model-version-export.json").read_text())
+    export["model_version"]["creation_timestamp"] = stamp
+    export["run"]["run"]["info"]["start_time"] = stamp
+    assert "created_at" not in one("mlflow", _write(tmp_path, "e.json", export))["metadata"]
+    bom = {
+        "bomFormat": "CycloneDX",
+        "metadata": {"timestamp": stamp},
+        "components": [{"type": "machine-learning-model", "name": "m", "version": "1"}],
+    }
+    assert "created_at" not in one("cyclonedx", _write(tmp_path, "b.json", bom))["metadata"]
+    card = {"model_details": {"name": "m", "version": {"name": "1", "date": stamp}}}
+    assert "created_at" not in one("mct", _write(tmp_path, "c.json", card))["metadata"]
+    resource = json.loads((DATA / "azureml" / "model-version-rest.json").read_text())
+    resource["systemData"]["createdAt"] = stamp
+    assert "created_at" not in one("azureml", _write(tmp_path, "a.json", resource))["metadata"]
+    answer = json.loads((DATA / "wandb" / "artifact-graphql.json").read_text())
+    answer["data"]["project"]["artifact"]["createdAt"] = stamp
+    assert "created_at" not in one("wandb", _write(tmp_path, "w.json", answer))["metadata"]
+
+
+def test_mlflow_export_fields_of_another_shape_are_ignored_not_an_internal_error(tmp_path):
+    export = json.loads((DATA / "mlflow" / "model-version-export.json").read_text())
+    version, run = export["model_version"], export["run"]["run"]
+    version["transition_requests"].append({"activity_type": {"REJECTED_REQUEST": 1}})
+    version["metrics"] = 3
+    export["logged_model"] = {"metrics": 7}
+    run["inputs"] = {"dataset_inputs": [{"dataset": "holdout"}, {"dataset": 1.5, "tags": []}]}
+    record = one("mlflow", _write(tmp_path, "e.json", export))
+    assert [a["decision"] for a in record["spec"]["approvals"]] == ["approved"]
+    run["inputs"] = {"dataset_inputs": 4}
+    assert one("mlflow", _write(tmp_path, "e.json", export))["metadata"]["name"] == "churn-scorer"
+    registered = {"registered_model": {"name": "churn-scorer", "latest_versions": 5}}
+    with pytest.raises(LoadError, match="lists no versions"):
+        one("mlflow", _write(tmp_path, "r.json", registered))
+
+
+def test_wandb_tags_and_mct_sensitive_data_of_another_shape_are_ignored(tmp_path):
+    answer = json.loads((DATA / "wandb" / "artifact-graphql.json").read_text())
+    answer["data"]["project"]["artifact"]["tags"] = [{"id": 1}, {"name": "gbm"}]
+    assert one("wandb", _write(tmp_path, "w.json", answer))["metadata"]["labels"]["tags"] == "gbm"
+    card = {
+        "model_details": {"name": "m", "version": {"name": "1"}},
+        "model_parameters": {"data": [{"name": "d", "sensitive": {"sensitive_data": 0.5}}]},
+    }
+    assert "fairness" not in one("mct", _write(tmp_path, "c.json", card))["spec"]

@@ -198,8 +198,13 @@ def normalize_timestamp(value: Any) -> str | None:
     """
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
-        moment = _dt.datetime.fromtimestamp(value / 1000, _dt.UTC)
+    if isinstance(value, (int, float)):
+        try:
+            if not (math.isfinite(value) and value > 0):
+                return None
+            moment = _dt.datetime.fromtimestamp(value / 1000, _dt.UTC)
+        except (OverflowError, OSError, ValueError):  # past year 9999, or past time_t
+            return None
         return format_timestamp(moment)
     if not isinstance(value, str):
         return None

@@ -70,7 +70,7 @@ def record_from_card(card: dict[str, Any], source: str) -> dict[str, Any]:
     sensitive = [
         attribute
         for entry in data
-        for attribute in _dict(entry.get("sensitive")).get("sensitive_data") or []
+        for attribute in _list(_dict(entry.get("sensitive")).get("sensitive_data"))
         if isinstance(attribute, str)
     ]
     record["metadata"].update(
@@ -134,6 +134,10 @@ def _descriptions(value: Any) -> list[str]:
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:

@@ -719,7 +719,7 @@ def records_from_export(
         return [record_from_snapshot(snap, source, metric_aliases=metric_aliases)]
     registered = data.get("registered_model")
     if isinstance(registered, dict):
-        versions = [v for v in registered.get("latest_versions") or [] if isinstance(v, dict)]
+        versions = [v for v in _items(registered.get("latest_versions")) if isinstance(v, dict)]
         if not versions:
             raise ImporterError("the registered model export lists no versions", Location(location))
         return [
@@ -783,8 +783,8 @@ def _run(value: Any) -> dict[str, Any] | None:
         },
         "inputs": {
             "dataset_inputs": [
-                {"tags": _tags(d.get("tags")), "dataset": d.get("dataset") or {}}
-                for d in inputs.get("dataset_inputs") or []
+                {"tags": _tags(d.get("tags")), "dataset": _mapping(d.get("dataset"))}
+                for d in _items(inputs.get("dataset_inputs"))
                 if isinstance(d, dict)
             ]
         },
@@ -880,7 +880,7 @@ def record_from_snapshot(
     contexts = _dataset_contexts(run)
     model_metrics = [
         m
-        for m in [*(logged.get("metrics") or []), *(mv.get("metrics") or [])]
+        for m in [*_items(logged.get("metrics")), *_items(mv.get("metrics"))]
         if isinstance(m, dict)
     ]
     evaluations, dataset_only = _evaluations(model_metrics, contexts, aliases)
@@ -1010,8 +1010,11 @@ def _without_outputs(snap: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _dataset_inputs(run: dict[str, Any]) -> list[dict[str, Any]]:
-    inputs = (run.get("inputs") or {}).get("dataset_inputs") or []
-    return [e for e in inputs if isinstance(e, dict)]
+    """The run's dataset inputs, each with its ``dataset`` a mapping (an export may give any)."""
+    inputs = _mapping(run.get("inputs")).get("dataset_inputs")
+    return [
+        {**e, "dataset": _mapping(e.get("dataset"))} for e in _items(inputs) if isinstance(e, dict)
+    ]
 
 
 def _context(entry: dict[str, Any]) -> str | None:
@@ -1218,7 +1221,9 @@ def _approvals(requests: Any) -> list[dict[str, Any]]:
     decisions = {"APPROVED_REQUEST": "approved", "REJECTED_REQUEST": "rejected"}
     approvals = []
     for request in requests if isinstance(requests, list) else []:
-        if not isinstance(request, dict) or request.get("activity_type") not in decisions:
+        if not isinstance(request, dict) or not isinstance(request.get("activity_type"), str):
+            continue
+        if request["activity_type"] not in decisions:
             continue
         approvals.append(
             prune(
@@ -1232,6 +1237,15 @@ def _approvals(requests: Any) -> list[dict[str, Any]]:
             )
         )
     return approvals
+
+
+def _items(value: Any) -> list[Any]:
+    """A list an export gives, or none when it gives anything else."""
+    return value if isinstance(value, list) else []
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _risk_tier(value: Any) -> str | None:

@@ -231,7 +231,9 @@ def record_from_artifact(artifact: dict[str, Any], source: str) -> dict[str, Any
             "aliases": aliases or None,
             "type": _dict(artifact.get("artifactType")).get("name") or artifact.get("type"),
             "state": artifact.get("state"),
-            "tags": [t["name"] if isinstance(t, dict) else t for t in _list(artifact.get("tags"))]
+            "tags": [
+                t.get("name") if isinstance(t, dict) else t for t in _list(artifact.get("tags"))
+            ]
             or None,
         },
         {

@@ -44,12 +44,14 @@ def cel_evaluate(
     (a name ``y`` may denote ``container.y``), ``declarations`` (names declared
     without a value: reading one is an evaluation error) and ``checked=False``
     (undeclared names and functions are errors when evaluated, not refused)."""
-    return to_python(
-        evaluate_cel(
-            expression, variables, now, budget,
-            container=container, declarations=declarations, checked=checked,
-        )  # fmt: skip
-    )
+    value = evaluate_cel(
+        expression, variables, now, budget,
+        container=container, declarations=declarations, checked=checked,
+    )  # fmt: skip
+    try:
+        return to_python(value)
+    except RecursionError:
+        raise lang.CELEvaluationError(_TOO_DEEP.format("value"), "internal") from None
 
 
 def evaluate_cel(
@@ -63,7 +65,10 @@ def evaluate_cel(
     checked: bool = True,
 ) -> Any:
     """:func:`cel_evaluate`, the value left as the engine's (for its CEL type)."""
-    bound = {name: _to_cel(value) for name, value in (variables or {}).items()}
+    try:
+        bound = {name: _to_cel(value) for name, value in (variables or {}).items()}
+    except RecursionError:  # a Python value nested past the stack: CEL's error, not Python's
+        raise lang.CELEvaluationError(_TOO_DEEP.format("variable"), "internal") from None
     if "now" not in bound:
         bound["now"] = _to_cel(_moment(now))
     names = (*bound, *(n for n in declarations if n not in bound))
@@ -72,6 +77,9 @@ def evaluate_cel(
         return program.evaluate(bound, budget)
     except lang.BudgetExceeded as error:
         raise lang.CELEvaluationError(error.message, "budget") from None
+
+
+_TOO_DEEP = "a {} nests too deeply to evaluate"
 
 
 def to_python(value: Any) -> Any:

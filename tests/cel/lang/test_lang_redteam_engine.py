@@ -222,3 +222,49 @@ def test_text_conversions_charge_the_text(text: str, value: Any) -> None:
     a 1 MiB string and 10,000 elements were 10 GB within a rule's budget."""
     assert _units(text, {"x": value}) > 100_000
     assert _units(text, {"x": value[:2]}) < 10
+
+
+# -- deep but legal expressions: a traced evaluation, and an error's origin ------------
+
+DEEP = [
+    "size(" * 240 + "'a'" + ")" * 240,  # size(int) fails at the second level
+    "v" + "['a']" * 240,  # no such key past the first level
+    "string(" + "[" * 239 + "1" + "]" * 239 + ")",  # string(list)
+    "v" + ".a" * 240,
+    "!" * 240 + "1",
+]
+
+
+@pytest.mark.parametrize("text", DEEP, ids=lambda t: t[:12])
+def test_a_deep_expression_fails_with_its_error_traced_or_not(text: str) -> None:
+    """The traced compilation (explain's, and the one that finds where a failed
+    evaluation's error arose) was made outside the room on the stack a deep tree
+    needs: these legal 240-deep expressions raised a bare RecursionError."""
+    program = compile(text, {"v"})
+    for observer in (None, lambda node, value: None):
+        with pytest.raises(CELEvaluationError) as caught:
+            program.evaluate({"v": {"a": 1}}, observer=observer)
+        assert "nests" not in str(caught.value)
+        assert caught.value.kind != "internal"
+
+
+def test_a_deep_expressions_traced_value_is_its_value() -> None:
+    text = "[" * 240 + "1" + "]" * 240 + " == " + "[" * 5 + "1" + "]" * 5
+    program = compile(text)
+    seen: list[Any] = []
+    assert program.evaluate({}, observer=lambda node, value: seen.append(value)) is False
+    assert program.evaluate({}) is False and seen
+
+
+def test_cel_evaluate_refuses_a_variable_nested_past_the_stack() -> None:
+    """``policygate.cel_evaluate`` converted its variables and its result by
+    recursion: a list nested 5,000 deep raised RecursionError, not CELEvaluationError."""
+    from policygate import CELEvaluationError as PublicError
+    from policygate import cel_evaluate
+
+    value: Any = 1
+    for _ in range(5000):
+        value = [value]
+    for text in ("v", "size(v)", "v == v"):
+        with pytest.raises(PublicError, match="nests too deeply"):
+            cel_evaluate(text, {"v": value})

@@ -135,8 +135,9 @@ class Program:
     def _run(self, act: Activation) -> Any:
         closure = self._closure
         if act.observer is not None:
-            if self._traced is None:
-                self._traced = compile_root(self.tree, traced=True)[0]
+            if self._traced is None:  # (compiled as compile() compiles: with room for a deep tree)
+                with stack_room(8 * tree_depth(self.tree) + 200):
+                    self._traced = compile_root(self.tree, traced=True)[0]
             closure = self._traced
         act.budget -= self._cost
         if act.budget < 0:

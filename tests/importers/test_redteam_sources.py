@@ -386,3 +386,62 @@ def test_wandb_tags_and_mct_sensitive_data_of_another_shape_are_ignored(tmp_path
         "model_parameters": {"data": [{"name": "d", "sensitive": {"sensitive_data": 0.5}}]},
     }
     assert "fairness" not in one("mct", _write(tmp_path, "c.json", card))["spec"]
+
+
+# --------------------------------------------------------------------------- overlay values
+
+
+def _broken_overlays(tmp_path: Path) -> list[tuple[str, Path, str]]:
+    """One source per format whose overlay value is broken YAML, and where it is."""
+    broken = "[unclosed"
+    sources = [
+        (
+            "sagemaker",
+            sagemaker_package(tmp_path, customer={"policygate:spec.risk_tier": broken}),
+            "$.CustomerMetadataProperties['policygate:spec.risk_tier']",
+        )
+    ]
+    bom = {
+        "bomFormat": "CycloneDX",
+        "components": [
+            {
+                "type": "machine-learning-model",
+                "bom-ref": "scorer-ref",
+                "name": "scorer",
+                "version": "1",
+                "properties": [{"name": "policygate:spec.risk_tier", "value": broken}],
+            }
+        ],
+    }
+    sources.append(
+        ("cyclonedx", _write(tmp_path, "bom.json", bom), "property policygate:spec.risk_tier")
+    )
+    resource = json.loads((DATA / "azureml" / "model-version-rest.json").read_text())
+    resource["properties"]["tags"]["policygate.spec.risk_tier"] = broken
+    sources.append(
+        ("azureml", _write(tmp_path, "az.json", resource), "tag policygate.spec.risk_tier")
+    )
+    export = json.loads((DATA / "mlflow" / "model-version-export.json").read_text())
+    export["model_version"]["tags"]["policygate.spec.risk_tier"] = broken
+    sources.append(("mlflow", _write(tmp_path, "e.json", export), "tag policygate.spec.risk_tier"))
+    return sources
+
+
+def test_a_broken_overlay_value_is_a_load_error_naming_the_file_and_the_field(tmp_path):
+    for fmt, path, where in _broken_overlays(tmp_path):
+        with pytest.raises(LoadError) as raised:
+            import_records(fmt, str(path))
+        error = raised.value
+        assert error.location is not None and error.location.path.endswith(path.name), fmt
+        assert where in error.message and "does not parse" in error.message, fmt
+
+
+def test_the_import_command_names_the_file_of_a_broken_overlay_value(tmp_path):
+    from click.testing import CliRunner
+
+    from policygate.cli import main
+
+    for fmt, path, where in _broken_overlays(tmp_path):
+        result = CliRunner().invoke(main, ["import", fmt, str(path)])
+        assert result.exit_code == 2, (fmt, result.output)
+        assert str(path) in result.output and where in result.output, (fmt, result.output)

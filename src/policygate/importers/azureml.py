@@ -36,9 +36,9 @@ from .interface import (
     new_record,
     normalize_timestamp,
     overlay_path,
+    overlay_value,
     prune,
     set_labels,
-    yaml_value,
 )
 
 OVERLAY_PREFIX = "policygate."  # a tag policygate.spec.risk_tier = high, as for MLflow
@@ -153,7 +153,7 @@ def record_from_version(resource: dict[str, Any], source: str) -> dict[str, Any]
                     " policygate.spec.X",
                     Location(source),
                 )
-            overlay_path(overlay, parts, yaml_value(value, key))
+            overlay_path(overlay, parts, overlay_value(value, source, f"tag {key}"))
     if overlay:
         merge_source_overlay(record, overlay, source)
     return record

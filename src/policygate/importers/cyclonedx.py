@@ -30,9 +30,9 @@ from .interface import (
     new_record,
     normalize_timestamp,
     overlay_path,
+    overlay_value,
     prune,
     set_labels,
-    yaml_value,
 )
 
 MODEL_TYPE = "machine-learning-model"
@@ -200,7 +200,8 @@ def _record(
                     "policygate:spec.X",
                     Location(source),
                 )
-            overlay_path(overlay, parts, yaml_value(str(prop.get("value", "")), prop["name"]))
+            value = overlay_value(str(prop.get("value", "")), source, f"property {prop['name']}")
+            overlay_path(overlay, parts, value)
     if overlay:
         merge_source_overlay(record, overlay, source)
     return record

@@ -405,6 +405,18 @@ def yaml_value(text: str, origin: str) -> Any:
     return documents[0].data if documents else None
 
 
+def overlay_value(text: str, source: str, where: str) -> Any:
+    """The value of an overlay tag or property (YAML text) of the file at ``source``.
+
+    ``where`` names the field (``tag policygate.spec.risk_tier``, a JSON path):
+    a value that does not parse is a load error at the source, naming it.
+    """
+    try:
+        return yaml_value(text, where)
+    except UsageError as error:
+        raise ImporterError(error.message, Location(source)) from None
+
+
 def overlay_path(overlay: dict[str, Any], parts: list[str], value: Any) -> None:
     """Set ``value`` at the dotted path ``parts`` inside ``overlay``."""
     node = overlay

@@ -39,9 +39,9 @@ from .interface import (
     new_record,
     normalize_timestamp,
     overlay_path,
+    overlay_value,
     prune,
     set_labels,
-    yaml_value,
 )
 
 if TYPE_CHECKING:
@@ -970,7 +970,7 @@ def record_from_snapshot(
         patch: dict[str, Any] = {}
         for key, value in sorted(overlay.items()):
             parts = key[len(OUTPUT_TAG_PREFIX) :].split(".")
-            overlay_path(patch, parts, yaml_value(str(value), f"tag {key}"))
+            overlay_path(patch, parts, overlay_value(str(value), source, f"tag {key}"))
         merge_source_overlay(record, patch, source)
     return record
 

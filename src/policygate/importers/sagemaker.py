@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..documents import load_text, read_bytes
-from ..errors import LoadError, Location, UsageError
+from ..errors import LoadError, Location, UsageError, format_json_path
 from ..validation import short_value
 from .interface import (
     SOURCE_LABEL,
@@ -36,9 +36,9 @@ from .interface import (
     new_record,
     normalize_timestamp,
     overlay_path,
+    overlay_value,
     prune,
     set_labels,
-    yaml_value,
 )
 
 OVERLAY_PREFIX = "policygate:"  # a CustomerMetadataProperties key policygate:spec.risk_tier
@@ -293,7 +293,8 @@ def record_from_package(response: dict[str, Any], source: str, fetch: Fetch) -> 
                     " policygate:metadata.X or policygate:spec.X",
                     Location(source),
                 )
-            overlay_path(overlay, parts, yaml_value(value, key))
+            where = format_json_path(("CustomerMetadataProperties", key))
+            overlay_path(overlay, parts, overlay_value(value, source, where))
     if overlay:
         merge_source_overlay(record, overlay, source)
     return record

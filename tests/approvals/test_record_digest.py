@@ -107,3 +107,71 @@ def test_a_record_with_a_key_that_is_no_string_verifies_nothing(record, signer, 
     assert approval["verification"] == (
         "the model record cannot be digested (it holds non-JSON values)"
     )
+
+
+_LEAVES = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from([0.0, -0.0, 1.0, 0.5, 2.0]),
+    st.sampled_from(["", "1", "true", "null", "é", "e\u0301", "1.0"]),
+)  # fmt: skip
+_KEYS = st.one_of(st.sampled_from(["1", "true", "null", "a", "1.5"]), st.integers(0, 2),
+                  st.booleans(), st.none(), st.just(1.5))  # fmt: skip
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def _same(a, b) -> bool:
+    """Equal as a rule can tell: an integral float is its integer (the engine compares
+    them equal), but a bool is no number, and a key is its own type."""
+    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys_a = sorted((type(k).__name__, repr(k)) for k in a)
+        keys_b = sorted((type(k).__name__, repr(k)) for k in b)
+        return keys_a == keys_b and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(map(_same, a, b))
+    return type(a) is type(b) and a == b
+
+
+def _digest_or_none(value):
+    try:
+        return record_digest({"spec": {"x": value}})
+    except (TypeError, ValueError):
+        return None
+
+
+_LITERAL_KEYS = {"1": 1, "true": True, "null": None, "1.5": 1.5}
+
+
+def _respelled(value, flip):
+    """``value`` with some parts written otherwise: a key as the literal its text
+    spells, a number as the other type of the same value."""
+    if isinstance(value, dict):
+        return {
+            (_LITERAL_KEYS.get(k, k) if isinstance(k, str) and flip() else k): _respelled(v, flip)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_respelled(v, flip) for v in value]
+    if isinstance(value, bool) or value is None:
+        return int(value) if value is not None and flip() else value
+    if isinstance(value, int) and flip():
+        return float(value)
+    if isinstance(value, float) and value.is_integer() and flip():
+        return int(value)
+    return value
+
+
+@settings(max_examples=300, deadline=None)
+@given(_VALUES, st.data())
+def test_one_digest_is_one_record_as_a_rule_sees_it(a, data):
+    """Law: two records of one digest are the same record to every rule."""
+    b = _respelled(a, lambda: data.draw(st.booleans()))
+    first, second = _digest_or_none(a), _digest_or_none(b)
+    if first is not None and first == second:
+        assert _same(a, b)

@@ -12,6 +12,7 @@ counts any more.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -82,17 +83,29 @@ class Approvers:
     sources: tuple[str, ...] = ()
 
     def get(self, identity: str) -> Approver | None:
-        for approver in self.approvers:
-            if approver.id == identity:
-                return approver
-        return None
+        return self._by_id.get(identity)
 
     def owner_of(self, fingerprint: str) -> Approver | None:
         """The approver a key belongs to (a key belongs to one identity only)."""
+        return self._by_key.get(fingerprint)
+
+    # Indexes made on first use: every approval is looked up by identity and key,
+    # and a record can hold thousands naming keys that are nobody's. The first
+    # approver of an identity or a key wins, as a walk through the list finds it.
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Approver]:
+        index: dict[str, Approver] = {}
         for approver in self.approvers:
-            if approver.key(fingerprint) is not None:
-                return approver
-        return None
+            index.setdefault(approver.id, approver)
+        return index
+
+    @functools.cached_property
+    def _by_key(self) -> dict[str, Approver]:
+        index: dict[str, Approver] = {}
+        for approver in self.approvers:
+            for key in approver.keys:
+                index.setdefault(key.fingerprint, approver)
+        return index
 
 
 def load_approvers(

@@ -56,8 +56,8 @@ class PublicKey:
     def text(self) -> str:
         return PUBLIC_KEY_PREFIX + base64.b64encode(self.raw).decode("ascii")
 
-    @property
-    def fingerprint(self) -> str:
+    @functools.cached_property
+    def fingerprint(self) -> str:  # hashed once per key, not per approval naming it
         return fingerprint(self.raw)
 
 

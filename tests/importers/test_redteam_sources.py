@@ -445,3 +445,58 @@ def test_the_import_command_names_the_file_of_a_broken_overlay_value(tmp_path):
         result = CliRunner().invoke(main, ["import", fmt, str(path)])
         assert result.exit_code == 2, (fmt, result.output)
         assert str(path) in result.output and where in result.output, (fmt, result.output)
+
+
+# --------------------------------------------------------------------------- model cards
+
+
+def _model_card(record: dict[str, Any]) -> Any:
+    return record["spec"].get("documentation", {}).get("model_card")
+
+
+def test_a_registry_response_is_no_model_card(tmp_path):
+    """A DescribeModelPackage response, an Azure model version or a W&B artifact is not a
+    published model card: the baseline's documentation.model-card rule must not pass on it."""
+    assert _model_card(one("sagemaker", sagemaker_package(tmp_path))) is None
+    assert _model_card(one("azureml", DATA / "azureml" / "model-version-rest.json")) is None
+    assert _model_card(one("wandb", DATA / "wandb" / "artifact-graphql.json")) is None
+
+
+def test_a_registry_names_its_model_card_where_it_can(tmp_path):
+    url = "https://docs.example.com/credit-risk/model-card.md"
+    assert _model_card(one("sagemaker", sagemaker_package(tmp_path, customer={"model_card": url})))
+    card = {"ModelCardContent": '{"model_overview": {"model_name": "credit-risk"}}',
+            "ModelCardStatus": "Approved"}  # fmt: skip
+    path = sagemaker_package(tmp_path, ModelCard=card)
+    assert _model_card(one("sagemaker", path)) == f"{path}#ModelCard"
+    resource = json.loads((DATA / "azureml" / "model-version-rest.json").read_text())
+    resource["properties"]["tags"]["model_card"] = url
+    assert _model_card(one("azureml", _write(tmp_path, "az.json", resource))) == url
+    answer = json.loads((DATA / "wandb" / "artifact-graphql.json").read_text())
+    artifact = answer["data"]["project"]["artifact"]
+    artifact["metadata"] = json.dumps({**json.loads(artifact["metadata"]), "model_card": url})
+    assert _model_card(one("wandb", _write(tmp_path, "w.json", answer))) == url
+
+
+def test_a_bom_component_without_a_model_card_has_none(tmp_path):
+    component = {"type": "machine-learning-model", "bom-ref": "m-1", "name": "m", "version": "1"}
+    bom = {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [component]}
+    assert _model_card(one("cyclonedx", _write(tmp_path, "bom.json", bom))) is None
+    component["modelCard"] = {"considerations": {"useCases": ["Scoring"]}}
+    path = _write(tmp_path, "bom.json", bom)
+    assert _model_card(one("cyclonedx", path)) == f"{path}#m-1"
+
+
+def test_the_baseline_model_card_rule_fails_on_a_package_without_one(tmp_path):
+    import policygate
+    from policygate.models import model_from_data
+
+    root = Path(__file__).parent.parent.parent
+    policies = policygate.load_policies([str(root / "policies")])
+    path = str(sagemaker_package(tmp_path))
+    records = [model_from_data(r, f"sagemaker:{path}") for r in import_records("sagemaker", path)]
+    report = policygate.evaluate(records, policies, now="2026-11-26T00:00:00Z")
+    found = {
+        r.status.value for r in report.models[0].results if r.rule == "documentation.model-card"
+    }
+    assert "fail" in found and "pass" not in found

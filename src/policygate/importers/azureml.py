@@ -119,7 +119,7 @@ def record_from_version(resource: dict[str, Any], source: str) -> dict[str, Any]
                 },
             },
             "artifact": {"uri": _str(uri)},
-            "documentation": {"model_card": source},
+            "documentation": {"model_card": tags.get("model_card")},  # the version is no card
             "metrics": metrics,
             "evaluations": [{"dataset": "properties", "metrics": metrics}] if metrics else None,
         }

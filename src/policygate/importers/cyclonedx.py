@@ -147,7 +147,10 @@ def _record(
             "intended_use": " ".join(_strs(considerations.get("useCases"))),
             "lineage": _lineage(component, parameters, by_ref, depends, lone=lone),
             "artifact": _artifact(component.get("hashes")),
-            "documentation": {"model_card": f"{source}#{anchor}" if anchor else source},
+            # a component without a modelCard is an inventory entry, no model card
+            "documentation": {
+                "model_card": (f"{source}#{anchor}" if anchor else source) if card else None
+            },
             "metrics": headline,
             "evaluations": evaluations,
             "fairness": {

@@ -257,7 +257,8 @@ def record_from_package(response: dict[str, Any], source: str, fetch: Fetch) -> 
                 "image": _str(first.get("Image")),
                 "image_digest": _str(first.get("ImageDigest")),
             },
-            "documentation": {"model_card": source},
+            # the response is no model card: SageMaker's own (ModelCard), or one a property names
+            "documentation": {"model_card": _model_card(response, customer, source)},
             "metrics": dict(quality["metrics"]) if quality else None,
             "evaluations": evaluations,
             "approvals": _approvals(response),
@@ -298,6 +299,14 @@ def record_from_package(response: dict[str, Any], source: str, fetch: Fetch) -> 
     if overlay:
         merge_source_overlay(record, overlay, source)
     return record
+
+
+def _model_card(response: dict[str, Any], customer: dict[str, str], source: str) -> str | None:
+    """The ``model_card`` customer property, else the package's own ``ModelCard`` (its place)."""
+    if customer.get("model_card"):
+        return customer["model_card"]
+    card = _dict(response.get("ModelCard"))
+    return f"{source}#ModelCard" if _str(card.get("ModelCardContent")) else None
 
 
 def _approvals(response: dict[str, Any]) -> list[dict[str, Any]]:

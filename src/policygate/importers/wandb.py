@@ -217,7 +217,7 @@ def record_from_artifact(artifact: dict[str, Any], source: str) -> dict[str, Any
                 ),
             },
             "artifact": {"digest": _str(artifact.get("digest"))},
-            "documentation": {"model_card": source},
+            "documentation": {"model_card": _str(metadata.get("model_card"))},  # nor the artifact
             "metrics": metrics,
             "evaluations": [{"dataset": "run-summary", "metrics": metrics}] if metrics else None,
         }

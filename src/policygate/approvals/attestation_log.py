@@ -43,6 +43,7 @@ from ..policy import canonical_json
 from ..timestamps import format_timestamp, utc_now
 from .attestations import Attestation
 from .digest import normalise, signed_fields
+from .verify import concerning as attestations_of
 
 ENTRY_KIND = "signed-decision"
 LOG_VERSION = 1
@@ -160,13 +161,17 @@ def missing_from_records(
     decisions are its ``spec.approvals`` and the ``attestations`` naming it.
     """
     errors: list[PolicygateError] = []
+    by_model: dict[tuple[str, str], list[LoggedDecision]] = {}
+    for decision in logged:  # once, not once per record
+        by_model.setdefault((decision.name, decision.version), []).append(decision)
+    given = tuple(attestations)
     for record in records:
-        concerning = [d for d in logged if d.concerns(record.name, record.version)]
+        concerning = by_model.get((record.name, record.version))
         if not concerning:
             continue
         present = {_key(a) for a in _approvals(record.data) if isinstance(a, Mapping)}
         present.update(
-            _key(a.approval) for a in attestations if a.concerns(record.name, record.version)
+            _key(a.approval) for a in attestations_of(given, record.name, record.version)
         )
         document = getattr(record, "document", None)
         where = document.location() if document is not None else Location(record.source)

@@ -67,7 +67,7 @@ def with_verified_approvals(
                     for a in approvals
                 ]
                 return {**data, "spec": {**spec, "approvals": unverified}}
-    extra = [dict(a.approval) for a in attestations if a.concerns(name, version)]
+    extra = [dict(a.approval) for a in concerning(attestations, name, version)]
     if not isinstance(data, Mapping):
         return data
     spec = data.get("spec", {} if extra else None)
@@ -105,6 +105,30 @@ def _signed_statement(approval: Mapping[str, Any]) -> tuple[str, bytes]:
 
     signature = approval["signature"]
     return signature["key"], signed_payload(approval, signature["record_digest"])
+
+
+# The last tuple of attestations indexed by model, and its index: the evaluator
+# passes one tuple for every record of a run, and looking each record's
+# attestations up in all of them made records times attestations comparisons.
+_indexed: tuple[tuple[Attestation, ...], dict[tuple[str, str], list[Attestation]]] | None = None
+
+
+def concerning(attestations: Sequence[Attestation], name: str, version: str) -> list[Attestation]:
+    """The attestations naming ``name@version``, in their order (``Attestation.concerns``)."""
+    global _indexed
+    if not attestations:
+        return []
+    last = _indexed
+    if last is not None and last[0] is attestations:
+        index = last[1]
+    else:
+        index = {}
+        for attestation in attestations:
+            model = (attestation.model_name, attestation.model_version)
+            index.setdefault(model, []).append(attestation)
+        if type(attestations) is tuple:  # a list could change before the next call
+            _indexed = (attestations, index)
+    return index.get((name, version), [])
 
 
 def _digest(data: Any) -> str | None:

@@ -283,7 +283,10 @@ _PLACEHOLDERS = frozenset(
 
 def placeholder(text: str) -> bool:
     """Whether ``text`` is a template placeholder, so the field is in truth missing."""
-    core = text.strip().strip("[]()*_.!:` ").strip().lower()
+    core = text.strip()
+    if core.startswith("[") and core.endswith(")") and "](" in core:  # [TBD](https://...)
+        core = core[1 : core.index("](")]
+    core = core.strip("[]()*_.!:` ").strip().lower()
     return " ".join(core.split()) in _PLACEHOLDERS
 
 
@@ -416,9 +419,28 @@ def intended_use(body: str) -> str | None:
                 break
             if not fenced:
                 prose.append(following.strip())
-        text = " ".join(" ".join(prose).split())
+        text = " ".join(_without_comments("\n".join(prose)).split())
         return text or None
     return None
+
+
+def _without_comments(text: str) -> str:
+    """``text`` without its HTML comments, which a rendered card does not show.
+
+    Templates leave ``<!-- Describe the intended use here -->`` under the
+    heading; that is no intended use. A comment never closed hides the rest.
+    String searches, linear in the text.
+    """
+    kept: list[str] = []
+    index = 0
+    while (start := text.find("<!--", index)) != -1:
+        kept.append(text[index:start])
+        end = text.find("-->", start + 4)
+        if end == -1:
+            return " ".join(kept)
+        index = end + 3
+    kept.append(text[index:])
+    return " ".join(kept)
 
 
 def _name_from_path(source: str) -> str:

@@ -239,3 +239,45 @@ def test_an_expiry_too_far_for_a_date_is_a_usage_error(team):
     assert result.exit_code == 2
     assert "internal error" not in result.output
     assert "duration '9999999999d': too long" in result.output
+
+
+def bob_attests(target: str):
+    return approve("model.yaml", "--role", "model-risk-officer", "--key", "bob.pem",
+                   "--approver", BOB, "--attestation", target)  # fmt: skip
+
+
+def test_an_attestation_is_never_appended_through_a_symbolic_link(team):
+    """A file planted in the repository as a link to a secret: appending the
+    attestation to it copied the secret into the attestation file, to be committed."""
+    secret = team / "credentials"
+    secret.write_text("[default]\naws_secret_access_key = hunter2\n")
+    Path("approvals").mkdir()
+    Path("approvals/credit-default.yaml").symlink_to(secret)
+    result = bob_attests("approvals/credit-default.yaml")
+    assert result.exit_code == 2
+    assert "approvals/credit-default.yaml: is a symbolic link" in result.stderr
+    assert Path("approvals/credit-default.yaml").is_symlink()
+    assert secret.read_text() == "[default]\naws_secret_access_key = hunter2\n"
+
+
+def test_an_attestation_is_appended_only_to_a_file_of_attestations(team):
+    Path("notes.yaml").write_text("name: not an attestation\n")
+    result = bob_attests("notes.yaml")
+    assert result.exit_code == 2
+    assert "notes.yaml" in result.stderr and "not an attestation file" in result.stderr
+    assert Path("notes.yaml").read_text() == "name: not an attestation\n"
+    original = Path("model.yaml").read_text()
+    result = bob_attests("model.yaml")  # the record itself, by mistake
+    assert result.exit_code == 2 and Path("model.yaml").read_text() == original
+    assert bob_attests("approvals.yaml").exit_code == 0
+    assert bob_attests("approvals.yaml").exit_code == 0  # a file of attestations: appended
+    assert Path("approvals.yaml").read_text().count("kind: Attestation") == 2
+
+
+def test_an_attestation_target_that_is_no_regular_file_is_refused(team):
+    import os
+
+    os.mkfifo("pipe.yaml")
+    result = bob_attests("pipe.yaml")  # reading it would wait for a writer forever
+    assert result.exit_code == 2
+    assert "pipe.yaml: not a regular file" in result.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from ..approvals import (
     Approvers,
     attestation_document,
     load_approvers,
+    load_attestations,
     record_digest,
     sign_approval,
     verify_approval,
@@ -26,7 +28,7 @@ from ..approvals import (
 from ..approvals.record_text import add_approval
 from ..approvals.sign import DECISIONS, expires_after
 from ..approvals.signing import PrivateKey, load_private_key, require_crypto
-from ..errors import Location, UsageError
+from ..errors import Location, PolicygateError, UsageError
 from ..files import write_atomic
 from ..models import ModelRecord, load_models
 from ..timestamps import parse_timestamp, utc_now
@@ -181,8 +183,8 @@ def _write(model: str, record: ModelRecord, approval: dict[str, Any], target: st
         if target == "-":
             click.echo(text, nl=False)
             return ""
-        if os.path.exists(target):
-            previous = Path(target).read_text(encoding="utf-8")
+        previous = _attestation_file(target)
+        if previous is not None:
             separator = "" if not previous or previous.endswith("\n") else "\n"
             text = f"{previous}{separator}---\n{text}"
         write_atomic(target, text)
@@ -190,3 +192,35 @@ def _write(model: str, record: ModelRecord, approval: dict[str, Any], target: st
     text = Path(model).read_text(encoding="utf-8")
     write_atomic(model, add_approval(text, model, approval))
     return f"; added to {model}"
+
+
+def _attestation_file(target: str) -> str | None:
+    """The text of the attestation file ``target`` to append to; ``None`` if there is none.
+
+    Only a regular file (not a link, which could point at a secret that would be
+    copied into the attestation file, nor a pipe) holding attestations only is
+    appended to: an attestation appended to a record or to notes is lost to
+    ``check --attestations``, and the file would change beyond recognition.
+    """
+    try:
+        info = os.lstat(target)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise UsageError(f"cannot read: {error.strerror or error}", Location(target)) from None
+    if stat.S_ISLNK(info.st_mode):
+        raise UsageError("is a symbolic link; write the attestation to a file of its own",
+                         Location(target))  # fmt: skip
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError("not a regular file; write the attestation to a file of its own",
+                         Location(target))  # fmt: skip
+    try:
+        load_attestations([target])
+    except PolicygateError as error:
+        raise UsageError(
+            f"exists and is not an attestation file ({error}); an attestation is appended "
+            "only to a file of attestations",
+            Location(target),
+        ) from None
+    return Path(target).read_text(encoding="utf-8")
+

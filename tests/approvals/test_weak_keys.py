@@ -149,3 +149,31 @@ def test_any_32_bytes_are_a_key_or_a_clear_refusal(raw):
         assert "Ed25519 public key" in str(error)
     else:
         assert key.raw == raw
+
+
+def _times_eight_is_identity(raw: bytes) -> bool:
+    """[8]A == identity, by the Edwards addition law (complete for Ed25519), on the
+    point ``raw`` encodes (its y taken modulo p): the definition of small order."""
+    d = -121665 * pow(121666, -1, P) % P
+    number = int.from_bytes(raw, "little")
+    y, sign = (number & ((1 << 255) - 1)) % P, number >> 255
+    x2 = (y * y - 1) * pow(d * y * y + 1, -1, P) % P
+    x = pow(x2, (P + 3) // 8, P)
+    if (x * x - x2) % P:
+        x = x * pow(2, (P - 1) // 4, P) % P
+    assert (x * x - x2) % P == 0
+    if x & 1 != sign:
+        x = P - x
+    for _ in range(3):
+        t = d * x * x * y * y % P
+        x, y = 2 * x * y * pow(1 + t, -1, P) % P, (y * y + x * x) * pow(1 - t, -1, P) % P
+    return (x, y) == (0, 1)
+
+
+@pytest.mark.parametrize("raw", SMALL_ORDER, ids=lambda raw: raw.hex()[:8] + raw.hex()[-4:])
+def test_the_refused_keys_are_of_small_order_indeed(raw):
+    assert _times_eight_is_identity(raw)
+
+
+def test_a_generated_key_is_not_of_small_order():
+    assert not _times_eight_is_identity(generate_key().public.raw)

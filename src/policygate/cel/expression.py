@@ -83,12 +83,26 @@ _TOO_DEEP = "a {} nests too deeply to evaluate"
 
 
 def to_python(value: Any) -> Any:
-    """An engine value as plain Python (see the module docstring)."""
+    """An engine value as plain Python (see the module docstring). A list or map the
+    value holds more than once is converted once, and so shared in the result as it
+    is in the value (``v.n.map(i, v.big)`` holds one list thousands of times)."""
+    return _plain(value, {})
+
+
+def _plain(value: Any, seen: dict[int, Any]) -> Any:
     kind = type(value)
-    if kind is list:
-        return [to_python(item) for item in value]
-    if kind is dict:
-        return {to_python(key): to_python(item) for key, item in value.items()}
+    if kind is list or kind is dict:
+        done = seen.get(id(value))
+        if done is not None:
+            return done
+        if kind is list:
+            done = seen[id(value)] = []
+            done.extend(_plain(item, seen) for item in value)
+        else:
+            done = seen[id(value)] = {}
+            for key, item in value.items():
+                done[_plain(key, seen)] = _plain(item, seen)
+        return done
     if kind is Timestamp:
         return value.to_datetime()
     if kind is Duration:
@@ -96,7 +110,7 @@ def to_python(value: Any) -> Any:
     if kind is CelType:
         return value.name
     if kind is Optional:
-        return to_python(value.value) if value.has else None
+        return _plain(value.value, seen) if value.has else None
     return value
 
 

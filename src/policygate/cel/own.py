@@ -754,21 +754,7 @@ class OwnBackend(Backend):
         kind = type(value)
         if kind is bool or kind is float or kind is str or kind is int or value is None:
             return value
-        if kind is list:
-            return [self.to_python(v) for v in value]
-        if kind is dict:
-            return {str(self.to_python(k)): self.to_python(v) for k, v in value.items()}
-        if kind is Uint:
-            return int(value)
-        if kind is Timestamp:
-            return value.to_datetime()
-        if kind is Duration:
-            return _timedelta(value.nanos)
-        if kind is CelType:
-            return value.name
-        if kind is Optional:
-            return self.to_python(value.value) if value.has else None
-        return value
+        return _plain(value, {})
 
     def truth(self, value: Any) -> bool:
         if value is True or value is False:
@@ -786,6 +772,37 @@ class OwnBackend(Backend):
         raise CELEvaluationError(
             f"for_each must yield a list or a map, got {type_name(value)}", code="not-a-collection"
         )
+
+
+def _plain(value: Any, seen: dict[int, Any]) -> Any:
+    """:meth:`OwnBackend.to_python`: a list or map held more than once is converted
+    once (``n.map(i, model.big)`` holds one list thousands of times)."""
+    kind = type(value)
+    if kind is bool or kind is float or kind is str or kind is int or value is None:
+        return value
+    if kind is list or kind is dict:
+        done = seen.get(id(value))
+        if done is not None:
+            return done
+        if kind is list:
+            done = seen[id(value)] = []
+            done.extend(_plain(item, seen) for item in value)
+        else:
+            done = seen[id(value)] = {}
+            for key, item in value.items():
+                done[str(_plain(key, seen))] = _plain(item, seen)
+        return done
+    if kind is Uint:
+        return int(value)
+    if kind is Timestamp:
+        return value.to_datetime()
+    if kind is Duration:
+        return _timedelta(value.nanos)
+    if kind is CelType:
+        return value.name
+    if kind is Optional:
+        return _plain(value.value, seen) if value.has else None
+    return value
 
 
 def _timedelta(nanos: int) -> _dt.timedelta:

@@ -268,3 +268,84 @@ def test_cel_evaluate_refuses_a_variable_nested_past_the_stack() -> None:
     for text in ("v", "size(v)", "v == v"):
         with pytest.raises(PublicError, match="nests too deeply"):
             cel_evaluate(text, {"v": value})
+
+
+# -- == and in charge the lists and maps they compare inside others --------------------
+
+BIG = [float(i) for i in range(20_000)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[x] == [y]",
+        "{'a': x} == {'a': y}",
+        "optional.of(x) == optional.of(y)",
+        "[x] != [y]",
+        "[[x]] == [[y]]",
+        "[x] in [[y]]",
+        "[1].exists(e, [x] == [y])",
+        "[[y]].exists(e, [x] == e)",
+    ],
+)
+def test_equality_inside_a_list_or_map_is_charged(text: str) -> None:
+    """``x == y`` of two 20,000-element lists is charged 20,000 units; wrapped in a
+    list, a map or an optional it was charged one, and 3,000 of them took 25 s
+    within the default budget."""
+    variables = {"x": BIG, "y": list(BIG)}
+    value, units = compile(text, set(variables)).measure(variables)
+    assert units > len(BIG)
+    assert value is not text.startswith("[x] !=")
+    looped = f"n.map(i, {text}).size() > 0"
+    with pytest.raises(BudgetExceeded):
+        compile(looped, {"n", "x", "y"}).evaluate({"n": list(range(3000)), **variables})
+
+
+scalars = st.one_of(st.integers(-2, 2), st.floats(-2, 2), st.sampled_from(["a", "", None, True]))
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.sampled_from(["a", "b"]), inner, max_size=2)
+    | inner.map(lambda v: Optional(True, v)),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(values, values)
+def test_metered_equality_is_cel_equality(a: Any, b: Any) -> None:
+    from policygate.cel.lang.equality import cel_equal
+
+    for text in ("[x] == [y]", "x == y", "x != y", "x in [y]", "[x] in [[y], [x]]"):
+        got = compile(text, {"x", "y"}).evaluate({"x": a, "y": b})
+        expected = {
+            "[x] == [y]": cel_equal(a, b),
+            "x == y": cel_equal(a, b),
+            "x != y": not cel_equal(a, b),
+            "x in [y]": cel_equal(b, a),
+            "[x] in [[y], [x]]": cel_equal([a], [b]) or cel_equal([a], [a]),
+        }[text]
+        assert got is expected, (text, a, b)
+
+
+# -- a result holding one list many times is converted once ----------------------------
+
+
+def test_a_shared_list_in_a_result_is_converted_once() -> None:
+    """``policygate.cel_evaluate('v.n.map(i, v.big)')`` copied the one list 3,000
+    times (27 s, 2.4 GB for a 100,000-element list): it is converted once, and
+    shared in the result as in the value."""
+    import time
+
+    from policygate import cel_evaluate
+    from policygate.cel.own import OwnBackend
+
+    big = [float(i) for i in range(100_000)]
+    started = time.perf_counter()
+    result = cel_evaluate("v.n.map(i, v.big)", {"v": {"big": big, "n": [1.0] * 3000}})
+    assert time.perf_counter() - started < 5
+    assert len(result) == 3000 and result[0] == big and result[0] is result[-1]
+    engine_value = compile("[x, x, {'k': x}]", {"x"}).evaluate({"x": [1.0, [2.0]]})
+    plain = OwnBackend().to_python(engine_value)
+    assert plain == [[1.0, [2.0]], [1.0, [2.0]], {"k": [1.0, [2.0]]}]
+    assert plain[0] is plain[1] is plain[2]["k"]

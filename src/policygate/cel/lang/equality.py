@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from policygate.cel.lang.activation import Activation, charge
 from policygate.cel.lang.values import Duration, Optional, Timestamp, Uint, no_overload
 
 #: Types whose Python ``==`` is CEL's between two values of that very type.
@@ -40,6 +41,50 @@ def cel_equal(a: Any, b: Any) -> bool:
     if (ta is tuple or tb is tuple) and (ta is list or ta is tuple) and (tb is list or tb is tuple):
         return _list_equal(a, b)
     return False
+
+
+_SEQUENCES = frozenset({list, tuple})
+
+
+def metered_equal(a: Any, b: Any, act: Activation) -> bool:
+    """:func:`cel_equal`, charging each list or map met inside ``a`` its length before
+    its elements are compared (the caller charges ``a`` itself): ``[x] == [y]`` of two
+    long lists costs what ``x == y`` costs, not one unit."""
+    ta = type(a)
+    tb = type(b)
+    if ta in _SEQUENCES and tb in _SEQUENCES:
+        if len(a) != len(b):
+            return False
+        return all(_inner_equal(x, y, act) for x, y in zip(a, b, strict=True))
+    if ta is dict and tb is dict:
+        if len(a) != len(b):
+            return False
+        for key, value in a.items():
+            found = map_lookup(b, key)
+            if found is _MISSING or not _inner_equal(value, found, act):
+                return False
+        return True
+    if ta is Optional and tb is Optional:
+        return a.has == b.has and (not a.has or _inner_equal(a.value, b.value, act))
+    return cel_equal(a, b)
+
+
+def _inner_equal(a: Any, b: Any, act: Activation) -> bool:
+    ta = type(a)
+    if ta in _SCALAR:
+        return cel_equal(a, b)
+    tb = type(b)
+    if (ta in _SEQUENCES and tb in _SEQUENCES) or (ta is dict and tb is dict):
+        charge(act, len(a))  # compared element by element
+    return metered_equal(a, b, act)
+
+
+def metered_contains(container: Any, element: Any, act: Activation) -> bool:
+    """:func:`contains` for an element that is a list, map or optional: each
+    comparison with a list or map charged as :func:`metered_equal` charges it."""
+    if type(container) in _SEQUENCES:
+        return any(_inner_equal(element, item, act) for item in container)
+    return contains(container, element)
 
 
 def _list_equal(a: Any, b: Any) -> bool:

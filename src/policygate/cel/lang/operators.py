@@ -15,9 +15,15 @@ from collections.abc import Callable
 from policygate.cel.lang.access import index, insert_entry, optional_index
 from policygate.cel.lang.activation import Activation, Closure, Value, charge
 from policygate.cel.lang.arith import TABLES, logical_not, negate
-from policygate.cel.lang.equality import ORDERED, cel_equal, contains
+from policygate.cel.lang.equality import (
+    ORDERED,
+    cel_equal,
+    contains,
+    metered_contains,
+    metered_equal,
+)
 from policygate.cel.lang.errors import EvalError, quoted
-from policygate.cel.lang.values import Uint, no_overload
+from policygate.cel.lang.values import Optional, Uint, no_overload
 
 _NUMERIC = frozenset({int, float, Uint})
 
@@ -405,7 +411,10 @@ def _equal(args: list[Closure]) -> Closure:
         if ta is type(b) and (ta is str or ta is float or ta is int):
             return a == b
         if ta in _CONTAINERS and type(b) in _CONTAINERS:
-            charge(act, len(a))  # compared element by element
+            charge(act, len(a))  # compared element by element (and each inside: metered)
+            return metered_equal(a, b, act)
+        if ta is Optional:
+            return metered_equal(a, b, act)
         return cel_equal(a, b)
 
     return equal
@@ -447,7 +456,10 @@ def equal_local(operand: Closure, name: str) -> Closure:
         if ta is type(b) and (ta is str or ta is float or ta is int):
             return a == b
         if ta in _CONTAINERS and type(b) in _CONTAINERS:
-            charge(act, len(a))  # compared element by element
+            charge(act, len(a))  # compared element by element (and each inside: metered)
+            return metered_equal(a, b, act)
+        if ta is Optional:
+            return metered_equal(a, b, act)
         return cel_equal(a, b)
 
     return equal
@@ -464,6 +476,9 @@ def _not_equal(args: list[Closure]) -> Closure:
             return a != b
         if ta in _CONTAINERS and type(b) in _CONTAINERS:
             charge(act, len(a))
+            return not metered_equal(a, b, act)
+        if ta is Optional:
+            return not metered_equal(a, b, act)
         return not cel_equal(a, b)
 
     return not_equal
@@ -499,6 +514,8 @@ def _in(args: list[Closure]) -> Closure:
         within = container(act)
         if type(within) is list or type(within) is tuple:
             charge(act, len(within))  # a list is searched element by element
+            if type(value) in _CONTAINERS or type(value) is Optional:
+                return metered_contains(within, value, act)
         return contains(within, value)
 
     return in_

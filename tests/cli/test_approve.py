@@ -281,3 +281,30 @@ def test_an_attestation_target_that_is_no_regular_file_is_refused(team):
     result = bob_attests("pipe.yaml")  # reading it would wait for a writer forever
     assert result.exit_code == 2
     assert "pipe.yaml: not a regular file" in result.stderr
+
+
+def test_a_record_imported_from_a_source_needs_an_attestation(team):
+    Path("card").mkdir()
+    Path("card/README.md").write_text("---\nlicense: mit\n---\n# m\n")
+    result = approve("hf:card/README.md", "--role", "model-risk-officer", "--key", "bob.pem",
+                     "--approver", BOB, "--scope", "production",
+                     "--attestation-log", "log.jsonl")  # fmt: skip
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "policygate: error: hf:card/README.md: a record imported from a source cannot be "
+        "changed: give --attestation PATH\n"
+    )
+    assert not Path("log.jsonl").exists()  # nothing logged for a decision not written
+
+
+def test_a_decision_that_cannot_be_written_is_not_logged(team):
+    """The record's layout refuses the approval (a multi-line flow list): nothing is
+    logged, or the log would require of the record a decision it never got."""
+    text = Path("model.yaml").read_text()
+    start = text.index("  approvals:")
+    Path("model.yaml").write_text(text[:start] + "  approvals: [\n  ]\n")
+    result = approve("model.yaml", "--role", "model-risk-officer", "--key", "bob.pem",
+                     "--approver", BOB, "--attestation-log", "log.jsonl")  # fmt: skip
+    assert result.exit_code == 2, result.stderr
+    assert "could not add the approval" in result.stderr or "multi-line" in result.stderr
+    assert not Path("log.jsonl").exists()

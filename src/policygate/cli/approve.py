@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from ..approvals.sign import DECISIONS, expires_after
 from ..approvals.signing import PrivateKey, load_private_key, require_crypto
 from ..errors import Location, PolicygateError, UsageError
 from ..files import write_atomic
+from ..importers import is_source
 from ..models import ModelRecord, load_models
 from ..timestamps import parse_timestamp, utc_now
 from .common import handle_errors
@@ -99,6 +101,9 @@ def approve(
     require_crypto()
     if model == "-" and attestation is None:
         raise UsageError("a record read from stdin cannot be changed: give --attestation PATH")
+    if attestation is None and is_source(model):
+        raise UsageError("a record imported from a source cannot be changed: give "
+                         "--attestation PATH", Location(model))  # fmt: skip
     record = _one_record(model)
     key = _private_key(keyfile, passphrase_env)
     directory = load_approvers(approvers) if approvers else None
@@ -121,11 +126,12 @@ def approve(
                                            granted_at)  # fmt: skip
         if not verified:
             raise UsageError(f"refusing to sign an approval that would not verify: {reason}")
+    write = _prepared(model, record, approval, attestation)
     if attestation_log is not None:  # first: a decision that cannot be logged is not written
         from ..approvals.attestation_log import log_attestation
 
         entry = log_attestation(attestation_log, record.name, record.version, approval)
-    written = _write(model, record, approval, attestation)
+    written = write()
     if attestation_log is not None:
         written += f"; logged at {attestation_log}:{entry['seq']}"
     click.echo(
@@ -177,21 +183,38 @@ def _timestamp(text: str) -> _dt.datetime:
         raise UsageError(f"--now: {error}") from None
 
 
-def _write(model: str, record: ModelRecord, approval: dict[str, Any], target: str | None) -> str:
-    if target is not None:
+def _prepared(
+    model: str, record: ModelRecord, approval: dict[str, Any], target: str | None
+) -> Callable[[], str]:
+    """What writes the approval, its text made (and refused, if it must be) already:
+    a decision is logged only once nothing but the write itself can fail."""
+    if target is None:
+        try:
+            old = Path(model).read_text(encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot read: {error.strerror or error}",
+                             Location(model)) from None  # fmt: skip
+        path, text, done = model, add_approval(old, model, approval), f"; added to {model}"
+    else:
         text = attestation_document(record.name, record.version, approval)
         if target == "-":
-            click.echo(text, nl=False)
-            return ""
+
+            def to_stdout() -> str:
+                click.echo(text, nl=False)
+                return ""
+
+            return to_stdout
         previous = _attestation_file(target)
         if previous is not None:
             separator = "" if not previous or previous.endswith("\n") else "\n"
             text = f"{previous}{separator}---\n{text}"
-        write_atomic(target, text)
-        return f"; attestation written to {target}"
-    text = Path(model).read_text(encoding="utf-8")
-    write_atomic(model, add_approval(text, model, approval))
-    return f"; added to {model}"
+        path, done = target, f"; attestation written to {target}"
+
+    def to_file() -> str:
+        write_atomic(path, text)
+        return done
+
+    return to_file
 
 
 def _attestation_file(target: str) -> str | None:
@@ -223,4 +246,3 @@ def _attestation_file(target: str) -> str | None:
             Location(target),
         ) from None
     return Path(target).read_text(encoding="utf-8")
-

@@ -128,7 +128,7 @@ def concerning(attestations: Sequence[Attestation], name: str, version: str) -> 
             index.setdefault(model, []).append(attestation)
         if type(attestations) is tuple:  # a list could change before the next call
             _indexed = (attestations, index)
-    return index.get((name, version), [])
+    return list(index.get((name, version), ()))  # a copy: the index is shared
 
 
 def _digest(data: Any) -> str | None:

@@ -258,3 +258,25 @@ def test_a_configuration_that_cannot_be_read_is_a_clean_error(tmp_path, monkeypa
     assert result.exit_code == 2
     assert result.stderr == (f"policygate: error: cannot read {tmp_path}/pyproject.toml: "
                              "Input/output error\n")  # fmt: skip
+
+
+FAILS = ROOT / "examples" / "models" / "credit-limit-fails-fairness-and-expired-approval.yaml"
+
+
+def test_a_job_that_ignores_the_repository_s_file_is_not_weakened_by_it(tmp_path, monkeypatch):
+    """A policygate.yaml is the repository's: in a model team's own repository, the
+    party being judged writes it, and it sets the defaults of every option the job
+    does not give (fail_on: never made a failing model exit 0). A centrally run
+    job sets POLICYGATE_NO_CONFIG=1 (or passes --no-config) and reads none."""
+    _write(tmp_path / "repo", "fail_on: never\n")
+    (tmp_path / "repo" / ".git").mkdir()
+    monkeypatch.chdir(tmp_path / "repo")
+    args = ["check", str(FAILS), "-p", str(ROOT / "policies"), "--now", NOW]
+    weakened = CliRunner().invoke(main, args)
+    assert weakened.exit_code == 0, weakened.output  # what the file does, read
+    for env in ({"POLICYGATE_NO_CONFIG": "1"}, {"POLICYGATE_NO_CONFIG": "true"}):
+        result = CliRunner().invoke(main, args, env=env)
+        assert result.exit_code == 1, result.output
+    assert CliRunner().invoke(main, ["--no-config", *args]).exit_code == 1
+    shown = CliRunner().invoke(main, ["config", "show"], env={"POLICYGATE_NO_CONFIG": "1"})
+    assert shown.stdout.startswith("# --no-config (or POLICYGATE_NO_CONFIG): no configuration")

@@ -59,8 +59,9 @@ class _LazyGroup(click.Group):
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="policygate")
-@click.option("--no-config", is_flag=True,
-              help="Ignore policygate.yaml and [tool.policygate] (docs/configuration.md)")
+@click.option("--no-config", is_flag=True, envvar="POLICYGATE_NO_CONFIG",
+              help="Ignore policygate.yaml and [tool.policygate] (docs/configuration.md); "
+              "POLICYGATE_NO_CONFIG=1 does too")
 @click.pass_context
 def main(ctx: click.Context, no_config: bool) -> None:
     """policygate: policy-as-code for ML model governance."""

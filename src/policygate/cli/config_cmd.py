@@ -36,7 +36,7 @@ def show(ctx: click.Context, fmt: str) -> None:
         click.echo(json.dumps(body, indent=2, ensure_ascii=False))
         return
     if ignored:
-        click.echo("# --no-config: no configuration file is read")
+        click.echo("# --no-config (or POLICYGATE_NO_CONFIG): no configuration file is read")
     elif settings.path is None:
         click.echo(f"# no policygate.yaml or [tool.policygate] here or above {os.getcwd()}")
     else:

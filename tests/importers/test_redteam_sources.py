@@ -500,3 +500,74 @@ def test_the_baseline_model_card_rule_fails_on_a_package_without_one(tmp_path):
         r.status.value for r in report.models[0].results if r.rule == "documentation.model-card"
     }
     assert "fail" in found and "pass" not in found
+
+
+# --------------------------------------------------------------------------- sizes
+
+
+def _many_models_bom(models: int, dependencies: int) -> dict[str, Any]:
+    return {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",
+        "components": [
+            {"type": "machine-learning-model", "bom-ref": f"m{i}", "name": f"m{i}"}
+            for i in range(models)
+        ],
+        "dependencies": [{"ref": "m0", "dependsOn": ["d0"]}]
+        + [{"ref": f"r{i}"} for i in range(dependencies)],
+    }
+
+
+def _nodes(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(_nodes(v) for v in value.values())
+    if isinstance(value, list):
+        return 1 + sum(_nodes(v) for v in value)
+    return 1
+
+
+def test_a_bom_header_is_not_copied_into_thousands_of_records(tmp_path):
+    """5,000 models and 20,000 dependencies (660 KB): every record carried the whole header,
+    so `import` wrote 5,000 copies (over 5 minutes) and `check` hashed them (19 s)."""
+    bom = _many_models_bom(5_000, 20_000)
+    path = _write(tmp_path, "bom.json", bom)
+    records = import_records("cyclonedx", str(path))
+    assert len(records) == 5_000
+    total = sum(_nodes(r["spec"]["extra"]["cyclonedx"]["bom"]) for r in records)
+    assert total <= 10 * _nodes(bom)  # bounded by the file, not by models x header
+    header = records[0]["spec"]["extra"]["cyclonedx"]["bom"]
+    assert header["serialNumber"] == bom["serialNumber"]
+    assert header["dependencies"] == [{"ref": "m0", "dependsOn": ["d0"]}]  # its own entry
+    assert "dependencies" in header["left_out"]
+
+
+def test_a_small_bom_header_is_kept_whole_in_each_record(tmp_path):
+    bom = _many_models_bom(3, 5)
+    bom["vulnerabilities"] = [{"id": "CVE-2026-0001"}]
+    records = import_records("cyclonedx", str(_write(tmp_path, "bom.json", bom)))
+    for record in records:
+        header = record["spec"]["extra"]["cyclonedx"]["bom"]
+        assert header == {k: v for k, v in bom.items() if k != "components"}
+
+
+def test_an_mlflow_export_of_thousands_of_versions_sharing_its_tags_is_refused(tmp_path):
+    """3,000 versions of one model with 15,000 tags and a shared run of 5,000 params (a 430 KB
+    file): each version's record carried them all (85 s and 7 GB)."""
+    export = {
+        "registered_model": {
+            "name": "m",
+            "tags": {f"t{i}": "v" for i in range(15_000)},
+            "latest_versions": [
+                {"name": "m", "version": str(i), "run_id": "r1"} for i in range(3_000)
+            ],
+        },
+        "run": {"info": {"run_id": "r1"}, "data": {"params": {f"p{i}": "1" for i in range(5_000)}}},
+    }
+    path = _write(tmp_path, "export.json", export)
+    with pytest.raises(LoadError, match="3000 versions") as raised:
+        import_records("mlflow", str(path))
+    assert raised.value.location is not None and raised.value.location.path == str(path)
+    registered = export["registered_model"]
+    registered["latest_versions"] = registered["latest_versions"][:4]
+    assert len(import_records("mlflow", str(_write(tmp_path, "export.json", export)))) == 4

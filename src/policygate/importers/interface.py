@@ -502,6 +502,25 @@ def metrics_by_slice(
     return headline, evaluations
 
 
+def count_nodes(value: Any, limit: int) -> int:
+    """The nodes of ``value`` (each mapping, list and scalar), counted to at most ``limit + 1``.
+
+    What importers copy into every record of a source (a BOM's header, a registered
+    model's tags and a shared run) is counted with it, so that one file cannot make
+    thousands of records that each carry the rest of it.
+    """
+    count = 0
+    stack = [value]
+    while stack and count <= limit:
+        node = stack.pop()
+        count += 1
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return count
+
+
 def content_version(data: Any) -> str:
     """The version of a source that has none: 12 hex digits of the SHA-256 of its content.
 

@@ -35,6 +35,7 @@ from .interface import (
     ImporterError,
     as_number,
     content_version,
+    count_nodes,
     merge_source_overlay,
     new_record,
     normalize_timestamp,
@@ -722,6 +723,7 @@ def records_from_export(
         versions = [v for v in _items(registered.get("latest_versions")) if isinstance(v, dict)]
         if not versions:
             raise ImporterError("the registered model export lists no versions", Location(location))
+        _check_copies(registered, run, versions, location)
         return [
             record_from_snapshot(
                 _export_snapshot(v, data, run if run and _run_id(run) == v.get("run_id") else None),
@@ -736,6 +738,35 @@ def records_from_export(
         "not an MLflow export: expected model_version, registered_model, run or an MLmodel",
         Location(location),
     )
+
+
+EXPORT_COPIES = 1_000_000
+"""The nodes of a registered model export that its versions' records may carry in all.
+
+Each version's record carries the registered model's tags (as labels and in
+``extra``) and, when it names that run, the export's run: 3,000 versions of
+one model with 15,000 tags and a run of 5,000 params (a 430 KB file) took
+85 s and 7 GB. MLflow's ``latest_versions`` holds one version per stage."""
+
+
+def _check_copies(
+    registered: dict[str, Any],
+    run: dict[str, Any] | None,
+    versions: list[dict[str, Any]],
+    location: str,
+) -> None:
+    """Refuse an export whose versions would copy more than :data:`EXPORT_COPIES` nodes."""
+    budget = EXPORT_COPIES // len(versions)
+    shared = count_nodes({k: v for k, v in registered.items() if k != "latest_versions"}, budget)
+    if run is not None and any(_run_id(run) == v.get("run_id") for v in versions):
+        shared += count_nodes(run, budget)
+    if shared * len(versions) > EXPORT_COPIES:
+        raise ImporterError(
+            f"the registered model export lists {len(versions)} versions that would each carry"
+            f" its tags and run ({'over ' if shared > budget else ''}{shared} nodes): more than"
+            f" {EXPORT_COPIES:,} nodes in all (latest_versions holds one version per stage)",
+            Location(location),
+        )
 
 
 def _export_snapshot(

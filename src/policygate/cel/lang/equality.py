@@ -120,6 +120,8 @@ def map_lookup(mapping: dict[Any, Any], key: Any) -> Any:
     if tk is str:
         return mapping.get(key, _MISSING)
     if tk is bool or ((key == 0 or key == 1) and tk in _NUMERIC):
+        if key not in mapping:  # (no walk: a record's map of 100,000 names holds none)
+            return _MISSING
         want_bool = tk is bool
         for stored, value in mapping.items():
             if (type(stored) is bool) == want_bool and stored == key:

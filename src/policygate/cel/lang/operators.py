@@ -9,7 +9,6 @@ the strings extension charge the size of what they build before building it.
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable
 
 from policygate.cel.lang.access import index, insert_entry, optional_index
@@ -127,7 +126,10 @@ def _rendered(value: Value) -> int:
     return total
 
 
-_PRECISION = re.compile(r"%\.([0-9]+)")
+def _text_length(values: list[Value]) -> int:
+    return len(values[0]) if type(values[0]) is str else 0
+
+
 
 
 def _format_bound(values: list[Value]) -> int:
@@ -137,10 +139,15 @@ def _format_bound(values: list[Value]) -> int:
     if type(args) not in (list, tuple):
         return 1
     total = _length(template) + sum(_rendered(arg) for arg in args)
-    if type(template) is str and "%." in template:
-        for digits in _PRECISION.findall(template):
-            digits = digits.lstrip("0")
+    if type(template) is str:
+        at = template.find("%.")
+        while at >= 0:
+            end = at = at + 2
+            while end < len(template) and "0" <= template[end] <= "9":
+                end += 1
+            digits = template[at:end].lstrip("0")
             total += int(digits or "0") if len(digits) <= 18 else 10**18
+            at = template.find("%.", end)
     return total
 
 
@@ -156,6 +163,12 @@ BUILDERS: dict[str, Callable[[list[Value]], int]] = {
     # Conversions that copy a text: string(bytes), bytes(string).
     "string": lambda v: _length(v[0]),
     "bytes": lambda v: _length(v[0]),
+    # Conversions that read a text (a megabyte of digits is read, and refused, by a
+    # regular expression that takes 50 ms in double()); timestamp() and duration()
+    # remember the texts they read, and bool() looks its text up.
+    "int": _text_length,
+    "uint": _text_length,
+    "double": _text_length,
     "lowerAscii": lambda v: _length(v[0]),
     "upperAscii": lambda v: _length(v[0]),
     "reverse": lambda v: _length(v[0]),

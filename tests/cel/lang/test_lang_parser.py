@@ -134,10 +134,23 @@ def test_deep_lists_and_calls_are_bounded_too() -> None:
         parse("[" * 400 + "]" * 400)
     with pytest.raises(CELSyntaxError, match="nests deeper"):
         parse("size(" * 400 + "'a'" + ")" * 400)
-    with pytest.raises(CELSyntaxError, match="nests 301 deep"):
-        parse("-" * 300 + "x")
-    with pytest.raises(CELSyntaxError, match="nests 301 deep"):
-        parse("!" * 300 + "x")
+    with pytest.raises(CELSyntaxError, match="nests deeper"):
+        parse("-(" * 300 + "x" + ")" * 300)
+    with pytest.raises(CELSyntaxError, match="nests deeper"):
+        parse("!(" * 300 + "x" + ")" * 300)
+
+
+def test_a_run_of_unary_operators_is_one_or_none() -> None:
+    """As cel-go's and cel-cpp's parsers read them: an even run of ``!`` or ``-`` is
+    dropped (``!!x`` is ``x``), an odd one is one operator, however long the run."""
+    for even in ("!" * 300 + "x", "-" * 300 + "x"):
+        node = parse(even)
+        assert isinstance(node, ast.Ident) and node.name == "x"
+    for odd, function in (("!" * 301 + "x", "!_"), ("---x", "-_")):
+        node = parse(odd)
+        assert isinstance(node, ast.Call) and node.function == function
+        (operand,) = node.args
+        assert isinstance(operand, ast.Ident) and operand.name == "x"
 
 
 def test_a_long_operator_chain_is_a_tree_depth_error_not_a_crash() -> None:

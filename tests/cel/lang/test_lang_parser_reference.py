@@ -554,24 +554,24 @@ class _Parser:
         ops: list[Token] = []
         while self.peek().kind == token.kind:
             ops.append(self.next())
+        if len(ops) % 2 == 0:  # an even run of ! or - is dropped, as cel-go drops it
+            return self.member()
+        op = ops[0]
         if (
             token.kind == "-"
+            and len(ops) == 1
             and self.peek().kind in ("int", "double")
             and not self._postfix_follows()
         ):
             # -9223372036854775808 is a literal, not the negation of one that overflows.
             number = self.next()
-            last = ops.pop()
             value = -number.value
             if number.kind == "int" and value < INT64_MIN:
                 raise self.error("integer literal out of range", number)
-            operand: Node = self.mark(ast.Literal(self.span(last), value), last.offset)
-        else:
-            operand = self.member()
+            return self.mark(ast.Literal(self.span(op), value), op.offset)
+        operand = self.member()
         function = "!_" if token.kind == "!" else "-_"
-        for op in reversed(ops):
-            operand = self.mark(ast.Call(self.span(op), function, (operand,)), op.offset)
-        return operand
+        return self.mark(ast.Call(self.span(op), function, (operand,)), op.offset)
 
     def _postfix_follows(self) -> bool:
         return self.peek(1).kind in (".", ".?", "[", "[?")

@@ -12,7 +12,7 @@ from cel_expr_python.ext import ext_optional, ext_strings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policygate.cel.lang import BudgetExceeded, CELEvaluationError, Optional, compile
+from policygate.cel.lang import BudgetExceeded, CELEvaluationError, Optional, Uint, compile
 
 _ENV = cel.NewEnv(
     variables={"v": cel.Type.DYN},
@@ -231,7 +231,7 @@ DEEP = [
     "v" + "['a']" * 240,  # no such key past the first level
     "string(" + "[" * 239 + "1" + "]" * 239 + ")",  # string(list)
     "v" + ".a" * 240,
-    "!" * 240 + "1",
+    "-(" * 120 + "'a'" + ")" * 120,  # -_(string)
 ]
 
 
@@ -395,3 +395,35 @@ def test_a_number_conversion_charges_its_text(function: str) -> None:
     assert caught.type is BudgetExceeded or "cannot convert" in str(caught.value)
     assert _units(f"{function}(s) == {function}('1')", {"s": "0" * 1000 + "1"}) > 1000
     assert units < 10
+
+
+# -- a run of ! or - is dropped when even, as cel-go's and cel-cpp's parsers drop it ---
+
+
+@pytest.mark.parametrize(
+    ("text", "variables", "value"),
+    [("!!1", None, 1), ("--'a'", None, "a"), ("--1u", None, Uint(1)), ("!!v", {"v": "x"}, "x"),
+     ("--v", {"v": [1]}, [1]), ("!!v == 'x'", {"v": "x"}, True), ("---1", None, -1),
+     ("!!!!true", None, True), ("-(-1)", None, 1)],
+)  # fmt: skip
+def test_an_even_run_of_unary_operators_is_dropped(
+    text: str, variables: dict[str, Any] | None, value: Any
+) -> None:
+    """cel-go's parser (VisitLogicalNot, VisitNegate) and cel-cpp's drop an even run
+    of ``!`` or ``-``: ``!!1`` is 1 and ``--'a'`` is 'a'; both were "no such overload"."""
+    assert _cpp(text, variables) == (True, value)
+    for ok, mine in _both(text, variables):
+        assert ok and mine == value and type(mine) is type(value), text
+
+
+@pytest.mark.parametrize("text", ["!!!1", "!(!1)", "-(-'a')", "---'a'", "--9223372036854775808"])
+def test_an_odd_run_or_parentheses_still_apply_the_operator(text: str) -> None:
+    from policygate.cel.lang import CELSyntaxError
+
+    try:
+        outcomes = _both(text)
+    except CELSyntaxError:
+        return  # --9223372036854775808: the literal alone is out of range, as in cel-go
+    assert _cpp(text)[0] is False
+    for ok, said in outcomes:
+        assert not ok and "no such overload" in said, text

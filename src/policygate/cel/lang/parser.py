@@ -274,24 +274,26 @@ class _Parser:
         ops: list[Token] = []
         while self.tokens[self.pos][0] == kind:
             ops.append(self.next())
+        if len(ops) % 2 == 0:
+            # As cel-go's and cel-cpp's parsers: an even run of ! or - is dropped
+            # (!!x is x, --'a' is 'a'), an odd one is one operator.
+            return self.member()
+        op = ops[0]
         if (
             kind == "-"
+            and len(ops) == 1  # (---9223372036854775808 negates an out-of-range literal)
             and self.peek()[0] in ("int", "double")
             and self.peek(1)[0] not in (".", ".?", "[", "[?")
         ):
             # -9223372036854775808 is a literal, not the negation of one that overflows.
             number = self.next()
-            last = ops.pop()
             value = -number[1]
             if number[0] == "int" and value < INT64_MIN:
                 raise self.error("integer literal out of range", number)
-            operand: Node = self.mark(ast.Literal(self.span(last[2]), value), last[2])
-        else:
-            operand = self.member()
+            return self.mark(ast.Literal(self.span(op[2]), value), op[2])
+        operand = self.member()
         function = "!_" if kind == "!" else "-_"
-        for op in reversed(ops):
-            operand = self.mark(ast.Call(self.span(op[2]), function, (operand,)), op[2])
-        return operand
+        return self.mark(ast.Call(self.span(op[2]), function, (operand,)), op[2])
 
     def member(self) -> Node:
         tokens = self.tokens

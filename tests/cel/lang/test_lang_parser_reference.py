@@ -186,14 +186,14 @@ def _ends_operand(tokens: list[Token]) -> bool:
 
 
 def _is_string_prefix(word: str) -> bool:
-    return word.lower() in ("r", "b", "rb", "br")
+    return word.lower() in ("r", "b", "br")
 
 
 def _read_number(source: Source, i: int, out: list[Token]) -> int:
     text = source.text
     n = len(text)
     start = i
-    if text.startswith(("0x", "0X"), i):
+    if text.startswith("0x", i):
         i += 2
         while i < n and text[i] in _HEX:
             i += 1

@@ -427,3 +427,15 @@ def test_an_odd_run_or_parentheses_still_apply_the_operator(text: str) -> None:
     assert _cpp(text)[0] is False
     for ok, said in outcomes:
         assert not ok and "no such overload" in said, text
+
+
+@pytest.mark.parametrize("text", ["0X1F", "0X", "rb'a'", "RB'a'", "Rb'x'"])
+def test_literals_outside_the_grammar_are_refused(text: str) -> None:
+    """langdef.md: INT_LIT ::= 0x HEXDIGIT+ (lower-case x) and BYTES_LIT ::= [bB]
+    STRING_LIT, the raw prefix inside: cel-go and cel-cpp refuse 0X1F and rb'a'."""
+    from policygate.cel.lang import CELSyntaxError, parse
+
+    with pytest.raises(RuntimeError):
+        _ENV.compile(text, disable_check=True)
+    with pytest.raises(CELSyntaxError):
+        parse(text)

@@ -178,7 +178,8 @@ def tokenize(source: Source) -> list[Token]:
     return out
 
 
-_STRING_PREFIXES = frozenset(["r", "b", "rb", "br"])
+#: As langdef.md: BYTES_LIT ::= [bB] STRING_LIT and STRING_LIT ::= [rR]? ...: "br", not "rb".
+_STRING_PREFIXES = frozenset(["r", "b", "br"])
 _QUOTED_IDENT = _IDENT_REST | frozenset("./- ")
 
 
@@ -198,7 +199,7 @@ def _read_number(source: Source, i: int, out: list[Token]) -> int:
     text = source.text
     n = len(text)
     start = i
-    if text.startswith(("0x", "0X"), i):
+    if text.startswith("0x", i):  # INT_LIT ::= 0x HEXDIGIT+ (0X is 0 and a name X)
         i += 2
         while i < n and text[i] in _HEX:
             i += 1

@@ -8,6 +8,7 @@ writes in free-form places must not stand in for what the registry says.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -571,3 +572,113 @@ def test_an_mlflow_export_of_thousands_of_versions_sharing_its_tags_is_refused(t
     registered = export["registered_model"]
     registered["latest_versions"] = registered["latest_versions"][:4]
     assert len(import_records("mlflow", str(_write(tmp_path, "export.json", export)))) == 4
+
+
+# --------------------------------------------------------------------------- overlays fill
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("spec.metrics.auc", "0.99"),  # over the digest-checked statistics file's 0.9112
+        ("metadata.created_by", "carol"),  # over CreatedBy: the approver-independence rule
+        ("metadata.labels.approval_status", "Approved"),  # over ModelApprovalStatus
+        ("metadata.stage", "production"),  # over ModelLifeCycle.Stage
+        ("spec.evaluations", "[]"),  # would drop the statistics file's evaluation
+    ],
+)
+def test_a_custom_property_cannot_change_what_the_package_says(tmp_path, field, value):
+    path = sagemaker_package(
+        tmp_path, ModelApprovalStatus="Rejected", customer={f"policygate:{field}": value}
+    )
+    with pytest.raises(LoadError, match=re.escape(field)) as raised:
+        one("sagemaker", path)
+    assert "fills" in raised.value.message
+
+
+def test_a_custom_property_fills_what_the_package_cannot_say(tmp_path):
+    path = sagemaker_package(
+        tmp_path,
+        customer={
+            "policygate:spec.risk_tier": "high",
+            "policygate:metadata.target_stage": "production",
+            "policygate:spec.metrics.auc": "0.9112",  # the same value is no change
+            "policygate:spec.fairness.protected_attributes": "[age, sex]",
+        },
+    )
+    record = one("sagemaker", path)
+    assert record["spec"]["risk_tier"] == "high"
+    assert record["metadata"]["target_stage"] == "production"
+    assert record["spec"]["metrics"]["auc"] == 0.9112
+    assert record["spec"]["fairness"]["protected_attributes"] == ["age", "sex"]
+
+
+def test_overlays_of_azure_wandb_and_cards_fill_and_never_change(tmp_path):
+    resource = json.loads((DATA / "azureml" / "model-version-rest.json").read_text())
+    resource["properties"]["tags"]["policygate.metadata.created_by"] = "carol@example.com"
+    with pytest.raises(LoadError, match=r"metadata\.created_by"):
+        one("azureml", _write(tmp_path, "az.json", resource))
+    answer = json.loads((DATA / "wandb" / "artifact-graphql.json").read_text())
+    artifact = answer["data"]["project"]["artifact"]
+    metadata = json.loads(artifact["metadata"])
+    metadata["policygate"]["metadata"] = {"created_by": "carol"}
+    artifact["metadata"] = json.dumps(metadata)
+    with pytest.raises(LoadError, match=r"metadata\.created_by"):
+        one("wandb", _write(tmp_path, "w.json", answer))
+    card = tmp_path / "README.md"
+    card.write_text(
+        "---\npipeline_tag: text-classification\nmodel-index:\n- name: org/m\n  results:\n"
+        "  - metrics:\n    - {type: accuracy, value: 0.61}\n"
+        "policygate: {spec: {metrics: {accuracy: 0.95}}}\n---\n"
+    )
+    with pytest.raises(LoadError, match=r"spec\.metrics\.accuracy"):
+        one("hf", card)
+
+
+def test_mlflow_tags_under_policygate_still_replace_as_the_gate_writes_them(tmp_path):
+    """The gate writes policygate.metadata.created_by over the run's claimed user, and nobody
+    else may write policygate.* tags (docs/registry-gate.md)."""
+    export = json.loads((DATA / "mlflow" / "model-version-export.json").read_text())
+    export["model_version"]["tags"]["policygate.metadata.created_by"] = "gate-verified-user"
+    record = one("mlflow", _write(tmp_path, "e.json", export))
+    assert record["metadata"]["created_by"] == "gate-verified-user"
+
+
+_leaf = st.one_of(st.none(), st.sampled_from(["", "a", "b"]), st.sampled_from([0, 1, 0.5]))
+_tree = st.recursive(
+    _leaf,
+    lambda inner: st.lists(inner, max_size=2)
+    | st.dictionaries(st.sampled_from(["x", "y", "w"]), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], Any]:
+    if isinstance(value, dict) and value:
+        found: dict[tuple[Any, ...], Any] = {}
+        for key, item in value.items():
+            found.update(_leaves(item, (*path, key)))
+        return found
+    return {path: value}
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(["x", "y", "z"]), _tree, max_size=3),
+    st.dictionaries(st.sampled_from(["x", "y", "z"]), _tree, max_size=3),
+)
+def test_a_source_overlay_fills_and_never_changes_a_value(spec, patch):
+    from policygate.importers.interface import ImporterError, merge_source_overlay, new_record
+
+    record = new_record("m", "1")
+    record["spec"] = json.loads(json.dumps(spec))
+    before = _leaves(json.loads(json.dumps(spec)))
+    try:
+        merge_source_overlay(record, {"spec": patch}, "src.json")
+    except ImporterError as error:
+        assert "never changes what it says" in error.message
+        return
+    after = _leaves(record["spec"])
+    for path, value in before.items():
+        if value not in (None, "", [], {}):
+            assert after.get(path) == value, path

@@ -303,11 +303,22 @@ SOURCE_OVERLAY_REFUSED = ("name", "version")
 """``metadata`` fields a source's own overlay may not set: the record's identity."""
 
 
-def merge_source_overlay(record: dict[str, Any], overlay: Mapping[str, Any], origin: str) -> None:
+def merge_source_overlay(
+    record: dict[str, Any], overlay: Mapping[str, Any], origin: str, *, fill_only: bool = True
+) -> None:
     """Merge the overlay a source carries (card key, tags, custom properties) into its record.
 
     The source is written by the team it describes, next to what the registry
     or the card's place says, so its overlay fills governance fields but never
+
+    - changes a value the importer read from the source (``fill_only``): a custom
+      property ``policygate:spec.metrics.auc`` over the digest-checked statistics
+      file's AUC, ``policygate:metadata.created_by`` over the registry's creator
+      (whom the approver-independence rule judges), a label over the registry's
+      status. It fills what is missing; a value equal to the source's is no change.
+      MLflow passes ``fill_only=False``: its ``policygate.*`` tags are the gate's
+      to write (docs/registry-gate.md), and the gate's ``created_by`` replaces the
+      user a client wrote into its run;
 
     - the identity, ``metadata.name`` and ``metadata.version``: the registry's
       (or the card's path), and what waivers and attestations are matched by;
@@ -322,7 +333,7 @@ def merge_source_overlay(record: dict[str, Any], overlay: Mapping[str, Any], ori
     for part in ("metadata", "spec"):
         if part in overlay and not isinstance(overlay[part], Mapping):
             raise ImporterError(
-                f"{origin}: the source's policygate overlay gives {part} as"
+                f"the source's policygate overlay gives {part} as"
                 f" {type(overlay[part]).__name__}, not a mapping of fields",
                 Location(origin),
             )
@@ -330,7 +341,7 @@ def merge_source_overlay(record: dict[str, Any], overlay: Mapping[str, Any], ori
     for name in SOURCE_OVERLAY_REFUSED:
         if name in metadata:
             raise ImporterError(
-                f"{origin}: the source's policygate overlay may not set metadata.{name}"
+                f"the source's policygate overlay may not set metadata.{name}"
                 " (a record's identity is what its registry or location gives; waivers and"
                 " attestations are matched by it)",
                 Location(origin),
@@ -341,13 +352,43 @@ def merge_source_overlay(record: dict[str, Any], overlay: Mapping[str, Any], ori
         added = spec["approvals"]
         if not isinstance(added, list):
             raise ImporterError(
-                f"{origin}: the source's policygate overlay gives spec.approvals as"
+                f"the source's policygate overlay gives spec.approvals as"
                 f" {type(added).__name__}; approvals are a list, added to the"
                 f" {len(given)} the registry gives",
                 Location(origin),
             )
         overlay = {**overlay, "spec": {**spec, "approvals": [*given, *added]}}
+    if fill_only:
+        for part in ("metadata", "spec"):
+            if part not in overlay:
+                continue
+            conflict = _changed(record.get(part), overlay[part], (part,), ("spec", "approvals"))
+            if conflict is not None:
+                path, current, value = conflict
+                raise ImporterError(
+                    f"the source's policygate overlay gives {'.'.join(path)}"
+                    f" {short_value(value, 80)}, but the source says {short_value(current, 80)}:"
+                    " an overlay fills what the source cannot say, never changes what it says",
+                    Location(origin),
+                )
     merge_overlay(record, overlay, origin)
+
+
+def _changed(
+    current: Any, value: Any, path: tuple[str, ...], appended: tuple[str, ...]
+) -> tuple[tuple[str, ...], Any, Any] | None:
+    """The first place where merging ``value`` would change a non-empty ``current``."""
+    if path == appended:
+        return None
+    if isinstance(value, Mapping) and isinstance(current, dict):
+        for key, item in value.items():
+            found = _changed(current.get(str(key)), item, (*path, str(key)), appended)
+            if found is not None:
+                return found
+        return None
+    if current in (None, "", [], {}) or _plain(value) == current:
+        return None
+    return path, current, value
 
 
 def _merge(target: dict[str, Any], overlay: Mapping[str, Any]) -> None:

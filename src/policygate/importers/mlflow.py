@@ -1002,7 +1002,7 @@ def record_from_snapshot(
         for key, value in sorted(overlay.items()):
             parts = key[len(OUTPUT_TAG_PREFIX) :].split(".")
             overlay_path(patch, parts, overlay_value(str(value), source, f"tag {key}"))
-        merge_source_overlay(record, patch, source)
+        merge_source_overlay(record, patch, source, fill_only=False)  # the gate's tags
     return record
 
 

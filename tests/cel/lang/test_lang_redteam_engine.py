@@ -439,3 +439,17 @@ def test_literals_outside_the_grammar_are_refused(text: str) -> None:
         _ENV.compile(text, disable_check=True)
     with pytest.raises(CELSyntaxError):
         parse(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["size()", "size(1, 2)", "[1].size(1)", "int(1, 2)", "timestamp()", "'a'.startsWith()",
+     "string()", "dyn()", "duration('1s', 1)", "type(1, 2)"],
+)  # fmt: skip
+def test_an_unchecked_call_of_another_arity_is_no_such_overload(text: str) -> None:
+    """Unchecked (``checked=False``, cel-spec's disable_check), a registered function
+    called with another number of arguments raised Python's TypeError: an internal
+    error at evaluation, and out of compile() itself for literal arguments (folded)."""
+    assert _cpp(text)[0] is False
+    for ok, said in _both(text):
+        assert not ok and "no such overload" in said, (text, said)

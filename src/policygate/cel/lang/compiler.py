@@ -267,6 +267,13 @@ class _Compiler:
         entry = FUNCTIONS.get(function)
         if style_error(function, node.target is not None) is not None:
             entry = None  # cel-go: no overload of that name in that style
+        if entry is not None and len(parts) not in entry[1]:
+            # (unchecked: no overload of that arity, as cel-go says; never folded)
+
+            def no_arity(act: Activation) -> Value:
+                raise no_overload(function, *[arg(act) for arg in args])
+
+            return no_arity
         if (
             entry is not None
             and function in _FOLDABLE
@@ -591,7 +598,8 @@ _FOLDABLE = frozenset(
 def _fold(impl: Callable[..., Value], values: list[Value]) -> Value:
     try:
         return impl(*values)
-    except EvalError:
+    except (EvalError, TypeError, ValueError, ArithmeticError):
+        # (left to run time, where an error is the evaluation's, never the compiler's)
         return _MISSING
 
 

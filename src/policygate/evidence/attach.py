@@ -161,6 +161,8 @@ def attach_declared(record: ModelRecord, limits: Limits = DEFAULT_LIMITS) -> Mod
         raise EvidenceError("spec.evidence must be a list of {source, name}", where)
     base = record_directory(record)
     findings = []
+    listed: dict[tuple[str, str], int] = {}  # (format, real path): the entry that lists it
+    nodes = count_nodes(data)  # the merged record is held to the node limit of one file
     for index, entry in enumerate(entries):
         at = _where(record, ("spec", "evidence", index))
         if not isinstance(entry, Mapping) or "source" not in entry:
@@ -172,6 +174,15 @@ def attach_declared(record: ModelRecord, limits: Limits = DEFAULT_LIMITS) -> Mod
                 " check --evidence instead",
                 at,
             )
+        fmt, path = split_source(entry["source"], at)
+        report = (fmt, os.path.realpath(inside(path, base, at)))
+        if report in listed:
+            raise EvidenceError(
+                f"evidence {_short(entry['source'])}: the report is listed twice"
+                f" (spec.evidence[{listed[report]}] lists it already); list each report once",
+                at,
+            )
+        listed[report] = index
         name = entry.get("name")
         found = read_evidence(
             entry["source"],
@@ -180,8 +191,33 @@ def attach_declared(record: ModelRecord, limits: Limits = DEFAULT_LIMITS) -> Mod
             limits=limits,
             where=at,
         )
+        nodes += count_nodes([*found.fairness, *found.checks, *found.protected_attributes])
+        if nodes > limits.max_nodes:
+            raise EvidenceError(too_many_nodes(record, limits), at)
         findings.append(_dated(found, entry.get("checked_at")))
     return dataclasses.replace(record, data=attach_findings(data, findings))
+
+
+def count_nodes(value: Any) -> int:
+    """The values in ``value``: itself, and every item and mapping value inside it."""
+    count = 0
+    pending = [value]
+    while pending:
+        current = pending.pop()
+        count += 1
+        if isinstance(current, Mapping):
+            pending.extend(current.values())
+        elif isinstance(current, (list, tuple)):
+            pending.extend(current)
+    return count
+
+
+def too_many_nodes(record: ModelRecord, limits: Limits) -> str:
+    return (
+        f"{record.ref} with its evidence merged in has more than {limits.max_nodes} values,"
+        " the limit of one file (--limit max-nodes=N): a report's findings are copied into"
+        " the record once for each time it is attached"
+    )
 
 
 def parse_evidence_option(value: str) -> tuple[str, str]:
@@ -233,6 +269,8 @@ def attach_option(
             continue
         found, entries = attached[i]
         data = attach_findings(record.data, found, entries)
+        if count_nodes(data) > limits.max_nodes:
+            raise UsageError(f"--evidence: {too_many_nodes(record, limits)}")
         result.append(dataclasses.replace(record, data=data))
     return result
 

@@ -137,14 +137,22 @@ class RiskGraph:
         graph = self.graph.copy()
         for model, record in zip(report.models, records, strict=True):
             node = node_id(MODEL, model.ref)
+            passed, source = model.passed, model.source
+            if node in graph:  # two records of one name@version: one node, as bad as the worse
+                earlier = graph.nodes[node]
+                passed = passed and earlier["passed"]
+                if source not in earlier["source"].split(", "):
+                    source = f"{earlier['source']}, {source}"
+                else:
+                    source = earlier["source"]
             graph.add_node(
                 node,
                 kind=MODEL,
                 id=model.ref,
                 name=model.name,
                 version=model.version,
-                source=model.source,
-                passed=model.passed,
+                source=source,
+                passed=passed,
             )
             for risk in model.risks or ():
                 graph.add_edge(

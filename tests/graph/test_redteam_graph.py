@@ -1,0 +1,78 @@
+"""Records the graph is built from are written by the teams being judged: a
+second record of a failing model's name@version, one that passes, must not
+make the graph say the model passed."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from policygate import load_policies
+from policygate.cli import main
+from policygate.documents import load_file, to_yaml
+from policygate.evaluate import evaluate
+from policygate.graph.build import MODEL, load_risk_graph
+from policygate.models import load_models
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples" / "models"
+FAILING = EXAMPLES / "credit-limit-fails-fairness-and-expired-approval.yaml"
+PASSING = EXAMPLES / "credit-default-passes.yaml"
+REGISTER = ROOT / "examples" / "risk-register.yaml"
+NOW = "2026-11-26T00:00:00Z"
+
+
+def impostor(folder: Path, name: str) -> Path:
+    """The passing example, renamed to the failing example's name and version."""
+    failing = load_file(FAILING)[0].data["metadata"]
+    data = load_file(PASSING)[0].data
+    data["metadata"]["name"], data["metadata"]["version"] = failing["name"], failing["version"]
+    path = folder / name
+    path.write_text(to_yaml(data), encoding="utf-8")
+    return path
+
+
+def model_nodes(records):
+    policies = load_policies([ROOT / "policies"])
+    risk_graph = load_risk_graph([REGISTER], policies)
+    report = evaluate(records, policies, now=NOW, risk_graph=risk_graph)
+    graph = risk_graph.with_models(report, records).graph
+    return report, [d for _, d in graph.nodes(data=True) if d["kind"] == MODEL]
+
+
+@pytest.mark.parametrize("copies", [1, 2])
+def test_a_passing_record_of_a_failing_models_name_leaves_it_failed(tmp_path, copies):
+    records = load_models([FAILING, *(impostor(tmp_path, f"same-{i}.yaml") for i in range(copies))])
+    for order in itertools.permutations(records):
+        report, nodes = model_nodes(list(order))
+        assert len(nodes) == 1
+        (node,) = nodes
+        assert [m.passed for m in report.models].count(False) == 1
+        assert node["passed"] is False
+        assert set(node["source"].split(", ")) == {r.source for r in records}
+
+
+def test_graph_export_says_the_model_failed(tmp_path):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(FAILING.read_text(encoding="utf-8"), encoding="utf-8")
+    impostor(folder, "b.yaml")
+    result = CliRunner().invoke(
+        main,
+        ["graph", "export", "--format", "json", str(folder), "-p", str(ROOT / "policies"),
+         "--risk-register", str(REGISTER), "--now", NOW],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (node,) = [n for n in json.loads(result.output)["nodes"] if n["kind"] == MODEL]
+    assert node["passed"] is False
+    assert "a.yaml" in node["source"] and "b.yaml" in node["source"]
+
+
+def test_one_record_keeps_its_own_verdict_and_source():
+    records = load_models([PASSING])
+    _, (node,) = model_nodes(records)
+    assert node["passed"] is True and node["source"] == records[0].source

@@ -52,3 +52,42 @@ def test_many_unclosed_comments_take_linear_time():
 def test_no_comment_text_ever_reaches_the_intended_use(text):
     use = intended_use(f"## Intended use\n{text}\n") or ""
     assert "<!--" not in use
+
+
+def _card(tmp_path, results: str):
+    from policygate.importers import import_records
+
+    card = tmp_path / "README.md"
+    card.write_text(f"---\nmodel-index:\n- name: org/m\n  results:\n{results}---\n")
+    (record,) = import_records("hf", str(card))
+    return record["spec"]
+
+
+SQUAD = "    dataset: {name: SQuAD v2, type: squad_v2, split: validation}\n"
+
+
+def test_two_results_on_one_dataset_that_disagree_give_no_headline_value(tmp_path):
+    """The Hub's verified evaluation (0.61) listed after a self-reported one (0.95) on the same
+    split: the headline took whichever the card listed first."""
+    spec = _card(
+        tmp_path,
+        f"  - task: {{type: question-answering}}\n{SQUAD}"
+        "    metrics:\n    - {type: exact_match, value: 0.95}\n    - {type: f1, value: 0.9}\n"
+        f"  - task: {{type: question-answering}}\n{SQUAD}"
+        "    metrics:\n    - {type: exact_match, value: 0.61, verified: true}\n"
+        "    - {type: f1, value: 0.9}\n",
+    )
+    assert "exact_match" not in spec["metrics"] and spec["metrics"]["f1"] == 0.9
+    assert [e["metrics"]["exact_match"] for e in spec["evaluations"]] == [0.95, 0.61]
+
+
+def test_results_on_other_datasets_or_splits_do_not_touch_the_headline(tmp_path):
+    spec = _card(
+        tmp_path,
+        f"  - {SQUAD.strip()}\n    metrics:\n    - {{type: exact_match, value: 0.95}}\n"
+        "  - dataset: {name: SQuAD v2, type: squad_v2, split: test}\n"
+        "    metrics:\n    - {type: exact_match, value: 0.61}\n"
+        "  - dataset: {name: Adversarial QA, type: adversarial_qa, split: validation}\n"
+        "    metrics:\n    - {type: exact_match, value: 0.2}\n",
+    )
+    assert spec["metrics"]["exact_match"] == 0.95

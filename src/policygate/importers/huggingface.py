@@ -197,7 +197,7 @@ def record_from_card(front: dict[str, Any], body: str, source: str, digest: str)
                 "parent": parents[0] if len(parents) == 1 else None,
             },
             "documentation": {"model_card": source},
-            "metrics": dict(evaluations[0]["metrics"]) if evaluations else None,
+            "metrics": headline(evaluations),
             "evaluations": evaluations,
         }
     )
@@ -232,6 +232,35 @@ def record_from_card(front: dict[str, Any], body: str, source: str, digest: str)
             raise ImporterError("front matter key 'policygate' must be a mapping", Location(source))
         merge_source_overlay(record, overlay, source)
     return record
+
+
+def headline(evaluations: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first result's metrics, less those another result on its data contradicts.
+
+    A card may report one metric twice on the same dataset, config and split (a
+    self-reported result and the Hub's verified evaluation, 0.95 and 0.61): which
+    one counts cannot be told, so neither is the headline (a rule on it fails
+    closed); each stays in its evaluation.
+    """
+    if not evaluations:
+        return None
+    first = evaluations[0]
+    data = _data_of(first)
+    metrics = dict(first["metrics"])
+    for other in evaluations[1:]:
+        if _data_of(other) == data:
+            for key, value in other["metrics"].items():
+                if key in metrics and metrics[key] != value:
+                    del metrics[key]
+    return metrics
+
+
+def _data_of(evaluation: dict[str, Any]) -> tuple[Any, Any, Any]:
+    return (
+        evaluation.get("dataset_id") or evaluation.get("dataset"),
+        evaluation.get("config"),
+        evaluation.get("split"),
+    )
 
 
 # ------------------------------------------------------------------ identity and placeholders

@@ -493,7 +493,7 @@ def test_the_baseline_model_card_rule_fails_on_a_package_without_one(tmp_path):
     from policygate.models import model_from_data
 
     root = Path(__file__).parent.parent.parent
-    policies = policygate.load_policies([str(root / "policies")])
+    policies = policygate.load_policies([str(root / "policies" / "production-high-risk.yaml")])
     path = str(sagemaker_package(tmp_path))
     records = [model_from_data(r, f"sagemaker:{path}") for r in import_records("sagemaker", path)]
     report = policygate.evaluate(records, policies, now="2026-11-26T00:00:00Z")
@@ -682,3 +682,19 @@ def test_a_source_overlay_fills_and_never_changes_a_value(spec, patch):
     for path, value in before.items():
         if value not in (None, "", [], {}):
             assert after.get(path) == value, path
+
+
+def test_one_metric_name_in_two_statistics_families_is_no_headline_value(tmp_path):
+    statistics = json.loads((SAGEMAKER / "evaluation.json").read_text())
+    family = next(k for k in statistics if k.endswith("_metrics"))
+    auc = statistics[family]["auc"]["value"]
+    statistics["custom_metrics"] = {"auc": {"value": 0.99}, "recall": statistics[family]["recall"]}
+    path = sagemaker_package(tmp_path)
+    (tmp_path / "evaluation.json").write_text(json.dumps(statistics))
+    package = json.loads(path.read_text())
+    package["ModelMetrics"]["ModelQuality"]["Statistics"].pop("ContentDigest", None)
+    path.write_text(json.dumps(package))
+    metrics = one("sagemaker", path)["spec"]["metrics"]
+    assert "auc" not in metrics
+    assert sorted(v for k, v in metrics.items() if k.startswith("auc_")) == sorted([auc, 0.99])
+    assert metrics["recall"] == statistics[family]["recall"]["value"]  # the same value, once

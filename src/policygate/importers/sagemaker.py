@@ -35,6 +35,7 @@ from .interface import (
     merge_source_overlay,
     new_record,
     normalize_timestamp,
+    numbered,
     overlay_path,
     overlay_value,
     prune,
@@ -402,19 +403,33 @@ def _evaluation(statistics: dict[str, Any]) -> dict[str, Any]:
     each metric ``{value, standard_deviation}``; non-numeric entries (a
     confusion matrix, ``"NaN"``) stay in the file only.
     """
-    metrics: dict[str, int | float] = {}
-    spreads: dict[str, int | float] = {}
+    found: list[tuple[str, int | float, int | float | None]] = []
     for family, group in statistics.items():
-        if not family.endswith("_metrics") or not isinstance(group, dict):
+        if not str(family).endswith("_metrics") or not isinstance(group, dict):
             continue
         for key, entry in group.items():
             value = as_number(entry.get("value") if isinstance(entry, dict) else entry)
             if value is None:
                 continue
-            metrics[str(key)] = value
             spread = as_number(entry.get("standard_deviation")) if isinstance(entry, dict) else None
-            if spread is not None:
-                spreads[str(key)] = spread
+            found.append((str(key), value, spread))
+    # One name in two families (binary_classification_metrics.auc 0.61 and a
+    # custom_metrics.auc 0.99): the same value is one metric, others are numbered
+    # (auc_1, auc_2) so that no family's value is silently the auc.
+    values: dict[str, set[int | float]] = {}
+    for key, value, _ in found:
+        values.setdefault(key, set()).add(value)
+    kept: list[tuple[str, int | float, int | float | None]] = []
+    seen: set[str] = set()
+    for entry in found:
+        if len(values[entry[0]]) > 1 or entry[0] not in seen:
+            kept.append(entry)
+            seen.add(entry[0])
+    keys = numbered([key for key, _, _ in kept])
+    metrics = {key: value for key, (_, value, _) in zip(keys, kept, strict=True)}
+    spreads = {
+        key: spread for key, (_, _, spread) in zip(keys, kept, strict=True) if spread is not None
+    }
     dataset = _dict(statistics.get("dataset"))
     evaluation = prune(
         {

@@ -139,18 +139,34 @@ def _at(data: Any, path: Sequence[str]) -> Any:
 
 
 def present(value: Any, kind: str = "value") -> bool:
-    """Whether a record value fills its part: text, a list or a map that is not
-    empty, any number or boolean (not null); for DATASHEETS, a non-empty
-    list of datasets that each name a datasheet."""
+    """Whether a record value fills its part: text that is not blank, any number,
+    ``true``, a list or a map with an entry that is itself filled (:func:`_filled`);
+    never null, ``false``, blank text or ``[""]``. For DATASHEETS, a non-empty list
+    of datasets that each name a datasheet. The pack's annex-iv rules say the same
+    in CEL (tests/annex_iv holds them equal)."""
     if kind == DATASHEETS:
         return (
             isinstance(value, list)
             and bool(value)
             and all(isinstance(d, Mapping) and present(d.get("datasheet")) for d in value)
         )
-    if value is None:
+    if isinstance(value, list):
+        return any(_filled(v) for v in value)
+    if isinstance(value, Mapping):
+        return any(_filled(v) for v in value.values())
+    return _filled(value)
+
+
+def _filled(value: Any) -> bool:
+    """Not null, not ``false``, not blank text (white space as CEL's ``trim`` sees
+    it), not an empty list or map."""
+    from ..cel.lang.strings_ext import trim
+
+    if value is None or value is False:
         return False
-    if isinstance(value, str | list | Mapping):
+    if isinstance(value, str):
+        return trim(value) != ""
+    if isinstance(value, list | Mapping):
         return len(value) > 0
     return True
 

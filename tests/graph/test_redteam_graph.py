@@ -16,7 +16,7 @@ from policygate.cli import main
 from policygate.documents import load_file, to_yaml
 from policygate.evaluate import evaluate
 from policygate.graph.build import MODEL, load_risk_graph
-from policygate.models import load_models
+from policygate.models import load_models, model_from_data
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "models"
@@ -76,3 +76,48 @@ def test_one_record_keeps_its_own_verdict_and_source():
     records = load_models([PASSING])
     _, (node,) = model_nodes(records)
     assert node["passed"] is True and node["source"] == records[0].source
+
+
+def kindless_example(tier: object) -> dict:
+    """The passing example without apiVersion/kind (not schema-checked), at ``tier``."""
+    data = load_file(PASSING)[0].data
+    del data["apiVersion"], data["kind"]
+    if tier is None:
+        del data["spec"]["risk_tier"]
+    else:
+        data["spec"]["risk_tier"] = tier
+    return data
+
+
+def required(tier: object) -> tuple[list[str], list[str]]:
+    """The controls --require-evidence fails, and the unverified ones risks call for."""
+    records = [model_from_data(kindless_example(tier), "credit-default.yaml")]
+    policies = load_policies([ROOT / "policies"])
+    risk_graph = load_risk_graph([REGISTER], policies)
+    report = evaluate(records, policies, now=NOW, risk_graph=risk_graph, require_evidence=True)
+    (model,) = report.models
+    failed = [r.item for r in model.results if r.rule == "evidence.required"]
+    unverified = [c.id for c in model.controls if c.risks and c.status.value == "unverified"]
+    return failed, unverified
+
+
+@pytest.mark.parametrize("tier", ["high", "High", "HIGH", " high", "high\u200b", ["high"], 3,
+                                  None, ""])  # fmt: skip
+def test_require_evidence_judges_a_tier_it_cannot_read_as_high(tier):
+    failed, unverified = required(tier)
+    assert failed == unverified != []
+    assert not model_passes(tier)
+
+
+def model_passes(tier: object) -> bool:
+    records = [model_from_data(kindless_example(tier), "credit-default.yaml")]
+    policies = load_policies([ROOT / "policies"])
+    risk_graph = load_risk_graph([REGISTER], policies)
+    report = evaluate(records, policies, now=NOW, risk_graph=risk_graph, require_evidence=True)
+    return report.models[0].passed
+
+
+@pytest.mark.parametrize("tier", ["minimal", "limited"])
+def test_require_evidence_spares_the_lower_tiers(tier):
+    failed, unverified = required(tier)
+    assert failed == [] and unverified != []

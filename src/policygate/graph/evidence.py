@@ -31,7 +31,9 @@ from .register import declared_risks
 if TYPE_CHECKING:
     from .build import RiskGraph
 
-HIGH_RISK_TIERS = ("high", "unacceptable")
+# The tiers that spare a model --require-evidence. Anything else is judged as high
+# risk (fail closed): "High", " high", ["high"], a tier no scale has, or none.
+LOWER_TIERS = ("minimal", "limited")
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ def assess_model(
             require_evidence
             and status.risks
             and status.status is ControlState.UNVERIFIED
-            and risk_tier(record) in HIGH_RISK_TIERS
+            and not _lower_tier(risk_tier(record))
         ):
             extra.append(_missing_evidence(status))
     # The residual rating: from the states of the controls each risk calls for
@@ -171,6 +173,10 @@ def risk_tier(record: ModelRecord) -> Any:
     if isinstance(spec, Mapping) and "risk_tier" in spec:
         return spec["risk_tier"]
     return data.get("risk_tier")
+
+
+def _lower_tier(tier: Any) -> bool:
+    return isinstance(tier, str) and tier in LOWER_TIERS
 
 
 def _missing_evidence(status: ControlStatus) -> Result:

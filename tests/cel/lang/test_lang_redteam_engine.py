@@ -453,3 +453,26 @@ def test_an_unchecked_call_of_another_arity_is_no_such_overload(text: str) -> No
     assert _cpp(text)[0] is False
     for ok, said in _both(text):
         assert not ok and "no such overload" in said, (text, said)
+
+
+# -- a computed pattern is charged what compiling it costs ----------------------------
+
+
+@pytest.mark.parametrize("pattern", ["\\\\pL{200}", "\\\\pL{1000}", "(\\\\pL|\\\\pN){500}"])
+def test_a_computed_pattern_is_charged_its_compilation(pattern: str) -> None:
+    """A new pattern per element (``'a'.matches('\\\\pL{200}' + string(i))``) was
+    charged its text's length: RE2 compiled (or gave up on) each in 40-65 ms, so a
+    default budget of them took minutes. A computed pattern is charged its program's
+    size, the same on every evaluation whether RE2 compiled it before or not."""
+    import time
+
+    items = ", ".join(str(i) for i in range(200))
+    text = f"[{items}].all(i, 'a'.matches('{pattern}' + string(i)) == false)"
+    started = time.perf_counter()
+    with pytest.raises((BudgetExceeded, CELEvaluationError)):
+        compile(text).evaluate({})
+    assert time.perf_counter() - started < 5
+    once = compile("'a'.matches(p)", {"p"})
+    assert once.measure({"p": "^[a-z]+$"})[1] < 20  # an ASCII pattern stays cheap
+    first = once.measure({"p": "\\pL{50}"})[1]
+    assert first > 10_000 and once.measure({"p": "\\pL{50}"})[1] == first

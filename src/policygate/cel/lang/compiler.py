@@ -43,6 +43,7 @@ from policygate.cel.lang.operators import (
     SPECIAL_ARITY,
     Shape,
     arithmetic,
+    dynamic_matches,
     equal_constant,
     equal_local,
     function_call,
@@ -290,6 +291,8 @@ class _Compiler:
             and type(parts[1].value) is str
         ):
             return literal_matches(args[0], parts[1].value, entry[0])
+        if function == "matches" and entry is not None and len(parts) == 2:
+            return dynamic_matches(args[0], args[1], entry[0])
         if entry is None:
             message = f"unbound function '{function}'"
 

@@ -93,6 +93,24 @@ def literal_matches(text_of: Closure, pattern: str, impl: Callable[..., Value]) 
     return matches
 
 
+def dynamic_matches(text_of: Closure, pattern_of: Closure, impl: Callable[..., Value]) -> Closure:
+    """``s.matches(p)``, ``p`` computed (a record's, a parameter's): charged the text,
+    the pattern and what compiling the pattern costs (:func:`regex.compile_units`),
+    which is the work a new pattern makes, whether or not it was compiled before."""
+    from policygate.cel.lang.regex import compile_units
+
+    def matches(act: Activation) -> Value:
+        text = text_of(act)
+        pattern = pattern_of(act)
+        units = _length(text) + _length(pattern)
+        if type(pattern) is str:
+            units += compile_units(pattern)
+        charge(act, units)
+        return impl(text, pattern)
+
+    return matches
+
+
 def _length(value: Value) -> int:
     return len(value) if type(value) in _SIZED or type(value) is dict else 1
 

@@ -7,6 +7,7 @@ writes in free-form places must not stand in for what the registry says.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
@@ -698,3 +699,32 @@ def test_one_metric_name_in_two_statistics_families_is_no_headline_value(tmp_pat
     assert "auc" not in metrics
     assert sorted(v for k, v in metrics.items() if k.startswith("auc_")) == sorted([auc, 0.99])
     assert metrics["recall"] == statistics[family]["recall"]["value"]  # the same value, once
+
+
+# --------------------------------------------------------------------------- live or file
+
+
+def test_a_planted_file_does_not_stand_in_for_the_live_wandb_artifact(tmp_path, monkeypatch):
+    """`check wandb:acme/credit/credit-default:production` in CI asks W&B; a file at that path
+    in the checkout (a pull request can add one) was read instead, with the same source name."""
+    asked: list[str] = []
+    answer = json.loads((DATA / "wandb" / "artifact-graphql.json").read_text())
+    real = answer["data"]["project"]["artifact"]
+
+    def live(path: str) -> dict[str, Any]:
+        asked.append(path)
+        return real
+
+    monkeypatch.setattr("policygate.importers.wandb.fetch_live", live)
+    monkeypatch.chdir(tmp_path)
+    planted = tmp_path / "acme" / "credit" / "credit-default:production"
+    planted.parent.mkdir(parents=True)
+    forged = copy.deepcopy(answer)
+    forged["data"]["project"]["artifact"]["createdBy"]["summaryMetrics"] = '{"auc": 0.99}'
+    planted.write_text(json.dumps(forged))
+    (record,) = import_records("wandb", "acme/credit/credit-default:production")
+    assert asked == ["acme/credit/credit-default:production"]
+    assert record["spec"]["metrics"].get("auc") != 0.99
+    # the file is still reachable, as a path that is no artifact path
+    (record,) = import_records("wandb", "./acme/credit/credit-default:production")
+    assert record["spec"]["metrics"]["auc"] == 0.99

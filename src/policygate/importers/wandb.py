@@ -18,7 +18,6 @@ the ``wandb`` SDK (the ``wandb`` extra): a thin shim that puts the SDK's
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from ..errors import Location, UsageError
@@ -46,7 +45,9 @@ class WandbImporter(Importer):
     title = "Weights & Biases artifact (public API response, or ENTITY/PROJECT/NAME:ALIAS live)"
 
     def read(self, location: str) -> list[dict[str, Any]]:
-        if not os.path.lexists(location) and is_artifact_path(location):
+        # The form decides, never the file system: a file at that path (a checkout can
+        # hold one) must not stand in for W&B's answer. Such a file is ./ENTITY/...
+        if is_artifact_path(location):
             return [record_from_artifact(fetch_live(location), f"wandb:{location}")]
         answer = load_mapping(location, "W&B artifact")
         return [record_from_artifact(unwrap(answer), location)]

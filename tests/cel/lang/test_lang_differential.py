@@ -288,6 +288,8 @@ _READS = [
     "int(v.a)", "double(v.a)", "v.a.startsWith('a')", "v.a.size() > 0", "v.l + v.l",
     "v.a < v.b || v.b < v.a", "v.a ? 1 : 2", "type(v.a) == double", "v.a - v.a <= 0.0",
     "v.l.all(x, x > 0.0) && has(v.b)", "v['a']", "v[?'a'].orValue('none')",
+    "v.?a.orValue(v.b)", "v.?l.or(v.?b).hasValue()", "[v.a] == [v.b]", "{'k': v.l} == {'k': v.a}",
+    "[v.a] in [[v.b], [v.l]]", "!!v.a", "--v.a", "v.l.exists(x, [x] == [v.a])",
 ]  # fmt: skip
 
 

@@ -476,3 +476,17 @@ def test_a_computed_pattern_is_charged_its_compilation(pattern: str) -> None:
     assert once.measure({"p": "^[a-z]+$"})[1] < 20  # an ASCII pattern stays cheap
     first = once.measure({"p": "\\pL{50}"})[1]
     assert first > 10_000 and once.measure({"p": "\\pL{50}"})[1] == first
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[1].transformMapEntry(i, v, {v: i})", "optional.unwrap([optional.of(1)])",
+     "[optional.of(1)].unwrapOpt()", "[1].first()", "[1, 2].last()"],
+)  # fmt: skip
+def test_what_is_not_provided_is_a_check_error(text: str) -> None:
+    """docs/cel.md, Deviations: cel-go's transformMapEntry and the optional library's
+    version-2 functions are refused when a rule is checked, never given a value."""
+    from policygate.cel.lang import CELCheckError
+
+    with pytest.raises(CELCheckError):
+        compile(text)

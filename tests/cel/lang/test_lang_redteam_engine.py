@@ -490,3 +490,14 @@ def test_what_is_not_provided_is_a_check_error(text: str) -> None:
 
     with pytest.raises(CELCheckError):
         compile(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["v.matches('a')", "'a'.matches(v)", "bytes(v)", "'%x'.format([v])"]
+)
+def test_a_string_with_an_unpaired_surrogate_is_a_cel_error(text: str) -> None:
+    """A Python caller's string may hold an unpaired surrogate (files are refused one
+    by the loader): reading it as UTF-8 was an internal error quoting Python's codec
+    ("evaluation failed: 'utf-8' codec can't encode ...")."""
+    for ok, said in _both(text, {"v": "a\ud800"}):
+        assert not ok and "unpaired surrogate" in said and "codec" not in said

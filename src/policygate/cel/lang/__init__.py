@@ -154,6 +154,10 @@ class Program:
             raise LocatedError(error.message, error.kind, node, error.overload) from None
         except RecursionError:
             raise CELEvaluationError("a value nests too deeply to evaluate", "internal") from None
+        except UnicodeError:  # a variable's string with an unpaired surrogate, met as UTF-8
+            raise CELEvaluationError(
+                "a string is not Unicode text (it holds an unpaired surrogate)", "invalid_argument"
+            ) from None
         except (TypeError, ValueError, ArithmeticError) as error:
             raise CELEvaluationError(f"evaluation failed: {error}", "internal") from None
 

@@ -124,16 +124,16 @@ def test_the_strongest_hash_is_the_digest(tmp_path):
                 "type": "machine-learning-model",
                 "name": "m",
                 "hashes": [
-                    {"alg": "MD5", "content": "AB"},
-                    {"alg": "SHA-512", "content": "CD"},
-                    {"alg": "SHA-256", "content": "ef"},
+                    {"alg": "MD5", "content": "AB" * 16},
+                    {"alg": "SHA-512", "content": "CD" * 64},
+                    {"alg": "SHA-256", "content": "ef" * 32},
                     {"alg": "SHA-1", "content": None},
                 ],
             }
         ],
     }
     (record,) = records(write(tmp_path, bom))
-    assert record["spec"]["artifact"]["digest"] == "sha512:cd"
+    assert record["spec"]["artifact"]["digest"] == "sha512:" + "cd" * 64
     assert set(record["spec"]["artifact"]["hashes"]) == {"MD5", "SHA-512", "SHA-256"}
 
 

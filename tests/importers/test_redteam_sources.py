@@ -728,3 +728,25 @@ def test_a_planted_file_does_not_stand_in_for_the_live_wandb_artifact(tmp_path, 
     # the file is still reachable, as a path that is no artifact path
     (record,) = import_records("wandb", "./acme/credit/credit-default:production")
     assert record["spec"]["metrics"]["auc"] == 0.99
+
+
+@pytest.mark.parametrize(
+    ("hashes", "digest"),
+    [
+        ([{"alg": "MD5", "content": "d41d8cd98f00b204e9800998ecf8427e"}], None),
+        ([{"alg": "SHA-1", "content": "da39a3ee5e6b4b0d3255bfef95601890afd80709"}], None),
+        ([{"alg": "SHA-256", "content": "not-a-digest"}], None),
+        ([{"alg": "SHA-512", "content": "ab" * 32}], None),  # a SHA-256 length under SHA-512
+        (
+            [{"alg": "SHA-512", "content": "zz" * 64}, {"alg": "SHA-256", "content": "AB" * 32}],
+            "sha256:" + "ab" * 32,
+        ),
+        ([{"alg": "BLAKE2b-256", "content": "01" * 32}], "blake2b256:" + "01" * 32),
+    ],
+)
+def test_a_bom_digest_is_a_strong_hash_of_the_right_length(tmp_path, hashes, digest):
+    component = {"type": "machine-learning-model", "name": "m", "version": "1", "hashes": hashes}
+    bom = {"bomFormat": "CycloneDX", "components": [component]}
+    artifact = one("cyclonedx", _write(tmp_path, "bom.json", bom))["spec"]["artifact"]
+    assert artifact.get("digest") == digest
+    assert len(artifact["hashes"]) == len(hashes)  # every hash is kept as written

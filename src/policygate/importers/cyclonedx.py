@@ -295,7 +295,16 @@ def _identity(component: dict[str, Any]) -> str | None:
 
 
 # Strongest first: the digest a record names its artifact by.
-_HASH_ORDER = ("SHA-512", "SHA3-512", "SHA-384", "SHA3-384", "SHA-256", "SHA3-256", "BLAKE3")
+_HASH_HEX = {
+    "SHA-512": 128, "SHA3-512": 128, "BLAKE2B-512": 128,
+    "SHA-384": 96, "SHA3-384": 96, "BLAKE2B-384": 96,
+    "SHA-256": 64, "SHA3-256": 64, "BLAKE2B-256": 64, "BLAKE3": 64,
+}  # fmt: skip
+"""The algorithms a digest may name, strongest first, with their length in hex digits.
+MD5 and SHA-1 (collisions can be made) and a content that is not the algorithm's length
+of hex digits (the CycloneDX schema's own pattern) name no digest; they stay in hashes."""
+_HASH_ORDER = tuple(_HASH_HEX)
+_HEX = frozenset("0123456789abcdef")
 
 
 def _artifact(hashes: Any) -> dict[str, Any] | None:
@@ -307,11 +316,16 @@ def _artifact(hashes: Any) -> dict[str, Any] | None:
     }
     if not found:
         return None
-    best = next((alg for alg in _HASH_ORDER if alg in found), sorted(found)[0])
-    return {
-        "digest": f"{best.lower().replace('-', '')}:{found[best]}",
-        "hashes": found,
-    }
+    best = next(
+        (
+            alg
+            for alg in _HASH_ORDER
+            if alg in found and len(found[alg]) == _HASH_HEX[alg] and set(found[alg]) <= _HEX
+        ),
+        None,
+    )
+    digest = f"{best.lower().replace('-', '')}:{found[best]}" if best else None
+    return prune({"digest": digest, "hashes": found})
 
 
 def _owner(component: dict[str, Any], meta: dict[str, Any]) -> str | None:

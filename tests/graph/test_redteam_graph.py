@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policygate import load_policies
 from policygate.cli import main
@@ -121,3 +124,43 @@ def model_passes(tier: object) -> bool:
 def test_require_evidence_spares_the_lower_tiers(tier):
     failed, unverified = required(tier)
     assert failed == [] and unverified != []
+
+
+def mermaid_of(names: list[str]) -> str:
+    from policygate.graph.export import to_mermaid
+
+    data = kindless_example("high")
+    data["spec"]["lineage"]["training_data"] = [{"name": n} for n in names]
+    records = [model_from_data(data, "credit-default.yaml")]
+    policies = load_policies([ROOT / "policies"])
+    risk_graph = load_risk_graph([REGISTER], policies)
+    report = evaluate(records, policies, now=NOW, risk_graph=risk_graph)
+    return to_mermaid(risk_graph.with_models(report, records))
+
+
+def statements_stay_inert(text: str, names: list[str]) -> None:
+    lines = text.splitlines()
+    assert lines[0] == "flowchart LR"
+    for line in lines[1:]:
+        # a node, its quoted label holding no tag; or an edge between two nodes
+        assert re.fullmatch(r'  n\d+(\[\("[^"<>]*"\)\]|[\[({]+"[^"<>]*"[\])}]+)', line) or (
+            re.fullmatch(r"  n\d+ -->\|[a-z_]+\| n\d+", line)
+        ), line
+    assert len([line for line in lines if line.startswith("  n") and "dataset: " in line]) == len(
+        set(names)
+    )
+
+
+HOSTILE = ['<img src=x onerror="alert(1)">', '<a href="https://evil.example">x</a>',
+           "a\r  click n0 href \"https://evil.example\"", "b\u2028style n0 fill:red",
+           "c\x85d", "e\x0bf\x0cg", 'h"]; n0 --> n1']  # fmt: skip
+
+
+def test_mermaid_export_keeps_record_text_out_of_the_markup():
+    statements_stay_inert(mermaid_of(HOSTILE), HOSTILE)
+
+
+@settings(max_examples=40, deadline=None)
+@given(names=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=4, unique=True))
+def test_every_dataset_name_is_one_inert_mermaid_statement(names):
+    statements_stay_inert(mermaid_of(names), names)

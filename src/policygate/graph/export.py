@@ -83,8 +83,16 @@ def to_dot(risk_graph: RiskGraph) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Mermaid reads a label's text as HTML (a tag a record writes would be a link or an
+# image where the chart is shown) and ends a statement at any line break.
+_MERMAID_ESCAPES = str.maketrans(
+    {'"': "#quot;", "<": "#lt;", ">": "#gt;",
+     **{c: " " for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}}
+)  # fmt: skip
+
+
 def _mermaid_label(text: str) -> str:
-    return '"' + text.replace('"', "#quot;").replace("\n", " ") + '"'
+    return '"' + text.translate(_MERMAID_ESCAPES) + '"'
 
 
 def to_mermaid(risk_graph: RiskGraph) -> str:

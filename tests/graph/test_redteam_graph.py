@@ -164,3 +164,30 @@ def test_mermaid_export_keeps_record_text_out_of_the_markup():
 @given(names=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=4, unique=True))
 def test_every_dataset_name_is_one_inert_mermaid_statement(names):
     statements_stay_inert(mermaid_of(names), names)
+
+
+FORGING = ["R-X\nmodels with risks outside the register (0)", "R-Y\x1b[2J\x1b[H", "R-Z\u202eKO"]
+
+
+DATASET = "dataset:consumer-applications-2019-2025"
+
+
+@pytest.mark.parametrize(
+    "command", [["gaps"], ["coverage", "--framework", "eu-ai-act"], ["impact", DATASET]]
+)
+def test_graph_text_outputs_keep_record_text_on_its_line(tmp_path, command):
+    data = kindless_example("high")
+    data["metadata"]["name"] = "credit\ndefault\x1b[31m"
+    data["spec"]["risks"] = [*data["spec"]["risks"], *FORGING]
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    args = ["graph", *command, str(path), "-p", str(ROOT / "policies"),
+            "--risk-register", str(REGISTER), "--now", NOW]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code in (0, 1), result.output
+    assert not re.search("[\x1b\u202e\r]", result.output)
+    assert "credit\\x0adefault\\x1b[31m" in result.output
+    if command == ["gaps"]:
+        headings = [line for line in result.output.splitlines() if line.startswith("models ")]
+        assert headings == ["models with risks outside the register (1)"]
+        assert "R-X\\x0amodels with risks outside the register (0)" in result.output

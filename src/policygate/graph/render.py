@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from ..formats.inert import inert
 from .build import CONTROL, MODEL, RISK
 from .catalogs import ControlCatalog
 from .queries import STATES, Coverage, Gaps, Impact
@@ -34,7 +35,7 @@ def gaps_text(gaps: Gaps) -> str:
     lines.append(f"models with risks outside the register ({len(gaps.models_with_unknown_risks)})")
     for model in gaps.models_with_unknown_risks:
         lines.append(f"  {model.model}  {', '.join(model.risks)}  {model.source}".rstrip())
-    return "\n".join(lines) + "\n"
+    return _inert_lines(lines)
 
 
 def impact_text(impact: Impact) -> str:
@@ -43,7 +44,7 @@ def impact_text(impact: Impact) -> str:
     for kind, heading in ((MODEL, "models"), (RISK, "risks"), (CONTROL, "controls")):
         ids = impact.affected.get(kind, ())
         lines.append(f"  {heading} ({len(ids)}): {', '.join(ids) if ids else '-'}")
-    return "\n".join(lines) + "\n"
+    return _inert_lines(lines)
 
 
 def coverage_text(coverage: Coverage) -> str:
@@ -79,7 +80,13 @@ def coverage_text(coverage: Coverage) -> str:
             for control in found:
                 models = ", ".join(control.models[state])
                 lines.append(f"  {control.id.partition(':')[2]}  {control.title}: {models}")
-    return "\n".join(lines) + "\n"
+    return _inert_lines(lines)
+
+
+def _inert_lines(lines: Sequence[str]) -> str:
+    """The lines, each with what a record wrote made inert for a terminal or a CI log
+    (model names, the risk ids a record names, file names): one line stays one line."""
+    return "".join(inert(line) + "\n" for line in lines)
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numeric: range) -> list[str]:

@@ -227,7 +227,9 @@ def render_text(classifications: Sequence[Classification]) -> str:
         f"{len(classifications)} model{'s' if len(classifications) != 1 else ''}, "
         f"{consistent} consistent, {len(classifications) - consistent} with problems"
     )
-    return "\n".join(lines) + "\n"
+    from .formats.inert import inert  # the record's name, tier and use are its team's text
+
+    return "".join(inert(line) + "\n" for line in lines)
 
 
 def render_json(classifications: Sequence[Classification]) -> str:

@@ -106,3 +106,20 @@ def test_check_fails_a_kindless_record_whose_use_is_misspelt(tmp_path):
     classified = runner.invoke(main, ["classify", str(path), "-p", str(PACK), "--now", NOW])
     assert classified.exit_code == 1, classified.output
     assert "derived: high" in classified.output
+
+
+def test_classify_text_keeps_the_records_text_on_its_line(tmp_path):
+    path = tmp_path / "forge.yaml"
+    path.write_text(
+        'metadata: {name: "m\\nOK       evil@1  derived: minimal  declared: minimal",'
+        ' version: "1"}\n'
+        'spec:\n  risk_tier: "high\\e[2J"\n  use:\n'
+        '    annex_iii: [{area: 4, point: a, exception: a, assessment: "RA\\nOK  x\\u202e"}]\n'
+    )
+    result = CliRunner().invoke(main, ["classify", str(path), "-p", str(PACK), "--now", NOW])
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert [line for line in lines if line.startswith("OK")] == []
+    assert lines[0].startswith("PROBLEM  m\\x0aOK ") and "high\\x1b[2J" in lines[0]
+    assert not any(c in result.output for c in "\x1b\u202e\r")
+    assert lines[-1] == "1 model, 0 consistent, 1 with problems"

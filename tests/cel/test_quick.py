@@ -62,6 +62,9 @@ def _grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         inner.map(lambda x: f"{x}.filter(x, x != 1.0).map(y, [y, y, y])"),
         inner.map(lambda x: f"[{x}, {x}].map(x, [x, x].map(y, [y, y]))"),
         inner.map(lambda x: f"string({x})"),
+        inner.map(lambda x: f"model.m.?k.orValue({x})"),
+        pair.map(lambda p: f"([{p[0]}] == [{p[1]}])"),
+        inner.map(lambda x: f"string({x}).matches(model.s)"),
     )
 
 

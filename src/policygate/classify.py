@@ -215,7 +215,11 @@ def render_text(classifications: Sequence[Classification]) -> str:
     lines = []
     for c in classifications:
         declared = c.declared if c.declared is not None else "missing"
-        derived = c.derived or "not classified (no spec.use)"
+        derived = c.derived or (
+            "not classified (the derivation failed)"
+            if any(p.rule == DERIVATION_RULE and p.status == "error" for p in c.problems)
+            else "not classified (no spec.use)"
+        )
         verdict = "OK     " if c.consistent else "PROBLEM"
         lines.append(f"{verdict}  {c.ref}  derived: {derived}  declared: {declared}  {c.source}")
         for reason in shown_reasons(c):

@@ -123,3 +123,17 @@ def test_classify_text_keeps_the_records_text_on_its_line(tmp_path):
     assert lines[0].startswith("PROBLEM  m\\x0aOK ") and "high\\x1b[2J" in lines[0]
     assert not any(c in result.output for c in "\x1b\u202e\r")
     assert lines[-1] == "1 model, 0 consistent, 1 with problems"
+
+
+@pytest.mark.parametrize(
+    "use", ['"hiring"', "[{annex_iii: [{area: 4, point: a}]}]", "{annex_iii: {area: 4}}"]
+)
+def test_a_use_the_derivation_cannot_read_is_not_reported_absent(tmp_path, use):
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        f"metadata: {{name: m, version: '1'}}\nspec:\n  risk_tier: high\n  use: {use}\n"
+    )
+    result = CliRunner().invoke(main, ["classify", str(path), "-p", str(PACK), "--now", NOW])
+    assert result.exit_code == 1, result.output
+    assert "derived: not classified (the derivation failed)" in result.output
+    assert "no spec.use" not in result.output

@@ -151,3 +151,47 @@ def test_the_limit_is_the_one_given(tmp_path):
     assert count_nodes(loaded.data) > 3000
     with pytest.raises(EvidenceError, match="more than 3000 values"):
         load_models([record], limits=Limits(max_nodes=3000))
+
+
+FAIRLEARN = DATA / "fairlearn-loan-risk-fairness-report.json"
+
+
+@pytest.mark.parametrize(
+    "place, value, report",
+    [
+        ("fairness", [1, 2], "fairlearn"),
+        ("fairness", "n/a", "fairlearn"),
+        ("fairness", {"protected_attributes": "sex"}, "fairlearn"),
+        ("fairness", {"metrics": 3}, "fairlearn"),
+        ("monitoring", [["checks", 5]], "evidently"),
+        ("monitoring", {"checks": "psi"}, "evidently"),
+    ],
+)
+def test_a_place_the_findings_cannot_go_is_a_load_error_at_it(tmp_path, place, value, report):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    shutil.copy(FAIRLEARN if report == "fairlearn" else DRIFT, folder / "r.json")
+    data: dict[str, Any] = {
+        "metadata": {"name": "m", "version": "1"},
+        "spec": {place: value, "evidence": [{"source": f"{report}:r.json"}]},
+    }
+    path = folder / "m.yaml"
+    path.write_text(to_yaml(data), encoding="utf-8")
+    with pytest.raises(EvidenceError, match="must be a (map|list) for the evidence") as caught:
+        load_models([path])
+    assert caught.value.location is not None and caught.value.location.line is not None
+    result = CliRunner().invoke(main, ["check", str(path), "-p", str(ROOT / "policies")])
+    assert result.exit_code == 2 and "internal error" not in result.output, result.output
+    assert f"m.yaml:{caught.value.location.line}:" in result.output
+    del data["spec"]["evidence"]
+    path.write_text(to_yaml(data), encoding="utf-8")
+    option = (
+        f"m=evidently:{folder / 'r.json'}"
+        if report == "evidently"
+        else f"m=fairlearn:{folder / 'r.json'}"
+    )
+    result = CliRunner().invoke(
+        main, ["check", str(path), "-p", str(ROOT / "policies"), "--evidence", option]
+    )
+    assert result.exit_code == 2 and "internal error" not in result.output, result.output
+    assert "for the evidence to be added to it" in result.output

@@ -195,7 +195,45 @@ def attach_declared(record: ModelRecord, limits: Limits = DEFAULT_LIMITS) -> Mod
         if nodes > limits.max_nodes:
             raise EvidenceError(too_many_nodes(record, limits), at)
         findings.append(_dated(found, entry.get("checked_at")))
+    check_mergeable(record, findings)
     return dataclasses.replace(record, data=attach_findings(data, findings))
+
+
+# Where findings go, and what each place must be for them to be added to it.
+_PLACES: tuple[tuple[tuple[str, ...], type, str], ...] = (
+    (("spec",), Mapping, "a map"),
+    (("spec", "fairness"), Mapping, "a map"),
+    (("spec", "fairness", "metrics"), list, "a list"),
+    (("spec", "fairness", "protected_attributes"), list, "a list"),
+    (("spec", "monitoring"), Mapping, "a map"),
+    (("spec", "monitoring", "checks"), list, "a list"),
+    (("spec", "evidence"), list, "a list"),
+)
+
+
+def check_mergeable(
+    record: ModelRecord, findings: Sequence[Findings], entries: bool = False
+) -> None:
+    """An :class:`EvidenceError` at the record's value where a finding would go that is
+    not the map or list the findings are added to (``spec.fairness: "n/a"``)."""
+    needed: set[tuple[str, ...]] = {("spec",)}
+    if any(f.fairness for f in findings):
+        needed |= {("spec", "fairness"), ("spec", "fairness", "metrics"),
+                   ("spec", "fairness", "protected_attributes")}  # fmt: skip
+    if any(f.checks for f in findings):
+        needed |= {("spec", "monitoring"), ("spec", "monitoring", "checks")}
+    if entries:
+        needed.add(("spec", "evidence"))
+    for path, kind, name in _PLACES:
+        value: Any = record.data
+        for key in path:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        if path in needed and value and not isinstance(value, kind):
+            raise EvidenceError(
+                f"{'.'.join(path)} must be {name} for the evidence to be added to it,"
+                f" not {type(value).__name__}",
+                _where(record, path),
+            )
 
 
 def count_nodes(value: Any) -> int:
@@ -268,6 +306,7 @@ def attach_option(
             result.append(record)
             continue
         found, entries = attached[i]
+        check_mergeable(record, found, entries=True)
         data = attach_findings(record.data, found, entries)
         if count_nodes(data) > limits.max_nodes:
             raise UsageError(f"--evidence: {too_many_nodes(record, limits)}")

@@ -29,7 +29,7 @@ from ... import lifecycle
 from ...decisionlog import digest, waiver_digest
 from ...errors import PolicygateError
 from ...timestamps import format_timestamp, utc_now
-from .routes import Route, registry_routes, requests_for
+from .routes import IN_PROCESS, Route, registry_routes, requests_for
 from .settings import GateSettings
 
 if TYPE_CHECKING:
@@ -98,7 +98,15 @@ class Gate:
         rule = request.url_rule
         if rule is None:
             return None
-        return self.routes.get((rule.rule, request.method))
+        found = self.routes.get((rule.rule, request.method))
+        if found is None and request.method not in ("GET", "HEAD", "OPTIONS"):
+            from flask import current_app
+
+            view = current_app.view_functions.get(rule.endpoint)
+            writer = IN_PROCESS.get(getattr(view, "__name__", ""))
+            if writer is not None:
+                return Route(writer, None)
+        return found
 
     # ------------------------------------------------------------------ hooks
 
@@ -128,6 +136,12 @@ class Gate:
         time = format_timestamp(utc_now())
         lock = None
         try:
+            if route.in_process:
+                raise Denied(
+                    f"policygate: {route.message} ({_request_path()}) writes the registry "
+                    "inside the server (prompts and their aliases), where the gate cannot "
+                    "judge each write; it is refused"
+                )
             if route.unclassified:
                 raise Denied(
                     f"policygate: {route.message} is a registry method the gate does not "
@@ -588,6 +602,12 @@ def _alias_holder(store: Any, model: str, alias: str) -> str | None:
         return str(store.get_model_version_by_alias(model, alias).version)
     except Exception:  # no such alias (or model): nobody held it
         return None
+
+
+def _request_path() -> str:
+    from flask import request
+
+    return str(request.path)
 
 
 def _error_text(error: BaseException) -> str:

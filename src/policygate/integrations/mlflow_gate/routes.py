@@ -50,6 +50,15 @@ READS = frozenset(
 )
 """Registry reads: never judged."""
 
+IN_PROCESS: Mapping[str, str] = {
+    "_generate_demo": "GenerateDemo",
+    "_delete_demo": "DeleteDemo",
+}
+"""MLflow routes that are no registry method but write the registry inside the server
+(by the name of their view function): the demo data registers prompts and sets their
+aliases (``production`` among them), or deletes them, through the server's own stores,
+where no request reaches the gate to judge each write. They are refused."""
+
 
 _VERSIONED = frozenset(
     {"UpdateModelVersion", "TransitionModelVersionStage", "DeleteModelVersion",
@@ -68,6 +77,10 @@ class Route:
     @property
     def unclassified(self) -> bool:
         return self.action is None and self.message not in READS
+
+    @property
+    def in_process(self) -> bool:
+        return self.message in IN_PROCESS.values()
 
 
 def registry_routes() -> dict[tuple[str, str], Route]:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from gate_support import Seeded
+from gate_support import GateServer, Seeded, register, start, stop, write_setup
+from mlflow.exceptions import MlflowException
 
 DEMO = "/ajax-api/3.0/mlflow/demo"
 
@@ -68,3 +71,44 @@ def test_every_route_to_a_view_that_writes_the_registry_in_process_is_refused():
         assert "writes the registry inside the server" in answer.get_json()["message"]
     assert any(path.endswith("/demo/generate") for path in found)
     assert any(path.endswith("/demo/delete") for path in found)
+
+
+SHIPPED_ACCESS = Path(__file__).resolve().parents[2] / "policies" / "access" / "registry-access.yaml"
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GateServer]:
+    """A gate judging with the shipped access pack, champion on a passing version."""
+    root = tmp_path_factory.mktemp("redteam-gate")
+    write_setup(root, access=SHIPPED_ACCESS.read_text())
+    server = start(root, workers=1)
+    try:
+        server.client("alice").create_registered_model("fraud")
+        assert register(server, "alice", "fraud", 0.91) == "1"
+        server.client("rita").set_registered_model_alias("fraud", "champion", "1")
+        yield server
+    finally:
+        stop(server.process)
+
+
+def test_renaming_a_model_moves_its_protected_alias_only_for_a_release_manager(shipped):
+    # the aliases go with a renamed model: bob, without the release-manager role, would take
+    # champion away from `fraud` (and could give the name to another model's champion)
+    with pytest.raises(MlflowException) as denied:
+        shipped.client("bob").rename_registered_model("fraud", "fraud-retired")
+    assert "registry-access/rename.protected-model" in str(denied.value)
+    admin = shipped.client("admin")
+    assert admin.get_registered_model("fraud").aliases == {"champion": "1"}
+    entry = shipped.entries()[-1]
+    assert (entry["action"], entry["allowed"], entry["target"]["aliases"]) == (
+        "rename-model", False, ["champion"],
+    )  # fmt: skip
+    shipped.client("rita").rename_registered_model("fraud", "fraud-2")
+    assert admin.get_registered_model("fraud-2").aliases == {"champion": "1"}
+    shipped.client("rita").rename_registered_model("fraud-2", "fraud")
+
+
+def test_renaming_a_model_without_a_protected_alias_needs_no_role(shipped):
+    shipped.client("bob").create_registered_model("scratch")
+    shipped.client("bob").rename_registered_model("scratch", "scratch-2")
+    assert shipped.client("admin").get_registered_model("scratch-2").name == "scratch-2"

@@ -297,10 +297,11 @@ class Gate:
                 target["version"] = version
             stage = _target_stage(first, settings)
             record, problem, aliases = self.record(target["model"], version, stage)
-        if aliases is None and (first["action"] == "delete-model" or target.get("version")):
+        whole = first["action"] in ("delete-model", "rename-model")  # every alias goes with it
+        if aliases is None and (whole or target.get("version")):
             aliases = self.model_aliases(store, target["model"])
         previous = self.previous(store, first, aliases)
-        if aliases is not None and first["action"] == "delete-model":
+        if aliases is not None and whole:
             target["aliases"] = sorted(aliases)
         elif aliases is not None and target.get("version"):
             target["aliases"] = sorted(a for a, v in aliases.items() if v == target["version"])

@@ -73,7 +73,7 @@ def test_every_route_to_a_view_that_writes_the_registry_in_process_is_refused():
     assert any(path.endswith("/demo/delete") for path in found)
 
 
-SHIPPED_ACCESS = Path(__file__).resolve().parents[2] / "policies" / "access" / "registry-access.yaml"
+SHIPPED_ACCESS = Path(__file__).resolve().parents[2] / "policies/access/registry-access.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -506,7 +506,7 @@ def walk_paths(
         elif stat.S_ISDIR(_stat(path).st_mode):
             yield from walk.directory(path)
         elif walk.first(path, None):
-            yield path
+            yield _named_in_utf8(path)
 
 
 class _Walk:
@@ -557,7 +557,7 @@ class _Walk:
                 path = os.path.join(frame.path, name)
                 try:
                     if self._found(path, name):
-                        found = path
+                        found = _named_in_utf8(path)
                 except LoadError as error:
                     found = error
             if found is not None:
@@ -650,6 +650,19 @@ class _Walk:
         frame = self.walking[key]
         passed = frame is None or (frame.current is not None and name < frame.current)
         return passed and self._listed(name)
+
+
+def _named_in_utf8(path: str) -> str | LoadError:
+    """``path``, or the error that it is not UTF-8 (a name of undecodable bytes, which
+    Python holds as lone surrogates): no report could name the file, and writing one
+    failed. The error names it with those bytes escaped (``\\xff``)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        message = "the file name is not valid UTF-8: rename it (a report names each file in UTF-8)"
+        return LoadError(message, Location(shown), code="file-unreadable")
+    return path
 
 
 class _Frame:

@@ -1,0 +1,65 @@
+"""Hostile names and records against the report formats, through the real CLI:
+a report must still be written, say the model failed, and stay readable by the
+program that consumes it (SECURITY.md T-LOAD, T-OUT)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+POLICIES = ROOT / "policies"
+FAILING = ROOT / "examples" / "models" / "credit-limit-fails-fairness-and-expired-approval.yaml"
+NOW = "2026-11-26T00:00:00Z"
+FORMATS = ("text", "json", "junit", "sarif", "markdown", "github", "html")
+posix = pytest.mark.skipif(sys.platform == "win32", reason="file names of any bytes are POSIX")
+
+
+def policygate(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "policygate", *args, "--now", NOW],
+        capture_output=True, text=True, errors="backslashreplace", timeout=120, cwd=cwd,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+@posix
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_file_name_that_is_not_utf8_is_a_load_error_naming_its_bytes(tmp_path, fmt):
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "good.yaml").write_bytes(FAILING.read_bytes())
+    with open(os.path.join(os.fsencode(models), b"bad\xff\xfe.yaml"), "wb") as handle:
+        handle.write(FAILING.read_bytes())
+    done = policygate("check", "models", "-p", str(POLICIES), "-f", fmt, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "internal error" not in done.stderr
+    assert done.stderr == (
+        "policygate: error: models/bad\\xff\\xfe.yaml: the file name is not valid UTF-8: "
+        "rename it (a report names each file in UTF-8)\n"
+    )
+
+
+@posix
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_audit_reports_a_file_name_that_is_not_utf8_and_the_rest(tmp_path, fmt):
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "good.yaml").write_bytes(FAILING.read_bytes())
+    with open(os.path.join(os.fsencode(models), b"bad\xff.yaml"), "wb") as handle:
+        handle.write(FAILING.read_bytes())
+    out = tmp_path / "report"
+    done = policygate(
+        "audit", "models", "-p", str(POLICIES), "-f", fmt, "-o", str(out), cwd=tmp_path
+    )
+    assert done.returncode == 1, done.stderr
+    text = out.read_bytes().decode("utf-8")  # the whole report is UTF-8
+    assert "bad\\xff.yaml" in text or "bad\\\\xff.yaml" in text
+    if fmt == "json":
+        sources = {m["source"]: m["passed"] for m in json.loads(text)["models"]}
+        assert sources == {"models/good.yaml": False, "models/bad\\xff.yaml": False}

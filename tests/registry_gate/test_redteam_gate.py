@@ -112,3 +112,26 @@ def test_renaming_a_model_without_a_protected_alias_needs_no_role(shipped):
     shipped.client("bob").create_registered_model("scratch")
     shipped.client("bob").rename_registered_model("scratch", "scratch-2")
     assert shipped.client("admin").get_registered_model("scratch-2").name == "scratch-2"
+
+
+@pytest.mark.parametrize("alias", ["Champion", "CHAMPION", "chámpion"])
+def test_an_alias_that_differs_from_a_protected_one_in_case_or_accents_is_refused(
+    seeded, alias
+):
+    # MySQL's default collation (and SQL Server's) compares aliases without case and
+    # accents: setting `Champion` there moves `champion` itself, unjudged as a promotion
+    with pytest.raises(MlflowException) as denied:
+        seeded.server.client("bob").set_registered_model_alias(seeded.model, alias, "2")
+    assert "differs from the protected alias 'champion' only in case or accents" in str(
+        denied.value
+    )
+    aliases = seeded.server.client("admin").get_registered_model(seeded.model).aliases
+    assert alias not in aliases
+    entry = seeded.server.entries()[-1]
+    assert (entry["allowed"], entry["event"]) == (False, "denied")
+
+
+def test_an_alias_nobody_protects_stays_free_whatever_its_case(seeded):
+    seeded.server.client("bob").set_registered_model_alias(seeded.model, "Candidate-X", "2")
+    aliases = seeded.server.client("admin").get_registered_model(seeded.model).aliases
+    assert aliases["Candidate-X"] == "2"

@@ -152,6 +152,7 @@ class Gate:
             actor = self.actor()
             message = self.read_message(route)
             asked = requests_for(route, message)
+            self.refuse_lookalike_alias(asked)
             if self.settings.lifecycle_log:
                 lock = lifecycle.WriteLock(self.settings.lifecycle_log)
                 lock.acquire()
@@ -279,6 +280,24 @@ class Gate:
         except Exception as error:
             raise Denied(f"policygate: denied: the request cannot be read: {_error_text(error)}",
                          400, "INVALID_PARAMETER_VALUE") from None  # fmt: skip
+
+    def refuse_lookalike_alias(self, asked: Sequence[Mapping[str, Any]]) -> None:
+        """Refuse an alias that differs from a protected one only in case or accents
+        (``Champion``, ``chámpion``): a registry database that compares names without
+        them (MySQL's default collation, SQL Server's) moves the protected alias itself,
+        and resolves ``@champion`` to the version set under the other spelling."""
+        assert self.settings is not None
+        for one in asked:
+            alias = str(one["target"].get("alias") or "")
+            if not alias or alias in self.settings.protected_aliases:
+                continue
+            for protected in self.settings.protected_aliases:
+                if _fold(alias) == _fold(protected):
+                    raise Denied(
+                        f"policygate: denied: the alias {alias!r} differs from the protected "
+                        f"alias {protected!r} only in case or accents (a database that "
+                        f"compares without them would move {protected!r}); use {protected!r}"
+                    )
 
     def judge(
         self, route: Route, time: str, actor: dict[str, Any], asked: list[dict[str, Any]]
@@ -603,6 +622,14 @@ def _alias_holder(store: Any, model: str, alias: str) -> str | None:
         return str(store.get_model_version_by_alias(model, alias).version)
     except Exception:  # no such alias (or model): nobody held it
         return None
+
+
+def _fold(name: str) -> str:
+    """A name as a case- and accent-insensitive database collation compares it."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def _request_path() -> str:

@@ -591,7 +591,7 @@ class _Walk:
             return False
         kind = _not_regular(info.st_mode)
         if kind is not None:
-            self.warn(f"{path}: skipped: not a regular file ({kind})")
+            self.warn(_skipped(path, kind))
             return False
         identity = info.st_dev << 64 | info.st_ino
         if identity in self.met:
@@ -612,7 +612,7 @@ class _Walk:
             return False
         kind = _not_regular(info.st_mode)
         if kind is not None:
-            self.warn(f"{path}: skipped: not a regular file ({kind})")
+            self.warn(_skipped(path, kind))
             return False
         return self.first(path, info)
 
@@ -650,6 +650,15 @@ class _Walk:
         frame = self.walking[key]
         passed = frame is None or (frame.current is not None and name < frame.current)
         return passed and self._listed(name)
+
+
+def _skipped(path: str, kind: str) -> str:
+    """The warning for an entry skipped as not a regular file, its name inert: a name
+    may hold a line break, and a line of its own such as ``::stop-commands::`` on
+    stderr would make a CI runner ignore every annotation after it."""
+    from .formats.inert import inert  # (only when warning)
+
+    return f"{inert(path)}: skipped: not a regular file ({kind})"
 
 
 def _named_in_utf8(path: str) -> str | LoadError:

@@ -63,3 +63,25 @@ def test_an_audit_reports_a_file_name_that_is_not_utf8_and_the_rest(tmp_path, fm
     if fmt == "json":
         sources = {m["source"]: m["passed"] for m in json.loads(text)["models"]}
         assert sources == {"models/good.yaml": False, "models/bad\\xff.yaml": False}
+
+
+@posix
+@pytest.mark.parametrize("kind", ["fifo", "symlink-to-device"])
+def test_a_skipped_entry_named_with_a_line_break_cannot_forge_a_workflow_command(tmp_path, kind):
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "good.yaml").write_bytes(FAILING.read_bytes())
+    name = models / "x\n::stop-commands::token\n\x1b[2J.yaml"
+    if kind == "fifo":
+        os.mkfifo(name)
+    else:  # what a repository can hold: git keeps a symlink, not a pipe
+        name.symlink_to("/dev/zero")
+    done = policygate("check", "models", "-p", str(POLICIES), "-f", "github", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    # one warning line, its name inert; nothing on stderr starts a workflow command
+    assert done.stderr.splitlines() == [
+        "policygate: warning: models/x\\x0a::stop-commands::token\\x0a\\x1b[2J.yaml: skipped: "
+        f"not a regular file ({'a named pipe' if kind == 'fifo' else 'a character device'})"
+    ]
+    errors = [line for line in done.stdout.splitlines() if line.startswith("::error ")]
+    assert len(errors) == 2

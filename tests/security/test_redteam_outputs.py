@@ -85,3 +85,21 @@ def test_a_skipped_entry_named_with_a_line_break_cannot_forge_a_workflow_command
     ]
     errors = [line for line in done.stdout.splitlines() if line.startswith("::error ")]
     assert len(errors) == 2
+
+
+def test_a_set_warning_naming_a_record_cannot_forge_a_workflow_command(tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    text = FAILING.read_text(encoding="utf-8").replace(
+        "name: credit-limit", 'name: "credit-limit\\n::stop-commands::token\\n\\e[2J"'
+    )
+    (models / "a.yaml").write_text(text, encoding="utf-8")
+    done = policygate(
+        "check", "models", "-p", str(POLICIES), "-f", "github",
+        "--set", "spec.risk_tier=limited", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines() == [
+        "policygate: warning: credit-limit\\x0a::stop-commands::token\\x0a\\x1b[2J@2.4.0: "
+        "--set spec.risk_tier: the record gives 'high', kept instead of the default 'limited'"
+    ]

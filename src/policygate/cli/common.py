@@ -162,11 +162,12 @@ def run_spec(given: Mapping[str, Any], **fields: Any) -> RunSpec:
 def load(spec: RunSpec, **options: Any) -> Run:
     """:func:`policygate.run.load_run` as a command runs it: the ``POLICYGATE_*`` limits
     from the environment, and each warning of the run on stderr."""
+    from ..formats.inert import inert
     from ..run import load_run
 
     run = load_run(spec, environ=os.environ, **options)
-    for warning in run.warnings:
-        click.echo(f"policygate: warning: {warning}", err=True)
+    for warning in run.warnings:  # one line each: a record's name in it is inert
+        click.echo(f"policygate: warning: {inert(warning)}", err=True)
     return run
 
 

@@ -135,3 +135,20 @@ def test_an_alias_nobody_protects_stays_free_whatever_its_case(seeded):
     seeded.server.client("bob").set_registered_model_alias(seeded.model, "Candidate-X", "2")
     aliases = seeded.server.client("admin").get_registered_model(seeded.model).aliases
     assert aliases["Candidate-X"] == "2"
+
+
+def test_taking_a_version_out_of_a_protected_stage_needs_the_release_manager_role(shipped):
+    # moving the Production version to Archived (or None) rolls deployments that load
+    # models:/fraud/Production back to the version before it: as much a move as a promotion
+    rita, admin = shipped.client("rita"), shipped.client("admin")
+    rita.transition_model_version_stage("fraud", "1", "Production")
+    assert admin.get_model_version("fraud", "1").current_stage == "Production"
+    with pytest.raises(MlflowException) as denied:
+        shipped.client("bob").transition_model_version_stage("fraud", "1", "Archived")
+    assert "registry-access/protected-stage.leave" in str(denied.value)
+    assert admin.get_model_version("fraud", "1").current_stage == "Production"
+    rita.transition_model_version_stage("fraud", "1", "Archived")
+    assert admin.get_model_version("fraud", "1").current_stage == "Archived"
+    assert register(shipped, "alice", "fraud", 0.5) == "2"
+    shipped.client("bob").transition_model_version_stage("fraud", "2", "Staging")
+    shipped.client("bob").transition_model_version_stage("fraud", "2", "Archived")

@@ -324,6 +324,9 @@ class Gate:
             target["aliases"] = sorted(aliases)
         elif aliases is not None and target.get("version"):
             target["aliases"] = sorted(a for a, v in aliases.items() if v == target["version"])
+        context: dict[str, Any] = {}
+        if first["action"] == "transition-stage":  # leaving a protected stage is judged too
+            context["current_stage"] = self.current_stage(store, target)
         decisions = []
         for one in asked:
             request = {
@@ -332,6 +335,7 @@ class Gate:
                 "target": one["target"],
                 "registry": REGISTRY,
                 "time": time,
+                "context": context,
             }
             decisions.append(
                 authorize(
@@ -355,6 +359,14 @@ class Gate:
         if settings.approvers is not None:
             actor = {**actor, "roles": list(decisions[0].request["actor"]["roles"])}
         return Pending(route, time, actor, asked, decisions, record, previous, details)
+
+    def current_stage(self, store: Any, target: Mapping[str, Any]) -> str:
+        """The stage the version is in before the request (``""``: no such version)."""
+        try:
+            found = store.get_model_version(target["model"], target["version"])
+        except Exception:  # no such version: MLflow answers the request with its own error
+            return ""
+        return str(found.current_stage or "")
 
     def version_judged(self, store: Any, asked: Mapping[str, Any]) -> str:
         """The version whose record the rules see: the target's, or the alias holder's."""

@@ -147,6 +147,10 @@ def test_taking_a_version_out_of_a_protected_stage_needs_the_release_manager_rol
         shipped.client("bob").transition_model_version_stage("fraud", "1", "Archived")
     assert "registry-access/protected-stage.leave" in str(denied.value)
     assert admin.get_model_version("fraud", "1").current_stage == "Production"
+    with pytest.raises(MlflowException) as denied:
+        shipped.client("bob").delete_model_version("fraud", "1")
+    assert "registry-access/protected-stage.leave" in str(denied.value)
+    assert admin.get_model_version("fraud", "1").current_stage == "Production"
     rita.transition_model_version_stage("fraud", "1", "Archived")
     assert admin.get_model_version("fraud", "1").current_stage == "Archived"
     assert register(shipped, "alice", "fraud", 0.5) == "2"

@@ -325,7 +325,7 @@ class Gate:
         elif aliases is not None and target.get("version"):
             target["aliases"] = sorted(a for a, v in aliases.items() if v == target["version"])
         context: dict[str, Any] = {}
-        if first["action"] == "transition-stage":  # leaving a protected stage is judged too
+        if first["action"] in ("transition-stage", "delete-version"):  # leaving a stage too
             context["current_stage"] = self.current_stage(store, target)
         decisions = []
         for one in asked:

@@ -103,3 +103,31 @@ def test_a_set_warning_naming_a_record_cannot_forge_a_workflow_command(tmp_path)
         "policygate: warning: credit-limit\\x0a::stop-commands::token\\x0a\\x1b[2J@2.4.0: "
         "--set spec.risk_tier: the record gives 'high', kept instead of the default 'limited'"
     ]
+
+
+def test_a_junit_report_of_no_model_is_an_error_not_an_empty_pass():
+    from lxml import etree
+
+    from policygate.formats import render
+    from policygate.report import Report
+
+    schema = etree.XMLSchema(etree.parse(str(ROOT / "tests" / "data" / "schemas" / "junit.xsd")))
+    report = Report(now="2026-11-26T00:00:00Z", fail_on="error", models=())
+    root = etree.fromstring(render(report, "junit").encode("utf-8"))
+    assert schema.validate(root), schema.error_log
+    (suite,) = root.findall("testsuite")
+    assert (suite.get("tests"), suite.get("errors"), suite.get("failures")) == ("1", "1", "0")
+    (error,) = suite.findall("testcase/error")
+    assert error.get("type") == "nothing-evaluated"
+    assert error.get("message") == "nothing evaluated: no model found"
+
+
+def test_check_of_a_directory_without_models_writes_a_failing_junit_report(tmp_path):
+    (tmp_path / "models").mkdir()
+    out = tmp_path / "junit.xml"
+    done = policygate(
+        "check", "models", "-p", str(POLICIES), "-f", "junit", "-o", str(out), cwd=tmp_path
+    )
+    assert done.returncode == 2, done.stderr
+    text = out.read_text(encoding="utf-8")
+    assert '<error type="nothing-evaluated" message="nothing evaluated: no model found">' in text

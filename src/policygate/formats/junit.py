@@ -11,6 +11,9 @@ readers follow). Statuses map as JUnit readers expect:
 - ``waived`` → ``<skipped>`` whose message names the waiver and its expiry;
 - ``pass``  → an empty ``<testcase>``.
 
+A run that found no model is one suite ``policygate`` whose one case is an
+``<error type="nothing-evaluated">``: an empty report would read as a pass.
+
 Times are ``0``: rules are not timed. The suite timestamp is the report's
 ``now``, so the same inputs give the same bytes.
 """
@@ -37,7 +40,23 @@ def render(report: Report, **_: Any) -> str:
     root = ET.Element("testsuites")
     for index, model in enumerate(report.models):
         root.append(_suite(report, model, index))
+    if not report.models:  # an empty report would read as nothing failed
+        root.append(_nothing_evaluated(report))
     return document(root)
+
+
+def _nothing_evaluated(report: Report) -> ET.Element:
+    """A run that found no model: one suite whose one case is the error saying so."""
+    reason = f"nothing evaluated: {report.nothing_evaluated_reason()}"
+    properties = [("passed", "false"), ("now", report.now), ("fail_on", report.fail_on),
+                  ("policygate_version", report.version)]  # fmt: skip
+    suite = testsuite("policygate", package="policygate", index=0, now=report.now,
+                      counts=(1, 0, 1, 0), properties=properties)  # fmt: skip
+    case = testcase("policygate/applicability", "policygate")
+    ET.SubElement(case, "error", {"type": "nothing-evaluated", "message": reason}).text = reason
+    suite.append(case)
+    close_suite(suite, f"FAILED {reason}")
+    return suite
 
 
 def document(root: ET.Element) -> str:

@@ -156,3 +156,17 @@ def test_taking_a_version_out_of_a_protected_stage_needs_the_release_manager_rol
     assert register(shipped, "alice", "fraud", 0.5) == "2"
     shipped.client("bob").transition_model_version_stage("fraud", "2", "Staging")
     shipped.client("bob").transition_model_version_stage("fraud", "2", "Archived")
+
+
+@pytest.mark.parametrize("key", ["POLICYGATE.metadata.created_by", "Policygate.passed",
+                                 "pólicygate.metadata.created_by"])  # fmt: skip
+def test_a_tag_spelt_like_the_gates_own_but_for_case_or_accents_is_refused(seeded, key):
+    # on a database comparing keys without case or accents it overwrites the gate's tag
+    # (who created the version, which the no-self-promotion rule reads)
+    admin = seeded.server.client("admin")
+    with pytest.raises(MlflowException) as denied:
+        seeded.server.client("bob").set_model_version_tag(seeded.model, seeded.weak, key, "rita")
+    assert "differs from the gate's policygate.* tags only in case or accents" in str(
+        denied.value
+    )
+    assert key not in admin.get_model_version(seeded.model, seeded.weak).tags

@@ -44,6 +44,9 @@ MAX_BODY = 1 << 20
 
 REGISTRY = "mlflow"
 
+GATE_TAG_PREFIX = "policygate."
+"""The gate's own tags (its outcome tags, :data:`CREATED_BY_TAG`, the record overlay)."""
+
 CREATED_BY_TAG = "policygate.metadata.created_by"
 """Written by the gate on every version it lets be created: the authenticated user who
 created it. The importer reads it as the record's ``metadata.created_by`` (a tag under
@@ -285,9 +288,17 @@ class Gate:
         """Refuse an alias that differs from a protected one only in case or accents
         (``Champion``, ``chámpion``): a registry database that compares names without
         them (MySQL's default collation, SQL Server's) moves the protected alias itself,
-        and resolves ``@champion`` to the version set under the other spelling."""
+        and resolves ``@champion`` to the version set under the other spelling. A tag
+        key spelt like the gate's own (``POLICYGATE.metadata.created_by``) likewise."""
         assert self.settings is not None
         for one in asked:
+            key = str((one["target"].get("tag") or {}).get("key") or "")
+            if _fold(key).startswith(GATE_TAG_PREFIX) and not key.startswith(GATE_TAG_PREFIX):
+                raise Denied(
+                    f"policygate: denied: the tag {key!r} differs from the gate's "
+                    f"{GATE_TAG_PREFIX}* tags only in case or accents (a database that "
+                    "compares without them would overwrite the gate's tag)"
+                )
             alias = str(one["target"].get("alias") or "")
             if not alias or alias in self.settings.protected_aliases:
                 continue

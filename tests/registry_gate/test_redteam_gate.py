@@ -170,3 +170,21 @@ def test_a_tag_spelt_like_the_gates_own_but_for_case_or_accents_is_refused(seede
         denied.value
     )
     assert key not in admin.get_model_version(seeded.model, seeded.weak).tags
+
+
+def test_a_model_with_a_version_in_a_protected_stage_is_renamed_or_deleted_by_a_release_manager(
+    shipped,
+):
+    # its versions go with it: the Production version leaves models:/prod-only/Production
+    rita, bob, admin = shipped.client("rita"), shipped.client("bob"), shipped.client("admin")
+    shipped.client("alice").create_registered_model("prod-only")
+    version = register(shipped, "alice", "prod-only", 0.92)
+    rita.transition_model_version_stage("prod-only", version, "Production")
+    for attempt in (lambda: bob.rename_registered_model("prod-only", "prod-only-2"),
+                    lambda: bob.delete_registered_model("prod-only")):  # fmt: skip
+        with pytest.raises(MlflowException) as denied:
+            attempt()
+        assert "registry-access/protected-stage.model" in str(denied.value)
+    assert admin.get_model_version("prod-only", version).current_stage == "Production"
+    rita.rename_registered_model("prod-only", "prod-only-2")
+    assert admin.get_model_version("prod-only-2", version).current_stage == "Production"

@@ -107,7 +107,7 @@ def test_the_access_policies_are_listed_with_their_digests(server: Server):
     reply = server.request("GET", "/v1/policies")
     listed = reply.json()["access_policies"]
     assert [p["name"] for p in listed] == ["registry-access"]
-    assert listed[0]["digest"].startswith("sha256:") and listed[0]["rules"] == 9
+    assert listed[0]["digest"].startswith("sha256:") and listed[0]["rules"] == 10
 
 
 def test_a_reload_with_a_broken_access_policy_keeps_the_old_set(tmp_path: Path):

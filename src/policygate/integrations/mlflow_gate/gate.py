@@ -338,6 +338,8 @@ class Gate:
         context: dict[str, Any] = {}
         if first["action"] in ("transition-stage", "delete-version"):  # leaving a stage too
             context["current_stage"] = self.current_stage(store, target)
+        if whole:  # the versions go with the model: the stages they are in
+            context["stages"] = self.model_stages(store, target["model"])
         decisions = []
         for one in asked:
             request = {
@@ -378,6 +380,14 @@ class Gate:
         except Exception:  # no such version: MLflow answers the request with its own error
             return ""
         return str(found.current_stage or "")
+
+    def model_stages(self, store: Any, name: str) -> list[str]:
+        """The stages (other than ``None``) some version of the model is in."""
+        try:
+            latest = store.get_latest_versions(name, ["Staging", "Production", "Archived"])
+        except Exception:  # no such model: MLflow answers the request with its own error
+            return []
+        return sorted({str(v.current_stage) for v in latest if v.current_stage})
 
     def version_judged(self, store: Any, asked: Mapping[str, Any]) -> str:
         """The version whose record the rules see: the target's, or the alias holder's."""

@@ -35,14 +35,20 @@ _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 _STDIN = ("-", "<stdin>", "<memory>")
 
 
-def render(report: Report, **_: Any) -> str:
+MAX_RESULTS = 25_000
+"""GitHub code scanning rejects a whole SARIF run holding more results than this."""
+
+
+def render(report: Report, max_results: int = MAX_RESULTS, **_: Any) -> str:
     rules, index = _rules(report)
-    results = [
-        _result(model, result, index[result.rule_ref])
+    findings = [
+        (model, result)
         for model in report.models
         for result in model.results
         if result.status in (Status.FAIL, Status.ERROR, Status.WAIVED)
     ]
+    kept, left_out = _within_limit(findings, max_results)
+    results = [_result(model, result, index[result.rule_ref]) for model, result in kept]
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -52,7 +58,7 @@ def render(report: Report, **_: Any) -> str:
                 "rules": rules,
             }
         },
-        "invocations": [_invocation(report)],
+        "invocations": [_invocation(report, left_out)],
         "results": results,
         "columnKind": "unicodeCodePoints",
         "properties": {
@@ -210,18 +216,58 @@ def _fingerprint(model: ModelReport, result: Result) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
-def _invocation(report: Report) -> dict[str, Any]:
+def _invocation(report: Report, left_out: int = 0) -> dict[str, Any]:
     exit_code = report.exit_code()
     invocation: dict[str, Any] = {
         "executionSuccessful": not report.nothing_evaluated,
         "exitCode": exit_code,
         "exitCodeDescription": {0: "passed", 1: "failed", 2: "nothing evaluated"}[exit_code],
     }
+    notes: list[dict[str, Any]] = []
     if report.nothing_evaluated:
-        invocation["toolExecutionNotifications"] = [
+        notes.append(
             {
                 "level": "error",
                 "message": {"text": f"nothing evaluated: {report.nothing_evaluated_reason()}"},
             }
-        ]
+        )
+    if left_out:
+        text = (
+            f"{left_out:,} more result{'s' if left_out != 1 else ''} not listed: a run may hold "
+            "at most what GitHub code scanning accepts; each model with a finding keeps at "
+            "least one, and every result is in the full report (-f json)"
+        )
+        notes.append({"level": "warning", "message": {"text": text}})
+    if notes:
+        invocation["toolExecutionNotifications"] = notes
     return invocation
+
+
+_RANK = {Status.ERROR: 0, Status.FAIL: 1, Status.WAIVED: 2}
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+def _within_limit(
+    findings: list[tuple[ModelReport, Result]], limit: int
+) -> tuple[list[tuple[ModelReport, Result]], int]:
+    """At most ``limit`` findings, in their order, and how many were left out. Over
+    the limit, each model's first finding that counts most (an error or failure
+    before a waived one, a higher severity first) is kept, then the others that
+    count most, so no failing model is left without a result."""
+    if len(findings) <= limit:
+        return findings, 0
+
+    def rank(position: int) -> tuple[int, int, int]:
+        result = findings[position][1]
+        return (_RANK[result.status], _SEVERITY_RANK.get(result.severity, 1), position)
+
+    best: dict[int, int] = {}
+    for position, (model, _) in enumerate(findings):
+        key = id(model)
+        if key not in best or rank(position) < rank(best[key]):
+            best[key] = position
+    chosen = sorted(best.values(), key=rank)[:limit]
+    taken = set(chosen)
+    rest = sorted((p for p in range(len(findings)) if p not in taken), key=rank)
+    chosen += rest[: limit - len(chosen)]
+    return [findings[p] for p in sorted(chosen)], len(findings) - len(chosen)

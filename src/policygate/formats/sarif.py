@@ -13,6 +13,9 @@
   read (:mod:`policygate.fieldpaths`), else at the top of the file. Relative
   paths are given against ``%SRCROOT%``, as code scanning expects.
 - ``invocations`` carry the exit code the gate returns.
+- At most :data:`MAX_RESULTS` results, GitHub code scanning's limit for a run
+  (it rejects a run of more whole): over it, each model with a finding keeps its
+  most serious one, and a notification counts the results left out.
 """
 
 from __future__ import annotations

@@ -309,12 +309,16 @@ class ErrorGroup(LoadError):
         data["errors"] = [error.to_dict() for error in self.errors]
         return data
 
-    def __str__(self) -> str:
+    def lines(self) -> list[str]:
+        """What it prints, an error a line: the first :attr:`SHOWN` and the count left."""
         shown = [str(e) for e in self.errors[: self.SHOWN]]
         left = len(self.errors) - len(shown)
         if left > 0:
             shown.append(f"... and {left} more error{'s' if left != 1 else ''}")
-        return "\n".join(shown)
+        return shown
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
 
 
 def _sort_key(error: PolicygateError) -> tuple[str, int, int, str]:

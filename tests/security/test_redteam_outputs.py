@@ -131,3 +131,38 @@ def test_check_of_a_directory_without_models_writes_a_failing_junit_report(tmp_p
     assert done.returncode == 2, done.stderr
     text = out.read_text(encoding="utf-8")
     assert '<error type="nothing-evaluated" message="nothing evaluated: no model found">' in text
+
+
+@posix
+def test_a_load_error_naming_a_line_break_cannot_forge_a_workflow_command(tmp_path):
+    """A run that cannot load exits 2, and its error names the file: a name holding
+    a line break printed a line of its own on stderr."""
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "x\n::stop-commands::token\n\x1b[2J.yaml").write_text(
+        "apiVersion: policygate/v1\nkind: ModelRecord\nmetadata: {name: [\n", encoding="utf-8"
+    )
+    done = policygate("check", "models", "-p", str(POLICIES), "-f", "github", cwd=tmp_path)
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    name = "models/x\\x0a::stop-commands::token\\x0a\\x1b[2J.yaml"
+    assert line.startswith(f"policygate: error: {name}:4:1: ")
+
+
+def test_each_error_of_a_group_is_one_inert_line(capsys):
+    """A group of load errors prints one line per error, each written inert."""
+    from policygate.cli.common import handle_errors
+    from policygate.errors import ErrorGroup, LoadError
+
+    @handle_errors
+    def broken() -> None:
+        raise ErrorGroup(
+            [LoadError(f"bad{n}\n::stop-commands::token\n: not a record") for n in range(3)]
+        )
+
+    with pytest.raises(SystemExit) as stopped:
+        broken()
+    assert stopped.value.code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 3 and lines[0].startswith("policygate: error: bad0\\x0a::stop")
+    assert not any(line.startswith("::") for line in lines)

@@ -22,8 +22,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_USAGE = 2
 
 
-def _fail(message: str) -> None:
-    click.echo(f"policygate: error: {message}", err=True)
+def _fail(message: str | PolicygateError) -> None:
+    """The message on stderr, written inert (:mod:`..formats.inert`): it names files
+    and fields from records, and a name holding a line break must not print a line
+    of its own (``::stop-commands::`` makes GitHub's runner ignore the annotations
+    after it). A group of errors is one line each."""
+    from ..errors import ErrorGroup
+    from ..formats.inert import inert
+
+    if isinstance(message, ErrorGroup):
+        text = "\n".join(inert(line) for line in message.lines())
+    else:
+        text = inert(message)
+    click.echo(f"policygate: error: {text}", err=True)
     sys.exit(EXIT_USAGE)
 
 
@@ -35,7 +46,7 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except PolicygateError as error:
-            _fail(str(error))
+            _fail(error)
         except (OSError, RecursionError, MemoryError) as error:
             _fail(f"{type(error).__name__}: {error}")
         except click.exceptions.Exit:
@@ -66,7 +77,7 @@ def apply_config(ctx: click.Context) -> None:
     try:
         config = load_config(os.getcwd())
     except PolicygateError as error:
-        _fail(str(error))
+        _fail(error)
     except OSError as error:  # as handle_errors says it
         _fail(f"{type(error).__name__}: {error}")
     ctx.meta[CONFIG] = config

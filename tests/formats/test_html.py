@@ -22,6 +22,7 @@ from lxml import html as lxml_html
 from hostile_text import hostile_text
 from policygate.formats import render
 from policygate.formats.html import breakable_id, model_anchors
+from policygate.formats.inert import inert
 from policygate.formats.svggraph import Graphs, Node, evidence_graph
 from policygate.report import (
     ModelReport,
@@ -134,8 +135,10 @@ def test_chromium_keeps_hostile_text_as_text(hostile_report, chromium, tmp_path)
     rules = dom.get_element_by_id("rules")
     assert "Gap <b>title</b>" in [cells(tr)[1] for tr in rules.xpath(".//tbody/tr")]
     # The model's name makes no markup anywhere: its link, its section, its graph's label.
-    # the parser drops NUL; whitespace collapses as visible_text does
-    ref = re.sub(r"\s+", " ", hostile_report.models[0].ref.replace("\x00", ""))
+    # Its control and bidirectional characters read as escapes (\x00, \u202e: nothing
+    # reorders the page); whitespace collapses as visible_text does
+    ref = re.sub(r"\s+", " ", inert(hostile_report.models[0].ref, keep="\t\n\r"))
+    assert "\x1b" not in visible_text(dom) and "\\x1b[31m" in visible_text(dom)
     (link,) = dom.get_element_by_id("models").xpath(".//tbody/tr/td[1]/a")
     assert visible_text(link) == ref
     anchor = link.get("href")[1:]
@@ -234,7 +237,7 @@ def test_no_mid_word_breaks():
 @given(st.text(max_size=40))
 def test_an_id_breaks_only_after_a_separator(text):
     marked = breakable_id(text)
-    assert marked.replace("<wbr/>", "") == escape(text, quote=True)
+    assert marked.replace("<wbr/>", "") == escape(inert(text, keep="\t\n\r"), quote=True)
     pieces = marked.split("<wbr/>")
     assert all(piece.endswith(("/", ":")) for piece in pieces[:-1])
 
@@ -336,3 +339,14 @@ def test_chromium_keeps_a_long_unbroken_model_name_within_the_window(chromium, t
     model = ModelReport(name, "1", "m.yaml", True, _APPLIES, (Result("p", "r", Status.PASS),))
     text = render(Report(now="2026-11-26T00:00:00Z", fail_on="error", models=(model,)), "html")
     assert page_width(chromium, text, tmp_path, 1400) <= 1400
+
+
+@given(hostile_text(max_size=20))
+def test_no_control_or_bidirectional_character_reaches_the_page(name):
+    """A model name holding U+202E reordered what the page showed after it, and a
+    control character is an HTML parse error: each is written as its escape."""
+    from policygate.formats.inert import _UNSAFE
+
+    model = ModelReport(name or "m", "1", "m.yaml", False, (), ())
+    page = render(Report(now="2026-11-26T00:00:00Z", fail_on="error", models=(model,)), "html")
+    assert _UNSAFE.search(page.replace("\n", "").replace("\t", "").replace("\r", "")) is None

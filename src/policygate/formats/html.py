@@ -18,8 +18,9 @@ A thousand-model report stays a few megabytes: the CSS, the catalog and the
 rule texts are written once, a model's section holds only what differs from
 model to model, and a graph drawn once is referenced, not drawn again.
 
-Everything that comes from a model, a policy or a waiver is escaped: model
-records are untrusted input, and this page is opened by other people.
+Everything that comes from a model, a policy or a waiver is escaped (and its
+control and bidirectional characters written as escapes): model records are
+untrusted input, and this page is opened by other people.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from html import escape
 from typing import Any
 
 from ..report import ControlStatus, ModelReport, Report, Result, RiskUse, Status, WaiverUse
+from .inert import inert
 from .ordering import RESULT_ORDER, by_attention, failures_first, needs_attention, result_label
 from .svggraph import CONTROL_ORDER, STATUS_CLASS, Graphs, Node, evidence_graph, fits
 from .text import summary_line
@@ -167,7 +169,11 @@ def render(report: Report, **_: Any) -> str:
 
 
 def _e(value: object) -> str:
-    return escape(str(value), quote=True)
+    """Text and attribute values, escaped; control, bidirectional and other format
+    characters written as their escapes (:mod:`.inert`): a name holding U+202E
+    would otherwise reorder what the page shows after it, and a control character
+    is an HTML parse error. Tabs and line breaks stay."""
+    return escape(inert(value, keep="\t\n\r"), quote=True)
 
 
 _BREAK_AFTER = re.compile(r"([/:])(?=.)")

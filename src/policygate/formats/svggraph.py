@@ -18,7 +18,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from html import escape
+from html import escape as _html_escape
+
+from .inert import inert
 
 # Worst first: a control's states in the order a reader must see them.
 CONTROL_ORDER = {"violated": 0, "unverified": 1, "waived": 2, "satisfied": 3}
@@ -46,6 +48,12 @@ _PAD = 14  # a label's margins inside its box
 # The most a graph may hold and stay one a reader can follow; a bigger one is a table.
 MAX_CONTROLS = 8
 MAX_RULES = 16
+
+
+def escape(text: str) -> str:
+    """A label escaped for SVG, its control and bidirectional characters written as
+    escapes (:mod:`.inert`), as the page around it has them."""
+    return _html_escape(inert(text))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..errors import PolicygateError, UsageError
+from ..errors import ErrorGroup, PolicygateError, UsageError
 from ..run import FAIL_ON
 
 if TYPE_CHECKING:
@@ -27,7 +27,6 @@ def _fail(message: str | PolicygateError) -> None:
     and fields from records, and a name holding a line break must not print a line
     of its own (``::stop-commands::`` makes GitHub's runner ignore the annotations
     after it). A group of errors is one line each."""
-    from ..errors import ErrorGroup
     from ..formats.inert import inert
 
     if isinstance(message, ErrorGroup):

@@ -148,8 +148,6 @@ def _text_length(values: list[Value]) -> int:
     return len(values[0]) if type(values[0]) is str else 0
 
 
-
-
 def _format_bound(values: list[Value]) -> int:
     """``template.format(args)``: the template, each argument as written (a list's
     strings too) and each clause's precision (``%.1000000f`` writes a million digits)."""
@@ -432,6 +430,18 @@ def _negate(args: list[Closure]) -> Closure:
     return lambda act: negate(operand(act))
 
 
+def _compared(a: Value, b: Value, act: Activation) -> bool:
+    """CEL equality past the fast path (two strings, doubles or ints): two lists or
+    maps are charged the first one's length and compared element by element, each
+    list or map inside charged too (:func:`metered_equal`), as are optionals."""
+    if type(a) in _CONTAINERS and type(b) in _CONTAINERS:
+        charge(act, len(a))
+        return metered_equal(a, b, act)
+    if type(a) is Optional:
+        return metered_equal(a, b, act)
+    return cel_equal(a, b)
+
+
 def _equal(args: list[Closure]) -> Closure:
     left, right = args
 
@@ -441,12 +451,7 @@ def _equal(args: list[Closure]) -> Closure:
         ta = type(a)
         if ta is type(b) and (ta is str or ta is float or ta is int):
             return a == b
-        if ta in _CONTAINERS and type(b) in _CONTAINERS:
-            charge(act, len(a))  # compared element by element (and each inside: metered)
-            return metered_equal(a, b, act)
-        if ta is Optional:
-            return metered_equal(a, b, act)
-        return cel_equal(a, b)
+        return _compared(a, b, act)
 
     return equal
 
@@ -486,12 +491,7 @@ def equal_local(operand: Closure, name: str) -> Closure:
         ta = type(a)
         if ta is type(b) and (ta is str or ta is float or ta is int):
             return a == b
-        if ta in _CONTAINERS and type(b) in _CONTAINERS:
-            charge(act, len(a))  # compared element by element (and each inside: metered)
-            return metered_equal(a, b, act)
-        if ta is Optional:
-            return metered_equal(a, b, act)
-        return cel_equal(a, b)
+        return _compared(a, b, act)
 
     return equal
 
@@ -505,12 +505,7 @@ def _not_equal(args: list[Closure]) -> Closure:
         ta = type(a)
         if ta is type(b) and (ta is str or ta is float or ta is int):
             return a != b
-        if ta in _CONTAINERS and type(b) in _CONTAINERS:
-            charge(act, len(a))
-            return not metered_equal(a, b, act)
-        if ta is Optional:
-            return not metered_equal(a, b, act)
-        return not cel_equal(a, b)
+        return not _compared(a, b, act)
 
     return not_equal
 

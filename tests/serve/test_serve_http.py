@@ -351,15 +351,19 @@ def test_empty_token_file_refuses_to_start(tmp_path: Path):
 def test_beyond_the_concurrency_limit_is_503_not_an_unbounded_queue(tmp_path: Path):
     server = start_server(tmp_path, ["-p", str(ROOT / "policies"), "--concurrency", "3"])
     try:
-        idle = [socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        # three requests held: their heads sent, their bodies never finished
+        held = [socket.create_connection(("127.0.0.1", server.port), timeout=10)
                 for _ in range(3)]  # fmt: skip
+        for sock in held:
+            sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
         try:
             server.wait_for(lambda: server.request("GET", "/v1/policies").status == 503,
-                            "a 503 with 3 connections held")  # fmt: skip
+                            "a 503 with 3 requests held")  # fmt: skip
             reply = server.check({"models": [_record(PASSES)], "now": NOW})
             assert reply.status == 503 and b"passed" not in reply.body
+            assert reply.json()["error"].startswith("the server is answering 3 requests")
         finally:
-            for sock in idle:
+            for sock in held:
                 sock.close()
         server.wait_for(lambda: server.request("GET", "/v1/policies").status == 200,
                         "answers again once the connections are gone")  # fmt: skip

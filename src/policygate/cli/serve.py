@@ -56,8 +56,13 @@ EXCLUDED = {
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes (each loads the policy set itself).")  # fmt: skip
 @click.option("--concurrency", default=64, show_default=True, type=click.IntRange(1, 100_000),
-              help="Connections and requests one worker holds at once; beyond them it answers "
-                   "503. Memory is bounded by this times max-file-bytes.")  # fmt: skip
+              help="Requests one worker answers at once (beyond them: 503), and connections "
+                   "it keeps waiting for a request (beyond them the longest waiting is "
+                   "closed). Memory is bounded by this times max-file-bytes.")  # fmt: skip
+@click.option("--read-timeout", default=30.0, show_default=True, metavar="SECONDS",
+              type=click.FloatRange(0.1, 3600),
+              help="Seconds a client has to send a request's head (from connecting, or from "
+                   "the previous answer), and then its body; a slower one gets 408.")  # fmt: skip
 @click.option("--access-log", is_flag=True, help="Log every request on stderr.")
 @click.option("--protected-alias", "protected_aliases", multiple=True, metavar="ALIAS",
               help="/v1/authorize: setting this alias is a promotion (repeatable).")  # fmt: skip
@@ -72,6 +77,7 @@ def serve(
     threads: int,
     workers: int,
     concurrency: int,
+    read_timeout: float,
     access_log: bool,
     protected_aliases: Sequence[str],
     protected_stages: Sequence[str],
@@ -100,7 +106,8 @@ def serve(
         attestations=spec.attestations, require_evidence=spec.require_evidence, now=spec.now,
         inputs=spec.inputs, params=spec.params, assignments=spec.set, fail_on=spec.fail_on,
         limit_values=spec.limits, token_file=token_file, decision_log=decision_log,
-        threads=threads, workers=workers, concurrency=concurrency, access_log=access_log,
+        threads=threads, workers=workers, concurrency=concurrency, read_timeout=read_timeout,
+        access_log=access_log,
         protected_aliases=tuple(protected_aliases), protected_stages=tuple(protected_stages),
     )  # fmt: skip
     run(settings)  # loads the run before binding: a bad input is exit 2 and nothing listens

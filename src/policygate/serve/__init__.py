@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from ..errors import PolicygateError
 from ..limits import configure as configure_limits
 from .app import DecisionService
+from .protocol import ConnectionLimits, GuardedH11Protocol
+from .protocol import configure as configure_connections
 from .state import PolicySet, ServedSet, ServeSources, load_set
 
 # How the supervisor hands its settings to worker processes (uvicorn spawns them).
@@ -45,6 +47,8 @@ class ServeSettings:
     threads: int = 1
     workers: int = 1
     concurrency: int = 64
+    read_timeout: float = 30.0
+    """``--read-timeout``: seconds a client has to send a request's head, and then its body."""
     access_log: bool = False
     protected_aliases: tuple[str, ...] = ()
     protected_stages: tuple[str, ...] = ()
@@ -81,8 +85,11 @@ def build_app(settings: ServeSettings, current: PolicySet | None = None) -> Deci
     sources = settings.sources()
     served = ServedSet(sources, current if current is not None else load_set(sources))
     executor = ThreadPoolExecutor(settings.threads, thread_name_prefix="policygate-serve")
+    # this process's connections (protocol.GuardedH11Protocol): a worker builds its own
+    configure_connections(ConnectionLimits(settings.read_timeout, settings.concurrency))
     return DecisionService(served, fail_on=settings.fail_on, decision_log=settings.decision_log,
-                           executor=executor)  # fmt: skip
+                           executor=executor, concurrency=settings.concurrency,
+                           read_timeout=settings.read_timeout)  # fmt: skip
 
 
 def worker_app() -> DecisionService:
@@ -107,9 +114,12 @@ def run(settings: ServeSettings) -> None:
     print(f"policygate serve: {len(current.policies)} policies, listening on {where}"
           f" ({settings.workers} worker(s), {settings.threads} thread(s) each)",
           file=sys.stderr, flush=True)  # fmt: skip
+    # --concurrency bounds the requests being answered (the app: 503) and, apart, the
+    # connections waiting for a request (the protocol: the longest waiting is closed);
+    # uvicorn's own limit_concurrency would count idle sockets against the requests.
     common = {"host": settings.host, "port": settings.port, "lifespan": "on",
               "access_log": settings.access_log, "log_level": "info",
-              "server_header": False, "limit_concurrency": settings.concurrency}  # fmt: skip
+              "server_header": False, "http": GuardedH11Protocol}  # fmt: skip
     if settings.workers == 1:
         uvicorn.run(build_app(settings, current), **common)  # type: ignore[arg-type]
         return

@@ -60,13 +60,20 @@ AUTHORIZE_SHAPE = '{"request": {"action": ..., "actor": {...}, "target": {...}},
 AUTHORIZE_KEYS = ("request", "model", "now")
 
 
-class RequestError(Exception):
-    """An answer other than 200: its status and the message of its JSON body."""
+CLOSE = (b"connection", b"close")
 
-    def __init__(self, status: int, message: str) -> None:
+
+class RequestError(Exception):
+    """An answer other than 200: its status and the message of its JSON body;
+    ``close``: the connection is closed after it (a body left unread)."""
+
+    def __init__(self, status: int, message: str, *, close: bool = False,
+                 code: str | None = None) -> None:  # fmt: skip
         super().__init__(message)
         self.status = status
         self.message = message
+        self.close = close
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -76,10 +83,13 @@ class Answer:
     headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
-def error_answer(status: int, message: str, error: PolicygateError | None = None) -> Answer:
+def error_answer(status: int, message: str, error: PolicygateError | None = None,
+                 code: str | None = None) -> Answer:  # fmt: skip
     """``{"error": message}``; for a policygate error also its ``code`` and, for several,
     each one as data (``errors``: code, message, location, JSON path)."""
     body: dict[str, Any] = {"error": message}
+    if code is not None:
+        body["code"] = code
     if error is not None:
         body["code"] = error.code
         if isinstance(error, ErrorGroup):
@@ -103,6 +113,8 @@ class DecisionService:
         executor: Executor | None = None,
         reload_on_sighup: bool = True,
         log: Callable[[str], None] | None = None,
+        concurrency: int = 64,
+        read_timeout: float = 30.0,
     ) -> None:
         if fail_on not in FAIL_ON:
             raise UsageError(f"fail_on must be one of {', '.join(FAIL_ON)}, got {fail_on!r}")
@@ -112,6 +124,11 @@ class DecisionService:
         self.executor = executor
         self.reload_on_sighup = reload_on_sighup
         self.log = log or _stderr
+        self.concurrency = concurrency
+        """Requests held at once (reading a body, evaluating); beyond them: 503."""
+        self.read_timeout = read_timeout
+        """Seconds a request's body has to arrive once its head has; then: 408."""
+        self.held = 0  # requests being answered (the event loop's, so no lock)
 
     # ------------------------------------------------------------------ ASGI
 
@@ -119,13 +136,25 @@ class DecisionService:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         elif scope["type"] == "http":
+            if self.held >= self.concurrency:  # before reading anything of it
+                busy = (f"the server is answering {self.concurrency} requests already "
+                        "(--concurrency); try again")  # fmt: skip
+                answer = error_answer(503, busy)
+                await _send(send, Answer(503, answer.body, (CLOSE, (b"retry-after", b"1"))))
+                return
+            self.held += 1
             try:
-                answer = await self._answer(scope, receive)
-            except RequestError as error:
-                answer = error_answer(error.status, error.message)
-            except Exception as error:  # fail closed, no traceback in the answer
-                answer = self._internal_error(error)
-            await _send(send, answer)
+                try:
+                    answer = await self._answer(scope, receive)
+                except RequestError as error:
+                    answer = error_answer(error.status, error.message, code=error.code)
+                    if error.close:
+                        answer = Answer(answer.status, answer.body, (CLOSE,))
+                except Exception as error:  # fail closed, no traceback in the answer
+                    answer = self._internal_error(error)
+                await _send(send, answer)
+            finally:
+                self.held -= 1
         # websockets: not served (uvicorn refuses the upgrade without a handler)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -168,6 +197,7 @@ class DecisionService:
         path = scope.get("path", "")
         method = scope.get("method", "GET")
         current = self.served.current  # this request's set, whatever reloads meanwhile
+        _framing(scope)
         if path != "/health":
             _authorize(scope, current.token)
         expected = ROUTES.get(path)
@@ -184,7 +214,8 @@ class DecisionService:
                                       "policies": policy_listing(current.policies),
                                       "access_policies": policy_listing(
                                           current.access_policies)}))  # fmt: skip
-        body = await _read_body(scope, receive, self.served.sources.limits.load.max_bytes)
+        body = await _read_body(scope, receive, self.served.sources.limits.load.max_bytes,
+                                self.read_timeout)  # fmt: skip
         loop = asyncio.get_running_loop()
         if path == "/v1/authorize":
             if not current.access_policies:
@@ -226,7 +257,7 @@ class DecisionService:
         try:
             return decide(current, body)
         except RequestError as error:
-            return error_answer(error.status, error.message)
+            return error_answer(error.status, error.message, code=error.code)
         except PolicygateError as error:
             return error_answer(400, str(error), error)
         except (RecursionError, MemoryError) as error:
@@ -284,7 +315,8 @@ def parse_check_request(
     from ..models import record_from_document, with_evidence
 
     if not body.strip():
-        raise RequestError(400, f"the request has no body: expected a JSON object {REQUEST_SHAPE}")
+        raise RequestError(400, f"the request has no body: expected a JSON object {REQUEST_SHAPE}",
+                           code="request-invalid")  # fmt: skip
     documents = load_text(body, REQUEST_SOURCE, limits)
     if len(documents) != 1 or not isinstance(documents[0].data, dict):
         where = documents[1].location() if len(documents) > 1 else None
@@ -352,7 +384,8 @@ def parse_authorize_request(
     from ..models import record_from_document
 
     if not body.strip():
-        raise RequestError(400, f"the request has no body: expected {AUTHORIZE_SHAPE}")
+        raise RequestError(400, f"the request has no body: expected {AUTHORIZE_SHAPE}",
+                           code="request-invalid")  # fmt: skip
     documents = load_text(body, REQUEST_SOURCE, limits)
     if len(documents) != 1 or not isinstance(documents[0].data, dict):
         where = documents[1].location() if len(documents) > 1 else None
@@ -425,42 +458,61 @@ def _record_documents(request: Document, count: int) -> list[Document]:
 # ---------------------------------------------------------------------- HTTP helpers
 
 
+def _framing(scope: Scope) -> None:
+    """Refuse a request that says its length twice over: with both Transfer-Encoding
+    and Content-Length, a proxy in front that reads the length and this server that
+    reads the chunks see different requests in the same bytes (request smuggling);
+    RFC 9112 §6.1 lets a server refuse it, and it is answered and the connection closed."""
+    names = {name for name, _ in scope.get("headers", ())}
+    if b"transfer-encoding" in names and b"content-length" in names:
+        raise RequestError(400, "the request has both Transfer-Encoding and Content-Length: "
+                                "send one", close=True, code="request-invalid")  # fmt: skip
+
+
 def _authorize(scope: Scope, token: str | None) -> None:
     if token is None:
         return
-    given = b""
-    for name, value in scope.get("headers", ()):
-        if name == b"authorization":
-            given = value
-            break
-    scheme, _, credential = given.partition(b" ")
+    given = [value for name, value in scope.get("headers", ()) if name == b"authorization"]
+    if len(given) > 1:  # which one a proxy in front checked is anyone's guess
+        raise RequestError(401, "a request carries one Authorization header, not "
+                                f"{len(given)} (Authorization: Bearer TOKEN)")  # fmt: skip
+    scheme, _, credential = (given[0] if given else b"").partition(b" ")
     expected = token.encode("utf-8")
     # compare_digest on bytes of any length: no early exit that times the token
     if scheme.lower() != b"bearer" or not hmac.compare_digest(credential.strip(), expected):
         raise RequestError(401, "a valid bearer token is required (Authorization: Bearer TOKEN)")
 
 
-async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+async def _read_body(scope: Scope, receive: Receive, limit: int, seconds: float) -> bytes:
     """The request body, refused (413) as soon as it is over ``limit`` bytes: a
-    declared length over it is refused before any of the body is read."""
+    declared length over it is refused before any of the body is read; and refused
+    (408) unless all of it has come within ``seconds``, however slowly it trickles."""
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
             try:
                 declared = int(value)
             except ValueError:
-                raise RequestError(400, "Content-Length is not a number") from None
+                raise RequestError(400, "Content-Length is not a number",
+                                   code="request-invalid") from None  # fmt: skip
             if declared > limit:
-                raise RequestError(413, _too_large(limit))
+                raise RequestError(413, _too_large(limit), close=True)
     chunks: list[bytes] = []
     size = 0
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
     while True:
-        message = await receive()
+        try:
+            message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+        except TimeoutError:
+            raise RequestError(408, f"the request body did not arrive within {seconds:g} "
+                                    "seconds (--read-timeout)", close=True) from None  # fmt: skip
         if message["type"] == "http.disconnect":
-            raise RequestError(400, "the client went away before sending the whole body")
+            raise RequestError(400, "the client went away before sending the whole body",
+                               code="request-invalid")  # fmt: skip
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise RequestError(413, _too_large(limit))
+            raise RequestError(413, _too_large(limit), close=True)
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)

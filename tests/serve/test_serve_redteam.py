@@ -1,0 +1,250 @@
+"""A hostile client of ``policygate serve``, over real sockets (docs/serve.md,
+SECURITY.md T-SERVE): slow and idle connections, malformed or ambiguous HTTP, a
+second Authorization header. Each test starts its own server through the harness."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from serve_harness import ROOT, Server, start_server
+
+NOW = "2026-11-26T00:00:00Z"
+PASSES = ROOT / "examples" / "models" / "credit-default-passes.yaml"
+TOKEN = "s3cret-token"
+
+
+def _connect(server: Server, timeout: float = 5.0) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
+
+
+def _read_all(sock: socket.socket, seconds: float) -> tuple[bytes, bool]:
+    """What the server sends until it closes the connection, and whether it did
+    within ``seconds``."""
+    sock.settimeout(0.1)
+    data = b""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            continue
+        except ConnectionResetError:
+            return data, True
+        if not chunk:
+            return data, True
+        data += chunk
+    return data, False
+
+
+def _exchange(server: Server, raw: bytes, seconds: float = 5.0) -> bytes:
+    with _connect(server) as sock:
+        sock.sendall(raw)
+        data, _ = _read_all(sock, seconds)
+    return data
+
+
+def _status_and_json(data: bytes) -> tuple[int, dict[str, str], object]:
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    length = int(headers.get("content-length", len(body)))
+    return int(lines[0].split()[1]), headers, json.loads(body[:length])
+
+
+def _check_body() -> bytes:
+    record = yaml.safe_load(PASSES.read_text(encoding="utf-8"))
+    return json.dumps({"models": [record], "now": NOW}).encode()
+
+
+@pytest.fixture
+def quick_server(tmp_path: Path) -> Iterator[Server]:
+    """The shipped policies, two requests at once and a read timeout of one second."""
+    server = start_server(tmp_path, ["-p", str(ROOT / "policies"), "--concurrency", "2",
+                                     "--read-timeout", "1"])  # fmt: skip
+    yield server
+    server.stop()
+
+
+# ---------------------------------------------------------------------- slow clients
+
+
+def test_idle_connections_do_not_lock_other_clients_out(tmp_path: Path):
+    """Connections that never send a request, from a client without the token, were
+    counted against --concurrency: a handful made the server answer 503 to everyone,
+    for as long as they stayed open. Past --concurrency waiting connections, the one
+    that waited longest is closed, and a client that sends its request is answered."""
+    server = start_server(tmp_path, ["-p", str(ROOT / "policies"), "--concurrency", "3"])
+    idle = [_connect(server) for _ in range(8)]
+    try:
+        idle[-1].sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # half a head, too
+        for _ in range(3):
+            reply = server.check(json.loads(_check_body()))
+            assert reply.status == 200 and reply.json()["passed"] is True
+        _, closed = _read_all(idle[0], 2.0)
+        assert closed  # the longest waiting was let go
+    finally:
+        for sock in idle:
+            sock.close()
+        server.stop()
+
+
+def test_a_head_sent_a_byte_at_a_time_is_cut_off_at_the_read_timeout(quick_server: Server):
+    """A header trickled a byte at a time (slowloris) kept its connection for ever."""
+    with _connect(quick_server) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        sock.settimeout(0.1)
+        started = time.monotonic()
+        data = b""
+        while time.monotonic() - started < 4.0:
+            try:
+                sock.sendall(b"a")
+            except OSError:
+                break
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                continue
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        elapsed = time.monotonic() - started
+    assert elapsed < 3.0, "the trickled head was never cut off"
+    status, headers, body = _status_and_json(data)
+    assert status == 408
+    assert headers["content-type"] == "application/json; charset=utf-8"
+    assert body == {"error": "the request's head did not arrive within 1 seconds "
+                             "(--read-timeout)"}  # fmt: skip
+
+
+def test_a_connection_that_sends_nothing_is_closed_at_the_read_timeout(quick_server: Server):
+    with _connect(quick_server) as sock:
+        started = time.monotonic()
+        data, closed = _read_all(sock, 3.0)
+    assert closed and data == b""  # nothing was asked, so nothing is answered
+    assert time.monotonic() - started < 2.5
+
+
+def test_an_idle_keep_alive_connection_gets_the_same_deadline(quick_server: Server):
+    with _connect(quick_server) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.settimeout(2.0)
+        first = b""
+        while b"}\n" not in first:  # the whole answer (its JSON ends the body)
+            first += sock.recv(65536)
+        assert first.startswith(b"HTTP/1.1 200 ")
+        sock.sendall(b"GET /health HTTP/1.1\r\n")  # the next head, never finished
+        data, closed = _read_all(sock, 3.0)
+    assert closed
+    assert _status_and_json(data)[0] == 408
+
+
+def test_a_body_that_never_finishes_is_408_and_frees_its_slot(quick_server: Server):
+    """Bodies never finished held the requests' slots for ever: past --concurrency of
+    them every client got 503. Now each is 408 after --read-timeout and its slot is free."""
+    held = [_connect(quick_server) for _ in range(2)]
+    try:
+        for sock in held:
+            sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{")
+        quick_server.wait_for(lambda: quick_server.request("GET", "/v1/policies").status == 503,
+                              "both slots held")  # fmt: skip
+        busy = quick_server.check(json.loads(_check_body()))
+        assert busy.status == 503 and "passed" not in busy.json()
+        assert busy.json()["error"].startswith("the server is answering 2 requests already")
+        for sock in held:
+            data, closed = _read_all(sock, 3.0)
+            assert closed
+            status, headers, body = _status_and_json(data)
+            assert status == 408 and headers["connection"] == "close"
+            assert body == {"error": "the request body did not arrive within 1 seconds "
+                                     "(--read-timeout)"}  # fmt: skip
+    finally:
+        for sock in held:
+            sock.close()
+    reply = quick_server.check(json.loads(_check_body()))
+    assert reply.status == 200 and reply.json()["passed"] is True
+
+
+# ---------------------------------------------------------------------- malformed HTTP
+
+
+@pytest.mark.parametrize("head", [
+    b"Content-Length: 14\r\nContent-Length: 15\r\n",  # two lengths
+    b"Content-Length: +14\r\n",  # a sign
+    "Content-Length: \u0661\u0664\r\n".encode(),  # Arabic-Indic digits
+    b"Transfer-Encoding: gzip, chunked\r\n",  # a coding nobody decodes
+    b"Host: y\r\n",  # a second Host
+    b"X-Long: " + b"a" * 70000,  # a head over h11's limit, never finished
+], ids=["two-lengths", "signed", "arabic-digits", "gzip", "two-hosts", "oversized"])  # fmt: skip
+def test_a_request_that_is_not_http_is_a_json_400(shipped_server: Server, head: bytes):
+    """uvicorn answered these in text/plain; every answer of the service is JSON."""
+    body = b'{"models":[1]}'
+    data = _exchange(shipped_server, b"POST /v1/check HTTP/1.1\r\nHost: x\r\n" + head
+                     + b"\r\n" + body)  # fmt: skip
+    status, headers, answer = _status_and_json(data)
+    assert status == 400
+    assert headers["content-type"] == "application/json; charset=utf-8"
+    assert isinstance(answer, dict) and answer["code"] == "request-invalid"
+    assert answer["error"].startswith("the request is not valid HTTP/1.1")
+
+
+def test_a_bad_chunk_size_is_a_json_400(shipped_server: Server):
+    data = _exchange(shipped_server, b"POST /v1/check HTTP/1.1\r\nHost: x\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n"
+                     b'-e\r\n{"models":[1]}\r\n0\r\n\r\n')  # fmt: skip
+    status, _, answer = _status_and_json(data)
+    assert status == 400 and isinstance(answer, dict) and answer["code"] == "request-invalid"
+
+
+def test_transfer_encoding_and_content_length_together_are_refused(shipped_server: Server):
+    """Both framings in one request (a proxy reading the length, this server the chunks,
+    see different requests): the body was read as chunks, the connection kept, and the
+    bytes after the chunks answered as a second request (request smuggling)."""
+    smuggled = b"GET /v1/policies HTTP/1.1\r\nHost: x\r\n\r\n"
+    raw = (b"POST /v1/check HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+           b"Content-Length: " + str(5 + len(smuggled)).encode() + b"\r\n\r\n0\r\n\r\n"
+           + smuggled)  # fmt: skip
+    data = _exchange(shipped_server, raw)
+    status, headers, answer = _status_and_json(data)
+    assert status == 400 and headers["connection"] == "close"
+    assert answer == {"error": "the request has both Transfer-Encoding and Content-Length: "
+                               "send one", "code": "request-invalid"}  # fmt: skip
+    assert data.count(b"HTTP/1.1 ") == 1  # the smuggled request is never answered
+
+
+def test_a_request_with_no_body_has_the_request_invalid_code(shipped_server: Server):
+    reply = shipped_server.request("POST", "/v1/check", b"")
+    assert reply.status == 400 and reply.json()["code"] == "request-invalid"
+
+
+# ---------------------------------------------------------------------- the token
+
+
+def test_a_second_authorization_header_is_401(tmp_path: Path):
+    """With two Authorization headers the first was checked: a proxy in front that
+    checks (or sets) the last one and this server disagreed on who was asking."""
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n", encoding="utf-8")
+    server = start_server(tmp_path, ["-p", str(ROOT / "policies"), "--token-file",
+                                     str(token_file)], token=TOKEN)  # fmt: skip
+    try:
+        good, bad = f"Authorization: Bearer {TOKEN}\r\n".encode(), b"Authorization: Bearer x\r\n"
+        for headers in (good + bad, bad + good, good + good):
+            data = _exchange(server, b"GET /v1/policies HTTP/1.1\r\nHost: x\r\n" + headers
+                             + b"Connection: close\r\n\r\n")  # fmt: skip
+            status, _, answer = _status_and_json(data)
+            assert status == 401, headers
+            assert isinstance(answer, dict) and "policies" not in answer
+        assert server.request("GET", "/v1/policies").status == 200
+    finally:
+        server.stop()

@@ -86,6 +86,7 @@ def test_idle_connections_do_not_lock_other_clients_out(tmp_path: Path):
     idle = [_connect(server) for _ in range(8)]
     try:
         idle[-1].sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # half a head, too
+        time.sleep(1.1)  # a connection that has waited a second may be closed for room
         for _ in range(3):
             reply = server.check(json.loads(_check_body()))
             assert reply.status == 200 and reply.json()["passed"] is True
@@ -252,5 +253,41 @@ def test_a_second_authorization_header_is_401(tmp_path: Path):
             assert status == 401, headers
             assert isinstance(answer, dict) and "policies" not in answer
         assert server.request("GET", "/v1/policies").status == 200
+    finally:
+        server.stop()
+
+
+# ---------------------------------------------------------------------- no file a client names
+
+
+def test_a_request_record_reads_no_evidence_file_whatever_the_servers_directory_holds(
+    tmp_path: Path,
+):
+    """A request's records are named ``<request>``: with a file of that name in the
+    server's working directory, the evidence paths a client listed were read beside
+    it (any report under that directory); and /v1/authorize judged a record listing
+    evidence without it. Both are now the 400 ``check`` gives a record with no file."""
+    served = tmp_path / "srv"
+    served.mkdir()
+    (served / "<request>").write_text("x\n", encoding="utf-8")
+    (served / "drift.json").write_text('{"metrics": []}\n', encoding="utf-8")
+    record = yaml.safe_load(PASSES.read_text(encoding="utf-8"))
+    record["spec"]["evidence"] = [{"source": "evidently:drift.json"}]
+    server = start_server(tmp_path, ["-p", str(ROOT / "policies")], cwd=served)
+    try:
+        check = server.check({"models": [record], "now": NOW})
+        request = {"action": "set-alias", "actor": {"name": "sam@example.com",
+                                                    "authenticated": True},
+                   "target": {"model": "credit-default", "version": "3.1.0",
+                              "alias": "challenger"}}  # fmt: skip
+        authorize = server.request("POST", "/v1/authorize", json.dumps(
+            {"request": request, "model": record, "now": NOW}).encode())  # fmt: skip
+        for reply in (check, authorize):
+            assert reply.status == 400, reply.body
+            answer = reply.json()
+            assert answer["code"] == "evidence-invalid"
+            assert "credit-default@3.1.0 was not read from a file" in answer["error"]
+            assert str(served) not in answer["error"]
+            assert "passed" not in answer and "allowed" not in answer
     finally:
         server.stop()

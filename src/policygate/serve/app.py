@@ -21,6 +21,7 @@ Python, so it runs in a worker thread and the event loop keeps accepting.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 import json
 import os
@@ -312,7 +313,7 @@ def parse_check_request(
     record's own, as in a file that holds just that record.
     """
     from ..documents import load_text
-    from ..models import record_from_document, with_evidence
+    from ..models import record_from_document
 
     if not body.strip():
         raise RequestError(400, f"the request has no body: expected a JSON object {REQUEST_SHAPE}",
@@ -348,7 +349,7 @@ def parse_check_request(
         try:
             record = record_from_document(document)
             if record is not None:
-                record = with_evidence(record, limits)
+                record = _request_record(record, limits)
         except ErrorGroup as group:
             errors.extend(group.errors)
             continue
@@ -421,6 +422,7 @@ def parse_authorize_request(
             raise LoadError(f"model is a {data['model'].get('kind')}, not a model record",
                             document.location(("model", "kind")),
                             code="request-invalid")  # fmt: skip
+        record = _request_record(record, limits)
     request = data["request"]
     actor = request.get("actor") if isinstance(request, dict) else None
     if isinstance(actor, dict) and actor.get("gate") is True:  # docs/access-policies.md
@@ -429,6 +431,18 @@ def parse_authorize_request(
                         "never a client of /v1/authorize", where,
                         code="request-invalid")  # fmt: skip
     return request, record, now
+
+
+def _request_record(record: ModelRecord, limits: Limits) -> ModelRecord:
+    """A request's record as ``check`` takes a record file's, but reading no file: it
+    has no directory of its own, so evidence it lists is an error (``check
+    --evidence`` attaches reports), whatever the server's working directory holds.
+    The record's source ``<request>`` is a name a file can have: a file so named there
+    made the evidence paths the client gave be read beside it."""
+    from ..models import with_evidence
+
+    unread = dataclasses.replace(record, source="<memory>")  # a source that is no file
+    return dataclasses.replace(with_evidence(unread, limits), source=record.source)
 
 
 def _sub_document(document: Document, key: str) -> Document:

@@ -10,10 +10,11 @@ Here, as Go's ``http.Server.ReadHeaderTimeout`` does for OPA's server:
 - a request's head must be complete within ``--read-timeout`` seconds of the
   connection opening or of the previous answer; a connection that sent part of one
   gets ``408`` and is closed, an idle one is closed;
-- at most ``--concurrency`` connections wait for a request's head at once; one more
-  closes the one that has waited longest (as nginx drops idle keep-alive
-  connections when it runs out of them), so waiting sockets never lock out a client
-  that sends its request;
+- waiting connections are no longer counted against the requests being answered,
+  and at most ``--concurrency`` of them are kept: one more closes the one that has
+  waited longest, if a second or more (as nginx drops idle keep-alive connections
+  when it runs out of them), so waiting sockets never lock out a client that sends
+  its request, nor use descriptors without bound;
 - a request uvicorn cannot parse (a bad ``Content-Length``, a bad chunk size, two
   ``Host`` headers, an oversized head) is ``400`` with a JSON body, as every other
   answer of the service.
@@ -40,6 +41,9 @@ class ConnectionLimits:
     waiting: int = 64
     """Connections that may wait for a request head at once."""
 
+
+GRACE = 1.0
+"""Seconds a waiting connection is safe from being closed to make room."""
 
 LIMITS = ConnectionLimits()
 """This process's limits: set by :func:`configure` when its app is built (a worker
@@ -109,12 +113,16 @@ class GuardedH11Protocol(H11Protocol):
 
     def _make_room(self) -> None:
         """Past the bound of waiting connections, close those that waited longest
-        (never this one, which has just started waiting)."""
+        (never this one, nor one that has waited less than :data:`GRACE` seconds: a
+        connection accepted with others may not have had its head read yet)."""
         others = [c for c in self.connections if c is not self
                   and isinstance(c, GuardedH11Protocol)
                   and c.waiting_since is not None]  # fmt: skip
-        while others and len(others) >= LIMITS.waiting:
+        settled = self.loop.time() - min(GRACE, LIMITS.read_timeout)
+        while len(others) >= LIMITS.waiting:
             oldest = min(others, key=lambda c: c.waiting_since or 0.0)
+            if (oldest.waiting_since or 0.0) > settled:
+                return  # all of them have only just connected
             others.remove(oldest)
             oldest._drop(f"more than {LIMITS.waiting} connections were waiting for a "
                          "request (--concurrency); this one had waited longest")  # fmt: skip

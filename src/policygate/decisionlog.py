@@ -64,17 +64,19 @@ def entry_hash(entry: Mapping[str, Any]) -> str:
 
 
 def waiver_digest(waiver: Waiver) -> str:
-    """A waiver's digest, over every field the engine acts on."""
-    return digest(
-        {
-            "name": waiver.name,
-            "rule": waiver.rule,
-            "models": list(waiver.models),
-            "justification": waiver.justification,
-            "approved_by": waiver.approved_by,
-            "expires_at": format_timestamp(waiver.expires_at),
-        }
-    )
+    """A waiver's digest, over every field the engine acts on (``granted_at`` when it
+    has one, so the digests of waivers without it are as they were)."""
+    fields = {
+        "name": waiver.name,
+        "rule": waiver.rule,
+        "models": list(waiver.models),
+        "justification": waiver.justification,
+        "approved_by": waiver.approved_by,
+        "expires_at": format_timestamp(waiver.expires_at),
+    }
+    if waiver.granted_at is not None:
+        fields["granted_at"] = format_timestamp(waiver.granted_at)
+    return digest(fields)
 
 
 # --------------------------------------------------------------------------- entries

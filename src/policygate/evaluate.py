@@ -256,6 +256,9 @@ class _Evaluator:
         self._item_passes: dict[tuple[int, int], dict[int | str, Result]] = {}
         self._controls_named: tuple[Sequence[Policy], bool] | None = None
         self._uses: dict[str, PolicyUse] = {}
+        self._waivers_by_rule: dict[tuple[str, str], tuple[Waiver, ...]] = {}
+        self._covered_for: ModelRecord | None = None  # the model self._covered is of
+        self._covered: dict[int, bool] = {}
 
     def model(self, record: ModelRecord, policies: Sequence[Policy]) -> ModelReport:
         # The quick evaluations' backstop: the rule seconds, counted from the model's
@@ -679,20 +682,42 @@ class _Evaluator:
             or not result.waivable
         ):
             return result
-        matching = [
-            w
-            for w in self.waivers
-            if w.covers(result.policy, result.rule, record.name, record.version)
-        ]
+        matching = self._waivers_covering(record, result.policy, result.rule)
         if not matching:
             return result
         active = [w for w in matching if w.active(self.now)]
         if active:
             return _with_waiver(result, active[0], expired=False, status=Status.WAIVED)
-        latest = max(matching, key=lambda w: w.expires_at)
+        expired = [w for w in matching if not w.pending(self.now)]
+        if not expired:  # granted later than now: it waives nothing yet, and says so
+            first = min(matching, key=lambda w: w.granted_at or w.expires_at)
+            when = format_timestamp(first.granted_at or first.expires_at)
+            note = f"waiver {first.name!r} is not valid before {when} (granted_at)"
+            return replace(result, message=f"{result.message} ({note})" if result.message else note)
+        latest = max(expired, key=lambda w: w.expires_at)
         note = f"waiver {latest.name!r} expired {format_timestamp(latest.expires_at)}"
         message = f"{result.message} ({note})" if result.message else note
         return _with_waiver(result, latest, expired=True, status=result.status, message=message)
+
+    def _waivers_covering(self, record: ModelRecord, policy: str, rule: str) -> list[Waiver]:
+        # Each waiver's rule is matched once per rule, its models once per model: a
+        # waiver file of 100,000 patterns costs that many matches per model, not per
+        # failing result.
+        by_rule = self._waivers_by_rule.get((policy, rule))
+        if by_rule is None:
+            by_rule = tuple(w for w in self.waivers if w.covers_rule(policy, rule))
+            self._waivers_by_rule[policy, rule] = by_rule
+        if self._covered_for is not record:
+            self._covered_for, self._covered = record, {}
+        covered = self._covered
+        found = []
+        for waiver in by_rule:
+            hit = covered.get(id(waiver))
+            if hit is None:
+                hit = covered[id(waiver)] = waiver.covers_model(record.name, record.version)
+            if hit:
+                found.append(waiver)
+        return found
 
 
 def _with_waiver(

@@ -14,7 +14,6 @@ rule saw. A sub-expression that reads a macro variable (``a`` in
 from __future__ import annotations
 
 import datetime as _dt
-import fnmatch
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -409,12 +408,11 @@ class _Explainer:
     def _waivers(
         self, policy: Policy, rule: Rule, results: tuple[Result, ...]
     ) -> tuple[tuple[WaiverTrace, ...], int]:
-        ref = f"{policy.name}/{rule.id}"
         traces = []
         others = 0
         failing = [r for r in results if r.status in (Status.FAIL, Status.ERROR, Status.WAIVED)]
         for waiver in self.waivers:
-            if not fnmatch.fnmatchcase(ref, waiver.rule):
+            if not waiver.covers_rule(policy.name, rule.id):
                 others += 1
                 continue
             covers = waiver.covers(policy.name, rule.id, self.record.name, self.record.version)
@@ -428,6 +426,9 @@ class _Explainer:
                 reason = (
                     f"not applied: covers models {', '.join(waiver.models)}, not {self.record.ref}"
                 )
+            elif not active and waiver.granted_at is not None and waiver.pending(self.now):
+                granted = format_timestamp(waiver.granted_at)
+                reason = f"not applied: not valid before {granted} (granted_at)"
             elif not active:
                 reason = f"not applied: expired {expiry}; an expired waiver waives nothing"
             elif applied:

@@ -1,7 +1,13 @@
 """Waivers: a time-boxed, justified exception to one rule for some models.
 
 A waiver without an expiry is a load error. An expired waiver waives nothing;
-the result it would have covered says that it expired and when.
+the result it would have covered says that it expired and when. A waiver with a
+``granted_at`` waives nothing before it either.
+
+Patterns take two globs, ``*`` (any characters) and ``?`` (one character); every
+other character, ``[`` and ``]`` included, is itself (fnmatch's ``[seq]`` classes
+would let ``fraud[eu]`` cover ``fraude`` and ``fraudu``, not the model it names).
+They are compiled once, when the waiver is made.
 """
 
 from __future__ import annotations
@@ -9,13 +15,15 @@ from __future__ import annotations
 import datetime as _dt
 import fnmatch
 import os
+import re
+import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .documents import DEFAULT_LIMITS, Document, Limits, load_paths
 from .errors import ErrorGroup, Location, PolicyError, PolicygateError
 from .policy import document_kind
-from .timestamps import parse_timestamp
+from .timestamps import format_timestamp, parse_timestamp
 from .validation import validate_document
 
 
@@ -29,22 +37,80 @@ class Waiver:
     expires_at: _dt.datetime
     source: str = ""
     location: Location | None = None
+    granted_at: _dt.datetime | None = None  # not active before it, when given
+    _rule: _Glob = field(init=False, repr=False, compare=False)
+    _models: tuple[tuple[_Glob, _Glob | None], ...] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        models = []
+        for pattern in dict.fromkeys(self.models):  # (a repeated pattern is matched once)
+            name_glob, sep, version_glob = pattern.partition("@")
+            models.append((_Glob(name_glob), _Glob(version_glob) if sep else None))
+        object.__setattr__(self, "_rule", _Glob(self.rule))
+        object.__setattr__(self, "_models", tuple(models))
 
     def covers(self, policy: str, rule: str, model_name: str, model_version: str) -> bool:
         """Whether this waiver names this rule and this model (ignoring expiry)."""
-        if not fnmatch.fnmatchcase(f"{policy}/{rule}", self.rule):
-            return False
-        return any(_model_matches(p, model_name, model_version) for p in self.models)
+        return self.covers_rule(policy, rule) and self.covers_model(model_name, model_version)
+
+    def covers_rule(self, policy: str, rule: str) -> bool:
+        """Whether ``spec.rule`` names the rule ``rule`` of ``policy``."""
+        return self._rule.matches(f"{policy}/{rule}")
+
+    def covers_model(self, model_name: str, model_version: str) -> bool:
+        """Whether one of ``spec.models`` names this model version."""
+        return any(
+            name.matches(model_name) and (version is None or version.matches(model_version))
+            for name, version in self._models
+        )
 
     def active(self, now: _dt.datetime) -> bool:
-        return now < self.expires_at
+        """From ``granted_at`` (when given) until, not including, ``expires_at``."""
+        return (self.granted_at is None or self.granted_at <= now) and now < self.expires_at
+
+    def pending(self, now: _dt.datetime) -> bool:
+        """Not active yet: ``now`` is before its ``granted_at``."""
+        return self.granted_at is not None and now < self.granted_at
 
 
-def _model_matches(pattern: str, name: str, version: str) -> bool:
-    name_glob, sep, version_glob = pattern.partition("@")
-    if not fnmatch.fnmatchcase(name, name_glob):
-        return False
-    return not sep or fnmatch.fnmatchcase(version, version_glob)
+class _Glob:
+    """A waiver pattern: ``*`` any characters, ``?`` one, every other character itself.
+
+    A pattern without ``?`` is matched by its pieces between stars, with ``str``
+    methods: a waiver of 100,000 patterns loads and matches in well under a second
+    (a compiled regex each took 80 us). One with ``?`` is a regex, compiled when it
+    is first matched: fnmatch's translation, whose stars do not backtrack into one
+    another (``*a*a*b`` on a long name is linear), with ``[`` the class of ``[``."""
+
+    __slots__ = ("pattern", "_pieces", "_regex")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._pieces = None if "?" in pattern else pattern.split("*")
+        self._regex: re.Pattern[str] | None = None
+
+    def matches(self, text: str) -> bool:
+        pieces = self._pieces
+        if pieces is None:
+            if self._regex is None:
+                self._regex = re.compile(fnmatch.translate(self.pattern.replace("[", "[[]")))
+            return self._regex.match(text) is not None
+        if len(pieces) == 1:
+            return text == pieces[0]
+        first, *middle, last = pieces
+        if len(text) < len(first) + len(last) or not text.startswith(first):
+            return False
+        if not text.endswith(last):
+            return False
+        at, end = len(first), len(text) - len(last)
+        for piece in middle:  # each piece at its leftmost place after the one before
+            found = text.find(piece, at, end)
+            if found < 0:
+                return False
+            at = found + len(piece)
+        return True
 
 
 def load_waivers(
@@ -109,11 +175,25 @@ def waiver_from_document(document: Document) -> Waiver:
     if problems:
         raise ErrorGroup.of(problems)
     spec = document.data["spec"]
-    try:
-        expires_at = parse_timestamp(spec["expires_at"])
-    except ValueError as error:
-        where = document.location(("spec", "expires_at"))
-        raise PolicyError(f"expires_at: {error}", where, code="waiver-invalid") from None
+    expires_at = _timestamp(document, spec, "expires_at")
+    granted_at = _timestamp(document, spec, "granted_at") if "granted_at" in spec else None
+    if granted_at is not None and expires_at <= granted_at:
+        raise PolicyError(
+            f"expires_at {format_timestamp(expires_at)} is not after granted_at "
+            f"{format_timestamp(granted_at)}: the waiver would never be active",
+            document.location(("spec", "expires_at")),
+            code="waiver-invalid",
+        )
+    hidden = [
+        PolicyError(f"{what}: {problem}", document.location(path), code="waiver-invalid")
+        for what, path, pattern in [
+            ("rule", ("spec", "rule"), spec["rule"]),
+            *(("models", ("spec", "models", i), m) for i, m in enumerate(spec["models"])),
+        ]
+        if (problem := _unseen(pattern)) is not None
+    ]
+    if hidden:
+        raise ErrorGroup.of(hidden)
     return Waiver(
         name=document.data["metadata"]["name"],
         rule=spec["rule"],
@@ -123,4 +203,27 @@ def waiver_from_document(document: Document) -> Waiver:
         expires_at=expires_at,
         source=document.source,
         location=document.location(),
+        granted_at=granted_at,
     )
+
+
+def _timestamp(document: Document, spec: dict[str, object], key: str) -> _dt.datetime:
+    try:
+        return parse_timestamp(spec[key])  # type: ignore[arg-type]
+    except ValueError as error:
+        where = document.location(("spec", key))
+        raise PolicyError(f"{key}: {error}", where, code="waiver-invalid") from None
+
+
+def _unseen(pattern: str) -> str | None:
+    """What in a pattern a reader of the waiver does not see, if anything: a character
+    that is not printable (a control or format character such as a zero-width space
+    or a bidi override, a separator other than the space, an unassigned one) or white
+    space at either end. ``credit-limit\u200b*`` reads as the credit-limit family and
+    covers only a model whose own name hides the same character."""
+    if not pattern.isprintable():
+        char = next(c for c in pattern if not c.isprintable())
+        return f"invisible character U+{ord(char):04X} ({unicodedata.category(char)})"
+    if pattern != pattern.strip():
+        return "white space at an end"
+    return None

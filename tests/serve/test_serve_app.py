@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -238,12 +239,40 @@ def test_a_decision_that_cannot_be_logged_is_not_given(tmp_path: Path):
     log = tmp_path / "no-such-directory" / "decisions.jsonl"
     app = build_app(ServeSettings(policies=(str(policy),), decision_log=str(log)))
     body = json.dumps({"models": [{"name": "m", "version": "1", "auc": 0.9}], "now": NOW})
+    logged: list[str] = []
+    app.log = logged.append
     answer = app.check(app.served.current, body.encode())
     assert answer.status == 500
     (message,) = json.loads(answer.body).values()
-    assert message.startswith("the decision could not be recorded in the decision log, so "
-                              "none is given: ")  # fmt: skip
+    assert message == ("the decision could not be recorded in the decision log, so none is "
+                       "given (the server's stderr says why)")  # fmt: skip
+    assert str(tmp_path) not in message  # the server's paths are not the client's business
+    (line,) = logged
+    assert line.startswith("policygate serve: the decision log cannot be appended to: ")
+    assert str(log) in line
     assert not log.exists()
+
+
+def test_an_internal_error_names_its_type_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A 500 carried the exception's message, whatever it held (a server path, a value)."""
+    policy = tmp_path / "gate.yaml"
+    policy.write_text(POLICY, encoding="utf-8")
+    app = build_app(ServeSettings(policies=(str(policy),)))
+    logged: list[str] = []
+    app.log = logged.append
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError(f"cannot open {tmp_path}/secret.key")
+
+    monkeypatch.setattr(sys.modules["policygate.evaluate"], "evaluate", broken)
+    body = json.dumps({"models": [{"name": "m", "version": "1", "auc": 0.9}], "now": NOW})
+    answer = app.check(app.served.current, body.encode())
+    assert answer.status == 500
+    assert json.loads(answer.body) == {"error": "internal error (RuntimeError); the server's "
+                                                "stderr says more (POLICYGATE_DEBUG=1: the "
+                                                "traceback)"}  # fmt: skip
+    assert logged == [f"policygate serve: internal error: RuntimeError: cannot open "
+                      f"{tmp_path}/secret.key"]  # fmt: skip
 
 
 @settings(max_examples=200, deadline=None)

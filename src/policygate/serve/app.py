@@ -267,10 +267,14 @@ class DecisionService:
             return self._internal_error(error)
 
     def _internal_error(self, error: Exception) -> Answer:
+        """A 500 that names the error's type only: its message (paths, values of the
+        server's) is for the server's stderr, not for the client."""
+        self.log(f"policygate serve: internal error: {type(error).__name__}: {error}")
         if os.environ.get("POLICYGATE_DEBUG"):
             self.log(traceback.format_exc())
-        return error_answer(500, f"internal error ({type(error).__name__}: {error}); set "
-                                 "POLICYGATE_DEBUG=1 for details on the server")  # fmt: skip
+        return error_answer(500, f"internal error ({type(error).__name__}); the server's "
+                                 "stderr says more (POLICYGATE_DEBUG=1: the traceback)"
+                            )  # fmt: skip
 
     def _check(self, current: PolicySet, body: bytes) -> Answer:
         from ..evaluate import evaluate
@@ -296,8 +300,10 @@ class DecisionService:
             try:
                 log_decisions(self.decision_log, report, records, current.waivers)
             except (PolicygateError, OSError) as error:
-                raise RequestError(500, f"the decision could not be recorded in the decision "
-                                        f"log, so none is given: {error}") from None  # fmt: skip
+                self.log(f"policygate serve: the decision log cannot be appended to: {error}")
+                raise RequestError(500, "the decision could not be recorded in the decision "
+                                        "log, so none is given (the server's stderr says why)"
+                                   ) from None  # fmt: skip
         return Answer(200, render(report, "json").encode("utf-8"))
 
 

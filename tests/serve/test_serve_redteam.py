@@ -291,3 +291,27 @@ def test_a_request_record_reads_no_evidence_file_whatever_the_servers_directory_
             assert "passed" not in answer and "allowed" not in answer
     finally:
         server.stop()
+
+
+# ---------------------------------------------------------------------- one request's work
+
+
+def test_a_request_of_more_records_than_max_models_is_refused_before_evaluating(tmp_path: Path):
+    """Ten thousand two-field records (350 KB, within every loading limit) kept the
+    worker evaluating and rendering for half a minute, in 700 MB, for one request:
+    one request holds at most --max-models records (default 1000)."""
+    server = start_server(tmp_path, ["-p", str(ROOT / "policies"), "--max-models", "3"])
+    try:
+        records = [{"name": f"m{i}", "version": "1"} for i in range(4)]
+        body = json.dumps({"models": records, "now": NOW})
+        reply = server.request("POST", "/v1/check", body.encode())
+        assert reply.status == 400
+        assert reply.json() == {
+            "error": "<request>:1:12: models holds 4 records, more than the 3 one request "
+                     "may hold (--max-models N sets it)",
+            "code": "document-too-large"}  # fmt: skip
+        assert body[11:].startswith("[{")
+        reply = server.check({"models": records[:3], "now": NOW})
+        assert reply.status == 200 and len(reply.json()["models"]) == 3
+    finally:
+        server.stop()

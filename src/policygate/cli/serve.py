@@ -63,6 +63,9 @@ EXCLUDED = {
               type=click.FloatRange(0.1, 3600),
               help="Seconds a client has to send a request's head (from connecting, or from "
                    "the previous answer), and then its body; a slower one gets 408.")  # fmt: skip
+@click.option("--max-models", default=1000, show_default=True, metavar="N",
+              type=click.IntRange(1, 1_000_000),
+              help="Model records one /v1/check request may hold; more is a 400.")  # fmt: skip
 @click.option("--access-log", is_flag=True, help="Log every request on stderr.")
 @click.option("--protected-alias", "protected_aliases", multiple=True, metavar="ALIAS",
               help="/v1/authorize: setting this alias is a promotion (repeatable).")  # fmt: skip
@@ -78,6 +81,7 @@ def serve(
     workers: int,
     concurrency: int,
     read_timeout: float,
+    max_models: int,
     access_log: bool,
     protected_aliases: Sequence[str],
     protected_stages: Sequence[str],
@@ -107,7 +111,7 @@ def serve(
         inputs=spec.inputs, params=spec.params, assignments=spec.set, fail_on=spec.fail_on,
         limit_values=spec.limits, token_file=token_file, decision_log=decision_log,
         threads=threads, workers=workers, concurrency=concurrency, read_timeout=read_timeout,
-        access_log=access_log,
+        max_models=max_models, access_log=access_log,
         protected_aliases=tuple(protected_aliases), protected_stages=tuple(protected_stages),
     )  # fmt: skip
     run(settings)  # loads the run before binding: a bad input is exit 2 and nothing listens

@@ -49,6 +49,9 @@ class ServeSettings:
     concurrency: int = 64
     read_timeout: float = 30.0
     """``--read-timeout``: seconds a client has to send a request's head, and then its body."""
+    max_models: int = 1000
+    """``--max-models``: records one ``/v1/check`` request may hold."""
+    """``--read-timeout``: seconds a client has to send a request's head, and then its body."""
     access_log: bool = False
     protected_aliases: tuple[str, ...] = ()
     protected_stages: tuple[str, ...] = ()
@@ -89,7 +92,8 @@ def build_app(settings: ServeSettings, current: PolicySet | None = None) -> Deci
     configure_connections(ConnectionLimits(settings.read_timeout, settings.concurrency))
     return DecisionService(served, fail_on=settings.fail_on, decision_log=settings.decision_log,
                            executor=executor, concurrency=settings.concurrency,
-                           read_timeout=settings.read_timeout)  # fmt: skip
+                           read_timeout=settings.read_timeout,
+                           max_models=settings.max_models)  # fmt: skip
 
 
 def worker_app() -> DecisionService:

@@ -116,6 +116,7 @@ class DecisionService:
         log: Callable[[str], None] | None = None,
         concurrency: int = 64,
         read_timeout: float = 30.0,
+        max_models: int = 1000,
     ) -> None:
         if fail_on not in FAIL_ON:
             raise UsageError(f"fail_on must be one of {', '.join(FAIL_ON)}, got {fail_on!r}")
@@ -129,6 +130,8 @@ class DecisionService:
         """Requests held at once (reading a body, evaluating); beyond them: 503."""
         self.read_timeout = read_timeout
         """Seconds a request's body has to arrive once its head has; then: 408."""
+        self.max_models = max_models
+        """Records one ``/v1/check`` request may hold; more: 400 document-too-large."""
         self.held = 0  # requests being answered (the event loop's, so no lock)
 
     # ------------------------------------------------------------------ ASGI
@@ -281,7 +284,7 @@ class DecisionService:
         from ..formats import render
 
         limits = self.served.sources.limits
-        records, now, params = parse_check_request(body, limits.load)
+        records, now, params = parse_check_request(body, limits.load, self.max_models)
         if current.register is not None:
             from ..graph.register import check_model_risks
 
@@ -308,9 +311,10 @@ class DecisionService:
 
 
 def parse_check_request(
-    body: bytes, limits: Limits
+    body: bytes, limits: Limits, max_models: int | None = None
 ) -> tuple[list[ModelRecord], str | None, dict[str, Any] | None]:
-    """The records, ``now`` and ``params`` of a ``/v1/check`` body.
+    """The records, ``now`` and ``params`` of a ``/v1/check`` body (at most
+    ``max_models`` records).
 
     The body goes through the loader every file goes through (its limits, its
     positions), and each record through the validation ``check`` gives a record
@@ -341,6 +345,12 @@ def parse_check_request(
     if not isinstance(models, list) or not models:
         raise LoadError("models must be a non-empty list of model records",
                         request.location(("models",)), code="request-invalid")  # fmt: skip
+    if max_models is not None and len(models) > max_models:
+        # each record is evaluated and reported: thousands of small ones (within the
+        # body's limits) took the worker a minute and gigabytes for one request
+        raise LoadError(f"models holds {len(models)} records, more than the {max_models} one "
+                        "request may hold (--max-models N sets it)",
+                        request.location(("models",)), code="document-too-large")  # fmt: skip
     now = data.get("now")
     if now is not None and not isinstance(now, str):
         raise LoadError("now must be an RFC 3339 string", request.location(("now",)),

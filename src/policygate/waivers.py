@@ -62,7 +62,7 @@ class Waiver:
     def covers_model(self, model_name: str, model_version: str) -> bool:
         """Whether one of ``spec.models`` names this model version."""
         return any(
-            name.matches(model_name) and (version is None or version.matches(model_version))
+            _covers(name, model_name) and (version is None or _covers(version, model_version))
             for name, version in self._models
         )
 
@@ -75,25 +75,42 @@ class Waiver:
         return self.granted_at is not None and now < self.granted_at
 
 
+GLOB_TEXT_LIMIT = 256
+"""The longest model name or version a pattern holding ``*`` or ``?`` covers (a longer
+one only by its whole name): a ``?`` glob's matching costs its length times the
+text's, and a record named with a million characters against a waiver file of
+``*a?a?...b*`` patterns took hours. A registry's names are shorter (MLflow's database holds 256)."""
+
+
+def _covers(glob: _Glob, text: str) -> bool:
+    if len(text) > GLOB_TEXT_LIMIT and not glob.exact:
+        return False  # (a glob's cost grows with the text: a long name is named whole)
+    return glob.matches(text)
+
+
 class _Glob:
     """A waiver pattern: ``*`` any characters, ``?`` one, every other character itself.
 
     A pattern without ``?`` is matched by its pieces between stars, with ``str``
-    methods: a waiver of 100,000 patterns loads and matches in well under a second
-    (a compiled regex each took 80 us). One with ``?`` is a regex, compiled when it
+    methods: a waiver of 100,000 patterns is made and matched in about a second (a
+    compiled regex each took 80 us). One with ``?`` is a regex, compiled when it
     is first matched: fnmatch's translation, whose stars do not backtrack into one
     another (``*a*a*b`` on a long name is linear), with ``[`` the class of ``[``."""
 
-    __slots__ = ("pattern", "_pieces", "_regex")
+    __slots__ = ("pattern", "exact", "_pieces", "_regex", "_shortest")
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
         self._pieces = None if "?" in pattern else pattern.split("*")
         self._regex: re.Pattern[str] | None = None
+        self._shortest = len(pattern) - pattern.count("*")  # what a text it matches has
+        self.exact = self._pieces is not None and len(self._pieces) == 1  # (no glob)
 
     def matches(self, text: str) -> bool:
         pieces = self._pieces
         if pieces is None:
+            if len(text) < self._shortest:
+                return False
             if self._regex is None:
                 self._regex = re.compile(fnmatch.translate(self.pattern.replace("[", "[[]")))
             return self._regex.match(text) is not None

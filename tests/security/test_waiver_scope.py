@@ -105,6 +105,27 @@ def test_many_waiver_patterns_cost_one_match_per_model_not_per_result(tmp_path):
     assert elapsed < 10, elapsed  # (was about two minutes)
 
 
+def test_a_long_model_name_is_covered_only_by_its_whole_name(tmp_path):
+    """A ``?`` glob costs its length times the text's: a record named with a million
+    characters against a waiver of 100 patterns ``*a?a?...b*`` took a minute (one of
+    10,000 such patterns, hours). A glob covers names and versions of at most 256
+    characters; a longer one is covered by its whole name only."""
+    pols = policies(tmp_path)
+    long_name = "a" * 1_000_000
+    hostile = waiver(tuple("*" + "a?" * 120 + f"b{k}*" for k in range(100)))
+    start = time.perf_counter()
+    report = evaluate([model(long_name)], pols, now=NOW, waivers=[hostile])
+    assert time.perf_counter() - start < 5  # (was about a minute)
+    assert not waived(report)
+    named = "m" * 300
+    report = evaluate([model(named), model(named, "9" * 300)], pols, now=NOW,
+                      waivers=[waiver(("m*", f"{named}@9*"))])  # fmt: skip
+    assert not waived(report, 0) and not waived(report, 1)
+    report = evaluate([model(named)], pols, now=NOW, waivers=[waiver((named,))])
+    assert waived(report)
+    assert waiver(("m*",)).covers_model("m" * 256, "1") and waiver(("m?",)).covers_model("mx", "1")
+
+
 @pytest.mark.parametrize(
     ("models", "problem"),
     [

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .documents import DEFAULT_LIMITS, Document, Limits, load_paths
-from .errors import ErrorGroup, Location, PolicyError, PolicygateError
+from .errors import ErrorGroup, Location, PolicyError, PolicygateError, UsageError
 from .policy import document_kind
 from .timestamps import format_timestamp, parse_timestamp
 from .validation import validate_document
@@ -44,6 +44,13 @@ class Waiver:
     )
 
     def __post_init__(self) -> None:
+        for key in ("expires_at", "granted_at"):  # (a naive one cannot be compared to now)
+            value = getattr(self, key)
+            if (value is not None or key == "expires_at") and not (
+                isinstance(value, _dt.datetime) and value.utcoffset() is not None
+            ):
+                raise UsageError(f"waiver {self.name!r}: {key} must be a datetime with a "
+                                 f"time zone, got {value!r}")  # fmt: skip
         models = []
         for pattern in dict.fromkeys(self.models):  # (a repeated pattern is matched once)
             name_glob, sep, version_glob = pattern.partition("@")

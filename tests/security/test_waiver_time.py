@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -11,7 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from policygate import PolicygateError, Status, evaluate, load_policies, load_waivers
+from policygate import (
+    PolicygateError,
+    Status,
+    UsageError,
+    Waiver,
+    evaluate,
+    load_policies,
+    load_waivers,
+)
 from policygate.explain import explain
 from policygate.models import model_from_data
 
@@ -130,3 +139,16 @@ def test_the_decision_log_digest_of_a_waiver_covers_its_granted_at(tmp_path):
     assert waiver_digest(replace(early, granted_at=None)) == waiver_digest(
         replace(late, granted_at=None)
     )
+
+
+@pytest.mark.parametrize(
+    "when",
+    [{"expires_at": dt.datetime(2027, 1, 1)},
+     {"expires_at": "2027-01-01T00:00:00Z"},
+     {"expires_at": dt.datetime(2027, 1, 1, tzinfo=dt.UTC), "granted_at": dt.datetime(2026, 1, 1)}],
+)  # fmt: skip
+def test_a_library_waiver_needs_datetimes_with_a_time_zone(tmp_path, when):
+    """A Waiver made in Python with a naive expires_at loaded, then stopped the first
+    evaluation it covered a failure in with TypeError (naive against aware)."""
+    with pytest.raises(UsageError, match="must be a datetime with a time zone"):
+        Waiver("w", "p/*", ("m",), "j", "a", **when)

@@ -247,7 +247,8 @@ def _post(app: Any, path: str, body: dict[str, Any]) -> tuple[int, Any]:
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(app({"type": "http", "method": "POST", "path": path, "headers": []},
+    headers = [(b"content-type", b"application/json")]  # serve reads JSON bodies only
+    asyncio.run(app({"type": "http", "method": "POST", "path": path, "headers": headers},
                     receive, send))  # fmt: skip
     return sent[0]["status"], json.loads(sent[1]["body"])
 

@@ -66,7 +66,8 @@ def _call(app: DecisionService, method: str, path: str, chunks: list[bytes],
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "method": method, "path": path, "headers": headers or []}
+    headers = [(b"content-type", b"application/json"), *(headers or [])]
+    scope = {"type": "http", "method": method, "path": path, "headers": headers}
     asyncio.run(app(scope, receive, send))
     status = sent[0]["status"]
     return status, json.loads(sent[1]["body"]), asked

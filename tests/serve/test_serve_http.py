@@ -163,7 +163,8 @@ def test_nothing_applicable_is_200_and_not_passed(shipped_server: Server):
 def test_body_over_the_limit_is_413_without_reading_it(shipped_server: Server):
     # A declared length over the limit is refused before a byte of the body is sent.
     with socket.create_connection(("127.0.0.1", shipped_server.port), timeout=10) as sock:
-        sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Content-Type: application/json\r\n"
                      b"Content-Length: 1000000000\r\n\r\n")  # fmt: skip
         answer = b""
         while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
@@ -355,7 +356,8 @@ def test_beyond_the_concurrency_limit_is_503_not_an_unbounded_queue(tmp_path: Pa
         held = [socket.create_connection(("127.0.0.1", server.port), timeout=10)
                 for _ in range(3)]  # fmt: skip
         for sock in held:
-            sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+            sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
         try:
             server.wait_for(lambda: server.request("GET", "/v1/policies").status == 503,
                             "a 503 with 3 requests held")  # fmt: skip

@@ -85,7 +85,7 @@ def test_idle_connections_do_not_lock_other_clients_out(tmp_path: Path):
     server = start_server(tmp_path, ["-p", str(ROOT / "policies"), "--concurrency", "3"])
     idle = [_connect(server) for _ in range(8)]
     try:
-        idle[-1].sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # half a head, too
+        idle[-1].sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # half a head, too
         time.sleep(1.1)  # a connection that has waited a second may be closed for room
         for _ in range(3):
             reply = server.check(json.loads(_check_body()))
@@ -101,7 +101,7 @@ def test_idle_connections_do_not_lock_other_clients_out(tmp_path: Path):
 def test_a_head_sent_a_byte_at_a_time_is_cut_off_at_the_read_timeout(quick_server: Server):
     """A header trickled a byte at a time (slowloris) kept its connection for ever."""
     with _connect(quick_server) as sock:
-        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
         sock.settimeout(0.1)
         started = time.monotonic()
         data = b""
@@ -138,7 +138,7 @@ def test_a_connection_that_sends_nothing_is_closed_at_the_read_timeout(quick_ser
 
 def test_an_idle_keep_alive_connection_gets_the_same_deadline(quick_server: Server):
     with _connect(quick_server) as sock:
-        sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         sock.settimeout(2.0)
         first = b""
         while b"}\n" not in first:  # the whole answer (its JSON ends the body)
@@ -158,7 +158,8 @@ def test_a_body_that_never_finishes_is_408_and_frees_its_slot(tmp_path: Path):
     held = [_connect(quick_server) for _ in range(2)]
     try:
         for sock in held:
-            sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{")
+            sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         b"Content-Type: application/json\r\nContent-Length: 500\r\n\r\n{")
         # the heads read before another client connects: while they wait for a head,
         # two more connections would close the one that waited longest
         time.sleep(0.3)
@@ -196,7 +197,7 @@ def test_a_body_that_never_finishes_is_408_and_frees_its_slot(tmp_path: Path):
 def test_a_request_that_is_not_http_is_a_json_400(shipped_server: Server, head: bytes):
     """uvicorn answered these in text/plain; every answer of the service is JSON."""
     body = b'{"models":[1]}'
-    data = _exchange(shipped_server, b"POST /v1/check HTTP/1.1\r\nHost: x\r\n" + head
+    data = _exchange(shipped_server, b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\n" + head
                      + b"\r\n" + body)  # fmt: skip
     status, headers, answer = _status_and_json(data)
     assert status == 400
@@ -206,7 +207,7 @@ def test_a_request_that_is_not_http_is_a_json_400(shipped_server: Server, head: 
 
 
 def test_a_bad_chunk_size_is_a_json_400(shipped_server: Server):
-    data = _exchange(shipped_server, b"POST /v1/check HTTP/1.1\r\nHost: x\r\n"
+    data = _exchange(shipped_server, b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                      b"Transfer-Encoding: chunked\r\n\r\n"
                      b'-e\r\n{"models":[1]}\r\n0\r\n\r\n')  # fmt: skip
     status, _, answer = _status_and_json(data)
@@ -217,8 +218,8 @@ def test_transfer_encoding_and_content_length_together_are_refused(shipped_serve
     """Both framings in one request (a proxy reading the length, this server the chunks,
     see different requests): the body was read as chunks, the connection kept, and the
     bytes after the chunks answered as a second request (request smuggling)."""
-    smuggled = b"GET /v1/policies HTTP/1.1\r\nHost: x\r\n\r\n"
-    raw = (b"POST /v1/check HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+    smuggled = b"GET /v1/policies HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    raw = (b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
            b"Content-Length: " + str(5 + len(smuggled)).encode() + b"\r\n\r\n0\r\n\r\n"
            + smuggled)  # fmt: skip
     data = _exchange(shipped_server, raw)
@@ -247,7 +248,7 @@ def test_a_second_authorization_header_is_401(tmp_path: Path):
     try:
         good, bad = f"Authorization: Bearer {TOKEN}\r\n".encode(), b"Authorization: Bearer x\r\n"
         for headers in (good + bad, bad + good, good + good):
-            data = _exchange(server, b"GET /v1/policies HTTP/1.1\r\nHost: x\r\n" + headers
+            data = _exchange(server, b"GET /v1/policies HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers
                              + b"Connection: close\r\n\r\n")  # fmt: skip
             status, _, answer = _status_and_json(data)
             assert status == 401, headers
@@ -313,5 +314,80 @@ def test_a_request_of_more_records_than_max_models_is_refused_before_evaluating(
         assert body[11:].startswith("[{")
         reply = server.check({"models": records[:3], "now": NOW})
         assert reply.status == 200 and len(reply.json()["models"]) == 3
+    finally:
+        server.stop()
+
+
+# ---------------------------------------------------------------------- a web page in a browser
+
+
+@pytest.mark.parametrize("content_type", [
+    "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data; b=x",
+    None,
+])  # fmt: skip
+def test_a_body_a_web_page_can_send_without_asking_is_415(tmp_path: Path,
+                                                         content_type: str | None):  # fmt: skip
+    """A web page may POST text/plain, a form or an untyped body to any site without a
+    CORS preflight: any page the developer's browser visited had records judged on
+    localhost and written in the decision log. Such a body is now 415, never read."""
+    log = tmp_path / "decisions.jsonl"
+    server = start_server(tmp_path, ["-p", str(ROOT / "policies"), "--decision-log", str(log)])
+    try:
+        headers = {"Origin": "https://pages.example"}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        body = json.dumps({"models": [{"name": "credit-default", "version": "9"}]}).encode()
+        raw = (b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               + b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items())
+               + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)  # fmt: skip
+        status, _, answer = _status_and_json(_exchange(server, raw))
+        assert status == 415
+        assert isinstance(answer, dict) and answer["code"] == "request-invalid"
+        assert answer["error"].startswith("the body must be sent with Content-Type: "
+                                          "application/json (or a YAML type), not ")  # fmt: skip
+        assert not log.exists() or log.read_text(encoding="utf-8") == ""
+        for sent in ("application/json", "Application/JSON; charset=utf-8", "application/yaml"):
+            reply = server.request("POST", "/v1/check", _check_body(),
+                                   headers={"Content-Type": sent})  # fmt: skip
+            assert reply.status == 200, sent
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("host", [
+    b"rebound.pages.example:8181", b"rebound.pages.example", b"10.0.0.7", b"[fe80::1]:8181",
+    b"127.0.0.1.pages.example",
+])  # fmt: skip
+def test_without_a_token_a_request_to_another_host_name_is_403(shipped_server: Server,
+                                                               host: bytes):  # fmt: skip
+    """A page whose host name its DNS turns into 127.0.0.1 (DNS rebinding) is a same
+    origin to the browser: it read every answer and had records judged. Without a
+    token, only requests addressed to this machine are answered."""
+    data = _exchange(shipped_server, b"GET /v1/policies HTTP/1.1\r\nHost: " + host
+                     + b"\r\nConnection: close\r\n\r\n")  # fmt: skip
+    status, _, answer = _status_and_json(data)
+    assert status == 403
+    assert isinstance(answer, dict) and "policies" not in answer
+    assert answer["code"] == "request-invalid"
+
+
+@pytest.mark.parametrize("host", [b"127.0.0.1:8181", b"localhost", b"LOCALHOST:1", b"[::1]:80",
+                                  b"127.8.9.10", b"api.localhost:8181", b"localhost."])  # fmt: skip
+def test_without_a_token_this_machines_names_are_answered(shipped_server: Server, host: bytes):
+    data = _exchange(shipped_server, b"GET /v1/policies HTTP/1.1\r\nHost: " + host
+                     + b"\r\nConnection: close\r\n\r\n")  # fmt: skip
+    assert _status_and_json(data)[0] == 200
+
+
+def test_with_a_token_any_host_name_is_answered(tmp_path: Path):
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN, encoding="utf-8")
+    server = start_server(tmp_path, ["-p", str(ROOT / "policies"), "--token-file",
+                                     str(token_file)], token=TOKEN)  # fmt: skip
+    try:
+        data = _exchange(server, b"GET /v1/policies HTTP/1.1\r\nHost: gate.internal.example\r\n"
+                         + f"Authorization: Bearer {TOKEN}\r\n".encode()
+                         + b"Connection: close\r\n\r\n")  # fmt: skip
+        assert _status_and_json(data)[0] == 200
     finally:
         server.stop()

@@ -202,6 +202,8 @@ class DecisionService:
         method = scope.get("method", "GET")
         current = self.served.current  # this request's set, whatever reloads meanwhile
         _framing(scope)
+        if current.token is None:
+            _local_host(scope)
         if path != "/health":
             _authorize(scope, current.token)
         expected = ROUTES.get(path)
@@ -218,6 +220,7 @@ class DecisionService:
                                       "policies": policy_listing(current.policies),
                                       "access_policies": policy_listing(
                                           current.access_policies)}))  # fmt: skip
+        _body_type(scope)
         body = await _read_body(scope, receive, self.served.sources.limits.load.max_bytes,
                                 self.read_timeout)  # fmt: skip
         loop = asyncio.get_running_loop()
@@ -497,6 +500,52 @@ def _framing(scope: Scope) -> None:
     if b"transfer-encoding" in names and b"content-length" in names:
         raise RequestError(400, "the request has both Transfer-Encoding and Content-Length: "
                                 "send one", close=True, code="request-invalid")  # fmt: skip
+
+
+BODY_TYPES = ("application/json", "application/yaml", "application/x-yaml", "text/yaml",
+              "text/x-yaml")  # fmt: skip
+
+
+def _body_type(scope: Scope) -> None:
+    """Refuse a body not sent as JSON (or YAML). A web page may send any other site a
+    POST of ``text/plain``, a form or a body of no type without asking it first (no
+    CORS preflight): the developer's browser on this machine would have had records
+    judged and written in the decision log by any page it visited."""
+    given = [value for name, value in scope.get("headers", ()) if name == b"content-type"]
+    media = given[0].split(b";")[0].strip().lower().decode("latin-1") if len(given) == 1 else ""
+    if media in BODY_TYPES or (media.startswith("application/") and media.endswith("+json")):
+        return
+    said = "none" if not given else "several" if len(given) > 1 else repr(media)
+    raise RequestError(415, f"the body must be sent with Content-Type: application/json (or a "
+                            f"YAML type), not {said}", close=True,
+                       code="request-invalid")  # fmt: skip
+
+
+def _local_host(scope: Scope) -> None:
+    """Without a token (served on loopback only), answer only requests addressed to this
+    machine by name or address: a web page whose own host name its DNS turns into
+    127.0.0.1 (DNS rebinding) sends its own name in Host, and could otherwise read
+    every answer and judge records, as a same-origin page."""
+    import ipaddress
+
+    hosts = [value for name, value in scope.get("headers", ()) if name == b"host"]
+    if not hosts:  # HTTP/1.0 without Host: no browser sends that
+        return
+    host = hosts[0].decode("latin-1").strip().lower()
+    if host.startswith("["):
+        name = host[1:].partition("]")[0]
+    else:
+        name, _, port = host.rpartition(":")
+        name = name if name and port.isdigit() else host
+    name = name.rstrip(".")
+    try:
+        local = ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        local = name == "localhost" or name.endswith(".localhost")
+    if not local:
+        raise RequestError(403, f"Host {host!r} is not this machine: without --token-file the "
+                                "server answers requests to localhost, 127.0.0.1 or [::1] only",
+                           close=True, code="request-invalid")  # fmt: skip
 
 
 def _authorize(scope: Scope, token: str | None) -> None:

@@ -199,6 +199,19 @@ def waiver_from_document(document: Document) -> Waiver:
     if problems:
         raise ErrorGroup.of(problems)
     spec = document.data["spec"]
+    for path, value, most in (
+        (("metadata", "name"), document.data["metadata"]["name"], 253),
+        (("spec", "justification"), spec["justification"], 1000),
+        (("spec", "approved_by"), spec["approved_by"], 256),
+    ):
+        if len(value) > most:  # (each covers every result the waiver covers, one by one)
+            raise PolicyError(
+                f"{path[-1]}: {len(value)} characters, more than {most}: every result the "
+                "waiver covers carries it (a longer risk acceptance belongs in the document "
+                "spec.reference names)",
+                document.location(path),
+                code="waiver-invalid",
+            )
     expires_at = _timestamp(document, spec, "expires_at")
     granted_at = _timestamp(document, spec, "granted_at") if "granted_at" in spec else None
     if granted_at is not None and expires_at <= granted_at:

@@ -156,3 +156,32 @@ def test_a_rule_pattern_holding_an_invisible_character_is_a_load_error(tmp_path)
     path = write_waiver(tmp_path, "[m]", rule='"p/r0\\u200b"')
     with pytest.raises(PolicygateError, match=r"rule: invisible character U\+200B"):
         load_waivers([path])
+
+
+@pytest.mark.parametrize(
+    ("key", "most"), [("justification", 1000), ("approved_by", 256), ("name", 253)]
+)
+def test_a_waiver_text_every_result_carries_is_bounded(tmp_path, key, most):
+    """Every result a waiver covers carries its name, approver and justification
+    (JSON, SARIF, JUnit): a 1 MB justification over a for_each rule of 200 items
+    wrote 200 MB of JSON and 400 MB of JUnit (1.6 GB of memory); 20,000 items, a
+    record of 40 KB, would have been 20 GB."""
+
+    def text(length: int) -> str:
+        fields = {"name": "w", "justification": "j", "approved_by": "a", key: "x" * length}
+        return (
+            f"apiVersion: policygate/v1\nkind: Waiver\nmetadata: {{name: {fields['name']}}}\n"
+            f"spec:\n  rule: p/r0\n  models: [m]\n  justification: {fields['justification']}\n"
+            f"  approved_by: {fields['approved_by']}\n  expires_at: '2027-01-01T00:00:00Z'\n"
+        )
+
+    path = tmp_path / "w.yaml"
+    path.write_text(text(most), encoding="utf-8")
+    (loaded,) = load_waivers([path])
+    path.write_text(text(most + 1), encoding="utf-8")
+    with pytest.raises(PolicygateError) as raised:
+        load_waivers([path])
+    assert raised.value.message.startswith(f"{key}: {most + 1} characters, more than {most}")
+    location = raised.value.location
+    assert location is not None and location.line == {"name": 3, "justification": 7,
+                                                      "approved_by": 8}[key]  # fmt: skip

@@ -5,6 +5,7 @@ second Authorization header. Each test starts its own server through the harness
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -389,5 +390,44 @@ def test_with_a_token_any_host_name_is_answered(tmp_path: Path):
                          + f"Authorization: Bearer {TOKEN}\r\n".encode()
                          + b"Connection: close\r\n\r\n")  # fmt: skip
         assert _status_and_json(data)[0] == 200
+    finally:
+        server.stop()
+
+
+def test_a_client_that_never_reads_its_answer_does_not_keep_it(tmp_path: Path):
+    """A connection closed at the read timeout stayed open as long as its answer was
+    not read (closing waits for the write buffer to drain): a client that asked for
+    big reports and read none had the server hold them all, megabytes each. Such a
+    connection is now reset once its deadline passes, and the rest never sent."""
+    server = start_server(tmp_path, ["-p", str(ROOT / "policies"), "--read-timeout", "1"])
+    try:
+        records = [{"name": f"m{i}", "version": "1"} for i in range(1000)]
+        body = json.dumps({"models": records, "now": NOW}).encode()  # a 10 MB report
+        with _connect(server, timeout=10) as sock:
+            sock.sendall(b"POST /v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         b"Content-Type: application/json\r\nContent-Length: "
+                         + str(len(body)).encode() + b"\r\n\r\n" + body)  # fmt: skip
+            sock.settimeout(10)
+            data = sock.recv(4096)
+            assert data.startswith(b"HTTP/1.1 200 "), data
+            time.sleep(1.8)  # the answer unread past the read timeout
+            sock.settimeout(0.5)
+            cut = False
+            deadline = time.monotonic() + 5.0
+            while time.monotonic() < deadline:
+                try:
+                    chunk = sock.recv(1 << 20)
+                except ConnectionResetError:
+                    cut = True
+                    break
+                except TimeoutError:
+                    continue
+                if not chunk:
+                    break
+                data += chunk
+        head, _, answer = data.partition(b"\r\n\r\n")
+        length = int(re.search(rb"content-length: (\d+)", head).group(1))  # type: ignore[union-attr]
+        assert length > 5_000_000
+        assert cut and len(answer) < length, (len(answer), length)
     finally:
         server.stop()

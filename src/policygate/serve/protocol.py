@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,13 +105,24 @@ class GuardedH11Protocol(H11Protocol):
                        "seconds (--read-timeout)")  # fmt: skip
 
     def _drop(self, why: str) -> None:
-        """Close this waiting connection; one that sent part of a head is told why."""
+        """Close this waiting connection; one that sent part of a head is told why.
+
+        A client that does not read its answers leaves them in the write buffer, and
+        closing waits for that to be written: such a connection is cut instead (a
+        closed one that never went away held its answer, megabytes, for ever)."""
         self._stop_waiting()
-        if self.transport.is_closing():
+        if self.transport.get_write_buffer_size():
+            sock = self.transport.get_extra_info("socket")
+            if sock is not None:  # and the kernel's copy too: a reset, not a lingering close
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.transport.abort()
+        elif self.transport.is_closing():
             return
-        if self.head_bytes and self.conn.their_state is h11.IDLE:  # not an old body's tail
+        elif self.head_bytes and self.conn.their_state is h11.IDLE:  # not an old body's tail
             self.transport.write(raw_answer(408, "Request Timeout", why))
-        self.transport.close()
+            self.transport.close()
+        else:
+            self.transport.close()
 
     def _make_room(self) -> None:
         """Past the bound of waiting connections, close those that waited longest

@@ -539,6 +539,31 @@ def test_a_policy_without_a_name(tmp_path: Path) -> None:
     assert error.location == Location(str(path), 3, 11)
 
 
+def test_a_policy_named_as_the_engines_own_results_is_a_load_error(tmp_path: Path) -> None:
+    """The engine names its own results ``policygate/...`` (a model nothing was
+    evaluated for, a register's findings) and treats them apart: no waiver covers
+    them, an access decision drops their applicability. A policy of that name would
+    have its rules read as the engine's, so it is refused at its name, for policies
+    and access policies alike."""
+    path = write_policy(tmp_path / "p.yaml", "policygate", SIMPLE_RULES)
+    error = load_error([path])
+    assert isinstance(error, PolicyError)
+    assert error.code == "reserved-policy-name"
+    assert "'policygate' is reserved" in error.message
+    assert error.location == Location(str(path), 4, 9)
+    access = tmp_path / "access.yaml"
+    access.write_text(
+        "apiVersion: policygate/v1\nkind: AccessPolicy\nmetadata:\n  name: policygate\n"
+        "spec:\n  rules:\n    - id: r\n      actions: [set-alias]\n      check: 'true'\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(PolicygateError) as info:
+        load_policies([access], kind="AccessPolicy")
+    assert info.value.code == "reserved-policy-name"
+    # Any other name, "policygate-baseline" say, is a policy's own.
+    load_policies([write_policy(tmp_path / "q.yaml", "policygate-baseline", SIMPLE_RULES)])
+
+
 def test_duplicate_policy_names_across_files(tmp_path: Path) -> None:
     first = write_policy(tmp_path / "a.yaml", "same", SIMPLE_RULES)
     second = write_policy(tmp_path / "b.yaml", "same", SIMPLE_RULES)

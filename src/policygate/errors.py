@@ -58,6 +58,7 @@ CODES: Mapping[str, str] = MappingProxyType(
         "message-syntax": "A rule's message template or one of its placeholders does not parse.",
         "duplicate-rule-id": "Two rules of one policy have the same id.",
         "duplicate-policy-name": "Two loaded policies have the same name.",
+        "reserved-policy-name": "A policy is named policygate, the name of the engine's results.",
         "extends-unreadable": "A policy named in extends cannot be loaded or is not one policy.",
         "extends-cycle": "A policy extends itself through its extends chain.",
         "model-schema-invalid": "A policy's model_schema cannot be loaded or is no JSON Schema.",

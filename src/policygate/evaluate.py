@@ -32,7 +32,7 @@ from .errors import UsageError, format_json_path
 from .fieldpaths import evidence_line
 from .message import PLACEHOLDER_CHARACTERS, placeholder_text, shortened
 from .models import ModelRecord, apply_set, model_from_data
-from .policy import Expression, Policy, Rule, apply_params
+from .policy import ENGINE_RULE_POLICY, Expression, Policy, Rule, apply_params
 from .report import (
     FAIL_ON,
     ControlStatus,
@@ -58,7 +58,6 @@ if TYPE_CHECKING:
 
 ModelInput = ModelRecord | Mapping[str, Any] | str | os.PathLike[str]
 
-ENGINE_RULE_POLICY = "policygate"
 _FINDINGS = (Status.FAIL, Status.ERROR)
 _UNDECIDING = (Status.SKIP, Status.WAIVED)  # (a model with only these had nothing evaluated)
 

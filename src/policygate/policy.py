@@ -54,6 +54,9 @@ KINDS = (
     "Attestation",
 )
 SEVERITIES = ("info", "warning", "error")
+#: The policy name of the engine's own results (a model nothing was evaluated for, a
+#: risk register's findings): reserved, so that no policy's rule reads as one of them.
+ENGINE_RULE_POLICY = "policygate"
 POLICY_VARIABLES = ("model", "params", "now", "inputs", "risks")
 """The variables of every expression of a policy (SPEC §3); ``risks`` (§12) is the
 model's rated risks, and a rule that reads it is evaluated after the others."""
@@ -622,6 +625,15 @@ class Loader:
                 (p.model_schema for p in reversed(parents) if p.model_schema), None
             )
 
+        if document.data["metadata"]["name"] == ENGINE_RULE_POLICY:
+            errors.append(
+                PolicyError(
+                    f"policy name {ENGINE_RULE_POLICY!r} is reserved: the engine's own results "
+                    f"(such as {ENGINE_RULE_POLICY}/applicability) are named so; rename the policy",
+                    document.location(("metadata", "name")),
+                    code="reserved-policy-name",
+                )
+            )
         if errors:
             raise ErrorGroup.of(errors)
 

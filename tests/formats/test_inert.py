@@ -140,3 +140,15 @@ def test_github_annotations_hold_no_unsafe_character_and_no_forged_command(texts
         assert sep and head.split(" ", 1)[0] in {"error", "warning", "notice"}
         names = [p.split("=", 1)[0] for p in head.split(" ", 1)[1].split(",")]
         assert names == ["file", "line", "title"]  # no property ended early, none forged
+
+
+@settings(max_examples=100, deadline=None)
+@given(TEXTS)
+def test_junit_holds_no_unsafe_character_in_any_text_or_attribute(texts):
+    """CI systems show a JUnit report's names, messages and details in their pages and
+    logs: a record's bidi override or control character is its escape there too."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(render(_report(texts), "junit"))
+    shown = [v for e in root.iter() for v in (e.text or "", e.tail or "", *e.attrib.values())]
+    assert [u for text in shown for u in unsafe(text, allowed="\n\t")] == []

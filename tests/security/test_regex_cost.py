@@ -97,6 +97,7 @@ REGEXES: dict[tuple[str, str], tuple[int, str, str]] = {
     ("formats/junit.py", "_NOT_XML"): (1, MESSAGE, "report messages: one character class"),
     ("formats/inert.py", "_UNSAFE"): (1, MESSAGE, "report messages: one character class"),
     ("formats/html.py", "_BREAK_AFTER"): (1, INPUT, "ids and model names: one class, a lookahead"),
+    ("waivers.py", "_Glob.matches"): (1, INPUT, "names against a ? glob: fnmatch's, 256 at most"),
     ("formats/html.py", "_SLUG"): (1, INPUT, "model names for anchors: one class run, replaced"),
     ("cel/lang/functions.py", "_INT_TEXT"): (1, INPUT, "int() text: one digit run, anchored"),
     ("cel/lang/functions.py", "_UINT_TEXT"): (1, INPUT, "uint() text: one digit run, anchored"),
@@ -286,6 +287,14 @@ def _lang(module: str, function: str) -> Callable[[str], Any]:
 
 
 DIGITS = "0123456789"
+def _waiver_glob(text: str) -> Any:
+    """A model name against a waiver pattern of the costliest kind (stars and ``?``s):
+    a name too long to be covered by a glob, and its longest prefix a glob reads."""
+    waivers = importlib.import_module("policygate.waivers")
+    glob = waivers._Glob("*a?a?a?a?a?a?a?*b*")
+    return waivers._covers(glob, text), glob.matches(text[: waivers.GLOB_TEXT_LIMIT])
+
+
 PROBES = [
     Probe(
         "yaml scalar",
@@ -320,6 +329,14 @@ PROBES = [
         DIGITS + ".eE+- ",
         ("", "+", "-", "1.", ".", "1e"),
         ("1" * 100_000 + "x", "1" * 100_000 + "e", "1." + "1" * 100_000 + "ex", " " * 50_000 + "1"),
+    ),
+    Probe(
+        "waiver glob",
+        (("waivers.py", "_Glob.matches"),),
+        _waiver_glob,
+        "ab",
+        ("", "a", "b"),
+        ("a" * 100_000, "ab" * 50_000),
     ),
     Probe(
         "metric name",

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..documents import DEFAULT_LIMITS, Limits
 from ..errors import UsageError
-from ..evaluate import ENGINE_RULE_POLICY, ModelInput, _as_now, evaluate
+from ..evaluate import ModelInput, _as_now, evaluate
 from ..models import ModelRecord, load_models, model_from_data
-from ..policy import Policy, Rule, apply_params, load_policies
+from ..policy import ENGINE_RULE_POLICY, Policy, Rule, apply_params, load_policies
 from ..report import FAIL_ON, Report, Result, Status
 from ..timestamps import format_timestamp
 from .request import normalize_request

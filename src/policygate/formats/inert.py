@@ -22,8 +22,9 @@ the line breaks GitHub's annotations encode as ``%0A``) names it in ``keep``
 and deals with it itself.
 
 Every output read in a terminal or a CI log uses it: the ``text`` report,
-``markdown``, ``github``, ``explain`` (and ``check --explain``), ``log show``,
-``diff`` and the audit summary.
+``markdown``, ``github``, the texts of ``junit`` (which CI systems show),
+``explain`` (and ``check --explain``), ``log show``, ``diff`` and the audit
+summary.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from ..report import ModelReport, Report, Result, Status
+from .inert import inert
 from .ordering import result_label
 from .text import by_rating, rating_label
 
@@ -33,7 +34,10 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _xml_text(value: object) -> str:
-    return _NOT_XML.sub("\ufffd", str(value))
+    """Text for the XML: what a CI system shows of it as inert as the text report
+    (a bidi override or a control character from a record is written as its
+    escape; line breaks and tabs stay), then what XML cannot hold replaced."""
+    return _NOT_XML.sub("\ufffd", inert(value, keep="\n\t"))
 
 
 def render(report: Report, **_: Any) -> str:

@@ -22,9 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import cel
 from ..errors import LoadError
-from ..evaluate import ENGINE_RULE_POLICY
 from ..models import ModelRecord
-from ..policy import Expression
+from ..policy import ENGINE_RULE_POLICY, Expression
 from ..report import ControlState, ControlStatus, Result, RiskUse, Status, control_state
 from .register import declared_risks
 

@@ -25,10 +25,9 @@ from ..errors import (
     PolicyError,
     PolicygateError,
 )
-from ..evaluate import ENGINE_RULE_POLICY
 from ..lint.fields import did_you_mean
 from ..models import ModelRecord, load_models, model_from_data
-from ..policy import Policy, document_kind, load_policies
+from ..policy import ENGINE_RULE_POLICY, Policy, document_kind, load_policies
 from ..report import Status
 from ..timestamps import parse_timestamp, utc_now
 from ..validation import validate_document

@@ -246,7 +246,7 @@ def resolve_versions(location: str, mlflow_client: MlflowClient) -> list[tuple[s
         return [(name, str(found.version))]
     if version is not None:
         if version.isascii() and version.isdigit():
-            return [(name, version)]
+            return [(name, version.lstrip("0") or "0")]  # 01 is version 1, as MLflow reads it
         stage = LEGACY_STAGES.get(version.lower())
         if stage is None:
             raise ImporterError(
@@ -921,12 +921,12 @@ def record_from_snapshot(
         {
             k: n
             for k, v in (run_data.get("metrics") or {}).items()
-            if (n := as_number(v)) is not None and k not in dataset_only
+            if (n := metric_number(v)) is not None and k not in dataset_only
         },
         aliases,
     )
     for metric in _latest(m for m in model_metrics if not m.get("dataset_name")).values():
-        number = as_number(metric.get("value"))
+        number = metric_number(metric.get("value"))
         if number is not None:
             metrics.setdefault(aliases.get(metric["key"], metric["key"]), number)
     for key, value in (evaluations[0]["metrics"] if evaluations else {}).items():
@@ -1004,6 +1004,22 @@ def record_from_snapshot(
             overlay_path(patch, parts, overlay_value(str(value), source, f"tag {key}"))
         merge_source_overlay(record, patch, source, fill_only=False)  # the gate's tags
     return record
+
+
+STORED_INFINITY = 1.7976931348623157e308  # sys.float_info.max
+
+
+def metric_number(value: Any) -> int | float | None:
+    """A metric's value as a number, or ``None`` for NaN and the infinities.
+
+    MLflow's database stores can hold no infinity: a metric logged as ``inf`` or
+    ``-inf`` is stored, and read back, as the largest finite float. It is read as
+    the infinity it was, which is no number (as NaN), so no threshold is met by it.
+    """
+    number = as_number(value)
+    if isinstance(number, float) and abs(number) >= STORED_INFINITY:
+        return None
+    return number
 
 
 def param_value(value: Any) -> Any:
@@ -1118,7 +1134,7 @@ def _evaluations(
         values = {
             key: number
             for key, metric in _latest(group).items()
-            if (number := as_number(metric.get("value"))) is not None
+            if (number := metric_number(metric.get("value"))) is not None
         }
         if values:
             evaluations.append(
@@ -1155,7 +1171,7 @@ def _evaluate_run(run: dict[str, Any], aliases: Mapping[str, str]) -> list[dict[
     values = {
         key: number
         for key, value in ((run.get("data") or {}).get("metrics") or {}).items()
-        if key in EVALUATOR_METRICS and (number := as_number(value)) is not None
+        if key in EVALUATOR_METRICS and (number := metric_number(value)) is not None
     }
     dataset = judged[0].get("dataset") or {}
     if not values or not dataset.get("name"):

@@ -76,6 +76,10 @@ def promote(
     from ..importers import mlflow as mlflow_import  # on call: import policygate stays light
 
     location = source.removeprefix("mlflow:")
+    if alias is not None and not alias.strip():
+        raise UsageError(
+            f"mlflow:{location}: the alias to set is empty (no --alias: gate and tag only)"
+        )
     client = mlflow_client or mlflow_import.client(tracking_uri)
     record, name, version = read_version(location, client, overlay, target_stage)
     try:
@@ -93,6 +97,8 @@ def promote(
         if write_tags:
             write_outcome(client, name, version, failure.report)  # type: ignore[arg-type]
         raise
+    if write_tags or alias:
+        unchanged(record, client, overlay, target_stage)
     if write_tags:
         write_outcome(client, name, version, report)
     if alias:
@@ -124,12 +130,73 @@ def read_version(
     pinned = f"{mlflow_import.MODELS_PREFIX}{name}/{version}"
     with mlflow_import.registry_errors(source):
         (data,) = list(mlflow_import.read_registry(pinned, client))
+    answered = data["metadata"]  # the registry's, never an overlay's (T-IMPORT-15)
+    if (answered.get("name"), answered.get("version")) != (name, version):
+        # What is judged is what the alias is set on: a registry (or a proxy, or a
+        # database comparing names without case) that answers for another version is refused.
+        got = f"{_short(answered.get('name'))}/{_short(answered.get('version'))}"
+        raise UsageError(
+            f"mlflow:{pinned}: the registry answered with model version {got},"
+            " not the one asked for"
+        )
     if overlay:
         merge_overlay(data, overlay, "overlay")
     if target_stage is not None:
         data["metadata"]["target_stage"] = target_stage
     validate_record(data, f"mlflow:{pinned}")
     return model_from_data(data, f"mlflow:{pinned}"), name, version
+
+
+def unchanged(
+    judged: ModelRecord,
+    client: MlflowClient,
+    overlay: Mapping[str, Any] | None = None,
+    target_stage: str | None = None,
+) -> None:
+    """Read the judged version again and refuse (:class:`UsageError`) unless its record is the same.
+
+    The model team may write the registry while the gate runs: a run metric, a tag,
+    an artifact, the version deleted and registered again under its number, the
+    model renamed and another renamed to its name. The outcome is written and the
+    alias set only on the record that was judged.
+    """
+    source = judged.source.removeprefix("mlflow:")
+    now, _, _ = read_version(source, client, overlay, target_stage)
+    changed = _changes(judged.data, now.data, "$")
+    if changed:
+        shown = ", ".join(_short(path) for path in changed[:5])
+        if len(changed) > 5:
+            shown += f" and {len(changed) - 5} more"
+        raise UsageError(
+            f"{judged.source}: the model version changed in the registry while it was judged"
+            f" ({shown}); nothing was written and no alias was set: run promote again"
+        )
+
+
+def _changes(before: Any, after: Any, path: str) -> list[str]:
+    """The JSON paths at which ``after`` differs from ``before``."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        return [
+            found
+            for key in sorted(set(before) | set(after), key=str)
+            for found in (
+                _changes(before.get(key), after.get(key), f"{path}.{key}")
+                if key in before and key in after
+                else [f"{path}.{key}"]
+            )
+        ]
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [
+            found
+            for i, (b, a) in enumerate(zip(before, after, strict=True))
+            for found in _changes(b, a, f"{path}[{i}]")
+        ]
+    return [] if type(before) is type(after) and before == after else [path]
+
+
+def _short(value: Any, keep: int = 80) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= keep else text[:keep] + "..."
 
 
 def write_outcome(client: MlflowClient, name: str, version: str, report: Report) -> dict[str, str]:

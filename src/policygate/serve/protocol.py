@@ -15,6 +15,9 @@ Here, as Go's ``http.Server.ReadHeaderTimeout`` does for OPA's server:
   waited longest, if a second or more (as nginx drops idle keep-alive connections
   when it runs out of them), so waiting sockets never lock out a client that sends
   its request, nor use descriptors without bound;
+- a client that does not read its answers (their bytes stay above the write
+  buffer's high-water mark for ``--read-timeout`` seconds) is reset and what was
+  left to write dropped: waiting to write, its requests held their slots for ever;
 - a request uvicorn cannot parse (a bad ``Content-Length``, a bad chunk size, two
   ``Host`` headers, an oversized head) is ``400`` with a JSON body, as every other
   answer of the service.
@@ -83,6 +86,7 @@ class GuardedH11Protocol(H11Protocol):
         self.head_bytes = 0  # bytes of the awaited head received so far
         self.head_deadline: asyncio.TimerHandle | None = None
         self.seen_cycle: object = None
+        self.write_deadline: asyncio.TimerHandle | None = None  # the client reads again by
 
     # ------------------------------------------------------------------ waiting
 
@@ -112,10 +116,7 @@ class GuardedH11Protocol(H11Protocol):
         closed one that never went away held its answer, megabytes, for ever)."""
         self._stop_waiting()
         if self.transport.get_write_buffer_size():
-            sock = self.transport.get_extra_info("socket")
-            if sock is not None:  # and the kernel's copy too: a reset, not a lingering close
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            self.transport.abort()
+            self._reset()
         elif self.transport.is_closing():
             return
         elif self.head_bytes and self.conn.their_state is h11.IDLE:  # not an old body's tail
@@ -123,6 +124,18 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()
         else:
             self.transport.close()
+
+    def _reset(self) -> None:
+        """Cut the connection, dropping what is left to write of its answers (in the
+        transport and the kernel: a reset, not a close that waits to send them)."""
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.transport.abort()
+
+    def _not_reading(self) -> None:
+        self.write_deadline = None
+        self._reset()
 
     def _make_room(self) -> None:
         """Past the bound of waiting connections, close those that waited longest
@@ -149,7 +162,24 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_waiting()
+        if self.write_deadline is not None:
+            self.write_deadline.cancel()
+            self.write_deadline = None
         super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        """The answers written are not being read: the client has ``--read-timeout``
+        seconds to take them down to the low-water mark, or the connection is reset
+        (it held its request's slot, waiting to write, for as long as it read nothing)."""
+        super().pause_writing()
+        if self.write_deadline is None:
+            self.write_deadline = self.loop.call_later(LIMITS.read_timeout, self._not_reading)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self.write_deadline is not None:
+            self.write_deadline.cancel()
+            self.write_deadline = None
 
     def data_received(self, data: bytes) -> None:
         if self.waiting_since is not None:

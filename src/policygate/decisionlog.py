@@ -23,7 +23,14 @@ Why it can be trusted, and how far:
   the new lines with one ``O_APPEND`` write and ``fsync`` them, then replace
   the head file atomically: two gates writing at once give one intact chain.
   A log whose last line is incomplete (an interrupted write) is refused for
-  appending until someone looks at it with ``log verify``.
+  appending until someone looks at it with ``log verify``, and so is a log that
+  does not end where its head file says (entries deleted from the end, or the
+  head file deleted): appending would seal the shortened chain afresh.
+- A line holds at most :data:`MAX_LINE_BYTES`: an entry that would be longer
+  is not written (the decision is not recorded, so it does not pass), and a
+  longer line is a bad line to :func:`verify`, found without reading it whole.
+  The log and its head file must be regular files: a named pipe is refused
+  without blocking on it.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +55,11 @@ from .waivers import Waiver
 LOG_VERSION = 1
 GENESIS = "sha256:" + hashlib.sha256(b"policygate decision log v1").hexdigest()
 _HASH_KEY = "hash"
+# The longest line an entry may be, its newline included. An entry records names,
+# digests and rule labels, a few kilobytes; this bounds what reading one line of a
+# log costs (a line of ``{},`` takes about 20 times its size once parsed).
+MAX_LINE_BYTES = 16 * 1024 * 1024
+_MAX_HEAD_BYTES = 4096
 
 
 def head_path(path: str | os.PathLike[str]) -> str:
@@ -175,20 +188,25 @@ def append(path: str | os.PathLike[str], entries: Sequence[Mapping[str, Any]]) -
     except ImportError:  # pragma: no cover - Windows
         raise DecisionLogError("the decision log needs POSIX file locks (fcntl)") from None
     name = os.fspath(path)
-    try:
-        fd = os.open(name, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-    except OSError as error:
-        raise DecisionLogError(f"cannot open: {error.strerror}", Location(name)) from None
+    fd = _open_regular(name, os.O_RDWR | os.O_APPEND | os.O_CREAT, "cannot open")
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         seq, prev = _tail(fd, name)
         written = []
+        lines = []
         for entry in entries:
             seq += 1
             chained = {**entry, "seq": seq, "prev": prev}
             chained[_HASH_KEY] = prev = entry_hash(chained)
             written.append(chained)
-        data = b"".join(canonical_json(e) + b"\n" for e in written)
+            lines.append(canonical_json(chained) + b"\n")
+            if len(lines[-1]) > MAX_LINE_BYTES:
+                raise DecisionLogError(
+                    f"entry {seq} would be a line of {len(lines[-1])} bytes, more than the "
+                    f"{MAX_LINE_BYTES} a log line may hold; nothing was written",
+                    Location(name),
+                )
+        data = b"".join(lines)
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
@@ -218,35 +236,90 @@ def _head_text(entries: int, head: str) -> str:
 
 
 def _tail(fd: int, name: str) -> tuple[int, str]:
-    """(seq, hash) of the last entry, or (0, GENESIS) for an empty log."""
+    """(seq, hash) of the last entry, or (0, GENESIS) for an empty log, once the log is
+    seen to end where its head file says: a log cut short (or emptied) since, or
+    whose head file is gone, is refused, as appending would seal it afresh."""
     size = os.lseek(fd, 0, os.SEEK_END)
-    if size == 0:
-        return 0, GENESIS
-    chunk = 65536
-    data = b""
-    position = size
-    while position > 0:
-        step = min(chunk, position)
-        position -= step
-        data = os.pread(fd, step, position) + data
-        if data.count(b"\n") >= 2 or position == 0:
-            break
-    if not data.endswith(b"\n"):
+    seq, last = _last_entry(fd, name, size) if size else (0, GENESIS)
+    sealed = _read_head(name)
+    if sealed is None:
+        if seq:
+            raise DecisionLogError(
+                f"its head file {head_path(name)} is missing, so entries deleted from its "
+                "end could not be found; run `policygate log verify` and restore the head "
+                "file before appending",
+                Location(name),
+            )
+    elif sealed != (seq, last):
+        raise DecisionLogError(
+            f"the log does not end where its head file says ({sealed[0]} "
+            f"{_entries(sealed[0])}, head {sealed[1]}; the log ends after {seq}): entries "
+            "deleted from its end, or appended outside policygate; run `policygate log "
+            "verify` and repair the log before appending",
+            Location(name),
+        )
+    return seq, last
+
+
+def _last_entry(fd: int, name: str, size: int) -> tuple[int, str]:
+    """(seq, hash) of the last line of a log of ``size`` bytes, read from the end in
+    chunks (as far as the line goes, at most :data:`MAX_LINE_BYTES`)."""
+    if os.pread(fd, 1, size - 1) != b"\n":
         raise DecisionLogError(
             "the last line is incomplete (an interrupted write?); "
             "run `policygate log verify` and repair the log before appending",
             Location(name),
         )
-    last = data[:-1].rsplit(b"\n", 1)[-1]
-    line = data.count(b"\n") if position == 0 else None
+    chunks: list[bytes] = []
+    position, held = size - 1, 0
+    while position > 0:
+        step = min(65536, position)
+        position -= step
+        chunk = os.pread(fd, step, position)
+        cut = chunk.rfind(b"\n")
+        if cut >= 0:
+            chunks.append(chunk[cut + 1 :])
+            break
+        chunks.append(chunk)
+        held += len(chunk)
+        if held >= MAX_LINE_BYTES:
+            raise DecisionLogError(
+                f"the last line is longer than {MAX_LINE_BYTES} bytes, which no entry is; "
+                "run `policygate log verify`",
+                Location(name),
+            )
     try:
-        entry = json.loads(last)
-        return int(entry["seq"]), str(entry[_HASH_KEY])
+        entry = json.loads(b"".join(reversed(chunks)))
+        seq, last = entry["seq"], entry[_HASH_KEY]
     except (ValueError, TypeError, KeyError, RecursionError):
+        seq = last = None
+    if type(seq) is not int or seq < 1 or not isinstance(last, str) or not is_digest(last):
         raise DecisionLogError(
             "the last line is not a decision log entry; run `policygate log verify`",
-            Location(name, line),
-        ) from None
+            Location(name),
+        )
+    return seq, last
+
+
+def _open_regular(name: str, flags: int, doing: str) -> int:
+    """A descriptor of the regular file ``name``, opened without blocking (a named
+    pipe would wait for a writer) and refused if it is anything else."""
+    try:
+        fd = os.open(name, flags | getattr(os, "O_NONBLOCK", 0), 0o644)
+    except OSError as error:
+        raise DecisionLogError(f"{doing}: {error.strerror}", Location(name)) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = (
+            "a directory" if stat.S_ISDIR(mode)
+            else "a named pipe" if stat.S_ISFIFO(mode)
+            else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "not a file"
+        )  # fmt: skip
+        raise DecisionLogError(f"{doing}: not a regular file ({kind})", Location(name))
+    return fd
 
 
 # --------------------------------------------------------------------------- reading
@@ -285,11 +358,26 @@ class Verification:
 
 
 def _lines(path: str) -> Iterator[tuple[int, bytes]]:
+    """The numbered lines of the log, one at a time. A line longer than
+    :data:`MAX_LINE_BYTES` is given as its first ``MAX_LINE_BYTES + 1`` bytes, and
+    is the last given: it is no entry, and what follows it is not a line of the log."""
+    fd = _open_regular(path, os.O_RDONLY, "cannot read")
     try:
-        with open(path, "rb") as handle:
-            yield from enumerate(handle, start=1)
+        with open(fd, "rb") as handle:
+            number = 0
+            while raw := handle.readline(MAX_LINE_BYTES + 1):
+                number += 1
+                yield number, raw
+                if len(raw) > MAX_LINE_BYTES:
+                    return
     except OSError as error:
         raise DecisionLogError(f"cannot read: {error.strerror}", Location(path)) from None
+
+
+def _too_long(raw: bytes) -> str | None:
+    if len(raw) > MAX_LINE_BYTES:
+        return f"longer than {MAX_LINE_BYTES} bytes, which no entry is (not written by policygate)"
+    return None
 
 
 def is_digest(text: str) -> bool:
@@ -385,6 +473,8 @@ def _entries(count: int) -> str:
 
 
 def _check_line(raw: bytes, number: int, prev: str) -> str | None:
+    if (too_long := _too_long(raw)) is not None:
+        return too_long
     if not raw.endswith(b"\n"):
         return "incomplete line (no newline at the end: an interrupted write?)"
     try:
@@ -410,26 +500,42 @@ def _check_line(raw: bytes, number: int, prev: str) -> str | None:
 
 
 def _read_head(name: str) -> tuple[int, str] | None:
+    """(entries, head) as the head file of the log ``name`` records them, or ``None``
+    when it has none."""
+    where = Location(head_path(name))
     try:
-        with open(head_path(name), encoding="utf-8") as handle:
-            data = json.load(handle)
-        return int(data["entries"]), str(data["head"])
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, TypeError, KeyError):
-        raise DecisionLogError("the head file is unreadable", Location(head_path(name))) from None
+        fd = _open_regular(head_path(name), os.O_RDONLY, "cannot read")
+    except DecisionLogError:
+        if not os.path.lexists(head_path(name)):
+            return None
+        raise DecisionLogError("the head file is unreadable", where) from None
+    try:
+        with open(fd, "rb") as handle:
+            data = json.loads(handle.read(_MAX_HEAD_BYTES + 1))
+        entries, head = data["entries"], data["head"]
+    except (OSError, ValueError, TypeError, KeyError, RecursionError):
+        entries = head = None
+    if type(entries) is not int or entries < 0 or not isinstance(head, str) or not is_digest(head):
+        raise DecisionLogError("the head file is unreadable", where)
+    return entries, head
 
 
 def read_entries(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """Every entry of the log, in order (no verification: see :func:`verify`)."""
+    return [entry for _, entry in iter_entries(path)]
+
+
+def iter_entries(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each entry of the log with its line number, one at a time, in order (no
+    verification: see :func:`verify`)."""
     name = os.fspath(path)
-    entries = []
     for number, raw in _lines(name):
+        if (too_long := _too_long(raw)) is not None:
+            raise DecisionLogError(too_long, Location(name, number))
         try:
             entry = json.loads(raw)
         except (ValueError, RecursionError):
             raise DecisionLogError("not valid JSON", Location(name, number)) from None
         if not isinstance(entry, dict):
             raise DecisionLogError("not a decision log entry", Location(name, number))
-        entries.append(entry)
-    return entries
+        yield number, entry

@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from ..decisionlog import is_digest, read_entries, verify
-from ..errors import UsageError
+from ..decisionlog import is_digest, iter_entries, read_entries, verify
+from ..errors import DecisionLogError, Location, UsageError
 from ..formats.inert import inert
 from .common import handle_errors
 
@@ -104,11 +104,17 @@ def timeline_command(path: str, model: str, alias: str | None) -> None:
 def show_command(path: str, model: str | None) -> None:
     """Print the decisions in PATH, oldest first: when, which version, outcome, policies."""
     shown = 0
-    for line, entry in enumerate(read_entries(path), start=1):
-        if model is not None and not _matches(entry, model):
-            continue
+    for line, entry in iter_entries(path):  # one at a time: a log of any length
+        try:
+            if model is not None and not _matches(entry, model):
+                continue
+            text = _describe(line, entry)
+        except (AttributeError, TypeError, KeyError, ValueError):  # a field of another shape
+            raise DecisionLogError(
+                "not a decision log entry (a field of an unexpected type)", Location(path, line)
+            ) from None
         shown += 1
-        click.echo(_describe(line, entry))
+        click.echo(text)
     noun = "decision" if shown == 1 else "decisions"
     click.echo(f"{shown} {noun}" + (f" for {inert(model)}" if model else ""))
 

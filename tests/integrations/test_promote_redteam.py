@@ -157,6 +157,24 @@ def test_a_model_swapped_in_under_the_name_while_the_gate_runs_gets_no_alias(
     assert "champion" not in aliases(mlflow_registry, "swap-judged-old")
 
 
+def test_a_failing_outcome_is_not_written_on_a_model_swapped_in_while_the_gate_runs(
+    mlflow_registry, policies, monkeypatch, tmp_path
+):
+    register(mlflow_registry, "swapfail-judged", 0.40, tmp_path)
+    register(mlflow_registry, "swapfail-other", 0.95, tmp_path)
+    team = type(mlflow_registry.client)(mlflow_registry.uri, mlflow_registry.uri)
+
+    def swap() -> None:
+        team.rename_registered_model("swapfail-judged", "swapfail-judged-old")
+        team.rename_registered_model("swapfail-other", "swapfail-judged")
+
+    during_the_gate(monkeypatch, swap)
+    with pytest.raises(UsageError, match="changed in the registry while it was judged"):
+        promote("models:/swapfail-judged/1", policies, alias="champion", now=NOW)
+    # the other model's version was tagged with the judged one's failing report
+    assert outcome_tags(mlflow_registry, "swapfail-judged", "1") == {}
+
+
 def test_a_version_deleted_while_the_gate_runs_is_an_error_and_no_alias(
     mlflow_registry, policies, monkeypatch, tmp_path
 ):

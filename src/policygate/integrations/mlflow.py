@@ -95,6 +95,7 @@ def promote(
         )
     except GateFailed as failure:
         if write_tags:
+            unchanged(record, client, overlay, target_stage)  # the outcome is the judged one's
             write_outcome(client, name, version, failure.report)  # type: ignore[arg-type]
         raise
     if write_tags or alias:

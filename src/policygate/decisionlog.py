@@ -406,11 +406,10 @@ def verify(path: str | os.PathLike[str], *, head: str | None = None) -> Verifica
     sealed_hash = GENESIS if sealed_count == 0 else None
     prev, count = GENESIS, 0
     for number, raw in _lines(name):
-        problem = _check_line(raw, number, prev)
+        problem, entry = _check_line(raw, number, prev)
         if problem is not None:
             return Verification(name, count, prev, number, problem, anchor=anchor,
                                 anchor_asked=head is not None)  # fmt: skip
-        entry = json.loads(raw)
         prev, count = entry[_HASH_KEY], number
         if head is not None and anchor is None and prev == head:
             anchor = number
@@ -472,31 +471,40 @@ def _entries(count: int) -> str:
     return "entry" if count == 1 else "entries"
 
 
-def _check_line(raw: bytes, number: int, prev: str) -> str | None:
+def _check_line(raw: bytes, number: int, prev: str) -> tuple[str | None, dict[str, Any]]:
+    """The problem of line ``number`` (``None`` if it is the entry after ``prev``), and
+    the entry it holds."""
     if (too_long := _too_long(raw)) is not None:
-        return too_long
+        return too_long, {}
     if not raw.endswith(b"\n"):
-        return "incomplete line (no newline at the end: an interrupted write?)"
+        return "incomplete line (no newline at the end: an interrupted write?)", {}
     try:
         entry = json.loads(raw)
     except (ValueError, RecursionError):  # nested past what json can read
-        return "not valid JSON (edited or corrupted)"
+        return "not valid JSON (edited or corrupted)", {}
     if not isinstance(entry, dict) or not isinstance(entry.get(_HASH_KEY), str):
-        return "not a decision log entry"
+        return "not a decision log entry", {}
     try:
         canonical = canonical_json(entry)
-    except ValueError:
-        return "not a decision log entry"
+        hashed = entry_hash(entry)
+    except (ValueError, RecursionError):  # read, but nested past what json can write
+        return "not a decision log entry", {}
     if canonical != raw[:-1]:
-        return "not in canonical form (edited)"
-    if entry_hash(entry) != entry[_HASH_KEY]:
-        return "content does not match its hash (edited)"
+        return "not in canonical form (edited)", entry
+    if hashed != entry[_HASH_KEY]:
+        return "content does not match its hash (edited)", entry
     if entry.get("prev") != prev:
         before = "the genesis value" if number == 1 else f"line {number - 1}'s hash"
-        return f"does not follow {before} (an entry was deleted, inserted or reordered before it)"
-    if entry.get("seq") != number:
-        return f"sequence number {entry.get('seq')!r}, expected {number}"
-    return None
+        return (
+            f"does not follow {before} (an entry was deleted, inserted or reordered before it)",
+            entry,
+        )
+    seq = entry.get("seq")
+    if type(seq) is not int or seq != number:  # not true, nor 1.0, for 1
+        shown = repr(seq)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        return f"sequence number {shown}, expected {number}", entry
+    return None, entry
 
 
 def _read_head(name: str) -> tuple[int, str] | None:

@@ -266,3 +266,28 @@ def test_log_show_of_an_entry_of_another_shape_is_an_error_at_its_line(tmp_path,
     assert result.exit_code == 2, result.output
     assert f"{log}:2: not a decision log entry" in result.stderr
     assert "internal error" not in result.stderr
+
+
+# --------------------------------------------------------------------------- odd lines
+
+
+def test_a_line_nested_just_past_what_json_can_write_is_a_bad_line(tmp_path):
+    """A line json reads but cannot write back (nested a little less deep than reading
+    fails at) was a RecursionError out of `log verify`, not a bad line at its place."""
+    log = tmp_path / "decisions.jsonl"
+    for depth in range(1000, 850, -2):  # where the window lies depends on the stack
+        log.write_text('{"hash":"x","v":' + "[" * depth + "]" * depth + "}\n")
+        outcome = verify(log)
+        assert (outcome.line, outcome.intact) == (1, False), depth
+
+
+@pytest.mark.parametrize("seq", [True, 1.0])
+def test_a_sequence_number_must_be_an_integer(tmp_path, seq):
+    """`true` and `1.0` equal 1 in Python: a line forged with either verified."""
+    forged = {"v": 1, "model": {"name": "m", "version": "1"}, "passed": True,
+              "seq": seq, "prev": decisionlog.GENESIS}  # fmt: skip
+    forged["hash"] = decisionlog.entry_hash(forged)
+    log = tmp_path / "decisions.jsonl"
+    log.write_bytes(decisionlog.canonical_json(forged) + b"\n")
+    outcome = verify(log)
+    assert outcome.line == 1 and "sequence number" in outcome.problem

@@ -291,3 +291,23 @@ def test_a_sequence_number_must_be_an_integer(tmp_path, seq):
     log.write_bytes(decisionlog.canonical_json(forged) + b"\n")
     outcome = verify(log)
     assert outcome.line == 1 and "sequence number" in outcome.problem
+
+
+# --------------------------------------------------------------------------- the lifecycle log
+
+
+def test_the_registry_gate_refuses_what_an_append_would_refuse_before_any_write(tmp_path):
+    """The gate asks `check_appendable` before it lets a registry write through, then
+    appends: a log the append refuses must be refused by the question too, or the
+    write goes through unlogged. A pipe was an OSError out of it (a 500)."""
+    from policygate import lifecycle
+
+    log = tmp_path / "lifecycle.jsonl"
+    append(log, [entry(1), entry(2)])
+    log.write_bytes(log.read_bytes().splitlines(keepends=True)[0])  # cut short
+    with pytest.raises(DecisionLogError, match="does not end where its head file says"):
+        lifecycle.check_appendable(log)
+    pipe = tmp_path / "pipe.jsonl"
+    os.mkfifo(pipe)
+    with within(5), pytest.raises(DecisionLogError, match="not a regular file"):
+        lifecycle.check_appendable(pipe)

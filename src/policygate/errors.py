@@ -43,6 +43,13 @@ CODES: Mapping[str, str] = MappingProxyType(
         "evidence-invalid": "An evidence entry or report cannot be read or holds nothing to judge.",
         "config-invalid": "The configuration file has an unknown key or a wrong value.",
         "request-invalid": "A request (to authorize, or to serve) is incomplete or malformed.",
+        "unauthorized": "A serve request has no valid bearer token (or more than one).",
+        "no-such-endpoint": "A serve request names a path that is no endpoint of the service.",
+        "method-not-allowed": "A serve endpoint is asked with another HTTP method than its own.",
+        "request-too-large": "A serve request's body is larger than the file size limit.",
+        "request-timeout": "A serve request's head or body did not arrive within --read-timeout.",
+        "server-busy": "serve is answering --concurrency requests already; try again.",
+        "no-access-policies": "/v1/authorize is asked of a serve started without access policies.",
         # more specific cases, passed at their raise sites
         "yaml-syntax": "A file is not valid YAML or JSON.",
         "yaml-tag": "A YAML tag, construct or value policygate refuses (a key not a string...).",

@@ -77,7 +77,8 @@ def test_an_endless_body_is_413_after_reading_at_most_the_limit(service: Decisio
     status, answer, asked = _call(service, "POST", "/v1/check", [])
     assert status == 413
     assert answer == {"error": "the request body is over the limit of 5000 bytes "
-                               "(--limit max-file-bytes=N sets it)"}  # fmt: skip
+                               "(--limit max-file-bytes=N sets it)",
+                      "code": "request-too-large"}  # fmt: skip
     assert asked == 6  # 6000 bytes: the first chunk over 5000 ends the reading
 
 
@@ -244,7 +245,9 @@ def test_a_decision_that_cannot_be_logged_is_not_given(tmp_path: Path):
     app.log = logged.append
     answer = app.check(app.served.current, body.encode())
     assert answer.status == 500
-    (message,) = json.loads(answer.body).values()
+    data = json.loads(answer.body)
+    assert data["code"] == "decision-log"
+    message = data["error"]
     assert message == ("the decision could not be recorded in the decision log, so none is "
                        "given (the server's stderr says why)")  # fmt: skip
     assert str(tmp_path) not in message  # the server's paths are not the client's business
@@ -271,7 +274,8 @@ def test_an_internal_error_names_its_type_only(tmp_path: Path, monkeypatch: pyte
     assert answer.status == 500
     assert json.loads(answer.body) == {"error": "internal error (RuntimeError); the server's "
                                                 "stderr says more (POLICYGATE_DEBUG=1: the "
-                                                "traceback)"}  # fmt: skip
+                                                "traceback)",
+                                       "code": "internal-error"}  # fmt: skip
     assert logged == [f"policygate serve: internal error: RuntimeError: cannot open "
                       f"{tmp_path}/secret.key"]  # fmt: skip
 
@@ -317,3 +321,36 @@ def test_a_reload_does_not_wait_for_the_evaluation_threads(tmp_path: Path):
         release.set()
         busy.result(timeout=30)
     assert app.served.current.policies[0].params["min_auc"] == 0.9
+
+
+def test_every_answer_but_a_decision_carries_a_registered_code(tmp_path: Path) -> None:
+    """A client reads why it was refused from ``code``, never from the message's words
+    (T-ERR-3): each refusal of the service itself names one, and it is registered."""
+    from policygate.errors import CODES
+
+    policy = tmp_path / "gate.yaml"
+    policy.write_text(POLICY, encoding="utf-8")
+    token = tmp_path / "token"
+    token.write_text("s3cret\n", encoding="utf-8")
+    app = build_app(ServeSettings(policies=(str(policy),), token_file=str(token),
+                                  limit_values=("max-file-bytes=5000",)))  # fmt: skip
+    bearer = [(b"authorization", b"Bearer s3cret")]
+    body = json.dumps({"models": [{"name": "m", "auc": 0.9}], "now": NOW}).encode()
+    cases = [
+        ("POST", "/v1/check", [body], [], 401, "unauthorized"),
+        ("POST", "/v1/check", [body], [*bearer, *bearer], 401, "unauthorized"),
+        ("GET", "/v1/nope", [], bearer, 404, "no-such-endpoint"),
+        ("GET", "/v1/check", [], bearer, 405, "method-not-allowed"),
+        ("POST", "/v1/check", [], bearer, 413, "request-too-large"),  # (an endless body)
+        ("POST", "/v1/authorize", [b"{}"], bearer, 501, "no-access-policies"),
+    ]
+    for method, path, chunks, headers, status, code in cases:
+        got, answer, _ = _call(app, method, path, chunks, headers)
+        assert (got, answer.get("code")) == (status, code), (method, path)
+        assert code in CODES
+    app.held = app.concurrency  # every slot taken: the next one is turned away at once
+    got, answer, _ = _call(app, "POST", "/v1/check", [body], bearer)
+    assert (got, answer.get("code")) == (503, "server-busy")
+    app.held = 0
+    got, answer, _ = _call(app, "POST", "/v1/check", [body], bearer)
+    assert got == 200 and "code" not in answer

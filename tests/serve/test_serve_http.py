@@ -209,7 +209,7 @@ def test_unknown_path_is_404_and_wrong_method_405(shipped_server: Server):
     assert reply.json()["error"].startswith("no such endpoint: /v1/nope")
     reply = shipped_server.request("GET", "/v1/check")
     assert reply.status == 405 and reply.headers["allow"] == "POST"
-    assert reply.json() == {"error": "/v1/check takes POST, not GET"}
+    assert reply.json() == {"error": "/v1/check takes POST, not GET", "code": "method-not-allowed"}
     assert shipped_server.request("POST", "/health", b"{}").status == 405
 
 

@@ -126,7 +126,7 @@ def test_a_head_sent_a_byte_at_a_time_is_cut_off_at_the_read_timeout(quick_serve
     assert status == 408
     assert headers["content-type"] == "application/json; charset=utf-8"
     assert body == {"error": "the request's head did not arrive within 1 seconds "
-                             "(--read-timeout)"}  # fmt: skip
+                             "(--read-timeout)", "code": "request-timeout"}  # fmt: skip
 
 
 def test_a_connection_that_sends_nothing_is_closed_at_the_read_timeout(quick_server: Server):
@@ -173,7 +173,7 @@ def test_a_body_that_never_finishes_is_408_and_frees_its_slot(tmp_path: Path):
             status, headers, body = _status_and_json(data)
             assert status == 408 and headers["connection"] == "close"
             assert body == {"error": "the request body did not arrive within 2 seconds "
-                                     "(--read-timeout)"}  # fmt: skip
+                                     "(--read-timeout)", "code": "request-timeout"}  # fmt: skip
         reply = quick_server.check(json.loads(_check_body()))
         assert reply.status == 200 and reply.json()["passed"] is True
     finally:

@@ -143,7 +143,7 @@ class DecisionService:
             if self.held >= self.concurrency:  # before reading anything of it
                 busy = (f"the server is answering {self.concurrency} requests already "
                         "(--concurrency); try again")  # fmt: skip
-                answer = error_answer(503, busy)
+                answer = error_answer(503, busy, code="server-busy")
                 await _send(send, Answer(503, answer.body, (CLOSE, (b"retry-after", b"1"))))
                 return
             self.held += 1
@@ -208,9 +208,11 @@ class DecisionService:
             _authorize(scope, current.token)
         expected = ROUTES.get(path)
         if expected is None:
-            raise RequestError(404, f"no such endpoint: {path} (endpoints: {', '.join(ROUTES)})")
+            raise RequestError(404, f"no such endpoint: {path} (endpoints: {', '.join(ROUTES)})",
+                               code="no-such-endpoint")  # fmt: skip
         if method != expected:
-            answer = error_answer(405, f"{path} takes {expected}, not {method}")
+            answer = error_answer(405, f"{path} takes {expected}, not {method}",
+                                  code="method-not-allowed")  # fmt: skip
             return Answer(405, answer.body, ((b"allow", expected.encode()),))
         if path == "/health":
             return Answer(200, _json({"status": "ready", "policies": len(current.policies),
@@ -226,7 +228,7 @@ class DecisionService:
         loop = asyncio.get_running_loop()
         if path == "/v1/authorize":
             if not current.access_policies:
-                raise RequestError(501, AUTHORIZE_UNSUPPORTED)
+                raise RequestError(501, AUTHORIZE_UNSUPPORTED, code="no-access-policies")
             return await loop.run_in_executor(self.executor, self.authorize, current, body)
         return await loop.run_in_executor(self.executor, self.check, current, body)
 
@@ -268,7 +270,7 @@ class DecisionService:
         except PolicygateError as error:
             return error_answer(400, str(error), error)
         except (RecursionError, MemoryError) as error:
-            return error_answer(400, f"{type(error).__name__}: {error}")
+            return error_answer(400, f"{type(error).__name__}: {error}", code="document-too-large")
         except Exception as error:  # fail closed, no traceback in the answer
             return self._internal_error(error)
 
@@ -279,8 +281,8 @@ class DecisionService:
         if os.environ.get("POLICYGATE_DEBUG"):
             self.log(traceback.format_exc())
         return error_answer(500, f"internal error ({type(error).__name__}); the server's "
-                                 "stderr says more (POLICYGATE_DEBUG=1: the traceback)"
-                            )  # fmt: skip
+                                 "stderr says more (POLICYGATE_DEBUG=1: the traceback)",
+                            code="internal-error")  # fmt: skip
 
     def _check(self, current: PolicySet, body: bytes) -> Answer:
         from ..evaluate import evaluate
@@ -308,8 +310,8 @@ class DecisionService:
             except (PolicygateError, OSError) as error:
                 self.log(f"policygate serve: the decision log cannot be appended to: {error}")
                 raise RequestError(500, "the decision could not be recorded in the decision "
-                                        "log, so none is given (the server's stderr says why)"
-                                   ) from None  # fmt: skip
+                                        "log, so none is given (the server's stderr says why)",
+                                   code="decision-log") from None  # fmt: skip
         return Answer(200, render(report, "json").encode("utf-8"))
 
 
@@ -554,12 +556,14 @@ def _authorize(scope: Scope, token: str | None) -> None:
     given = [value for name, value in scope.get("headers", ()) if name == b"authorization"]
     if len(given) > 1:  # which one a proxy in front checked is anyone's guess
         raise RequestError(401, "a request carries one Authorization header, not "
-                                f"{len(given)} (Authorization: Bearer TOKEN)")  # fmt: skip
+                                f"{len(given)} (Authorization: Bearer TOKEN)",
+                           code="unauthorized")  # fmt: skip
     scheme, _, credential = (given[0] if given else b"").partition(b" ")
     expected = token.encode("utf-8")
     # compare_digest on bytes of any length: no early exit that times the token
     if scheme.lower() != b"bearer" or not hmac.compare_digest(credential.strip(), expected):
-        raise RequestError(401, "a valid bearer token is required (Authorization: Bearer TOKEN)")
+        raise RequestError(401, "a valid bearer token is required (Authorization: Bearer TOKEN)",
+                           code="unauthorized")  # fmt: skip
 
 
 async def _read_body(scope: Scope, receive: Receive, limit: int, seconds: float) -> bytes:
@@ -574,7 +578,7 @@ async def _read_body(scope: Scope, receive: Receive, limit: int, seconds: float)
                 raise RequestError(400, "Content-Length is not a number",
                                    code="request-invalid") from None  # fmt: skip
             if declared > limit:
-                raise RequestError(413, _too_large(limit), close=True)
+                raise RequestError(413, _too_large(limit), close=True, code="request-too-large")
     chunks: list[bytes] = []
     size = 0
     loop = asyncio.get_running_loop()
@@ -584,14 +588,15 @@ async def _read_body(scope: Scope, receive: Receive, limit: int, seconds: float)
             message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
         except TimeoutError:
             raise RequestError(408, f"the request body did not arrive within {seconds:g} "
-                                    "seconds (--read-timeout)", close=True) from None  # fmt: skip
+                                    "seconds (--read-timeout)", close=True,
+                               code="request-timeout") from None  # fmt: skip
         if message["type"] == "http.disconnect":
             raise RequestError(400, "the client went away before sending the whole body",
                                code="request-invalid")  # fmt: skip
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise RequestError(413, _too_large(limit), close=True)
+            raise RequestError(413, _too_large(limit), close=True, code="request-too-large")
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)

@@ -120,7 +120,7 @@ class GuardedH11Protocol(H11Protocol):
         elif self.transport.is_closing():
             return
         elif self.head_bytes and self.conn.their_state is h11.IDLE:  # not an old body's tail
-            self.transport.write(raw_answer(408, "Request Timeout", why))
+            self.transport.write(raw_answer(408, "Request Timeout", why, code="request-timeout"))
             self.transport.close()
         else:
             self.transport.close()

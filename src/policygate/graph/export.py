@@ -84,9 +84,15 @@ def to_dot(risk_graph: RiskGraph) -> str:
 
 
 # Mermaid reads a label's text as HTML (a tag a record writes would be a link or an
-# image where the chart is shown) and ends a statement at any line break.
+# image where the chart is shown) and ends a statement at any line break. It reads
+# ``%%{init: ...}%%`` anywhere in the text as a directive that sets the chart's
+# configuration (theme, CSS, fonts), taking ``'`` for ``"`` there, and decodes
+# ``#name;`` and ``&name;`` into characters (``R&#45;DRIFT`` would show as
+# ``R-DRIFT``), marking them with U+FB02 and U+00B6 on the way: each of these
+# characters is written as an entity code of its own, which shows it as it is.
 _MERMAID_ESCAPES = str.maketrans(
-    {'"': "#quot;", "<": "#lt;", ">": "#gt;",
+    {'"': "#quot;", "<": "#lt;", ">": "#gt;", "#": "#35;", "&": "#38;", "%": "#37;",
+     "'": "#39;", "\ufb02": "#64258;", "\u00b6": "#182;",
      **{c: " " for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}}
 )  # fmt: skip
 

@@ -52,6 +52,23 @@ def evaluated():
 # --------------------------------------------------------------------------- entries
 
 
+def test_an_entry_records_the_params_the_rules_read_which_the_digest_does_not(evaluated):
+    """A ``--param`` (or a serve client's ``params``) changes what the rules compare
+    with, not the digest of the policy files: the entry says which values decided."""
+    report, records, waivers = evaluated
+    policies = load_policies([ROOT / "policies/"])
+    loosened = evaluate(records, policies, waivers=waivers, now=NOW, params={"min_auc": 0.01})
+    before = decision_entries(report, records, waivers, time=TIME)[0]["policies"]
+    after = decision_entries(loosened, records, waivers, time=TIME)[0]["policies"]
+    assert [p["digest"] for p in before] == [p["digest"] for p in after]
+    production = {p["name"]: p for p in after}["production-promotion"]
+    assert production["params"]["min_auc"] == 0.01
+    assert {p["name"]: p for p in before}["production-promotion"]["params"]["min_auc"] == 0.8
+    assert [p["params"] for p in before] == [dict(p.params) for p in report.policies]
+
+
+
+
 def test_one_entry_per_model_decision(evaluated):
     report, records, waivers = evaluated
     entries = decision_entries(report, records, waivers, time=TIME)

@@ -158,6 +158,9 @@ def decision_entries(
                         "name": use.name,
                         "version": policies[use.name].version if use.name in policies else "",
                         "digest": policies[use.name].digest if use.name in policies else None,
+                        # the values the rules read: a --param (or a serve client's
+                        # params) changes them and not the digest of the files
+                        "params": dict(policies[use.name].params) if use.name in policies else {},
                         "applicable": use.applicable,
                     }
                     for use in model.policies

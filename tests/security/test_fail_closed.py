@@ -6,6 +6,7 @@ half-written or claiming a pass that did not happen."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 import policygate
 from policygate import Status
 from policygate.cli import main
+from policygate.errors import UsageError
 
 ROOT = Path(__file__).parents[2]
 NOW = "2026-11-26T00:00:00Z"
@@ -281,3 +283,37 @@ def test_a_killed_gate_process_never_leaves_a_passing_report(tmp_path):
             process.wait()
         if report.exists():  # complete, or not there at all
             assert json.loads(report.read_text(encoding="utf-8"))["passed"] is True
+
+
+def test_a_report_written_to_a_device_or_a_pipe_leaves_it_in_place(tmp_path):
+    """``-o /dev/null`` (or ``/dev/stdout``, a named pipe) is written to, as a shell's
+    ``>`` writes: renaming a file over it put a regular file in place of the
+    machine's /dev/null, for every program after. A link to a file updates the file."""
+    import stat
+    import threading
+
+    from policygate.files import write_atomic
+
+    before = os.stat("/dev/null")
+    write_atomic("/dev/null", '{"passed": true}')
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert os.stat("/dev/null").st_ino == before.st_ino
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    read: list[str] = []
+    reader = threading.Thread(target=lambda: read.append(pipe.read_text(encoding="utf-8")))
+    reader.start()
+    write_atomic(pipe, "report\n")
+    reader.join(5)
+    assert read == ["report\n"] and stat.S_ISFIFO(os.stat(pipe).st_mode)
+    real = tmp_path / "reports" / "latest.json"
+    real.parent.mkdir()
+    real.write_text("old", encoding="utf-8")
+    link = tmp_path / "report.json"
+    link.symlink_to(real)
+    write_atomic(link, "new")
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == "new"
+    assert sorted(p.name for p in real.parent.iterdir()) == ["latest.json"]
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(UsageError, match="cannot write"):
+        write_atomic(tmp_path / "dir", "x")

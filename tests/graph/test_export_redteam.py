@@ -26,7 +26,10 @@ def graph_of(datasets: list[str], name: str = "m"):
         "apiVersion": "policygate/v1",
         "kind": "ModelRecord",
         "metadata": {"name": name, "version": "1"},
-        "spec": {"risk_tier": "high", "lineage": {"training_data": [{"name": d} for d in datasets]}},
+        "spec": {
+            "risk_tier": "high",
+            "lineage": {"training_data": [{"name": d} for d in datasets]},
+        },
     }
     records = [model_from_data(data, "m.json")]
     policies = load_policies([ROOT / "policies"])
@@ -75,3 +78,60 @@ def test_every_mermaid_label_shows_its_name(names):
     shown = sorted(mermaid_shows(label) for label in labels)
     assert shown == sorted(n.translate({ord(c): " " for c in BREAKS}) for n in names)
     assert not any("%%" in label or "'" in label for label in labels)
+
+
+def graphml_nodes(text: str) -> list[str]:
+    import xml.etree.ElementTree as ET
+
+    from lxml import etree
+
+    etree.fromstring(text.encode("utf-8"))  # a second parser reads it too
+    ns = {"g": "http://graphml.graphdrawing.org/xmlns"}
+    return [n.get("id") for n in ET.fromstring(text).iterfind(".//g:node", ns)]
+
+
+def test_graphml_of_a_name_xml_cannot_hold_is_read_by_xml_parsers():
+    from policygate.graph.export import to_graphml
+
+    nodes = graphml_nodes(to_graphml(graph_of(["a\x01b", "c\x0bd", "e\ufffef", "g\x00"])))
+    datasets = sorted(n for n in nodes if n.startswith("dataset:"))
+    assert datasets == ["dataset:a\\x01b", "dataset:c\\x0bd", "dataset:e\\ufffef", "dataset:g\\x00"]
+
+
+def test_graphml_keeps_a_carriage_return_in_a_value():
+    import networkx as nx
+
+    from policygate.graph.export import to_graphml
+
+    names = ["a b", "a\u2028b", "a\rb", "a\nb", "a\r\nb", "a\tb"]
+    graph = nx.parse_graphml(to_graphml(graph_of(names)))
+    ids = sorted(d["id"] for n, d in graph.nodes(data=True) if d["kind"] == "dataset")
+    assert ids == sorted(names)
+    assert sorted(n for n in graph if n.startswith("dataset:")) == sorted(
+        f"dataset:{n}" for n in names
+    )
+
+
+def test_graphml_refuses_two_nodes_that_escaping_would_make_one():
+    import pytest
+
+    from policygate.errors import UsageError
+    from policygate.graph.export import to_graphml
+
+    with pytest.raises(UsageError, match="would have one id"):
+        to_graphml(graph_of(["a\x01", "a\\x01"]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(names=st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=3, unique=True))
+def test_every_graphml_export_parses_with_one_node_per_name(names):
+    from policygate.errors import UsageError
+    from policygate.graph.export import to_graphml
+
+    try:
+        text = to_graphml(graph_of(names))
+    except UsageError:
+        return
+    nodes = graphml_nodes(text)
+    assert len(nodes) == len(set(nodes))
+    assert len([n for n in nodes if n.startswith("dataset:")]) == len(names)

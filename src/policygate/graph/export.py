@@ -9,10 +9,12 @@ catalog) are left out: the export shows the part of the graph in use.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from ..errors import UsageError
+from ..formats.inert import escape, inert
 from .build import KINDS, RiskGraph
 
 _SHAPES_DOT = {
@@ -114,15 +116,49 @@ def to_mermaid(risk_graph: RiskGraph) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Characters XML 1.0 cannot hold at all, not even as a character reference.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_value(value: Any) -> Any:
+    """A scalar as GraphML can hold it: a character XML cannot hold is written as
+    its escape (``\\x01``), as in the text outputs."""
+    value = _scalar(value)
+    if isinstance(value, str) and _XML_ILLEGAL.search(value):
+        return _XML_ILLEGAL.sub(lambda m: escape(m.group()), value)
+    return value
+
+
 def to_graphml(risk_graph: RiskGraph) -> str:
+    """GraphML every XML parser reads, one node per node of the graph.
+
+    A record's names may hold characters XML cannot carry (they are escaped; two
+    nodes that would then share an id are an error, never one node; networkx's
+    own line splitting turned a vertical tab in an id into a line break, which a
+    parser reads as a space). A carriage return in a value is written as
+    ``&#13;``, which a parser keeps (it reads a bare one as a line feed).
+    """
     import networkx as nx
+    from networkx.readwrite.graphml import GraphMLWriter
 
     graph = nx.DiGraph()
+    names: dict[str, str] = {}
+    taken: dict[str, str] = {}
     for node, data in _sorted_nodes(risk_graph):
-        graph.add_node(node, **{k: _scalar(v) for k, v in sorted(data.items())})
+        name = _xml_value(node)
+        other = taken.setdefault(name, node)
+        if other != node:
+            raise UsageError(
+                f"graph export --format graphml: nodes {inert(other)} and {inert(node)} "
+                f"would have one id, {inert(name)}; export them as json instead"
+            )
+        names[node] = name
+        graph.add_node(name, **{k: _xml_value(v) for k, v in sorted(data.items())})
     for u, v, data in _sorted_edges(risk_graph):
-        graph.add_edge(u, v, **{k: _scalar(x) for k, x in sorted(data.items())})
-    return "\n".join(nx.generate_graphml(graph)) + "\n"
+        graph.add_edge(names[u], names[v], **{k: _xml_value(x) for k, x in sorted(data.items())})
+    writer = GraphMLWriter(prettyprint=True)
+    writer.add_graph_element(graph)
+    return str(writer).replace("\r", "&#13;") + "\n"
 
 
 EXPORTERS: dict[str, Callable[[RiskGraph], str]] = {

@@ -8,10 +8,16 @@ command that names a file the repository does not hold is one of a worked
 example's own (``broken.yaml``, a key it generates): it is listed, not run, and
 the test says how many ran. An output with ``...`` or ``…`` in it is abridged by
 its page and is not compared.
+
+A ``policygate`` line of a shell block (a command shown without its output)
+that reads only the repository's files and writes none is run too: it must
+judge (exit 0 or 1), not stop on a usage or load error. The JSON report the
+tour shows abbreviated keeps the counts and policies of the real one.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import subprocess
@@ -101,3 +107,97 @@ def test_a_documented_command_prints_what_its_page_shows(
     )
     shown = [line.rstrip() for line in (done.stdout + done.stderr).rstrip("\n").split("\n")]
     assert shown == [line.rstrip() for line in output], f"{page.name}: $ {command}"
+
+
+WRITES = ("init", "keygen", "approve", "docs", "import", "serve", "promote")
+
+
+def command_lines(page: Path) -> list[str]:
+    """The ``policygate ...`` lines of a page's shell blocks (no ``$``, no output)."""
+    blocks: list[list[str]] = []
+    fence = None
+    for line in page.read_text(encoding="utf-8").split("\n"):
+        if line.startswith("```"):
+            fence = None if fence is not None else line[3:].strip()
+            if fence in ("", "sh", "bash"):
+                blocks.append([])
+        elif fence in ("", "sh", "bash"):
+            blocks[-1].append(line)
+    found = []
+    for lines in blocks:
+        index = 0
+        while index < len(lines):
+            command = lines[index]
+            index += 1
+            if not command.startswith("policygate "):
+                continue
+            while command.rstrip().endswith("\\") and index < len(lines):
+                command = command.rstrip()[:-1] + " " + lines[index].strip()
+                index += 1
+            found.append(re.sub(r"\s+#.*$", "", command).strip())
+    return found
+
+
+def self_contained(command: str) -> bool:
+    """A command line that reads only the repository's files and writes nothing:
+    not a synopsis (``MODEL...``, ``[--opt]``), no registry, no output file."""
+    words = shlex.split(command) if runnable(command) else []
+    return (
+        len(words) > 1
+        and words[1] not in WRITES
+        and not any(re.fullmatch(r"[A-Z][A-Z_./|-]*", w) or w.startswith("[") for w in words)
+        and not any(w in ("-o", "--output", "--report", "--decision-log") for w in words)
+        and not any(re.match(r"(--\w[\w-]*=)?[a-z]+:", w) for w in words[2:])
+    )
+
+
+LINES = [
+    (page, command) for page in PAGES for command in command_lines(page) if self_contained(command)
+]
+
+
+def test_the_readme_command_lines_are_checked() -> None:
+    assert sum(page.name == "README.md" for page, _ in LINES) >= 5, LINES
+
+
+@pytest.mark.parametrize(
+    ("page", "command"), LINES, ids=[f"{page.name}:{command[:60]}" for page, command in LINES]
+)
+def test_a_documented_command_line_runs(page: Path, command: str) -> None:
+    """A command a page gives without its output still runs as written: every
+    option it names exists and it judges (exit 0 or 1), never a usage or load
+    error (exit 2)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "policygate", *shlex.split(command)[1:]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "CI": "true", "POLICYGATE_NO_CONFIG": "1"},
+    )
+    assert done.returncode in (0, 1), f"{page.name}: {command}\n{done.stderr}"
+
+
+def test_the_tours_json_report_is_the_one_check_writes() -> None:
+    """The JSON report docs/tour.md shows (abbreviated) has the counts, the
+    policies and the number of results that check gives for the same command."""
+    page = (ROOT / "docs" / "tour.md").read_text(encoding="utf-8")
+    command = next(c for c, _ in transcripts(ROOT / "docs" / "tour.md") if "-f json" in c)
+    words = shlex.split(command.split(">")[0])
+    done = subprocess.run(
+        [sys.executable, "-m", "policygate", *words[1:]],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+        env={"PATH": "/usr/bin:/bin", "POLICYGATE_NO_CONFIG": "1"},
+    )  # fmt: skip
+    report = json.loads(done.stdout)
+    shown = page.split("-f json > report.json", 1)[1].split("```json\n", 1)[1].split("```")[0]
+    counts = json.loads(re.search(r'"results": (\{[^}]*\})', shown).group(1))
+    assert counts == report["summary"]["results"]
+    assert re.findall(r'\{"name": "([^"]+)", "version"', shown) == [
+        p["name"] for p in report["policies"]
+    ]
+    model = report["models"][0]
+    assert re.findall(r'\{"name": "([^"]+)", "applicable": (true|false)\}', shown) == [
+        (p["name"], "true" if p["applicable"] else "false") for p in model["policies"]
+    ]
+    assert f"skips included: {len(model['results'])} for this model" in page

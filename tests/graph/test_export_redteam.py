@@ -135,3 +135,56 @@ def test_every_graphml_export_parses_with_one_node_per_name(names):
     nodes = graphml_nodes(text)
     assert len(nodes) == len(set(nodes))
     assert len([n for n in nodes if n.startswith("dataset:")]) == len(names)
+
+
+DOT_STRING = r'"((?:[^"\\]|\\.)*)"'
+
+
+def dot_shows(quoted: str) -> str:
+    """What Graphviz shows for the inside of a DOT label: ``\\"`` and ``\\\\``
+    unescaped, ``\\n`` a line break, then the HTML entities it decodes."""
+    text = re.sub(r"\\(.)", lambda m: "\n" if m[1] == "n" else m[1], quoted)
+    return html.unescape(text)
+
+
+def dot_nodes(text: str) -> dict[str, str]:
+    """node id → label of each node statement, read by the grammar of DOT strings."""
+    found = {}
+    for line in text.splitlines()[3:-1]:
+        node = re.fullmatch(rf"  {DOT_STRING} \[label={DOT_STRING}, shape=\w+(, .*)?\];", line)
+        edge = re.fullmatch(rf"  {DOT_STRING} -> {DOT_STRING} \[label=\"[a-z_]+\"\];", line)
+        assert node or edge, line
+        if node:
+            found[node[1]] = node[2]
+    return found
+
+
+def test_dot_shows_each_name_as_the_record_writes_it():
+    from policygate.graph.export import to_dot
+
+    names = [*SPOOFS, 'a"]; x [URL="javascript:alert(1)"', "b\\", 'c\\"', "d\ne"]
+    labels = [v for k, v in dot_nodes(to_dot(graph_of(names))).items() if k.startswith("dataset:")]
+    assert sorted(dot_shows(label) for label in labels) == sorted(names)
+
+
+def test_dot_of_a_name_xml_cannot_hold_has_no_such_character():
+    from policygate.graph.export import to_dot
+
+    text = to_dot(graph_of(["a\x00b", "a\x00c", "d\x01\ufffe"]))
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", text)
+    datasets = [k for k in dot_nodes(text) if k.startswith("dataset:")]
+    assert sorted(datasets) == [
+        "dataset:a\\\\x00b",
+        "dataset:a\\\\x00c",
+        "dataset:d\\\\x01\\\\ufffe",
+    ]
+
+
+def test_dot_refuses_two_nodes_that_escaping_would_make_one():
+    import pytest
+
+    from policygate.errors import UsageError
+    from policygate.graph.export import to_dot
+
+    with pytest.raises(UsageError, match="would have one id"):
+        to_dot(graph_of(["a\x01", "a\\x01"]))

@@ -63,24 +63,33 @@ def to_json(risk_graph: RiskGraph) -> str:
     return json.dumps({"nodes": nodes, "edges": edges}, indent=2, ensure_ascii=False) + "\n"
 
 
-def _dot_string(text: str) -> str:
+def _dot_string(text: str, shown: bool = False) -> str:
+    """A DOT quoted string. Graphviz decodes ``&name;`` and ``&#NN;`` in what it
+    shows (``R&#45;DRIFT`` would show as ``R-DRIFT``), so a ``shown`` text has its
+    ``&`` written ``&amp;``. A character XML cannot carry (which Graphviz would
+    write into its SVG, or a NUL, which ends its strings) is escaped."""
+    text = _xml_value(text)
+    if shown:
+        text = text.replace("&", "&amp;")
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def to_dot(risk_graph: RiskGraph) -> str:
     lines = ["digraph policygate {", "  rankdir=LR;", '  node [fontname="Helvetica"];']
+    names = _escaped_names(risk_graph, "dot")
     for node, data in _sorted_nodes(risk_graph):
         label = data["id"]
-        attrs = [f"label={_dot_string(label)}", f"shape={_SHAPES_DOT.get(data['kind'], 'box')}"]
+        attrs = [
+            f"label={_dot_string(label, True)}",
+            f"shape={_SHAPES_DOT.get(data['kind'], 'box')}",
+        ]
         if data.get("title"):
-            attrs.append(f"tooltip={_dot_string(str(data['title']))}")
+            attrs.append(f"tooltip={_dot_string(str(data['title']), True)}")
         if data.get("defined") is False:
             attrs.append("style=dashed")
-        lines.append(f"  {_dot_string(node)} [{', '.join(attrs)}];")
+        lines.append(f"  {names[node]} [{', '.join(attrs)}];")
     for u, v, data in _sorted_edges(risk_graph):
-        lines.append(
-            f"  {_dot_string(u)} -> {_dot_string(v)} [label={_dot_string(data['relation'])}];"
-        )
+        lines.append(f"  {names[u]} -> {names[v]} [label={_dot_string(data['relation'])}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -129,6 +138,23 @@ def _xml_value(value: Any) -> Any:
     return value
 
 
+def _escaped_names(risk_graph: RiskGraph, fmt: str) -> dict[str, str]:
+    """Each node's id as ``fmt`` writes it (:func:`_xml_value` for GraphML, a DOT
+    string for DOT); two nodes that escaping would make one are an error."""
+    write = _dot_string if fmt == "dot" else _xml_value
+    names: dict[str, str] = {}
+    taken: dict[str, str] = {}
+    for node, _ in _sorted_nodes(risk_graph):
+        name = names[node] = write(node)
+        other = taken.setdefault(name, node)
+        if other != node:
+            raise UsageError(
+                f"graph export --format {fmt}: nodes {inert(other)} and {inert(node)} "
+                f"would have one id, {inert(name)}; export them as json instead"
+            )
+    return names
+
+
 def to_graphml(risk_graph: RiskGraph) -> str:
     """GraphML every XML parser reads, one node per node of the graph.
 
@@ -142,18 +168,9 @@ def to_graphml(risk_graph: RiskGraph) -> str:
     from networkx.readwrite.graphml import GraphMLWriter
 
     graph = nx.DiGraph()
-    names: dict[str, str] = {}
-    taken: dict[str, str] = {}
+    names = _escaped_names(risk_graph, "graphml")
     for node, data in _sorted_nodes(risk_graph):
-        name = _xml_value(node)
-        other = taken.setdefault(name, node)
-        if other != node:
-            raise UsageError(
-                f"graph export --format graphml: nodes {inert(other)} and {inert(node)} "
-                f"would have one id, {inert(name)}; export them as json instead"
-            )
-        names[node] = name
-        graph.add_node(name, **{k: _xml_value(v) for k, v in sorted(data.items())})
+        graph.add_node(names[node], **{k: _xml_value(v) for k, v in sorted(data.items())})
     for u, v, data in _sorted_edges(risk_graph):
         graph.add_edge(names[u], names[v], **{k: _xml_value(x) for k, x in sorted(data.items())})
     writer = GraphMLWriter(prettyprint=True)

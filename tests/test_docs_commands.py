@@ -201,3 +201,31 @@ def test_the_tours_json_report_is_the_one_check_writes() -> None:
         (p["name"], "true" if p["applicable"] else "false") for p in model["policies"]
     ]
     assert f"skips included: {len(model['results'])} for this model" in page
+
+
+def test_the_decision_log_entry_ci_md_shows_is_one_check_writes(tmp_path: Path) -> None:
+    """docs/ci.md's decision-log entry (credit-limit, its waiver applied) has the
+    counts, the policies and the keys of the entry check appends for it."""
+    shown = next(
+        line
+        for line in (ROOT / "docs" / "ci.md").read_text(encoding="utf-8").split("\n")
+        if line.startswith('{"counts":')
+    )
+    log = tmp_path / "decisions.jsonl"
+    subprocess.run(
+        [sys.executable, "-m", "policygate", "check", "examples/", "-p", "policies/",
+         "--waivers", "examples/waivers/", "--now", "2026-11-26T00:00:00Z",
+         "--decision-log", str(log)],
+        cwd=ROOT, capture_output=True, check=False,
+        env={"PATH": "/usr/bin:/bin", "POLICYGATE_NO_CONFIG": "1"},
+    )  # fmt: skip
+    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    entry = next(e for e in entries if e["model"]["name"] == "credit-limit")
+    documented = json.loads(shown.replace("{…}", "{}"))
+    assert documented["counts"] == entry["counts"]
+    assert [(p["name"], p["applicable"]) for p in documented["policies"]] == [
+        (p["name"], p["applicable"]) for p in entry["policies"]
+    ]
+    assert sorted(documented) == sorted(entry)
+    assert sorted(documented["model"]) == sorted(entry["model"])
+    assert [sorted(p) for p in documented["policies"]] == [sorted(p) for p in entry["policies"]]

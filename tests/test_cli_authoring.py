@@ -255,7 +255,19 @@ def test_check_explain_appends_the_explanations(project):
     assert "        model.spec.metrics.auc  0.7\n" in explanation
     result = run("check", "models/", "-p", "policies/", "--explain", "-f", "json")
     assert result.exit_code == 2
-    assert "--explain adds to the text report" in result.stderr
+    assert "--explain adds to the text report on stdout, not to -f json" in result.stderr
+
+
+def test_check_explain_with_output_says_where_the_explanations_go(project):
+    """-o with --explain is refused with what to do instead (it told a user who
+    asked for a text file to use JSON)."""
+    result = run("check", "models/", "-p", "policies/", "--explain", "-o", "report.txt")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "policygate: error: --explain adds to the text report on stdout, not to -o FILE; "
+        "redirect stdout to keep both in a file\n"
+    )
+    assert "JSON" not in result.stderr
 
 
 # --------------------------------------------------------------------------- diff

@@ -63,9 +63,12 @@ def check(
 ) -> None:
     """Evaluate MODEL files or directories against policies; exit 0 pass, 1 fail, 2 error."""
     reports = [parse_report_option(value, REPORT_FORMATS) for value in extra_reports]
-    if explain and (fmt != "text" or output):
-        raise UsageError("--explain adds to the text report on stdout; for JSON use "
-                         "`policygate explain -f json`")  # fmt: skip
+    if explain and fmt != "text":
+        raise UsageError(f"--explain adds to the text report on stdout, not to -f {fmt}; for "
+                         "JSON use `policygate explain -f json`")  # fmt: skip
+    if explain and output:
+        raise UsageError("--explain adds to the text report on stdout, not to -o FILE; "
+                         "redirect stdout to keep both in a file")  # fmt: skip
     run = load(run_spec(given, models=tuple(models)))
     report = evaluate(run)
     if decision_log:  # before any output: a decision that cannot be recorded does not pass

@@ -204,7 +204,9 @@ def _notes(number: int, record: ModelRecord, model: ModelReport) -> tuple[str, .
         spec = record.data.get("spec") if isinstance(record.data, Mapping) else None
         evidence = spec.get("evidence") if isinstance(spec, Mapping) else None
         if isinstance(evidence, list) and evidence:
-            notes.append("Evidence attached to the record: " + summary(evidence))
+            notes.append(
+                "Evidence the record attaches, read before the rules ran: " + summary(evidence)
+            )
     if number == 5:
         for risk in model.risks or ():
             controls = {c.id: c.status.value for c in model.controls}

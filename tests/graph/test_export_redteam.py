@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 
 from policygate import load_policies
 from policygate.evaluate import evaluate
+from policygate.formats.inert import inert
 from policygate.graph.build import load_risk_graph
 from policygate.models import model_from_data
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTER = ROOT / "examples" / "risk-register.yaml"
 NOW = "2026-11-26T00:00:00Z"
-BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 
 
 def graph_of(datasets: list[str], name: str = "m"):
@@ -76,7 +76,7 @@ def test_every_mermaid_label_shows_its_name(names):
 
     labels = dataset_labels(to_mermaid(graph_of(names)))
     shown = sorted(mermaid_shows(label) for label in labels)
-    assert shown == sorted(n.translate({ord(c): " " for c in BREAKS}) for n in names)
+    assert shown == sorted(inert(n) for n in names)
     assert not any("%%" in label or "'" in label for label in labels)
 
 
@@ -164,7 +164,7 @@ def test_dot_shows_each_name_as_the_record_writes_it():
 
     names = [*SPOOFS, 'a"]; x [URL="javascript:alert(1)"', "b\\", 'c\\"', "d\ne"]
     labels = [v for k, v in dot_nodes(to_dot(graph_of(names))).items() if k.startswith("dataset:")]
-    assert sorted(dot_shows(label) for label in labels) == sorted(names)
+    assert sorted(dot_shows(label) for label in labels) == sorted(inert(n) for n in names)
 
 
 def test_dot_of_a_name_xml_cannot_hold_has_no_such_character():
@@ -188,3 +188,15 @@ def test_dot_refuses_two_nodes_that_escaping_would_make_one():
 
     with pytest.raises(UsageError, match="would have one id"):
         to_dot(graph_of(["a\x01", "a\\x01"]))
+
+
+BIDI = ["\u202eTFIRD-R", "R-DRIFT\u200b", "R-X\nR-DRIFT"]
+
+
+def test_a_name_cannot_show_as_another_in_mermaid_or_dot():
+    from policygate.graph.export import to_dot, to_mermaid
+
+    risk_graph = graph_of(BIDI)
+    shown = [mermaid_shows(label) for label in dataset_labels(to_mermaid(risk_graph))]
+    shown += [dot_shows(v) for k, v in dot_nodes(to_dot(risk_graph)).items() if "dataset:" in k]
+    assert sorted(shown) == sorted(["\\u202eTFIRD-R", "R-DRIFT\\u200b", "R-X\\x0aR-DRIFT"] * 2)

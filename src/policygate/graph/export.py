@@ -67,7 +67,9 @@ def _dot_string(text: str, shown: bool = False) -> str:
     """A DOT quoted string. Graphviz decodes ``&name;`` and ``&#NN;`` in what it
     shows (``R&#45;DRIFT`` would show as ``R-DRIFT``), so a ``shown`` text has its
     ``&`` written ``&amp;``. A character XML cannot carry (which Graphviz would
-    write into its SVG, or a NUL, which ends its strings) is escaped."""
+    write into its SVG, or a NUL, which ends its strings) is escaped. A label is
+    made :func:`inert` first: a bidirectional override would show ``\u202eTFIRD-R``
+    as ``R-DRIFT``, a line break one name as two."""
     text = _xml_value(text)
     if shown:
         text = text.replace("&", "&amp;")
@@ -80,11 +82,11 @@ def to_dot(risk_graph: RiskGraph) -> str:
     for node, data in _sorted_nodes(risk_graph):
         label = data["id"]
         attrs = [
-            f"label={_dot_string(label, True)}",
+            f"label={_dot_string(inert(label), True)}",
             f"shape={_SHAPES_DOT.get(data['kind'], 'box')}",
         ]
         if data.get("title"):
-            attrs.append(f"tooltip={_dot_string(str(data['title']), True)}")
+            attrs.append(f"tooltip={_dot_string(inert(data['title'], keep=chr(10)), True)}")
         if data.get("defined") is False:
             attrs.append("style=dashed")
         lines.append(f"  {names[node]} [{', '.join(attrs)}];")
@@ -100,7 +102,9 @@ def to_dot(risk_graph: RiskGraph) -> str:
 # configuration (theme, CSS, fonts), taking ``'`` for ``"`` there, and decodes
 # ``#name;`` and ``&name;`` into characters (``R&#45;DRIFT`` would show as
 # ``R-DRIFT``), marking them with U+FB02 and U+00B6 on the way: each of these
-# characters is written as an entity code of its own, which shows it as it is.
+# characters is written as an entity code of its own, which shows it as it is. The
+# label is made inert first (a bidirectional override shows ``\u202eTFIRD-R`` as
+# ``R-DRIFT``; a line break is written ``\x0a``).
 _MERMAID_ESCAPES = str.maketrans(
     {'"': "#quot;", "<": "#lt;", ">": "#gt;", "#": "#35;", "&": "#38;", "%": "#37;",
      "'": "#39;", "\ufb02": "#64258;", "\u00b6": "#182;",
@@ -109,7 +113,7 @@ _MERMAID_ESCAPES = str.maketrans(
 
 
 def _mermaid_label(text: str) -> str:
-    return '"' + text.translate(_MERMAID_ESCAPES) + '"'
+    return '"' + inert(text).translate(_MERMAID_ESCAPES) + '"'
 
 
 def to_mermaid(risk_graph: RiskGraph) -> str:

@@ -102,6 +102,25 @@ def test_approvals_and_identity_cannot_be_set(refused):
         parse_set([refused])
 
 
+@pytest.mark.parametrize(
+    ("refused", "why"),
+    [
+        ("spec.approvals=[]", "spec.approvals cannot be set: approvals come from the record or"
+         " its attestations"),
+        ("metadata.name=x", "metadata.name cannot be set: the name and version identify the"
+         " record"),
+        ("metadata.version=9", "metadata.version cannot be set: the name and version identify"
+         " the record"),
+    ],
+)  # fmt: skip
+def test_a_refused_path_says_its_own_reason(refused, why):
+    """Each refused path gets its reason, not both (the name was refused because
+    "approvals come from the record")."""
+    with pytest.raises(UsageError) as raised:
+        parse_set([refused])
+    assert raised.value.message.endswith(why)
+
+
 def test_the_same_path_twice_is_a_usage_error():
     with pytest.raises(UsageError, match="given twice"):
         parse_set(["spec.risk_tier=high", "spec.risk_tier=limited"])
@@ -137,8 +156,12 @@ def test_a_default_fills_only_what_the_record_does_not_say():
 def test_a_default_the_schema_refuses_is_a_load_error():
     record = model_from_data(example(), "credit.yaml")
     del record.data["spec"]["risk_tier"]
-    with pytest.raises(LoadError, match=r"--set: the imported record is not a valid ModelRecord"):
+    with pytest.raises(LoadError) as raised:
         apply_set(record, {"spec.risk_tier": "extreme"})
+    # A local file is not imported: the message says what is invalid (it said "imported").
+    assert raised.value.message.startswith(
+        "--set: the record with its defaults is not a valid ModelRecord: $.spec.risk_tier:"
+    )
 
 
 _keys = st.text(alphabet="abcxyz_", min_size=1, max_size=3)

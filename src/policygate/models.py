@@ -181,10 +181,12 @@ def set_path_parts(path: str, origin: str = "--set") -> list[str]:
         )
     for refused in SET_REFUSED:
         if path == refused or path.startswith(refused + "."):
-            raise UsageError(
-                f"{origin} {_short(repr(path))}: {refused} cannot be set: approvals come from the"
-                " record or its attestations, and the name and version identify it"
+            why = (
+                "approvals come from the record or its attestations"
+                if refused == "spec.approvals"
+                else "the name and version identify the record"
             )
+            raise UsageError(f"{origin} {_short(repr(path))}: {refused} cannot be set: {why}")
     return parts
 
 
@@ -217,7 +219,7 @@ def apply_set(
         from .importers import validate_record
 
         try:
-            validate_record(data, record.source)
+            validate_record(data, record.source, "the record with its defaults")
         except LoadError as error:
             raise LoadError(f"{source}: {error.message}", error.location) from None
     return ModelRecord(record.name, record.version, data, record.source, record.document)

@@ -125,8 +125,9 @@ def load_source(source: str) -> list[tuple[dict[str, Any], str]]:
     return [(record, reader.source_of(record, location)) for record in records]
 
 
-def validate_record(record: dict[str, Any], source: str) -> None:
-    """Fail closed on an imported record that the shipped ModelRecord schema refuses."""
+def validate_record(record: dict[str, Any], source: str, what: str = "the imported record") -> None:
+    """Fail closed on an imported record (or ``what``) that the shipped ModelRecord
+    schema refuses."""
     from ..validation import schema_errors, shipped_validator
 
     problems = list(schema_errors(shipped_validator("ModelRecord"), record))
@@ -136,7 +137,7 @@ def validate_record(record: dict[str, Any], source: str) -> None:
         if len(where) > 200:  # a key of the source can be 1 MB long
             where = f"{where[:200]}... ({len(where)} characters)"
         raise LoadError(
-            f"the imported record is not a valid ModelRecord: {where}: {message}",
+            f"{what} is not a valid ModelRecord: {where}: {message}",
             Location(source),
         )
 

@@ -23,8 +23,9 @@ from .common import handle_errors
 
 @click.group()
 def log() -> None:
-    """Verify and read a decision log (check --decision-log PATH) or a lifecycle log
-    (the registry gate's registry.lifecycle_log)."""
+    """Verify and read a decision log (check --decision-log PATH), an attestation log
+    (approve --attestation-log PATH) or a lifecycle log (the registry gate's
+    registry.lifecycle_log)."""
 
 
 @log.command("verify")

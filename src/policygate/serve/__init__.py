@@ -51,7 +51,6 @@ class ServeSettings:
     """``--read-timeout``: seconds a client has to send a request's head, and then its body."""
     max_models: int = 1000
     """``--max-models``: records one ``/v1/check`` request may hold."""
-    """``--read-timeout``: seconds a client has to send a request's head, and then its body."""
     access_log: bool = False
     protected_aliases: tuple[str, ...] = ()
     protected_stages: tuple[str, ...] = ()

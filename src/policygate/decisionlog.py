@@ -241,9 +241,8 @@ def _head_text(entries: int, head: str) -> str:
 def _tail(fd: int, name: str) -> tuple[int, str]:
     """(seq, hash) of the last entry, or (0, GENESIS) for an empty log, once the log is
     seen to end where its head file says: a log cut short (or emptied) since, or
-    whose head file is gone, is refused, as appending would seal it afresh."""
-    if not stat.S_ISREG(os.fstat(fd).st_mode):  # a descriptor opened elsewhere
-        raise DecisionLogError("cannot append: not a regular file", Location(name))
+    whose head file is gone, is refused, as appending would seal it afresh. ``fd`` is
+    one :func:`_open_regular` gave."""
     size = os.lseek(fd, 0, os.SEEK_END)
     seq, last = _last_entry(fd, name, size) if size else (0, GENESIS)
     sealed = _read_head(name)

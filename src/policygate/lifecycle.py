@@ -159,10 +159,7 @@ def check_appendable(path: str | os.PathLike[str]) -> None:
     """Raise :class:`DecisionLogError` unless the log can be opened for appending and its
     last line is a whole entry: the check :func:`append` makes, without writing."""
     name = os.fspath(path)
-    try:
-        fd = os.open(name, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-    except OSError as error:
-        raise DecisionLogError(f"cannot open: {error.strerror}", Location(name)) from None
+    fd = decisionlog._open_regular(name, os.O_RDWR | os.O_APPEND | os.O_CREAT, "cannot open")
     try:
         decisionlog._tail(fd, name)
     finally:

@@ -309,5 +309,5 @@ def test_the_registry_gate_refuses_what_an_append_would_refuse_before_any_write(
         lifecycle.check_appendable(log)
     pipe = tmp_path / "pipe.jsonl"
     os.mkfifo(pipe)
-    with within(5), pytest.raises(DecisionLogError, match="not a regular file"):
+    with within(5), pytest.raises(DecisionLogError, match=r"not a regular file \(a named pipe\)"):
         lifecycle.check_appendable(pipe)

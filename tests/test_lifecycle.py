@@ -183,3 +183,16 @@ def test_log_show_and_timeline_print_no_control_character_a_log_holds(tmp_path_f
         assert result.exit_code == 0, result.output
         assert unsafe(result.output) == []
         assert len(result.output.splitlines()) == 4  # a value never starts a line
+
+
+def test_log_timeline_of_an_entry_of_another_shape_is_an_error_naming_the_log(tmp_path):
+    """An entry whose fields are not of the shapes the gate writes (a string where a
+    mapping is) was an internal error (AttributeError) out of `log timeline`."""
+    log = tmp_path / "lifecycle.jsonl"
+    odd = _move(0, "m", "champion", "1")
+    odd["target"] = "m"
+    lifecycle.append(log, [odd])
+    result = CliRunner().invoke(main, ["--no-config", "log", "timeline", str(log), "--model", "m"])
+    assert result.exit_code == 2
+    assert f"{log}: not a lifecycle log (an entry's field of an unexpected type)" in result.output
+    assert "internal error" not in result.output

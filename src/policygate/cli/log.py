@@ -89,7 +89,14 @@ def timeline_command(path: str, model: str, alias: str | None) -> None:
     which version, from when until when, who moved it, under which decision."""
     from ..lifecycle import render_timeline, timeline
 
-    holdings, attempts = timeline(read_entries(path), model, alias)
+    entries = read_entries(path)
+    try:
+        holdings, attempts = timeline(entries, model, alias)
+    except (AttributeError, TypeError, KeyError, ValueError):  # a field of another shape
+        raise DecisionLogError(
+            "not a lifecycle log (an entry's field of an unexpected type)",
+            Location(path),
+        ) from None
     for line in render_timeline(holdings, attempts, model):
         click.echo(inert(line))  # every value came from the log file
     noun = "holding" if len(holdings) == 1 else "holdings"

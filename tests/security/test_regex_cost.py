@@ -95,6 +95,7 @@ REGEXES: dict[tuple[str, str], tuple[int, str, str]] = {
         "report messages: fixed width with a lookahead",
     ),
     ("formats/junit.py", "_NOT_XML"): (1, MESSAGE, "report messages: one character class"),
+    ("graph/export.py", "_XML_ILLEGAL"): (1, INPUT, "GraphML values: one character class"),
     ("formats/inert.py", "_UNSAFE"): (1, MESSAGE, "report messages: one character class"),
     ("formats/html.py", "_BREAK_AFTER"): (1, INPUT, "ids and model names: one class, a lookahead"),
     ("waivers.py", "_Glob.matches"): (1, INPUT, "names against a ? glob: fnmatch's, 256 at most"),
@@ -329,6 +330,12 @@ PROBES = [
         DIGITS + ".eE+- ",
         ("", "+", "-", "1.", ".", "1e"),
         ("1" * 100_000 + "x", "1" * 100_000 + "e", "1." + "1" * 100_000 + "ex", " " * 50_000 + "1"),
+    ),
+    Probe(
+        "graphml value",
+        (("graph/export.py", "_XML_ILLEGAL"),),
+        _attr("graph.export", "_xml_value"),
+        "\x01a\ufffe",
     ),
     Probe(
         "waiver glob",

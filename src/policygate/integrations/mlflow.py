@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..api import gate
-from ..errors import GateFailed, UsageError
+from ..errors import GateFailed, UsageError, format_json_path
+from ..message import shortened
 from ..models import ModelRecord, model_from_data
 from ..policy import Policy
 from ..report import Report, Status
@@ -135,7 +136,7 @@ def read_version(
     if (answered.get("name"), answered.get("version")) != (name, version):
         # What is judged is what the alias is set on: a registry (or a proxy, or a
         # database comparing names without case) that answers for another version is refused.
-        got = f"{_short(answered.get('name'))}/{_short(answered.get('version'))}"
+        got = "/".join(shortened(str(answered.get(key)), 80) for key in ("name", "version"))
         raise UsageError(
             f"mlflow:{pinned}: the registry answered with model version {got},"
             " not the one asked for"
@@ -163,9 +164,9 @@ def unchanged(
     """
     source = judged.source.removeprefix("mlflow:")
     now, _, _ = read_version(source, client, overlay, target_stage)
-    changed = _changes(judged.data, now.data, "$")
+    changed = _changes(judged.data, now.data, ())
     if changed:
-        shown = ", ".join(_short(path) for path in changed[:5])
+        shown = ", ".join(shortened(format_json_path(path), 80) for path in changed[:5])
         if len(changed) > 5:
             shown += f" and {len(changed) - 5} more"
         raise UsageError(
@@ -174,30 +175,25 @@ def unchanged(
         )
 
 
-def _changes(before: Any, after: Any, path: str) -> list[str]:
-    """The JSON paths at which ``after`` differs from ``before``."""
+def _changes(before: Any, after: Any, path: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
+    """The paths at which ``after`` differs from ``before``."""
     if isinstance(before, dict) and isinstance(after, dict):
         return [
             found
             for key in sorted(set(before) | set(after), key=str)
             for found in (
-                _changes(before.get(key), after.get(key), f"{path}.{key}")
+                _changes(before.get(key), after.get(key), (*path, str(key)))
                 if key in before and key in after
-                else [f"{path}.{key}"]
+                else [(*path, str(key))]
             )
         ]
     if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
         return [
             found
             for i, (b, a) in enumerate(zip(before, after, strict=True))
-            for found in _changes(b, a, f"{path}[{i}]")
+            for found in _changes(b, a, (*path, i))
         ]
     return [] if type(before) is type(after) and before == after else [path]
-
-
-def _short(value: Any, keep: int = 80) -> str:
-    text = repr(value) if not isinstance(value, str) else value
-    return text if len(text) <= keep else text[:keep] + "..."
 
 
 def write_outcome(client: MlflowClient, name: str, version: str, report: Report) -> dict[str, str]:

@@ -493,17 +493,25 @@ def walk_paths(
     *,
     warn: Callable[[str], None] | None = None,
     extensions: tuple[str, ...] = _EXTENSIONS,
+    confined: bool = False,
 ) -> Iterator[str | LoadError]:
     """:func:`iter_paths`, going on past what a walk cannot read: a directory that
     cannot be read or a symlink loop met in a directory is given as its
     :class:`LoadError`, where it was met, and the walk goes on (an audit reports it
     as a source that could not be read, and evaluates the rest). A path named that
-    does not exist is still raised."""
+    does not exist is still raised.
+
+    ``confined``: a symbolic link under a directory named that resolves outside it
+    (a record linking to ``/etc/...``, a subdirectory linking to ``/``) is neither
+    read nor entered but given as its :class:`LoadError`: whoever writes records
+    into a tree cannot have the walk read or list what lies outside it."""
     walk = _Walk(warn or _warn, extensions)
     for path in paths:
         if path == "-":
             yield path
         elif stat.S_ISDIR(_stat(path).st_mode):
+            walk.inside = os.path.realpath(path) if confined else None
+            walk.given = path
             yield from walk.directory(path)
         elif walk.first(path, None):
             yield _named_in_utf8(path)
@@ -519,11 +527,13 @@ class _Walk:
     recorded, or if its directory entry was walked past already. A file with
     more links is recorded wherever it is met."""
 
-    __slots__ = ("extensions", "met", "walking", "warn")
+    __slots__ = ("extensions", "given", "inside", "met", "walking", "warn")
 
     def __init__(self, warn: Callable[[str], None], extensions: tuple[str, ...]) -> None:
         self.warn = warn
         self.extensions = extensions
+        self.inside: str | None = None  # the directory, resolved, a confined walk keeps to
+        self.given = ""  # and that directory as named
         self.met: set[int] = set()  # device and inode as one number
         # Each directory entered (device, inode): its frame while it is walked, None after.
         self.walking: dict[tuple[int, int], _Frame | None] = {}
@@ -564,6 +574,8 @@ class _Walk:
                 yield found
 
     def _enter(self, directory: str, root: str, stack: list[_Frame]) -> None:
+        if self.inside is not None and os.path.islink(directory):  # (only a link leads out)
+            self._refuse_outside(directory)
         try:
             info = os.stat(directory)
         except OSError as error:
@@ -610,11 +622,24 @@ class _Walk:
             return self._listed(name)  # dangling: loading it says so
         if not self._listed(name):
             return False
+        if self.inside is not None:
+            self._refuse_outside(path)
         kind = _not_regular(info.st_mode)
         if kind is not None:
             self.warn(_skipped(path, kind))
             return False
         return self.first(path, info)
+
+    def _refuse_outside(self, path: str) -> None:
+        """A confined walk's refusal of a link that resolves outside its directory."""
+        assert self.inside is not None
+        if os.path.commonpath([self.inside, os.path.realpath(path)]) != self.inside:
+            raise LoadError(
+                f"a symbolic link out of the directory given ({_escaped_name(self.given)}): "
+                "not read",
+                Location(_escaped_name(path)),
+                code="file-unreadable",
+            )
 
     def first(self, path: str, info: os.stat_result | None) -> bool:
         """Whether ``path`` (named, or a symlink met in a walk) is a file met for the
@@ -668,10 +693,15 @@ def _named_in_utf8(path: str) -> str | LoadError:
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:
-        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        shown = _escaped_name(path)
         message = "the file name is not valid UTF-8: rename it (a report names each file in UTF-8)"
         return LoadError(message, Location(shown), code="file-unreadable")
     return path
+
+
+def _escaped_name(path: str) -> str:
+    """``path`` as a report can name it: undecodable bytes of a file name escaped."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 class _Frame:

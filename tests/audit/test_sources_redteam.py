@@ -19,7 +19,7 @@ ROOT = Path(__file__).parents[2]
 MODEL = ROOT / "examples" / "models" / "credit-default-passes.yaml"
 POLICIES = ROOT / "policies"
 NOW = "2026-11-26T00:00:00Z"
-OUT = "a symbolic link out of the directory audited"
+OUT = "a symbolic link out of the directory given"
 
 
 def _audit(*argv: str) -> tuple[int, dict]:

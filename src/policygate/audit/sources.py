@@ -21,9 +21,8 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .. import documents
 from ..documents import walk_paths
-from ..errors import LoadError, Location, PolicygateError
+from ..errors import LoadError, PolicygateError
 from ..importers import SourceFormat, split_source
 
 # What a directory given to an importer holds.
@@ -58,7 +57,7 @@ def _expand(argument: str, alias: str | None, stage: str | None) -> Iterator[Aud
     parsed = split_source(argument)
     if parsed is None:
         # As the walk finds them (nothing kept per file), past what cannot be read.
-        for found in _walk(argument):
+        for found in walk_paths([argument], confined=True):
             if isinstance(found, str):
                 yield AuditItem(found)
             else:
@@ -68,59 +67,13 @@ def _expand(argument: str, alias: str | None, stage: str | None) -> Iterator[Aud
     if fmt is SourceFormat.MLFLOW and location.startswith("models:/"):
         yield from _registry(location, alias, stage)
     elif fmt in _CARD_FILES and os.path.isdir(location):
-        for found in _walk(location, _CARD_FILES[fmt]):
+        for found in walk_paths([location], extensions=_CARD_FILES[fmt], confined=True):
             if isinstance(found, str):
                 yield AuditItem(f"{fmt.value}:{found}")
             else:
                 yield _unwalkable(found, argument)
     else:
         yield AuditItem(argument)
-
-
-def _walk(
-    path: str, extensions: tuple[str, ...] = documents._EXTENSIONS
-) -> Iterator[str | LoadError]:
-    """:func:`walk_paths` of one argument, a directory's links kept inside it."""
-    if path != "-" and os.path.isdir(path):
-        yield from _Confined(path, extensions).directory(path)
-    else:
-        yield from walk_paths([path], extensions=extensions)
-
-
-class _Confined(documents._Walk):
-    """The walk of one directory that neither reads nor enters what a symbolic link
-    under it resolves to outside it (the directory's own path resolved first)."""
-
-    __slots__ = ("inside", "root")
-
-    def __init__(self, root: str, extensions: tuple[str, ...]) -> None:
-        super().__init__(documents._warn, extensions)
-        self.root = root
-        self.inside = os.path.realpath(root)
-
-    def _enter(self, directory: str, root: str, stack: list) -> None:
-        if os.path.islink(directory):  # only a link can lead out of a directory inside
-            self._refuse_outside(directory)
-        super()._enter(directory, root, stack)
-
-    def _linked(self, path: str, name: str) -> bool:
-        if self._listed(name) and os.path.exists(path):  # a loop or dangling: as before
-            self._refuse_outside(path)
-        return super()._linked(path, name)
-
-    def _refuse_outside(self, path: str) -> None:
-        real = os.path.realpath(path)
-        if os.path.commonpath([self.inside, real]) != self.inside:
-            raise LoadError(
-                f"a symbolic link out of the directory audited ({_shown(self.root)}): not read",
-                Location(_shown(path)),
-                code="file-unreadable",
-            )
-
-
-def _shown(path: str) -> str:
-    """A path as a report can name it: undecodable bytes of a file name escaped."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _unwalkable(error: LoadError, argument: str) -> AuditItem:
